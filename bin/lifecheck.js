@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The CLI entry: run the TypeScript sources (and users' .ts modules) through
+// tsx, and let users' modules `import ... from 'lifecheck'` wherever they live.
+import { register } from 'node:module';
+import { register as registerTsx } from 'tsx/esm/api';
+
+registerTsx();
+register('./resolve-self.js', import.meta.url);
+await import('../src/cli/main.ts');

@@ -1,0 +1,55 @@
+/** How IOASID steps and states read in a trace: the kernel's own names. */
+import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
+import type { Call, IoasidConfig, IoasidWorld } from './world.ts';
+
+function callText(c: Call | undefined, fallback: string, set: string, id: number): string {
+  return c ? `${c.fn}(${c.set ? `${set},` : ''}${id})` : `${fallback}(${id})`;
+}
+
+function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidConfig): string {
+  const set = world.cpus[step.thread]?.set ?? '?';
+  const { calls } = config;
+  const id = Number(step.args[0]);
+  const on = (c: Call | undefined, name: string) => callText(c, name, set, id);
+  const fails = (text: string) => (reply.ok ? text : `${text} = ${reply.text}`);
+  switch (step.op) {
+    case 'alloc': {
+      const call = `ioasid_alloc(${set},${world.range.min},${world.range.max}) = ${reply.text}`;
+      return step.args[0] === 'ENOMEM' ? `${call} (ENOMEM)` : call;
+    }
+    case 'get':
+      return `${on(calls.get, 'ioasid_get')} = ${reply.text}`;
+    case 'put':
+      return `${on(calls.put, 'ioasid_put')} = ${reply.text}`;
+    case 'free':
+      return `${on(calls.free, 'ioasid_free')} = ${reply.text}`;
+    case 'find':
+      return reply.ok ? `p${id} = ${on(calls.find, 'ioasid_find')}` : fails(on(calls.find, 'ioasid_find'));
+    case 'use':
+      return `use(p${id})`;
+    case 'bind':
+      return `bind: ${on(calls.get ?? calls.find, 'ioasid_find')} = ${reply.text}`;
+    case 'unbind':
+      return calls.put ? `unbind: ${on(calls.put, 'ioasid_put')}` : `unbind(${id})`;
+    case 'exit':
+      return 'exit (release all)';
+    default:
+      return `${step.op}()`;
+  }
+}
+
+export const ioasidPresenter: Presenter<IoasidWorld, IoasidConfig> = {
+    call: describe,
+    subject(step, reply) {
+      if (step.op === 'alloc') return reply.ok ? `ioasid ${reply.text}` : undefined;
+      return typeof step.args[0] === 'number' ? `ioasid ${step.args[0]}` : undefined;
+    },
+    state(world, subject) {
+      const slot = world.slots[Number(subject.replace('ioasid ', ''))];
+      if (!slot || slot.state.value === 'freed') return 'freed';
+      const { refs } = slot.state.context;
+      const name = slot.state.value === 'freePending' ? 'free-pending' : slot.state.value;
+      return refs > 0 ? `${name} refs=${refs}` : name;
+    },
+    thread: (t) => `CPU${t}`,
+};

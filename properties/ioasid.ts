@@ -1,0 +1,200 @@
+/**
+ * What must always hold of the IOASID allocator, each with the seed or kernel
+ * source it comes from. Properties read worlds and steps; they never re-derive
+ * the lifecycle rules (those are the machines').
+ */
+import type { Finding, Move, Property } from '../src/engine/model.ts';
+import { isLive, liveInstance, type Cpu, type Hold, type IoasidConfig, type IoasidWorld } from '../models/ioasid/world.ts';
+
+type IoasidProperty = Property<IoasidWorld, IoasidConfig>;
+
+const cpuName = (t: number) => `CPU${t}`;
+const refcounted = (config: IoasidConfig) => config.calls.get !== undefined;
+const hasFreePending = (config: IoasidConfig) => 'freePending' in config.machine.root.states;
+
+/** A hold that keeps its instance alive: a counted reference, or a second user's context. */
+const keepsAlive = (h: Hold) => h.ref || h.kind === 'bind';
+
+/** The world as it would be had only `t`'s operation count moved: what a refused call may change. */
+function sameButCount(before: IoasidWorld, after: IoasidWorld, t: number): boolean {
+  const a = after.cpus[t];
+  const b = before.cpus[t];
+  if (!a || !b) return false;
+  const normalized = { ...after, cpus: after.cpus.map((c, i) => (i === t ? { ...c, pc: b.pc } : c)) };
+  return JSON.stringify(normalized) === JSON.stringify(before);
+}
+
+/** The id a step names, when it names one. */
+const stepId = (move: Move<IoasidWorld>): number | undefined =>
+  typeof move.step.args[0] === 'number' ? move.step.args[0] : undefined;
+
+export const noReuseWhileReferenced: IoasidProperty = {
+  id: 'no-reuse-while-referenced',
+  title: 'an id returns to the pool only when no one holds it',
+  source: 'seed 001 (refcounting rules: "The IOASID will be returned to the pool" only at refcount 0); seed 000',
+  kind: 'invariant',
+  check(world) {
+    for (const [t, cpu] of world.cpus.entries()) {
+      for (const h of cpu.holds.filter(keepsAlive)) {
+        if (liveInstance(world, h.id, h.gen)) continue;
+        const now = world.slots[h.id];
+        const fate = isLive(now) ? `reused as ${h.id}#${now.gen}` : 'freed';
+        return `ioasid ${h.id}#${h.gen} ${fate} while ${cpuName(t)} holds it (${h.kind})`;
+      }
+    }
+    return undefined;
+  },
+};
+
+export const noUseAfterFree: IoasidProperty = {
+  id: 'no-use-after-free',
+  title: 'a pointer from ioasid_find is used only inside its RCU section or under a reference',
+  source: 'seed 001 review ("the ioasid might be freed elsewhere"); seed 000 (kfree_rcu)',
+  kind: 'step',
+  check({ before, step }) {
+    if (step.op !== 'use') return undefined;
+    const p = before.cpus[step.thread]?.holds.find((h) => h.kind === 'find' && h.id === step.args[0]);
+    if (!p || p.rcu || liveInstance(before, p.id, p.gen)) return undefined;
+    return `p${p.id} points to ${p.id}#${p.gen}, freed, outside the RCU section that found it`;
+  },
+};
+
+export const refcountMatchesHolders: IoasidProperty = {
+  id: 'refcount-matches-holders',
+  title: 'each instance’s refcount equals the references held on it',
+  source: 'seed 001 (refcounting rules); kernel-semantics D.8',
+  kind: 'invariant',
+  applies: refcounted,
+  check(world) {
+    for (const [key, slot] of Object.entries(world.slots)) {
+      if (!isLive(slot)) continue;
+      const id = Number(key);
+      const held = world.cpus.flatMap((c, t) =>
+        c.holds.filter((h) => h.ref && h.id === id && h.gen === slot.gen).map((h) => `${cpuName(t)} ${h.kind}`),
+      );
+      const refs = slot.state.context.refs;
+      if (refs !== held.length) {
+        return `ioasid ${id}#${slot.gen} refs=${refs} but ${held.length} held${held.length ? ` (${held.join(', ')})` : ''}`;
+      }
+    }
+    return undefined;
+  },
+};
+
+export const getFailsOnFreePending: IoasidProperty = {
+  id: 'get-fails-on-free-pending',
+  title: 'ioasid_get never succeeds on a free-pending id',
+  source: 'seed 001 ("No new reference can be added"; "After free, ioasid_get() will return error")',
+  kind: 'step',
+  applies: (config) => refcounted(config) && hasFreePending(config),
+  check({ before, step, reply, after }) {
+    const id = step.args[0];
+    if (!(step.op === 'get' || step.op === 'bind') || typeof id !== 'number') return undefined;
+    const was = before.slots[id];
+    if (was?.state.value !== 'freePending') return undefined;
+    const refs = after.slots[id]?.state.context.refs ?? 0;
+    if (reply.ok || refs > was.state.context.refs) {
+      return `ioasid_get on free-pending ${id}#${was.gen} returned ${reply.text}, refs ${was.state.context.refs}->${refs}`;
+    }
+    return undefined;
+  },
+};
+
+/** A reference `cpu` holds on `id` other than a find pointer, if any. */
+const ownReference = (cpu: Cpu, id: number) => cpu.holds.find((h) => h.ref && h.id === id && h.kind !== 'find');
+
+export const findWorksUntilLastPut: IoasidProperty = {
+  id: 'find-works-until-last-put',
+  title: 'ioasid_find finds an id for a holder of a reference until the last put',
+  source: 'seed 001 ("ioasid_find() ... will continue to work until the last reference is dropped")',
+  kind: 'step',
+  applies: refcounted,
+  check({ before, step, reply, after }) {
+    const id = step.args[0];
+    const cpu = before.cpus[step.thread];
+    if (step.op !== 'find' || typeof id !== 'number' || !cpu) return undefined;
+    const mine = ownReference(cpu, id);
+    // Only the owner set may find it; other sets' -EACCES is set-isolation's business.
+    const owner = liveInstance(before, id, mine?.gen ?? -1)?.state.context.set;
+    if (!mine || (owner !== undefined && owner !== cpu.set)) return undefined;
+    const found = after.cpus[step.thread]?.holds.find((h) => h.kind === 'find' && h.id === id);
+    if (reply.ok && found?.gen === mine.gen) return undefined;
+    const got = reply.ok ? `${id}#${found?.gen}` : reply.text;
+    return `${cpuName(step.thread)} holds ${id}#${mine.gen} (${mine.kind}) but ioasid_find gave ${got}`;
+  },
+};
+
+export const idsInRange: IoasidProperty = {
+  id: 'ids-in-range',
+  title: 'every allocated id lies in [min,max]',
+  source: 'seed 000 (ioasid_alloc: "Allocate an ID between @min and @max"); seed 003',
+  kind: 'invariant',
+  check(world) {
+    const { min, max } = world.range;
+    for (const [key, slot] of Object.entries(world.slots)) {
+      const id = Number(key);
+      if (isLive(slot) && (id < min || id > max)) return `ioasid ${id} allocated outside [${min},${max}]`;
+    }
+    return undefined;
+  },
+};
+
+const SET_CALLS = new Set(['get', 'put', 'free', 'find', 'bind', 'unbind']);
+
+export const setIsolation: IoasidProperty = {
+  id: 'set-isolation',
+  title: 'a call on an id of another set is refused and changes nothing',
+  source: 'seed 004 ("IOASID allocated by one guest can only be used by the same guest"); seed 001 (-EACCES)',
+  kind: 'step',
+  check(move) {
+    const id = stepId(move);
+    const cpu = move.before.cpus[move.step.thread];
+    if (!SET_CALLS.has(move.step.op) || id === undefined || !cpu) return undefined;
+    const slot = move.before.slots[id];
+    if (!isLive(slot) || slot.state.context.set === cpu.set) return undefined;
+    // Dropping what the caller already held is its own business; gaining a
+    // hold on the instance, or changing it, is reaching into another set.
+    const gained = move.reply.ok && ['get', 'find', 'bind'].includes(move.step.op);
+    const touched = JSON.stringify(move.after.slots[id]) !== JSON.stringify(slot);
+    if (!gained && !touched) return undefined;
+    return `${cpuName(move.step.thread)} (set ${cpu.set}) reached ${id}#${slot.gen} of set ${slot.state.context.set}`;
+  },
+};
+
+export const rejectedCallChangesNothing: IoasidProperty = {
+  id: 'rejected-call-changes-nothing',
+  title: 'a call that fails leaves every instance and holder as it was',
+  source: 'seed 001 (error returns of ioasid_get/ioasid_put); kernel-semantics A.4',
+  kind: 'step',
+  check({ before, step, reply, after }): Finding {
+    if (reply.ok || sameButCount(before, after, step.thread)) return undefined;
+    return `${step.op} failed (${reply.text}) but changed the world`;
+  },
+};
+
+export const nothingLeakedAtQuiescence: IoasidProperty = {
+  id: 'nothing-leaked-at-quiescence',
+  title: 'once every CPU has released what it held, every id is back in the pool',
+  source: 'seed 001 ("The IOASID will be returned to the pool and available for new allocations")',
+  kind: 'final',
+  check(world) {
+    for (const [key, slot] of Object.entries(world.slots)) {
+      if (!isLive(slot)) continue;
+      const { value, context } = slot.state;
+      return `ioasid ${key}#${slot.gen} still ${value} (refs=${context.refs}) after every CPU released all it held`;
+    }
+    return undefined;
+  },
+};
+
+export const ioasidProperties: readonly IoasidProperty[] = [
+  noReuseWhileReferenced,
+  noUseAfterFree,
+  refcountMatchesHolders,
+  getFailsOnFreePending,
+  findWorksUntilLastPut,
+  idsInRange,
+  setIsolation,
+  rejectedCallChangesNothing,
+  nothingLeakedAtQuiescence,
+];

@@ -1,0 +1,173 @@
+/**
+ * The `lifecheck` command line. Every user mistake ends as one line on stderr
+ * and exit code 2; verdicts as expected exit 0, any other verdict exits 1.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
+import { checkVariant, type VariantReport } from '../check.ts';
+import { DefinitionError } from '../engine/define.ts';
+import type { AnyModel, AnyVariant, Bounds } from '../engine/model.ts';
+import { builtInModels, findModel, loadModule, looksLikePath, UsageError, type Target } from '../registry.ts';
+import { jsonReport } from '../report/json.ts';
+import { textReport } from '../report/text.ts';
+import { writeAtomically } from '../report/write.ts';
+import * as parse from './options.ts';
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export const DEFAULT_SEED = 42;
+export const DEFAULT_RUNS = 10_000;
+
+interface CheckFlags {
+  variant?: string;
+  allVariants?: boolean;
+  property?: string[];
+  runs: number;
+  seed: number;
+  path?: string;
+  threads?: number;
+  ids?: Bounds['ids'];
+  ops?: number;
+  json?: boolean;
+  report?: string;
+}
+
+async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
+  if (modelArg === undefined) return builtInModels.map((model) => ({ model, variants: model.variants }));
+  if (looksLikePath(modelArg)) return loadModule(modelArg);
+  const model = findModel(modelArg);
+  return [{ model, variants: model.variants }];
+}
+
+function pickVariants(t: Target, name: string | undefined): AnyVariant[] {
+  if (name === undefined) return [...t.variants];
+  const v = t.variants.filter((x) => x.name === name);
+  if (v.length === 0) {
+    throw new UsageError(
+      `unknown variant '${name}' of model '${t.model.name}'; known: ${t.variants.map((x) => x.name).join(', ')}`,
+    );
+  }
+  return v;
+}
+
+function checkProperties(model: AnyModel, ids: readonly string[] | undefined): void {
+  for (const id of ids ?? []) {
+    if (!model.properties.some((p) => p.id === id)) {
+      throw new UsageError(
+        `unknown property '${id}' of model '${model.name}'; known: ${model.properties.map((p) => p.id).join(', ')}`,
+      );
+    }
+  }
+}
+
+function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
+  const d = model.defaults;
+  return { threads: flags.threads ?? d.threads, ops: flags.ops ?? d.ops, ids: flags.ids ?? d.ids };
+}
+
+async function check(modelArg: string | undefined, flags: CheckFlags): Promise<number> {
+  if (flags.variant && flags.allVariants) throw new UsageError('give either --variant or --all-variants, not both');
+  const plan = (await targetsOf(modelArg)).flatMap((t) => {
+    checkProperties(t.model, flags.property);
+    return pickVariants(t, flags.variant).map((variant) => ({ model: t.model, variant }));
+  });
+  if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
+    throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
+  }
+  const started = performance.now();
+  const results: { model: AnyModel; report: VariantReport }[] = [];
+  for (const { model, variant } of plan) {
+    const report = checkVariant(variant, {
+      bounds: boundsOf(model, flags),
+      runs: flags.runs,
+      seed: flags.seed,
+      ...(flags.property ? { properties: flags.property } : {}),
+      ...(flags.path !== undefined ? { path: flags.path } : {}),
+    });
+    results.push({ model, report });
+    if (!flags.json) process.stdout.write(textReport(model, report) + '\n');
+  }
+  const json = jsonReport(results, { version, durationMs: Math.round(performance.now() - started) });
+  if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  if (flags.report) {
+    const text = results.map(({ model, report }) => stripVTControlCharacters(textReport(model, report))).join('\n');
+    writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
+    writeAtomically(join(flags.report, 'check.txt'), text);
+  }
+  return json.matches ? 0 : 1;
+}
+
+function list(asJson: boolean): void {
+  const models = builtInModels.map((m) => ({
+    name: m.name,
+    title: m.title,
+    source: m.source,
+    defaults: m.defaults,
+    variants: m.variants.map((v) => ({ name: v.name, title: v.title, source: v.source, expect: v.expect })),
+    properties: m.properties.map((p) => ({ id: p.id, title: p.title, kind: p.kind, source: p.source })),
+  }));
+  if (asJson) {
+    process.stdout.write(JSON.stringify({ schemaVersion: 1, models }, null, 2) + '\n');
+    return;
+  }
+  for (const m of models) {
+    const out = [`model ${m.name}: ${m.title} [${m.source}]`, '  variants:'];
+    for (const v of m.variants) {
+      const breaks = Object.entries(v.expect).filter(([, e]) => e === 'violated').map(([p]) => p);
+      out.push(`    ${v.name.padEnd(24)} ${v.title} [${v.source}]`);
+      out.push(`    ${''.padEnd(24)} expected to break: ${breaks.length ? breaks.join(', ') : 'nothing'}`);
+    }
+    out.push('  properties:');
+    for (const p of m.properties) out.push(`    ${p.id.padEnd(30)} ${p.kind.padEnd(9)} ${p.title}`);
+    process.stdout.write(out.join('\n') + '\n');
+  }
+}
+
+function program(): Command {
+  const cli = new Command('lifecheck')
+    .description('Model-check the lifecycles of Linux IOMMU objects (IOASID) under every interleaving.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (msg, write) => write(`lifecheck: ${msg.replace(/^error: /, '').trim()}\n`) });
+  cli
+    .command('list')
+    .description('list models, their variants (with expected verdicts) and properties')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => list(Boolean(o.json)));
+  cli
+    .command('check')
+    .description('check variants of a model (all built-in models when none is named) against its properties')
+    .argument('[model]', 'a built-in model name, or a path to your own .ts module')
+    .option('--variant <name>', 'check one variant')
+    .option('--all-variants', 'check every variant (the default)')
+    .option('--property <id...>', 'check only these properties')
+    .addOption(new Option('--runs <n>', 'random schedules per variant').default(DEFAULT_RUNS).argParser((v) => parse.intIn('--runs', v, 1, parse.LIMITS.runs)))
+    .addOption(new Option('--seed <n>', 'fast-check seed').default(DEFAULT_SEED).argParser(parse.seed))
+    .option('--path <path>', "replay a counterexample by fast-check's path (with --seed)", parse.path)
+    .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
+    .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
+    .option('--ops <n>', 'operations per thread', (v) => parse.intIn('--ops', v, 1, parse.LIMITS.ops))
+    .option('--json', 'print one JSON document instead of text')
+    .option('--report <dir>', 'also write check.json and check.txt into this folder')
+    .action(async (model: string | undefined, flags: CheckFlags) => {
+      process.exitCode = await check(model, flags);
+    });
+  return cli;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2; // commander has printed its one line
+  } else if (e instanceof UsageError || e instanceof DefinitionError) {
+    process.stderr.write(`lifecheck: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

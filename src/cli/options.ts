@@ -1,0 +1,37 @@
+/** Parsing and checking command-line values: one clear message per mistake. */
+import type { Bounds } from '../engine/model.ts';
+import { UsageError } from '../registry.ts';
+
+export const LIMITS = { threads: 8, ops: 12, ids: 16, runs: 10_000_000 } as const;
+
+export function intIn(flag: string, value: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, not '${value}'`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`${flag} ${value} is out of range; use ${min} to ${max}`);
+  return n;
+}
+
+/** `--ids K` (ids 1..K) or `--ids MIN..MAX`. */
+export function idRange(value: string): Bounds['ids'] {
+  const k = /^\d+$/.test(value) ? { min: 1, max: Number(value) } : undefined;
+  const m = /^(\d+)\.\.(\d+)$/.exec(value);
+  const range = k ?? (m ? { min: Number(m[1]), max: Number(m[2]) } : undefined);
+  if (!range) throw new UsageError(`--ids takes a count K (ids 1..K) or a range MIN..MAX, not '${value}'`);
+  if (range.min > range.max) throw new UsageError(`--ids ${value}: min ${range.min} is above max ${range.max}`);
+  if (range.max - range.min + 1 > LIMITS.ids) {
+    throw new UsageError(`--ids ${value} spans ${range.max - range.min + 1} ids; use at most ${LIMITS.ids}`);
+  }
+  if (range.max < 1) throw new UsageError(`--ids ${value} has no id above 0; ids start at 1`);
+  return range;
+}
+
+export function seed(value: string): number {
+  return intIn('--seed', value, -(2 ** 31), 2 ** 31 - 1);
+}
+
+export function path(value: string): string {
+  if (!/^\d+(:\d+)*$/.test(value)) {
+    throw new UsageError(`--path '${value}' is not a replay path; copy it from a report (numbers joined by ':')`);
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+/**
+ * Stepping xstate machines from plain data. A world stores each object's
+ * machine state as `{ value, context }`; firing an event rebuilds the xstate
+ * snapshot, runs xstate's pure `transition()`, and hands back plain data and
+ * the call's reply, which the machine writes into `context.reply`.
+ *
+ * `transition()` costs microseconds; the same (state, event) pairs recur
+ * endlessly during exploration, so results are memoized per machine. The memo
+ * is checked against xstate itself by a property test (test/engine/machine.test.ts).
+ */
+import { initialTransition, transition, type AnyStateMachine, type EventObject } from 'xstate';
+import type { Reply } from './model.ts';
+
+/** An object's machine state as plain, immutable data (the reply is not part of it). */
+export interface MachineState<X> {
+  readonly value: string;
+  readonly context: X;
+}
+
+export interface Fired<X> {
+  readonly state: MachineState<X>;
+  readonly reply: Reply;
+}
+
+/** The reply of an event the machine has no transition for in its state. */
+export const UNHANDLED: Reply = { ok: false, text: 'not supported' };
+
+/** Fires `event` with xstate's own `transition()`, no memo. */
+export function fireUncached<X extends object>(
+  machine: AnyStateMachine,
+  from: MachineState<X>,
+  event: EventObject,
+): Fired<X> {
+  const snapshot = machine.resolveState({
+    value: from.value,
+    context: { ...from.context, reply: UNHANDLED },
+  });
+  const [next] = transition(machine, snapshot, event);
+  const { reply, ...context } = next.context as X & { reply: Reply };
+  if (typeof next.value !== 'string') {
+    throw new Error(`machine ${machine.id}: only flat state values are supported`);
+  }
+  return { state: { value: next.value, context: context as X }, reply };
+}
+
+const memos = new WeakMap<AnyStateMachine, Map<string, Fired<unknown>>>();
+
+/** Fires `event`, memoized on (state value, context, event). */
+export function fire<X extends object>(
+  machine: AnyStateMachine,
+  from: MachineState<X>,
+  event: EventObject,
+): Fired<X> {
+  let memo = memos.get(machine);
+  if (!memo) memos.set(machine, (memo = new Map()));
+  const key = JSON.stringify([from.value, from.context, event]);
+  const hit = memo.get(key) as Fired<X> | undefined;
+  if (hit) return hit;
+  const fired = fireUncached(machine, from, event);
+  memo.set(key, fired);
+  return fired;
+}
+
+/** The initial state of a machine as plain data. */
+export function initialState<X extends object>(machine: AnyStateMachine): MachineState<X> {
+  const [snapshot] = initialTransition(machine);
+  const { reply: _reply, ...context } = snapshot.context as X & { reply?: Reply };
+  return { value: String(snapshot.value), context: context as X };
+}

@@ -1,0 +1,145 @@
+/**
+ * The engine's interface: what a model gives the explorers. Nothing here knows
+ * about IOASIDs or iommufd; a model is initial world, enabled steps, next world
+ * (like TLA+'s Init/Next or Stateright's `Model`), plus its properties and the
+ * design variants it can be checked as.
+ */
+
+/** An argument of a step: an id, a set name, a fault to inject. */
+export type Arg = number | string;
+
+/** One atomic action of one thread, as the kernel would run it under one lock. */
+export interface Step {
+  readonly thread: number;
+  readonly op: string;
+  readonly args: readonly Arg[];
+}
+
+/** What a call returned: `ok` is false for any refusal or error. */
+export interface Reply {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/** The result of applying a step: the next world and the call's reply. */
+export interface Outcome<W> {
+  readonly world: W;
+  readonly reply: Reply;
+}
+
+/** The bounds of a run. `ids` is an inclusive range of object ids. */
+export interface Bounds {
+  readonly threads: number;
+  readonly ops: number;
+  readonly ids: { readonly min: number; readonly max: number };
+}
+
+/**
+ * The transition system of one variant within one set of bounds. Both
+ * functions are pure and deterministic: `enabled` lists steps in a fixed order
+ * (the explorers' replay tokens are indices into it).
+ */
+export interface System<W> {
+  readonly init: W;
+  enabled(world: W): readonly Step[];
+  apply(world: W, step: Step): Outcome<W>;
+}
+
+/** A violation message, or `undefined` when the property holds here. */
+export type Finding = string | undefined;
+
+/** A step as a property sees it: the world before, the step, its reply, the world after. */
+export interface Move<W> {
+  readonly before: W;
+  readonly step: Step;
+  readonly reply: Reply;
+  readonly after: W;
+}
+
+interface PropertyBase<C> {
+  /** Stable kebab-case name, used on the command line and in reports. */
+  readonly id: string;
+  readonly title: string;
+  /** The seed file or kernel source the property comes from. */
+  readonly source: string;
+  /** False when the property means nothing for a variant (e.g. refcounts in a design without them). */
+  readonly applies?: (config: C) => boolean;
+}
+
+/** Holds in every reachable world. */
+export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
+  readonly kind: 'invariant';
+  check(world: W): Finding;
+}
+
+/** Holds of every step: reply codes, what a call may change. */
+export interface StepProperty<W, C = unknown> extends PropertyBase<C> {
+  readonly kind: 'step';
+  check(move: Move<W>): Finding;
+}
+
+/** Holds in every world where no step is enabled (quiescence). */
+export interface FinalProperty<W, C = unknown> extends PropertyBase<C> {
+  readonly kind: 'final';
+  check(world: W): Finding;
+}
+
+export type Property<W, C = unknown> =
+  | InvariantProperty<W, C>
+  | StepProperty<W, C>
+  | FinalProperty<W, C>;
+
+export type Expectation = 'holds' | 'violated';
+
+/**
+ * A design alternative: the model's configuration (machines, rules) for it,
+ * and the verdicts it is expected to have. Properties not named in `expect`
+ * are expected to hold.
+ */
+export interface Variant<C> {
+  readonly name: string;
+  readonly title: string;
+  /** The seed file or kernel source the variant comes from. */
+  readonly source: string;
+  readonly config: C;
+  readonly expect: Readonly<Record<string, Expectation>>;
+}
+
+/** How a model renders its steps and state for traces. */
+export interface Presenter<W, C> {
+  /** The kernel call of a step with its reply, e.g. `ioasid_get(s1,1) = -EBUSY`. */
+  call(step: Step, reply: Reply, before: W, config: C): string;
+  /** The object a step touches, e.g. `ioasid 1`, or undefined. */
+  subject(step: Step, reply: Reply): string | undefined;
+  /** The state of that object after the step, e.g. `active refs=2`. */
+  state(world: W, subject: string): string;
+  /** A thread's column heading, e.g. `CPU0`. */
+  thread(index: number): string;
+}
+
+/** A model: one lifecycle area with its variants and properties. */
+export interface Model<W, C> {
+  readonly name: string;
+  readonly title: string;
+  readonly source: string;
+  readonly defaults: Bounds;
+  readonly variants: readonly BoundVariant<W, C>[];
+  readonly properties: readonly Property<W, C>[];
+  readonly present: Presenter<W, C>;
+  /** Build the transition system of a variant within bounds. */
+  system(config: C, bounds: Bounds): System<W>;
+  /** A variant of this model; the same helper built-ins and users call. */
+  variant(v: Variant<C>): BoundVariant<W, C>;
+}
+
+/** A variant together with the model it belongs to (what a user module exports). */
+export interface BoundVariant<W, C> extends Variant<C> {
+  readonly model: Model<W, C>;
+}
+
+// Models are stored side by side in registries; the world and config types
+// are private to each model, so collections hold them erased.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModel = Model<any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyVariant = BoundVariant<any, any>;

@@ -1,0 +1,115 @@
+/**
+ * Running a system along one schedule and checking properties after every
+ * step. Shared by every explorer and by replay, so they agree on what a
+ * violation is and where it happens.
+ */
+import type { Property, Reply, Step, System } from './model.ts';
+
+export interface TraceStep<W> {
+  readonly step: Step;
+  readonly reply: Reply;
+  /** The world after the step. */
+  readonly world: W;
+}
+
+export interface Trace<W> {
+  readonly init: W;
+  readonly steps: readonly TraceStep<W>[];
+}
+
+export interface Violation {
+  readonly property: string;
+  /** 1-based index of the breaking step; 0 when the initial world breaks it. */
+  readonly at: number;
+  readonly message: string;
+}
+
+/** Picks the next step among the enabled ones (never empty), or stops the run. */
+export type Chooser<W> = (enabled: readonly Step[], world: W, depth: number) => Step | undefined;
+
+/** The properties broken by a world (and, for final ones, only at quiescence). */
+export function checkWorld<W, C>(
+  properties: readonly Property<W, C>[],
+  world: W,
+  quiescent: boolean,
+  at: number,
+): Violation[] {
+  const found: Violation[] = [];
+  for (const p of properties) {
+    if (p.kind === 'step' || (p.kind === 'final' && !quiescent)) continue;
+    const message = p.check(world);
+    if (message !== undefined) found.push({ property: p.id, at, message });
+  }
+  return found;
+}
+
+function checkMove<W, C>(
+  properties: readonly Property<W, C>[],
+  before: W,
+  t: TraceStep<W>,
+  at: number,
+): Violation[] {
+  const found: Violation[] = [];
+  for (const p of properties) {
+    if (p.kind !== 'step') continue;
+    const message = p.check({ before, step: t.step, reply: t.reply, after: t.world });
+    if (message !== undefined) found.push({ property: p.id, at, message });
+  }
+  return found;
+}
+
+export interface Run<W> {
+  readonly trace: Trace<W>;
+  /** Every violation met, in order; at most one per property (its first). */
+  readonly violations: readonly Violation[];
+  /** True when the run ended because no step was enabled. */
+  readonly quiescent: boolean;
+}
+
+export interface WalkOptions {
+  /** Stop at the first violation (a counterexample) instead of running on. */
+  readonly stopAtViolation: boolean;
+}
+
+/** Runs `system` from its initial world, letting `choose` pick each step. */
+export function walk<W, C>(
+  system: System<W>,
+  properties: readonly Property<W, C>[],
+  choose: Chooser<W>,
+  options: WalkOptions,
+): Run<W> {
+  const steps: TraceStep<W>[] = [];
+  const seen = new Set<string>();
+  const violations: Violation[] = [];
+  const record = (found: Violation[]): boolean => {
+    for (const v of found) {
+      if (seen.has(v.property)) continue;
+      seen.add(v.property);
+      violations.push(v);
+    }
+    return options.stopAtViolation && violations.length > 0;
+  };
+
+  let world = system.init;
+  let enabled = system.enabled(world);
+  if (record(checkWorld(properties, world, enabled.length === 0, 0))) {
+    return { trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 };
+  }
+  while (enabled.length > 0) {
+    const step = choose(enabled, world, steps.length);
+    if (step === undefined) break;
+    const outcome = system.apply(world, step);
+    const t: TraceStep<W> = { step, reply: outcome.reply, world: outcome.world };
+    steps.push(t);
+    const before = world;
+    world = outcome.world;
+    enabled = system.enabled(world);
+    const at = steps.length;
+    const found = [
+      ...checkMove(properties, before, t, at),
+      ...checkWorld(properties, world, enabled.length === 0, at),
+    ];
+    if (record(found)) break;
+  }
+  return { trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 };
+}

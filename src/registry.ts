@@ -1,0 +1,65 @@
+/**
+ * The models the CLI knows: the built-in ones, and users' modules loaded by
+ * path. A user's module default-exports a model, a variant (from
+ * `model.variant()`), or an array of them.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ioasid } from '../models/ioasid/index.ts';
+import type { AnyModel, AnyVariant } from './engine/model.ts';
+
+/** A mistake in what the user asked for; the message says how to mend it. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const builtInModels: readonly AnyModel[] = [ioasid];
+
+/** What one `check` target names: a model and which of its variants. */
+export interface Target {
+  readonly model: AnyModel;
+  readonly variants: readonly AnyVariant[];
+}
+
+export function findModel(name: string): AnyModel {
+  const model = builtInModels.find((m) => m.name === name);
+  if (!model) {
+    throw new UsageError(
+      `unknown model '${name}'; known models: ${builtInModels.map((m) => m.name).join(', ')} (or a path to a .ts module)`,
+    );
+  }
+  return model;
+}
+
+export const looksLikePath = (arg: string) => /[\\/]|\.(m?[jt]s)$/.test(arg);
+
+const isModel = (x: unknown): x is AnyModel =>
+  typeof x === 'object' && x !== null && 'system' in x && 'variants' in x && 'properties' in x;
+const isVariant = (x: unknown): x is AnyVariant =>
+  typeof x === 'object' && x !== null && 'model' in x && 'config' in x && isModel((x as AnyVariant).model);
+
+/** Loads a user's module and returns what it defines, grouped by model. */
+export async function loadModule(path: string): Promise<Target[]> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new UsageError(`no such file '${path}'; give a path to a .ts or .js module`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UsageError(`cannot load '${path}': ${why}`);
+  }
+  const items = Array.isArray(mod.default) ? mod.default : [mod.default];
+  const targets: Target[] = [];
+  for (const item of items) {
+    if (isModel(item)) targets.push({ model: item, variants: item.variants as AnyVariant[] });
+    else if (isVariant(item)) targets.push({ model: item.model, variants: [item] });
+    else {
+      throw new UsageError(
+        `'${path}' must default-export a model, a variant made with model.variant({...}), or an array of them`,
+      );
+    }
+  }
+  return targets;
+}
