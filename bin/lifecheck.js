@@ -4,6 +4,7 @@
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 
-registerTsx();
+// Hooks run last-registered first: tsx resolves, and hands `lifecheck` to ours.
 register('./resolve-self.js', import.meta.url);
+registerTsx();
 await import('../src/cli/main.ts');

@@ -48,7 +48,9 @@ export async function loadModule(path: string): Promise<Target[]> {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UsageError(`cannot load '${path}': ${why}`);
+    // Outside an ESM package, Node takes a .ts file for CommonJS.
+    const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
+    throw new UsageError(`cannot load '${path}': ${why}${hint}`);
   }
   const items = Array.isArray(mod.default) ? mod.default : [mod.default];
   const targets: Target[] = [];

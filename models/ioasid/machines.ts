@@ -23,10 +23,13 @@ export type SlotEvent = {
   readonly set: string | null;
 };
 
-const ok = (text: string) => ({ type: 'reply', params: { ok: true, text } }) as const;
-const err = (text: string) => ({ type: 'reply', params: { ok: false, text } }) as const;
+/** The action that makes a call succeed with `text` as its reply. */
+export const ok = (text: string) => ({ type: 'reply', params: { ok: true, text } }) as const;
+/** The action that makes a call fail with `text` (an errno, false, ...) as its reply. */
+export const err = (text: string) => ({ type: 'reply', params: { ok: false, text } }) as const;
 
-const slotSetup = setup({
+/** The slot machines' types, guards and actions: build a patch's machine with `ioasidSetup.createMachine`. */
+export const ioasidSetup = setup({
   types: {
     context: {} as SlotContext & { reply: Reply },
     events: {} as SlotEvent,
@@ -85,63 +88,69 @@ const put = [
   { actions: ['unref', ok('false')] },
 ] as const;
 
-/** Seed 001 as posted (the series, never merged): IDLE -> FREE_PENDING -> freed. */
-export const seriesMachine = slotSetup.createMachine({
-  id: 'ioasid-series',
-  initial: 'freed',
-  context: { refs: 0, set: null, reply: { ok: true, text: '' } },
-  states: {
-    freed: {
-      on: {
-        ALLOC: { target: 'active', actions: ['allocate', ok('allocated')] },
-        ...unknownId,
-      },
-    },
-    active: {
-      on: {
-        // 001 ioasid_get_locked: -EACCES on set mismatch, else refcount_inc.
-        GET: [{ guard: 'setMismatch', actions: err('-EACCES') }, { actions: ['ref', ok('0')] }],
-        PUT: put,
-        FREE: [
-          // A.4: "Cannot free IOASID ... due to set ownership", nothing changes.
-          { guard: 'notOwner', actions: err('refused') },
-          // 001: "If refcount is 0, ioasid will be freed".
-          { guard: 'lastRef', target: 'freed', actions: ['release', ok('freed')] },
-          // 001: "If recount is non-zero, mark IOASID as IOASID_STATE_FREE_PENDING".
-          { target: 'freePending', actions: ['unref', ok('free-pending')] },
-        ],
-        FIND: find,
-      },
-    },
-    freePending: {
-      on: {
-        // 001: "After free, ioasid_get() will return error"; checked before the set.
-        GET: { actions: err('-EBUSY') },
-        PUT: put,
-        FREE: [
-          { guard: 'notOwner', actions: err('refused') },
-          {
-            guard: and(['freeDropsEveryCall', 'lastRef']),
-            target: 'freed',
-            actions: ['release', ok('freed')],
-          },
-          { guard: 'freeDropsEveryCall', actions: ['unref', ok('free-pending')] },
-          // A.4: "Already FREE_PENDING: return" -- a second free is a no-op.
-          { actions: ok('no-op') },
-        ],
-        // 001: "ioasid_find() and other non refcount adding APIs will continue
-        // to work until the last reference is dropped".
-        FIND: find,
-      },
+/**
+ * Seed 001 as posted (the series, never merged): IDLE -> FREE_PENDING -> freed.
+ * Exported so a patch can change one transition and keep the rest:
+ * `ioasidSetup.createMachine({ ...seriesDefinition, states: { ...seriesStates, ... } })`.
+ */
+export const seriesStates = {
+  freed: {
+    on: {
+      ALLOC: { target: 'active', actions: ['allocate', ok('allocated')] },
+      ...unknownId,
     },
   },
-});
+  active: {
+    on: {
+      // 001 ioasid_get_locked: -EACCES on set mismatch, else refcount_inc.
+      GET: [{ guard: 'setMismatch', actions: err('-EACCES') }, { actions: ['ref', ok('0')] }],
+      PUT: put,
+      FREE: [
+        // A.4: "Cannot free IOASID ... due to set ownership", nothing changes.
+        { guard: 'notOwner', actions: err('refused') },
+        // 001: "If refcount is 0, ioasid will be freed".
+        { guard: 'lastRef', target: 'freed', actions: ['release', ok('freed')] },
+        // 001: "If recount is non-zero, mark IOASID as IOASID_STATE_FREE_PENDING".
+        { target: 'freePending', actions: ['unref', ok('free-pending')] },
+      ],
+      FIND: find,
+    },
+  },
+  freePending: {
+    on: {
+      // 001: "After free, ioasid_get() will return error"; checked before the set.
+      GET: { actions: err('-EBUSY') },
+      PUT: put,
+      FREE: [
+        { guard: 'notOwner', actions: err('refused') },
+        {
+          guard: and(['freeDropsEveryCall', 'lastRef']),
+          target: 'freed',
+          actions: ['release', ok('freed')],
+        },
+        { guard: 'freeDropsEveryCall', actions: ['unref', ok('free-pending')] },
+        // A.4: "Already FREE_PENDING: return" -- a second free is a no-op.
+        { actions: ok('no-op') },
+      ],
+      // 001: "ioasid_find() and other non refcount adding APIs will continue
+      // to work until the last reference is dropped".
+      FIND: find,
+    },
+  },
+} as const;
+
+const initialContext = { refs: 0, set: null, reply: { ok: true, text: '' } };
+
+/** The series machine's id, initial state and context, for machines built from it. */
+export const seriesDefinition = { id: 'ioasid-series', initial: 'freed', context: initialContext } as const;
+
+export const seriesMachine = ioasidSetup.createMachine({ ...seriesDefinition, states: seriesStates });
 
 /** Upstream v5.11 (cb4789b0d19f): void ioasid_get, bool ioasid_put, no pending state. */
-export const upstreamMachine = slotSetup.createMachine({
+export const upstreamMachine = ioasidSetup.createMachine({
   id: 'ioasid-v5.11',
   initial: 'freed',
-  context: { refs: 0, set: null, reply: { ok: true, text: '' } },
+  context: initialContext,
   states: {
     freed: {
       on: {
@@ -175,10 +184,10 @@ export const upstreamMachine = slotSetup.createMachine({
 });
 
 /** Seed 000 (v1, v5.5): no refcount; ioasid_free erases at once. */
-export const v1Machine = slotSetup.createMachine({
+export const v1Machine = ioasidSetup.createMachine({
   id: 'ioasid-v1',
   initial: 'freed',
-  context: { refs: 0, set: null, reply: { ok: true, text: '' } },
+  context: initialContext,
   states: {
     freed: {
       on: {

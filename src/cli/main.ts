@@ -79,7 +79,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
   const started = performance.now();
-  const results: { model: AnyModel; report: VariantReport }[] = [];
+  const results: { variant: AnyVariant; report: VariantReport }[] = [];
   for (const { model, variant } of plan) {
     const report = checkVariant(variant, {
       bounds: boundsOf(model, flags),
@@ -88,13 +88,13 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
       ...(flags.property ? { properties: flags.property } : {}),
       ...(flags.path !== undefined ? { path: flags.path } : {}),
     });
-    results.push({ model, report });
-    if (!flags.json) process.stdout.write(textReport(model, report) + '\n');
+    results.push({ variant, report });
+    if (!flags.json) process.stdout.write(textReport(variant, report) + '\n');
   }
   const json = jsonReport(results, { version, durationMs: Math.round(performance.now() - started) });
   if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   if (flags.report) {
-    const text = results.map(({ model, report }) => stripVTControlCharacters(textReport(model, report))).join('\n');
+    const text = results.map(({ variant, report }) => stripVTControlCharacters(textReport(variant, report))).join('\n');
     writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
     writeAtomically(join(flags.report, 'check.txt'), text);
   }

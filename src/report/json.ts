@@ -2,18 +2,17 @@
  * The JSON report: one document per run, with a schema version so CI scripts
  * can rely on its shape. Traces carry both the raw steps and their rendering.
  */
-import type { AnyModel } from '../engine/model.ts';
+import type { AnyVariant } from '../engine/model.ts';
 import type { VariantReport } from '../check.ts';
 import { renderTrace } from '../trace/text.ts';
 import { replayCommand } from './text.ts';
 
 export const SCHEMA_VERSION = 1;
 
-function counterexampleJson(model: AnyModel, r: VariantReport, property: string) {
-  const v = r.verdicts.find((x) => x.property === property)!;
-  const cx = v.counterexample;
+function counterexampleJson(variant: AnyVariant, r: VariantReport, property: string) {
+  const cx = r.verdicts.find((x) => x.property === property)?.counterexample;
   if (!cx) return undefined;
-  const config = model.variants.find((x) => x.name === r.variant)?.config;
+  const { model, config } = variant;
   let before = cx.trace.init;
   const steps = cx.trace.steps.map((t) => {
     const subject = model.present.subject(t.step, t.reply);
@@ -40,7 +39,7 @@ function counterexampleJson(model: AnyModel, r: VariantReport, property: string)
 }
 
 export function jsonReport(
-  reports: readonly { model: AnyModel; report: VariantReport }[],
+  reports: readonly { variant: AnyVariant; report: VariantReport }[],
   meta: { version: string; durationMs: number },
 ) {
   return {
@@ -50,11 +49,11 @@ export function jsonReport(
     explorer: 'random',
     matches: reports.every((x) => x.report.matches),
     durationMs: meta.durationMs,
-    results: reports.map(({ model, report }) => ({
+    results: reports.map(({ variant, report }) => ({
       ...report,
       verdicts: report.verdicts.map(({ counterexample: _, ...v }) => ({
         ...v,
-        ...(v.actual === 'violated' ? { counterexample: counterexampleJson(model, report, v.property) } : {}),
+        ...(v.actual === 'violated' ? { counterexample: counterexampleJson(variant, report, v.property) } : {}),
       })),
     })),
   };

@@ -1,6 +1,6 @@
 /** The terminal report: one block per variant, a line per property, traces inline. */
 import pc from 'picocolors';
-import type { AnyModel } from '../engine/model.ts';
+import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import type { Verdict, VariantReport } from '../check.ts';
 import type { Counterexample } from '../explore/random.ts';
 import { renderTrace } from '../trace/text.ts';
@@ -33,8 +33,8 @@ function verdictLine(v: Verdict): string {
   return `  ${mark} ${v.property.padEnd(30)} ${what}  ${expectation}`;
 }
 
-export function textReport(model: AnyModel, r: VariantReport): string {
-  const config = model.variants.find((x) => x.name === r.variant)?.config;
+export function textReport(variant: AnyVariant, r: VariantReport): string {
+  const { model, config } = variant;
   const head = `${pc.bold(`${r.model} --variant ${r.variant}`)}: ${r.title} [${r.source}]`;
   const lines = [head, ...r.verdicts.map(verdictLine)];
   for (const v of r.verdicts) {

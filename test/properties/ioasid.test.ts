@@ -1,0 +1,84 @@
+/**
+ * Every property, with a design that breaks it and one that keeps it, both
+ * found by the random explorer itself (fixed seeds). Breaking designs are the
+ * built-in variants where one does, else a user-style patch (fixtures).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkVariant, ioasid, walk, type AnyVariant, type Bounds } from 'lifecheck';
+import { allocIgnoresMax, getIgnoresPending, getIncBeforeCheck, pendingPutLeaks } from '../fixtures/patches.ts';
+
+const variant = (name: string) => ioasid.variants.find((v) => v.name === name)!;
+const defaults = ioasid.defaults;
+
+function verdict(v: AnyVariant, property: string, bounds: Bounds = defaults, runs = 10_000) {
+  const report = checkVariant(v, { bounds, runs, seed: 42, properties: [property] });
+  return report.verdicts[0]!;
+}
+
+const cases: [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVariant][] = [
+  ['no-reuse-while-referenced', variant('v1'), defaults, variant('series')],
+  ['no-use-after-free', variant('series'), defaults, variant('series-find-get')],
+  ['refcount-matches-holders', getIncBeforeCheck, defaults, variant('series')],
+  ['get-fails-on-free-pending', getIgnoresPending, defaults, variant('series')],
+  ['ids-in-range', allocIgnoresMax, defaults, variant('series')],
+  ['set-isolation', variant('upstream-v5.11'), defaults, variant('series')],
+  ['rejected-call-changes-nothing', getIncBeforeCheck, defaults, variant('series')],
+  ['nothing-leaked-at-quiescence', pendingPutLeaks, defaults, variant('series')],
+  // Deeper on one CPU: alloc, get, get, free, free leaves refs=1 with two references held.
+  ['refcount-matches-holders', variant('series-free-every-call'), { ...defaults, threads: 2, ops: 5, ids: { min: 1, max: 1 } }, variant('series')],
+];
+
+describe.each(cases)('%s', (property, breaks, bounds, keeps) => {
+  it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
+    const v = verdict(breaks, property, bounds);
+    expect(v.actual).toBe('violated');
+    const cx = v.counterexample!;
+    expect(cx.violation.property).toBe(property);
+    expect(cx.violation.at).toBe(cx.trace.steps.length);
+    const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
+    expect(again.verdicts[0]!.counterexample!.trace).toEqual(cx.trace);
+  });
+
+  it(`is kept by ${keeps.name}`, () => {
+    expect(verdict(keeps, property, defaults, 3_000).actual).toBe('holds');
+  });
+});
+
+describe('find-works-until-last-put', () => {
+  // Five steps on one CPU, deeper than random schedules reach at these bounds:
+  // the trace is scripted, the verdict is the property's own.
+  const script = ['alloc', 'get', 'free', 'free', 'find'];
+  const run = (v: AnyVariant) =>
+    walk(
+      v.model.system(v.config, { threads: 1, ops: 5, ids: { min: 1, max: 1 } }),
+      ioasid.properties.filter((p) => p.id === 'find-works-until-last-put'),
+      (enabled, _w, depth) => enabled.find((s) => s.op === script[depth] && s.args[0] !== 'ENOMEM'),
+      { stopAtViolation: false },
+    );
+
+  it('is broken by series-free-every-call: the second free loses the id under its holder', () => {
+    const r = run(variant('series-free-every-call'));
+    expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'freed', '-ENOENT']);
+    expect(r.violations).toEqual([
+      { property: 'find-works-until-last-put', at: 5, message: 'CPU0 holds 1#1 (get) but ioasid_find gave -ENOENT' },
+    ]);
+  });
+
+  it('is kept by series on the same script (the second free is a no-op)', () => {
+    const r = run(variant('series'));
+    expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'no-op', 'found']);
+    expect(r.violations).toEqual([]);
+  });
+
+  it('is kept by series at random', () => {
+    expect(verdict(variant('series'), 'find-works-until-last-put', defaults, 3_000).actual).toBe('holds');
+  });
+});
+
+describe('not applicable', () => {
+  it('leaves refcount properties out of designs without refcounts', () => {
+    const report = checkVariant(variant('v1'), { bounds: defaults, runs: 100, seed: 1 });
+    const na = report.verdicts.filter((v) => v.actual === 'n/a').map((v) => v.property);
+    expect(na).toEqual(['refcount-matches-holders', 'get-fails-on-free-pending', 'find-works-until-last-put']);
+  });
+});
