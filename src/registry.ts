@@ -47,7 +47,7 @@ export async function loadModule(path: string): Promise<Target[]> {
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
     // Outside an ESM package, Node takes a .ts file for CommonJS.
     const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
     throw new UsageError(`cannot load '${path}': ${why}${hint}`);

@@ -43,15 +43,16 @@ async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
   return [{ model, variants: model.variants }];
 }
 
-function pickVariants(t: Target, name: string | undefined): AnyVariant[] {
-  if (name === undefined) return [...t.variants];
-  const v = t.variants.filter((x) => x.name === name);
-  if (v.length === 0) {
-    throw new UsageError(
-      `unknown variant '${name}' of model '${t.model.name}'; known: ${t.variants.map((x) => x.name).join(', ')}`,
-    );
+/** The variants to check: all of them, or the one named. */
+function pickVariants(targets: readonly Target[], name: string | undefined): AnyVariant[] {
+  const all = targets.flatMap((t) => t.variants);
+  if (name === undefined) return all;
+  const picked = all.filter((v) => v.name === name);
+  if (picked.length === 0) {
+    const models = [...new Set(targets.map((t) => t.model.name))].join(', ');
+    throw new UsageError(`unknown variant '${name}' of model '${models}'; known: ${all.map((v) => v.name).join(', ')}`);
   }
-  return v;
+  return picked;
 }
 
 function checkProperties(model: AnyModel, ids: readonly string[] | undefined): void {
@@ -71,10 +72,9 @@ function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
 
 async function check(modelArg: string | undefined, flags: CheckFlags): Promise<number> {
   if (flags.variant && flags.allVariants) throw new UsageError('give either --variant or --all-variants, not both');
-  const plan = (await targetsOf(modelArg)).flatMap((t) => {
-    checkProperties(t.model, flags.property);
-    return pickVariants(t, flags.variant).map((variant) => ({ model: t.model, variant }));
-  });
+  const targets = await targetsOf(modelArg);
+  for (const t of targets) checkProperties(t.model, flags.property);
+  const plan = pickVariants(targets, flags.variant).map((variant) => ({ model: variant.model, variant }));
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }

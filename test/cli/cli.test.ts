@@ -1,0 +1,95 @@
+/** The command line as a user runs it: exit codes, one-line errors, JSON, user modules. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
+
+function lifecheck(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('lifecheck check', () => {
+  it('reports the use-after-free of the series in JSON, with a short trace', () => {
+    const r = lifecheck('check', 'ioasid', '--variant', 'series', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.schemaVersion).toBe(1);
+    const uaf = doc.results[0].verdicts.find((v: { property: string }) => v.property === 'no-use-after-free');
+    expect(uaf).toMatchObject({ actual: 'violated', expected: 'violated', matches: true });
+    expect(uaf.counterexample.steps.length).toBeLessThanOrEqual(6);
+    expect(uaf.counterexample.replay).toContain('--seed 42 --path ');
+  });
+
+  it('replays a counterexample from the printed seed and path', () => {
+    const first = JSON.parse(lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--json').out);
+    const cx = first.results[0].verdicts[0].counterexample;
+    const again = lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--seed', String(cx.seed), '--path', cx.path, '--json');
+    expect(JSON.parse(again.out).results[0].verdicts[0].counterexample.text).toBe(cx.text);
+  });
+
+  it('reports v1 reusing an id a second user still holds, as text with lockdep columns', () => {
+    const r = lifecheck('check', 'ioasid', '--variant', 'v1', '--property', 'no-reuse-while-referenced');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/CPU0/);
+    expect(r.out).toMatch(/<-- no-reuse-while-referenced/);
+  });
+
+  it('exits 1 when a verdict is not what the variant expects', () => {
+    // With one id and one op per CPU nothing can be freed and used: the expected violation is not found.
+    const r = lifecheck('check', 'ioasid', '--variant', 'series', '--ops', '1', '--runs', '200');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/UNEXPECTED: expected violated/);
+  });
+
+  it('checks a variant from a file outside models/', () => {
+    const r = lifecheck('check', 'test/fixtures/patches.ts', '--variant', 'alloc-ignores-max', '--runs', '500');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ids-in-range +violated/);
+  });
+
+  it('writes its reports into --report and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifecheck-'));
+    const r = lifecheck('check', 'ioasid', '--variant', 'series-find-get', '--runs', '200', '--report', dir);
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['check.json', 'check.txt']);
+  });
+});
+
+describe('lifecheck list', () => {
+  it('lists models, variants with their seeds, and properties', () => {
+    const r = lifecheck('list');
+    expect(r.code).toBe(0);
+    for (const name of ['v1', 'upstream-v5.11', 'series', 'series-find-get', 'series-free-every-call']) {
+      expect(r.out).toContain(name);
+    }
+    expect(r.out).toContain('no-use-after-free');
+  });
+});
+
+describe('bad input: one line, exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['check', 'nosuch'], /unknown model 'nosuch'; known models: ioasid/],
+    [['check', 'ioasid', '--variant', 'nope'], /unknown variant 'nope' of model 'ioasid'; known: v1, /],
+    [['check', 'ioasid', '--property', 'nope'], /unknown property 'nope' .*known: no-reuse-while-referenced/],
+    [['check', 'ioasid', '--threads', '0'], /--threads 0 is out of range; use 1 to 8/],
+    [['check', 'ioasid', '--ops', '1000'], /--ops 1000 is out of range/],
+    [['check', 'ioasid', '--ids', '3..1'], /min 3 is above max 1/],
+    [['check', 'ioasid', '--seed', 'abc'], /--seed takes a whole number/],
+    [['check', 'ioasid', '--variant', 'series', '--path', 'x:y'], /--path 'x:y' is not a replay path/],
+    [['check', 'ioasid', '--variant', 'series', '--path', '1:2'], /--path replays one counterexample/],
+    [['check', 'ioasid', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['check', './no/such/file.ts'], /no such file/],
+    [['check', 'test/fixtures/not-a-model.ts'], /must default-export a model, a variant/],
+  ];
+  it.each(cases)('%j', (args, message) => {
+    const r = lifecheck(...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.out).toBe('');
+  });
+});
