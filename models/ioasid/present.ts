@@ -39,17 +39,17 @@ function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidCo
 }
 
 export const ioasidPresenter: Presenter<IoasidWorld, IoasidConfig> = {
-    call: describe,
-    subject(step, reply) {
-      if (step.op === 'alloc') return reply.ok ? `ioasid ${reply.text}` : undefined;
-      return typeof step.args[0] === 'number' ? `ioasid ${step.args[0]}` : undefined;
-    },
-    state(world, subject) {
-      const slot = world.slots[Number(subject.replace('ioasid ', ''))];
-      if (!slot || slot.state.value === 'freed') return 'freed';
-      const { refs } = slot.state.context;
-      const name = slot.state.value === 'freePending' ? 'free-pending' : slot.state.value;
-      return refs > 0 ? `${name} refs=${refs}` : name;
-    },
-    thread: (t) => `CPU${t}`,
+  call: describe,
+  subject(step, reply) {
+    if (step.op === 'alloc') return reply.ok ? `ioasid ${reply.text}` : undefined;
+    return typeof step.args[0] === 'number' ? `ioasid ${step.args[0]}` : undefined;
+  },
+  state(world, subject) {
+    const slot = world.slots[Number(subject.replace('ioasid ', ''))];
+    if (!slot || slot.state.value === 'freed') return 'freed';
+    const { refs } = slot.state.context;
+    const name = slot.state.value === 'freePending' ? 'free-pending' : slot.state.value;
+    return refs > 0 ? `${name} refs=${refs}` : name;
+  },
+  thread: (t) => `CPU${t}`,
 };

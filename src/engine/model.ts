@@ -139,7 +139,5 @@ export interface BoundVariant<W, C> extends Variant<C> {
 
 // Models are stored side by side in registries; the world and config types
 // are private to each model, so collections hold them erased.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModel = Model<any, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyVariant = BoundVariant<any, any>;
