@@ -4,7 +4,7 @@
  */
 import type { AnyVariant } from '../engine/model.ts';
 import type { VariantReport } from '../check.ts';
-import { renderTrace } from '../trace/text.ts';
+import { renderTrace, traceRows } from '../trace/text.ts';
 import { replayCommand } from './text.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -13,19 +13,9 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
   const cx = r.verdicts.find((x) => x.property === property)?.counterexample;
   if (!cx) return undefined;
   const { model, config } = variant;
-  let before = cx.trace.init;
-  const steps = cx.trace.steps.map((t) => {
-    const subject = model.present.subject(t.step, t.reply);
-    const row = {
-      thread: t.step.thread,
-      op: t.step.op,
-      args: t.step.args,
-      reply: t.reply,
-      call: model.present.call(t.step, t.reply, before, config),
-      ...(subject ? { subject, state: model.present.state(t.world, subject) } : {}),
-    };
-    before = t.world;
-    return row;
+  const steps = traceRows(cx.trace, model.present, config).map(({ call, subject, state }, i) => {
+    const { step, reply } = cx.trace.steps[i]!;
+    return { thread: step.thread, op: step.op, args: step.args, reply, call, ...(subject ? { subject, state } : {}) };
   });
   return {
     violation: cx.violation,

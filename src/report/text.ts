@@ -16,8 +16,8 @@ function boundsArgs(r: VariantReport, model: AnyModel): string {
 }
 
 /** The command line that replays a counterexample exactly. */
-export function replayCommand(r: VariantReport, property: string, cx: Counterexample<unknown>, model?: AnyModel): string {
-  const bounds = model ? boundsArgs(r, model) : '';
+export function replayCommand(r: VariantReport, property: string, cx: Counterexample<unknown>, model: AnyModel): string {
+  const bounds = boundsArgs(r, model);
   return `lifecheck check ${r.model} --variant ${r.variant} --property ${property}${bounds} --seed ${cx.seed} --path ${cx.path}`;
 }
 

@@ -6,7 +6,8 @@
 import type { Presenter } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 
-interface Row {
+/** One step as a reader sees it: the kernel call, and the state of what it touched. */
+export interface Row {
   readonly step: number;
   readonly thread: number;
   readonly call: string;
@@ -14,7 +15,7 @@ interface Row {
   readonly state: string;
 }
 
-function rows<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): Row[] {
+export function traceRows<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): Row[] {
   let before = trace.init;
   return trace.steps.map((t, i) => {
     const subject = present.subject(t.step, t.reply);
@@ -39,7 +40,7 @@ export function renderTrace<W, C>(
   config: C,
   violation?: Violation,
 ): string {
-  const all = rows(trace, present, config);
+  const all = traceRows(trace, present, config);
   const threads = [...new Set(all.map((r) => r.thread))].sort((a, b) => a - b);
   const subjects = new Set(all.flatMap((r) => (r.subject ? [r.subject] : [])));
   const single = subjects.size === 1 ? [...subjects][0] : undefined;
