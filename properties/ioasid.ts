@@ -4,7 +4,17 @@
  * the lifecycle rules (those are the machines').
  */
 import type { Finding, Move, Property } from '../src/engine/model.ts';
-import { isLive, liveInstance, type Cpu, type Hold, type IoasidConfig, type IoasidWorld } from '../models/ioasid/world.ts';
+import {
+  activeSlot,
+  activeTable,
+  isLive,
+  liveInstance,
+  liveSlots,
+  type Cpu,
+  type Hold,
+  type IoasidConfig,
+  type IoasidWorld,
+} from '../models/ioasid/world.ts';
 
 type IoasidProperty = Property<IoasidWorld, IoasidConfig>;
 
@@ -15,14 +25,16 @@ const hasFreePending = (config: IoasidConfig) => 'freePending' in config.machine
 /** A hold that keeps its instance alive: a counted reference, or a second user's context. */
 const keepsAlive = (h: Hold) => h.ref || h.kind === 'bind';
 
-/** The world as it would be had only `t`'s operation count moved: what a refused call may change. */
-function sameButCount(before: IoasidWorld, after: IoasidWorld, t: number): boolean {
-  const a = after.cpus[t];
-  const b = before.cpus[t];
-  if (!a || !b) return false;
-  const normalized = { ...after, cpus: after.cpus.map((c, i) => (i === t ? { ...c, pc: b.pc } : c)) };
-  return JSON.stringify(normalized) === JSON.stringify(before);
+/**
+ * Whether the world is the same but for CPU `t`'s own record: a refused call
+ * may change only what its caller believes it holds.
+ */
+function sameButCaller(before: IoasidWorld, after: IoasidWorld, t: number): boolean {
+  const others = (w: IoasidWorld) => ({ ...w, cpus: w.cpus.filter((_, i) => i !== t) });
+  return JSON.stringify(others(after)) === JSON.stringify(others(before));
 }
+
+const setName = (set: string | null) => set ?? 'NULL';
 
 /** The id a step names, when it names one. */
 const stepId = (move: Move<IoasidWorld>): number | undefined =>
@@ -36,8 +48,8 @@ export const noReuseWhileReferenced: IoasidProperty = {
   check(world) {
     for (const [t, cpu] of world.cpus.entries()) {
       for (const h of cpu.holds.filter(keepsAlive)) {
-        if (liveInstance(world, h.id, h.gen)) continue;
-        const now = world.slots[h.id];
+        if (liveInstance(world, h)) continue;
+        const now = world.tables[h.table]?.[h.id];
         const fate = isLive(now) ? `reused as ${h.id}#${now.gen}` : 'freed';
         return `ioasid ${h.id}#${h.gen} ${fate} while ${cpuName(t)} holds it (${h.kind})`;
       }
@@ -54,7 +66,7 @@ export const noUseAfterFree: IoasidProperty = {
   check({ before, step }) {
     if (step.op !== 'use') return undefined;
     const p = before.cpus[step.thread]?.holds.find((h) => h.kind === 'find' && h.id === step.args[0]);
-    if (!p || p.rcu || liveInstance(before, p.id, p.gen)) return undefined;
+    if (!p || p.rcu || liveInstance(before, p)) return undefined;
     return `p${p.id} points to ${p.id}#${p.gen}, freed, outside the RCU section that found it`;
   },
 };
@@ -66,12 +78,9 @@ export const refcountMatchesHolders: IoasidProperty = {
   kind: 'invariant',
   applies: refcounted,
   check(world) {
-    for (const [key, slot] of Object.entries(world.slots)) {
-      if (!isLive(slot)) continue;
-      const id = Number(key);
-      const held = world.cpus.flatMap((c, t) =>
-        c.holds.filter((h) => h.ref && h.id === id && h.gen === slot.gen).map((h) => `${cpuName(t)} ${h.kind}`),
-      );
+    for (const { table, id, slot } of liveSlots(world)) {
+      const mine = (h: Hold) => h.ref && h.table === table && h.id === id && h.gen === slot.gen;
+      const held = world.cpus.flatMap((c, t) => c.holds.filter(mine).map((h) => `${cpuName(t)} ${h.kind}`));
       const refs = slot.state.context.refs;
       if (refs !== held.length) {
         return `ioasid ${id}#${slot.gen} refs=${refs} but ${held.length} held${held.length ? ` (${held.join(', ')})` : ''}`;
@@ -90,9 +99,9 @@ export const getFailsOnFreePending: IoasidProperty = {
   check({ before, step, reply, after }) {
     const id = step.args[0];
     if (!(step.op === 'get' || step.op === 'bind') || typeof id !== 'number') return undefined;
-    const was = before.slots[id];
+    const was = activeSlot(before, id);
     if (was?.state.value !== 'freePending') return undefined;
-    const refs = after.slots[id]?.state.context.refs ?? 0;
+    const refs = after.tables[activeTable(before)]?.[id]?.state.context.refs ?? 0;
     if (reply.ok || refs > was.state.context.refs) {
       return `ioasid_get on free-pending ${id}#${was.gen} returned ${reply.text}, refs ${was.state.context.refs}->${refs}`;
     }
@@ -114,11 +123,13 @@ export const findWorksUntilLastPut: IoasidProperty = {
     const cpu = before.cpus[step.thread];
     if (step.op !== 'find' || typeof id !== 'number' || !cpu) return undefined;
     const mine = ownReference(cpu, id);
-    // Only the owner set may find it; other sets' -EACCES is set-isolation's business.
-    const owner = liveInstance(before, id, mine?.gen ?? -1)?.state.context.set;
-    if (!mine || (owner !== undefined && owner !== cpu.set)) return undefined;
+    // Only the owner set may find it (other sets' -EACCES is set-isolation's
+    // business), and only in the active table (allocated-ids-stay-findable's).
+    if (!mine || mine.table !== activeTable(before)) return undefined;
+    const owner = liveInstance(before, mine)?.state.context.set;
+    if (owner !== undefined && owner !== cpu.set) return undefined;
     const found = after.cpus[step.thread]?.holds.find((h) => h.kind === 'find' && h.id === id);
-    if (reply.ok && found?.gen === mine.gen) return undefined;
+    if (reply.ok && found?.gen === mine.gen && found.table === mine.table) return undefined;
     const got = reply.ok ? `${id}#${found?.gen}` : reply.text;
     return `${cpuName(step.thread)} holds ${id}#${mine.gen} (${mine.kind}) but ioasid_find gave ${got}`;
   },
@@ -131,11 +142,8 @@ export const idsInRange: IoasidProperty = {
   kind: 'invariant',
   check(world) {
     const { min, max } = world.range;
-    for (const [key, slot] of Object.entries(world.slots)) {
-      const id = Number(key);
-      if (isLive(slot) && (id < min || id > max)) return `ioasid ${id} allocated outside [${min},${max}]`;
-    }
-    return undefined;
+    const out = liveSlots(world).find(({ id }) => id < min || id > max);
+    return out && `ioasid ${out.id} allocated outside [${min},${max}]`;
   },
 };
 
@@ -150,14 +158,59 @@ export const setIsolation: IoasidProperty = {
     const id = stepId(move);
     const cpu = move.before.cpus[move.step.thread];
     if (!SET_CALLS.has(move.step.op) || id === undefined || !cpu) return undefined;
-    const slot = move.before.slots[id];
+    const slot = activeSlot(move.before, id);
     if (!isLive(slot) || slot.state.context.set === cpu.set) return undefined;
     // Dropping what the caller already held is its own business; gaining a
     // hold on the instance, or changing it, is reaching into another set.
     const gained = move.reply.ok && ['get', 'find', 'bind'].includes(move.step.op);
-    const touched = JSON.stringify(move.after.slots[id]) !== JSON.stringify(slot);
+    const touched = JSON.stringify(activeSlot(move.after, id)) !== JSON.stringify(slot);
     if (!gained && !touched) return undefined;
-    return `${cpuName(move.step.thread)} (set ${cpu.set}) reached ${id}#${slot.gen} of set ${slot.state.context.set}`;
+    const owner = setName(slot.state.context.set);
+    return `${cpuName(move.step.thread)} (set ${setName(cpu.set)}) reached ${id}#${slot.gen} of set ${owner}`;
+  },
+};
+
+export const noTypeConfusion: IoasidProperty = {
+  id: 'no-type-confusion',
+  title: 'ioasid_find never hands a caller private data of a type it did not expect',
+  source: 'design.md, seed 004 ("a global (NULL-set) search can hand back private data of an unexpected type"); A.5',
+  kind: 'step',
+  check({ before, step, reply }) {
+    const id = step.args[0];
+    const cpu = before.cpus[step.thread];
+    if (step.op !== 'find' || !reply.ok || typeof id !== 'number' || !cpu) return undefined;
+    const slot = activeSlot(before, id);
+    const data = slot?.state.context.data;
+    if (!slot || data === null || data === undefined || data === cpu.data) return undefined;
+    return `${cpuName(step.thread)} expects ${cpu.data} but ioasid_find gave ${id}#${slot.gen}'s ${data} (set ${setName(slot.state.context.set)})`;
+  },
+};
+
+export const allocatedIdsStayFindable: IoasidProperty = {
+  id: 'allocated-ids-stay-findable',
+  title: 'every live id stays in the table lookups read: switching allocators orphans none',
+  source: 'kernel-semantics A.3 (rule 5: "Switching between custom and default requires that all IDs be freed"); D.7',
+  kind: 'invariant',
+  applies: (config) => config.custom !== undefined,
+  check(world) {
+    const active = activeTable(world);
+    const orphan = liveSlots(world).find(({ table }) => table !== active);
+    if (!orphan) return undefined;
+    const { table, id, slot } = orphan;
+    return `ioasid ${id}#${slot.gen} of table ${table} is live but lookups read the ${active} table`;
+  },
+};
+
+export const noLostHostIds: IoasidProperty = {
+  id: 'no-lost-host-ids',
+  title: 'every host id handed to the guest goes back to the host when the guest frees it',
+  source: 'seed 003 (intel_ioasid_free: "Freeing unbond IOASID" returns -EBUSY; vcmd_free_pasid); A.2 (ops->free)',
+  kind: 'invariant',
+  applies: (config) => config.custom !== undefined,
+  check(world) {
+    const held = new Set(liveSlots(world).map(({ id }) => id));
+    const lost = world.host?.find((id) => !held.has(id));
+    return lost === undefined ? undefined : `host id ${lost} is still allocated to the guest, which has freed it`;
   },
 };
 
@@ -167,7 +220,7 @@ export const rejectedCallChangesNothing: IoasidProperty = {
   source: 'seed 001 (error returns of ioasid_get/ioasid_put); kernel-semantics A.4',
   kind: 'step',
   check({ before, step, reply, after }): Finding {
-    if (reply.ok || sameButCount(before, after, step.thread)) return undefined;
+    if (reply.ok || sameButCaller(before, after, step.thread)) return undefined;
     return `${step.op} failed (${reply.text}) but changed the world`;
   },
 };
@@ -178,12 +231,10 @@ export const nothingLeakedAtQuiescence: IoasidProperty = {
   source: 'seed 001 ("The IOASID will be returned to the pool and available for new allocations")',
   kind: 'final',
   check(world) {
-    for (const [key, slot] of Object.entries(world.slots)) {
-      if (!isLive(slot)) continue;
-      const { value, context } = slot.state;
-      return `ioasid ${key}#${slot.gen} still ${value} (refs=${context.refs}) after every CPU released all it held`;
-    }
-    return undefined;
+    const left = liveSlots(world)[0];
+    if (!left) return undefined;
+    const { value, context } = left.slot.state;
+    return `ioasid ${left.id}#${left.slot.gen} still ${value} (refs=${context.refs}) after every CPU released all it held`;
   },
 };
 
@@ -195,6 +246,9 @@ export const ioasidProperties: readonly IoasidProperty[] = [
   findWorksUntilLastPut,
   idsInRange,
   setIsolation,
+  noTypeConfusion,
+  allocatedIdsStayFindable,
+  noLostHostIds,
   rejectedCallChangesNothing,
   nothingLeakedAtQuiescence,
 ];

@@ -11,16 +11,24 @@
 import { and, assign, setup } from 'xstate';
 import type { Reply } from '../../src/engine/model.ts';
 
-/** The per-instance data: refcount and owning set (null when no set is stored). */
+/**
+ * The per-instance data: refcount, owning set (null when no set is stored)
+ * and the type of its private data (`mm`, an aux domain, ...; null for none).
+ */
 export interface SlotContext {
   readonly refs: number;
   readonly set: string | null;
+  readonly data: string | null;
 }
 
-/** A call on the slot; `set` is the caller's set, null for the NULL set or a call without one. */
+/**
+ * A call on the slot; `set` is the caller's set, null for the NULL set or a
+ * call without one; `data` is the private data type ALLOC stores.
+ */
 export type SlotEvent = {
   readonly type: 'ALLOC' | 'GET' | 'PUT' | 'FREE' | 'FIND';
   readonly set: string | null;
+  readonly data?: string | null;
 };
 
 /** The action that makes a call succeed with `text` as its reply. */
@@ -47,17 +55,20 @@ export const ioasidSetup = setup({
     // 001 review (Lu Baolu): "Do you need to increase the refcount of the found
     // ioasid and ask the caller to drop it after use?" As posted: no.
     findTakesRef: () => false,
+    // A.4 (dcp ioasid_alloc): "set must be non-NULL"; the set-mandatory design
+    // (design.md, seed 004) refuses the NULL set's global search too. As posted: allowed.
+    nullSetRefused: () => false,
   },
   actions: {
     reply: assign((_, params: Reply) => ({ reply: params })),
     // 000 ioasid_alloc: stores set and private data; 001: "set initial refcount to 1".
-    allocate: assign(({ event }) => ({ refs: 1, set: event.set })),
+    allocate: assign(({ event }) => ({ refs: 1, set: event.set, data: event.data ?? null })),
     // 000 (v1) has no refcount: the instance only remembers its set.
-    allocateUncounted: assign(({ event }) => ({ refs: 0, set: event.set })),
+    allocateUncounted: assign(({ event }) => ({ refs: 0, set: event.set, data: event.data ?? null })),
     ref: assign(({ context }) => ({ refs: context.refs + 1 })),
     unref: assign(({ context }) => ({ refs: context.refs - 1 })),
     // The id goes back to the pool: xa_erase + kfree_rcu (000 ioasid_free).
-    release: assign({ refs: 0, set: null }),
+    release: assign({ refs: 0, set: null, data: null }),
   },
 });
 
@@ -75,6 +86,7 @@ const unknownId = {
 
 /** 000 ioasid_find, unchanged through 001: set check, no reference taken. */
 const find = [
+  { guard: 'nullSetRefused', actions: err('-EINVAL') },
   // 000: "data found but does not belong to the set" -> ERR_PTR(-EACCES).
   { guard: 'setMismatch', actions: err('-EACCES') },
   { guard: 'findTakesRef', actions: ['ref', ok('found')] },
@@ -96,7 +108,10 @@ const put = [
 export const seriesStates = {
   freed: {
     on: {
-      ALLOC: { target: 'active', actions: ['allocate', ok('allocated')] },
+      ALLOC: [
+        { guard: 'nullSetRefused', actions: err('INVALID_IOASID') },
+        { target: 'active', actions: ['allocate', ok('allocated')] },
+      ],
       ...unknownId,
     },
   },
@@ -139,7 +154,7 @@ export const seriesStates = {
   },
 } as const;
 
-const initialContext = { refs: 0, set: null, reply: { ok: true, text: '' } };
+const initialContext = { refs: 0, set: null, data: null, reply: { ok: true, text: '' } };
 
 /** The series machine's id, initial state and context, for machines built from it. */
 export const seriesDefinition = { id: 'ioasid-series', initial: 'freed', context: initialContext } as const;

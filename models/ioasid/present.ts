@@ -1,13 +1,13 @@
 /** How IOASID steps and states read in a trace: the kernel's own names. */
 import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
-import type { Call, IoasidConfig, IoasidWorld } from './world.ts';
+import { activeSlot, activeTable, type Call, type IoasidConfig, type IoasidWorld } from './world.ts';
 
 function callText(c: Call | undefined, fallback: string, set: string, id: number): string {
   return c ? `${c.fn}(${c.set ? `${set},` : ''}${id})` : `${fallback}(${id})`;
 }
 
 function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidConfig): string {
-  const set = world.cpus[step.thread]?.set ?? '?';
+  const set = world.cpus[step.thread]?.set ?? 'NULL';
   const { calls } = config;
   const id = Number(step.args[0]);
   const on = (c: Call | undefined, name: string) => callText(c, name, set, id);
@@ -15,8 +15,14 @@ function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidCo
   switch (step.op) {
     case 'alloc': {
       const call = `ioasid_alloc(${set},${world.range.min},${world.range.max}) = ${reply.text}`;
-      return step.args[0] === 'ENOMEM' ? `${call} (ENOMEM)` : call;
+      if (step.args[0] === 'ENOMEM') return `${call} (ENOMEM)`;
+      const table = activeTable(world);
+      return table === 'default' ? call : `${call} (${table}: vcmd)`;
     }
+    case 'register':
+      return `ioasid_register_allocator(${step.args[0]}) = ${reply.text}`;
+    case 'unregister':
+      return `ioasid_unregister_allocator(${step.args[0]}): ${reply.text}`;
     case 'get':
       return `${on(calls.get, 'ioasid_get')} = ${reply.text}`;
     case 'put':
@@ -45,7 +51,7 @@ export const ioasidPresenter: Presenter<IoasidWorld, IoasidConfig> = {
     return typeof step.args[0] === 'number' ? `ioasid ${step.args[0]}` : undefined;
   },
   state(world, subject) {
-    const slot = world.slots[Number(subject.replace('ioasid ', ''))];
+    const slot = activeSlot(world, Number(subject.replace('ioasid ', '')));
     if (!slot || slot.state.value === 'freed') return 'freed';
     const { refs } = slot.state.context;
     const name = slot.state.value === 'freePending' ? 'free-pending' : slot.state.value;

@@ -7,6 +7,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { fire, initialState, type MachineState } from '../../src/engine/machine.ts';
 import type { Bounds, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import type { RegistryContext, RegistryEvent } from './allocators.ts';
 import type { SlotContext, SlotEvent } from './machines.ts';
 
 /** A kernel function as a variant exposes it; `set: false` for calls without a set argument. */
@@ -23,6 +24,35 @@ export const lowestFree: Allocator = (isFree, min, max) => {
   for (let id = min; id <= max; id++) if (isFree(id)) return id;
   return undefined;
 };
+
+/** A set CPUs call with (A.4/A.5): its token (null: the NULL set) and the private data type its ids carry. */
+export interface SetSpec {
+  readonly name: string | null;
+  readonly data: string;
+}
+
+/** A.4 dcp: sets are mm tokens; two guests' address spaces unless a variant says otherwise. */
+export const guestSets: readonly SetSpec[] = [
+  { name: 's1', data: 'mm' },
+  { name: 's2', data: 'mm' },
+];
+
+/** 003: how a guest's custom allocator gets ids from the host by virtual command. */
+export interface Vcmd {
+  /** 003 review: "How does this honor min/max?": true when the host allocates within [min,max]. */
+  readonly honoursRange: boolean;
+  /** Whether the guest's free callback refuses an id (keeps it on the host); `bound`: a device still is. */
+  readonly refusesFree: (bound: boolean) => boolean;
+}
+
+/** Custom allocators CPUs may register and unregister (A.3); every helper pair asks the host (003). */
+export interface CustomAllocators {
+  /** The ops structures: the same helper pair means one shared table. */
+  readonly ops: readonly { readonly name: string; readonly helpers: string }[];
+  /** The registration rules (allocators.ts). */
+  readonly registry: AnyStateMachine;
+  readonly vcmd: Vcmd;
+}
 
 export interface IoasidConfig {
   /** The slot lifecycle (see machines.ts). */
@@ -42,12 +72,16 @@ export interface IoasidConfig {
    * (v1), a second call is the caller's bug, not the design's, and is not made.
    */
   readonly freeRepeatable: boolean;
-  /** Which free id `ioasid_alloc` hands out; lowest-free by default. */
+  /** Which free id the default allocator hands out; lowest-free by default. */
   readonly allocator?: Allocator;
+  /** The sets CPUs use (see `setOf`); `guestSets` by default. */
+  readonly sets?: readonly SetSpec[];
+  /** Custom allocators (A.3, 003); none means the default allocator alone. */
+  readonly custom?: CustomAllocators;
 }
 
 /**
- * What a CPU holds on an instance (`id`, generation `gen`):
+ * What a CPU holds on an instance (`id`, generation `gen`, in allocator table `table`):
  * - `alloc`: the allocation's reference, `ref` false once this CPU has freed it
  *   (kept so it may call free again, as 001 allows);
  * - `get`: a reference from ioasid_get;
@@ -56,6 +90,7 @@ export interface IoasidConfig {
  */
 export interface Hold {
   readonly kind: 'alloc' | 'get' | 'bind' | 'find';
+  readonly table: string;
   readonly id: number;
   readonly gen: number;
   readonly ref: boolean;
@@ -63,7 +98,9 @@ export interface Hold {
 }
 
 export interface Cpu {
-  readonly set: string;
+  readonly set: string | null;
+  /** The private data type this CPU stores and expects back from ioasid_find. */
+  readonly data: string;
   /** Operations done so far (exit is not counted). */
   readonly pc: number;
   readonly exited: boolean;
@@ -78,28 +115,61 @@ export interface Slot {
   readonly state: MachineState<SlotContext>;
 }
 
+/** One allocator's XArray, by id. Ids outside the range appear only if an allocator hands them out. */
+export type Table = Readonly<Record<number, Slot>>;
+
 export interface IoasidWorld {
   readonly range: { readonly min: number; readonly max: number };
-  /** The id table, by id. Ids outside the range appear only if an allocator hands them out. */
-  readonly slots: Readonly<Record<number, Slot>>;
+  /** Each allocator's table: `default`, and one per custom helper pair ever registered (A.3). */
+  readonly tables: Readonly<Record<string, Table>>;
+  /** The custom allocator registry, where the variant has custom allocators. */
+  readonly registry?: MachineState<RegistryContext>;
+  /** 003: the host ids handed to this guest by virtual command and not yet taken back. */
+  readonly host?: readonly number[];
   readonly cpus: readonly Cpu[];
 }
 
 /** References a CPU may take on one id through ioasid_get (bounds the state space). */
 export const MAX_GETS = 2;
 
-/** Sets: every CPU shares set s1, except that with three or more CPUs the last is another owner, s2. */
-export function setOf(cpu: number, threads: number): string {
-  return threads >= 3 && cpu === threads - 1 ? 's2' : 's1';
+/**
+ * The set of a CPU: the last CPUs take sets[1], sets[2], ... as long as two
+ * CPUs stay in sets[0] (so that two CPUs always share a set): with two sets
+ * and three CPUs, CPU2 is the other owner.
+ */
+export function setOf(cpu: number, threads: number, sets: readonly SetSpec[]): SetSpec {
+  const others = Math.min(sets.length - 1, Math.max(0, threads - 2));
+  const k = cpu - (threads - others);
+  return k >= 0 ? sets[k + 1]! : sets[0]!;
 }
+
+/** The table lookups read now (A.2 ioasid_find: "reads whichever allocator is active now"). */
+export const activeTable = (world: IoasidWorld): string => world.registry?.context.active ?? 'default';
+
+/** The slot of `id` in the active table. */
+export const activeSlot = (world: IoasidWorld, id: number): Slot | undefined => world.tables[activeTable(world)]?.[id];
 
 export const isLive = (slot: Slot | undefined): slot is Slot =>
   slot !== undefined && slot.state.value !== 'freed';
 
-/** The live instance `id#gen`, if it is still the one in the table. */
-export function liveInstance(world: IoasidWorld, id: number, gen: number): Slot | undefined {
-  const slot = world.slots[id];
-  return isLive(slot) && slot.gen === gen ? slot : undefined;
+/** The live instance a hold names, if it is still the one in its table. */
+export function liveInstance(world: IoasidWorld, h: Pick<Hold, 'table' | 'id' | 'gen'>): Slot | undefined {
+  const slot = world.tables[h.table]?.[h.id];
+  return isLive(slot) && slot.gen === h.gen ? slot : undefined;
+}
+
+/** Every live instance in every table, with where it lives. */
+export function liveSlots(world: IoasidWorld): { table: string; id: number; slot: Slot }[] {
+  return Object.entries(world.tables).flatMap(([table, slots]) =>
+    Object.entries(slots)
+      .filter(([, slot]) => isLive(slot))
+      .map(([id, slot]) => ({ table, id: Number(id), slot })),
+  );
+}
+
+/** The tables lookups can still reach: the default and every registered allocator's. */
+export function reachableTables(world: IoasidWorld): string[] {
+  return ['default', ...(world.registry?.context.entries.map((e) => e.table) ?? [])];
 }
 
 function ids(world: IoasidWorld): number[] {
@@ -108,18 +178,21 @@ function ids(world: IoasidWorld): number[] {
   return out;
 }
 
+/** 003: the host's namespace is system-wide, shared with other guests: here twice the guest's range. */
+export function hostRange(range: IoasidWorld['range']): IoasidWorld['range'] {
+  return { min: range.min, max: range.max + (range.max - range.min + 1) };
+}
+
 export function initialWorld(config: IoasidConfig, bounds: Bounds): IoasidWorld {
   const state = initialState<SlotContext>(config.machine);
   const slots: Record<number, Slot> = {};
   for (let id = bounds.ids.min; id <= bounds.ids.max; id++) slots[id] = { gen: 0, state };
-  const cpus = Array.from({ length: bounds.threads }, (_, t) => ({
-    set: setOf(t, bounds.threads),
-    pc: 0,
-    exited: false,
-    rcu: false,
-    holds: [],
-  }));
-  return { range: bounds.ids, slots, cpus };
+  const cpus = Array.from({ length: bounds.threads }, (_, t): Cpu => {
+    const { name, data } = setOf(t, bounds.threads, config.sets ?? guestSets);
+    return { set: name, data, pc: 0, exited: false, rcu: false, holds: [] };
+  });
+  const custom = config.custom && { registry: initialState<RegistryContext>(config.custom.registry), host: [] };
+  return { range: bounds.ids, tables: { default: slots }, ...custom, cpus };
 }
 
 /** The steps a CPU may take, in a fixed order: exit first, so schedules shrink towards it. */
@@ -128,11 +201,12 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
   if (cpu.exited) return [];
   const steps: Step[] = [{ thread: t, op: 'exit', args: [] }];
   if (cpu.pc >= ops) return steps;
-  const step = (op: string, ...args: number[]) => steps.push({ thread: t, op, args });
+  const step = (op: string, arg?: number | string) => steps.push({ thread: t, op, args: arg === undefined ? [] : [arg] });
   const holding = (kind: Hold['kind'], id: number) => cpu.holds.filter((h) => h.kind === kind && h.id === id);
   const refcounted = config.calls.get !== undefined;
 
-  steps.push({ thread: t, op: 'alloc', args: [] }, { thread: t, op: 'alloc', args: ['ENOMEM'] });
+  step('alloc');
+  step('alloc', 'ENOMEM');
   for (const id of ids(world)) {
     if (refcounted && holding('get', id).length < MAX_GETS) step('get', id);
     if (holding('find', id).length === 0) step('find', id);
@@ -147,6 +221,11 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
     // again only while this CPU still holds another reference on the instance.
     const stillHeld = (h: Hold) => h.ref && h.kind !== 'alloc' && h.gen === alloc?.gen;
     if (alloc && (alloc.ref || (config.freeRepeatable && cpu.holds.some(stillHeld)))) step('free', id);
+  }
+  // A.3: drivers register and unregister their ops at any time (VT-d: once per vIOMMU).
+  for (const { name } of config.custom?.ops ?? []) {
+    step('register', name);
+    step('unregister', name);
   }
   step(cpu.rcu ? 'rcu_read_unlock' : 'rcu_read_lock');
   return steps;
@@ -171,13 +250,37 @@ interface Fired {
   readonly tookRef: boolean;
 }
 
-function send(world: IoasidWorld, id: number, event: SlotEvent, machine: AnyStateMachine): Fired {
-  // An id outside the table is a slot that was never allocated.
-  const slot = world.slots[id] ?? { gen: 0, state: initialState<SlotContext>(machine) };
-  const { state, reply } = fire(machine, slot.state, event);
+/** 003 intel_ioasid_free's question, "is a device still bound?": someone holds a bind on the instance. */
+function bound(world: IoasidWorld, table: string, id: number): boolean {
+  const gen = world.tables[table]?.[id]?.gen;
+  return world.cpus.some((c) => c.holds.some((h) => h.kind === 'bind' && h.table === table && h.id === id && h.gen === gen));
+}
+
+/** A.2: a custom allocator's ops->free(id): the guest hands the id back to the host, unless it refuses. */
+function vcmdFree(config: IoasidConfig, world: IoasidWorld, table: string, id: number): IoasidWorld {
+  if (!world.host || config.custom?.vcmd.refusesFree(bound(world, table, id))) return world;
+  return { ...world, host: world.host.filter((h) => h !== id) };
+}
+
+/** 003 vcmd_alloc_pasid: the host's lowest free id, within [min,max] only where the design passes them on. */
+function vcmdAlloc(custom: CustomAllocators, world: IoasidWorld): { world: IoasidWorld; id: number } | undefined {
+  const taken = new Set(world.host);
+  const { min, max } = custom.vcmd.honoursRange ? world.range : hostRange(world.range);
+  const id = lowestFree((i) => !taken.has(i), min, max);
+  if (id === undefined) return undefined;
+  return { id, world: { ...world, host: [...taken, id].sort((a, b) => a - b) } };
+}
+
+function send(config: IoasidConfig, world: IoasidWorld, table: string, id: number, event: SlotEvent): Fired {
+  // An id the table has never held is a slot that was never allocated.
+  const slot = world.tables[table]?.[id] ?? { gen: 0, state: initialState<SlotContext>(config.machine) };
+  const { state, reply } = fire(config.machine, slot.state, event);
   const gen = slot.state.value === 'freed' && state.value !== 'freed' ? slot.gen + 1 : slot.gen;
-  const slots = { ...world.slots, [id]: { gen, state } };
-  return { world: { ...world, slots }, reply, tookRef: state.context.refs > slot.state.context.refs };
+  const tables = { ...world.tables, [table]: { ...world.tables[table], [id]: { gen, state } } };
+  // A.2: at the last reference the core calls ops->free before it erases the entry.
+  const freed = isLive(slot) && state.value === 'freed';
+  const next = freed && table !== 'default' ? vcmdFree(config, world, table, id) : world;
+  return { world: { ...next, tables }, reply, tookRef: state.context.refs > slot.state.context.refs };
 }
 
 const setArg = (cpu: Cpu, call: Call | undefined): string | null => (call?.set ? cpu.set : null);
@@ -197,16 +300,17 @@ function dropHold(kind: Hold['kind'], id: number) {
 
 const OK: Reply = { ok: true, text: '' };
 
-/** One call by one CPU; the world and the reply after it. */
+/** One call by one CPU on an id, looked up in the active table; the world and the reply after it. */
 function call(config: IoasidConfig, world: IoasidWorld, t: number, op: string, id: number): Fired {
   const cpu = world.cpus[t]!;
-  const { calls, machine } = config;
-  const to = (event: SlotEvent['type'], c: Call | undefined) =>
-    send(world, id, { type: event, set: setArg(cpu, c) }, machine);
-  const hold = (kind: Hold['kind'], f: Fired, ref: boolean): Fired =>
-    f.reply.ok
-      ? { ...f, world: withCpu(f.world, t, addHold({ kind, id, gen: f.world.slots[id]!.gen, ref, rcu: kind === 'find' && cpu.rcu })) }
-      : f;
+  const { calls } = config;
+  const table = activeTable(world);
+  const to = (type: SlotEvent['type'], c: Call | undefined, w = world) => send(config, w, table, id, { type, set: setArg(cpu, c) });
+  const hold = (kind: Hold['kind'], f: Fired, ref: boolean): Fired => {
+    if (!f.reply.ok) return f;
+    const gen = f.world.tables[table]![id]!.gen;
+    return { ...f, world: withCpu(f.world, t, addHold({ kind, table, id, gen, ref, rcu: kind === 'find' && cpu.rcu })) };
+  };
   switch (op) {
     case 'get': {
       const f = to('GET', calls.get);
@@ -231,11 +335,13 @@ function call(config: IoasidConfig, world: IoasidWorld, t: number, op: string, i
     }
     case 'use':
     case 'unbind': {
-      // use(p) drops find's reference if it took one; unbind drops bind's.
+      // The user lets go first (the device is unbound), then use(p) drops
+      // find's reference if it took one and unbind drops bind's.
       const kind = op === 'use' ? 'find' : 'bind';
       const held = cpu.holds.find((h) => h.kind === kind && h.id === id);
-      const f = held?.ref ? to('PUT', calls.put) : { world, reply: OK, tookRef: false };
-      return { ...f, reply: OK, world: withCpu(f.world, t, dropHold(kind, id)) };
+      const dropped = withCpu(world, t, dropHold(kind, id));
+      const f = held?.ref ? to('PUT', calls.put, dropped) : { world: dropped, reply: OK, tookRef: false };
+      return { ...f, reply: OK };
     }
     case 'bind': {
       // A second user: ioasid_get where the variant has refcounts, else it
@@ -248,20 +354,50 @@ function call(config: IoasidConfig, world: IoasidWorld, t: number, op: string, i
   }
 }
 
-/** ioasid_alloc: the allocator picks a free id, the slot machine takes it. */
+/** The id the active allocator picks, with the world after picking it (the host's, for a custom one). */
+function pick(config: IoasidConfig, world: IoasidWorld, table: string): { world: IoasidWorld; id: number } | undefined {
+  if (table !== 'default' && config.custom) return vcmdAlloc(config.custom, world);
+  const { min, max } = world.range;
+  const id = (config.allocator ?? lowestFree)((i) => !isLive(world.tables.default?.[i]), min, max);
+  return id === undefined ? undefined : { world, id };
+}
+
+/** ioasid_alloc: the active allocator picks an id, the slot machine takes it. */
 function alloc(config: IoasidConfig, world: IoasidWorld, t: number, oom: boolean): Outcome<IoasidWorld> {
   const invalid = { world, reply: { ok: false, text: 'INVALID_IOASID' } };
   // 000 ioasid_alloc: "if (!data) return INVALID_IOASID" when kzalloc fails.
   if (oom) return invalid;
-  const { min, max } = world.range;
-  const id = (config.allocator ?? lowestFree)((i) => !isLive(world.slots[i]), min, max);
-  if (id === undefined) return invalid;
-  const set = setArg(world.cpus[t]!, config.calls.alloc);
-  const f = send(world, id, { type: 'ALLOC', set }, config.machine);
-  if (!f.reply.ok) return f;
-  const gen = f.world.slots[id]!.gen;
-  const next = withCpu(f.world, t, addHold({ kind: 'alloc', id, gen, ref: true, rcu: false }));
+  const table = activeTable(world);
+  const picked = pick(config, world, table);
+  if (!picked) return invalid;
+  const { id } = picked;
+  // A.2: a custom id goes into the table by xa_alloc(XA_LIMIT(id,id)); if the
+  // slot is taken, the core calls ops->free(id) and fails.
+  if (isLive(picked.world.tables[table]?.[id])) return { ...invalid, world: vcmdFree(config, picked.world, table, id) };
+  const cpu = world.cpus[t]!;
+  const f = send(config, picked.world, table, id, { type: 'ALLOC', set: setArg(cpu, config.calls.alloc), data: cpu.data });
+  // A refused set is checked before anything is allocated (A.4 dcp).
+  if (!f.reply.ok) return { world, reply: f.reply };
+  const gen = f.world.tables[table]![id]!.gen;
+  const next = withCpu(f.world, t, addHold({ kind: 'alloc', table, id, gen, ref: true, rcu: false }));
   return { world: next, reply: { ok: true, text: String(id) } };
+}
+
+/** ioasid_register_allocator / ioasid_unregister_allocator: the registry machine decides. */
+function registry(config: IoasidConfig, world: IoasidWorld, op: string, name: string): Outcome<IoasidWorld> {
+  const custom = config.custom!;
+  const ops = custom.ops.find((o) => o.name === name)!;
+  const entry = world.registry!.context.entries.find((e) => e.helpers === ops.helpers);
+  const live = (table: string | undefined) => table !== undefined && Object.values(world.tables[table] ?? {}).some(isLive);
+  const event: RegistryEvent =
+    op === 'register'
+      ? { type: 'REGISTER', ops: name, helpers: ops.helpers, defaultLive: live('default') }
+      : { type: 'UNREGISTER', ops: name, helpers: ops.helpers, live: live(entry?.table) };
+  const { state, reply } = fire<RegistryContext>(custom.registry, world.registry!, event);
+  // A new entry brings its own empty table; an unregistered one's stays behind, unreachable.
+  const tables = { ...world.tables };
+  for (const e of state.context.entries) tables[e.table] ??= {};
+  return { world: { ...world, registry: state, tables }, reply };
 }
 
 /** Exit: the CPU releases all it holds, in the order a driver's teardown would. */
@@ -293,6 +429,7 @@ function applyStep(config: IoasidConfig, world: IoasidWorld, step: Step): Outcom
     return { world: w, reply: OK };
   }
   if (step.op === 'alloc') return alloc(config, counted, t, step.args[0] === 'ENOMEM');
+  if (step.op === 'register' || step.op === 'unregister') return registry(config, counted, step.op, String(step.args[0]));
   const { world: next, reply } = call(config, counted, t, step.op, Number(step.args[0]));
   return { world: next, reply };
 }

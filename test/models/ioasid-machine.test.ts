@@ -28,7 +28,7 @@ function run(machine: AnyStateMachine, ...calls: Call[]): Fired<SlotContext> {
   return fired;
 }
 
-const state = (value: string, refs: number, set: string | null) => ({ value, context: { refs, set } });
+const state = (value: string, refs: number, set: string | null) => ({ value, context: { refs, set, data: null } });
 const ok = (text: string) => ({ ok: true, text });
 const err = (text: string) => ({ ok: false, text });
 

@@ -76,9 +76,15 @@ describe('find-works-until-last-put', () => {
 });
 
 describe('not applicable', () => {
-  it('leaves refcount properties out of designs without refcounts', () => {
+  it('leaves refcount and custom-allocator properties out of designs without them', () => {
     const report = checkVariant(variant('v1'), { bounds: defaults, runs: 100, seed: 1 });
     const na = report.verdicts.filter((v) => v.actual === 'n/a').map((v) => v.property);
-    expect(na).toEqual(['refcount-matches-holders', 'get-fails-on-free-pending', 'find-works-until-last-put']);
+    expect(na).toEqual([
+      'refcount-matches-holders',
+      'get-fails-on-free-pending',
+      'find-works-until-last-put',
+      'allocated-ids-stay-findable',
+      'no-lost-host-ids',
+    ]);
   });
 });
