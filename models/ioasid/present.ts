@@ -3,7 +3,9 @@ import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
 import { activeSlot, activeTable, type Call, type IoasidConfig, type IoasidWorld } from './world.ts';
 
 function callText(c: Call | undefined, fallback: string, set: string, id: number): string {
-  return c ? `${c.fn}(${c.set ? `${set},` : ''}${id})` : `${fallback}(${id})`;
+  if (!c) return `${fallback}(${id})`;
+  const arg = c.set === true ? `${set},` : c.set === 'NULL' ? 'NULL,' : '';
+  return `${c.fn}(${arg}${id})`;
 }
 
 function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidConfig): string {

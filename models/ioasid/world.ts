@@ -6,14 +6,17 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { fire, initialState, type MachineState } from '../../src/engine/machine.ts';
-import type { Bounds, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import type { Bounds, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
 import type { RegistryContext, RegistryEvent } from './allocators.ts';
 import type { SlotContext, SlotEvent } from './machines.ts';
 
-/** A kernel function as a variant exposes it; `set: false` for calls without a set argument. */
+/**
+ * A kernel function as a variant exposes it: `set` true passes the caller's
+ * set, 'NULL' passes the NULL set, false means the function takes no set.
+ */
 export interface Call {
   readonly fn: string;
-  readonly set: boolean;
+  readonly set: boolean | 'NULL';
 }
 
 /** Picks the id `ioasid_alloc(set, min, max)` hands out, or none when it fails. */
@@ -231,11 +234,36 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
   return steps;
 }
 
+const setLabel = (set: SetSpec) => set.name ?? 'NULL';
+
+/** What a scenario may narrow with `--only`: the ops CPUs call, the sets they use, the allocators. */
+export function ioasidChoices(config: IoasidConfig): Only {
+  const refcounts = config.calls.get ? ['get', 'put'] : [];
+  const registry = config.custom ? ['register', 'unregister'] : [];
+  return {
+    ops: ['alloc', ...refcounts, 'free', 'find', 'use', 'bind', 'unbind', ...registry, 'rcu_read_lock'],
+    sets: (config.sets ?? guestSets).map(setLabel),
+    ...(config.custom ? { allocators: config.custom.ops.map((o) => o.name) } : {}),
+  };
+}
+
+/** The variant with only the sets and allocators the scenario keeps. */
+function narrowed(config: IoasidConfig, only: Only): IoasidConfig {
+  const keep = (key: string, name: string) => only[key]?.includes(name) ?? true;
+  const sets = (config.sets ?? guestSets).filter((s) => keep('sets', setLabel(s)));
+  const custom = config.custom && { ...config.custom, ops: config.custom.ops.filter((o) => keep('allocators', o.name)) };
+  return { ...config, sets, ...(custom ? { custom } : {}) };
+}
+
 /** The transition system of an IOASID variant within bounds. */
-export function ioasidSystem(config: IoasidConfig, bounds: Bounds): System<IoasidWorld> {
+export function ioasidSystem(variant: IoasidConfig, bounds: Bounds): System<IoasidWorld> {
+  const config = narrowed(variant, bounds.only ?? {});
+  const ops = bounds.only?.ops;
+  // rcu_read_lock stands for the section: its unlock comes with it.
+  const kept = (step: Step) => !ops || step.op === 'exit' || ops.includes(step.op.replace('unlock', 'lock'));
   return {
     init: initialWorld(config, bounds),
-    enabled: (world) => world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops)),
+    enabled: (world) => world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops).filter(kept)),
     apply: (world, step) => applyStep(config, world, step),
   };
 }
@@ -276,14 +304,16 @@ function send(config: IoasidConfig, world: IoasidWorld, table: string, id: numbe
   const slot = world.tables[table]?.[id] ?? { gen: 0, state: initialState<SlotContext>(config.machine) };
   const { state, reply } = fire(config.machine, slot.state, event);
   const gen = slot.state.value === 'freed' && state.value !== 'freed' ? slot.gen + 1 : slot.gen;
-  const tables = { ...world.tables, [table]: { ...world.tables[table], [id]: { gen, state } } };
+  // A call that finds no entry leaves no trace in the table.
+  const untouched = !(id in (world.tables[table] ?? {})) && state.value === 'freed';
+  const tables = untouched ? world.tables : { ...world.tables, [table]: { ...world.tables[table], [id]: { gen, state } } };
   // A.2: at the last reference the core calls ops->free before it erases the entry.
   const freed = isLive(slot) && state.value === 'freed';
   const next = freed && table !== 'default' ? vcmdFree(config, world, table, id) : world;
   return { world: { ...next, tables }, reply, tookRef: state.context.refs > slot.state.context.refs };
 }
 
-const setArg = (cpu: Cpu, call: Call | undefined): string | null => (call?.set ? cpu.set : null);
+const setArg = (cpu: Cpu, call: Call | undefined): string | null => (call?.set === true ? cpu.set : null);
 
 function withCpu(world: IoasidWorld, t: number, change: (cpu: Cpu) => Cpu): IoasidWorld {
   return { ...world, cpus: world.cpus.map((c, i) => (i === t ? change(c) : c)) };
@@ -336,11 +366,13 @@ function call(config: IoasidConfig, world: IoasidWorld, t: number, op: string, i
     case 'use':
     case 'unbind': {
       // The user lets go first (the device is unbound), then use(p) drops
-      // find's reference if it took one and unbind drops bind's.
+      // find's reference if it took one, with the set it found it with, and
+      // unbind drops bind's.
       const kind = op === 'use' ? 'find' : 'bind';
       const held = cpu.holds.find((h) => h.kind === kind && h.id === id);
       const dropped = withCpu(world, t, dropHold(kind, id));
-      const f = held?.ref ? to('PUT', calls.put, dropped) : { world: dropped, reply: OK, tookRef: false };
+      const put = op === 'use' && calls.put ? { ...calls.put, set: calls.find.set } : calls.put;
+      const f = held?.ref ? to('PUT', put, dropped) : { world: dropped, reply: OK, tookRef: false };
       return { ...f, reply: OK };
     }
     case 'bind': {

@@ -8,7 +8,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
 import { checkVariant, type VariantReport } from '../check.ts';
 import { DefinitionError } from '../engine/define.ts';
-import type { AnyModel, AnyVariant, Bounds } from '../engine/model.ts';
+import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, findModel, loadModule, looksLikePath, UsageError, type Target } from '../registry.ts';
 import { jsonReport } from '../report/json.ts';
 import { textReport } from '../report/text.ts';
@@ -32,6 +32,7 @@ interface CheckFlags {
   threads?: number;
   ids?: Bounds['ids'];
   ops?: number;
+  only?: Only;
   json?: boolean;
   report?: string;
 }
@@ -65,9 +66,27 @@ function checkProperties(model: AnyModel, ids: readonly string[] | undefined): v
   }
 }
 
+/** Every `--only` key and name must be one the variant offers. */
+function checkOnly(variant: AnyVariant, only: Only | undefined): void {
+  const choices: Only = variant.model.choices?.(variant.config) ?? {};
+  const where = `variant '${variant.name}' of model '${variant.model.name}'`;
+  for (const [key, names] of Object.entries(only ?? {})) {
+    const known = choices[key];
+    if (!known) {
+      const keys = Object.keys(choices);
+      throw new UsageError(`--only ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
+    }
+    const unknown = names.find((n) => !known.includes(n));
+    if (unknown !== undefined || names.length === 0) {
+      throw new UsageError(`--only ${key}=${unknown ?? ''}: ${where} has no ${key} '${unknown ?? ''}'; known: ${known.join(', ')}`);
+    }
+  }
+}
+
 function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
   const d = model.defaults;
-  return { threads: flags.threads ?? d.threads, ops: flags.ops ?? d.ops, ids: flags.ids ?? d.ids };
+  const bounds = { threads: flags.threads ?? d.threads, ops: flags.ops ?? d.ops, ids: flags.ids ?? d.ids };
+  return flags.only ? { ...bounds, only: flags.only } : bounds;
 }
 
 async function check(modelArg: string | undefined, flags: CheckFlags): Promise<number> {
@@ -75,6 +94,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const targets = await targetsOf(modelArg);
   for (const t of targets) checkProperties(t.model, flags.property);
   const plan = pickVariants(targets, flags.variant).map((variant) => ({ model: variant.model, variant }));
+  for (const { variant } of plan) checkOnly(variant, flags.only);
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
@@ -151,6 +171,7 @@ function program(): Command {
     .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
     .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
     .option('--ops <n>', 'operations per thread', (v) => parse.intIn('--ops', v, 1, parse.LIMITS.ops))
+    .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .action(async (model: string | undefined, flags: CheckFlags) => {

@@ -1,5 +1,5 @@
 /** Parsing and checking command-line values: one clear message per mistake. */
-import type { Bounds } from '../engine/model.ts';
+import type { Bounds, Only } from '../engine/model.ts';
 import { UsageError } from '../registry.ts';
 
 export const LIMITS = { threads: 8, ops: 12, ids: 16, runs: 10_000_000 } as const;
@@ -34,4 +34,13 @@ export function path(value: string): string {
     throw new UsageError(`--path '${value}' is not a replay path; copy it from a report (numbers joined by ':')`);
   }
   return value;
+}
+
+/** `--only KEY=NAME[,NAME...]`, repeatable: accumulates into one narrowing. */
+export function only(value: string, previous: Only = {}): Only {
+  const m = /^([a-z-]+)=([^=]+)$/.exec(value);
+  if (!m) throw new UsageError(`--only takes KEY=NAME[,NAME...] (e.g. --only ops=alloc,free), not '${value}'`);
+  const [, key, names] = m as unknown as [string, string, string];
+  const list = names.split(',').filter((n) => n !== '');
+  return { ...previous, [key]: [...(previous[key] ?? []), ...list] };
 }

@@ -27,11 +27,15 @@ export interface Outcome<W> {
   readonly reply: Reply;
 }
 
+/** A scenario's narrowing: for each choice a model offers (see `Model.choices`), the names to keep. */
+export type Only = Readonly<Record<string, readonly string[]>>;
+
 /** The bounds of a run. `ids` is an inclusive range of object ids. */
 export interface Bounds {
   readonly threads: number;
   readonly ops: number;
   readonly ids: { readonly min: number; readonly max: number };
+  readonly only?: Only;
 }
 
 /**
@@ -126,6 +130,8 @@ export interface Model<W, C> {
   readonly variants: readonly BoundVariant<W, C>[];
   readonly properties: readonly Property<W, C>[];
   readonly present: Presenter<W, C>;
+  /** What a scenario may narrow, by name (`--only ops=alloc,free`): the ops, sets, ... a variant has. */
+  choices?(config: C): Only;
   /** Build the transition system of a variant within bounds. */
   system(config: C, bounds: Bounds): System<W>;
   /** A variant of this model; the same helper built-ins and users call. */

@@ -12,6 +12,7 @@ function boundsArgs(r: VariantReport, model: AnyModel): string {
   if (b.threads !== d.threads) args.push(`--threads ${b.threads}`);
   if (b.ops !== d.ops) args.push(`--ops ${b.ops}`);
   if (b.ids.min !== d.ids.min || b.ids.max !== d.ids.max) args.push(`--ids ${b.ids.min}..${b.ids.max}`);
+  for (const [key, names] of Object.entries(b.only ?? {})) args.push(`--only ${key}=${names.join(',')}`);
   return args.map((a) => ` ${a}`).join('');
 }
 
