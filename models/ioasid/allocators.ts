@@ -85,45 +85,53 @@ export const registrySetup = setup({
   },
 });
 
-export const registryMachine = registrySetup.createMachine({
+/**
+ * The registry's states, exported so a patch can change one transition:
+ * `registrySetup.createMachine({ ...registryDefinition, states: { ...registryStates, ... } })`.
+ */
+export const registryStates = {
+  defaultActive: {
+    on: {
+      REGISTER: [
+        { guard: 'defaultHasIds', actions: err('-EAGAIN') },
+        { target: 'customActive', actions: ['addActive', ok('0')] },
+      ],
+      // A.2 ioasid_unregister_allocator: "No custom IOASID allocators active!"
+      UNREGISTER: { actions: err('none active') },
+    },
+  },
+  customActive: {
+    on: {
+      REGISTER: [
+        { guard: 'sameOps', actions: err('-EEXIST') },
+        { guard: 'sameHelpers', actions: ['share', ok('0')] },
+        { actions: ['addStandby', ok('0')] },
+      ],
+      UNREGISTER: [
+        // A.3: the walk finds no entry with these helpers and does nothing.
+        { guard: 'notRegistered', actions: err('not registered') },
+        { guard: and(['lastSharer', 'liveIds', 'refusesLiveIds']), actions: err('-EBUSY') },
+        // A.3: "WARN_ON if its XArray is not empty. The IDs are orphaned, not freed."
+        {
+          guard: and(['lastSharer', 'onlyEntry', 'liveIds']),
+          target: 'defaultActive',
+          actions: ['removeEntry', ok('WARN: ids orphaned')],
+        },
+        // A.3: "If the list is now empty, the active allocator becomes default_allocator."
+        { guard: and(['lastSharer', 'onlyEntry']), target: 'defaultActive', actions: ['removeEntry', ok('void')] },
+        { guard: and(['lastSharer', 'liveIds']), actions: ['removeEntry', ok('WARN: ids orphaned')] },
+        { guard: 'lastSharer', actions: ['removeEntry', ok('void')] },
+        { actions: ['unlink', ok('void')] },
+      ],
+    },
+  },
+} as const;
+
+/** The registry machine's id, initial state and context. */
+export const registryDefinition = {
   id: 'ioasid-allocators',
   initial: 'defaultActive',
   context: { entries: [], active: null, made: 0, reply: { ok: true, text: '' } },
-  states: {
-    defaultActive: {
-      on: {
-        REGISTER: [
-          { guard: 'defaultHasIds', actions: err('-EAGAIN') },
-          { target: 'customActive', actions: ['addActive', ok('0')] },
-        ],
-        // A.2 ioasid_unregister_allocator: "No custom IOASID allocators active!"
-        UNREGISTER: { actions: err('none active') },
-      },
-    },
-    customActive: {
-      on: {
-        REGISTER: [
-          { guard: 'sameOps', actions: err('-EEXIST') },
-          { guard: 'sameHelpers', actions: ['share', ok('0')] },
-          { actions: ['addStandby', ok('0')] },
-        ],
-        UNREGISTER: [
-          // A.3: the walk finds no entry with these helpers and does nothing.
-          { guard: 'notRegistered', actions: err('not registered') },
-          { guard: and(['lastSharer', 'liveIds', 'refusesLiveIds']), actions: err('-EBUSY') },
-          // A.3: "WARN_ON if its XArray is not empty. The IDs are orphaned, not freed."
-          {
-            guard: and(['lastSharer', 'onlyEntry', 'liveIds']),
-            target: 'defaultActive',
-            actions: ['removeEntry', ok('WARN: ids orphaned')],
-          },
-          // A.3: "If the list is now empty, the active allocator becomes default_allocator."
-          { guard: and(['lastSharer', 'onlyEntry']), target: 'defaultActive', actions: ['removeEntry', ok('void')] },
-          { guard: and(['lastSharer', 'liveIds']), actions: ['removeEntry', ok('WARN: ids orphaned')] },
-          { guard: 'lastSharer', actions: ['removeEntry', ok('void')] },
-          { actions: ['unlink', ok('void')] },
-        ],
-      },
-    },
-  },
-});
+} as const;
+
+export const registryMachine = registrySetup.createMachine({ ...registryDefinition, states: registryStates });

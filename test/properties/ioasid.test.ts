@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkVariant, ioasid, walk, type AnyVariant, type Bounds } from 'lifecheck';
-import { allocIgnoresMax, getIgnoresPending, getIncBeforeCheck, pendingPutLeaks } from '../fixtures/patches.ts';
+import {
+  allocIgnoresMax,
+  eexistStillLinks,
+  getIgnoresPending,
+  getIncBeforeCheck,
+  pendingPutLeaks,
+  registerIgnoresLiveIds,
+} from '../fixtures/patches.ts';
 
 const variant = (name: string) => ioasid.variants.find((v) => v.name === name)!;
 const defaults = ioasid.defaults;
@@ -24,6 +31,14 @@ const cases: [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVa
   ['set-isolation', variant('upstream-v5.11'), defaults, variant('series')],
   ['rejected-call-changes-nothing', getIncBeforeCheck, defaults, variant('series')],
   ['nothing-leaked-at-quiescence', pendingPutLeaks, defaults, variant('series')],
+  // Seeds 003 and 004: allocators and sets.
+  ['ids-in-range', variant('custom-ignores-range'), defaults, variant('custom-honours-range')],
+  ['no-lost-host-ids', variant('custom-ignores-range'), defaults, variant('custom-honours-range')],
+  ['allocated-ids-stay-findable', variant('custom-honours-range'), defaults, variant('custom-unregister-busy')],
+  ['allocated-ids-stay-findable', registerIgnoresLiveIds, defaults, variant('custom-unregister-busy')],
+  ['rejected-call-changes-nothing', eexistStillLinks, defaults, variant('custom-unregister-busy')],
+  ['no-type-confusion', variant('null-set-global'), defaults, variant('set-mandatory')],
+  ['set-isolation', variant('null-set-global'), defaults, variant('set-mandatory')],
   // Deeper on one CPU: alloc, get, get, free, free leaves refs=1 with two references held.
   ['refcount-matches-holders', variant('series-free-every-call'), { ...defaults, threads: 2, ops: 5, ids: { min: 1, max: 1 } }, variant('series')],
 ];

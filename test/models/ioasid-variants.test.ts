@@ -1,0 +1,16 @@
+/**
+ * Every built-in IOASID variant, checked by the random explorer at the
+ * model's default bounds (seed 42): it breaks exactly the properties it
+ * expects to break and keeps the rest. This is what `npm start` reports.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkVariant, ioasid } from 'lifecheck';
+
+describe.each(ioasid.variants.map((v) => [v.name, v] as const))('%s', (_name, variant) => {
+  it('has exactly its expected verdicts', () => {
+    const report = checkVariant(variant, { bounds: ioasid.defaults, runs: 10_000, seed: 42 });
+    const verdicts = Object.fromEntries(report.verdicts.map((v) => [v.property, v.actual]));
+    const expected = Object.fromEntries(report.verdicts.map((v) => [v.property, v.expected]));
+    expect(verdicts).toEqual(expected);
+  });
+});
