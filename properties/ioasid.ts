@@ -26,11 +26,15 @@ const hasFreePending = (config: IoasidConfig) => 'freePending' in config.machine
 const keepsAlive = (h: Hold) => h.ref || h.kind === 'bind';
 
 /**
- * Whether the world is the same but for CPU `t`'s own record: a refused call
- * may change only what its caller believes it holds.
+ * Whether the world is the same but for thread `t`'s own record (a CPU, or
+ * the other guest): a refused call may change only what its caller believes it holds.
  */
 function sameButCaller(before: IoasidWorld, after: IoasidWorld, t: number): boolean {
-  const others = (w: IoasidWorld) => ({ ...w, cpus: w.cpus.filter((_, i) => i !== t) });
+  const others = (w: IoasidWorld) => ({
+    ...w,
+    cpus: w.cpus.filter((_, i) => i !== t),
+    otherGuest: t === w.cpus.length ? undefined : w.otherGuest,
+  });
   return JSON.stringify(others(after)) === JSON.stringify(others(before));
 }
 

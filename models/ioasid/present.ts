@@ -39,6 +39,10 @@ function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidCo
       return `bind: ${on(calls.get ?? calls.find, 'ioasid_find')} = ${reply.text}`;
     case 'unbind':
       return calls.put ? `unbind: ${on(calls.put, 'ioasid_put')}` : `unbind(${id})`;
+    case 'vcmd_alloc':
+      return `vcmd alloc = ${reply.text}`;
+    case 'vcmd_free':
+      return `vcmd free(${id})`;
     case 'exit':
       return 'exit (release all)';
     default:
@@ -59,5 +63,5 @@ export const ioasidPresenter: Presenter<IoasidWorld, IoasidConfig> = {
     const name = slot.state.value === 'freePending' ? 'free-pending' : slot.state.value;
     return refs > 0 ? `${name} refs=${refs}` : name;
   },
-  thread: (t) => `CPU${t}`,
+  thread: (t, init) => (t < init.cpus.length ? `CPU${t}` : 'other guest'),
 };

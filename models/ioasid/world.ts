@@ -129,6 +129,8 @@ export interface IoasidWorld {
   readonly registry?: MachineState<RegistryContext>;
   /** 003: the host ids handed to this guest by virtual command and not yet taken back. */
   readonly host?: readonly number[];
+  /** 003: another guest sharing the host's namespace: its operations so far and its host ids. */
+  readonly otherGuest?: { readonly pc: number; readonly ids: readonly number[] };
   readonly cpus: readonly Cpu[];
 }
 
@@ -194,7 +196,11 @@ export function initialWorld(config: IoasidConfig, bounds: Bounds): IoasidWorld 
     const { name, data } = setOf(t, bounds.threads, config.sets ?? guestSets);
     return { set: name, data, pc: 0, exited: false, rcu: false, holds: [] };
   });
-  const custom = config.custom && { registry: initialState<RegistryContext>(config.custom.registry), host: [] };
+  const custom = config.custom && {
+    registry: initialState<RegistryContext>(config.custom.registry),
+    host: [],
+    otherGuest: { pc: 0, ids: [] },
+  };
   return { range: bounds.ids, tables: { default: slots }, ...custom, cpus };
 }
 
@@ -239,7 +245,7 @@ const setLabel = (set: SetSpec) => set.name ?? 'NULL';
 /** What a scenario may narrow with `--only`: the ops CPUs call, the sets they use, the allocators. */
 export function ioasidChoices(config: IoasidConfig): Only {
   const refcounts = config.calls.get ? ['get', 'put'] : [];
-  const registry = config.custom ? ['register', 'unregister'] : [];
+  const registry = config.custom ? ['register', 'unregister', 'vcmd_alloc', 'vcmd_free'] : [];
   return {
     ops: ['alloc', ...refcounts, 'free', 'find', 'use', 'bind', 'unbind', ...registry, 'rcu_read_lock'],
     sets: (config.sets ?? guestSets).map(setLabel),
@@ -255,6 +261,18 @@ function narrowed(config: IoasidConfig, only: Only): IoasidConfig {
   return { ...config, sets, ...(custom ? { custom } : {}) };
 }
 
+/**
+ * 003: "several guests share the host's system-wide namespace": another guest
+ * (thread number `threads`) allocates and frees host ids by virtual command,
+ * within the same operation budget as a CPU.
+ */
+function otherGuestSteps(world: IoasidWorld, ops: number): Step[] {
+  const guest = world.otherGuest;
+  if (!guest || guest.pc >= ops) return [];
+  const thread = world.cpus.length;
+  return [{ thread, op: 'vcmd_alloc', args: [] }, ...guest.ids.map((id) => ({ thread, op: 'vcmd_free', args: [id] }))];
+}
+
 /** The transition system of an IOASID variant within bounds. */
 export function ioasidSystem(variant: IoasidConfig, bounds: Bounds): System<IoasidWorld> {
   const config = narrowed(variant, bounds.only ?? {});
@@ -263,7 +281,8 @@ export function ioasidSystem(variant: IoasidConfig, bounds: Bounds): System<Ioas
   const kept = (step: Step) => !ops || step.op === 'exit' || ops.includes(step.op.replace('unlock', 'lock'));
   return {
     init: initialWorld(config, bounds),
-    enabled: (world) => world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops).filter(kept)),
+    enabled: (world) =>
+      [...world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops)), ...otherGuestSteps(world, bounds.ops)].filter(kept),
     apply: (world, step) => applyStep(config, world, step),
   };
 }
@@ -291,12 +310,32 @@ function vcmdFree(config: IoasidConfig, world: IoasidWorld, table: string, id: n
 }
 
 /** 003 vcmd_alloc_pasid: the host's lowest free id, within [min,max] only where the design passes them on. */
-function vcmdAlloc(custom: CustomAllocators, world: IoasidWorld): { world: IoasidWorld; id: number } | undefined {
-  const taken = new Set(world.host);
+function hostAlloc(custom: CustomAllocators, world: IoasidWorld): number | undefined {
+  const taken = new Set([...(world.host ?? []), ...(world.otherGuest?.ids ?? [])]);
   const { min, max } = custom.vcmd.honoursRange ? world.range : hostRange(world.range);
-  const id = lowestFree((i) => !taken.has(i), min, max);
-  if (id === undefined) return undefined;
-  return { id, world: { ...world, host: [...taken, id].sort((a, b) => a - b) } };
+  return lowestFree((i) => !taken.has(i), min, max);
+}
+
+const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b);
+
+/** This guest's vcmd allocation: the host hands it an id. */
+function vcmdAlloc(custom: CustomAllocators, world: IoasidWorld): { world: IoasidWorld; id: number } | undefined {
+  const id = hostAlloc(custom, world);
+  return id === undefined ? undefined : { id, world: { ...world, host: sorted([...(world.host ?? []), id]) } };
+}
+
+/** The other guest's vcmd calls; its frees are never refused (its kernel is not the one checked). */
+function otherGuestStep(config: IoasidConfig, world: IoasidWorld, step: Step): Outcome<IoasidWorld> {
+  const guest = world.otherGuest!;
+  const pc = guest.pc + 1;
+  if (step.op === 'vcmd_free') {
+    const ids = guest.ids.filter((id) => id !== step.args[0]);
+    return { world: { ...world, otherGuest: { pc, ids } }, reply: OK };
+  }
+  const id = hostAlloc(config.custom!, world);
+  const ids = id === undefined ? guest.ids : sorted([...guest.ids, id]);
+  const reply = id === undefined ? { ok: false, text: 'INVALID_IOASID' } : { ok: true, text: String(id) };
+  return { world: { ...world, otherGuest: { pc, ids } }, reply };
 }
 
 function send(config: IoasidConfig, world: IoasidWorld, table: string, id: number, event: SlotEvent): Fired {
@@ -448,6 +487,7 @@ function exit(config: IoasidConfig, world: IoasidWorld, t: number): IoasidWorld 
 
 function applyStep(config: IoasidConfig, world: IoasidWorld, step: Step): Outcome<IoasidWorld> {
   const t = step.thread;
+  if (t === world.cpus.length) return otherGuestStep(config, world, step);
   if (step.op === 'exit') return { world: exit(config, world, t), reply: OK };
   const counted = withCpu(world, t, (c) => ({ ...c, pc: c.pc + 1 }));
   if (step.op === 'rcu_read_lock' || step.op === 'rcu_read_unlock') {

@@ -117,8 +117,8 @@ export interface Presenter<W, C> {
   subject(step: Step, reply: Reply): string | undefined;
   /** The state of that object after the step, e.g. `active refs=2`. */
   state(world: W, subject: string): string;
-  /** A thread's column heading, e.g. `CPU0`. */
-  thread(index: number): string;
+  /** A thread's column heading, e.g. `CPU0`; `init` is the trace's first world. */
+  thread(index: number, init: W): string;
 }
 
 /** A model: one lifecycle area with its variants and properties. */

@@ -46,13 +46,13 @@ export function renderTrace<W, C>(
   const single = subjects.size === 1 ? [...subjects][0] : undefined;
   const objectCell = (r: Row) => (!r.subject ? '' : single ? r.state : `${r.subject}: ${r.state}`);
   const width = new Map(
-    threads.map((t) => [t, Math.max(present.thread(t).length, ...all.filter((r) => r.thread === t).map((r) => r.call.length)) + 2]),
+    threads.map((t) => [t, Math.max(present.thread(t, trace.init).length, ...all.filter((r) => r.thread === t).map((r) => r.call.length)) + 2]),
   );
   const numWidth = String(all.length).length;
   const line = (num: string, cells: (t: number) => string, object: string) =>
     (pad(num, numWidth) + '  ' + threads.map((t) => pad(cells(t), width.get(t)!)).join('') + object).trimEnd();
 
-  const out = [line('', (t) => present.thread(t), single ?? 'state')];
+  const out = [line('', (t) => present.thread(t, trace.init), single ?? 'state')];
   for (const r of all) {
     const mark = violation && violation.at === r.step ? `  <-- ${violation.property}` : '';
     out.push(line(String(r.step), (t) => (t === r.thread ? r.call : ''), objectCell(r)) + mark);

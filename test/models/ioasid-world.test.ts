@@ -271,11 +271,47 @@ describe('sets and private data (A.4, A.5)', () => {
   });
 });
 
+describe('another guest sharing the host namespace (003)', () => {
+  // 003: "several guests share the host's system-wide namespace"; the other guest is thread `threads`.
+  const guest = two.threads;
+
+  it('takes host ids this guest then cannot have: honouring [min,max], the guest runs out', () => {
+    const t = play(variant('custom-honours-range'), two, [
+      [0, 'register', 'viommu0'],
+      [guest, 'vcmd_alloc'],
+      [0, 'alloc'],
+      [guest, 'vcmd_alloc'],
+    ]);
+    expect(t.steps.map((s) => s.reply.text)).toEqual(['0', '1', '2', 'INVALID_IOASID']);
+    expect(t.steps[3]!.world.otherGuest).toEqual({ pc: 2, ids: [1] });
+  });
+
+  it('pushes an ignoring allocator beyond max sooner', () => {
+    const t = play(variant('custom-ignores-range'), two, [
+      [0, 'register', 'viommu0'],
+      [guest, 'vcmd_alloc'],
+      [guest, 'vcmd_alloc'],
+      [0, 'alloc'],
+    ]);
+    expect(t.steps[3]!.reply.text).toBe('3');
+  });
+
+  it('returns its ids to the host', () => {
+    const t = play(variant('custom-honours-range'), two, [
+      [guest, 'vcmd_alloc'],
+      [guest, 'vcmd_free', 1],
+      [0, 'register', 'viommu0'],
+      [0, 'alloc'],
+    ]);
+    expect(t.steps[3]!.reply.text).toBe('1');
+  });
+});
+
 describe('--only narrowing through bounds', () => {
   it('choices list what each variant has', () => {
     // A.3: register/unregister and allocator names exist only where the variant has custom allocators; v1 (000) has no refcounts.
     expect(ioasid.choices!(customHonoursRange.config)).toEqual({
-      ops: ['alloc', 'get', 'put', 'free', 'find', 'use', 'bind', 'unbind', 'register', 'unregister', 'rcu_read_lock'],
+      ops: ['alloc', 'get', 'put', 'free', 'find', 'use', 'bind', 'unbind', 'register', 'unregister', 'vcmd_alloc', 'vcmd_free', 'rcu_read_lock'],
       sets: ['s1', 's2'],
       allocators: ['viommu0', 'viommu1'],
     });
