@@ -10,6 +10,7 @@ import {
   isLive,
   liveInstance,
   liveSlots,
+  members,
   type Cpu,
   type Hold,
   type IoasidConfig,
@@ -218,6 +219,37 @@ export const noLostHostIds: IoasidProperty = {
   },
 };
 
+export const setQuotaRespected: IoasidProperty = {
+  id: 'set-quota-respected',
+  title: 'no set ever holds more ids than its quota',
+  source: 'kernel-semantics A.4 (ioasid_alloc: "set->nr_ioasids >= set->quota" fails); D.8 ("Capacity is conserved")',
+  kind: 'invariant',
+  applies: (config) => config.setLifecycle !== undefined,
+  check(world) {
+    for (const [set, state] of Object.entries(world.setStates ?? {})) {
+      const n = members(world, set);
+      if (n > state.context.quota) return `set ${set} holds ${n} ids, over its quota of ${state.context.quota}`;
+    }
+    return undefined;
+  },
+};
+
+export const setFreedWithLastMember: IoasidProperty = {
+  id: 'set-freed-with-last-member',
+  title: 'a set is freed exactly when it is free-pending and its last id goes: no id outlives its set',
+  source: 'kernel-semantics A.4 (ioasid_set_free: -EBUSY with members, freed when the last IOASID is reclaimed); D.8',
+  kind: 'invariant',
+  applies: (config) => config.setLifecycle !== undefined,
+  check(world) {
+    for (const [set, state] of Object.entries(world.setStates ?? {})) {
+      const n = members(world, set);
+      if (state.value === 'freed' && n > 0) return `set ${set} is freed but ${n} of its ids are live`;
+      if (state.value === 'freePending' && n === 0) return `set ${set} is free-pending with no ids left, never freed`;
+    }
+    return undefined;
+  },
+};
+
 export const rejectedCallChangesNothing: IoasidProperty = {
   id: 'rejected-call-changes-nothing',
   title: 'a call that fails leaves every instance and holder as it was',
@@ -253,6 +285,8 @@ export const ioasidProperties: readonly IoasidProperty[] = [
   noTypeConfusion,
   allocatedIdsStayFindable,
   noLostHostIds,
+  setQuotaRespected,
+  setFreedWithLastMember,
   rejectedCallChangesNothing,
   nothingLeakedAtQuiescence,
 ];

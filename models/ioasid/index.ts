@@ -20,11 +20,13 @@ export const ioasid = defineModel({
 export * from './machines.ts';
 export * from './variants.ts';
 export * from './allocators.ts';
+export * from './sets.ts';
 export {
   guestSets,
   hostRange,
   lowestFree,
   MAX_GETS,
+  members,
   type Allocator,
   type Call,
   type Cpu,

@@ -39,6 +39,8 @@ function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidCo
       return `bind: ${on(calls.get ?? calls.find, 'ioasid_find')} = ${reply.text}`;
     case 'unbind':
       return calls.put ? `unbind: ${on(calls.put, 'ioasid_put')}` : `unbind(${id})`;
+    case 'set_free':
+      return `ioasid_set_free(${set}) = ${reply.text}`;
     case 'vcmd_alloc':
       return `vcmd alloc = ${reply.text}`;
     case 'vcmd_free':
@@ -54,9 +56,14 @@ export const ioasidPresenter: Presenter<IoasidWorld, IoasidConfig> = {
   call: describe,
   subject(step, reply) {
     if (step.op === 'alloc') return reply.ok ? `ioasid ${reply.text}` : undefined;
+    if (step.op === 'set_free') return 'sets';
     return typeof step.args[0] === 'number' ? `ioasid ${step.args[0]}` : undefined;
   },
   state(world, subject) {
+    if (subject === 'sets') {
+      const sets = Object.entries(world.setStates ?? {});
+      return sets.map(([name, s]) => `${name} ${s.value === 'freePending' ? 'free-pending' : s.value}`).join(', ');
+    }
     const slot = activeSlot(world, Number(subject.replace('ioasid ', '')));
     if (!slot || slot.state.value === 'freed') return 'freed';
     const { refs } = slot.state.context;

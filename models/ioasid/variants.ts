@@ -7,6 +7,7 @@
 import type { Variant } from '../../src/engine/model.ts';
 import { registryMachine } from './allocators.ts';
 import { seriesMachine, upstreamMachine, v1Machine } from './machines.ts';
+import { setMachine } from './sets.ts';
 import type { CustomAllocators, IoasidConfig, SetSpec } from './world.ts';
 
 /** The posted series' calls (001): every call takes the caller's set. */
@@ -184,16 +185,20 @@ const typedSets: readonly SetSpec[] = [
 
 export const setMandatory: Variant<IoasidConfig> = {
   name: 'set-mandatory',
-  title: 'every call names a set (a set per private-data type); the NULL set is refused',
-  source: 'design.md (seed 004); kernel-semantics A.4 (dcp ioasid_alloc: set must be non-NULL)',
+  title: 'every call names a set (one per private-data type, quota 1, freed with its last id); NULL is refused',
+  source: 'design.md (seed 004); kernel-semantics A.4 (dcp: set must be non-NULL, quota, ioasid_set_free)',
   config: {
     ...findGetConfig,
     machine: seriesMachine.provide({
       guards: { findTakesRef: () => true, nullSetRefused: ({ event }) => event.set === null },
     }),
     sets: typedSets,
+    // A.4 ioasid_set_alloc(token, quota, type): here each set may hold one id.
+    setLifecycle: setMachine(1),
   },
-  expect: {},
+  // A.4 ioasid_set_free returns -EBUSY *and* marks the set free-pending: a
+  // caller that reads -EBUSY as "nothing happened" is wrong about its set.
+  expect: { 'rejected-call-changes-nothing': 'violated' },
 };
 
 export const ioasidVariants = [

@@ -9,6 +9,7 @@ import { fire, initialState, type MachineState } from '../../src/engine/machine.
 import type { Bounds, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
 import type { RegistryContext, RegistryEvent } from './allocators.ts';
 import type { SlotContext, SlotEvent } from './machines.ts';
+import type { SetContext, SetEvent } from './sets.ts';
 
 /**
  * A kernel function as a variant exposes it: `set` true passes the caller's
@@ -81,6 +82,8 @@ export interface IoasidConfig {
   readonly sets?: readonly SetSpec[];
   /** Custom allocators (A.3, 003); none means the default allocator alone. */
   readonly custom?: CustomAllocators;
+  /** Sets as objects with a quota and ioasid_set_free (A.4, sets.ts); none: sets are bare tokens. */
+  readonly setLifecycle?: AnyStateMachine;
 }
 
 /**
@@ -129,6 +132,8 @@ export interface IoasidWorld {
   readonly registry?: MachineState<RegistryContext>;
   /** 003: the host ids handed to this guest by virtual command and not yet taken back. */
   readonly host?: readonly number[];
+  /** The lifecycle of each named set, where the variant gives sets one (A.4). */
+  readonly setStates?: Readonly<Record<string, MachineState<SetContext>>>;
   /** 003: another guest sharing the host's namespace: its operations so far and its host ids. */
   readonly otherGuest?: { readonly pc: number; readonly ids: readonly number[] };
   readonly cpus: readonly Cpu[];
@@ -201,7 +206,22 @@ export function initialWorld(config: IoasidConfig, bounds: Bounds): IoasidWorld 
     host: [],
     otherGuest: { pc: 0, ids: [] },
   };
-  return { range: bounds.ids, tables: { default: slots }, ...custom, cpus };
+  const named = (config.sets ?? guestSets).flatMap((set) => (set.name === null ? [] : [set.name]));
+  const lifecycle = config.setLifecycle;
+  const setStates = lifecycle && Object.fromEntries(named.map((n) => [n, initialState<SetContext>(lifecycle)]));
+  return { range: bounds.ids, tables: { default: slots }, ...custom, ...(setStates ? { setStates } : {}), cpus };
+}
+
+/** A.4 set->nr_ioasids: the live ids that belong to `set`. */
+export const members = (world: IoasidWorld, set: string): number =>
+  liveSlots(world).filter(({ slot }) => slot.state.context.set === set).length;
+
+/** Fires a set event, if the set has a lifecycle. */
+function toSet(config: IoasidConfig, world: IoasidWorld, set: string | null, event: SetEvent) {
+  const from = set === null ? undefined : world.setStates?.[set];
+  if (!from || !config.setLifecycle || set === null) return undefined;
+  const { state, reply } = fire<SetContext>(config.setLifecycle, from, event);
+  return { reply, world: { ...world, setStates: { ...world.setStates, [set]: state } } };
 }
 
 /** The steps a CPU may take, in a fixed order: exit first, so schedules shrink towards it. */
@@ -231,6 +251,8 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
     const stillHeld = (h: Hold) => h.ref && h.kind !== 'alloc' && h.gen === alloc?.gen;
     if (alloc && (alloc.ref || (config.freeRepeatable && cpu.holds.some(stillHeld)))) step('free', id);
   }
+  // A.4: the owner of a set may free it at any time (ioasid_set_free).
+  if (config.setLifecycle && cpu.set !== null) step('set_free');
   // A.3: drivers register and unregister their ops at any time (VT-d: once per vIOMMU).
   for (const { name } of config.custom?.ops ?? []) {
     step('register', name);
@@ -246,8 +268,9 @@ const setLabel = (set: SetSpec) => set.name ?? 'NULL';
 export function ioasidChoices(config: IoasidConfig): Only {
   const refcounts = config.calls.get ? ['get', 'put'] : [];
   const registry = config.custom ? ['register', 'unregister', 'vcmd_alloc', 'vcmd_free'] : [];
+  const setFree = config.setLifecycle ? ['set_free'] : [];
   return {
-    ops: ['alloc', ...refcounts, 'free', 'find', 'use', 'bind', 'unbind', ...registry, 'rcu_read_lock'],
+    ops: ['alloc', ...refcounts, 'free', 'find', 'use', 'bind', 'unbind', ...setFree, ...registry, 'rcu_read_lock'],
     sets: (config.sets ?? guestSets).map(setLabel),
     ...(config.custom ? { allocators: config.custom.ops.map((o) => o.name) } : {}),
   };
@@ -348,8 +371,11 @@ function send(config: IoasidConfig, world: IoasidWorld, table: string, id: numbe
   const tables = untouched ? world.tables : { ...world.tables, [table]: { ...world.tables[table], [id]: { gen, state } } };
   // A.2: at the last reference the core calls ops->free before it erases the entry.
   const freed = isLive(slot) && state.value === 'freed';
-  const next = freed && table !== 'default' ? vcmdFree(config, world, table, id) : world;
-  return { world: { ...next, tables }, reply, tookRef: state.context.refs > slot.state.context.refs };
+  const next: IoasidWorld = { ...(freed && table !== 'default' ? vcmdFree(config, world, table, id) : world), tables };
+  // A.4 ioasid_do_free_locked: set->nr_ioasids--, and a free-pending set goes with its last id.
+  const { set } = slot.state.context;
+  const reclaimed = freed && set !== null ? toSet(config, next, set, { type: 'RECLAIMED', members: members(next, set) }) : undefined;
+  return { world: reclaimed?.world ?? next, reply, tookRef: state.context.refs > slot.state.context.refs };
 }
 
 const setArg = (cpu: Cpu, call: Call | undefined): string | null => (call?.set === true ? cpu.set : null);
@@ -390,6 +416,11 @@ function call(config: IoasidConfig, world: IoasidWorld, t: number, op: string, i
       return { ...f, world: withCpu(f.world, t, dropHold('get', id)) };
     }
     case 'free': {
+      // A.4 ioasid_free: "The set is no longer registered: WARN_ON and return".
+      const set = setArg(cpu, calls.free);
+      if (set !== null && world.setStates?.[set]?.value === 'freed') {
+        return { world, reply: { ok: false, text: 'WARN: set freed' }, tookRef: false };
+      }
       const f = to('FREE', calls.free);
       if (!f.reply.ok) return f;
       const mark = (c: Cpu): Cpu => ({
@@ -438,6 +469,11 @@ function alloc(config: IoasidConfig, world: IoasidWorld, t: number, oom: boolean
   const invalid = { world, reply: { ok: false, text: 'INVALID_IOASID' } };
   // 000 ioasid_alloc: "if (!data) return INVALID_IOASID" when kzalloc fails.
   if (oom) return invalid;
+  const cpu = world.cpus[t]!;
+  const set = setArg(cpu, config.calls.alloc);
+  // A.4 ioasid_alloc: the set must be registered and under its quota.
+  const admitted = set === null ? undefined : toSet(config, world, set, { type: 'ADMIT', members: members(world, set) });
+  if (admitted && !admitted.reply.ok) return { world, reply: admitted.reply };
   const table = activeTable(world);
   const picked = pick(config, world, table);
   if (!picked) return invalid;
@@ -445,8 +481,7 @@ function alloc(config: IoasidConfig, world: IoasidWorld, t: number, oom: boolean
   // A.2: a custom id goes into the table by xa_alloc(XA_LIMIT(id,id)); if the
   // slot is taken, the core calls ops->free(id) and fails.
   if (isLive(picked.world.tables[table]?.[id])) return { ...invalid, world: vcmdFree(config, picked.world, table, id) };
-  const cpu = world.cpus[t]!;
-  const f = send(config, picked.world, table, id, { type: 'ALLOC', set: setArg(cpu, config.calls.alloc), data: cpu.data });
+  const f = send(config, picked.world, table, id, { type: 'ALLOC', set, data: cpu.data });
   // A refused set is checked before anything is allocated (A.4 dcp).
   if (!f.reply.ok) return { world, reply: f.reply };
   const gen = f.world.tables[table]![id]!.gen;
@@ -469,6 +504,12 @@ function registry(config: IoasidConfig, world: IoasidWorld, op: string, name: st
   const tables = { ...world.tables };
   for (const e of state.context.entries) tables[e.table] ??= {};
   return { world: { ...world, registry: state, tables }, reply };
+}
+
+/** ioasid_set_free(set): the set machine decides, knowing how many ids the set still has. */
+function setFree(config: IoasidConfig, world: IoasidWorld, t: number): Outcome<IoasidWorld> {
+  const set = world.cpus[t]!.set!;
+  return toSet(config, world, set, { type: 'SET_FREE', members: members(world, set) })!;
 }
 
 /** Exit: the CPU releases all it holds, in the order a driver's teardown would. */
@@ -502,6 +543,7 @@ function applyStep(config: IoasidConfig, world: IoasidWorld, step: Step): Outcom
   }
   if (step.op === 'alloc') return alloc(config, counted, t, step.args[0] === 'ENOMEM');
   if (step.op === 'register' || step.op === 'unregister') return registry(config, counted, step.op, String(step.args[0]));
+  if (step.op === 'set_free') return setFree(config, counted, t);
   const { world: next, reply } = call(config, counted, t, step.op, Number(step.args[0]));
   return { world: next, reply };
 }

@@ -11,7 +11,9 @@ import {
   getIgnoresPending,
   getIncBeforeCheck,
   pendingPutLeaks,
+  quotaOffByOne,
   registerIgnoresLiveIds,
+  setFreeIgnoresMembers,
 } from '../fixtures/patches.ts';
 
 const variant = (name: string) => ioasid.variants.find((v) => v.name === name)!;
@@ -39,6 +41,10 @@ const cases: [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVa
   ['rejected-call-changes-nothing', eexistStillLinks, defaults, variant('custom-unregister-busy')],
   ['no-type-confusion', variant('null-set-global'), defaults, variant('set-mandatory')],
   ['set-isolation', variant('null-set-global'), defaults, variant('set-mandatory')],
+  ['set-quota-respected', quotaOffByOne, defaults, variant('set-mandatory')],
+  ['set-freed-with-last-member', setFreeIgnoresMembers, defaults, variant('set-mandatory')],
+  // A.4: ioasid_set_free's -EBUSY marks the set free-pending.
+  ['rejected-call-changes-nothing', variant('set-mandatory'), defaults, variant('series-find-get')],
   // Deeper on one CPU: alloc, get, get, free, free leaves refs=1 with two references held.
   ['refcount-matches-holders', variant('series-free-every-call'), { ...defaults, threads: 2, ops: 5, ids: { min: 1, max: 1 } }, variant('series')],
 ];
@@ -100,6 +106,8 @@ describe('not applicable', () => {
       'find-works-until-last-put',
       'allocated-ids-stay-findable',
       'no-lost-host-ids',
+      'set-quota-respected',
+      'set-freed-with-last-member',
     ]);
   });
 });
