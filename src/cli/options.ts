@@ -17,6 +17,7 @@ export function idRange(value: string): Bounds['ids'] {
   const m = /^(\d+)\.\.(\d+)$/.exec(value);
   const range = k ?? (m ? { min: Number(m[1]), max: Number(m[2]) } : undefined);
   if (!range) throw new UsageError(`--ids takes a count K (ids 1..K) or a range MIN..MAX, not '${value}'`);
+  if (range.max === 0 && k) throw new UsageError(`--ids 0 is an empty range; give a count of at least 1, or MIN..MAX`);
   if (range.min > range.max) throw new UsageError(`--ids ${value}: min ${range.min} is above max ${range.max}`);
   if (range.max - range.min + 1 > LIMITS.ids) {
     throw new UsageError(`--ids ${value} spans ${range.max - range.min + 1} ids; use at most ${LIMITS.ids}`);

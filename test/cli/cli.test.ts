@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ioasid } from 'lifecheck';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
 
@@ -59,13 +60,24 @@ describe('lifecheck check', () => {
   });
 });
 
+describe('the review findings of seeds 003 and 004, from the checker itself', () => {
+  it.each([
+    ['custom-ignores-range', 'ids-in-range', /ioasid 3 allocated outside \[1,2\]/],
+    ['null-set-global', 'no-type-confusion', /CPU0 expects mm but ioasid_find gave .*aux-domain/],
+    ['custom-honours-range', 'allocated-ids-stay-findable', /WARN: ids orphaned/],
+  ])('%s breaks %s, with a trace (exit 0: as expected)', (variant, property, trace) => {
+    const r = lifecheck('check', 'ioasid', '--variant', variant, '--property', property, '--runs', '3000');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`✗ ${property} +violated`));
+    expect(r.out).toMatch(trace);
+  });
+});
+
 describe('lifecheck list', () => {
   it('lists models, variants with their seeds, and properties', () => {
     const r = lifecheck('list');
     expect(r.code).toBe(0);
-    for (const name of ['v1', 'upstream-v5.11', 'series', 'series-find-get', 'series-free-every-call']) {
-      expect(r.out).toContain(name);
-    }
+    for (const v of ioasid.variants) expect(r.out).toContain(`${v.name.padEnd(24)} ${v.title} [${v.source}]`);
     expect(r.out).toContain('no-use-after-free');
   });
 });
@@ -78,6 +90,12 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--threads', '0'], /--threads 0 is out of range; use 1 to 8/],
     [['check', 'ioasid', '--ops', '1000'], /--ops 1000 is out of range/],
     [['check', 'ioasid', '--ids', '3..1'], /min 3 is above max 1/],
+    [['check', 'ioasid', '--ids', '0'], /--ids 0 is an empty range/],
+    [['check', 'ioasid', '--only', 'sets'], /--only takes KEY=NAME/],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'sets=s9'], /has no sets 's9'; known: s1, s2/],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'allocators=viommu0'], /has no allocators to narrow; it offers: ops, sets/],
+    [['check', 'ioasid', '--variant', 'custom-ignores-range', '--only', 'allocators=vcmd9'], /has no allocators 'vcmd9'; known: viommu0, viommu1/],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'ops=frob'], /has no ops 'frob'; known: alloc, get/],
     [['check', 'ioasid', '--seed', 'abc'], /--seed takes a whole number/],
     [['check', 'ioasid', '--variant', 'series', '--path', 'x:y'], /--path 'x:y' is not a replay path/],
     [['check', 'ioasid', '--variant', 'series', '--path', '1:2'], /--path replays one counterexample/],
