@@ -10,7 +10,8 @@ import {
   isLive,
   liveInstance,
   liveSlots,
-  members,
+  setName,
+  setsWithMembers,
   type Cpu,
   type Hold,
   type IoasidConfig,
@@ -39,7 +40,6 @@ function sameButCaller(before: IoasidWorld, after: IoasidWorld, t: number): bool
   return JSON.stringify(others(after)) === JSON.stringify(others(before));
 }
 
-const setName = (set: string | null) => set ?? 'NULL';
 
 /** The id a step names, when it names one. */
 const stepId = (move: Move<IoasidWorld>): number | undefined =>
@@ -226,11 +226,8 @@ export const setQuotaRespected: IoasidProperty = {
   kind: 'invariant',
   applies: (config) => config.setLifecycle !== undefined,
   check(world) {
-    for (const [set, state] of Object.entries(world.setStates ?? {})) {
-      const n = members(world, set);
-      if (n > state.context.quota) return `set ${set} holds ${n} ids, over its quota of ${state.context.quota}`;
-    }
-    return undefined;
+    const over = setsWithMembers(world).find(({ state, members }) => members > state.context.quota);
+    return over && `set ${over.set} holds ${over.members} ids, over its quota of ${over.state.context.quota}`;
   },
 };
 
@@ -241,10 +238,9 @@ export const setFreedWithLastMember: IoasidProperty = {
   kind: 'invariant',
   applies: (config) => config.setLifecycle !== undefined,
   check(world) {
-    for (const [set, state] of Object.entries(world.setStates ?? {})) {
-      const n = members(world, set);
-      if (state.value === 'freed' && n > 0) return `set ${set} is freed but ${n} of its ids are live`;
-      if (state.value === 'freePending' && n === 0) return `set ${set} is free-pending with no ids left, never freed`;
+    for (const { set, state, members } of setsWithMembers(world)) {
+      if (state.value === 'freed' && members > 0) return `set ${set} is freed but ${members} of its ids are live`;
+      if (state.value === 'freePending' && members === 0) return `set ${set} is free-pending with no ids left, never freed`;
     }
     return undefined;
   },

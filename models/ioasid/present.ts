@@ -1,6 +1,6 @@
 /** How IOASID steps and states read in a trace: the kernel's own names. */
 import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
-import { activeSlot, activeTable, type Call, type IoasidConfig, type IoasidWorld } from './world.ts';
+import { activeSlot, activeTable, setName, type Call, type IoasidConfig, type IoasidWorld } from './world.ts';
 
 function callText(c: Call | undefined, fallback: string, set: string, id: number): string {
   if (!c) return `${fallback}(${id})`;
@@ -9,7 +9,7 @@ function callText(c: Call | undefined, fallback: string, set: string, id: number
 }
 
 function describe(step: Step, reply: Reply, world: IoasidWorld, config: IoasidConfig): string {
-  const set = world.cpus[step.thread]?.set ?? 'NULL';
+  const set = setName(world.cpus[step.thread]?.set ?? null);
   const { calls } = config;
   const id = Number(step.args[0]);
   const on = (c: Call | undefined, name: string) => callText(c, name, set, id);

@@ -177,11 +177,6 @@ export function liveSlots(world: IoasidWorld): { table: string; id: number; slot
   );
 }
 
-/** The tables lookups can still reach: the default and every registered allocator's. */
-export function reachableTables(world: IoasidWorld): string[] {
-  return ['default', ...(world.registry?.context.entries.map((e) => e.table) ?? [])];
-}
-
 function ids(world: IoasidWorld): number[] {
   const out: number[] = [];
   for (let id = world.range.min; id <= world.range.max; id++) out.push(id);
@@ -216,11 +211,19 @@ export function initialWorld(config: IoasidConfig, bounds: Bounds): IoasidWorld 
 export const members = (world: IoasidWorld, set: string): number =>
   liveSlots(world).filter(({ slot }) => slot.state.context.set === set).length;
 
-/** Fires a set event, if the set has a lifecycle. */
-function toSet(config: IoasidConfig, world: IoasidWorld, set: string | null, event: SetEvent) {
-  const from = set === null ? undefined : world.setStates?.[set];
-  if (!from || !config.setLifecycle || set === null) return undefined;
-  const { state, reply } = fire<SetContext>(config.setLifecycle, from, event);
+/** Every set with a lifecycle, its state and its live ids. */
+export function setsWithMembers(world: IoasidWorld) {
+  return Object.entries(world.setStates ?? {}).map(([set, state]) => ({ set, state, members: members(world, set) }));
+}
+
+/**
+ * Fires a set event, if the set has a lifecycle; the set's live ids are
+ * counted only then (a free or alloc without set objects pays nothing).
+ */
+function toSet(config: IoasidConfig, world: IoasidWorld, set: string, event: (members: number) => SetEvent) {
+  const from = world.setStates?.[set];
+  if (!from || !config.setLifecycle) return undefined;
+  const { state, reply } = fire<SetContext>(config.setLifecycle, from, event(members(world, set)));
   return { reply, world: { ...world, setStates: { ...world.setStates, [set]: state } } };
 }
 
@@ -262,7 +265,8 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
   return steps;
 }
 
-const setLabel = (set: SetSpec) => set.name ?? 'NULL';
+/** A set as the kernel prints it: its name, or NULL. */
+export const setName = (set: string | null): string => set ?? 'NULL';
 
 /** What a scenario may narrow with `--only`: the ops CPUs call, the sets they use, the allocators. */
 export function ioasidChoices(config: IoasidConfig): Only {
@@ -271,7 +275,7 @@ export function ioasidChoices(config: IoasidConfig): Only {
   const setFree = config.setLifecycle ? ['set_free'] : [];
   return {
     ops: ['alloc', ...refcounts, 'free', 'find', 'use', 'bind', 'unbind', ...setFree, ...registry, 'rcu_read_lock'],
-    sets: (config.sets ?? guestSets).map(setLabel),
+    sets: (config.sets ?? guestSets).map((s) => setName(s.name)),
     ...(config.custom ? { allocators: config.custom.ops.map((o) => o.name) } : {}),
   };
 }
@@ -279,7 +283,7 @@ export function ioasidChoices(config: IoasidConfig): Only {
 /** The variant with only the sets and allocators the scenario keeps. */
 function narrowed(config: IoasidConfig, only: Only): IoasidConfig {
   const keep = (key: string, name: string) => only[key]?.includes(name) ?? true;
-  const sets = (config.sets ?? guestSets).filter((s) => keep('sets', setLabel(s)));
+  const sets = (config.sets ?? guestSets).filter((s) => keep('sets', setName(s.name)));
   const custom = config.custom && { ...config.custom, ops: config.custom.ops.filter((o) => keep('allocators', o.name)) };
   return { ...config, sets, ...(custom ? { custom } : {}) };
 }
@@ -374,7 +378,7 @@ function send(config: IoasidConfig, world: IoasidWorld, table: string, id: numbe
   const next: IoasidWorld = { ...(freed && table !== 'default' ? vcmdFree(config, world, table, id) : world), tables };
   // A.4 ioasid_do_free_locked: set->nr_ioasids--, and a free-pending set goes with its last id.
   const { set } = slot.state.context;
-  const reclaimed = freed && set !== null ? toSet(config, next, set, { type: 'RECLAIMED', members: members(next, set) }) : undefined;
+  const reclaimed = freed && set !== null ? toSet(config, next, set, (n) => ({ type: 'RECLAIMED', members: n })) : undefined;
   return { world: reclaimed?.world ?? next, reply, tookRef: state.context.refs > slot.state.context.refs };
 }
 
@@ -472,7 +476,7 @@ function alloc(config: IoasidConfig, world: IoasidWorld, t: number, oom: boolean
   const cpu = world.cpus[t]!;
   const set = setArg(cpu, config.calls.alloc);
   // A.4 ioasid_alloc: the set must be registered and under its quota.
-  const admitted = set === null ? undefined : toSet(config, world, set, { type: 'ADMIT', members: members(world, set) });
+  const admitted = set === null ? undefined : toSet(config, world, set, (n) => ({ type: 'ADMIT', members: n }));
   if (admitted && !admitted.reply.ok) return { world, reply: admitted.reply };
   const table = activeTable(world);
   const picked = pick(config, world, table);
@@ -509,7 +513,7 @@ function registry(config: IoasidConfig, world: IoasidWorld, op: string, name: st
 /** ioasid_set_free(set): the set machine decides, knowing how many ids the set still has. */
 function setFree(config: IoasidConfig, world: IoasidWorld, t: number): Outcome<IoasidWorld> {
   const set = world.cpus[t]!.set!;
-  return toSet(config, world, set, { type: 'SET_FREE', members: members(world, set) })!;
+  return toSet(config, world, set, (n) => ({ type: 'SET_FREE', members: n }))!;
 }
 
 /** Exit: the CPU releases all it holds, in the order a driver's teardown would. */

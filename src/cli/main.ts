@@ -77,8 +77,8 @@ function checkOnly(variant: AnyVariant, only: Only | undefined): void {
       throw new UsageError(`--only ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
     }
     const unknown = names.find((n) => !known.includes(n));
-    if (unknown !== undefined || names.length === 0) {
-      throw new UsageError(`--only ${key}=${unknown ?? ''}: ${where} has no ${key} '${unknown ?? ''}'; known: ${known.join(', ')}`);
+    if (unknown !== undefined) {
+      throw new UsageError(`--only ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
     }
   }
 }

@@ -43,5 +43,6 @@ export function only(value: string, previous: Only = {}): Only {
   if (!m) throw new UsageError(`--only takes KEY=NAME[,NAME...] (e.g. --only ops=alloc,free), not '${value}'`);
   const [, key, names] = m as unknown as [string, string, string];
   const list = names.split(',').filter((n) => n !== '');
+  if (list.length === 0) throw new UsageError(`--only ${key}= names nothing; give at least one name`);
   return { ...previous, [key]: [...(previous[key] ?? []), ...list] };
 }

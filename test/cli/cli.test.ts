@@ -92,6 +92,7 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--ids', '3..1'], /min 3 is above max 1/],
     [['check', 'ioasid', '--ids', '0'], /--ids 0 is an empty range/],
     [['check', 'ioasid', '--only', 'sets'], /--only takes KEY=NAME/],
+    [['check', 'ioasid', '--only', 'sets=,'], /--only sets= names nothing/],
     [['check', 'ioasid', '--variant', 'series', '--only', 'sets=s9'], /has no sets 's9'; known: s1, s2/],
     [['check', 'ioasid', '--variant', 'series', '--only', 'allocators=viommu0'], /has no allocators to narrow; it offers: ops, sets/],
     [['check', 'ioasid', '--variant', 'custom-ignores-range', '--only', 'allocators=vcmd9'], /has no allocators 'vcmd9'; known: viommu0, viommu1/],

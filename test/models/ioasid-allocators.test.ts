@@ -14,17 +14,15 @@ import {
   type RegistryContext,
   type RegistryEvent,
 } from '../../models/ioasid/allocators.ts';
+import { runEvents } from '../helpers/machines.ts';
 
 /** Fires one call on the registry. */
 const step = (machine: AnyStateMachine, from: MachineState<RegistryContext>, event: RegistryEvent) =>
   fire<RegistryContext>(machine, from, event);
 
 /** Fires `events` from the machine's initial state; the final state and the last call's reply. */
-function run(machine: AnyStateMachine, ...events: RegistryEvent[]): Fired<RegistryContext> {
-  let fired: Fired<RegistryContext> = { state: initialState<RegistryContext>(machine), reply: { ok: true, text: '' } };
-  for (const event of events) fired = step(machine, fired.state, event);
-  return fired;
-}
+const run = (machine: AnyStateMachine, ...events: RegistryEvent[]): Fired<RegistryContext> =>
+  runEvents<RegistryContext>(machine, events);
 
 const register = (ops: string, helpers: string, defaultLive = false): RegistryEvent => ({
   type: 'REGISTER',

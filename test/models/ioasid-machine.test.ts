@@ -14,6 +14,7 @@ import {
   type SlotContext,
   type SlotEvent,
 } from '../../models/ioasid/machines.ts';
+import { runEvents } from '../helpers/machines.ts';
 
 type Call = [SlotEvent['type'], string | null];
 
@@ -22,11 +23,8 @@ const step = (machine: AnyStateMachine, from: MachineState<SlotContext>, event: 
   fire<SlotContext>(machine, from, event);
 
 /** Fires `calls` from the machine's initial state; the final state and the last call's reply. */
-function run(machine: AnyStateMachine, ...calls: Call[]): Fired<SlotContext> {
-  let fired: Fired<SlotContext> = { state: initialState<SlotContext>(machine), reply: { ok: true, text: '' } };
-  for (const [type, set] of calls) fired = step(machine, fired.state, { type, set });
-  return fired;
-}
+const run = (machine: AnyStateMachine, ...calls: Call[]): Fired<SlotContext> =>
+  runEvents<SlotContext>(machine, calls.map(([type, set]) => ({ type, set })));
 
 const state = (value: string, refs: number, set: string | null) => ({ value, context: { refs, set, data: null } });
 const ok = (text: string) => ({ ok: true, text });
