@@ -50,7 +50,7 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
     runs: options.runs,
     seed: options.seed,
     path: options.path,
-    maxSteps: options.bounds.threads * (options.bounds.ops + 1),
+    maxSteps: system.horizon,
   });
   const verdicts = selected.map((p): Verdict => {
     const r = results.find((x) => x.property === p.id);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ioasid } from '../models/ioasid/index.ts';
+import { iommufd } from '../models/iommufd/index.ts';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */
@@ -14,7 +15,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const builtInModels: readonly AnyModel[] = [ioasid];
+export const builtInModels: readonly AnyModel[] = [ioasid, iommufd];
 
 /** What one `check` target names: a model and which of its variants. */
 export interface Target {

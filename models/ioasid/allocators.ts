@@ -7,7 +7,7 @@
  */
 import { and, assign, setup } from 'xstate';
 import type { Reply } from '../../src/engine/model.ts';
-import { err, ok } from './machines.ts';
+import { err, ok } from '../../src/engine/machine.ts';
 
 /** One registered helper pair (A.3 "ioasid_allocator_data"): its ops and its table. */
 export interface AllocatorEntry {

@@ -9,6 +9,7 @@
  * to flip a variation point, or a new machine over the same events.
  */
 import { and, assign, setup } from 'xstate';
+import { err, ok } from '../../src/engine/machine.ts';
 import type { Reply } from '../../src/engine/model.ts';
 
 /**
@@ -30,11 +31,6 @@ export type SlotEvent = {
   readonly set: string | null;
   readonly data?: string | null;
 };
-
-/** The action that makes a call succeed with `text` as its reply. */
-export const ok = (text: string) => ({ type: 'reply', params: { ok: true, text } }) as const;
-/** The action that makes a call fail with `text` (an errno, false, ...) as its reply. */
-export const err = (text: string) => ({ type: 'reply', params: { ok: false, text } }) as const;
 
 /** The slot machines' types, guards and actions: build a patch's machine with `ioasidSetup.createMachine`. */
 export const ioasidSetup = setup({

@@ -6,7 +6,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { Reply } from '../../src/engine/model.ts';
-import { err, ok } from './machines.ts';
+import { err, ok } from '../../src/engine/machine.ts';
 
 export interface SetContext {
   /** A.4 ioasid_set_alloc(token, quota, type): the most ids the set may hold at once. */

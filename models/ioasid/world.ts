@@ -308,6 +308,8 @@ export function ioasidSystem(variant: IoasidConfig, bounds: Bounds): System<Ioas
   const kept = (step: Step) => !ops || step.op === 'exit' || ops.includes(step.op.replace('unlock', 'lock'));
   return {
     init: initialWorld(config, bounds),
+    // Each CPU's operations and its exit (the other guest's steps come after, in a fixed order).
+    horizon: bounds.threads * (bounds.ops + 1),
     enabled: (world) =>
       [...world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops)), ...otherGuestSteps(world, bounds.ops)].filter(kept),
     apply: (world, step) => applyStep(config, world, step),

@@ -136,10 +136,11 @@ function list(asJson: boolean): void {
   }
   for (const m of models) {
     const out = [`model ${m.name}: ${m.title} [${m.source}]`, '  variants:'];
+    const width = Math.max(...m.variants.map((v) => v.name.length));
     for (const v of m.variants) {
       const breaks = Object.entries(v.expect).filter(([, e]) => e === 'violated').map(([p]) => p);
-      out.push(`    ${v.name.padEnd(24)} ${v.title} [${v.source}]`);
-      out.push(`    ${''.padEnd(24)} expected to break: ${breaks.length ? breaks.join(', ') : 'nothing'}`);
+      out.push(`    ${v.name.padEnd(width)}  ${v.title} [${v.source}]`);
+      out.push(`    ${''.padEnd(width)}  expected to break: ${breaks.length ? breaks.join(', ') : 'nothing'}`);
     }
     out.push('  properties:');
     for (const p of m.properties) out.push(`    ${p.id.padEnd(30)} ${p.kind.padEnd(9)} ${p.title}`);

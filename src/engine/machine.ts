@@ -22,6 +22,14 @@ export interface Fired<X> {
   readonly reply: Reply;
 }
 
+/**
+ * The action that makes a call succeed with `text` as its reply. A machine's
+ * setup defines `reply: assign((_, params: Reply) => ({ reply: params }))`.
+ */
+export const ok = (text: string) => ({ type: 'reply', params: { ok: true, text } }) as const;
+/** The action that makes a call fail with `text` (an errno, false, ...) as its reply. */
+export const err = (text: string) => ({ type: 'reply', params: { ok: false, text } }) as const;
+
 /** The reply of an event the machine has no transition for in its state. */
 export const UNHANDLED: Reply = { ok: false, text: 'not supported' };
 

@@ -45,6 +45,8 @@ export interface Bounds {
  */
 export interface System<W> {
   readonly init: W;
+  /** No run is longer than this many steps (how long a random schedule is worth drawing). */
+  readonly horizon: number;
   enabled(world: W): readonly Step[];
   apply(world: W, step: Step): Outcome<W>;
 }
@@ -113,8 +115,8 @@ export interface Variant<C> {
 export interface Presenter<W, C> {
   /** The kernel call of a step with its reply, e.g. `ioasid_get(s1,1) = -EBUSY`. */
   call(step: Step, reply: Reply, before: W, config: C): string;
-  /** The object a step touches, e.g. `ioasid 1`, or undefined. */
-  subject(step: Step, reply: Reply): string | undefined;
+  /** The object a step touches, e.g. `ioasid 1`, or undefined; `before` and `after` are the worlds around it. */
+  subject(step: Step, reply: Reply, before: W, after: W): string | undefined;
   /** The state of that object after the step, e.g. `active refs=2`. */
   state(world: W, subject: string): string;
   /** A thread's column heading, e.g. `CPU0`; `init` is the trace's first world. */

@@ -18,7 +18,7 @@ export interface Row {
 export function traceRows<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): Row[] {
   let before = trace.init;
   return trace.steps.map((t, i) => {
-    const subject = present.subject(t.step, t.reply);
+    const subject = present.subject(t.step, t.reply, before, t.world);
     const row = {
       step: i + 1,
       thread: t.step.thread,

@@ -1,0 +1,37 @@
+/** The iommufd object lifecycle model: seed 002 and its successors (kernel-semantics A.6). */
+import { defineModel } from '../../src/engine/define.ts';
+import { iommufdProperties } from '../../properties/iommufd.ts';
+import { iommufdPresenter } from './present.ts';
+import { iommufdVariants } from './variants.ts';
+import { iommufdChoices, iommufdSystem } from './world.ts';
+
+export const iommufd = defineModel({
+  name: 'iommufd',
+  title: 'iommufd objects: reserve/finalize/abort, short-term holds and users, destroy, file release, ioctl dispatch',
+  source: 'seed 002; kernel-semantics A.6, D',
+  defaults: { threads: 2, ops: 3, ids: { min: 1, max: 2 } },
+  properties: iommufdProperties,
+  present: iommufdPresenter,
+  choices: iommufdChoices,
+  system: iommufdSystem,
+  variants: () => iommufdVariants,
+});
+
+export * from './objects.ts';
+export * from './dispatch.ts';
+export * from './variants.ts';
+export {
+  byId,
+  objectOf,
+  objName,
+  usersOwed,
+  type Hold as IommufdHold,
+  type IommufdConfig,
+  type IommufdWorld,
+  type Obj,
+  type Op,
+  type Program,
+  type Run,
+  type Stage,
+  type Thread,
+} from './world.ts';
