@@ -121,10 +121,13 @@ export const noFreeWhileHeld: IommufdProperty = {
   },
 };
 
+const holdUsers = (who: readonly string[]) => `${who.join(', ')} ${who.length === 1 ? 'holds a users ref' : 'hold users refs'}`;
+
 /** The users refs on an object other than the xarray's and the caller's own (its lookup's, or its driver's). */
 function otherUsers(world: IommufdWorld, serial: number, caller: number, own: 'lookup' | 'driver'): string[] {
-  const mine = `${threadName(world, caller)}'s ${own}`;
-  return usersOwed(world, serial).filter((w) => w !== 'the xarray' && w !== mine);
+  const owed = usersOwed(world, serial).filter((w) => w !== 'the xarray');
+  const mine = owed.indexOf(`${threadName(world, caller)}'s ${own}`);
+  return owed.filter((_, i) => i !== mine);
 }
 
 export const ebusyIffOtherUsers: IommufdProperty = {
@@ -144,7 +147,7 @@ export const ebusyIffOtherUsers: IommufdProperty = {
     const busy = reply.text === '-EBUSY';
     if (!erased && !busy) return undefined;
     const others = otherUsers(before, o.serial, step.thread, 'lookup');
-    if (erased && others.length > 0) return `IOMMU_DESTROY(${o.id}) erased ${objName(o)} while ${others.join(', ')} hold users refs`;
+    if (erased && others.length > 0) return `IOMMU_DESTROY(${o.id}) erased ${objName(o)} while ${holdUsers(others)}`;
     if (busy && others.length === 0) return `IOMMU_DESTROY(${o.id}) = -EBUSY, but no one else holds ${objName(o)}`;
     if (busy && now?.state.value !== o.state.value) return `IOMMU_DESTROY(${o.id}) = -EBUSY, but ${objName(o)} went ${o.state.value} -> ${now?.state.value ?? 'freed'}`;
     return undefined;
@@ -168,7 +171,7 @@ export const kernelDestroyCompletes: IommufdProperty = {
       return now?.state.value === 'live' ? undefined : `${name}: the wait timed out and the object is ${now?.state.value ?? 'freed'}`;
     }
     const others = serial === undefined ? [] : otherUsers(before, serial, step.thread, 'driver');
-    return `${call === 'unbind' ? 'iommufd_device_unbind' : 'iommufd_access_destroy'}(${name}) = ${reply.text}${others.length ? `: ${others.join(', ')} hold users refs` : ''}`;
+    return `${call === 'unbind' ? 'iommufd_device_unbind' : 'iommufd_access_destroy'}(${name}) = ${reply.text}${others.length ? `: ${holdUsers(others)}` : ''}`;
   },
 };
 
@@ -215,7 +218,7 @@ export const failedOpChangesNothing: IommufdProperty = {
     if (reply.ok || !endsCall(move) || call === 'unbind' || call === 'access_destroy') return undefined;
     const th = after.threads[step.thread]!;
     const who = threadName(after, step.thread);
-    const held = th.holds[0];
+    const held = th.holds[before.threads[step.thread]!.run?.held ?? th.holds.length];
     if (held) return `${call} failed (${reply.text}) but ${who} still holds ${nameIn(after, held.serial)}`;
     const made = before.threads[step.thread]!.run?.obj;
     if (made !== undefined && objectOf(after, made)) return `${call} failed (${reply.text}) but ${nameIn(after, made)} it created is left`;

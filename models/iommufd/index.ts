@@ -13,6 +13,9 @@ export const iommufd = defineModel({
   properties: iommufdProperties,
   present: iommufdPresenter,
   choices: iommufdChoices,
+  // A.6: the objects xarray is XA_FLAGS_ALLOC1, "so ID 0 is never allocated".
+  checkBounds: ({ ids }) =>
+    ids.min < 1 ? `--ids ${ids.min}..${ids.max}: iommufd never allocates id 0 (XA_FLAGS_ALLOC1); give --ids ${ids.max - ids.min + 1} or 1..N` : undefined,
   system: iommufdSystem,
   variants: () => iommufdVariants,
 });

@@ -83,7 +83,7 @@ function describe(step: Step, reply: Reply, before: IommufdWorld, config: Iommuf
   if (step.op === 'ioctl') return `ioctl(${step.args[0]}) = ${reply.text}`;
   const th = before.threads[step.thread]!;
   const starting = !th.run;
-  const run: Run = th.run ?? { op: step.op as Op, at: 0, ...(typeof step.args[0] === 'number' ? { id: step.args[0] } : {}) };
+  const run: Run = th.run ?? { op: step.op as Op, at: 0, held: 0, ...(typeof step.args[0] === 'number' ? { id: step.args[0] } : {}) };
   const program = programOf(config, run);
   const stage = starting ? program.stages[0]! : nextStage(config, before, step.thread)!;
   const target =

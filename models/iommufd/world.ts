@@ -96,6 +96,8 @@ export interface Run {
   readonly queued?: boolean;
   /** v6.7: the xarray's shortterm bias has been dropped by this call. */
   readonly biasDropped?: boolean;
+  /** How many holds the thread had when the call began (what it holds beyond them is the call's). */
+  readonly held: number;
 }
 
 export interface Thread {
@@ -168,7 +170,7 @@ export function usersOwed(world: IommufdWorld, serial: number): string[] {
   if (o?.attachedTo !== undefined) owed.push('its attachment');
   world.threads.forEach((th, t) => {
     if (th.owns.includes(serial)) owed.push(`${threadName(world, t)}'s driver`);
-    if (th.holds.some((h) => h.serial === serial && h.users)) owed.push(`${threadName(world, t)}'s lookup`);
+    for (const h of th.holds) if (h.serial === serial && h.users) owed.push(`${threadName(world, t)}'s lookup`);
   });
   return owed;
 }
@@ -213,10 +215,17 @@ function sendAll(config: IommufdConfig, world: IommufdWorld, events: readonly [n
   return f;
 }
 
+/**
+ * Clears fields of a thread's hold on `serial`: the latest one that has them
+ * set (the call in progress's, not one an earlier call leaked). A hold with
+ * nothing left goes.
+ */
 function setHold(th: Thread, serial: number, change: Partial<Hold>): Thread {
-  const holds = th.holds
-    .map((h) => (h.serial === serial ? { ...h, ...change } : h))
-    .filter((h) => h.users || h.short);
+  const fields = Object.keys(change) as (keyof Hold)[];
+  let i = th.holds.length - 1;
+  while (i >= 0 && !(th.holds[i]!.serial === serial && fields.some((f) => th.holds[i]![f]))) i--;
+  if (i < 0) return th;
+  const holds = th.holds.map((h, j) => (j === i ? { ...h, ...change } : h)).filter((h) => h.users || h.short);
   return { ...th, holds };
 }
 
@@ -380,7 +389,7 @@ export function unwindStage(world: IommufdWorld, t: number): 'abort' | 'put_user
   const th = world.threads[t]!;
   const run = th.run!;
   if (run.obj !== undefined) return 'abort';
-  const hold = th.holds.find((h) => h.serial === run.target);
+  const hold = th.holds.slice(run.held).find((h) => h.serial === run.target);
   if (hold?.users) return 'put_users';
   if (hold?.short) return 'put_short';
   return undefined;
@@ -403,21 +412,29 @@ export function nextStage(config: IommufdConfig, world: IommufdWorld, t: number)
   return programOf(config, run).stages[run.at];
 }
 
+/**
+ * The stages that return an error the caller handles. Elsewhere a bad reply
+ * (a refcount_inc on a freed object, a WARN) is shown but the code goes on,
+ * as the kernel's does.
+ */
+const CAN_FAIL: ReadonlySet<Stage | 'abort'> = new Set<Stage>(['reserve', 'fallible', 'lookup', 'check_pt', 'remove', 'wait']);
+
 /** Runs the run's next stage; the run ends when nothing is left, with its errno or its last reply. */
 function advance(config: IommufdConfig, world: IommufdWorld, t: number, alt: string | undefined): Outcome<IommufdWorld> {
   const run = world.threads[t]!.run!;
   const stage = nextStage(config, world, t)!;
   const done: Done = stage === 'abort' ? abort(config, world, t) : runStage(config, world, t, stage, alt);
   if (done.stay) return { world: done.world, reply: done.reply };
-  const failed = run.error === undefined && !done.reply.ok;
+  const failed = run.error === undefined && !done.reply.ok && CAN_FAIL.has(stage);
   const error = run.error ?? (failed ? failure(programOf(config, run), done.reply.text) : undefined);
   const at = error === undefined ? run.at + 1 : run.at;
   const w = withRun(done.world, t, { at, ...(error !== undefined ? { error } : {}) });
   if (nextStage(config, w, t) !== undefined) return { world: w, reply: done.reply };
   const over = withThread(w, t, ({ run: _over, ...th }) => th);
-  if (error === undefined) return { world: over, reply: done.reply };
+  // A call that took no error path succeeded, whatever its last touch said (a WARN, a use after free).
+  if (error === undefined) return { world: over, reply: { ...done.reply, ok: true } };
   // The call's errno; a last step of the error path that itself went wrong (a WARN) says so too.
-  const text = run.error === undefined || done.reply.ok ? error : `${done.reply.text}; ${error}`;
+  const text = run.error === undefined || done.reply.ok || done.reply.text === error ? error : `${done.reply.text}; ${error}`;
   return { world: over, reply: { ok: false, text } };
 }
 
@@ -518,7 +535,7 @@ function start(config: IommufdConfig, world: IommufdWorld, t: number, step: Step
   const id = typeof step.args[0] === 'number' ? step.args[0] : undefined;
   const kernel = config.programs[op].kernelDestroy;
   const target = kernel ? owned(world, th, kernel)?.serial : undefined;
-  const run: Run = { op, at: 0, ...(id !== undefined ? { id } : {}), ...(target !== undefined ? { target } : {}) };
+  const run: Run = { op, at: 0, held: th.holds.length, ...(id !== undefined ? { id } : {}), ...(target !== undefined ? { target } : {}) };
   return advance(config, withThread(counted, t, (x) => ({ ...x, run })), t, undefined);
 }
 

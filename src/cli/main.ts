@@ -94,7 +94,11 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const targets = await targetsOf(modelArg);
   for (const t of targets) checkProperties(t.model, flags.property);
   const plan = pickVariants(targets, flags.variant).map((variant) => ({ model: variant.model, variant }));
-  for (const { variant } of plan) checkOnly(variant, flags.only);
+  for (const { model, variant } of plan) {
+    checkOnly(variant, flags.only);
+    const wrong = model.checkBounds?.(boundsOf(model, flags));
+    if (wrong) throw new UsageError(wrong);
+  }
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }

@@ -134,6 +134,8 @@ export interface Model<W, C> {
   readonly present: Presenter<W, C>;
   /** What a scenario may narrow, by name (`--only ops=alloc,free`): the ops, sets, ... a variant has. */
   choices?(config: C): Only;
+  /** Why `bounds` mean nothing for this model (e.g. an id it never allocates), or undefined when they are fine. */
+  checkBounds?(bounds: Bounds): string | undefined;
   /** Build the transition system of a variant within bounds. */
   system(config: C, bounds: Bounds): System<W>;
   /** A variant of this model; the same helper built-ins and users call. */

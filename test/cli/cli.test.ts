@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ioasid } from 'lifecheck';
+import { ioasid, iommufd } from 'lifecheck';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
 
@@ -77,8 +77,13 @@ describe('lifecheck list', () => {
   it('lists models, variants with their seeds, and properties', () => {
     const r = lifecheck('list');
     expect(r.code).toBe(0);
-    for (const v of ioasid.variants) expect(r.out).toContain(`${v.name.padEnd(24)} ${v.title} [${v.source}]`);
+    for (const m of [ioasid, iommufd]) {
+      const width = Math.max(...m.variants.map((v) => v.name.length));
+      expect(r.out).toContain(`model ${m.name}: ${m.title}`);
+      for (const v of m.variants) expect(r.out).toContain(`${v.name.padEnd(width)}  ${v.title} [${v.source}]`);
+    }
     expect(r.out).toContain('no-use-after-free');
+    expect(r.out).toContain('ebusy-iff-other-users');
   });
 });
 
@@ -97,6 +102,10 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--variant', 'series', '--only', 'allocators=viommu0'], /has no allocators to narrow; it offers: ops, sets/],
     [['check', 'ioasid', '--variant', 'custom-ignores-range', '--only', 'allocators=vcmd9'], /has no allocators 'vcmd9'; known: viommu0, viommu1/],
     [['check', 'ioasid', '--variant', 'series', '--only', 'ops=frob'], /has no ops 'frob'; known: alloc, get/],
+    // Issue 4: a scenario naming an object kind that does not exist.
+    [['check', 'iommufd', '--only', 'kinds=gpu'], /--only kinds=gpu: .* has no kinds 'gpu'; known: ioas, hwpt, device, access/],
+    [['check', 'iommufd', '--variant', 'v6.3'], /unknown variant 'v6.3' of model 'iommufd'; known: v6.2-rwsem, /],
+    [['check', 'iommufd', '--ids', '0..2'], /--ids 0..2: iommufd never allocates id 0 \(XA_FLAGS_ALLOC1\)/],
     [['check', 'ioasid', '--seed', 'abc'], /--seed takes a whole number/],
     [['check', 'ioasid', '--variant', 'series', '--path', 'x:y'], /--path 'x:y' is not a replay path/],
     [['check', 'ioasid', '--variant', 'series', '--path', '1:2'], /--path replays one counterexample/],
@@ -110,5 +119,25 @@ describe('bad input: one line, exit 2', () => {
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
+  });
+});
+
+describe('the findings of seed 002, from the checker itself', () => {
+  it.each([
+    ['destroy-without-ref-to-users', 'no-deadlock', /waits for ever in its destroy of/],
+    ['finalize-before-fail', 'no-free-while-held', /<-- no-free-while-held/],
+    ['finalize-before-fail', 'abort-leaves-nothing', /iommufd_object_abort_and_destroy/],
+  ])('%s breaks %s, with a trace (exit 0: as expected)', (variant, property, trace) => {
+    const r = lifecheck('check', 'iommufd', '--variant', variant, '--property', property);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`✗ ${property} +violated`));
+    expect(r.out).toMatch(trace);
+  });
+
+  it.each(['v6.2-rwsem', 'v6.7-shortterm'])('%s keeps every property it claims at 20000 runs', (variant) => {
+    const r = lifecheck('check', 'iommufd', '--variant', variant, '--runs', '20000', '--json');
+    expect(r.code).toBe(0);
+    const verdicts = JSON.parse(r.out).results[0].verdicts as { expected: string; actual: string }[];
+    for (const v of verdicts.filter((x) => x.expected === 'holds')) expect(v.actual).toBe('holds');
   });
 });

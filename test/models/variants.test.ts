@@ -1,0 +1,18 @@
+/**
+ * Every built-in variant of every built-in model, checked by the random
+ * explorer at its model's default bounds (seed 42): it breaks exactly the
+ * properties it expects to break and keeps the rest. This is what `npm start` reports.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkVariant, ioasid, iommufd, type AnyModel } from 'lifecheck';
+
+const models: readonly AnyModel[] = [ioasid, iommufd];
+
+describe.each(models.flatMap((m) => m.variants.map((v) => [`${m.name} ${v.name}`, v] as const)))('%s', (_name, variant) => {
+  it('has exactly its expected verdicts', () => {
+    const report = checkVariant(variant, { bounds: variant.model.defaults, runs: 10_000, seed: 42 });
+    const verdicts = Object.fromEntries(report.verdicts.map((v) => [v.property, v.actual]));
+    const expected = Object.fromEntries(report.verdicts.map((v) => [v.property, v.expected]));
+    expect(verdicts).toEqual(expected);
+  });
+});
