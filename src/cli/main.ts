@@ -154,7 +154,7 @@ function list(asJson: boolean): void {
 
 function program(): Command {
   const cli = new Command('lifecheck')
-    .description('Model-check the lifecycles of Linux IOMMU objects (IOASID) under every interleaving.')
+    .description('Model-check the lifecycles of Linux IOMMU objects (IOASID, iommufd) under many interleavings.')
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (msg, write) => write(`lifecheck: ${msg.replace(/^error: /, '').trim()}\n`) });
