@@ -17,7 +17,6 @@ import {
 
 /** The kernel function a stage runs, on `on` (the object's name). */
 function stageText(stage: string, on: string, config: IommufdConfig, run: Run, step: Step): string {
-  const rwsem = 'ACQUIRE_WRITE' in (config.object.root.states['live']?.on ?? {});
   switch (stage) {
     case 'reserve':
       return `iommufd_object_alloc(${programOf(config, run).creates})`;
@@ -38,9 +37,9 @@ function stageText(stage: string, on: string, config: IommufdConfig, run: Run, s
     case 'check_pt':
       return `attach to ${on}`;
     case 'put_users':
-      return `iommufd_put_object(${on}): users--`;
     case 'put_short':
-      return `iommufd_put_object(${on}): ${rwsem ? 'up_read' : 'shortterm_users--'}`;
+      // Two touches of the object; the machine's reply names each (users--, then up_read or shortterm--).
+      return `iommufd_put_object(${on})`;
     case 'own':
       return `refcount_inc(&${on}->users) (driver)`;
     case 'down_write':
@@ -94,7 +93,8 @@ function describe(step: Step, reply: Reply, before: IommufdWorld, config: Iommuf
   const on = target ? objName(target) : run.id !== undefined ? `id ${run.id}` : '?';
   const head = starting ? `${program.call}${run.id !== undefined ? `(${run.id})` : ''}: ` : '';
   const text = stageText(stage, on, config, run, step);
-  if (th.run?.error !== undefined) return reply.ok ? text : `${text} -> ${reply.text}`; // the error path
+  // On the error path the last step carries what the call returns.
+  if (th.run?.error !== undefined) return reply.ok ? `${text} = ${reply.text}` : `${text}, returns ${reply.text}`;
   const fault = step.args[0] === 'fault' ? ' (fault injected)' : '';
   return `${head}${text} = ${reply.text}${fault}`;
 }

@@ -434,7 +434,7 @@ function advance(config: IommufdConfig, world: IommufdWorld, t: number, alt: str
   // A call that took no error path succeeded, whatever its last touch said (a WARN, a use after free).
   if (error === undefined) return { world: over, reply: { ...done.reply, ok: true } };
   // The call's errno; a last step of the error path that itself went wrong (a WARN) says so too.
-  const text = run.error === undefined || done.reply.ok || done.reply.text === error ? error : `${done.reply.text}; ${error}`;
+  const text = run.error === undefined || done.reply.ok || done.reply.text === error ? error : `${error} (${done.reply.text})`;
   return { world: over, reply: { ok: false, text } };
 }
 
