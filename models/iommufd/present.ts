@@ -8,6 +8,7 @@ import {
   objName,
   owned,
   programOf,
+  threadName,
   type IommufdConfig,
   type IommufdWorld,
   type Obj,
@@ -114,5 +115,5 @@ export const iommufdPresenter: Presenter<IommufdWorld, IommufdConfig> = {
     const rwsem = context.locked || context.waiting > 0 ? ` ${context.locked ? 'write-locked' : `writers waiting=${context.waiting}`}` : '';
     return `${value} users=${context.users} short=${context.short}${rwsem}`;
   },
-  thread: (t, init) => (t < init.threads.length ? `CPU${t}` : 'close'),
+  thread: (t, init) => threadName(init, t),
 };
