@@ -64,7 +64,8 @@ export const objectSetup = setup({
   guards: {
     // A.6 iommufd_get_object: "fail ... if the type differs from the requested one (IOMMUFD_OBJ_ANY matches all)".
     wrongKind: ({ context, event }) => event.type === 'LOCK' && event.kind !== 'any' && event.kind !== context.kind,
-    // A.6 v6.2 iommufd_lock_obj: down_read_trylock fails while a writer holds or waits for destroy_rwsem.
+    // A.6 v6.2 iommufd_lock_obj: down_read_trylock fails while a writer holds destroy_rwsem, and
+    // while one waits (kernel/locking/rwsem.c: RWSEM_FLAG_WAITERS is in RWSEM_READ_FAILED_MASK).
     writerPresent: ({ context }) => context.locked || context.waiting > 0,
     // A.6 v6.7 iommufd_lock_obj: refcount_inc_not_zero(users), then refcount_inc_not_zero(shortterm_users).
     counted: ({ context }) => context.users > 0 && context.short > 0,
