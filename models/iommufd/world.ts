@@ -146,7 +146,7 @@ export const objectOf = (world: IommufdWorld, serial: number | undefined): Obj |
 export const byId = (world: IommufdWorld, id: number): Obj | undefined =>
   world.objects.find((o) => o.id === id && inXarray(o.state.value));
 
-export const kindOf = (o: Obj): Kind => o.state.context.kind;
+const kindOf = (o: Obj): Kind => o.state.context.kind;
 
 /** An object as the kernel's messages name it: `ioas 1`. */
 export const objName = (o: Obj): string => `${kindOf(o)} ${o.id}`;
@@ -385,7 +385,7 @@ function runStage(config: IommufdConfig, world: IommufdWorld, t: number, stage: 
 }
 
 /** The error path's next step: abort what the run reserved, then put what it looked up (reverse order). */
-export function unwindStage(world: IommufdWorld, t: number): 'abort' | 'put_users' | 'put_short' | undefined {
+function unwindStage(world: IommufdWorld, t: number): 'abort' | 'put_users' | 'put_short' | undefined {
   const th = world.threads[t]!;
   const run = th.run!;
   if (run.obj !== undefined) return 'abort';
@@ -569,7 +569,7 @@ function release(config: IommufdConfig, world: IommufdWorld): IommufdWorld {
   }
 }
 
-export function initialWorld(bounds: Bounds): IommufdWorld {
+function initialWorld(bounds: Bounds): IommufdWorld {
   const thread: Thread = { pc: 0, exited: false, holds: [], owns: [] };
   return { range: bounds.ids, objects: [], serial: 0, threads: Array.from({ length: bounds.threads }, () => thread), released: false };
 }
