@@ -79,8 +79,11 @@ export const objectSetup = setup({
   actions: {
     reply: assign((_, params: Reply) => ({ reply: params })),
     // A.6 _iommufd_object_alloc: users=1; v6.7+ shortterm_users=1 ("bias'd by 1 until it is removed from the xarray").
-    reserveRwsem: assign(({ event }) => ({ kind: event.type === 'RESERVE' ? event.kind : 'ioas', users: 1, short: 0 })),
-    reserveShortterm: assign(({ event }) => ({ kind: event.type === 'RESERVE' ? event.kind : 'ioas', users: 1, short: 1 })),
+    reserve: assign(({ event }, params: { short: number }) => ({
+      kind: event.type === 'RESERVE' ? event.kind : 'ioas',
+      users: 1,
+      short: params.short,
+    })),
     lock: assign(({ context }) => ({ users: context.users + 1, short: context.short + 1 })),
     putUsers: assign(({ context }) => ({ users: context.users - 1 })),
     putShort: assign(({ context }) => ({ short: context.short - 1 })),
@@ -143,9 +146,16 @@ const published = {
   ABORT: { target: 'aborted', actions: err('WARN_ON(old)') },
 } as const;
 
+/** Under xa_lock: the caller's ref, then refcount_dec_if_one(users) erases or refuses. */
+const remove = [
+  { guard: 'lastUser', target: 'removed', actions: ['erase', ok('erased')] },
+  // Seed 002: "With users protection iommufd_object_destroy_user() will return -EBUSY".
+  { actions: ['refuse', err('-EBUSY')] },
+] as const;
+
 /** Seed 002 as merged in v6.2: destroy_rwsem for short-term holders, `users` for long-term ones. */
 export const rwsemStates = {
-  empty: { on: { RESERVE: { target: 'reserved', actions: ['reserveRwsem', ok('reserved')] } } },
+  empty: { on: { RESERVE: { target: 'reserved', actions: [{ type: 'reserve', params: { short: 0 } }, ok('reserved')] } } },
   ...creation,
   live: {
     on: {
@@ -167,11 +177,7 @@ export const rwsemStates = {
         { actions: ['queueWriter', ok('waits')] },
       ],
       ACQUIRE_WRITE: [{ guard: 'writable', actions: ['takeWrite', ok('acquired')] }, { actions: err(BLOCKED) }],
-      REMOVE: [
-        { guard: 'lastUser', target: 'removed', actions: ['erase', ok('erased')] },
-        // Seed 002: "With users protection iommufd_object_destroy_user() will return -EBUSY".
-        { actions: ['refuse', err('-EBUSY')] },
-      ],
+      REMOVE: remove,
     },
   },
   removed: {
@@ -184,9 +190,15 @@ export const rwsemStates = {
   },
 } as const;
 
+/** v6.7 iommufd_object_dec_wait_shortterm: drop the xarray's bias, then wait for shortterm_users to reach 0. */
+const drain = {
+  DROP_BIAS: { actions: ['putShort', ok('bias dropped')] },
+  WAIT: [{ guard: 'drained', actions: ok('woken') }, { actions: err(BLOCKED) }],
+} as const;
+
 /** A.6 v6.7 (6f9c4d8c468c): shortterm_users with the xarray's bias, and the ctx-wide destroy_wait queue. */
 export const shorttermStates = {
-  empty: { on: { RESERVE: { target: 'reserved', actions: ['reserveShortterm', ok('reserved')] } } },
+  empty: { on: { RESERVE: { target: 'reserved', actions: [{ type: 'reserve', params: { short: 1 } }, ok('reserved')] } } },
   ...creation,
   live: {
     on: {
@@ -201,21 +213,16 @@ export const shorttermStates = {
       // A.6 v6.7 put: users-- first, then shortterm_users-- (wake_up at 0).
       PUT_SHORT: { actions: ['putShort', ok('shortterm--')] },
       // A.6 object_remove with REMOVE_WAIT_SHORTTERM: drop the bias, then wait for 0.
-      DROP_BIAS: { actions: ['putShort', ok('bias dropped')] },
-      WAIT: [{ guard: 'drained', actions: ok('woken') }, { actions: err(BLOCKED) }],
+      ...drain,
       // A.6 v6.7: "On timeout: pr_crit, restore the bias, users-- (the caller's), return -EBUSY".
       TIMEOUT: { actions: ['restore', err('-EBUSY')] },
-      REMOVE: [
-        { guard: 'lastUser', target: 'removed', actions: ['erase', ok('erased')] },
-        { actions: ['refuse', err('-EBUSY')] },
-      ],
+      REMOVE: remove,
     },
   },
   removed: {
     on: {
       // A.6 v6.7 IOMMU_DESTROY: after the erase, drop the bias and wait for racing put_object()s.
-      DROP_BIAS: { actions: ['putShort', ok('bias dropped')] },
-      WAIT: [{ guard: 'drained', actions: ok('woken') }, { actions: err(BLOCKED) }],
+      ...drain,
       PUT_SHORT: { actions: ['putShort', ok('shortterm--')] },
       FREE: { target: 'freed', actions: ok('freed') },
       ...invisible,

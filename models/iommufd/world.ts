@@ -269,6 +269,15 @@ function dropCallerRef(program: Program, th: Thread, serial: number): Thread {
   return program.kernelDestroy ? { ...th, owns: th.owns.filter((s) => s !== serial) } : setHold(th, serial, { users: false });
 }
 
+/** The stages that let go of (part of) a lookup's hold: the object's event, and what the thread no longer holds. */
+const holdChanges = {
+  // Seed 002 iommufd_ref_to_users: the short-term hold goes, users stays.
+  ref_to_users: ['REF_TO_USERS', { short: false }],
+  // A.6 iommufd_put_object: users first, then the short-term hold, two touches of the object.
+  put_users: ['PUT_USERS', { users: false }],
+  put_short: ['PUT_SHORT', { short: false }],
+} as const;
+
 function runStage(config: IommufdConfig, world: IommufdWorld, t: number, stage: Stage, alt: string | undefined): Done {
   const th = world.threads[t]!;
   const run = th.run!;
@@ -299,10 +308,6 @@ function runStage(config: IommufdConfig, world: IommufdWorld, t: number, stage: 
       const w = withThread(f.world, t, (x) => ({ ...x, holds: [...x.holds, { serial: o.serial, users: true, short: true }] }));
       return { world: withRun(w, t, { target: o.serial }), reply: f.reply };
     }
-    case 'ref_to_users': {
-      const f = send(config, world, target, { type: 'REF_TO_USERS' });
-      return { ...f, world: withThread(f.world, t, (x) => setHold(x, target!, { short: false })) };
-    }
     case 'adopt': {
       // The caller's users ref becomes the new object's (seed 002: "cases that have longer term needs").
       const w = withThread(world, t, (x) => setHold(x, target!, { users: false }));
@@ -326,13 +331,12 @@ function runStage(config: IommufdConfig, world: IommufdWorld, t: number, stage: 
       const o = objectOf(world, target);
       return o && kindOf(o) === 'hwpt' ? { world, reply: OK } : { world, reply: { ok: false, text: '-EINVAL' } };
     }
-    case 'put_users': {
-      const f = send(config, world, target, { type: 'PUT_USERS' });
-      return { ...f, world: withThread(f.world, t, (x) => setHold(x, target!, { users: false })) };
-    }
+    case 'ref_to_users':
+    case 'put_users':
     case 'put_short': {
-      const f = send(config, world, target, { type: 'PUT_SHORT' });
-      return { ...f, world: withThread(f.world, t, (x) => setHold(x, target!, { short: false })) };
+      const [type, hold] = holdChanges[stage];
+      const f = send(config, world, target, { type });
+      return { ...f, world: withThread(f.world, t, (x) => setHold(x, target!, hold)) };
     }
     case 'own': {
       // A.6 bind/access_create: "The calling driver is a user until iommufd_device_unbind()".
@@ -471,9 +475,10 @@ function runSteps(config: IommufdConfig, world: IommufdWorld, t: number): Step[]
   const stage = nextStage(config, world, t)!;
   if (stage === 'abort' || stage === 'put_users' || stage === 'put_short') return [{ thread: t, op: stage, args: [] }];
   const steps: Step[] = [];
-  if (proceeds(config, world, t, stage)) steps.push({ thread: t, op: stage, args: [] });
+  const moves = proceeds(config, world, t, stage);
+  if (moves) steps.push({ thread: t, op: stage, args: [] });
   if (stage === 'fallible') steps.push({ thread: t, op: stage, args: ['fault'] });
-  if (stage === 'wait' && !proceeds(config, world, t, stage) && canTimeOut(world, t)) {
+  if (stage === 'wait' && !moves && canTimeOut(world, t)) {
     steps.push({ thread: t, op: stage, args: ['timeout'] });
   }
   return steps;
