@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import type { AnyStateMachine } from 'xstate';
-import { fire, fireUncached, initialState, type MachineState } from '../../src/engine/machine.ts';
+import { fire, fireUncached, initialState } from '../../src/engine/machine.ts';
+import { expectMemoMatchesXstate } from '../helpers/machines.ts';
 import {
   seriesMachine,
   upstreamMachine,
@@ -38,16 +39,7 @@ const sequenceArb = fc.array(eventArb, { minLength: 0, maxLength: 12 });
 describe('fire (memoized) equals fireUncached (xstate transition)', () => {
   for (const [name, machine] of machines) {
     test.prop([sequenceArb], { seed: 1, numRuns: 300 })(name, (events) => {
-      let cached: MachineState<SlotContext> = initialState<SlotContext>(machine);
-      let uncached: MachineState<SlotContext> = initialState<SlotContext>(machine);
-      for (const event of events) {
-        const a = fire<SlotContext>(machine, cached, event);
-        const b = fireUncached<SlotContext>(machine, uncached, event);
-        expect(a.state).toEqual(b.state);
-        expect(a.reply).toEqual(b.reply);
-        cached = a.state;
-        uncached = b.state;
-      }
+      expectMemoMatchesXstate<SlotContext>(machine, events);
     });
   }
 });

@@ -16,7 +16,6 @@ import {
   CMD_BASE,
   expectedErrno,
   fire,
-  fireUncached,
   initialState,
   ioctlNumber,
   ioctlOps,
@@ -35,7 +34,7 @@ import {
   type Reply,
 } from 'lifecheck';
 import type { Fired } from '../../src/engine/machine.ts';
-import { runEvents } from '../helpers/machines.ts';
+import { expectMemoMatchesXstate, runEvents } from '../helpers/machines.ts';
 
 // ---------------------------------------------------------------------------
 // Object machines
@@ -457,17 +456,7 @@ describe('fire (memoized) equals fireUncached (xstate transition) on the iommufd
       const seen = new Set<string>();
       fc.assert(
         fc.property(objectSequenceArb, (events) => {
-          let cached = initialState<ObjectContext>(machine);
-          let uncached = initialState<ObjectContext>(machine);
-          for (const event of events) {
-            const a = fire<ObjectContext>(machine, cached, event);
-            const b = fireUncached<ObjectContext>(machine, uncached, event);
-            expect(a.state).toEqual(b.state);
-            expect(a.reply).toEqual(b.reply);
-            cached = a.state;
-            uncached = b.state;
-            seen.add(a.state.value);
-          }
+          for (const value of expectMemoMatchesXstate<ObjectContext>(machine, events)) seen.add(value);
         }),
         { seed: SEED, numRuns: 300 },
       );
@@ -481,16 +470,7 @@ describe('fire (memoized) equals fireUncached (xstate transition) on the iommufd
     ['postedDispatch', postedDispatch],
   ] as const) {
     test.prop([fc.array(callArb, { maxLength: 8 })], { seed: SEED, numRuns: 300 })(name, (calls) => {
-      let cached = initialState<DispatchContext>(machine);
-      let uncached = initialState<DispatchContext>(machine);
-      for (const call of calls) {
-        const a = fire<DispatchContext>(machine, cached, { type: 'IOCTL', ...call });
-        const b = fireUncached<DispatchContext>(machine, uncached, { type: 'IOCTL', ...call });
-        expect(a.state).toEqual(b.state);
-        expect(a.reply).toEqual(b.reply);
-        cached = a.state;
-        uncached = b.state;
-      }
+      expectMemoMatchesXstate<DispatchContext>(machine, calls.map((call) => ({ type: 'IOCTL', ...call })));
     });
   }
 });

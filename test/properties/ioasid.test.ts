@@ -4,7 +4,8 @@
  * built-in variants where one does, else a user-style patch (fixtures).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, ioasid, walk, type AnyVariant, type Bounds } from 'lifecheck';
+import { checkVariant, ioasid, walk, type AnyVariant } from 'lifecheck';
+import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import {
   allocIgnoresMax,
   eexistStillLinks,
@@ -19,12 +20,7 @@ import {
 const variant = (name: string) => ioasid.variants.find((v) => v.name === name)!;
 const defaults = ioasid.defaults;
 
-function verdict(v: AnyVariant, property: string, bounds: Bounds = defaults, runs = 10_000) {
-  const report = checkVariant(v, { bounds, runs, seed: 42, properties: [property] });
-  return report.verdicts[0]!;
-}
-
-const cases: [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVariant][] = [
+const cases: PropertyCase[] = [
   ['no-reuse-while-referenced', variant('v1'), defaults, variant('series')],
   ['no-use-after-free', variant('series'), defaults, variant('series-find-get')],
   ['refcount-matches-holders', getIncBeforeCheck, defaults, variant('series')],
@@ -49,21 +45,7 @@ const cases: [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVa
   ['refcount-matches-holders', variant('series-free-every-call'), { ...defaults, threads: 2, ops: 5, ids: { min: 1, max: 1 } }, variant('series')],
 ];
 
-describe.each(cases)('%s', (property, breaks, bounds, keeps) => {
-  it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
-    const v = verdict(breaks, property, bounds);
-    expect(v.actual).toBe('violated');
-    const cx = v.counterexample!;
-    expect(cx.violation.property).toBe(property);
-    expect(cx.violation.at).toBe(cx.trace.steps.length);
-    const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
-    expect(again.verdicts[0]!.counterexample!.trace).toEqual(cx.trace);
-  });
-
-  it(`is kept by ${keeps.name}`, () => {
-    expect(verdict(keeps, property, defaults, 3_000).actual).toBe('holds');
-  });
-});
+describeBreaksAndKeeps(cases);
 
 describe('find-works-until-last-put', () => {
   // Five steps on one CPU, deeper than random schedules reach at these bounds:

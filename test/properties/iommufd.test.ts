@@ -5,46 +5,29 @@
  * (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, iommufd, type AnyVariant } from 'lifecheck';
+import { iommufd } from 'lifecheck';
+import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import { busyKeepsCallerRef, destroyForgetsCallerRef, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 
 const variant = (name: string) => iommufd.variants.find((v) => v.name === name)!;
 const bounds = iommufd.defaults;
 
-function verdict(v: AnyVariant, property: string, runs = 10_000) {
-  return checkVariant(v, { bounds, runs, seed: 42, properties: [property] }).verdicts[0]!;
-}
-
-const cases: [property: string, breaks: AnyVariant, keeps: AnyVariant][] = [
-  ['invisible-until-finalized', publishAtReserve, variant('v6.2-rwsem')],
-  ['finalize-xor-abort', variant('finalize-before-fail'), variant('v6.2-rwsem')],
-  ['abort-leaves-nothing', variant('finalize-before-fail'), variant('v6.2-rwsem')],
-  ['no-free-while-held', variant('finalize-before-fail'), variant('v6.2-rwsem')],
-  ['ebusy-iff-other-users', destroyForgetsCallerRef, variant('v6.2-rwsem')],
-  ['kernel-destroy-completes', variant('v6.2-rwsem'), variant('v6.7-shortterm')],
-  ['kernel-destroy-completes', variant('v6.2-rwsem'), variant('destroy-without-ref-to-users')],
-  ['no-deadlock', variant('destroy-without-ref-to-users'), variant('v6.2-rwsem')],
-  ['release-destroys-all', mapLeaksUsers, variant('v6.2-rwsem')],
-  ['failed-op-changes-nothing', busyKeepsCallerRef, variant('v6.2-rwsem')],
-  ['users-match-holders', busyKeepsCallerRef, variant('v6.7-shortterm')],
-  ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), variant('v6.2-rwsem')],
+const cases: PropertyCase[] = [
+  ['invisible-until-finalized', publishAtReserve, bounds, variant('v6.2-rwsem')],
+  ['finalize-xor-abort', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
+  ['abort-leaves-nothing', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
+  ['no-free-while-held', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
+  ['ebusy-iff-other-users', destroyForgetsCallerRef, bounds, variant('v6.2-rwsem')],
+  ['kernel-destroy-completes', variant('v6.2-rwsem'), bounds, variant('v6.7-shortterm')],
+  ['kernel-destroy-completes', variant('v6.2-rwsem'), bounds, variant('destroy-without-ref-to-users')],
+  ['no-deadlock', variant('destroy-without-ref-to-users'), bounds, variant('v6.2-rwsem')],
+  ['release-destroys-all', mapLeaksUsers, bounds, variant('v6.2-rwsem')],
+  ['failed-op-changes-nothing', busyKeepsCallerRef, bounds, variant('v6.2-rwsem')],
+  ['users-match-holders', busyKeepsCallerRef, bounds, variant('v6.7-shortterm')],
+  ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), bounds, variant('v6.2-rwsem')],
 ];
 
-describe.each(cases)('%s', (property, breaks, keeps) => {
-  it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
-    const v = verdict(breaks, property);
-    expect(v.actual).toBe('violated');
-    const cx = v.counterexample!;
-    expect(cx.violation.property).toBe(property);
-    expect(cx.violation.at).toBe(cx.trace.steps.length);
-    const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
-    expect(again.verdicts[0]!.counterexample!.trace).toEqual(cx.trace);
-  });
-
-  it(`is kept by ${keeps.name}`, () => {
-    expect(verdict(keeps, property, 3_000).actual).toBe('holds');
-  });
-});
+describeBreaksAndKeeps(cases);
 
 describe('the findings of seed 002', () => {
   it('destroy without ref_to_users waits for its own read side for ever', () => {

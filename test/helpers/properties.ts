@@ -1,0 +1,33 @@
+/** Test helper: each property broken by one design and kept by another, both found by the random explorer. */
+import { describe, expect, it } from 'vitest';
+import { checkVariant, type AnyVariant, type Bounds } from 'lifecheck';
+
+/** The verdict of one property of `v` at fixed seed 42. */
+export function verdict(v: AnyVariant, property: string, bounds: Bounds = v.model.defaults, runs = 10_000) {
+  return checkVariant(v, { bounds, runs, seed: 42, properties: [property] }).verdicts[0]!;
+}
+
+export type PropertyCase = readonly [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVariant];
+
+/**
+ * For each case: `breaks` violates the property within `bounds`, with a
+ * counterexample that replays from its seed and path; `keeps` holds at its
+ * model's default bounds.
+ */
+export function describeBreaksAndKeeps(cases: readonly PropertyCase[]): void {
+  describe.each(cases)('%s', (property, breaks, bounds, keeps) => {
+    it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
+      const v = verdict(breaks, property, bounds);
+      expect(v.actual).toBe('violated');
+      const cx = v.counterexample!;
+      expect(cx.violation.property).toBe(property);
+      expect(cx.violation.at).toBe(cx.trace.steps.length);
+      const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
+      expect(again.verdicts[0]!.counterexample!.trace).toEqual(cx.trace);
+    });
+
+    it(`is kept by ${keeps.name}`, () => {
+      expect(verdict(keeps, property, keeps.model.defaults, 3_000).actual).toBe('holds');
+    });
+  });
+}
