@@ -113,8 +113,10 @@ export const noFreeWhileHeld: IommufdProperty = {
   source: 'seed 002 ("Holding either of these will prevent the object from being destroyed"); kernel-semantics D.2',
   kind: 'step',
   check({ before, step, after }) {
-    for (const o of before.objects.filter((x) => !objectOf(after, x.serial))) {
-      const left = references(after).find((r) => r.serial === o.serial);
+    const freed = before.objects.filter((x) => !objectOf(after, x.serial));
+    const refs = freed.length > 0 ? references(after) : [];
+    for (const o of freed) {
+      const left = refs.find((r) => r.serial === o.serial);
       if (left) return `${threadName(before, step.thread)} freed ${objName(o)} while ${left.who} still refers to it`;
     }
     return undefined;
