@@ -75,3 +75,44 @@ export function initialState<X extends object>(machine: AnyStateMachine): Machin
   const { reply: _reply, ...context } = snapshot.context as X & { reply?: Reply };
   return { value: String(snapshot.value), context: context as X };
 }
+
+/** A machine's states numbered 0..size-1, for `compileMachine`. */
+export interface StateCode<X> {
+  readonly size: number;
+  pack(state: MachineState<X>): number;
+  unpack(code: number): MachineState<X>;
+}
+
+/** A machine as a table: state code × event index → next state code and reply. */
+export interface CompiledMachine {
+  next(code: number, event: number): number;
+  reply(code: number, event: number): Reply;
+}
+
+/**
+ * Compiles a machine over a fixed list of events into typed-array tables,
+ * each cell filled once from xstate's own `transition()`. This is the fast
+ * path of models with millions of states; a property test checks it against
+ * `fireUncached` (test/engine/machine.test.ts).
+ */
+export function compileMachine<X extends object>(
+  machine: AnyStateMachine,
+  events: readonly EventObject[],
+  code: StateCode<X>,
+): CompiledMachine {
+  const next = new Int32Array(code.size * events.length).fill(-1);
+  const replies = new Array<Reply>(next.length);
+  const cell = (c: number, e: number): number => {
+    const at = c * events.length + e;
+    if (next[at]! < 0) {
+      const fired = fireUncached<X>(machine, code.unpack(c), events[e]!);
+      next[at] = code.pack(fired.state);
+      replies[at] = fired.reply;
+    }
+    return at;
+  };
+  return {
+    next: (c, e) => next[cell(c, e)]!,
+    reply: (c, e) => replies[cell(c, e)]!,
+  };
+}

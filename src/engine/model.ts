@@ -49,6 +49,34 @@ export interface System<W> {
   readonly horizon: number;
   enabled(world: W): readonly Step[];
   apply(world: W, step: Step): Outcome<W>;
+  /** How the exhaustive explorer stores worlds; plain-data worlds need none. */
+  readonly codec?: Codec<W>;
+  /** Worlds that behave alike (`--symmetry`); absent when the model declares none. */
+  readonly symmetry?: Symmetry<W>;
+}
+
+/** Where a codec writes a world's 32-bit words. */
+export interface WordSink {
+  push(word: number): void;
+}
+
+/** A world as 32-bit words and back: equal worlds give equal words, and decoding gives an equal world. */
+export interface Codec<W> {
+  encode(world: W, out: WordSink): void;
+  decode(words: Int32Array): W;
+}
+
+/**
+ * A symmetry of a system, e.g. renaming threads: worlds related by it have
+ * related futures and the same verdicts, so the explorer keeps one of each.
+ * `canonical` picks that one (e.g. threads sorted by their state). Only
+ * declare what holds: ids are not interchangeable under a lowest-free
+ * allocator, since which id an alloc returns depends on which are free.
+ */
+export interface Symmetry<W> {
+  /** What is permuted, for reports: `threads`. */
+  readonly name: string;
+  canonical(world: W): W;
 }
 
 /** A violation message, or `undefined` when the property holds here. */
@@ -75,19 +103,20 @@ interface PropertyBase<C> {
 /** Holds in every reachable world. */
 export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'invariant';
-  check(world: W): Finding;
+  /** `config` is the variant's, for rules that depend on the design (e.g. whether a lookup takes a reference). */
+  check(world: W, config: C): Finding;
 }
 
 /** Holds of every step: reply codes, what a call may change. */
 export interface StepProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'step';
-  check(move: Move<W>): Finding;
+  check(move: Move<W>, config: C): Finding;
 }
 
 /** Holds in every world where no step is enabled (quiescence). */
 export interface FinalProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'final';
-  check(world: W): Finding;
+  check(world: W, config: C): Finding;
 }
 
 export type Property<W, C = unknown> =

@@ -30,6 +30,7 @@ export type Chooser<W> = (enabled: readonly Step[], world: W, depth: number) => 
 /** The properties broken by a world (and, for final ones, only at quiescence). */
 export function checkWorld<W, C>(
   properties: readonly Property<W, C>[],
+  config: C,
   world: W,
   quiescent: boolean,
   at: number,
@@ -37,7 +38,7 @@ export function checkWorld<W, C>(
   const found: Violation[] = [];
   for (const p of properties) {
     if (p.kind === 'step' || (p.kind === 'final' && !quiescent)) continue;
-    const message = p.check(world);
+    const message = p.check(world, config);
     if (message !== undefined) found.push({ property: p.id, at, message });
   }
   return found;
@@ -45,6 +46,7 @@ export function checkWorld<W, C>(
 
 function checkMove<W, C>(
   properties: readonly Property<W, C>[],
+  config: C,
   before: W,
   t: TraceStep<W>,
   at: number,
@@ -52,7 +54,7 @@ function checkMove<W, C>(
   const found: Violation[] = [];
   for (const p of properties) {
     if (p.kind !== 'step') continue;
-    const message = p.check({ before, step: t.step, reply: t.reply, after: t.world });
+    const message = p.check({ before, step: t.step, reply: t.reply, after: t.world }, config);
     if (message !== undefined) found.push({ property: p.id, at, message });
   }
   return found;
@@ -66,9 +68,11 @@ export interface Run<W> {
   readonly quiescent: boolean;
 }
 
-export interface WalkOptions {
+export interface WalkOptions<C> {
   /** Stop at the first violation (a counterexample) instead of running on. */
   readonly stopAtViolation: boolean;
+  /** The variant's config, which properties may read; properties that ignore it need none. */
+  readonly config?: C;
 }
 
 /** Runs `system` from its initial world, letting `choose` pick each step. */
@@ -76,8 +80,9 @@ export function walk<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
   choose: Chooser<W>,
-  options: WalkOptions,
+  options: WalkOptions<C>,
 ): Run<W> {
+  const config = options.config as C;
   const steps: TraceStep<W>[] = [];
   const seen = new Set<string>();
   const violations: Violation[] = [];
@@ -92,7 +97,7 @@ export function walk<W, C>(
 
   let world = system.init;
   let enabled = system.enabled(world);
-  if (record(checkWorld(properties, world, enabled.length === 0, 0))) {
+  if (record(checkWorld(properties, config, world, enabled.length === 0, 0))) {
     return { trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 };
   }
   while (enabled.length > 0) {
@@ -106,8 +111,8 @@ export function walk<W, C>(
     enabled = system.enabled(world);
     const at = steps.length;
     const found = [
-      ...checkMove(properties, before, t, at),
-      ...checkWorld(properties, world, enabled.length === 0, at),
+      ...checkMove(properties, config, before, t, at),
+      ...checkWorld(properties, config, world, enabled.length === 0, at),
     ];
     if (record(found)) break;
   }

@@ -35,9 +35,12 @@ export interface RandomOptions {
   readonly path?: string;
   /** The longest schedule worth generating (further choices default to [0, 0]). */
   readonly maxSteps: number;
+  /** The variant's config, for properties that read it. */
+  readonly config?: unknown;
 }
 
 export interface Counterexample<W> {
+  readonly explorer: 'random';
   readonly trace: Trace<W>;
   readonly violation: Violation;
   /** What `--seed` and `--path` take to replay it. */
@@ -91,8 +94,9 @@ export function runPlan<W, C>(
   properties: readonly Property<W, C>[],
   plan: Plan,
   stopAtViolation = false,
+  config?: C,
 ): Run<W> {
-  return walk(system, properties, planChooser(plan), { stopAtViolation });
+  return walk(system, properties, planChooser(plan), { stopAtViolation, config });
 }
 
 /** Which properties some schedule breaks, and after how many runs. */
@@ -106,7 +110,7 @@ function survey<W, C>(
   fc.check(
     fc.property(plans(options.maxSteps), (plan) => {
       run++;
-      for (const v of runPlan(system, properties, plan).violations) {
+      for (const v of runPlan(system, properties, plan, false, options.config as C).violations) {
         if (!firstBroken.has(v.property)) firstBroken.set(v.property, run);
       }
       // Stop early once every property is broken: nothing more to learn.
@@ -123,7 +127,7 @@ function counterexample<W, C>(
   property: Property<W, C>,
   options: RandomOptions,
 ): { runs: number; found?: Counterexample<W> } {
-  const holds = (plan: Plan) => runPlan(system, [property], plan, true).violations.length === 0;
+  const holds = (plan: Plan) => runPlan(system, [property], plan, true, options.config as C).violations.length === 0;
   const details = fc.check(fc.property(plans(options.maxSteps), holds), {
     seed: options.seed,
     numRuns: options.runs,
@@ -131,12 +135,13 @@ function counterexample<W, C>(
   });
   if (!details.failed || !details.counterexample) return { runs: details.numRuns };
   const [plan] = details.counterexample;
-  const run = runPlan(system, [property], plan, true);
+  const run = runPlan(system, [property], plan, true, options.config as C);
   const violation = run.violations[0];
   if (!violation) throw new Error(`internal: counterexample of ${property.id} does not replay`);
   return {
     runs: details.numRuns,
     found: {
+      explorer: 'random',
       trace: run.trace,
       violation,
       seed: details.seed,

@@ -1,0 +1,52 @@
+/**
+ * The benchmark model (shared/anchors/README.md, `ioasid.pml`): IOASID
+ * refcounting with find's missing reference, kept to exactly SPIN's state
+ * vector so `npm run bench` can count and time both on the same space.
+ */
+import { defineModel } from '../../src/engine/define.ts';
+import type { Presenter, Variant } from '../../src/engine/model.ts';
+import { benchProperties } from '../../properties/ioasid-bench.ts';
+import { gen, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';
+
+const present: Presenter<BenchWorld, BenchConfig> = {
+  call: (step, reply) => `${step.op}(${step.args.join(',')}) = ${reply.text}`,
+  subject: (step, reply) => {
+    const id = step.op === 'alloc' ? (reply.ok ? reply.text : undefined) : step.args[0];
+    return id === undefined ? undefined : `ioasid ${id}`;
+  },
+  state: (world, subject) => {
+    const y = world.layout;
+    const i = slotOf(y, Number(subject.replace('ioasid ', '')));
+    return `${STATE_NAMES[world.cells[st(y, i)]!]} rc=${world.cells[rc(y, i)]} gen=${world.cells[gen(y, i)]}`;
+  },
+  thread: (t) => `T${t}`,
+};
+
+export const ioasidBench = defineModel<BenchWorld, BenchConfig>({
+  name: 'ioasid-bench',
+  title: 'IOASID refcounting, the benchmark model run side by side with SPIN (alloc/get/put/free/find/use)',
+  source: 'seed 001; shared/anchors/README.md',
+  defaults: { threads: 3, ops: 4, ids: { min: 1, max: 2 } },
+  properties: benchProperties,
+  present,
+  system: benchSystem,
+  variants: (): Variant<BenchConfig>[] => [
+    {
+      name: 'bench-buggy',
+      title: 'ioasid_find() returns the object without taking a reference',
+      source: 'seed 001 ("ioasid_find() does not take reference, caller must hold reference")',
+      config: { findTakesRef: false },
+      expect: { 'no-use-after-free': 'violated' },
+    },
+    {
+      name: 'fixed',
+      title: 'find takes a reference and use drops it (find-takes-ref)',
+      source: 'shared/anchors/README.md (FIXED)',
+      config: { findTakesRef: true },
+      expect: {},
+    },
+  ],
+});
+
+export { benchSystem, CAP, layoutOf, type BenchConfig, type BenchWorld, type Layout } from './world.ts';
+export { slotMachine, slotCode, compiledSlot, type SlotContext, type SlotEvent } from './machine.ts';

@@ -1,0 +1,192 @@
+/**
+ * The benchmark's world is exactly the anchor's state vector
+ * (shared/anchors/README.md): per slot `st`, `rc`, `gen`; per thread `pc`; per
+ * thread and slot `held` and `bor`. Every step is one operation under the
+ * allocator lock and costs the thread one of its `L` operations, failed or not.
+ */
+import type { Bounds, Codec, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import { packedCodec } from '../../src/explore/codec.ts';
+import { compiledSlot, EV, FREE, slotCode } from './machine.ts';
+
+/** The design variable: does `find` take a reference (and `use` drop it)? */
+export interface BenchConfig {
+  readonly findTakesRef: boolean;
+}
+
+/** References a thread may hold on one id (anchors README: CAP = 2). */
+export const CAP = 2;
+
+/** Where each cell of the state vector lives, for `n` threads, `k` ids and `l` operations each. */
+export interface Layout {
+  readonly n: number;
+  readonly k: number;
+  readonly l: number;
+  /** The id of slot 0. */
+  readonly firstId: number;
+  readonly size: number;
+}
+
+export interface BenchWorld {
+  readonly layout: Layout;
+  readonly cells: readonly number[];
+}
+
+export const layoutOf = (b: Bounds): Layout => {
+  const n = b.threads;
+  const k = b.ids.max - b.ids.min + 1;
+  return { n, k, l: b.ops, firstId: b.ids.min, size: 3 * k + n + 2 * n * k };
+};
+
+// Cell indices; i is a slot (0..k-1), t a thread.
+export const st = (y: Layout, i: number) => i;
+export const rc = (y: Layout, i: number) => y.k + i;
+export const gen = (y: Layout, i: number) => 2 * y.k + i;
+export const pc = (y: Layout, t: number) => 3 * y.k + t;
+export const held = (y: Layout, t: number, i: number) => 3 * y.k + y.n + t * y.k + i;
+export const bor = (y: Layout, t: number, i: number) => 3 * y.k + y.n + y.n * y.k + t * y.k + i;
+
+export const STATE_NAMES = ['FREE', 'ACTIVE', 'FREE_PENDING'] as const;
+export const slotOf = (y: Layout, id: number) => id - y.firstId;
+
+const bits = (max: number) => Math.max(1, Math.ceil(Math.log2(max + 1)));
+
+/** The largest refcount and generation a slot can reach within the bounds. */
+const limits = (y: Layout) => ({ maxRc: y.n * CAP + y.n, maxGen: y.n * y.l });
+
+/** The state vector bit-packed, as SPIN packs its bytes: each cell in as few bits as its domain needs. */
+function benchCodec(y: Layout): Codec<BenchWorld> {
+  const { maxRc, maxGen } = limits(y);
+  const widths = new Array<number>(y.size);
+  for (let i = 0; i < y.k; i++) {
+    widths[st(y, i)] = 2;
+    widths[rc(y, i)] = bits(maxRc);
+    widths[gen(y, i)] = bits(maxGen);
+    for (let t = 0; t < y.n; t++) {
+      widths[held(y, t, i)] = bits(CAP);
+      widths[bor(y, t, i)] = bits(maxGen);
+    }
+  }
+  for (let t = 0; t < y.n; t++) widths[pc(y, t)] = bits(y.l);
+  const cells = packedCodec(widths);
+  return {
+    encode: (world, out) => cells.encode(world.cells, out),
+    decode: (words) => ({ layout: y, cells: cells.decode(words) }),
+  };
+}
+
+/** Threads are interchangeable: sort their rows (pc, held, bor) so renamed worlds coincide. */
+function threadSymmetry(y: Layout) {
+  const row = (c: readonly number[], t: number) => [c[pc(y, t)]!, ...Array.from({ length: y.k }, (_, i) => c[held(y, t, i)]!), ...Array.from({ length: y.k }, (_, i) => c[bor(y, t, i)]!)];
+  const compare = (a: number[], b: number[]) => {
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! - b[j]!;
+    return 0;
+  };
+  return {
+    name: 'threads',
+    canonical(world: BenchWorld): BenchWorld {
+      const rows = Array.from({ length: y.n }, (_, t) => row(world.cells, t)).sort(compare);
+      const cells = world.cells.slice();
+      rows.forEach((r, t) => {
+        cells[pc(y, t)] = r[0]!;
+        for (let i = 0; i < y.k; i++) {
+          cells[held(y, t, i)] = r[1 + i]!;
+          cells[bor(y, t, i)] = r[1 + y.k + i]!;
+        }
+      });
+      return { layout: y, cells };
+    },
+  };
+}
+
+const OPS = ['alloc', 'get', 'put', 'free', 'find', 'use'] as const;
+type BenchOp = (typeof OPS)[number];
+
+/** Every step a thread could take, in a fixed order: alloc, then get/put/free/find/use per id (1 + 5K). */
+function allSteps(y: Layout): Step[][] {
+  return Array.from({ length: y.n }, (_, thread) => [
+    { thread, op: 'alloc', args: [] },
+    ...Array.from({ length: y.k }, (_, i) =>
+      OPS.slice(1).map((op): Step => ({ thread, op, args: [y.firstId + i] })),
+    ).flat(),
+  ]);
+}
+
+export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWorld> {
+  const y = layoutOf(bounds);
+  const { maxRc, maxGen } = limits(y);
+  const code = slotCode(maxRc, maxGen);
+  const { table } = compiledSlot(config.findTakesRef, code);
+  const steps = allSteps(y);
+  const invalid: Reply = { ok: false, text: 'INVALID' };
+  const allocated = Array.from({ length: y.k }, (_, i): Reply => ({ ok: true, text: String(y.firstId + i) }));
+
+  const slot = (c: readonly number[], i: number) => c[st(y, i)]! + 3 * (c[rc(y, i)]! + (maxRc + 1) * c[gen(y, i)]!);
+  /** Fires an event on slot i's machine and writes the slot's three cells back. */
+  const fire = (c: number[], i: number, event: number): Reply => {
+    const from = slot(c, i);
+    const to = table.next(from, event);
+    const rest = Math.floor(to / 3);
+    c[st(y, i)] = to % 3;
+    c[rc(y, i)] = rest % (maxRc + 1);
+    c[gen(y, i)] = Math.floor(rest / (maxRc + 1));
+    return table.reply(from, event);
+  };
+
+  const enabledFor = (c: readonly number[], t: number, op: BenchOp, i: number): boolean => {
+    switch (op) {
+      case 'alloc':
+        return true;
+      case 'get':
+        return c[held(y, t, i)]! < CAP;
+      case 'put':
+      case 'free':
+        return c[held(y, t, i)]! > 0;
+      case 'find':
+        return c[bor(y, t, i)] === 0;
+      case 'use':
+        return c[bor(y, t, i)] !== 0;
+    }
+  };
+
+  const apply = (world: BenchWorld, step: Step): Outcome<BenchWorld> => {
+    const t = step.thread;
+    const op = step.op as BenchOp;
+    const c = world.cells.slice();
+    c[pc(y, t)]!++;
+    if (op === 'alloc') {
+      let j = 0;
+      while (j < y.k && c[st(y, j)] !== FREE) j++;
+      if (j === y.k) return { world: { layout: y, cells: c }, reply: invalid };
+      fire(c, j, EV.alloc);
+      c[held(y, t, j)] = 1;
+      return { world: { layout: y, cells: c }, reply: allocated[j]! };
+    }
+    const i = slotOf(y, step.args[0] as number);
+    const reply = fire(c, i, EV[op]);
+    if (op === 'get' && reply.ok) c[held(y, t, i)]!++;
+    if (op === 'put' || op === 'free') c[held(y, t, i)]!--;
+    if (op === 'find' && reply.ok) c[bor(y, t, i)] = c[gen(y, i)]!;
+    if (op === 'use') c[bor(y, t, i)] = 0;
+    return { world: { layout: y, cells: c }, reply };
+  };
+
+  return {
+    init: { layout: y, cells: new Array<number>(y.size).fill(0) },
+    horizon: y.n * y.l,
+    enabled(world) {
+      const c = world.cells;
+      const out: Step[] = [];
+      for (let t = 0; t < y.n; t++) {
+        if (c[pc(y, t)]! >= y.l) continue;
+        for (const s of steps[t]!) {
+          const i = s.args.length ? slotOf(y, s.args[0] as number) : 0;
+          if (enabledFor(c, t, s.op as BenchOp, i)) out.push(s);
+        }
+      }
+      return out;
+    },
+    apply,
+    codec: benchCodec(y),
+    symmetry: threadSymmetry(y),
+  };
+}

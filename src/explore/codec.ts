@@ -1,0 +1,148 @@
+/**
+ * Codecs turn worlds into 32-bit words and back, so that the exhaustive
+ * explorer can fingerprint them and queue them in typed arrays. A model may
+ * give its own (`System.codec`); any plain-data world can use `plainCodec`.
+ * Equal worlds must encode to equal words; decoding gives an equal world.
+ */
+import type { Codec, WordSink } from '../engine/model.ts';
+
+/**
+ * A world that is a vector of small non-negative integers, packed with
+ * `widths[i]` bits for element i (a SPIN-like state vector, bit-packed).
+ */
+export function packedCodec(widths: readonly number[]): Codec<readonly number[]> {
+  for (const w of widths) if (!(w >= 1 && w <= 31)) throw new Error(`packedCodec: width ${w} is not in 1..31`);
+  return {
+    encode(world, out) {
+      let word = 0;
+      let used = 0;
+      for (let i = 0; i < widths.length; i++) {
+        const w = widths[i]!;
+        const v = world[i]!;
+        if (v < 0 || v >= 2 ** w) throw new Error(`packedCodec: element ${i} = ${v} does not fit in ${w} bits`);
+        if (used + w > 32) {
+          out.push(word);
+          word = 0;
+          used = 0;
+        }
+        word |= v << used;
+        used += w;
+      }
+      out.push(word);
+    },
+    decode(words) {
+      const world = new Array<number>(widths.length);
+      let at = 0;
+      let used = 0;
+      for (let i = 0; i < widths.length; i++) {
+        const w = widths[i]!;
+        if (used + w > 32) {
+          at++;
+          used = 0;
+        }
+        world[i] = (words[at]! >>> used) & (2 ** w - 1);
+        used += w;
+      }
+      return world;
+    },
+  };
+}
+
+const INT = 0;
+const STRING = 1;
+const OBJECT = 2;
+const ARRAY = 3;
+const CONSTANT = 4;
+const NUMBER = 5;
+const CONSTANTS = [null, undefined, false, true] as const;
+const SMALL = 2 ** 28;
+
+interface Shape {
+  readonly id: number;
+  readonly keys: readonly string[];
+}
+
+/**
+ * A codec for any world made of plain objects, arrays, strings, numbers,
+ * booleans, null and undefined. Each value is one tagged word; strings and
+ * object shapes (their sorted keys) are interned, so the words are compact and
+ * key order does not matter.
+ */
+export function plainCodec(): Codec<unknown> {
+  const strings: string[] = [];
+  const stringIds = new Map<string, number>();
+  const numbers: number[] = [];
+  const numberIds = new Map<number, number>();
+  const shapes: Shape[] = [];
+  const shapeIds = new Map<string, Shape>();
+
+  const intern = <T>(value: T, ids: Map<T, number>, table: T[]): number => {
+    let id = ids.get(value);
+    if (id === undefined) {
+      id = table.push(value) - 1;
+      ids.set(value, id);
+    }
+    return id;
+  };
+  const shapeOf = (object: object): Shape => {
+    const keys = Object.keys(object);
+    const key = keys.join('\u0000');
+    let shape = shapeIds.get(key);
+    if (!shape) {
+      shape = { id: shapes.length, keys: [...keys].sort() };
+      shapes.push(shape);
+      shapeIds.set(key, shape);
+    }
+    return shape;
+  };
+  const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
+
+  const encodeValue = (value: unknown, out: WordSink): void => {
+    if (typeof value === 'number') {
+      if (Number.isInteger(value) && value >= -SMALL && value < SMALL) out.push(tag(value, INT));
+      else out.push(tag(intern(value, numberIds, numbers), NUMBER));
+    } else if (typeof value === 'string') {
+      out.push(tag(intern(value, stringIds, strings), STRING));
+    } else if (Array.isArray(value)) {
+      out.push(tag(value.length, ARRAY));
+      for (const item of value) encodeValue(item, out);
+    } else if (value === null || value === undefined || typeof value === 'boolean') {
+      out.push(tag(CONSTANTS.indexOf(value), CONSTANT));
+    } else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const shape = shapeOf(value);
+      out.push(tag(shape.id, OBJECT));
+      for (const k of shape.keys) encodeValue((value as Record<string, unknown>)[k], out);
+    } else {
+      const what = typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+      throw new Error(`plainCodec: a world holds a ${what}; worlds must be plain data (objects, arrays, strings, numbers)`);
+    }
+  };
+
+  const decodeValue = (words: Int32Array, at: { i: number }): unknown => {
+    const word = words[at.i++]!;
+    const kind = word & 7;
+    const payload = (word - kind) / 8;
+    switch (kind) {
+      case INT:
+        return payload;
+      case STRING:
+        return strings[payload];
+      case NUMBER:
+        return numbers[payload];
+      case CONSTANT:
+        return CONSTANTS[payload];
+      case ARRAY:
+        return Array.from({ length: payload }, () => decodeValue(words, at));
+      default: {
+        const object: Record<string, unknown> = {};
+        for (const k of shapes[payload]!.keys) object[k] = decodeValue(words, at);
+        return object;
+      }
+    }
+  };
+
+  return {
+    encode: (world, out) => encodeValue(world, out),
+    decode: (words) => decodeValue(words, { i: 0 }),
+  };
+}

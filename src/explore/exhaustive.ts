@@ -1,0 +1,267 @@
+/**
+ * The exhaustive explorer: breadth-first search over every interleaving within
+ * the bounds, as TLC and SPIN's BFS do. Each world is stored once, as a 64-bit
+ * fingerprint of its encoding (optionally of its canonical form under the
+ * model's symmetry), with a parent link and the index of the step that reached
+ * it, so the first violation found of each property comes with a shortest
+ * trace. The search goes on past violations (like `pan -A`) so every property
+ * gets a verdict, until the space is exhausted or a cap stops it.
+ */
+import type { Property, Step, System } from '../engine/model.ts';
+import { checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
+import { plainCodec } from './codec.ts';
+import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
+
+/** What may stop a search before it has seen every world. */
+export type Cap = 'max-states' | 'max-memory' | 'timeout';
+
+export interface ExhaustiveOptions {
+  /** Store one world per symmetry class (the system must declare a symmetry). */
+  readonly symmetry?: boolean;
+  readonly maxStates?: number;
+  readonly maxMemoryMB?: number;
+  readonly timeoutSeconds?: number;
+  /** Called about every `progressEveryMs` with the figures so far. */
+  readonly onProgress?: (stats: SearchStats) => void;
+  readonly progressEveryMs?: number;
+  /** The variant's config, for properties that read it. */
+  readonly config?: unknown;
+}
+
+export interface SearchStats {
+  /** Distinct worlds stored (canonical ones under symmetry). */
+  readonly states: number;
+  /** Steps taken from stored worlds, whether or not they led somewhere new. */
+  readonly transitions: number;
+  /** The deepest BFS level reached: the longest shortest path from the initial world. */
+  readonly depth: number;
+  /** Worlds found but not expanded yet. */
+  readonly queued: number;
+  readonly elapsedMs: number;
+  readonly statesPerSecond: number;
+  /** The process's peak resident memory. */
+  readonly peakRssBytes: number;
+  /** Memory the search's own tables hold, per stored world. */
+  readonly bytesPerState: number;
+}
+
+export interface ExhaustiveCounterexample<W> {
+  readonly explorer: 'exhaustive';
+  readonly trace: Trace<W>;
+  readonly violation: Violation;
+  /** When the search met it: milliseconds and states stored so far. */
+  readonly afterMs: number;
+  readonly afterStates: number;
+}
+
+export interface ExhaustiveResult<W> {
+  readonly stats: SearchStats;
+  /** True when every reachable world within the bounds was checked. */
+  readonly complete: boolean;
+  /** The cap that ended an incomplete search. */
+  readonly stoppedBy?: Cap;
+  /** The symmetry the search reduced by, if any. */
+  readonly symmetry?: string;
+  /** Probability that a fingerprint collision hid a world (birthday bound). */
+  readonly collisionOdds: number;
+  /** Each property's shortest counterexample, if it has one. */
+  readonly counterexamples: ReadonlyMap<string, ExhaustiveCounterexample<W>>;
+}
+
+/** Where a violation was met: the stored world it was met at, and the step from it (if a step broke it). */
+interface Sighting {
+  readonly violation: Violation;
+  readonly state: number;
+  readonly step?: number;
+  readonly afterMs: number;
+  readonly afterStates: number;
+}
+
+const CHECK_EVERY = 1024;
+
+class Search<W, C> {
+  private readonly codec;
+  private readonly canonical: (world: W) => W;
+  private readonly seen = new FingerprintSet();
+  private readonly parents = new Column((n) => new Int32Array(n));
+  private readonly steps = new Column((n) => new Uint16Array(n));
+  private readonly queue = new WorldQueue();
+  private readonly words = new Words();
+  private readonly hash = new Uint32Array(2);
+  private readonly sightings = new Map<string, Sighting>();
+  private readonly started = performance.now();
+  private transitions = 0;
+  private depth = 0;
+  private peakRss = 0;
+  private readonly config: C;
+
+  constructor(
+    private readonly system: System<W>,
+    private readonly properties: readonly Property<W, C>[],
+    private readonly options: ExhaustiveOptions,
+  ) {
+    this.config = options.config as C;
+    this.codec = system.codec ?? (plainCodec() as unknown as NonNullable<System<W>['codec']>);
+    const symmetry = options.symmetry ? system.symmetry : undefined;
+    if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
+    this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
+  }
+
+  run(): ExhaustiveResult<W> {
+    const init = this.system.init;
+    this.store(this.canonical(init), -1, 0);
+    this.note(checkWorld(this.properties, this.config, init, false, 0), 0);
+    let stoppedBy: Cap | undefined;
+    let levelEnd = 1;
+    let lastProgress = this.started;
+    for (let state = 0; this.queue.size > 0; state++) {
+      if (state === levelEnd) {
+        this.depth++;
+        levelEnd = this.parents.length;
+      }
+      this.expand(state);
+      if (state % CHECK_EVERY === 0) {
+        stoppedBy = this.capReached();
+        if (stoppedBy) break;
+        const now = performance.now();
+        if (this.options.onProgress && now - lastProgress >= (this.options.progressEveryMs ?? 500)) {
+          lastProgress = now;
+          this.options.onProgress(this.stats());
+        }
+      }
+    }
+    return {
+      stats: this.stats(),
+      complete: stoppedBy === undefined,
+      ...(stoppedBy ? { stoppedBy } : {}),
+      ...(this.options.symmetry ? { symmetry: this.system.symmetry!.name } : {}),
+      collisionOdds: this.seen.collisionOdds(),
+      counterexamples: this.counterexamples(),
+    };
+  }
+
+  /** Takes every enabled step from the next queued world. */
+  private expand(state: number): void {
+    const world = this.codec.decode(this.queue.shift());
+    const enabled = this.system.enabled(world);
+    if (enabled.length === 0) this.note(checkWorld(this.properties, this.config, world, true, this.depth), state);
+    for (let k = 0; k < enabled.length; k++) {
+      const step = enabled[k]!;
+      const { world: after, reply } = this.system.apply(world, step);
+      this.transitions++;
+      for (const p of this.properties) {
+        if (p.kind !== 'step') continue;
+        const message = p.check({ before: world, step, reply, after }, this.config);
+        if (message !== undefined) this.note([{ property: p.id, at: this.depth + 1, message }], state, k);
+      }
+      const next = this.store(this.canonical(after), state, k);
+      if (next >= 0) this.note(checkWorld(this.properties, this.config, after, false, this.depth + 1), next);
+    }
+  }
+
+  /** Stores a world if it is new; its index, or -1 when it was seen before. */
+  private store(world: W, parent: number, step: number): number {
+    this.words.clear();
+    this.codec.encode(world, this.words);
+    fingerprint(this.words.buffer, this.words.length, this.hash);
+    if (!this.seen.add(this.hash[0]!, this.hash[1]!)) return -1;
+    if (step > 0xffff) throw new Error(`a world has more than ${0xffff} enabled steps; narrow the bounds`);
+    this.parents.push(parent);
+    this.steps.push(step);
+    this.queue.push(this.words.buffer, this.words.length);
+    return this.parents.length - 1;
+  }
+
+  private note(violations: readonly Violation[], state: number, step?: number): void {
+    for (const violation of violations) {
+      if (this.sightings.has(violation.property)) continue;
+      const afterMs = performance.now() - this.started;
+      this.sightings.set(violation.property, {
+        violation,
+        state,
+        ...(step !== undefined ? { step } : {}),
+        afterMs,
+        afterStates: this.parents.length,
+      });
+    }
+  }
+
+  private capReached(): Cap | undefined {
+    const { maxStates, maxMemoryMB, timeoutSeconds } = this.options;
+    if (maxStates !== undefined && this.parents.length >= maxStates) return 'max-states';
+    const rss = process.memoryUsage.rss();
+    this.peakRss = Math.max(this.peakRss, rss);
+    if (maxMemoryMB !== undefined && rss + this.seen.growthBytes > maxMemoryMB * 2 ** 20) return 'max-memory';
+    if (timeoutSeconds !== undefined && performance.now() - this.started > timeoutSeconds * 1000) return 'timeout';
+    return undefined;
+  }
+
+  private stats(): SearchStats {
+    const elapsedMs = performance.now() - this.started;
+    const states = this.parents.length;
+    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.bytes;
+    return {
+      states,
+      transitions: this.transitions,
+      depth: this.depth,
+      queued: this.queue.size,
+      elapsedMs: Math.round(elapsedMs),
+      statesPerSecond: Math.round(states / Math.max(elapsedMs / 1000, 1e-3)),
+      peakRssBytes: Math.max(this.peakRss, process.resourceUsage().maxRSS * 1024),
+      bytesPerState: Math.round(held / states),
+    };
+  }
+
+  /** The step indices from the initial world to a stored one. */
+  private pathTo(state: number): number[] {
+    const path: number[] = [];
+    for (let s = state; this.parents.get(s) >= 0; s = this.parents.get(s)) path.push(this.steps.get(s));
+    return path.reverse();
+  }
+
+  private counterexamples(): Map<string, ExhaustiveCounterexample<W>> {
+    const found = new Map<string, ExhaustiveCounterexample<W>>();
+    for (const [id, s] of this.sightings) {
+      const choices = [...this.pathTo(s.state), ...(s.step !== undefined ? [s.step] : [])];
+      const property = this.properties.find((p) => p.id === id)!;
+      const run = walk(this.system, [property], this.chooser(choices), { stopAtViolation: true, config: this.config });
+      const violation = run.violations[0];
+      if (!violation || run.trace.steps.length !== choices.length) {
+        const why = this.options.symmetry ? ': is the declared symmetry one the model really has?' : '';
+        throw new Error(`the shortest counterexample of ${id} does not replay${why}`);
+      }
+      found.set(id, { explorer: 'exhaustive', trace: run.trace, violation, afterMs: Math.round(s.afterMs), afterStates: s.afterStates });
+    }
+    return found;
+  }
+
+  /**
+   * Replays stored step indices on real worlds. The indices were taken in
+   * canonical worlds, so each one is mapped to the real step that leads to a
+   * world with the same canonical form (the identity without symmetry).
+   */
+  private chooser(choices: readonly number[]) {
+    return (enabled: readonly Step[], world: W, depth: number): Step | undefined => {
+      const k = choices[depth];
+      if (k === undefined) return undefined;
+      const canonical = this.canonical(world);
+      const target = this.key(this.system.apply(canonical, this.system.enabled(canonical)[k]!).world);
+      return enabled.find((s) => this.key(this.system.apply(world, s).world) === target);
+    };
+  }
+
+  private key(world: W): string {
+    this.words.clear();
+    this.codec.encode(this.canonical(world), this.words);
+    return this.words.view().join(',');
+  }
+}
+
+/** Explores every world of `system` reachable within its bounds and finds each property's shortest counterexample. */
+export function exploreExhaustive<W, C>(
+  system: System<W>,
+  properties: readonly Property<W, C>[],
+  options: ExhaustiveOptions = {},
+): ExhaustiveResult<W> {
+  return new Search(system, properties, options).run();
+}

@@ -1,0 +1,191 @@
+/**
+ * The exhaustive explorer's memory: a set of 64-bit state fingerprints, chunked
+ * integer columns (parent links, step indices) and a queue of encoded worlds,
+ * all in typed arrays so that tens of millions of states stay off the JS heap.
+ */
+
+/** A growable buffer of 32-bit words that a codec writes one world into. */
+export class Words {
+  buffer = new Int32Array(64);
+  length = 0;
+
+  push(word: number): void {
+    if (this.length === this.buffer.length) {
+      const bigger = new Int32Array(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
+    this.buffer[this.length++] = word;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  view(): Int32Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, C1);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, C2);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number, length: number): number {
+  h ^= length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * A 64-bit fingerprint of `length` words as two MurmurHash3-style 32-bit
+ * halves with different seeds, written into `out` (no allocation per state).
+ */
+export function fingerprint(words: Int32Array, length: number, out: Uint32Array): void {
+  let hi = 0x9747b28c;
+  let lo = 0x5bd1e995;
+  for (let i = 0; i < length; i++) {
+    const w = words[i]!;
+    hi = mix(hi, w);
+    lo = mix(lo, w ^ 0x2545f491);
+  }
+  out[0] = finish(hi, length);
+  out[1] = finish(lo, length);
+}
+
+/**
+ * An open-addressing set of 64-bit fingerprints (linear probing). As in TLC,
+ * two distinct states can share a fingerprint; `collisionOdds` estimates how
+ * likely that was for a search of this size.
+ */
+export class FingerprintSet {
+  private table: Uint32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(log2Capacity = 12) {
+    this.table = new Uint32Array(2 << log2Capacity);
+    this.mask = (1 << log2Capacity) - 1;
+  }
+
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
+  /** The bytes the table's next growth will allocate, once that growth is near; else 0. */
+  get growthBytes(): number {
+    return this.size > (this.mask + 1) * 0.6 ? this.table.byteLength * 2 : 0;
+  }
+
+  /** Adds a fingerprint; false when it was already there. */
+  add(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
+    const table = this.table;
+    let slot = lo & this.mask;
+    for (;;) {
+      const at = slot << 1;
+      const h = table[at]!;
+      const l = table[at + 1]!;
+      if (h === 0 && l === 0) {
+        table[at] = hi;
+        table[at + 1] = lo;
+        if (++this.size > (this.mask + 1) * 0.7) this.grow();
+        return true;
+      }
+      if (h === hi && l === lo) return false;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Uint32Array(old.length * 2);
+    this.mask = this.mask * 2 + 1;
+    this.size = 0;
+    for (let at = 0; at < old.length; at += 2) {
+      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!);
+    }
+  }
+
+  /** Probability that some two of `size` states shared a fingerprint (birthday bound). */
+  collisionOdds(): number {
+    return Math.min(1, (this.size * this.size) / 2 ** 65);
+  }
+}
+
+const CHUNK_BITS = 20;
+const CHUNK = 1 << CHUNK_BITS;
+
+/** An append-only column of integers, one typed-array chunk at a time (no copying on growth). */
+export class Column<A extends Int32Array | Uint16Array> {
+  private readonly chunks: A[] = [];
+  length = 0;
+
+  constructor(private readonly make: (n: number) => A) {}
+
+  push(value: number): void {
+    const at = this.length & (CHUNK - 1);
+    if (at === 0) this.chunks.push(this.make(CHUNK));
+    this.chunks[this.chunks.length - 1]![at] = value;
+    this.length++;
+  }
+
+  get(index: number): number {
+    return this.chunks[index >>> CHUNK_BITS]![index & (CHUNK - 1)]!;
+  }
+
+  get bytes(): number {
+    return this.chunks.reduce((sum, c) => sum + c.byteLength, 0);
+  }
+}
+
+const END = -1; // a length that marks the unused rest of a chunk
+
+/** A FIFO of encoded worlds, each stored as its length and its words; spent chunks are released. */
+export class WorldQueue {
+  private readonly chunks: Int32Array[] = [];
+  private writeAt = CHUNK; // forces a first chunk
+  private readAt = 0;
+  size = 0;
+
+  push(words: Int32Array, length: number): void {
+    if (length + 1 > CHUNK) throw new Error(`a world encodes to ${length} words; the queue takes at most ${CHUNK - 1}`);
+    if (this.writeAt + length + 1 > CHUNK) {
+      if (this.writeAt < CHUNK) this.chunks[this.chunks.length - 1]![this.writeAt] = END;
+      this.chunks.push(new Int32Array(CHUNK));
+      this.writeAt = 0;
+    }
+    const chunk = this.chunks[this.chunks.length - 1]!;
+    chunk[this.writeAt] = length;
+    chunk.set(words.subarray(0, length), this.writeAt + 1);
+    this.writeAt += length + 1;
+    this.size++;
+  }
+
+  /** The next world's words (a view, valid until the next shift). */
+  shift(): Int32Array {
+    let chunk = this.chunks[0]!;
+    if (this.readAt >= CHUNK || chunk[this.readAt] === END) {
+      this.chunks.shift();
+      chunk = this.chunks[0]!;
+      this.readAt = 0;
+    }
+    const length = chunk[this.readAt]!;
+    const view = chunk.subarray(this.readAt + 1, this.readAt + 1 + length);
+    this.readAt += length + 1;
+    this.size--;
+    return view;
+  }
+
+  get bytes(): number {
+    return this.chunks.length * CHUNK * 4;
+  }
+}
