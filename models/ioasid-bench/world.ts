@@ -6,7 +6,7 @@
  */
 import type { Bounds, Codec, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
 import { packedCodec } from '../../src/explore/codec.ts';
-import { compiledSlot, EV, FREE, slotCode } from './machine.ts';
+import { compiledSlot, EV, FREE, SLOT_STATES, slotCode } from './machine.ts';
 
 /** The design variable: does `find` take a reference (and `use` drop it)? */
 export interface BenchConfig {
@@ -74,23 +74,38 @@ function benchCodec(y: Layout): Codec<BenchWorld> {
   };
 }
 
-/** Threads are interchangeable: sort their rows (pc, held, bor) so renamed worlds coincide. */
+/**
+ * Threads are interchangeable: nothing in the vector or the rules names a
+ * thread, so the canonical world has its thread rows (pc, held, bor) sorted.
+ */
 function threadSymmetry(y: Layout) {
-  const row = (c: readonly number[], t: number) => [c[pc(y, t)]!, ...Array.from({ length: y.k }, (_, i) => c[held(y, t, i)]!), ...Array.from({ length: y.k }, (_, i) => c[bor(y, t, i)]!)];
-  const compare = (a: number[], b: number[]) => {
-    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! - b[j]!;
-    return 0;
+  const { maxGen } = limits(y);
+  // A row as one number, in mixed radix (pc, held[0..k), bor[0..k)): ordering rows is ordering these.
+  const rowKey = (c: readonly number[], t: number): number => {
+    let key = c[pc(y, t)]!;
+    for (let i = 0; i < y.k; i++) key = key * (CAP + 1) + c[held(y, t, i)]!;
+    for (let i = 0; i < y.k; i++) key = key * (maxGen + 1) + c[bor(y, t, i)]!;
+    return key;
   };
+  if ((y.l + 1) * (CAP + 1) ** y.k * (maxGen + 1) ** y.k > Number.MAX_SAFE_INTEGER) return undefined;
+  const keys = new Array<number>(y.n).fill(0);
   return {
     name: 'threads',
     canonical(world: BenchWorld): BenchWorld {
-      const rows = Array.from({ length: y.n }, (_, t) => row(world.cells, t)).sort(compare);
-      const cells = world.cells.slice();
-      rows.forEach((r, t) => {
-        cells[pc(y, t)] = r[0]!;
+      const c = world.cells;
+      let sorted = true;
+      for (let t = 0; t < y.n; t++) {
+        keys[t] = rowKey(c, t);
+        if (t > 0 && keys[t]! < keys[t - 1]!) sorted = false;
+      }
+      if (sorted) return world;
+      const order = Array.from({ length: y.n }, (_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
+      const cells = c.slice();
+      order.forEach((from, t) => {
+        cells[pc(y, t)] = c[pc(y, from)]!;
         for (let i = 0; i < y.k; i++) {
-          cells[held(y, t, i)] = r[1 + i]!;
-          cells[bor(y, t, i)] = r[1 + y.k + i]!;
+          cells[held(y, t, i)] = c[held(y, from, i)]!;
+          cells[bor(y, t, i)] = c[bor(y, from, i)]!;
         }
       });
       return { layout: y, cells };
@@ -117,18 +132,23 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
   const code = slotCode(maxRc, maxGen);
   const { table } = compiledSlot(config.findTakesRef, code);
   const steps = allSteps(y);
+  const symmetry = threadSymmetry(y);
   const invalid: Reply = { ok: false, text: 'INVALID' };
   const allocated = Array.from({ length: y.k }, (_, i): Reply => ({ ok: true, text: String(y.firstId + i) }));
 
   const slot = (c: readonly number[], i: number) => c[st(y, i)]! + 3 * (c[rc(y, i)]! + (maxRc + 1) * c[gen(y, i)]!);
+  // Each slot code's three cells, computed once.
+  const cellsOf = Array.from({ length: code.size }, (_, k) => {
+    const { value, context } = code.unpack(k);
+    return [SLOT_STATES.indexOf(value as (typeof SLOT_STATES)[number]), context.rc, context.gen] as const;
+  });
   /** Fires an event on slot i's machine and writes the slot's three cells back. */
   const fire = (c: number[], i: number, event: number): Reply => {
     const from = slot(c, i);
-    const to = table.next(from, event);
-    const rest = Math.floor(to / 3);
-    c[st(y, i)] = to % 3;
-    c[rc(y, i)] = rest % (maxRc + 1);
-    c[gen(y, i)] = Math.floor(rest / (maxRc + 1));
+    const [s, r, g] = cellsOf[table.next(from, event)]!;
+    c[st(y, i)] = s;
+    c[rc(y, i)] = r;
+    c[gen(y, i)] = g;
     return table.reply(from, event);
   };
 
@@ -171,7 +191,7 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
   };
 
   return {
-    init: { layout: y, cells: new Array<number>(y.size).fill(0) },
+    init: { layout: y, cells: Array.from({ length: y.size }, () => 0) },
     horizon: y.n * y.l,
     enabled(world) {
       const c = world.cells;
@@ -187,6 +207,6 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
     },
     apply,
     codec: benchCodec(y),
-    symmetry: threadSymmetry(y),
+    ...(symmetry ? { symmetry } : {}),
   };
 }

@@ -11,38 +11,38 @@ import type { Codec, WordSink } from '../engine/model.ts';
  * `widths[i]` bits for element i (a SPIN-like state vector, bit-packed).
  */
 export function packedCodec(widths: readonly number[]): Codec<readonly number[]> {
-  for (const w of widths) if (!(w >= 1 && w <= 31)) throw new Error(`packedCodec: width ${w} is not in 1..31`);
+  // Where each element goes: its word, its bit offset there, and its largest value.
+  const word = new Int32Array(widths.length);
+  const shift = new Int32Array(widths.length);
+  const max = new Int32Array(widths.length);
+  let at = 0;
+  let used = 0;
+  widths.forEach((w, i) => {
+    if (!(w >= 1 && w <= 31)) throw new Error(`packedCodec: width ${w} is not in 1..31`);
+    if (used + w > 32) {
+      at++;
+      used = 0;
+    }
+    word[i] = at;
+    shift[i] = used;
+    max[i] = 2 ** w - 1;
+    used += w;
+  });
+  const words = new Int32Array(at + 1);
+  const size = widths.length;
   return {
     encode(world, out) {
-      let word = 0;
-      let used = 0;
-      for (let i = 0; i < widths.length; i++) {
-        const w = widths[i]!;
+      words.fill(0);
+      for (let i = 0; i < size; i++) {
         const v = world[i]!;
-        if (v < 0 || v >= 2 ** w) throw new Error(`packedCodec: element ${i} = ${v} does not fit in ${w} bits`);
-        if (used + w > 32) {
-          out.push(word);
-          word = 0;
-          used = 0;
-        }
-        word |= v << used;
-        used += w;
+        if (v < 0 || v > max[i]!) throw new Error(`packedCodec: element ${i} = ${v} does not fit in ${widths[i]} bits`);
+        words[word[i]!]! |= v << shift[i]!;
       }
-      out.push(word);
+      for (let j = 0; j < words.length; j++) out.push(words[j]!);
     },
-    decode(words) {
-      const world = new Array<number>(widths.length);
-      let at = 0;
-      let used = 0;
-      for (let i = 0; i < widths.length; i++) {
-        const w = widths[i]!;
-        if (used + w > 32) {
-          at++;
-          used = 0;
-        }
-        world[i] = (words[at]! >>> used) & (2 ** w - 1);
-        used += w;
-      }
+    decode(packed) {
+      const world: number[] = [];
+      for (let i = 0; i < size; i++) world.push((packed[word[i]!]! >>> shift[i]!) & max[i]!);
       return world;
     },
   };
