@@ -1,11 +1,13 @@
 /**
- * Checking variants: run the explorer over a variant's system, give each
+ * Checking variants: run an explorer over a variant's system, give each
  * property a verdict, and compare it with what the variant expects.
  */
 import type { AnyVariant, Bounds, Expectation } from './engine/model.ts';
+import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
 
-export type Status = 'holds' | 'violated' | 'n/a';
+/** `unknown`: an exhaustive search stopped at a cap before it could prove the property. */
+export type Status = 'holds' | 'violated' | 'n/a' | 'unknown';
 
 export interface Verdict {
   readonly property: string;
@@ -13,9 +15,13 @@ export interface Verdict {
   readonly expected: Expectation | 'n/a';
   readonly actual: Status;
   readonly matches: boolean;
+  /** Random schedules run before the verdict (0 for an exhaustive search). */
   readonly runs: number;
-  readonly counterexample?: Counterexample<unknown>;
+  readonly counterexample?: Counterexample<unknown> | ExhaustiveCounterexample<unknown>;
 }
+
+/** What an exhaustive search did: the figures, and whether it saw every world. */
+export type SearchSummary = Omit<ExhaustiveResult<unknown>, 'counterexamples'>;
 
 export interface VariantReport {
   readonly model: string;
@@ -23,9 +29,14 @@ export interface VariantReport {
   readonly title: string;
   readonly source: string;
   readonly bounds: Bounds;
+  readonly explorer: 'random' | 'exhaustive';
   readonly seed: number;
   readonly verdicts: readonly Verdict[];
+  /** No verdict contradicts its expectation (an unknown one does not). */
   readonly matches: boolean;
+  /** Every verdict is final: false when a capped search left some unknown. */
+  readonly complete: boolean;
+  readonly search?: SearchSummary;
   readonly durationMs: number;
 }
 
@@ -37,23 +48,45 @@ export interface CheckOptions {
   readonly properties?: readonly string[];
   /** Replay one counterexample by its fast-check path (needs exactly one property). */
   readonly path?: string;
+  /** Search every interleaving breadth-first instead of sampling schedules. */
+  readonly exhaustive?: Omit<ExhaustiveOptions, 'config'>;
+}
+
+interface Outcome {
+  readonly status: 'holds' | 'violated' | 'unknown';
+  readonly runs: number;
+  readonly counterexample?: Counterexample<unknown> | ExhaustiveCounterexample<unknown>;
 }
 
 /** Checks one variant against its model's properties. */
 export function checkVariant(variant: AnyVariant, options: CheckOptions): VariantReport {
   const started = performance.now();
-  const { model } = variant;
+  const { model, config } = variant;
   const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));
-  const applicable = selected.filter((p) => p.applies?.(variant.config) ?? true);
-  const system = model.system(variant.config, options.bounds);
-  const results = exploreRandom(system, applicable, {
-    runs: options.runs,
-    seed: options.seed,
-    path: options.path,
-    maxSteps: system.horizon,
-  });
+  const applicable = selected.filter((p) => p.applies?.(config) ?? true);
+  const system = model.system(config, options.bounds);
+  const outcomes = new Map<string, Outcome>();
+  let search: SearchSummary | undefined;
+  if (options.exhaustive) {
+    const { counterexamples, ...summary } = exploreExhaustive(system, applicable, { ...options.exhaustive, config });
+    search = summary;
+    for (const p of applicable) {
+      const cx = counterexamples.get(p.id);
+      const status = cx ? 'violated' : summary.complete ? 'holds' : 'unknown';
+      outcomes.set(p.id, { status, runs: 0, ...(cx ? { counterexample: cx } : {}) });
+    }
+  } else {
+    const results = exploreRandom(system, applicable, {
+      runs: options.runs,
+      seed: options.seed,
+      path: options.path,
+      maxSteps: system.horizon,
+      config,
+    });
+    for (const r of results) outcomes.set(r.property, r);
+  }
   const verdicts = selected.map((p): Verdict => {
-    const r = results.find((x) => x.property === p.id);
+    const r = outcomes.get(p.id);
     const expected = variant.expect[p.id] ?? (r ? 'holds' : 'n/a');
     const actual: Status = r ? r.status : 'n/a';
     return {
@@ -61,7 +94,7 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
       title: p.title,
       expected,
       actual,
-      matches: expected === actual,
+      matches: expected === actual || actual === 'unknown',
       runs: r?.runs ?? 0,
       ...(r?.counterexample ? { counterexample: r.counterexample } : {}),
     };
@@ -72,9 +105,12 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
     title: variant.title,
     source: variant.source,
     bounds: options.bounds,
+    explorer: options.exhaustive ? 'exhaustive' : 'random',
     seed: options.seed,
     verdicts,
     matches: verdicts.every((v) => v.matches),
+    complete: verdicts.every((v) => v.actual !== 'unknown'),
+    ...(search ? { search } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 }

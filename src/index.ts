@@ -9,6 +9,7 @@ export type {
   Arg,
   Bounds,
   BoundVariant,
+  Codec,
   Expectation,
   FinalProperty,
   Finding,
@@ -21,16 +22,40 @@ export type {
   Reply,
   Step,
   StepProperty,
+  Symmetry,
   System,
   Variant,
+  WordSink,
 } from './engine/model.ts';
 export { defineModel, DefinitionError } from './engine/define.ts';
-export { err, fire, fireUncached, initialState, ok, UNHANDLED, type MachineState } from './engine/machine.ts';
+export {
+  compileMachine,
+  err,
+  fire,
+  fireUncached,
+  initialState,
+  ok,
+  UNHANDLED,
+  type CompiledMachine,
+  type MachineState,
+  type StateCode,
+} from './engine/machine.ts';
 export { walk, type Run, type Trace, type TraceStep, type Violation } from './engine/run.ts';
 export { exploreRandom, runPlan, type Counterexample, type Plan, type RandomOptions } from './explore/random.ts';
-export { checkVariant, type CheckOptions, type Verdict, type VariantReport } from './check.ts';
+export {
+  exploreExhaustive,
+  type Cap,
+  type ExhaustiveCounterexample,
+  type ExhaustiveOptions,
+  type ExhaustiveResult,
+  type SearchStats,
+} from './explore/exhaustive.ts';
+export { packedCodec, plainCodec } from './explore/codec.ts';
+export { checkVariant, type CheckOptions, type SearchSummary, type Status, type Verdict, type VariantReport } from './check.ts';
 export { renderTrace } from './trace/text.ts';
 export * from '../models/ioasid/index.ts';
 export { ioasidProperties } from '../properties/ioasid.ts';
 export * from '../models/iommufd/index.ts';
 export { expectedErrno, iommufdProperties } from '../properties/iommufd.ts';
+export * from '../models/ioasid-bench/index.ts';
+export { benchProperties } from '../properties/ioasid-bench.ts';

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ioasid } from '../models/ioasid/index.ts';
 import { iommufd } from '../models/iommufd/index.ts';
+import { ioasidBench } from '../models/ioasid-bench/index.ts';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */
@@ -15,7 +16,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const builtInModels: readonly AnyModel[] = [ioasid, iommufd];
+export const builtInModels: readonly AnyModel[] = [ioasid, iommufd, ioasidBench];
 
 /** What one `check` target names: a model and which of its variants. */
 export interface Target {

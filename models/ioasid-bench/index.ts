@@ -49,4 +49,4 @@ export const ioasidBench = defineModel<BenchWorld, BenchConfig>({
 });
 
 export { benchSystem, CAP, layoutOf, type BenchConfig, type BenchWorld, type Layout } from './world.ts';
-export { slotMachine, slotCode, compiledSlot, type SlotContext, type SlotEvent } from './machine.ts';
+export { compiledSlot, slotCode, slotMachine as benchSlotMachine, type SlotContext as BenchSlotContext, type SlotEvent as BenchSlotEvent } from './machine.ts';

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
-import { checkVariant, type VariantReport } from '../check.ts';
+import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
+import type { SearchStats } from '../explore/exhaustive.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, findModel, loadModule, looksLikePath, UsageError, type Target } from '../registry.ts';
@@ -35,6 +36,11 @@ interface CheckFlags {
   only?: Only;
   json?: boolean;
   report?: string;
+  exhaustive?: boolean;
+  symmetry?: boolean;
+  maxStates?: number;
+  maxMemory?: number;
+  timeout?: number;
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
@@ -99,6 +105,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     const wrong = model.checkBounds?.(boundsOf(model, flags));
     if (wrong) throw new UsageError(wrong);
   }
+  checkSearchFlags(flags, plan);
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
@@ -111,7 +118,9 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
       seed: flags.seed,
       ...(flags.property ? { properties: flags.property } : {}),
       ...(flags.path !== undefined ? { path: flags.path } : {}),
+      ...(flags.exhaustive ? { exhaustive: searchOptions(flags) } : {}),
     });
+    progress.clear();
     results.push({ variant, report });
     if (!flags.json) process.stdout.write(textReport(variant, report) + '\n');
   }
@@ -122,7 +131,57 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
     writeAtomically(join(flags.report, 'check.txt'), text);
   }
-  return json.matches ? 0 : 1;
+  return !json.matches ? 1 : json.complete ? 0 : EXIT_INCOMPLETE;
+}
+
+/** The exit code of a run whose verdicts are as expected so far but whose search hit a cap. */
+export const EXIT_INCOMPLETE = 3;
+
+/** Search flags only mean something to the exhaustive explorer, and symmetry only where the model declares one. */
+function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; variant: AnyVariant }[]): void {
+  const searchOnly = (['symmetry', 'maxStates', 'maxMemory', 'timeout'] as const).find((f) => flags[f] !== undefined);
+  if (searchOnly && !flags.exhaustive) {
+    const flag = `--${searchOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
+  }
+  if (flags.exhaustive && flags.path !== undefined) throw new UsageError('--path replays a random run; drop --exhaustive');
+  if (!flags.symmetry) return;
+  for (const { model, variant } of plan) {
+    if (!model.system(variant.config, boundsOf(model, flags)).symmetry) {
+      throw new UsageError(
+        `--symmetry: model '${model.name}' declares no symmetry (variant '${variant.name}'); drop --symmetry, or give its System a symmetry`,
+      );
+    }
+  }
+}
+
+/** A status line on stderr while a search runs, only when a person is watching stdout. */
+const progress = {
+  shown: false,
+  show(line: string): void {
+    process.stderr.write(`\r${line}\x1b[K`);
+    this.shown = true;
+  },
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  },
+};
+
+function searchOptions(flags: CheckFlags): NonNullable<CheckOptions['exhaustive']> {
+  const watching = process.stdout.isTTY && !flags.json;
+  return {
+    symmetry: Boolean(flags.symmetry),
+    maxMemoryMB: flags.maxMemory ?? parse.defaultMaxMemoryMB(),
+    ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
+    ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
+    ...(watching ? { onProgress: (s: SearchStats) => progress.show(progressLine(s)) } : {}),
+  };
+}
+
+function progressLine(s: SearchStats): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `exploring: ${n(s.states)} states, ${n(s.transitions)} transitions, depth ${s.depth}, ${n(s.queued)} queued, ${n(s.statesPerSecond)} states/s, ${Math.round(s.peakRssBytes / 2 ** 20)} MB`;
 }
 
 function list(asJson: boolean): void {
@@ -179,6 +238,11 @@ function program(): Command {
     .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
+    .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
+    .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')
+    .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
+    .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
+    .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
     });

@@ -1,8 +1,12 @@
 /** Parsing and checking command-line values: one clear message per mistake. */
+import { totalmem } from 'node:os';
 import type { Bounds, Only } from '../engine/model.ts';
 import { UsageError } from '../registry.ts';
 
-export const LIMITS = { threads: 8, ops: 12, ids: 16, runs: 10_000_000 } as const;
+export const LIMITS = { threads: 32, ops: 12, ids: 16, runs: 10_000_000, states: 2 ** 31 - 1, memoryMB: 1 << 20, seconds: 7 * 86_400 } as const;
+
+/** The exhaustive search stops before the process uses more than 3/4 of the machine's memory. */
+export const defaultMaxMemoryMB = (): number => Math.floor((totalmem() / 2 ** 20) * 0.75);
 
 export function intIn(flag: string, value: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, not '${value}'`);

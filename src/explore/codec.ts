@@ -65,8 +65,8 @@ interface Shape {
 /**
  * A codec for any world made of plain objects, arrays, strings, numbers,
  * booleans, null and undefined. Each value is one tagged word; strings and
- * object shapes (their sorted keys) are interned, so the words are compact and
- * key order does not matter.
+ * object shapes (their keys, in order) are interned, so the words are compact.
+ * Key order is kept, so a decoded world is the same to JSON.stringify too.
  */
 export function plainCodec(): Codec<unknown> {
   const strings: string[] = [];
@@ -89,7 +89,7 @@ export function plainCodec(): Codec<unknown> {
     const key = keys.join('\u0000');
     let shape = shapeIds.get(key);
     if (!shape) {
-      shape = { id: shapes.length, keys: [...keys].sort() };
+      shape = { id: shapes.length, keys };
       shapes.push(shape);
       shapeIds.set(key, shape);
     }

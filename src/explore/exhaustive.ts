@@ -236,17 +236,24 @@ class Search<W, C> {
   }
 
   /**
-   * Replays stored step indices on real worlds. The indices were taken in
-   * canonical worlds, so each one is mapped to the real step that leads to a
-   * world with the same canonical form (the identity without symmetry).
+   * Replays stored step indices on real worlds. Without symmetry the real
+   * world is the stored one, so the index is the step. Under symmetry the index
+   * was taken in the canonical world: the real step is the one that does the
+   * same call (op, arguments, reply) and leads to the same canonical world.
    */
   private chooser(choices: readonly number[]) {
     return (enabled: readonly Step[], world: W, depth: number): Step | undefined => {
       const k = choices[depth];
-      if (k === undefined) return undefined;
+      if (k === undefined || !this.options.symmetry) return k === undefined ? undefined : enabled[k];
       const canonical = this.canonical(world);
-      const target = this.key(this.system.apply(canonical, this.system.enabled(canonical)[k]!).world);
-      return enabled.find((s) => this.key(this.system.apply(world, s).world) === target);
+      const step = this.system.enabled(canonical)[k]!;
+      const outcome = this.system.apply(canonical, step);
+      const target = this.key(outcome.world);
+      return enabled.find((s) => {
+        if (s.op !== step.op || s.args.join() !== step.args.join()) return false;
+        const o = this.system.apply(world, s);
+        return o.reply.text === outcome.reply.text && this.key(o.world) === target;
+      });
     };
   }
 

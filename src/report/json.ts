@@ -19,9 +19,9 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
   });
   return {
     violation: cx.violation,
-    seed: cx.seed,
-    path: cx.path,
-    shrinks: cx.shrinks,
+    ...(cx.explorer === 'random'
+      ? { seed: cx.seed, path: cx.path, shrinks: cx.shrinks }
+      : { shortest: true, afterMs: cx.afterMs, afterStates: cx.afterStates }),
     replay: replayCommand(r, property, cx, model),
     steps,
     text: renderTrace(cx.trace, model.present, config, cx.violation),
@@ -36,7 +36,8 @@ export function jsonReport(
     schemaVersion: SCHEMA_VERSION,
     tool: 'lifecheck',
     version: meta.version,
-    explorer: 'random',
+    explorer: reports[0]?.report.explorer ?? 'random',
+    complete: reports.every((x) => x.report.complete),
     matches: reports.every((x) => x.report.matches),
     durationMs: meta.durationMs,
     results: reports.map(({ variant, report }) => ({

@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import type { Verdict, VariantReport } from '../check.ts';
-import type { Counterexample } from '../explore/random.ts';
+import type { SearchSummary, Verdict as V } from '../check.ts';
 import { renderTrace } from '../trace/text.ts';
 
 function boundsArgs(r: VariantReport, model: AnyModel): string {
@@ -16,35 +16,82 @@ function boundsArgs(r: VariantReport, model: AnyModel): string {
   return args.map((a) => ` ${a}`).join('');
 }
 
+type Found = NonNullable<V['counterexample']>;
+
 /** The command line that replays a counterexample exactly. */
-export function replayCommand(r: VariantReport, property: string, cx: Counterexample<unknown>, model: AnyModel): string {
+export function replayCommand(r: VariantReport, property: string, cx: Found, model: AnyModel): string {
   const bounds = boundsArgs(r, model);
-  return `lifecheck check ${r.model} --variant ${r.variant} --property ${property}${bounds} --seed ${cx.seed} --path ${cx.path}`;
+  const how =
+    cx.explorer === 'random' ? ` --seed ${cx.seed} --path ${cx.path}` : ` --exhaustive${r.search?.symmetry ? ' --symmetry' : ''}`;
+  return `lifecheck check ${r.model} --variant ${r.variant} --property ${property}${bounds}${how}`;
 }
 
-function verdictLine(v: Verdict): string {
-  const mark = v.actual === 'violated' ? pc.red('✗') : v.actual === 'holds' ? pc.green('✓') : pc.dim('–');
-  const what =
-    v.actual === 'violated'
-      ? `violated in ${v.counterexample?.trace.steps.length} steps (run ${v.runs})`
-      : v.actual === 'holds'
-        ? `holds (${v.runs} runs)`
-        : 'not applicable';
-  const expectation = v.matches ? pc.dim('as expected') : pc.bold(pc.red(`UNEXPECTED: expected ${v.expected}`));
+const count = (n: number) => n.toLocaleString('en-US');
+
+function outcomeText(v: Verdict, r: VariantReport): string {
+  const cx = v.counterexample;
+  switch (v.actual) {
+    case 'violated':
+      return cx?.explorer === 'exhaustive'
+        ? `violated in ${cx.trace.steps.length} steps (shortest; found after ${count(cx.afterStates)} states)`
+        : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
+    case 'holds':
+      return r.search ? `holds (all ${count(r.search.stats.states)} states)` : `holds (${v.runs} runs)`;
+    case 'unknown':
+      return `not refuted in ${count(r.search?.stats.states ?? 0)} states (search stopped early)`;
+    default:
+      return 'not applicable';
+  }
+}
+
+function verdictLine(v: Verdict, r: VariantReport): string {
+  const mark =
+    v.actual === 'violated' ? pc.red('✗') : v.actual === 'holds' ? pc.green('✓') : v.actual === 'unknown' ? pc.yellow('?') : pc.dim('–');
+  const expectation =
+    v.actual === 'unknown'
+      ? pc.yellow(`expected ${v.expected}; unknown`)
+      : v.matches
+        ? pc.dim('as expected')
+        : pc.bold(pc.red(`UNEXPECTED: expected ${v.expected}`));
+  const what = outcomeText(v, r);
   return `  ${mark} ${v.property.padEnd(30)} ${what}  ${expectation}`;
 }
 
 export function textReport(variant: AnyVariant, r: VariantReport): string {
   const { model, config } = variant;
   const head = `${pc.bold(`${r.model} --variant ${r.variant}`)}: ${r.title} [${r.source}]`;
-  const lines = [head, ...r.verdicts.map(verdictLine)];
+  const lines = [head, ...r.verdicts.map((v) => verdictLine(v, r))];
   for (const v of r.verdicts) {
     const cx = v.counterexample;
     if (!cx) continue;
     lines.push('', renderTrace(cx.trace, model.present, config, cx.violation).replace(/^/gm, '    '));
     lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model)}`));
   }
-  const status = r.matches ? pc.green('every verdict as expected') : pc.red('some verdicts are not as expected');
+  if (r.search) lines.push('', ...searchLines(r.search, r, model));
+  const status = !r.matches
+    ? pc.red('some verdicts are not as expected')
+    : r.complete
+      ? pc.green('every verdict as expected')
+      : pc.yellow('no verdict contradicts its expectation, but the search is incomplete');
   lines.push('', `  ${status} (${r.durationMs} ms)`, '');
   return lines.join('\n');
+}
+
+const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', timeout: '--timeout' } as const;
+
+/** The search's figures, and for a capped search which bound stopped it and how to narrow. */
+export function searchLines(s: SearchSummary, r: VariantReport, model: AnyModel): string[] {
+  const { stats } = s;
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+  const figures =
+    `  exhaustive${s.symmetry ? ` (symmetry: ${s.symmetry})` : ''}: ${count(stats.states)} states, ` +
+    `${count(stats.transitions)} transitions, depth ${stats.depth}, ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
+    `(${count(stats.statesPerSecond)} states/s), peak ${mb(stats.peakRssBytes)}, ${stats.bytesPerState} B/state`;
+  if (s.complete) return [figures, pc.dim(`  bounds fully explored; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];
+  const flag = CAP_FLAGS[s.stoppedBy!];
+  return [
+    figures,
+    pc.yellow(`  INCOMPLETE: stopped by ${flag} with ${count(stats.queued)} states still queued at depth ${stats.depth};`) +
+      pc.yellow(` narrow with fewer --threads/--ops/--ids${model.choices ? ', --only' : ''}${s.symmetry || !r.search ? '' : ', --symmetry'}, or raise ${flag}`),
+  ];
 }

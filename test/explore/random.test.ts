@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkVariant, ioasid, renderTrace } from 'lifecheck';
+import { randomCounterexample } from '../helpers/properties.ts';
 
 const series = ioasid.variants.find((v) => v.name === 'series')!;
 const options = { bounds: ioasid.defaults, runs: 10_000, seed: 42, properties: ['no-use-after-free'] };
@@ -12,14 +13,14 @@ describe('random explorer', () => {
   });
 
   it('is deterministic for a seed', () => {
-    const a = checkVariant(series, options).verdicts[0]!.counterexample!;
-    const b = checkVariant(series, options).verdicts[0]!.counterexample!;
+    const a = randomCounterexample(checkVariant(series, options).verdicts[0]!);
+    const b = randomCounterexample(checkVariant(series, options).verdicts[0]!);
     expect(b.path).toBe(a.path);
     expect(b.trace).toEqual(a.trace);
   });
 
   it('replays a counterexample exactly from its seed and path', () => {
-    const cx = checkVariant(series, options).verdicts[0]!.counterexample!;
+    const cx = randomCounterexample(checkVariant(series, options).verdicts[0]!);
     const replay = checkVariant(series, { ...options, seed: cx.seed, path: cx.path }).verdicts[0]!.counterexample!;
     expect(replay.trace).toEqual(cx.trace);
     expect(renderTrace(replay.trace, ioasid.present, series.config, replay.violation)).toBe(

@@ -1,6 +1,6 @@
 /** Test helper: each property broken by one design and kept by another, both found by the random explorer. */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds } from 'lifecheck';
+import { checkVariant, type AnyVariant, type Bounds, type Counterexample, type Verdict } from 'lifecheck';
 
 /** The verdict of one property of `v` at fixed seed 42. */
 export function verdict(v: AnyVariant, property: string, bounds: Bounds = v.model.defaults, runs = 10_000) {
@@ -14,12 +14,19 @@ export type PropertyCase = readonly [property: string, breaks: AnyVariant, bound
  * counterexample that replays from its seed and path; `keeps` holds at its
  * model's default bounds.
  */
+/** A verdict's counterexample, which must come from the random explorer (it has a seed and path). */
+export function randomCounterexample(v: Verdict): Counterexample<unknown> {
+  const cx = v.counterexample;
+  if (cx?.explorer !== 'random') throw new Error(`${v.property}: no random counterexample`);
+  return cx;
+}
+
 export function describeBreaksAndKeeps(cases: readonly PropertyCase[]): void {
   describe.each(cases)('%s', (property, breaks, bounds, keeps) => {
     it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
       const v = verdict(breaks, property, bounds);
       expect(v.actual).toBe('violated');
-      const cx = v.counterexample!;
+      const cx = randomCounterexample(v);
       expect(cx.violation.property).toBe(property);
       expect(cx.violation.at).toBe(cx.trace.steps.length);
       const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
