@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: the anchor model (shared/anchors/README.md) explored by
+ * lifecheck's exhaustive BFS and, when `spin` is installed, by SPIN on the same
+ * configurations, side by side. Each lifecheck run is its own process, so its
+ * peak RSS is its own. Figures only: nothing here passes or fails.
+ *
+ *   npm run bench                 all configurations
+ *   npm run bench -- --quick      skip (3,3,4)
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkVariant, ioasidBench } from '../src/index.ts';
+
+interface Figures {
+  readonly tool: string;
+  readonly states: number;
+  readonly transitions: number;
+  readonly seconds: number;
+  readonly peakMB: number;
+  readonly bytesPerState?: number;
+  /** Time and length of the first counterexample, when the variant has one. */
+  readonly firstCx?: { readonly seconds: number; readonly steps: number };
+}
+
+type Config = readonly [n: number, k: number, l: number];
+const CONFIGS: readonly Config[] = [
+  [2, 2, 3],
+  [3, 2, 4],
+  [3, 3, 4],
+];
+const VARIANTS = ['bench-buggy', 'fixed'] as const;
+
+/** One lifecheck run, in this process (the parent starts one process per run). */
+function runLifecheck([n, k, l]: Config, variantName: string, symmetry: boolean): Figures {
+  const variant = ioasidBench.variants.find((v) => v.name === variantName)!;
+  const bounds = { threads: n, ops: l, ids: { min: 1, max: k } };
+  const report = checkVariant(variant, { bounds, runs: 1, seed: 0, exhaustive: { symmetry } });
+  const { stats } = report.search!;
+  const cx = report.verdicts.find((v) => v.counterexample?.explorer === 'exhaustive')?.counterexample;
+  return {
+    tool: symmetry ? 'lifecheck --symmetry' : 'lifecheck',
+    states: stats.states,
+    transitions: stats.transitions,
+    seconds: stats.elapsedMs / 1000,
+    peakMB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    bytesPerState: stats.bytesPerState,
+    ...(cx?.explorer === 'exhaustive' ? { firstCx: { seconds: cx.afterMs / 1000, steps: cx.trace.steps.length } } : {}),
+  };
+}
+
+function lifecheckProcess(config: Config, variant: string, symmetry: boolean): Figures {
+  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, '--one', [...config, variant, symmetry].join(',')];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`lifecheck run ${config} ${variant} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Figures;
+}
+
+const hasSpin = () => spawnSync('spin', ['-V']).status === 0;
+
+/** Runs a command under /usr/bin/time: its output, wall seconds and peak RSS. */
+function timed(dir: string, cmd: string, args: string[]) {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', cmd, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /@@time ([\d.]+) (\d+)/.exec(r.stderr);
+  return { out: r.stdout, seconds: Number(m?.[1] ?? NaN), peakMB: Number(m?.[2] ?? NaN) / 1024 };
+}
+
+function build(dir: string, [n, k, l]: Config, fixed: boolean, bfs: boolean): void {
+  const defs = [`-DN=${n}`, `-DK=${k}`, `-DL=${l}`, ...(fixed ? ['-DFIXED'] : []), ...(bfs ? ['-DNOHIDDEN'] : [])];
+  for (const [cmd, args] of [
+    ['spin', ['-a', ...defs, 'ioasid.pml']],
+    ['gcc', ['-O2', '-DSAFETY', '-DNOREDUCE', ...(bfs ? ['-DBFS'] : []), '-o', 'pan', 'pan.c']],
+  ] as const) {
+    const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  }
+}
+
+const number = (out: string, re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+
+/** SPIN on the same configuration: the whole space (`pan -A`), then the first counterexample by BFS. */
+function runSpin(config: Config, variant: string): Figures {
+  const dir = mkdtempSync(join(tmpdir(), 'lifecheck-spin-'));
+  try {
+    copyFileSync(new URL('../../shared/anchors/ioasid.pml', import.meta.url), join(dir, 'ioasid.pml'));
+    const fixed = variant === 'fixed';
+    build(dir, config, fixed, false);
+    // A hash table of 2^w slots: SPIN's own advice is about twice the states.
+    const whole = timed(dir, './pan', ['-A', `-w${config[2] * config[0] * config[1] > 24 ? 26 : 22}`]);
+    const figures: Figures = {
+      tool: 'SPIN',
+      states: number(whole.out, /(\d+) states, stored/),
+      transitions: number(whole.out, /(\d+) transitions/) - 1, // SPIN counts the initial state as one
+      seconds: whole.seconds,
+      peakMB: whole.peakMB,
+    };
+    if (fixed) return figures;
+    build(dir, config, fixed, true);
+    const first = timed(dir, './pan', ['-w22']);
+    // pan numbers depths from 0: a violation at depth 3 is the 4th step.
+    return { ...figures, firstCx: { seconds: first.seconds, steps: number(first.out, /at depth (\d+)/) + 1 } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+
+function table(config: Config, variant: string, runs: readonly Figures[]): string[] {
+  return runs.map((f) =>
+    row([
+      `(${config})`,
+      variant,
+      f.tool,
+      fmt(f.states),
+      fmt(f.transitions),
+      f.seconds.toFixed(2),
+      fmt(Math.round(f.states / Math.max(f.seconds, 1e-3))),
+      f.peakMB.toFixed(0),
+      f.bytesPerState !== undefined ? String(f.bytesPerState) : '',
+      f.firstCx ? `${f.firstCx.seconds.toFixed(3)} s, ${f.firstCx.steps} steps` : '—',
+    ]),
+  );
+}
+
+function ratios(runs: readonly Figures[]): string | undefined {
+  const spin = runs.find((f) => f.tool === 'SPIN');
+  if (!spin) return undefined;
+  const parts = runs
+    .filter((f) => f !== spin)
+    .map((f) => `${f.tool}/SPIN: time ${(f.seconds / spin.seconds).toFixed(2)}×, states ${(f.states / spin.states).toFixed(3)}×`);
+  return `  ${parts.join('; ')}`;
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' } } });
+  if (values.one) {
+    const [n, k, l, variant, symmetry] = values.one.split(',');
+    process.stdout.write(JSON.stringify(runLifecheck([Number(n), Number(k), Number(l)], variant!, symmetry === 'true')));
+    return;
+  }
+  const spin = hasSpin();
+  if (!spin) console.log('spin is not installed (apt-get install spin): lifecheck figures only\n');
+  console.log(row(['N,K,L', 'variant', 'tool', 'states', 'transitions', 'wall s', 'states/s', 'peak MB', 'B/state', 'first counterexample']));
+  console.log(row(Array.from({ length: 10 }, () => '---')));
+  const notes: string[] = [];
+  for (const config of values.quick ? CONFIGS.slice(0, 2) : CONFIGS) {
+    for (const variant of VARIANTS) {
+      const runs = [lifecheckProcess(config, variant, false), lifecheckProcess(config, variant, true)];
+      if (spin) runs.push(runSpin(config, variant));
+      for (const line of table(config, variant, runs)) console.log(line);
+      const r = ratios(runs);
+      if (r) notes.push(`(${config}) ${variant}:${r}`);
+    }
+  }
+  if (notes.length) console.log(['', ...notes].join('\n'));
+  console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
+}
+
+main();
