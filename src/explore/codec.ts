@@ -86,7 +86,7 @@ export function plainCodec(): Codec<unknown> {
   };
   const shapeOf = (object: object): Shape => {
     const keys = Object.keys(object);
-    const key = keys.join('\u0000');
+    const key = JSON.stringify(keys);
     let shape = shapeIds.get(key);
     if (!shape) {
       shape = { id: shapes.length, keys };
@@ -135,7 +135,10 @@ export function plainCodec(): Codec<unknown> {
         return Array.from({ length: payload }, () => decodeValue(words, at));
       default: {
         const object: Record<string, unknown> = {};
-        for (const k of shapes[payload]!.keys) object[k] = decodeValue(words, at);
+        for (const k of shapes[payload]!.keys) {
+          // defineProperty, so that a `__proto__` key stays a key
+          Object.defineProperty(object, k, { value: decodeValue(words, at), enumerable: true, writable: true, configurable: true });
+        }
         return object;
       }
     }

@@ -77,6 +77,7 @@ interface Sighting {
   readonly afterStates: number;
 }
 
+/** Memory and time are looked at every this many expansions. */
 const CHECK_EVERY = 1024;
 
 class Search<W, C> {
@@ -120,6 +121,10 @@ class Search<W, C> {
         levelEnd = this.parents.length;
       }
       this.expand(state);
+      if (this.parents.length >= (this.options.maxStates ?? Infinity)) {
+        stoppedBy = 'max-states';
+        break;
+      }
       if (state % CHECK_EVERY === 0) {
         stoppedBy = this.capReached();
         if (stoppedBy) break;
@@ -187,8 +192,7 @@ class Search<W, C> {
   }
 
   private capReached(): Cap | undefined {
-    const { maxStates, maxMemoryMB, timeoutSeconds } = this.options;
-    if (maxStates !== undefined && this.parents.length >= maxStates) return 'max-states';
+    const { maxMemoryMB, timeoutSeconds } = this.options;
     const rss = process.memoryUsage.rss();
     this.peakRss = Math.max(this.peakRss, rss);
     if (maxMemoryMB !== undefined && rss + this.seen.growthBytes > maxMemoryMB * 2 ** 20) return 'max-memory';

@@ -1,0 +1,179 @@
+/**
+ * The exhaustive explorer's fast path and memory: the benchmark slot machine
+ * compiled to a table (`compileMachine`) gives the same next state and reply
+ * as xstate's own `transition()` (`fireUncached`) for every event; the slot
+ * state code, `packedCodec` and `plainCodec` round-trip and refuse what they
+ * cannot hold; `FingerprintSet` keeps its answers through growth; and
+ * `WorldQueue` stays FIFO across its chunk boundaries.
+ */
+import { describe, expect, it } from 'vitest';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import {
+  benchSlotMachine,
+  compiledSlot,
+  fireUncached,
+  packedCodec,
+  plainCodec,
+  slotCode,
+  type Codec,
+  type MachineState,
+} from 'lifecheck';
+import type { SlotContext } from '../../models/ioasid-bench/machine.ts';
+import { FingerprintSet, WorldQueue, Words } from '../../src/explore/store.ts';
+
+const MAX_RC = 9;
+const MAX_GEN = 12;
+const code = slotCode(MAX_RC, MAX_GEN);
+
+// Every state one event keeps in range: a held slot can gain or drop a reference, and a free one be allocated.
+const slotState: fc.Arbitrary<MachineState<SlotContext>> = fc.oneof(
+  fc.record({ value: fc.constant('free'), context: fc.record({ rc: fc.integer({ min: 0, max: MAX_RC }), gen: fc.integer({ min: 0, max: MAX_GEN - 1 }) }) }),
+  fc.record({
+    value: fc.constantFrom('active', 'freePending'),
+    context: fc.record({ rc: fc.integer({ min: 1, max: MAX_RC - 1 }), gen: fc.integer({ min: 0, max: MAX_GEN }) }),
+  }),
+);
+
+describe('compiledSlot equals xstate', () => {
+  for (const findTakesRef of [false, true]) {
+    const { events, table } = compiledSlot(findTakesRef, code);
+    test.prop([slotState], { seed: 7, numRuns: 500 })(`gives fireUncached's state and reply (findTakesRef ${findTakesRef})`, (s) => {
+      events.forEach((event, e) => {
+        const fired = fireUncached<SlotContext>(benchSlotMachine, s, event);
+        expect(table.next(code.pack(s), e)).toBe(code.pack(fired.state));
+        expect(table.reply(code.pack(s), e)).toEqual(fired.reply);
+      });
+    });
+  }
+
+  it('slotCode round-trips every code', () => {
+    for (let c = 0; c < code.size; c++) expect(code.pack(code.unpack(c))).toBe(c);
+  });
+});
+
+/** Encodes with `codec` and decodes a copy of the words. */
+function roundTrip<W>(codec: Codec<W>, world: W): W {
+  const words = new Words();
+  codec.encode(world, words);
+  return codec.decode(words.view().slice());
+}
+
+describe('packedCodec', () => {
+  const vector = fc
+    .array(fc.integer({ min: 1, max: 31 }), { minLength: 1, maxLength: 24 })
+    .chain((widths) => fc.tuple(fc.constant(widths), fc.tuple(...widths.map((w) => fc.integer({ min: 0, max: 2 ** w - 1 })))));
+
+  test.prop([vector], { seed: 7, numRuns: 500 })('decodes what it encodes', ([widths, values]) => {
+    expect(roundTrip(packedCodec(widths), values)).toEqual(values);
+  });
+
+  test.prop([vector, fc.nat()], { seed: 7, numRuns: 200 })('refuses a value too wide for its element', ([widths, values], k) => {
+    const i = k % widths.length;
+    const wide = values.slice();
+    wide[i] = 2 ** widths[i]!;
+    expect(() => roundTrip(packedCodec(widths), wide)).toThrow(/does not fit/);
+  });
+});
+
+describe('plainCodec', () => {
+  // Plain data without -0 (it encodes as 0, which === it); any keys, '', NUL and '__proto__' included.
+  const key = fc.oneof(fc.string(), fc.constantFrom('', '__proto__', 'a\u0000b', 'a', 'b'));
+  const { value: plain } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom(null, undefined, true, false),
+      fc.integer(),
+      fc.double({ noNaN: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
+      fc.string(),
+      tie('array'),
+      tie('object'),
+    ),
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
+  }));
+  const codec = plainCodec(); // shared, so strings and shapes are interned across runs
+
+  test.prop([plain], { seed: 7, numRuns: 1000 })('decodes what it encodes, key order kept', (x) => {
+    const y = roundTrip(codec, x);
+    expect(y).toStrictEqual(x);
+    expect(JSON.stringify(y)).toBe(JSON.stringify(x));
+  });
+
+  it('refuses a Map as not plain data', () => {
+    expect(() => roundTrip(codec, { ids: new Map([[1, 2]]) })).toThrow(/plain data/);
+  });
+});
+
+describe('FingerprintSet', () => {
+  it('adds a fingerprint once', () => {
+    const set = new FingerprintSet();
+    expect(set.add(0xdead, 0xbeef)).toBe(true);
+    expect(set.add(0xdead, 0xbeef)).toBe(false);
+    expect(set.add(0xbeef, 0xdead)).toBe(true);
+    expect(set.size).toBe(2);
+  });
+
+  it('keeps every fingerprint through many growths', () => {
+    const set = new FingerprintSet(4);
+    const n = 100_000;
+    const hi = (i: number) => Math.imul(i, 0x9e3779b1) >>> 0;
+    let added = 0;
+    for (let i = 0; i < n; i++) if (set.add(hi(i), i)) added++;
+    expect(added).toBe(n);
+    expect(set.size).toBe(n);
+    for (let i = 0; i < n; i++) if (set.add(hi(i), i)) added++;
+    expect(added).toBe(n);
+    expect(set.size).toBe(n);
+    expect(set.add(hi(n), n)).toBe(true);
+  });
+
+  it('tells apart fingerprints that share their low half', () => {
+    const set = new FingerprintSet(4);
+    for (let i = 1; i <= 1000; i++) expect(set.add(i, 42)).toBe(true);
+    for (let i = 1; i <= 1000; i++) expect(set.add(i, 42)).toBe(false);
+    expect(set.size).toBe(1000);
+  });
+});
+
+describe('WorldQueue', () => {
+  const CHUNK = 1 << 20; // words per chunk (store.ts)
+  const entry = (j: number, length: number) => {
+    const words = new Int32Array(length);
+    for (let k = 0; k < length; k++) words[k] = j * 7 + k;
+    return words;
+  };
+  /** Whether `words` is entry j (compared by hand: toEqual is slow on a million words). */
+  const isEntry = (words: Int32Array, j: number, length: number) =>
+    words.length === length && words.every((w, k) => w === j * 7 + k);
+
+  it('is FIFO across chunk boundaries', () => {
+    const queue = new WorldQueue();
+    const lengths = Array.from({ length: 5_000 }, (_, j) => (j * 7919) % 1500); // ~3.7M words, some empty
+    let shifted = 0;
+    const shiftOne = () => {
+      expect(isEntry(queue.shift(), shifted, lengths[shifted]!)).toBe(true);
+      shifted++;
+    };
+    lengths.forEach((length, j) => {
+      queue.push(entry(j, length), length);
+      if (j % 3 === 0) shiftOne(); // interleave, so reads chase writes
+    });
+    expect(queue.size).toBe(lengths.length - shifted);
+    while (queue.size > 0) shiftOne();
+    expect(shifted).toBe(lengths.length);
+  });
+
+  it('handles an entry that fills a chunk exactly', () => {
+    const queue = new WorldQueue();
+    queue.push(entry(1, CHUNK - 1), CHUNK - 1);
+    queue.push(entry(2, 3), 3);
+    expect(isEntry(queue.shift(), 1, CHUNK - 1)).toBe(true);
+    expect(isEntry(queue.shift(), 2, 3)).toBe(true);
+    expect(queue.size).toBe(0);
+  });
+
+  it('refuses an entry longer than a chunk', () => {
+    expect(() => new WorldQueue().push(new Int32Array(CHUNK), CHUNK)).toThrow(/at most/);
+  });
+});

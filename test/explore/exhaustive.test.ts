@@ -1,0 +1,145 @@
+/**
+ * The exhaustive (BFS) explorer: on the benchmark model it reaches exactly
+ * SPIN's state and transition counts (shared/anchors/README.md) and finds the
+ * 4-step use-after-free as the shortest counterexample; thread symmetry shrinks
+ * the space without changing any verdict or shortest length; a `maxStates` cap
+ * stops the search early and leaves unproved properties `unknown`; and a tiny
+ * plain-data system (default codec) gets shortest counterexamples for final and
+ * invariant properties.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  checkVariant,
+  exploreExhaustive,
+  ioasidBench,
+  walk,
+  type Bounds,
+  type ExhaustiveCounterexample,
+  type Property,
+  type Step,
+  type System,
+} from 'lifecheck';
+
+const buggy = ioasidBench.variants.find((v) => v.name === 'bench-buggy')!;
+const fixed = ioasidBench.variants.find((v) => v.name === 'fixed')!;
+const bounds = (threads: number, ops: number): Bounds => ({ threads, ops, ids: { min: 1, max: 2 } });
+
+function explore(variant: typeof buggy, b: Bounds, options: { symmetry?: boolean; maxStates?: number } = {}) {
+  const system = ioasidBench.system(variant.config, b);
+  return exploreExhaustive(system, ioasidBench.properties, { ...options, config: variant.config });
+}
+
+/** Replays a counterexample's steps on a fresh system; the violation it meets. */
+function replay(variant: typeof buggy, b: Bounds, cx: ExhaustiveCounterexample<unknown>) {
+  const property = ioasidBench.properties.filter((p) => p.id === cx.violation.property);
+  const steps = cx.trace.steps.map((s) => s.step);
+  const run = walk(ioasidBench.system(variant.config, b), property, (_, __, depth) => steps[depth], {
+    stopAtViolation: true,
+    config: variant.config,
+  });
+  return run.violations[0];
+}
+
+describe('exhaustive explorer on ioasid-bench (2 threads, ids 1..2, 3 ops)', () => {
+  const small = bounds(2, 3);
+
+  it.each([
+    [buggy, 2_129, 8_598],
+    [fixed, 2_156, 8_830],
+  ])('counts exactly the states and transitions SPIN does ($name)', (variant, states, transitions) => {
+    const r = explore(variant, small);
+    expect(r.complete).toBe(true);
+    expect(r.stoppedBy).toBeUndefined();
+    expect(r.stats).toMatchObject({ states, transitions, depth: 6, queued: 0 });
+  });
+
+  it('finds the 4-step use-after-free (alloc, find, put, use) in bench-buggy', () => {
+    const r = explore(buggy, small);
+    expect([...r.counterexamples.keys()]).toEqual(['no-use-after-free']);
+    const cx = r.counterexamples.get('no-use-after-free')!;
+    expect(cx.trace.steps.map((s) => s.step.op)).toEqual(['alloc', 'find', 'put', 'use']);
+    expect(cx.violation.at).toBe(4);
+  });
+
+  it('finds no counterexample in fixed', () => {
+    expect(explore(fixed, small).counterexamples.size).toBe(0);
+  });
+});
+
+describe('thread symmetry (3 threads, ids 1..2, 3 ops)', () => {
+  const b = bounds(3, 3);
+
+  it.each([buggy, fixed])('stores fewer states with the same verdicts ($name)', (variant) => {
+    const plain = explore(variant, b);
+    const sym = explore(variant, b, { symmetry: true });
+    expect(sym.symmetry).toBe('threads');
+    expect(sym.complete).toBe(true);
+    expect(sym.stats.states).toBeLessThan(plain.stats.states);
+    expect([...sym.counterexamples.keys()].sort()).toEqual([...plain.counterexamples.keys()].sort());
+  });
+
+  it('gives a shortest counterexample that replays on the real system', () => {
+    const plain = explore(buggy, b).counterexamples.get('no-use-after-free')!;
+    const sym = explore(buggy, b, { symmetry: true }).counterexamples.get('no-use-after-free')!;
+    expect(sym.trace.steps.length).toBe(plain.trace.steps.length);
+    expect(sym.violation.at).toBe(sym.trace.steps.length);
+    expect(replay(buggy, b, sym)).toEqual(sym.violation);
+  });
+});
+
+describe('caps', () => {
+  const b = bounds(3, 4); // 3,005,475 states in bench-buggy when complete
+
+  it('stops at maxStates with an incomplete result', () => {
+    const r = explore(buggy, b, { maxStates: 100 });
+    expect(r.complete).toBe(false);
+    expect(r.stoppedBy).toBe('max-states');
+    expect(r.stats.states).toBeGreaterThanOrEqual(100);
+    expect(r.stats.states).toBeLessThan(3_005_475 / 100);
+  });
+
+  it.each([buggy, fixed])('leaves unproved properties unknown in checkVariant ($name)', (variant) => {
+    const report = checkVariant(variant, { bounds: b, runs: 1, seed: 42, exhaustive: { maxStates: 100 } });
+    expect(report.complete).toBe(false);
+    expect(report.matches).toBe(true);
+    expect(report.search).toMatchObject({ complete: false, stoppedBy: 'max-states' });
+    for (const v of report.verdicts) expect(v.actual).toBe(v.counterexample ? 'violated' : 'unknown');
+    expect(report.verdicts.some((v) => v.actual === 'unknown')).toBe(true);
+  });
+});
+
+describe('a plain-data system with the default codec', () => {
+  interface Counter {
+    readonly n: number;
+  }
+  // Two threads may each increment the counter until it reaches 3.
+  const incs: Step[] = [0, 1].map((thread) => ({ thread, op: 'inc', args: [] }));
+  const counter: System<Counter> = {
+    init: { n: 0 },
+    horizon: 3,
+    enabled: (w) => (w.n < 3 ? incs : []),
+    apply: (w) => ({ world: { n: w.n + 1 }, reply: { ok: true, text: String(w.n + 1) } }),
+  };
+  const base = { title: 'test', source: 'test' };
+  const properties: Property<Counter>[] = [
+    { ...base, id: 'stops-below-3', kind: 'final', check: (w) => (w.n === 3 ? 'stopped at 3' : undefined) },
+    { ...base, id: 'never-2', kind: 'invariant', check: (w) => (w.n === 2 ? 'reached 2' : undefined) },
+  ];
+
+  it('dedups worlds by their encoding and explores the whole space', () => {
+    const r = exploreExhaustive(counter, properties);
+    expect(r.complete).toBe(true);
+    expect(r.stats).toMatchObject({ states: 4, transitions: 6, depth: 3 });
+  });
+
+  it('finds shortest counterexamples of a final and an invariant property', () => {
+    const r = exploreExhaustive(counter, properties);
+    const final = r.counterexamples.get('stops-below-3')!;
+    const invariant = r.counterexamples.get('never-2')!;
+    expect(final.trace.steps.length).toBe(3);
+    expect(final.violation).toMatchObject({ at: 3, message: 'stopped at 3' });
+    expect(invariant.trace.steps.length).toBe(2);
+    expect(invariant.violation).toMatchObject({ at: 2, message: 'reached 2' });
+    expect(invariant.trace.steps.at(-1)!.world).toEqual({ n: 2 });
+  });
+});
