@@ -92,7 +92,7 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'nosuch'], /unknown model 'nosuch'; known models: ioasid/],
     [['check', 'ioasid', '--variant', 'nope'], /unknown variant 'nope' of model 'ioasid'; known: v1, /],
     [['check', 'ioasid', '--property', 'nope'], /unknown property 'nope' .*known: no-reuse-while-referenced/],
-    [['check', 'ioasid', '--threads', '0'], /--threads 0 is out of range; use 1 to 8/],
+    [['check', 'ioasid', '--threads', '0'], /--threads 0 is out of range; use 1 to 32/],
     [['check', 'ioasid', '--ops', '1000'], /--ops 1000 is out of range/],
     [['check', 'ioasid', '--ids', '3..1'], /min 3 is above max 1/],
     [['check', 'ioasid', '--ids', '0'], /--ids 0 is an empty range/],
