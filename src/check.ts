@@ -20,8 +20,8 @@ export interface Verdict {
   readonly counterexample?: Counterexample<unknown> | ExhaustiveCounterexample<unknown>;
 }
 
-/** What an exhaustive search did: the figures, and whether it saw every world. */
-export type SearchSummary = Omit<ExhaustiveResult<unknown>, 'counterexamples'>;
+/** What an exhaustive search did: the figures, whether it saw every world, and whether `--symmetry` could help. */
+export type SearchSummary = Omit<ExhaustiveResult<unknown>, 'counterexamples'> & { readonly symmetryDeclared: boolean };
 
 export interface VariantReport {
   readonly model: string;
@@ -69,7 +69,7 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
   let search: SearchSummary | undefined;
   if (options.exhaustive) {
     const { counterexamples, ...summary } = exploreExhaustive(system, applicable, { ...options.exhaustive, config });
-    search = summary;
+    search = { ...summary, symmetryDeclared: system.symmetry !== undefined };
     for (const p of applicable) {
       const cx = counterexamples.get(p.id);
       const status = cx ? 'violated' : summary.complete ? 'holds' : 'unknown';

@@ -86,8 +86,10 @@ function describe(step: Step, reply: Reply, before: IommufdWorld, config: Iommuf
   const run: Run = th.run ?? { op: step.op as Op, at: 0, held: 0, ...(typeof step.args[0] === 'number' ? { id: step.args[0] } : {}) };
   const program = programOf(config, run);
   const stage = starting ? program.stages[0]! : nextStage(config, before, step.thread)!;
+  // finalize, abort and own act on the object the call creates, even when it also looked one up
+  const created = stage === 'finalize' || stage === 'abort' || stage === 'own' ? run.obj : undefined;
   const target =
-    objectOf(before, run.target ?? (stage === 'finalize' || stage === 'abort' || stage === 'own' ? run.obj : undefined)) ??
+    objectOf(before, created ?? run.target) ??
     (program.kernelDestroy ? owned(before, th, program.kernelDestroy) : undefined) ??
     (stage === 'unlink' ? owned(before, th, 'device') : undefined) ??
     (run.id !== undefined ? byId(before, run.id) : undefined);

@@ -92,6 +92,6 @@ export function searchLines(s: SearchSummary, r: VariantReport, model: AnyModel)
   return [
     figures,
     pc.yellow(`  INCOMPLETE: stopped by ${flag} with ${count(stats.queued)} states still queued at depth ${stats.depth};`) +
-      pc.yellow(` narrow with fewer --threads/--ops/--ids${model.choices ? ', --only' : ''}${s.symmetry || !r.search ? '' : ', --symmetry'}, or raise ${flag}`),
+      pc.yellow(` narrow with fewer --threads/--ops/--ids${model.choices ? ', --only' : ''}${s.symmetry || !s.symmetryDeclared ? '' : ', --symmetry'}, or raise ${flag}`),
   ];
 }
