@@ -3,7 +3,7 @@
  * step. Shared by every explorer and by replay, so they agree on what a
  * violation is and where it happens.
  */
-import type { Property, Reply, Step, System } from './model.ts';
+import type { Move, Property, Reply, Step, System } from './model.ts';
 
 export interface TraceStep<W> {
   readonly step: Step;
@@ -27,6 +27,9 @@ export interface Violation {
 /** Picks the next step among the enabled ones (never empty), or stops the run. */
 export type Chooser<W> = (enabled: readonly Step[], world: W, depth: number) => Step | undefined;
 
+// Most checks find nothing: they share one empty answer instead of allocating (the explorers' hot path).
+const NONE: readonly Violation[] = Object.freeze([]);
+
 /** The properties broken by a world (and, for final ones, only at quiescence). */
 export function checkWorld<W, C>(
   properties: readonly Property<W, C>[],
@@ -34,30 +37,30 @@ export function checkWorld<W, C>(
   world: W,
   quiescent: boolean,
   at: number,
-): Violation[] {
-  const found: Violation[] = [];
+): readonly Violation[] {
+  let found: Violation[] | undefined;
   for (const p of properties) {
     if (p.kind === 'step' || (p.kind === 'final' && !quiescent)) continue;
     const message = p.check(world, config);
-    if (message !== undefined) found.push({ property: p.id, at, message });
+    if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
   }
-  return found;
+  return found ?? NONE;
 }
 
-function checkMove<W, C>(
+/** The step properties broken by a move. */
+export function checkMove<W, C>(
   properties: readonly Property<W, C>[],
   config: C,
-  before: W,
-  t: TraceStep<W>,
+  move: Move<W>,
   at: number,
-): Violation[] {
-  const found: Violation[] = [];
+): readonly Violation[] {
+  let found: Violation[] | undefined;
   for (const p of properties) {
     if (p.kind !== 'step') continue;
-    const message = p.check({ before, step: t.step, reply: t.reply, after: t.world }, config);
-    if (message !== undefined) found.push({ property: p.id, at, message });
+    const message = p.check(move, config);
+    if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
   }
-  return found;
+  return found ?? NONE;
 }
 
 export interface Run<W> {
@@ -86,7 +89,7 @@ export function walk<W, C>(
   const steps: TraceStep<W>[] = [];
   const seen = new Set<string>();
   const violations: Violation[] = [];
-  const record = (found: Violation[]): boolean => {
+  const record = (found: readonly Violation[]): boolean => {
     for (const v of found) {
       if (seen.has(v.property)) continue;
       seen.add(v.property);
@@ -111,7 +114,7 @@ export function walk<W, C>(
     enabled = system.enabled(world);
     const at = steps.length;
     const found = [
-      ...checkMove(properties, config, before, t, at),
+      ...checkMove(properties, config, { before, step: t.step, reply: t.reply, after: t.world }, at),
       ...checkWorld(properties, config, world, enabled.length === 0, at),
     ];
     if (record(found)) break;

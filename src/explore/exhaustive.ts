@@ -8,7 +8,7 @@
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
 import type { Property, Step, System } from '../engine/model.ts';
-import { checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
+import { checkMove, checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
 import { plainCodec } from './codec.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
 
@@ -95,6 +95,11 @@ class Search<W, C> {
   private depth = 0;
   private peakRss = 0;
   private readonly config: C;
+  // Each kind where it is checked: invariants on new worlds, step properties on
+  // every transition, final ones where nothing is enabled (invariants not again).
+  private readonly invariants: readonly Property<W, C>[];
+  private readonly moves: readonly Property<W, C>[];
+  private readonly finals: readonly Property<W, C>[];
 
   constructor(
     private readonly system: System<W>,
@@ -102,6 +107,9 @@ class Search<W, C> {
     private readonly options: ExhaustiveOptions,
   ) {
     this.config = options.config as C;
+    this.invariants = properties.filter((p) => p.kind === 'invariant');
+    this.moves = properties.filter((p) => p.kind === 'step');
+    this.finals = properties.filter((p) => p.kind === 'final');
     this.codec = system.codec ?? (plainCodec() as unknown as NonNullable<System<W>['codec']>);
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
@@ -111,7 +119,7 @@ class Search<W, C> {
   run(): ExhaustiveResult<W> {
     const init = this.system.init;
     this.store(this.canonical(init), -1, 0);
-    this.note(checkWorld(this.properties, this.config, init, false, 0), 0);
+    this.note(checkWorld(this.invariants, this.config, init, false, 0), 0);
     let stoppedBy: Cap | undefined;
     let levelEnd = 1;
     let lastProgress = this.started;
@@ -149,18 +157,15 @@ class Search<W, C> {
   private expand(state: number): void {
     const world = this.codec.decode(this.queue.shift());
     const enabled = this.system.enabled(world);
-    if (enabled.length === 0) this.note(checkWorld(this.properties, this.config, world, true, this.depth), state);
+    if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
     for (let k = 0; k < enabled.length; k++) {
       const step = enabled[k]!;
       const { world: after, reply } = this.system.apply(world, step);
       this.transitions++;
-      for (const p of this.properties) {
-        if (p.kind !== 'step') continue;
-        const message = p.check({ before: world, step, reply, after }, this.config);
-        if (message !== undefined) this.note([{ property: p.id, at: this.depth + 1, message }], state, k);
-      }
+      const broken = checkMove(this.moves, this.config, { before: world, step, reply, after }, this.depth + 1);
+      if (broken.length > 0) this.note(broken, state, k);
       const next = this.store(this.canonical(after), state, k);
-      if (next >= 0) this.note(checkWorld(this.properties, this.config, after, false, this.depth + 1), next);
+      if (next >= 0) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
     }
   }
 
