@@ -103,19 +103,33 @@ export const FREE_PENDING = 2;
 /** Event indices of the compiled slot. */
 export const EV = { alloc: 0, get: 1, put: 2, free: 3, find: 4, use: 5 } as const;
 
+/** A slot state's code and the state vector's three cells (st, rc, gen) it stands for. */
+export interface SlotCode extends StateCode<SlotContext> {
+  of(st: number, rc: number, gen: number): number;
+  cells(code: number): readonly [st: number, rc: number, gen: number];
+}
+
 /** Slot states as codes `st + 3 * (rc + (maxRc + 1) * gen)`, the state vector's three cells in one number. */
-export function slotCode(maxRc: number, maxGen: number): StateCode<SlotContext> {
+export function slotCode(maxRc: number, maxGen: number): SlotCode {
   const rcs = maxRc + 1;
+  const size = 3 * rcs * (maxGen + 1);
+  const of = (st: number, rc: number, gen: number) => st + 3 * (rc + rcs * gen);
+  const cells = Array.from({ length: size }, (_, code) => {
+    const rest = Math.floor(code / 3);
+    return [code % 3, rest % rcs, Math.floor(rest / rcs)] as const;
+  });
   return {
-    size: 3 * rcs * (maxGen + 1),
+    size,
+    of,
+    cells: (code) => cells[code]!,
     pack: ({ value, context }) => {
       const st = SLOT_STATES.indexOf(value as (typeof SLOT_STATES)[number]);
       if (st < 0 || context.rc > maxRc || context.gen > maxGen) throw new Error(`slot state out of range: ${JSON.stringify({ value, context })}`);
-      return st + 3 * (context.rc + rcs * context.gen);
+      return of(st, context.rc, context.gen);
     },
     unpack: (code) => {
-      const rest = Math.floor(code / 3);
-      return { value: SLOT_STATES[code % 3]!, context: { rc: rest % rcs, gen: Math.floor(rest / rcs) } };
+      const [st, rc, gen] = cells[code]!;
+      return { value: SLOT_STATES[st]!, context: { rc, gen } };
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Bounds, Codec, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
 import { packedCodec } from '../../src/explore/codec.ts';
-import { compiledSlot, EV, FREE, SLOT_STATES, slotCode } from './machine.ts';
+import { compiledSlot, EV, FREE, slotCode } from './machine.ts';
 
 /** The design variable: does `find` take a reference (and `use` drop it)? */
 export interface BenchConfig {
@@ -79,27 +79,28 @@ function benchCodec(y: Layout): Codec<BenchWorld> {
  * thread, so the canonical world has its thread rows (pc, held, bor) sorted.
  */
 function threadSymmetry(y: Layout) {
-  const { maxGen } = limits(y);
-  // A row as one number, in mixed radix (pc, held[0..k), bor[0..k)): ordering rows is ordering these.
-  const rowKey = (c: readonly number[], t: number): number => {
-    let key = c[pc(y, t)]!;
-    for (let i = 0; i < y.k; i++) key = key * (CAP + 1) + c[held(y, t, i)]!;
-    for (let i = 0; i < y.k; i++) key = key * (maxGen + 1) + c[bor(y, t, i)]!;
-    return key;
+  /** Orders thread rows a and b by (pc, held[0..k), bor[0..k)). */
+  const compare = (c: readonly number[], a: number, b: number): number => {
+    const d = c[pc(y, a)]! - c[pc(y, b)]!;
+    if (d !== 0) return d;
+    for (let i = 0; i < y.k; i++) {
+      const h = c[held(y, a, i)]! - c[held(y, b, i)]!;
+      if (h !== 0) return h;
+    }
+    for (let i = 0; i < y.k; i++) {
+      const f = c[bor(y, a, i)]! - c[bor(y, b, i)]!;
+      if (f !== 0) return f;
+    }
+    return 0;
   };
-  if ((y.l + 1) * (CAP + 1) ** y.k * (maxGen + 1) ** y.k > Number.MAX_SAFE_INTEGER) return undefined;
-  const keys = new Array<number>(y.n).fill(0);
   return {
     name: 'threads',
     canonical(world: BenchWorld): BenchWorld {
       const c = world.cells;
       let sorted = true;
-      for (let t = 0; t < y.n; t++) {
-        keys[t] = rowKey(c, t);
-        if (t > 0 && keys[t]! < keys[t - 1]!) sorted = false;
-      }
+      for (let t = 1; t < y.n && sorted; t++) sorted = compare(c, t - 1, t) <= 0;
       if (sorted) return world;
-      const order = Array.from({ length: y.n }, (_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
+      const order = Array.from({ length: y.n }, (_, t) => t).sort((a, b) => compare(c, a, b));
       const cells = c.slice();
       order.forEach((from, t) => {
         cells[pc(y, t)] = c[pc(y, from)]!;
@@ -132,20 +133,13 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
   const code = slotCode(maxRc, maxGen);
   const { table } = compiledSlot(config.findTakesRef, code);
   const steps = allSteps(y);
-  const symmetry = threadSymmetry(y);
   const invalid: Reply = { ok: false, text: 'INVALID' };
   const allocated = Array.from({ length: y.k }, (_, i): Reply => ({ ok: true, text: String(y.firstId + i) }));
 
-  const slot = (c: readonly number[], i: number) => c[st(y, i)]! + 3 * (c[rc(y, i)]! + (maxRc + 1) * c[gen(y, i)]!);
-  // Each slot code's three cells, computed once.
-  const cellsOf = Array.from({ length: code.size }, (_, k) => {
-    const { value, context } = code.unpack(k);
-    return [SLOT_STATES.indexOf(value as (typeof SLOT_STATES)[number]), context.rc, context.gen] as const;
-  });
   /** Fires an event on slot i's machine and writes the slot's three cells back. */
   const fire = (c: number[], i: number, event: number): Reply => {
-    const from = slot(c, i);
-    const [s, r, g] = cellsOf[table.next(from, event)]!;
+    const from = code.of(c[st(y, i)]!, c[rc(y, i)]!, c[gen(y, i)]!);
+    const [s, r, g] = code.cells(table.next(from, event));
     c[st(y, i)] = s;
     c[rc(y, i)] = r;
     c[gen(y, i)] = g;
@@ -207,6 +201,6 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
     },
     apply,
     codec: benchCodec(y),
-    ...(symmetry ? { symmetry } : {}),
+    symmetry: threadSymmetry(y),
   };
 }
