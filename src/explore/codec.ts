@@ -68,7 +68,7 @@ interface Shape {
  * object shapes (their keys, in order) are interned, so the words are compact.
  * Key order is kept, so a decoded world is the same to JSON.stringify too.
  */
-export function plainCodec(): Codec<unknown> {
+export function plainCodec<W = unknown>(): Codec<W> {
   const strings: string[] = [];
   const stringIds = new Map<string, number>();
   const numbers: number[] = [];
@@ -146,6 +146,6 @@ export function plainCodec(): Codec<unknown> {
 
   return {
     encode: (world, out) => encodeValue(world, out),
-    decode: (words) => decodeValue(words, { i: 0 }),
+    decode: (words) => decodeValue(words, { i: 0 }) as W,
   };
 }

@@ -7,7 +7,7 @@
  * trace. The search goes on past violations (like `pan -A`) so every property
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
-import type { Property, Step, System } from '../engine/model.ts';
+import type { Codec, Property, Step, System } from '../engine/model.ts';
 import { checkMove, checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
 import { plainCodec } from './codec.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
@@ -81,7 +81,7 @@ interface Sighting {
 const CHECK_EVERY = 1024;
 
 class Search<W, C> {
-  private readonly codec;
+  private readonly codec: Codec<W>;
   private readonly canonical: (world: W) => W;
   private readonly seen = new FingerprintSet();
   private readonly parents = new Column((n) => new Int32Array(n));
@@ -110,7 +110,7 @@ class Search<W, C> {
     this.invariants = properties.filter((p) => p.kind === 'invariant');
     this.moves = properties.filter((p) => p.kind === 'step');
     this.finals = properties.filter((p) => p.kind === 'final');
-    this.codec = system.codec ?? (plainCodec() as unknown as NonNullable<System<W>['codec']>);
+    this.codec = system.codec ?? plainCodec<W>();
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;

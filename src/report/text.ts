@@ -67,7 +67,7 @@ export function textReport(variant: AnyVariant, r: VariantReport): string {
     lines.push('', renderTrace(cx.trace, model.present, config, cx.violation).replace(/^/gm, '    '));
     lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model)}`));
   }
-  if (r.search) lines.push('', ...searchLines(r.search, r, model));
+  if (r.search) lines.push('', ...searchLines(r.search, model));
   const status = !r.matches
     ? pc.red('some verdicts are not as expected')
     : r.complete
@@ -80,7 +80,7 @@ export function textReport(variant: AnyVariant, r: VariantReport): string {
 const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', timeout: '--timeout' } as const;
 
 /** The search's figures, and for a capped search which bound stopped it and how to narrow. */
-export function searchLines(s: SearchSummary, r: VariantReport, model: AnyModel): string[] {
+export function searchLines(s: SearchSummary, model: AnyModel): string[] {
   const { stats } = s;
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
   const figures =
