@@ -19,9 +19,10 @@ import {
   type Step,
   type System,
 } from 'lifecheck';
+import { variantOf } from '../helpers/variants.ts';
 
-const buggy = ioasidBench.variants.find((v) => v.name === 'bench-buggy')!;
-const fixed = ioasidBench.variants.find((v) => v.name === 'fixed')!;
+const buggy = variantOf(ioasidBench, 'bench-buggy');
+const fixed = variantOf(ioasidBench, 'fixed');
 const bounds = (threads: number, ops: number): Bounds => ({ threads, ops, ids: { min: 1, max: 2 } });
 
 function explore(variant: typeof buggy, b: Bounds, options: { symmetry?: boolean; maxStates?: number } = {}) {

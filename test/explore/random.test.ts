@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkVariant, ioasid, renderTrace } from 'lifecheck';
 import { randomCounterexample } from '../helpers/properties.ts';
+import { variantOf } from '../helpers/variants.ts';
 
-const series = ioasid.variants.find((v) => v.name === 'series')!;
+const series = variantOf(ioasid, 'series');
 const options = { bounds: ioasid.defaults, runs: 10_000, seed: 42, properties: ['no-use-after-free'] };
 
 describe('random explorer', () => {

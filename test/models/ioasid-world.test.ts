@@ -19,16 +19,13 @@ import {
   type Trace,
 } from 'lifecheck';
 import { activeTable, isLive } from '../../models/ioasid/world.ts';
+import { variantOf } from '../helpers/variants.ts';
 
 type V = BoundVariant<IoasidWorld, IoasidConfig>;
 /** One scripted step: the CPU, the op, and its argument (none for a plain alloc, exit, ...). */
 type Line = readonly [thread: number, op: string, arg?: Arg];
 
-const variant = (name: string): V => {
-  const v = ioasid.variants.find((x) => x.name === name);
-  if (!v) throw new Error(`no ioasid variant '${name}'`);
-  return v;
-};
+const variant = (name: string): V => variantOf(ioasid, name);
 
 const two: Bounds = { threads: 2, ops: 6, ids: { min: 1, max: 2 } };
 const three: Bounds = { threads: 3, ops: 6, ids: { min: 1, max: 2 } };

@@ -23,16 +23,13 @@ import {
   type Trace,
 } from 'lifecheck';
 import { mapLeaksUsers } from '../fixtures/iommufd-patches.ts';
+import { variantOf } from '../helpers/variants.ts';
 
 type V = BoundVariant<IommufdWorld, IommufdConfig>;
 /** One scripted step: the CPU (the release actor is CPU number `threads`), the op, and its argument. */
 type Line = readonly [thread: number, op: string, arg?: Arg];
 
-const variant = (name: string): V => {
-  const v = iommufd.variants.find((x) => x.name === name);
-  if (!v) throw new Error(`no iommufd variant '${name}'`);
-  return v;
-};
+const variant = (name: string): V => variantOf(iommufd, name);
 
 const v62 = variant('v6.2-rwsem');
 const v67 = variant('v6.7-shortterm');

@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkVariant, defineModel, ioasidBench, renderTrace, type AnyVariant, type BenchConfig, type BenchWorld, type Bounds } from 'lifecheck';
 import { held, slotOf } from '../../models/ioasid-bench/world.ts';
+import { variantOf } from '../helpers/variants.ts';
 
 const bounds: Bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
-const builtIn = (name: string) => ioasidBench.variants.find((v) => v.name === name)!;
+const builtIn = (name: string) => variantOf(ioasidBench, name);
 
 /** A one-variant model sharing ioasid-bench's properties and presenter, with its own system. */
 function patched(name: string, config: BenchConfig, property: string, system: typeof ioasidBench.system): AnyVariant {

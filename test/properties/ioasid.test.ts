@@ -16,8 +16,9 @@ import {
   registerIgnoresLiveIds,
   setFreeIgnoresMembers,
 } from '../fixtures/patches.ts';
+import { variantOf } from '../helpers/variants.ts';
 
-const variant = (name: string) => ioasid.variants.find((v) => v.name === name)!;
+const variant = (name: string) => variantOf(ioasid, name);
 const defaults = ioasid.defaults;
 
 const cases: PropertyCase[] = [

@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { iommufd } from 'lifecheck';
 import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import { busyKeepsCallerRef, destroyForgetsCallerRef, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
+import { variantOf } from '../helpers/variants.ts';
 
-const variant = (name: string) => iommufd.variants.find((v) => v.name === name)!;
+const variant = (name: string) => variantOf(iommufd, name);
 const bounds = iommufd.defaults;
 
 const cases: PropertyCase[] = [
