@@ -52,7 +52,13 @@ export {
 } from './explore/exhaustive.ts';
 export { packedCodec, plainCodec } from './explore/codec.ts';
 export { checkVariant, type CheckOptions, type SearchSummary, type Status, type Verdict, type VariantReport } from './check.ts';
-export { renderTrace } from './trace/text.ts';
+export { renderTrace, type TextOptions } from './trace/text.ts';
+export { markdownTrace } from './trace/markdown.ts';
+export { mermaidTrace } from './trace/mermaid.ts';
+export { toItf, itfValue, type ItfTrace, type ItfValue, type TraceOrigin } from './trace/itf.ts';
+export { readTraceFile, type TraceFile } from './trace/file.ts';
+export { replay, scheduleProperty, type RecordedStep, type Replay } from './trace/replay.ts';
+export { findVariant } from './registry.ts';
 export * from '../models/ioasid/index.ts';
 export { ioasidProperties } from '../properties/ioasid.ts';
 export * from '../models/iommufd/index.ts';

@@ -54,16 +54,43 @@ export async function loadModule(path: string): Promise<Target[]> {
     const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
     throw new UsageError(`cannot load '${path}': ${why}${hint}`);
   }
-  const items = Array.isArray(mod.default) ? mod.default : [mod.default];
-  const targets: Target[] = [];
-  for (const item of items) {
-    if (isModel(item)) targets.push({ model: item, variants: item.variants as AnyVariant[] });
-    else if (isVariant(item)) targets.push({ model: item.model, variants: [item] });
-    else {
-      throw new UsageError(
-        `'${path}' must default-export a model, a variant made with model.variant({...}), or an array of them`,
-      );
-    }
+  return targetsOf(mod.default, `'${path}'`);
+}
+
+/** What a module's default export defines, grouped by model; `what` names it in the message when it defines nothing. */
+function targetsOf(exported: unknown, what: string): Target[] {
+  const items = Array.isArray(exported) ? exported : [exported];
+  return items.map((item): Target => {
+    if (isModel(item)) return { model: item, variants: item.variants as AnyVariant[] };
+    if (isVariant(item)) return { model: item.model, variants: [item] };
+    throw new UsageError(`${what} must default-export a model, a variant made with model.variant({...}), or an array of them`);
+  });
+}
+
+/**
+ * A variant by name: of the built-in model `from` names, or of what a user's
+ * module exports (a model, a variant, or an array of them). Reproducer tests
+ * find their variant with it.
+ */
+export function findVariant(from: string | unknown, name: string): AnyVariant {
+  const targets = typeof from === 'string' ? [builtInTarget(from)] : targetsOf(from, 'the module');
+  return pickVariants(targets, name)[0]!;
+}
+
+/** A built-in model with all its variants. */
+export function builtInTarget(name: string): Target {
+  const model = findModel(name);
+  return { model, variants: model.variants };
+}
+
+/** The variants of `targets` named `name`, or all of them; an unknown name is a UsageError. */
+export function pickVariants(targets: readonly Target[], name: string | undefined): AnyVariant[] {
+  const all = targets.flatMap((t) => t.variants);
+  if (name === undefined) return all;
+  const picked = all.filter((v) => v.name === name);
+  if (picked.length === 0) {
+    const models = [...new Set(targets.map((t) => t.model.name))].join(', ');
+    throw new UsageError(`unknown variant '${name}' of model '${models}'; known: ${all.map((v) => v.name).join(', ')}`);
   }
-  return targets;
+  return picked;
 }

@@ -6,7 +6,7 @@
 import { defineModel } from '../../src/engine/define.ts';
 import type { Presenter, Variant } from '../../src/engine/model.ts';
 import { benchProperties } from '../../properties/ioasid-bench.ts';
-import { gen, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';
+import { bor, gen, held, pc, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';
 
 const present: Presenter<BenchWorld, BenchConfig> = {
   call: (step, reply) => `${step.op}(${step.args.join(',')}) = ${reply.text}`,
@@ -20,6 +20,17 @@ const present: Presenter<BenchWorld, BenchConfig> = {
     return `${STATE_NAMES[world.cells[st(y, i)]!]} rc=${world.cells[rc(y, i)]} gen=${world.cells[gen(y, i)]}`;
   },
   thread: (t) => `T${t}`,
+  // The anchor's variables by name (shared/anchors/README.md), keyed by id rather than slot index.
+  vars: (world) => {
+    const y = world.layout;
+    const c = world.cells;
+    const ids = Array.from({ length: y.k }, (_, i) => y.firstId + i);
+    const byId = (cell: (i: number) => number) => Object.fromEntries(ids.map((id, i) => [id, c[cell(i)]!]));
+    return {
+      slots: Object.fromEntries(ids.map((id, i) => [id, { st: STATE_NAMES[c[st(y, i)]!], rc: c[rc(y, i)], gen: c[gen(y, i)] }])),
+      threads: Array.from({ length: y.n }, (_, t) => ({ pc: c[pc(y, t)], held: byId((i) => held(y, t, i)), bor: byId((i) => bor(y, t, i)) })),
+    };
+  },
 };
 
 export const ioasidBench = defineModel<BenchWorld, BenchConfig>({

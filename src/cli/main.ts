@@ -10,11 +10,13 @@ import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts
 import type { SearchStats } from '../explore/exhaustive.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
-import { builtInModels, findModel, loadModule, looksLikePath, UsageError, type Target } from '../registry.ts';
+import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
 import { jsonReport } from '../report/json.ts';
 import { textReport } from '../report/text.ts';
 import { writeAtomically } from '../report/write.ts';
 import * as parse from './options.ts';
+import { FORMATS, replayFile, showFile, writeTraces, type Format } from './traces.ts';
+import { checkOnly, checkProperties } from './validate.ts';
 
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -36,6 +38,7 @@ interface CheckFlags {
   only?: Only;
   json?: boolean;
   report?: string;
+  out?: string;
   exhaustive?: boolean;
   symmetry?: boolean;
   maxStates?: number;
@@ -44,49 +47,9 @@ interface CheckFlags {
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
-  if (modelArg === undefined) return builtInModels.map((model) => ({ model, variants: model.variants }));
+  if (modelArg === undefined) return builtInModels.map((model) => builtInTarget(model.name));
   if (looksLikePath(modelArg)) return loadModule(modelArg);
-  const model = findModel(modelArg);
-  return [{ model, variants: model.variants }];
-}
-
-/** The variants to check: all of them, or the one named. */
-function pickVariants(targets: readonly Target[], name: string | undefined): AnyVariant[] {
-  const all = targets.flatMap((t) => t.variants);
-  if (name === undefined) return all;
-  const picked = all.filter((v) => v.name === name);
-  if (picked.length === 0) {
-    const models = [...new Set(targets.map((t) => t.model.name))].join(', ');
-    throw new UsageError(`unknown variant '${name}' of model '${models}'; known: ${all.map((v) => v.name).join(', ')}`);
-  }
-  return picked;
-}
-
-function checkProperties(model: AnyModel, ids: readonly string[] | undefined): void {
-  for (const id of ids ?? []) {
-    if (!model.properties.some((p) => p.id === id)) {
-      throw new UsageError(
-        `unknown property '${id}' of model '${model.name}'; known: ${model.properties.map((p) => p.id).join(', ')}`,
-      );
-    }
-  }
-}
-
-/** Every `--only` key and name must be one the variant offers. */
-function checkOnly(variant: AnyVariant, only: Only | undefined): void {
-  const choices: Only = variant.model.choices?.(variant.config) ?? {};
-  const where = `variant '${variant.name}' of model '${variant.model.name}'`;
-  for (const [key, names] of Object.entries(only ?? {})) {
-    const known = choices[key];
-    if (!known) {
-      const keys = Object.keys(choices);
-      throw new UsageError(`--only ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
-    }
-    const unknown = names.find((n) => !known.includes(n));
-    if (unknown !== undefined) {
-      throw new UsageError(`--only ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
-    }
-  }
+  return [builtInTarget(modelArg)];
 }
 
 function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
@@ -110,7 +73,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
   const started = performance.now();
-  const results: { variant: AnyVariant; report: VariantReport }[] = [];
+  const module = modelArg !== undefined && looksLikePath(modelArg) ? modelArg : undefined;
+  const results: { variant: AnyVariant; report: VariantReport; module?: string }[] = [];
   for (const { model, variant } of plan) {
     const report = checkVariant(variant, {
       bounds: boundsOf(model, flags),
@@ -121,7 +85,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
       ...(flags.exhaustive ? { exhaustive: searchOptions(flags) } : {}),
     });
     progress.clear();
-    results.push({ variant, report });
+    results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report) + '\n');
   }
   const json = jsonReport(results, { version, durationMs: Math.round(performance.now() - started) });
@@ -130,6 +94,10 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     const text = results.map(({ variant, report }) => stripVTControlCharacters(textReport(variant, report))).join('\n');
     writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
     writeAtomically(join(flags.report, 'check.txt'), text);
+  }
+  if (flags.out) {
+    const written = writeTraces(flags.out, results, version);
+    if (!flags.json) process.stdout.write(`${written.length} trace file${written.length === 1 ? '' : 's'} in ${flags.out} (lifecheck replay FILE, lifecheck show FILE)\n`);
   }
   return !json.matches ? 1 : json.complete ? 0 : EXIT_INCOMPLETE;
 }
@@ -233,11 +201,12 @@ function program(): Command {
     .addOption(new Option('--seed <n>', 'fast-check seed').default(DEFAULT_SEED).argParser(parse.seed))
     .option('--path <path>', "replay a counterexample by fast-check's path (with --seed)", parse.path)
     .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
-    .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
+    .option('--ids <K|MIN..MAX>', 'id range', (v) => parse.idRange(v))
     .option('--ops <n>', 'operations per thread', (v) => parse.intIn('--ops', v, 1, parse.LIMITS.ops))
     .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
+    .option('--out <dir>', 'write each counterexample into this folder as <model>-<variant>-<property>.itf.json (ITF)')
     .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
     .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
@@ -245,6 +214,23 @@ function program(): Command {
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
+    });
+  cli
+    .command('replay')
+    .description('run a trace file again: exit 1 when its property still breaks, 0 when it no longer does')
+    .argument('<file>', 'a .itf.json trace (from check --out)')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      process.exitCode = await replayFile(file, flags);
+    });
+  cli
+    .command('show')
+    .description('render a trace file: lockdep-style text, a Markdown table, a Mermaid diagram, JSON, or a reproducer test')
+    .argument('<file>', 'a .itf.json trace (from check --out)')
+    .addOption(new Option('--format <format>', 'what to print').choices(FORMATS).default('text'))
+    .option('--changes', 'with --format text: below each step, the values it changed')
+    .action(async (file: string, flags: { format: Format; changes?: boolean }) => {
+      process.exitCode = await showFile(file, flags);
     });
   return cli;
 }

@@ -150,6 +150,8 @@ export interface Presenter<W, C> {
   state(world: W, subject: string): string;
   /** A thread's column heading, e.g. `CPU0`; `init` is the trace's first world. */
   thread(index: number, init: W): string;
+  /** The world's variables for trace files (ITF `vars`), by name; the world itself when absent. */
+  vars?(world: W): Readonly<Record<string, unknown>>;
 }
 
 /** A model: one lifecycle area with its variants and properties. */

@@ -121,14 +121,27 @@ function survey<W, C>(
   return firstBroken;
 }
 
+/**
+ * The fast-check property behind every counterexample: no schedule (of at
+ * most `maxSteps` choices) breaks `property`. With a counterexample's seed and
+ * path, `fc.assert` on it replays exactly that counterexample.
+ */
+export function planProperty<W, C>(
+  system: System<W>,
+  property: Property<W, C>,
+  maxSteps: number,
+  config?: C,
+): fc.IPropertyWithHooks<[Plan]> {
+  return fc.property(plans(maxSteps), (plan) => runPlan(system, [property], plan, true, config).violations.length === 0);
+}
+
 /** Finds, shrinks and packages a counterexample for one property (or replays one by path). */
 function counterexample<W, C>(
   system: System<W>,
   property: Property<W, C>,
   options: RandomOptions,
 ): { runs: number; found?: Counterexample<W> } {
-  const holds = (plan: Plan) => runPlan(system, [property], plan, true, options.config as C).violations.length === 0;
-  const details = fc.check(fc.property(plans(options.maxSteps), holds), {
+  const details = fc.check(planProperty(system, property, options.maxSteps, options.config as C), {
     seed: options.seed,
     numRuns: options.runs,
     ...(options.path !== undefined ? { path: options.path } : {}),

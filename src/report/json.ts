@@ -2,21 +2,27 @@
  * The JSON report: one document per run, with a schema version so CI scripts
  * can rely on its shape. Traces carry both the raw steps and their rendering.
  */
-import type { AnyVariant } from '../engine/model.ts';
+import type { AnyVariant, Presenter } from '../engine/model.ts';
+import type { Trace } from '../engine/run.ts';
 import type { VariantReport } from '../check.ts';
 import { renderTrace, traceRows } from '../trace/text.ts';
 import { replayCommand } from './text.ts';
 
 export const SCHEMA_VERSION = 1;
 
+/** A trace's steps for JSON readers: what ran, what it replied, and how it reads. */
+export function traceJson<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C) {
+  return traceRows(trace, present, config).map(({ call, subject, state }, i) => {
+    const { step, reply } = trace.steps[i]!;
+    return { thread: step.thread, op: step.op, args: step.args, reply, call, ...(subject ? { subject, state } : {}) };
+  });
+}
+
 function counterexampleJson(variant: AnyVariant, r: VariantReport, property: string) {
   const cx = r.verdicts.find((x) => x.property === property)?.counterexample;
   if (!cx) return undefined;
   const { model, config } = variant;
-  const steps = traceRows(cx.trace, model.present, config).map(({ call, subject, state }, i) => {
-    const { step, reply } = cx.trace.steps[i]!;
-    return { thread: step.thread, op: step.op, args: step.args, reply, call, ...(subject ? { subject, state } : {}) };
-  });
+  const steps = traceJson(cx.trace, model.present, config);
   return {
     violation: cx.violation,
     ...(cx.explorer === 'random'

@@ -2,9 +2,12 @@
  * A trace in lockdep's `CPU0 | CPU1` columns, for a mailing-list reply: one
  * column per thread that moves, the kernel call in its thread's column, the
  * state of the object it touched on the right, the breaking step marked.
+ * Lines fit 80 columns: when the calls are too long, the widest columns
+ * narrow and their text wraps within them.
  */
 import type { Presenter } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
+import { worldChanges } from './changes.ts';
 
 /** One step as a reader sees it: the kernel call, and the state of what it touched. */
 export interface Row {
@@ -31,7 +34,93 @@ export function traceRows<W, C>(trace: Trace<W>, present: Presenter<W, C>, confi
   });
 }
 
-const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.length));
+/** The columns of a trace: the threads that move, and what the object column shows. */
+export interface Columns {
+  readonly threads: readonly number[];
+  /** The heading of the object column: the object, when every step touches the same one. */
+  readonly objectHeading: string;
+  objectCell(row: Row): string;
+}
+
+export function traceColumns(rows: readonly Row[]): Columns {
+  const subjects = new Set(rows.flatMap((r) => (r.subject ? [r.subject] : [])));
+  const single = subjects.size === 1 ? [...subjects][0] : undefined;
+  return {
+    threads: [...new Set(rows.map((r) => r.thread))].sort((a, b) => a - b),
+    objectHeading: single ?? 'state',
+    objectCell: (r) => (!r.subject ? '' : single ? r.state : `${r.subject}: ${r.state}`),
+  };
+}
+
+export const TEXT_WIDTH = 80;
+const GAP = 2;
+/** The range of the object column's width when the columns must narrow to fit. */
+const MAX_OBJECT = 32;
+const MIN_OBJECT = 16;
+
+/** Splits `text` into lines of at most `width`, breaking after spaces, commas and parentheses where it can. */
+export function wrap(text: string, width: number): string[] {
+  const pieces = text.match(/[^ ,(]*[ ,(]|[^ ,(]+$/g) ?? [''];
+  const lines: string[] = [];
+  let line = '';
+  for (let piece of pieces) {
+    if ((line + piece).trimEnd().length > width && line !== '') {
+      lines.push(line.trimEnd());
+      line = '';
+    }
+    while (piece.trimEnd().length > width) {
+      lines.push(piece.slice(0, width));
+      piece = piece.slice(width);
+    }
+    line += piece;
+  }
+  lines.push(line.trimEnd());
+  return lines;
+}
+
+/** Shrinks the widest of `natural` until they sum to `total`, none below its `floor`. */
+function fit(natural: readonly number[], floor: readonly number[], total: number): number[] {
+  const widths = [...natural];
+  for (let sum = widths.reduce((x, y) => x + y, 0); sum > total; sum--) {
+    const widest = widths.reduce((best, w, i) => (w - floor[i]! > widths[best]! - floor[best]! ? i : best), 0);
+    if (widths[widest]! <= floor[widest]!) break;
+    widths[widest]!--;
+  }
+  return widths;
+}
+
+/** Where each thread's column starts, and where the object column starts and how wide it is. */
+interface Layout {
+  readonly starts: readonly number[];
+  readonly objectStart: number;
+  readonly objectWidth: number;
+}
+
+/**
+ * Columns at their natural widths when they fit; otherwise the object column
+ * is `object` wide at the right margin and the threads share the rest. A call
+ * may run on into the columns to its right, which are blank on its row (as in
+ * lockdep's reports), so only the last thread's column must hold its calls whole.
+ */
+function layout(indent: number, headings: readonly string[], calls: readonly number[], object: number, natural: boolean): Layout {
+  const widths = calls.map((c, i) => Math.max(c, headings[i]!.length));
+  const startsOf = (ws: readonly number[]) => ws.map((_, i) => indent + ws.slice(0, i).reduce((s, w) => s + w + GAP, 0));
+  if (natural) return { starts: startsOf(widths), objectStart: indent + widths.reduce((s, w) => s + w + GAP, 0), objectWidth: object };
+  const objectStart = TEXT_WIDTH - object;
+  const room = objectStart - indent - GAP * widths.length;
+  const floor = headings.map((h) => h.length);
+  const last = widths.length - 1;
+  const lastWidth = Math.max(floor[last]!, Math.min(widths[last]!, room - floor.slice(0, last).reduce((s, w) => s + w + GAP, 0)));
+  return { starts: startsOf([...fit(widths.slice(0, last), floor.slice(0, last), room - lastWidth), lastWidth]), objectStart, objectWidth: object };
+}
+
+/** Writes `text` into `line` at column `at`. */
+const place = (line: string, at: number, text: string) => (text ? line.padEnd(at) + text : line);
+
+export interface TextOptions {
+  /** Below each step, the world's values that it changed (from the model's `vars`), instead of the object column. */
+  readonly changes?: boolean;
+}
 
 /** Renders a trace; `violation` marks its step. */
 export function renderTrace<W, C>(
@@ -39,24 +128,46 @@ export function renderTrace<W, C>(
   present: Presenter<W, C>,
   config: C,
   violation?: Violation,
+  options: TextOptions = {},
 ): string {
-  const all = traceRows(trace, present, config);
-  const threads = [...new Set(all.map((r) => r.thread))].sort((a, b) => a - b);
-  const subjects = new Set(all.flatMap((r) => (r.subject ? [r.subject] : [])));
-  const single = subjects.size === 1 ? [...subjects][0] : undefined;
-  const objectCell = (r: Row) => (!r.subject ? '' : single ? r.state : `${r.subject}: ${r.state}`);
-  const width = new Map(
-    threads.map((t) => [t, Math.max(present.thread(t, trace.init).length, ...all.filter((r) => r.thread === t).map((r) => r.call.length)) + 2]),
-  );
-  const numWidth = String(all.length).length;
-  const line = (num: string, cells: (t: number) => string, object: string) =>
-    (pad(num, numWidth) + '  ' + threads.map((t) => pad(cells(t), width.get(t)!)).join('') + object).trimEnd();
+  const rows = traceRows(trace, present, config);
+  const { threads, objectHeading, objectCell } = traceColumns(rows);
+  const numWidth = String(rows.length).length;
+  const headings = threads.map((t) => present.thread(t, trace.init));
+  const object = (r: Row) => (options.changes ? '' : objectCell(r));
+  const callWidths = threads.map((t) => Math.max(0, ...rows.filter((r) => r.thread === t).map((r) => r.call.length)));
+  const objectWidth = options.changes ? 0 : Math.max(objectHeading.length, ...rows.map((r) => object(r).length));
+  const changes = options.changes ? worldChanges(trace, present) : [];
 
-  const out = [line('', (t) => present.thread(t, trace.init), single ?? 'state')];
-  for (const r of all) {
-    const mark = violation && violation.at === r.step ? `  <-- ${violation.property}` : '';
-    out.push(line(String(r.step), (t) => (t === r.thread ? r.call : ''), objectCell(r)) + mark);
-  }
-  if (violation) out.push('', `${violation.property} at step ${violation.at}: ${violation.message}`);
-  return out.join('\n');
+  const rowLines = (r: Row, { starts, objectStart, objectWidth }: Layout): string[] => {
+    const at = starts[threads.indexOf(r.thread)]!;
+    const objects = wrap(object(r), objectWidth);
+    const calls = wrap(r.call, (object(r) ? objectStart - GAP : TEXT_WIDTH) - at);
+    const lines = Array.from({ length: Math.max(calls.length, objects.length) }, (_, k) =>
+      place(place(k === 0 ? String(r.step) : '', at, calls[k] ?? ''), objectStart, objects[k] ?? ''),
+    );
+    if (violation?.at === r.step) {
+      const mark = `<-- ${violation.property}`;
+      if (lines[0]!.length + GAP + mark.length <= TEXT_WIDTH) lines[0] += ' '.repeat(GAP) + mark;
+      else lines.push(' '.repeat(Math.max(0, Math.min(objectStart, TEXT_WIDTH - mark.length))) + mark);
+    }
+    const indent = ' '.repeat(at + GAP);
+    return [...lines, ...(changes[r.step - 1] ?? []).flatMap((c) => wrap(c, TEXT_WIDTH - indent.length).map((l) => indent + l))];
+  };
+  // Natural widths when they fit; else the object column's width that wraps the fewest lines.
+  const indent = numWidth + GAP;
+  const natural = layout(indent, headings, callWidths, objectWidth, true);
+  const fits = natural.objectStart + objectWidth <= TEXT_WIDTH;
+  const candidates = fits
+    ? [natural]
+    : Array.from({ length: Math.max(1, Math.min(objectWidth, MAX_OBJECT) - MIN_OBJECT + 1) }, (_, k) =>
+        layout(indent, headings, callWidths, Math.min(objectWidth, MAX_OBJECT) - k, false),
+      );
+  const height = (l: Layout) => rows.reduce((n, r) => n + rowLines(r, l).length, 0);
+  const best = candidates.reduce((a, b) => (height(b) < height(a) ? b : a));
+
+  const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, options.changes ? '' : objectHeading)];
+  for (const r of rows) out.push(...rowLines(r, best));
+  if (violation) out.push('', ...wrap(`${violation.property} at step ${violation.at}: ${violation.message}`, TEXT_WIDTH));
+  return out.map((l) => l.trimEnd()).join('\n');
 }

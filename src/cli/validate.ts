@@ -1,0 +1,41 @@
+/** Checks of what a user names against what a model offers: one UsageError per mistake. */
+import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
+import { UsageError } from '../registry.ts';
+import * as parse from './options.ts';
+
+export function checkProperties(model: AnyModel, ids: readonly string[] | undefined): void {
+  for (const id of ids ?? []) {
+    if (!model.properties.some((p) => p.id === id)) {
+      throw new UsageError(
+        `unknown property '${id}' of model '${model.name}'; known: ${model.properties.map((p) => p.id).join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Every `--only` key and name must be one the variant offers. */
+export function checkOnly(variant: AnyVariant, only: Only | undefined): void {
+  const choices: Only = variant.model.choices?.(variant.config) ?? {};
+  const where = `variant '${variant.name}' of model '${variant.model.name}'`;
+  for (const [key, names] of Object.entries(only ?? {})) {
+    const known = choices[key];
+    if (!known) {
+      const keys = Object.keys(choices);
+      throw new UsageError(`--only ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
+    }
+    const unknown = names.find((n) => !known.includes(n));
+    if (unknown !== undefined) {
+      throw new UsageError(`--only ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
+    }
+  }
+}
+
+
+/** Bounds that did not come through the flags (a trace file's): the flags' limits, and the model's own check. */
+export function checkBounds(model: AnyModel, bounds: Bounds, where: string): void {
+  parse.intIn(`${where}.threads`, String(bounds.threads), 1, parse.LIMITS.threads);
+  parse.intIn(`${where}.ops`, String(bounds.ops), 1, parse.LIMITS.ops);
+  parse.idRange(`${bounds.ids.min}..${bounds.ids.max}`, `${where}.ids`);
+  const wrong = model.checkBounds?.(bounds);
+  if (wrong) throw new UsageError(wrong);
+}

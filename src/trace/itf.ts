@@ -1,0 +1,137 @@
+/**
+ * Traces in the Informal Trace Format (ITF, Apalache ADR-015), the JSON that
+ * Apalache and Quint write and the ITF viewers read: `vars`, one state per
+ * step with every var, values tagged (`#bigint`, `#map`, `#set`, `#tup`).
+ * lifecheck's own facts ride in `#meta`: the trace's origin at the top, and
+ * in each state the step that led to it, which is what replay re-executes.
+ */
+import type { Arg, Bounds, Presenter, Reply } from '../engine/model.ts';
+import type { Trace, Violation } from '../engine/run.ts';
+import { worldVars } from './changes.ts';
+import { traceRows } from './text.ts';
+
+export type ItfValue =
+  | boolean
+  | string
+  | number
+  | readonly ItfValue[]
+  | { readonly '#bigint': string }
+  | { readonly '#tup': readonly ItfValue[] }
+  | { readonly '#set': readonly ItfValue[] }
+  | { readonly '#map': readonly (readonly [ItfValue, ItfValue])[] }
+  | { readonly '#unserializable': string }
+  | { readonly [field: string]: ItfValue };
+
+export const ITF_SPEC = 'https://apalache-mc.org/docs/adr/015adr-trace.html';
+
+const INTEGER_KEY = /^(0|-?[1-9]\d*)$/;
+
+/**
+ * A plain value as ITF: integers as `#bigint`, arrays as lists, `Map` and
+ * objects keyed by integers (an id table) as `#map`, `Set` as `#set`, other
+ * objects as records. Absent fields are left out; `null` has no ITF form.
+ */
+export function itfValue(x: unknown): ItfValue {
+  if (typeof x === 'number') return Number.isInteger(x) ? { '#bigint': String(x) } : x;
+  if (typeof x === 'string' || typeof x === 'boolean') return x;
+  if (typeof x === 'bigint') return { '#bigint': String(x) };
+  if (x === null || x === undefined || typeof x !== 'object') return { '#unserializable': String(x) };
+  if (Array.isArray(x) || ArrayBuffer.isView(x)) return Array.from(x as ArrayLike<unknown>, itfValue);
+  if (x instanceof Set) return { '#set': [...x].map(itfValue) };
+  if (x instanceof Map) return { '#map': [...x].map(([k, v]) => [itfValue(k), itfValue(v)] as const) };
+  const entries = Object.entries(x).filter(([, v]) => v !== undefined);
+  if (entries.length > 0 && entries.every(([k]) => INTEGER_KEY.test(k))) {
+    return { '#map': entries.map(([k, v]) => [itfValue(Number(k)), itfValue(v)] as const) };
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, itfValue(v)]));
+}
+
+/** Where a trace came from: what `lifecheck replay` needs to run it again. */
+export interface TraceOrigin {
+  readonly version: string;
+  readonly model: string;
+  readonly variant: string;
+  readonly property: string;
+  /** The user's module that defines the variant, relative to the trace file's folder. */
+  readonly module?: string;
+  readonly bounds: Bounds;
+  readonly explorer: 'random' | 'exhaustive';
+  /** The random explorer's replay: `--seed` and `--path`. */
+  readonly seed?: number;
+  readonly path?: string;
+  /** The exhaustive explorer's path: each step's index among the steps enabled before it. */
+  readonly actions?: readonly number[];
+  readonly symmetry?: boolean;
+  readonly violation: Violation;
+}
+
+/** A step as a trace file records it in its state's `#meta`. */
+export interface StepMeta {
+  readonly index: number;
+  readonly thread: number;
+  readonly actor: string;
+  readonly op: string;
+  readonly args: readonly Arg[];
+  readonly function: string;
+  readonly call: string;
+  readonly reply: Reply;
+  readonly subject?: string;
+  readonly state?: string;
+}
+
+export interface ItfTrace {
+  readonly '#meta': Record<string, unknown>;
+  readonly vars: readonly string[];
+  readonly states: readonly Record<string, unknown>[];
+}
+
+/** The kernel function a rendered call names (its first `name(`), else the step's operation. */
+const functionOf = (call: string, op: string) => /([A-Za-z_]\w*)\(/.exec(call)?.[1] ?? op;
+
+/** The ITF form of a counterexample. Every state has every var; one absent from a world is `#unserializable`. */
+export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, origin: TraceOrigin): ItfTrace {
+  const worlds = [trace.init, ...trace.steps.map((s) => s.world)].map((w) => worldVars(present, w));
+  const vars = [...new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined)))];
+  const rows = traceRows(trace, present, config);
+  const stepMeta = (i: number): StepMeta => {
+    const { step, reply } = trace.steps[i]!;
+    const { call, subject, state } = rows[i]!;
+    return {
+      index: i + 1,
+      thread: step.thread,
+      actor: present.thread(step.thread, trace.init),
+      op: step.op,
+      args: step.args,
+      function: functionOf(call, step.op),
+      call,
+      reply,
+      ...(subject ? { subject, state } : {}),
+    };
+  };
+  const { violation, ...rest } = origin;
+  return {
+    '#meta': {
+      format: 'ITF',
+      'format-description': ITF_SPEC,
+      description: `${origin.model} --variant ${origin.variant} breaks ${origin.property} at step ${violation.at}: ${violation.message}`,
+      tool: 'lifecheck',
+      ...rest,
+      violation,
+    },
+    vars,
+    states: worlds.map((w, i) => ({
+      '#meta': i === 0 ? { index: 0 } : stepMeta(i - 1),
+      ...Object.fromEntries(vars.map((v) => [v, w[v] === undefined ? { '#unserializable': 'absent' } : itfValue(w[v])])),
+    })),
+  };
+}
+
+/** The file a counterexample is written to: `<model>-<variant>-<property>.itf.json`. */
+export const traceFileName = (model: string, variant: string, property: string) => `${model}-${variant}-${property}.itf.json`;
+
+/** The file's text: `#meta` indented for people, one state per line so that traces diff step by step. */
+export function itfText(itf: ItfTrace): string {
+  const meta = JSON.stringify(itf['#meta'], null, 2).replace(/\n/g, '\n  ');
+  const states = itf.states.map((s) => `    ${JSON.stringify(s)}`).join(',\n');
+  return `{\n  "#meta": ${meta},\n  "vars": ${JSON.stringify(itf.vars)},\n  "states": [\n${states}\n  ]\n}\n`;
+}
