@@ -13,7 +13,7 @@ import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
 import { jsonReport } from '../report/json.ts';
 import { textReport } from '../report/text.ts';
-import { writeAtomically } from '../report/write.ts';
+import { checkWritableDir, writeAtomically } from '../report/write.ts';
 import * as parse from './options.ts';
 import { FORMATS, replayFile, showFile, writeTraces, type Format } from './traces.ts';
 import { checkOnly, checkProperties } from './validate.ts';
@@ -69,6 +69,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     if (wrong) throw new UsageError(wrong);
   }
   checkSearchFlags(flags, plan);
+  if (flags.report) checkWritableDir('--report', flags.report);
+  if (flags.out) checkWritableDir('--out', flags.out);
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
@@ -201,7 +203,7 @@ function program(): Command {
     .addOption(new Option('--seed <n>', 'fast-check seed').default(DEFAULT_SEED).argParser(parse.seed))
     .option('--path <path>', "replay a counterexample by fast-check's path (with --seed)", parse.path)
     .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
-    .option('--ids <K|MIN..MAX>', 'id range', (v) => parse.idRange(v))
+    .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
     .option('--ops <n>', 'operations per thread', (v) => parse.intIn('--ops', v, 1, parse.LIMITS.ops))
     .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')

@@ -16,17 +16,17 @@ export function intIn(flag: string, value: string, min: number, max: number): nu
 }
 
 /** `--ids K` (ids 1..K) or `--ids MIN..MAX`. */
-export function idRange(value: string, flag = '--ids'): Bounds['ids'] {
+export function idRange(value: string): Bounds['ids'] {
   const k = /^\d+$/.test(value) ? { min: 1, max: Number(value) } : undefined;
   const m = /^(\d+)\.\.(\d+)$/.exec(value);
   const range = k ?? (m ? { min: Number(m[1]), max: Number(m[2]) } : undefined);
-  if (!range) throw new UsageError(`${flag} takes a count K (ids 1..K) or a range MIN..MAX, not '${value}'`);
-  if (range.max === 0 && k) throw new UsageError(`${flag} 0 is an empty range; give a count of at least 1, or MIN..MAX`);
-  if (range.min > range.max) throw new UsageError(`${flag} ${value}: min ${range.min} is above max ${range.max}`);
+  if (!range) throw new UsageError(`--ids takes a count K (ids 1..K) or a range MIN..MAX, not '${value}'`);
+  if (range.max === 0 && k) throw new UsageError(`--ids 0 is an empty range; give a count of at least 1, or MIN..MAX`);
+  if (range.min > range.max) throw new UsageError(`--ids ${value}: min ${range.min} is above max ${range.max}`);
   if (range.max - range.min + 1 > LIMITS.ids) {
-    throw new UsageError(`${flag} ${value} spans ${range.max - range.min + 1} ids; use at most ${LIMITS.ids}`);
+    throw new UsageError(`--ids ${value} spans ${range.max - range.min + 1} ids; use at most ${LIMITS.ids}`);
   }
-  if (range.max < 1) throw new UsageError(`${flag} ${value} has no id above 0; ids start at 1`);
+  if (range.max < 1) throw new UsageError(`--ids ${value} has no id above 0; ids start at 1`);
   return range;
 }
 

@@ -85,7 +85,7 @@ async function load(path: string): Promise<Loaded> {
     const [variant] = pickVariants(ofModel, origin.variant);
     checkProperties(variant!.model, [origin.property]);
     checkBounds(variant!.model, origin.bounds, '#meta.bounds');
-    checkOnly(variant!, origin.bounds.only);
+    checkOnly(variant!, origin.bounds.only, '#meta.bounds.only:');
     return { file, variant: variant!, bounds: origin.bounds };
   } catch (e) {
     if (e instanceof UsageError) throw new UsageError(`${path}: ${e.message}`);
@@ -146,7 +146,7 @@ export async function replayFile(path: string, flags: ReplayFlags): Promise<numb
       : pc.red(`✗ still fails: ${origin.property} breaks at step ${v.at} (the trace recorded step ${recordedAt})`);
   const { model, config } = loaded.variant;
   const lines = [head, `  ${verdict}`, ...notes.map((n) => pc.yellow(`  note: ${n}`))];
-  if (v) lines.push('', renderTrace(result.trace, model.present, config, v).replace(/^(?=.)/gm, '    '));
+  if (v) lines.push('', renderTrace(result.trace, model.present, config, v, { width: 76 }).replace(/^(?=.)/gm, '    '));
   process.stdout.write(lines.join('\n') + '\n');
   return v ? 1 : 0;
 }
@@ -192,7 +192,7 @@ function render(loaded: Loaded, result: Replay<unknown>, violation: Violation | 
     case 'vitest':
     case 'fast-check': {
       if (!violation) throw new UsageError(`${loaded.file.path}: the trace records no violation and breaks nothing now; there is no bug to pin`);
-      const input = reproducerInput(loaded, trace, violation);
+      const input = { ...reproducerInput(loaded, trace, violation), fixed: !result.violation };
       return flags.format === 'vitest' ? vitestReproducer(input) : fastCheckReproducer({ ...input, seed: origin.seed!, path: origin.path! });
     }
   }

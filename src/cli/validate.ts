@@ -14,18 +14,18 @@ export function checkProperties(model: AnyModel, ids: readonly string[] | undefi
 }
 
 /** Every `--only` key and name must be one the variant offers. */
-export function checkOnly(variant: AnyVariant, only: Only | undefined): void {
+export function checkOnly(variant: AnyVariant, only: Only | undefined, flag = '--only'): void {
   const choices: Only = variant.model.choices?.(variant.config) ?? {};
   const where = `variant '${variant.name}' of model '${variant.model.name}'`;
   for (const [key, names] of Object.entries(only ?? {})) {
     const known = choices[key];
     if (!known) {
       const keys = Object.keys(choices);
-      throw new UsageError(`--only ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
+      throw new UsageError(`${flag} ${key}: ${where} has no ${key} to narrow; it offers: ${keys.join(', ') || 'nothing'}`);
     }
     const unknown = names.find((n) => !known.includes(n));
     if (unknown !== undefined) {
-      throw new UsageError(`--only ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
+      throw new UsageError(`${flag} ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
     }
   }
 }
@@ -35,7 +35,8 @@ export function checkOnly(variant: AnyVariant, only: Only | undefined): void {
 export function checkBounds(model: AnyModel, bounds: Bounds, where: string): void {
   parse.intIn(`${where}.threads`, String(bounds.threads), 1, parse.LIMITS.threads);
   parse.intIn(`${where}.ops`, String(bounds.ops), 1, parse.LIMITS.ops);
-  parse.idRange(`${bounds.ids.min}..${bounds.ids.max}`, `${where}.ids`);
+  const span = bounds.ids.max - bounds.ids.min + 1;
+  if (span > parse.LIMITS.ids) throw new UsageError(`${where}.ids spans ${span} ids; lifecheck checks at most ${parse.LIMITS.ids}`);
   const wrong = model.checkBounds?.(bounds);
   if (wrong) throw new UsageError(wrong);
 }

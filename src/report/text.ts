@@ -64,7 +64,7 @@ export function textReport(variant: AnyVariant, r: VariantReport): string {
   for (const v of r.verdicts) {
     const cx = v.counterexample;
     if (!cx) continue;
-    lines.push('', renderTrace(cx.trace, model.present, config, cx.violation).replace(/^(?=.)/gm, '    '));
+    lines.push('', renderTrace(cx.trace, model.present, config, cx.violation, { width: 76 }).replace(/^(?=.)/gm, '    '));
     lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model)}`));
   }
   if (r.search) lines.push('', ...searchLines(r.search, model));

@@ -3,7 +3,7 @@
  * validated by schema (zod) so a foreign or malformed file is one line that
  * says what is missing. Writing is `toItf` plus an atomic write.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../registry.ts';
 import { ITF_SPEC } from './itf.ts';
@@ -29,7 +29,7 @@ const itfSchema = z
 const boundsSchema = z.object({
   threads: int.min(1),
   ops: int.min(1),
-  ids: z.object({ min: int, max: int }),
+  ids: z.object({ min: int.min(0), max: int.min(1) }).refine((ids) => ids.min <= ids.max, 'has min above max'),
   only: z.record(z.string(), z.array(z.string())).optional(),
 });
 
@@ -69,9 +69,10 @@ export interface TraceFile {
   readonly states: readonly Record<string, unknown>[];
 }
 
-/** `states[3]['#meta'].op` rather than `states.3.#meta.op`. */
+/** `states[3].#meta.op` rather than `states.3.#meta.op`. */
 function where(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_]\w*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `['${String(k)}']`)).join('');
+  if (path.length === 0) return 'the file';
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : /^#?[A-Za-z_]\w*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `['${String(k)}']`)).join('');
 }
 
 function firstIssue(error: z.ZodError, prefix: readonly PropertyKey[] = []): string {
@@ -92,11 +93,13 @@ export function readTraceFile(path: string): TraceFile {
     throw new UsageError(`${path}: ${what}`);
   };
   if (!existsSync(path)) fail('no such trace file; give the path of a .itf.json file (lifecheck check --out DIR writes them)');
+  if (statSync(path).isDirectory()) fail('is a folder; give the path of a .itf.json file in it');
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    fail(`not JSON (${(e instanceof Error ? e.message : String(e)).split('\n')[0]}); a trace file is ITF JSON`);
+    const why = (e as Error).message.split('\n')[0];
+    fail(e instanceof SyntaxError ? `not JSON (${why}); a trace file is ITF JSON` : `cannot read it (${why})`);
   }
   const itf = itfSchema.safeParse(json);
   if (!itf.success) fail(`not an ITF trace: ${firstIssue(itf.error)} (see ${ITF_SPEC})`);
@@ -111,6 +114,8 @@ export function readTraceFile(path: string): TraceFile {
     if (!step.success) fail(`step ${i + 1} cannot be replayed: ${firstIssue(step.error, ['states', i + 1, '#meta'])}`);
     return step.data!;
   });
+  const at = origin.data!.violation?.at;
+  if (at !== undefined && at > steps.length) fail(`#meta.violation is at step ${at}, but the trace has ${steps.length} steps; is the file cut short?`);
   const plain = states.map(({ '#meta': _, ...vs }) => vs);
   return { path, origin: origin.data!, steps, vars, states: plain };
 }

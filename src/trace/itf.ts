@@ -32,7 +32,10 @@ const INTEGER_KEY = /^(0|-?[1-9]\d*)$/;
  * objects as records. Absent fields are left out; `null` has no ITF form.
  */
 export function itfValue(x: unknown): ItfValue {
-  if (typeof x === 'number') return Number.isInteger(x) ? { '#bigint': String(x) } : x;
+  if (typeof x === 'number') {
+    if (Number.isInteger(x)) return { '#bigint': BigInt(x).toString() };
+    return Number.isFinite(x) ? x : { '#unserializable': String(x) };
+  }
   if (typeof x === 'string' || typeof x === 'boolean') return x;
   if (typeof x === 'bigint') return { '#bigint': String(x) };
   if (x === null || x === undefined || typeof x !== 'object') return { '#unserializable': String(x) };

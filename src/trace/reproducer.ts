@@ -16,14 +16,23 @@ export interface ReproducerInput {
   readonly module?: string;
   /** Each step with its call as a trace shows it (`CPU1: p1 = ioasid_find(s1,1)`). */
   readonly steps: readonly { readonly thread: number; readonly op: string; readonly args: readonly Arg[]; readonly shown: string }[];
+  /** The violation the trace records. */
   readonly violation: Violation;
+  /** The design no longer breaks the property: the test guards the fix instead of pinning the bug. */
+  readonly fixed?: boolean;
   /** Where the trace came from, for the header. */
   readonly from: string;
 }
 
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+const escape = (c: string) => ESCAPES[c] ?? `\\${c}`;
+
+/** Text for a `//` comment: one line whatever it holds. */
+const comment = (s: string) => s.replace(/[\r\n\u2028\u2029]+/g, ' ');
+
 /** A value as TypeScript source in the house style: single quotes, bare keys. */
 export function literal(x: unknown): string {
-  if (typeof x === 'string') return `'${x.replace(/[\\']/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}'`;
+  if (typeof x === 'string') return `'${x.replace(/[\\'\n\r\u2028\u2029]/g, escape)}'`;
   if (Array.isArray(x)) return `[${x.map(literal).join(', ')}]`;
   if (typeof x === 'object' && x !== null) {
     const fields = Object.entries(x).filter(([, v]) => v !== undefined);
@@ -34,7 +43,7 @@ export function literal(x: unknown): string {
 }
 
 function stepLiteral(s: ReproducerInput['steps'][number]): string {
-  return `  { thread: ${s.thread}, op: ${literal(s.op)}, args: [${s.args.map(literal).join(', ')}] }, // ${s.shown.replace(/\n/g, ' ')}`;
+  return `  { thread: ${s.thread}, op: ${literal(s.op)}, args: [${s.args.map(literal).join(', ')}] }, // ${comment(s.shown)}`;
 }
 
 /** The import of the variant: from the built-in registry, or from the user's module. */
@@ -49,14 +58,24 @@ function variantSource(input: ReproducerInput, names: readonly string[]): { impo
 
 const describe = (i: ReproducerInput) => `${i.model} --variant ${i.variant}: ${i.property} breaks at step ${i.violation.at}`;
 
-/** A vitest file that replays the trace and asserts the violation at its step. */
+/** A vitest file that replays the trace: it pins the violation at its step, or, once fixed, guards the fix. */
 export function vitestReproducer(input: ReproducerInput): string {
   const { imports, variant } = variantSource(input, ['findVariant', 'replay']);
+  const what = input.fixed
+    ? [
+        `// The design no longer breaks ${input.property} here (the trace recorded step ${input.violation.at}):`,
+        '// this test guards the fix.',
+      ]
+    : [
+        '// This test pins the bug: it passes while the design still breaks the property.',
+        '// Once the design is fixed, flip it: expect(result.violation).toBeUndefined().',
+      ];
+  const name = input.fixed ? `${input.model} --variant ${input.variant}: ${input.property} no longer breaks (guards the fix)` : `${describe(input)} (pinned bug)`;
+  const verdict = input.fixed ? '  expect(result.violation).toBeUndefined();' : `  expect(result.violation?.at).toBe(${input.violation.at});`;
   return [
     `// Written by \`lifecheck show ${input.from} --format vitest\`.`,
-    `// ${describe(input)}: ${input.violation.message}`,
-    '// This test pins the bug: it passes while the design still breaks the property.',
-    '// Once the design is fixed, flip it: expect(result.violation).toBeUndefined().',
+    `// ${comment(`${describe(input)}: ${input.violation.message}`)}`,
+    ...what,
     "import { expect, it } from 'vitest';",
     ...imports,
     '',
@@ -66,10 +85,10 @@ export function vitestReproducer(input: ReproducerInput): string {
     ...input.steps.map(stepLiteral),
     '];',
     '',
-    `it(${literal(`${describe(input)} (pinned bug)`)}, () => {`,
+    `it(${literal(name)}, () => {`,
     `  const result = replay(variant, bounds, steps, ${literal(input.property)});`,
     '  expect(result.stuck).toBeUndefined();',
-    `  expect(result.violation?.at).toBe(${input.violation.at});`,
+    verdict,
     '});',
     '',
   ].join('\n');
@@ -80,8 +99,8 @@ export function fastCheckReproducer(input: ReproducerInput & { readonly seed: nu
   const { imports, variant } = variantSource(input, ['findVariant', 'scheduleProperty']);
   return [
     `// Written by \`lifecheck show ${input.from} --format fast-check\`.`,
-    `// ${describe(input)}: ${input.violation.message}`,
-    '// fc.assert throws with this counterexample while the design still breaks the property.',
+    `// ${comment(`${describe(input)}: ${input.violation.message}`)}`,
+    '// fc.assert throws with this counterexample while the design breaks the property, and passes once it does not.',
     "import fc from 'fast-check';",
     ...imports,
     '',

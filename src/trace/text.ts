@@ -52,14 +52,18 @@ export function traceColumns(rows: readonly Row[]): Columns {
   };
 }
 
+/** A mailing-list reply's line width. */
 export const TEXT_WIDTH = 80;
+/** The narrowest a wrapped call may get, however many threads share the line. */
+const MIN_CALL = 12;
 const GAP = 2;
 /** The range of the object column's width when the columns must narrow to fit. */
 const MAX_OBJECT = 32;
 const MIN_OBJECT = 16;
 
 /** Splits `text` into lines of at most `width`, breaking after spaces, commas and parentheses where it can. */
-export function wrap(text: string, width: number): string[] {
+export function wrap(text: string, maxWidth: number): string[] {
+  const width = Math.max(1, maxWidth);
   const pieces = text.match(/[^ ,(]*[ ,(]|[^ ,(]+$/g) ?? [''];
   const lines: string[] = [];
   let line = '';
@@ -102,15 +106,15 @@ interface Layout {
  * may run on into the columns to its right, which are blank on its row (as in
  * lockdep's reports), so only the last thread's column must hold its calls whole.
  */
-function layout(indent: number, headings: readonly string[], calls: readonly number[], object: number, natural: boolean): Layout {
+function layout(total: number, indent: number, headings: readonly string[], calls: readonly number[], object: number, natural: boolean): Layout {
   const widths = calls.map((c, i) => Math.max(c, headings[i]!.length));
   const startsOf = (ws: readonly number[]) => ws.map((_, i) => indent + ws.slice(0, i).reduce((s, w) => s + w + GAP, 0));
   if (natural) return { starts: startsOf(widths), objectStart: indent + widths.reduce((s, w) => s + w + GAP, 0), objectWidth: object };
-  const objectStart = TEXT_WIDTH - object;
+  const objectStart = total - object;
   const room = objectStart - indent - GAP * widths.length;
   const floor = headings.map((h) => h.length);
   const last = widths.length - 1;
-  const lastWidth = Math.max(floor[last]!, Math.min(widths[last]!, room - floor.slice(0, last).reduce((s, w) => s + w + GAP, 0)));
+  const lastWidth = Math.max(floor[last]!, Math.min(widths[last]!, room - floor.slice(0, last).reduce((s, w) => s + w, 0)));
   return { starts: startsOf([...fit(widths.slice(0, last), floor.slice(0, last), room - lastWidth), lastWidth]), objectStart, objectWidth: object };
 }
 
@@ -120,6 +124,8 @@ const place = (line: string, at: number, text: string) => (text ? line.padEnd(at
 export interface TextOptions {
   /** Below each step, the world's values that it changed (from the model's `vars`), instead of the object column. */
   readonly changes?: boolean;
+  /** The widest a line may be: 80 by default, less where the caller indents the trace. */
+  readonly width?: number;
 }
 
 /** Renders a trace; `violation` marks its step. */
@@ -130,44 +136,54 @@ export function renderTrace<W, C>(
   violation?: Violation,
   options: TextOptions = {},
 ): string {
+  const total = options.width ?? TEXT_WIDTH;
   const rows = traceRows(trace, present, config);
   const { threads, objectHeading, objectCell } = traceColumns(rows);
   const numWidth = String(rows.length).length;
-  const headings = threads.map((t) => present.thread(t, trace.init));
+  const indent = numWidth + GAP;
+  const name = (t: number) => present.thread(t, trace.init);
+  // With more threads than the width holds, they share one column and each call names its thread.
+  const crowded = indent + threads.slice(0, -1).reduce((n, t) => n + name(t).length + GAP, 0) + MIN_CALL + GAP > total;
+  const headings = crowded ? [''] : threads.map(name);
+  const column = (r: Row) => (crowded ? 0 : threads.indexOf(r.thread));
+  const call = (r: Row) => (crowded ? `${name(r.thread)}: ${r.call}` : r.call);
   const object = (r: Row) => (options.changes ? '' : objectCell(r));
-  const callWidths = threads.map((t) => Math.max(0, ...rows.filter((r) => r.thread === t).map((r) => r.call.length)));
+  const callWidths = headings.map((_, i) => Math.max(0, ...rows.filter((r) => column(r) === i).map((r) => call(r).length)));
   const objectWidth = options.changes ? 0 : Math.max(objectHeading.length, ...rows.map((r) => object(r).length));
   const changes = options.changes ? worldChanges(trace, present) : [];
 
-  const rowLines = (r: Row, { starts, objectStart, objectWidth }: Layout): string[] => {
-    const at = starts[threads.indexOf(r.thread)]!;
-    const objects = wrap(object(r), objectWidth);
-    const calls = wrap(r.call, (object(r) ? objectStart - GAP : TEXT_WIDTH) - at);
+  // An object column 0 wide puts each step's object state below its call instead.
+  const rowLines = (r: Row, { starts, objectStart, objectWidth: beside }: Layout): string[] => {
+    const at = starts[column(r)]!;
+    const objects = beside > 0 ? wrap(object(r), beside) : [];
+    const calls = wrap(call(r), Math.max(MIN_CALL, (objects.some(Boolean) ? objectStart - GAP : total) - at));
     const lines = Array.from({ length: Math.max(calls.length, objects.length) }, (_, k) =>
       place(place(k === 0 ? String(r.step) : '', at, calls[k] ?? ''), objectStart, objects[k] ?? ''),
     );
     if (violation?.at === r.step) {
       const mark = `<-- ${violation.property}`;
-      if (lines[0]!.length + GAP + mark.length <= TEXT_WIDTH) lines[0] += ' '.repeat(GAP) + mark;
-      else lines.push(' '.repeat(Math.max(0, Math.min(objectStart, TEXT_WIDTH - mark.length))) + mark);
+      if (lines[0]!.length + GAP + mark.length <= total) lines[0] += ' '.repeat(GAP) + mark;
+      else lines.push(' '.repeat(Math.max(0, Math.min(objectStart, total - mark.length))) + mark);
     }
-    const indent = ' '.repeat(at + GAP);
-    return [...lines, ...(changes[r.step - 1] ?? []).flatMap((c) => wrap(c, TEXT_WIDTH - indent.length).map((l) => indent + l))];
+    const below = [...(beside > 0 || !object(r) ? [] : [object(r)]), ...(changes[r.step - 1] ?? [])];
+    const pad = ' '.repeat(Math.min(at + GAP, total - MIN_CALL));
+    return [...lines, ...below.flatMap((c) => wrap(c, total - pad.length).map((l) => pad + l))];
   };
-  // Natural widths when they fit; else the object column's width that wraps the fewest lines.
-  const indent = numWidth + GAP;
-  const natural = layout(indent, headings, callWidths, objectWidth, true);
-  const fits = natural.objectStart + objectWidth <= TEXT_WIDTH;
-  const candidates = fits
-    ? [natural]
-    : Array.from({ length: Math.max(1, Math.min(objectWidth, MAX_OBJECT) - MIN_OBJECT + 1) }, (_, k) =>
-        layout(indent, headings, callWidths, Math.min(objectWidth, MAX_OBJECT) - k, false),
-      );
+  // Natural widths when they fit; else the object column's width that wraps the fewest lines, where
+  // the thread columns still fit beside it; else the object state below each call.
+  const natural = layout(total, indent, headings, callWidths, objectWidth, true);
+  const roomy = (l: Layout) => l.starts.at(-1)! + headings.at(-1)!.length + GAP <= l.objectStart;
+  const narrowed = Array.from({ length: Math.max(1, Math.min(objectWidth, MAX_OBJECT) - MIN_OBJECT + 1) }, (_, k) =>
+    layout(total, indent, headings, callWidths, Math.min(objectWidth, MAX_OBJECT) - k, false),
+  ).filter(roomy);
+  const stacked = layout(total, indent, headings, callWidths, 0, false);
+  const candidates = natural.objectStart + objectWidth <= total ? [natural] : narrowed.length > 0 ? narrowed : [stacked];
   const height = (l: Layout) => rows.reduce((n, r) => n + rowLines(r, l).length, 0);
   const best = candidates.reduce((a, b) => (height(b) < height(a) ? b : a));
 
-  const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, options.changes ? '' : objectHeading)];
+  const beside = best.objectWidth > 0 && !options.changes;
+  const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, beside ? objectHeading : '')];
   for (const r of rows) out.push(...rowLines(r, best));
-  if (violation) out.push('', ...wrap(`${violation.property} at step ${violation.at}: ${violation.message}`, TEXT_WIDTH));
+  if (violation) out.push('', ...wrap(`${violation.property} at step ${violation.at}: ${violation.message}`, total));
   return out.map((l) => l.trimEnd()).join('\n');
 }

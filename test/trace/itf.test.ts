@@ -1,0 +1,258 @@
+/**
+ * Trace files in ITF: how plain values are tagged, and what `toItf` makes of
+ * real counterexamples (every var in every state, each step's facts in its
+ * state's `#meta`, the trace's origin at the top), written one state a line.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkVariant,
+  ioasid,
+  ioasidBench,
+  itfValue,
+  toItf,
+  type AnyVariant,
+  type BenchConfig,
+  type BenchWorld,
+  type Bounds,
+  type CheckOptions,
+  type Counterexample,
+  type Presenter,
+  type TraceOrigin,
+} from 'lifecheck';
+import { itfText, type StepMeta } from '../../src/trace/itf.ts';
+import { randomCounterexample, verdict } from '../helpers/properties.ts';
+import { variantOf } from '../helpers/variants.ts';
+
+const benchBounds: Bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
+
+/** The counterexample of `property` that `options` find, failing the test when there is none. */
+function counterexample(variant: AnyVariant, options: CheckOptions, property: string) {
+  const cx = checkVariant(variant, { ...options, properties: [property] }).verdicts[0]!.counterexample;
+  if (!cx) throw new Error(`${variant.name}: no counterexample of ${property}`);
+  return cx;
+}
+
+type Found = ReturnType<typeof counterexample>;
+
+const originOf = (variant: AnyVariant, bounds: Bounds, cx: Found): TraceOrigin => ({
+  version: '0.1.0',
+  model: variant.model.name,
+  variant: variant.name,
+  property: cx.violation.property,
+  bounds,
+  explorer: cx.explorer,
+  ...(cx.explorer === 'random' ? { seed: cx.seed, path: cx.path } : {}),
+  violation: cx.violation,
+});
+
+const metaOf = (state: Record<string, unknown>) => state['#meta'] as StepMeta;
+const withoutMeta = ({ '#meta': _, ...vars }: Record<string, unknown>) => vars;
+const big = (n: number) => ({ '#bigint': String(n) });
+
+describe('itfValue', () => {
+  it('tags integers as #bigint and leaves other numbers, strings and booleans as they are', () => {
+    expect(itfValue(3)).toEqual(big(3));
+    expect(itfValue(-7)).toEqual(big(-7));
+    expect(itfValue(0)).toEqual(big(0));
+    expect(itfValue(12n)).toEqual({ '#bigint': '12' });
+    expect(itfValue(1.5)).toBe(1.5);
+    expect(itfValue('FREE')).toBe('FREE');
+    expect(itfValue('')).toBe('');
+    expect(itfValue(true)).toBe(true);
+    expect(itfValue(false)).toBe(false);
+  });
+
+  it('writes every digit of a large integer, and marks what is not a number', () => {
+    expect(itfValue(1e21)).toEqual({ '#bigint': '1000000000000000000000' });
+    expect(itfValue(Number.NaN)).toEqual({ '#unserializable': 'NaN' });
+    expect(itfValue(-Infinity)).toEqual({ '#unserializable': '-Infinity' });
+  });
+
+  it('writes arrays and typed arrays as lists, element by element', () => {
+    expect(itfValue([1, 'a', [true, 2]])).toEqual([big(1), 'a', [true, big(2)]]);
+    expect(itfValue(Int32Array.of(4, 5))).toEqual([big(4), big(5)]);
+    expect(itfValue([])).toEqual([]);
+  });
+
+  it('writes an object keyed by integers (an id table) as a #map with #bigint keys', () => {
+    expect(itfValue({ 2: 'b', 1: { st: 'ACTIVE' } })).toEqual({
+      '#map': [
+        [big(1), { st: 'ACTIVE' }],
+        [big(2), 'b'],
+      ],
+    });
+    expect(itfValue({ '-1': 'x' })).toEqual({ '#map': [[big(-1), 'x']] });
+  });
+
+  it('keeps an object as a record when any key is not an integer', () => {
+    expect(itfValue({ 1: 'a', x: 'b' })).toEqual({ 1: 'a', x: 'b' });
+    expect(itfValue({ '01': 1 })).toEqual({ '01': big(1) });
+    expect(itfValue({})).toEqual({});
+  });
+
+  it('writes a Map as a #map and a Set as a #set, converting keys and members', () => {
+    expect(
+      itfValue(
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, [3]],
+        ]),
+      ),
+    ).toEqual({
+      '#map': [
+        ['a', big(1)],
+        [big(2), [big(3)]],
+      ],
+    });
+    expect(itfValue(new Set([1, 'two']))).toEqual({ '#set': [big(1), 'two'] });
+  });
+
+  it('writes other objects as records, leaving out undefined fields at every depth', () => {
+    expect(itfValue({ a: 1, b: undefined, c: { d: undefined, e: 'x' } })).toEqual({ a: big(1), c: { e: 'x' } });
+    expect(Object.keys(itfValue({ a: 1, b: undefined }))).toEqual(['a']);
+  });
+
+  it('marks null and undefined as #unserializable', () => {
+    expect(itfValue(null)).toEqual({ '#unserializable': 'null' });
+    expect(itfValue(undefined)).toEqual({ '#unserializable': 'undefined' });
+    expect(itfValue({ set: null })).toEqual({ set: { '#unserializable': 'null' } });
+  });
+});
+
+describe('toItf on the ioasid-bench use-after-free', () => {
+  const buggy = variantOf(ioasidBench, 'bench-buggy');
+  const present = ioasidBench.present;
+  let cx: Found;
+  beforeAll(() => {
+    cx = counterexample(buggy, { bounds: benchBounds, runs: 0, seed: 42, exhaustive: {} }, 'no-use-after-free');
+  });
+  const itf = () => toItf(cx.trace, present, buggy.config, originOf(buggy, benchBounds, cx));
+  const worlds = () => [cx.trace.init, ...cx.trace.steps.map((s) => s.world)] as BenchWorld[];
+
+  it("has the presenter's vars view as its vars, in every state", () => {
+    const { vars, states } = itf();
+    expect(vars).toEqual(['slots', 'threads']);
+    expect(states).toHaveLength(cx.trace.steps.length + 1);
+    states.forEach((s, i) => expect(withoutMeta(s)).toEqual(itfValue(present.vars!(worlds()[i]!))));
+  });
+
+  it('shows slots keyed by id with st/rc/gen, and threads with pc/held/bor', () => {
+    const afterAlloc = itf().states[1]!;
+    expect(afterAlloc['slots']).toEqual({
+      '#map': [
+        [big(1), { st: 'ACTIVE', rc: big(1), gen: big(1) }],
+        [big(2), { st: 'FREE', rc: big(0), gen: big(0) }],
+      ],
+    });
+    expect(afterAlloc['threads']).toEqual([
+      {
+        pc: big(1),
+        held: { '#map': [[big(1), big(1)], [big(2), big(0)]] },
+        bor: { '#map': [[big(1), big(0)], [big(2), big(0)]] },
+      },
+      {
+        pc: big(0),
+        held: { '#map': [[big(1), big(0)], [big(2), big(0)]] },
+        bor: { '#map': [[big(1), big(0)], [big(2), big(0)]] },
+      },
+    ]);
+  });
+
+  it('records in state i the step that led to it; state 0 has only its index', () => {
+    const { states } = itf();
+    expect(states[0]!['#meta']).toEqual({ index: 0 });
+    cx.trace.steps.forEach(({ step, reply }, k) => {
+      expect(metaOf(states[k + 1]!)).toMatchObject({
+        index: k + 1,
+        thread: step.thread,
+        actor: `T${step.thread}`,
+        op: step.op,
+        args: step.args,
+        function: step.op,
+        call: `${step.op}(${step.args.join(',')}) = ${reply.text}`,
+        reply,
+        subject: 'ioasid 1',
+      });
+    });
+    expect(metaOf(states[4]!).state).toBe('FREE rc=0 gen=1');
+  });
+
+  it('carries the origin and the violation in the top #meta', () => {
+    expect(itf()['#meta']).toEqual({
+      format: 'ITF',
+      'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
+      description: `ioasid-bench --variant bench-buggy breaks no-use-after-free at step 4: ${cx.violation.message}`,
+      tool: 'lifecheck',
+      version: '0.1.0',
+      model: 'ioasid-bench',
+      variant: 'bench-buggy',
+      property: 'no-use-after-free',
+      bounds: benchBounds,
+      explorer: 'exhaustive',
+      violation: { property: 'no-use-after-free', at: 4, message: cx.violation.message },
+    });
+  });
+
+  it('lists a var absent from some worlds, marking it there, and drops one absent from all', () => {
+    // After the first step some cell is non-zero: `late` appears and `early` goes.
+    const shifting: Presenter<BenchWorld, BenchConfig> = {
+      ...present,
+      vars: (w) => (w.cells.some((c) => c > 0) ? { late: 1, never: undefined } : { early: 0, never: undefined }),
+    };
+    const { vars, states } = toItf(cx.trace, shifting, buggy.config, originOf(buggy, benchBounds, cx));
+    expect(vars).toEqual(['early', 'late']);
+    expect(withoutMeta(states[0]!)).toEqual({ early: big(0), late: { '#unserializable': 'absent' } });
+    for (const s of states.slice(1)) expect(withoutMeta(s)).toEqual({ early: { '#unserializable': 'absent' }, late: big(1) });
+  });
+
+  it('writes text that parses back to the same trace, with one state per line', () => {
+    const trace = itf();
+    const text = itfText(trace);
+    expect(JSON.parse(text)).toEqual(trace);
+    const stateLines = text.split('\n').filter((l) => l.startsWith('    {'));
+    expect(stateLines.map((l) => JSON.parse(l.replace(/,$/, '')))).toEqual(trace.states);
+    expect(text.endsWith('\n  ]\n}\n')).toBe(true);
+  });
+});
+
+describe('toItf on the ioasid series use-after-free', () => {
+  const series = variantOf(ioasid, 'series');
+  let cx: Counterexample<unknown>;
+  // The series' counterexample takes the random explorer's 10 000 runs.
+  beforeAll(() => {
+    cx = randomCounterexample(verdict(series, 'no-use-after-free'));
+  }, 60_000);
+  const itf = () => toItf(cx.trace, ioasid.present, series.config, originOf(series, ioasid.defaults, cx));
+
+  it('takes the union of the worlds’ defined fields as vars (ioasid has no vars view), each in every state', () => {
+    const worlds = [cx.trace.init, ...cx.trace.steps.map((s) => s.world)] as Record<string, unknown>[];
+    const { vars, states } = itf();
+    expect(new Set(vars)).toEqual(new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined))));
+    expect(vars).toEqual(expect.arrayContaining(['range', 'tables', 'cpus']));
+    for (const s of states) expect(Object.keys(s).sort()).toEqual(['#meta', ...vars].sort());
+    states.forEach((s, i) => expect(s['cpus']).toEqual(itfValue(worlds[i]!['cpus'])));
+  });
+
+  it('names the kernel function of each call, or the operation when the call names none', () => {
+    const steps = itf().states.slice(1).map(metaOf);
+    const find = steps.find((s) => s.op === 'find')!;
+    expect(find).toMatchObject({ call: 'p1 = ioasid_find(s1,1)', function: 'ioasid_find', actor: 'CPU1', args: [1] });
+    expect(steps.find((s) => s.op === 'alloc')!.function).toBe('ioasid_alloc');
+    expect(steps.find((s) => s.op === 'exit')).toMatchObject({ call: 'exit (release all)', function: 'exit' });
+    steps.forEach((s, k) => expect(s).toMatchObject({ index: k + 1, reply: cx.trace.steps[k]!.reply }));
+  });
+
+  it("carries the random explorer's seed and path with the violation", () => {
+    expect(itf()['#meta']).toMatchObject({
+      format: 'ITF',
+      model: 'ioasid',
+      variant: 'series',
+      property: 'no-use-after-free',
+      bounds: ioasid.defaults,
+      explorer: 'random',
+      seed: 42,
+      path: cx.path,
+      violation: cx.violation,
+    });
+  });
+});
