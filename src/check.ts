@@ -2,6 +2,8 @@
  * Checking variants: run an explorer over a variant's system, give each
  * property a verdict, and compare it with what the variant expects.
  */
+import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
+import type { Hits } from './engine/machine.ts';
 import type { AnyVariant, Bounds, Expectation } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
@@ -37,6 +39,8 @@ export interface VariantReport {
   /** Every verdict is final: false when a capped search left some unknown. */
   readonly complete: boolean;
   readonly search?: SearchSummary;
+  /** Which states and transitions of the variant's machines the exploration fired. */
+  readonly coverage?: readonly MachineCoverage[];
   readonly durationMs: number;
 }
 
@@ -64,7 +68,8 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
   const { model, config } = variant;
   const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));
   const applicable = selected.filter((p) => p.applies?.(config) ?? true);
-  const system = model.system(config, options.bounds);
+  const hits: Hits = new Map();
+  const system = counted(model.system(config, options.bounds), hits);
   const outcomes = new Map<string, Outcome>();
   let search: SearchSummary | undefined;
   if (options.exhaustive) {
@@ -111,6 +116,7 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
     matches: verdicts.every((v) => v.matches),
     complete: verdicts.every((v) => v.actual !== 'unknown'),
     ...(search ? { search } : {}),
+    ...(model.machines ? { coverage: coverageOf(model.machines(config), hits) } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -6,6 +6,7 @@
 import { defineModel } from '../../src/engine/define.ts';
 import type { Presenter, Variant } from '../../src/engine/model.ts';
 import { benchProperties } from '../../properties/ioasid-bench.ts';
+import { slotMachine } from './machine.ts';
 import { bor, gen, held, pc, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';
 
 const present: Presenter<BenchWorld, BenchConfig> = {
@@ -41,6 +42,8 @@ export const ioasidBench = defineModel<BenchWorld, BenchConfig>({
   properties: benchProperties,
   present,
   system: benchSystem,
+  // The anchor's operations, one event each (shared/anchors/README.md).
+  machines: () => ({ slot: { machine: slotMachine, object: 'id', calls: { ALLOC: 'alloc', GET: 'get', PUT: 'put', FREE: 'free', FIND: 'find', USE: 'use' } } }),
   variants: (): Variant<BenchConfig>[] => [
     {
       name: 'bench-buggy',

@@ -3,7 +3,7 @@ import { defineModel } from '../../src/engine/define.ts';
 import { ioasidProperties } from '../../properties/ioasid.ts';
 import { ioasidPresenter } from './present.ts';
 import { ioasidVariants } from './variants.ts';
-import { ioasidChoices, ioasidSystem } from './world.ts';
+import { ioasidChoices, ioasidMachines, ioasidSystem } from './world.ts';
 
 export const ioasid = defineModel({
   name: 'ioasid',
@@ -14,6 +14,7 @@ export const ioasid = defineModel({
   present: ioasidPresenter,
   choices: ioasidChoices,
   system: ioasidSystem,
+  machines: ioasidMachines,
   variants: () => ioasidVariants,
 });
 

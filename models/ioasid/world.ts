@@ -6,7 +6,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { fire, initialState, type MachineState } from '../../src/engine/machine.ts';
-import type { Bounds, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import type { Bounds, MachineInfo, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
 import type { RegistryContext, RegistryEvent } from './allocators.ts';
 import type { SlotContext, SlotEvent } from './machines.ts';
 import type { SetContext, SetEvent } from './sets.ts';
@@ -267,6 +267,27 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
 
 /** A set as the kernel prints it: its name, or NULL. */
 export const setName = (set: string | null): string => set ?? 'NULL';
+
+/** The machines a variant runs, with the kernel function behind each event (000, 001, A.3, A.4). */
+export function ioasidMachines(config: IoasidConfig): Readonly<Record<string, MachineInfo>> {
+  const { calls } = config;
+  const slot: MachineInfo = {
+    machine: config.machine,
+    object: 'id',
+    calls: { ALLOC: calls.alloc.fn, GET: calls.get?.fn ?? 'ioasid_get', PUT: calls.put?.fn ?? 'ioasid_put', FREE: calls.free.fn, FIND: calls.find.fn },
+  };
+  const registry: MachineInfo | undefined = config.custom && {
+    machine: config.custom.registry,
+    object: 'allocator registry',
+    calls: { REGISTER: 'ioasid_register_allocator', UNREGISTER: 'ioasid_unregister_allocator' },
+  };
+  const set: MachineInfo | undefined = config.setLifecycle && {
+    machine: config.setLifecycle,
+    object: 'set',
+    calls: { ADMIT: 'ioasid_alloc (quota)', SET_FREE: 'ioasid_set_free', RECLAIMED: 'ioasid_free (last member)' },
+  };
+  return { slot, ...(registry ? { registry } : {}), ...(set ? { set } : {}) };
+}
 
 /** What a scenario may narrow with `--only`: the ops CPUs call, the sets they use, the allocators. */
 export function ioasidChoices(config: IoasidConfig): Only {

@@ -3,6 +3,7 @@ import { defineModel } from '../../src/engine/define.ts';
 import { iommufdProperties } from '../../properties/iommufd.ts';
 import { iommufdPresenter } from './present.ts';
 import { iommufdVariants } from './variants.ts';
+import { OBJECT_CALLS } from './objects.ts';
 import { iommufdChoices, iommufdSystem } from './world.ts';
 
 export const iommufd = defineModel({
@@ -17,6 +18,10 @@ export const iommufd = defineModel({
   checkBounds: ({ ids }) =>
     ids.min < 1 ? `--ids ${ids.min}..${ids.max}: iommufd never allocates id 0 (XA_FLAGS_ALLOC1); give --ids ${ids.max - ids.min + 1} or 1..N` : undefined,
   system: iommufdSystem,
+  machines: (config) => ({
+    object: { machine: config.object, object: 'object', calls: OBJECT_CALLS },
+    dispatch: { machine: config.dispatch, object: 'ioctl', calls: { IOCTL: 'iommufd_fops_ioctl' } },
+  }),
   variants: () => iommufdVariants,
 });
 

@@ -53,6 +53,26 @@ export type ObjectEvent =
         | 'FREE';
     };
 
+/** The kernel function behind each event, for coverage read in kernel terms (kernel-semantics A.6). */
+export const OBJECT_CALLS: Readonly<Record<ObjectEvent['type'], string>> = {
+  RESERVE: 'iommufd_object_alloc',
+  LOCK: 'iommufd_get_object',
+  REMOVE: 'iommufd_object_remove',
+  TIMEOUT: 'the bounded wait in iommufd_object_remove',
+  FINALIZE: 'iommufd_object_finalize',
+  ABORT: 'iommufd_object_abort_and_destroy',
+  PUT_USERS: 'iommufd_put_object (users)',
+  PUT_SHORT: 'iommufd_put_object (short-term)',
+  REF_TO_USERS: 'iommufd_ref_to_users',
+  INC_USERS: 'refcount_inc(users)',
+  DEC_USERS: 'refcount_dec(users)',
+  DOWN_WRITE: 'down_write(destroy_rwsem)',
+  ACQUIRE_WRITE: 'a queued down_write(destroy_rwsem)',
+  DROP_BIAS: 'the shortterm_users bias drop',
+  WAIT: 'the wait for shortterm_users == 0',
+  FREE: 'the destroy and kfree',
+};
+
 /** The reply of a wait that cannot proceed yet: the step is not enabled. */
 export const BLOCKED = 'blocked';
 

@@ -2,8 +2,8 @@
  * The `lifecheck` command line. Every user mistake ends as one line on stderr
  * and exit code 2; verdicts as expected exit 0, any other verdict exits 1.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
 import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
@@ -12,6 +12,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
 import { jsonReport } from '../report/json.ts';
+import { junitReport } from '../report/junit.ts';
 import { textReport } from '../report/text.ts';
 import { checkWritableDir, writeAtomically } from '../report/write.ts';
 import * as parse from './options.ts';
@@ -38,6 +39,7 @@ interface CheckFlags {
   only?: Only;
   json?: boolean;
   report?: string;
+  junit?: string;
   out?: string;
   exhaustive?: boolean;
   symmetry?: boolean;
@@ -71,6 +73,10 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   checkSearchFlags(flags, plan);
   if (flags.report) checkWritableDir('--report', flags.report);
   if (flags.out) checkWritableDir('--out', flags.out);
+  if (flags.junit) {
+    checkWritableDir('--junit', dirname(flags.junit));
+    if (existsSync(flags.junit) && statSync(flags.junit).isDirectory()) throw new UsageError(`--junit ${flags.junit}: is a folder; give a file name`);
+  }
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
@@ -97,6 +103,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
     writeAtomically(join(flags.report, 'check.txt'), text);
   }
+  if (flags.junit) writeAtomically(flags.junit, junitReport(results, { version, durationMs: json.durationMs }));
   if (flags.out) {
     const written = writeTraces(flags.out, results, version);
     if (!flags.json) process.stdout.write(`${written.length} trace file${written.length === 1 ? '' : 's'} in ${flags.out} (lifecheck replay FILE, lifecheck show FILE)\n`);
@@ -208,6 +215,7 @@ function program(): Command {
     .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
+    .option('--junit <file>', 'write JUnit XML (a test case per variant and property) for CI')
     .option('--out <dir>', 'write each counterexample into this folder as <model>-<variant>-<property>.itf.json (ITF)')
     .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
     .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')

@@ -9,6 +9,7 @@
  * is checked against xstate itself by a property test (test/engine/machine.test.ts).
  */
 import { initialTransition, transition, type AnyStateMachine, type EventObject } from 'xstate';
+import { edgeTaken } from './edges.ts';
 import type { Reply } from './model.ts';
 
 /** An object's machine state as plain, immutable data (the reply is not part of it). */
@@ -20,6 +21,31 @@ export interface MachineState<X> {
 export interface Fired<X> {
   readonly state: MachineState<X>;
   readonly reply: Reply;
+  /** The machine's edge that fired (see `machineEdges`), -1 when the state has no transition for the event. */
+  readonly edge: number;
+}
+
+/** How often each edge of each machine fired, by machine and edge index. */
+export type Hits = Map<AnyStateMachine, Map<number, number>>;
+
+let counter: Hits | undefined;
+
+/** Runs `fn`, counting into `hits` every machine transition it fires (what coverage reports). */
+export function counting<T>(hits: Hits, fn: () => T): T {
+  const outer = counter;
+  counter = hits;
+  try {
+    return fn();
+  } finally {
+    counter = outer;
+  }
+}
+
+function count(machine: AnyStateMachine, edge: number): void {
+  if (!counter || edge < 0) return;
+  let byEdge = counter.get(machine);
+  if (!byEdge) counter.set(machine, (byEdge = new Map()));
+  byEdge.set(edge, (byEdge.get(edge) ?? 0) + 1);
 }
 
 /**
@@ -48,7 +74,7 @@ export function fireUncached<X extends object>(
   if (typeof next.value !== 'string') {
     throw new Error(`machine ${machine.id}: only flat state values are supported`);
   }
-  return { state: { value: next.value, context: context as X }, reply };
+  return { state: { value: next.value, context: context as X }, reply, edge: edgeTaken(machine, snapshot, event) };
 }
 
 const memos = new WeakMap<AnyStateMachine, Map<string, Fired<unknown>>>();
@@ -62,10 +88,9 @@ export function fire<X extends object>(
   let memo = memos.get(machine);
   if (!memo) memos.set(machine, (memo = new Map()));
   const key = JSON.stringify([from.value, from.context, event]);
-  const hit = memo.get(key) as Fired<X> | undefined;
-  if (hit) return hit;
-  const fired = fireUncached(machine, from, event);
-  memo.set(key, fired);
+  let fired = memo.get(key) as Fired<X> | undefined;
+  if (!fired) memo.set(key, (fired = fireUncached(machine, from, event)));
+  if (counter) count(machine, fired.edge);
   return fired;
 }
 
@@ -101,18 +126,24 @@ export function compileMachine<X extends object>(
   code: StateCode<X>,
 ): CompiledMachine {
   const next = new Int32Array(code.size * events.length).fill(-1);
+  const edges = new Int32Array(next.length);
   const replies = new Array<Reply>(next.length);
   const cell = (c: number, e: number): number => {
     const at = c * events.length + e;
     if (next[at]! < 0) {
       const fired = fireUncached<X>(machine, code.unpack(c), events[e]!);
       next[at] = code.pack(fired.state);
+      edges[at] = fired.edge;
       replies[at] = fired.reply;
     }
     return at;
   };
   return {
-    next: (c, e) => next[cell(c, e)]!,
+    next: (c, e) => {
+      const at = cell(c, e);
+      if (counter) count(machine, edges[at]!);
+      return next[at]!;
+    },
     reply: (c, e) => replies[cell(c, e)]!,
   };
 }

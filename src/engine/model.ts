@@ -4,6 +4,7 @@
  * (like TLA+'s Init/Next or Stateright's `Model`), plus its properties and the
  * design variants it can be checked as.
  */
+import type { AnyStateMachine } from 'xstate';
 
 /** An argument of a step: an id, a set name, a fault to inject. */
 export type Arg = number | string;
@@ -154,6 +155,15 @@ export interface Presenter<W, C> {
   vars?(world: W): Readonly<Record<string, unknown>>;
 }
 
+/** A machine a variant runs, for its state diagram and its coverage. */
+export interface MachineInfo {
+  readonly machine: AnyStateMachine;
+  /** What one instance of it is, for sentences: `id`, `object`. */
+  readonly object: string;
+  /** The kernel function behind each event (`GET`: `ioasid_get`); events not named read as themselves. */
+  readonly calls?: Readonly<Record<string, string>>;
+}
+
 /** A model: one lifecycle area with its variants and properties. */
 export interface Model<W, C> {
   readonly name: string;
@@ -167,6 +177,8 @@ export interface Model<W, C> {
   choices?(config: C): Only;
   /** Why `bounds` mean nothing for this model (e.g. an id it never allocates), or undefined when they are fine. */
   checkBounds?(bounds: Bounds): string | undefined;
+  /** The xstate machines a variant runs, by name (`slot`, `registry`): for diagrams and coverage. */
+  machines?(config: C): Readonly<Record<string, MachineInfo>>;
   /** Build the transition system of a variant within bounds. */
   system(config: C, bounds: Bounds): System<W>;
   /** A variant of this model; the same helper built-ins and users call. */

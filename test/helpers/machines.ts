@@ -5,7 +5,7 @@ import { fire, fireUncached, initialState, type Fired } from '../../src/engine/m
 
 /** The final state and the last event's reply (ok and empty when there were none). */
 export function runEvents<X extends object>(machine: AnyStateMachine, events: readonly EventObject[]): Fired<X> {
-  let fired: Fired<X> = { state: initialState<X>(machine), reply: { ok: true, text: '' } };
+  let fired: Fired<X> = { state: initialState<X>(machine), reply: { ok: true, text: '' }, edge: -1 };
   for (const event of events) fired = fire<X>(machine, fired.state, event);
   return fired;
 }
@@ -24,6 +24,7 @@ export function expectMemoMatchesXstate<X extends object>(machine: AnyStateMachi
     const b = fireUncached<X>(machine, uncached, event);
     expect(a.state).toEqual(b.state);
     expect(a.reply).toEqual(b.reply);
+    expect(a.edge).toBe(b.edge);
     cached = a.state;
     uncached = b.state;
     reached.push(a.state.value);

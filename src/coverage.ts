@@ -1,0 +1,78 @@
+/**
+ * Coverage: which states and transitions (event and guard) of a variant's
+ * machines an exploration fired, how often, and what it never did, said in
+ * kernel terms ("ioasid_get never met a free-pending id"). Counting happens
+ * only inside `System.apply`, so the explorers' questions (is this step
+ * enabled?) do not count as the kernel having run.
+ */
+import { machineEdges, type Edge } from './engine/edges.ts';
+import { counting, type Hits } from './engine/machine.ts';
+import type { MachineInfo, System } from './engine/model.ts';
+
+export interface EdgeCoverage extends Edge {
+  readonly hits: number;
+}
+
+export interface MachineCoverage {
+  /** The machine's name in its model (`slot`). */
+  readonly machine: string;
+  readonly states: readonly { readonly state: string; readonly entered: number; readonly reached: boolean }[];
+  readonly edges: readonly EdgeCoverage[];
+  /** Transitions fired at least once, of all the machine has. */
+  readonly edgesReached: number;
+  /** What the exploration never did, one sentence each. */
+  readonly never: readonly string[];
+}
+
+/** `system`, counting into `hits` the machine transitions each applied step fires. */
+export function counted<W>(system: System<W>, hits: Hits): System<W> {
+  return {
+    init: system.init,
+    horizon: system.horizon,
+    enabled: (world) => system.enabled(world),
+    apply: (world, step) => counting(hits, () => system.apply(world, step)),
+    ...(system.codec ? { codec: system.codec } : {}),
+    ...(system.symmetry ? { symmetry: system.symmetry } : {}),
+  };
+}
+
+/** `freePending` → `free-pending`: state names as the kernel's comments spell them. */
+const spoken = (state: string) => state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCoverage {
+  const counts = hits.get(info.machine);
+  const edges = machineEdges(info.machine).map((e, i): EdgeCoverage => ({ ...e, hits: counts?.get(i) ?? 0 }));
+  const initial = (info.machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+  const used = edges.some((e) => e.hits > 0);
+  const states = Object.keys(info.machine.root.states).map((state) => {
+    const entered = edges.filter((e) => e.to === state && e.from !== state).reduce((n, e) => n + e.hits, 0);
+    return { state, entered, reached: entered > 0 || (used && state === initial) };
+  });
+  const reached = new Set(states.filter((s) => s.reached).map((s) => s.state));
+  const call = (event: string) => `\`${info.calls?.[event] ?? event}\``;
+  const never = [
+    ...states.filter((s) => !s.reached).map((s) => `no ${info.object} was ever ${spoken(s.state)}`),
+    ...edges
+      .filter((e) => e.hits === 0 && reached.has(e.from))
+      .map((e) => {
+        const siblings = edges.filter((x) => x.from === e.from && x.event === e.event);
+        const on = `a${/^[aeiou]/.test(spoken(e.from)) ? 'n' : ''} ${spoken(e.from)} ${info.object}`;
+        if (siblings.every((x) => x.hits === 0)) return siblings[0] === e ? `${call(e.event)} never met ${on}` : undefined;
+        return `${call(e.event)} on ${on} never took ${e.guard ? `the [${e.guard}] branch` : 'its unguarded branch'}`;
+      })
+      .filter((line): line is string => line !== undefined),
+  ];
+  return { machine: name, states, edges, edgesReached: edges.filter((e) => e.hits > 0).length, never };
+}
+
+/** The coverage of each of a variant's machines. */
+export function coverageOf(machines: Readonly<Record<string, MachineInfo>>, hits: Hits): MachineCoverage[] {
+  return Object.entries(machines).map(([name, info]) => machineCoverage(name, info, hits));
+}
+
+/** The share of transitions fired, over all machines, in percent (100 when there are none). */
+export function transitionPercent(coverage: readonly MachineCoverage[]): number {
+  const total = coverage.reduce((n, m) => n + m.edges.length, 0);
+  const reached = coverage.reduce((n, m) => n + m.edgesReached, 0);
+  return total === 0 ? 100 : (100 * reached) / total;
+}

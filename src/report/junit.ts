@@ -1,0 +1,76 @@
+/**
+ * The JUnit XML report, in the schema Jenkins, GitLab and the GitHub test
+ * report actions read: a test suite per variant, a test case per property.
+ * A verdict that contradicts its expectation is a failure carrying its trace;
+ * a property that does not apply, or that a capped search left unknown, is skipped.
+ */
+import { XMLBuilder } from 'fast-xml-parser';
+import type { AnyVariant } from '../engine/model.ts';
+import type { Verdict, VariantReport } from '../check.ts';
+import { renderTrace } from '../trace/text.ts';
+import { replayCommand } from './text.ts';
+
+// Boolean attributes off: an attribute whose value is "true" would otherwise be written bare, which is not XML.
+const builder = new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: true, suppressBooleanAttributes: false });
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+/** What a matching verdict found, so CI pages show more than a green tick. */
+function outcome(v: Verdict, r: VariantReport): string {
+  if (v.actual === 'violated') return `violated in ${v.counterexample?.trace.steps.length} steps, as expected`;
+  return r.search ? `holds (all ${r.search.stats.states} states), as expected` : `holds (${v.runs} runs), as expected`;
+}
+
+function testcase(variant: AnyVariant, r: VariantReport, v: Verdict) {
+  const head = { '@_classname': `${r.model}.${r.variant}`, '@_name': v.property, '@_time': 0 };
+  if (!v.matches) {
+    const cx = v.counterexample;
+    const { model, config } = variant;
+    const body = cx
+      ? `${renderTrace(cx.trace, model.present, config, cx.violation)}\nreplay: ${replayCommand(r, v.property, cx, model)}\n`
+      : undefined;
+    return {
+      ...head,
+      failure: { '@_message': `expected ${v.expected}, got ${v.actual}`, '@_type': 'unexpected-verdict', ...(body ? { '#text': body } : {}) },
+    };
+  }
+  if (v.actual === 'n/a') return { ...head, skipped: { '@_message': 'not applicable' } };
+  if (v.actual === 'unknown') return { ...head, skipped: { '@_message': 'search stopped before a verdict' } };
+  return { ...head, 'system-out': outcome(v, r) };
+}
+
+/** tests, failures and skipped: a failure is a verdict not as expected, a skip one that is n/a or unknown but not unexpected. */
+function counts(verdicts: readonly Verdict[]) {
+  const failures = verdicts.filter((v) => !v.matches).length;
+  const skipped = verdicts.filter((v) => v.matches && (v.actual === 'n/a' || v.actual === 'unknown')).length;
+  return { '@_tests': verdicts.length, '@_failures': failures, '@_skipped': skipped };
+}
+
+export function junitReport(
+  results: readonly { variant: AnyVariant; report: VariantReport }[],
+  meta: { version: string; durationMs: number },
+): string {
+  const doc = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    testsuites: {
+      '@_name': 'lifecheck',
+      ...counts(results.flatMap((x) => x.report.verdicts)),
+      '@_time': seconds(meta.durationMs),
+      testsuite: results.map(({ variant, report: r }) => ({
+        '@_name': `${r.model} --variant ${r.variant}`,
+        ...counts(r.verdicts),
+        '@_time': seconds(r.durationMs),
+        // How to run the suite again: what checked it, and with which explorer and seed.
+        properties: {
+          property: [
+            { '@_name': 'lifecheck.version', '@_value': meta.version },
+            { '@_name': 'explorer', '@_value': r.explorer },
+            { '@_name': 'seed', '@_value': r.seed },
+          ],
+        },
+        testcase: r.verdicts.map((v) => testcase(variant, r, v)),
+      })),
+    },
+  };
+  return builder.build(doc);
+}
