@@ -2,31 +2,26 @@
  * The `lifecheck` command line. Every user mistake ends as one line on stderr
  * and exit code 2; verdicts as expected exit 0, any other verdict exits 1.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
-import { jsonReport } from '../report/json.ts';
-import { junitReport } from '../report/junit.ts';
 import { textReport } from '../report/text.ts';
-import { checkWritableDir, writeAtomically } from '../report/write.ts';
 import * as parse from './options.ts';
-import { FORMATS, replayFile, showFile, writeTraces, type Format } from './traces.ts';
+import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
+import { diagram, review } from './review.ts';
+import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
 import { checkOnly, checkProperties } from './validate.ts';
 
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-export const DEFAULT_SEED = 42;
-export const DEFAULT_RUNS = 10_000;
 
-interface CheckFlags {
+interface CheckFlags extends OutputFlags {
   variant?: string;
   allVariants?: boolean;
   property?: string[];
@@ -37,10 +32,6 @@ interface CheckFlags {
   ids?: Bounds['ids'];
   ops?: number;
   only?: Only;
-  json?: boolean;
-  report?: string;
-  junit?: string;
-  out?: string;
   exhaustive?: boolean;
   symmetry?: boolean;
   maxStates?: number;
@@ -71,12 +62,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     if (wrong) throw new UsageError(wrong);
   }
   checkSearchFlags(flags, plan);
-  if (flags.report) checkWritableDir('--report', flags.report);
-  if (flags.out) checkWritableDir('--out', flags.out);
-  if (flags.junit) {
-    checkWritableDir('--junit', dirname(flags.junit));
-    if (existsSync(flags.junit) && statSync(flags.junit).isDirectory()) throw new UsageError(`--junit ${flags.junit}: is a folder; give a file name`);
-  }
+  checkOutputs(flags);
   if (flags.path !== undefined && (plan.length !== 1 || flags.property?.length !== 1)) {
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
@@ -96,23 +82,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report) + '\n');
   }
-  const json = jsonReport(results, { version, durationMs: Math.round(performance.now() - started) });
-  if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  if (flags.report) {
-    const text = results.map(({ variant, report }) => stripVTControlCharacters(textReport(variant, report))).join('\n');
-    writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
-    writeAtomically(join(flags.report, 'check.txt'), text);
-  }
-  if (flags.junit) writeAtomically(flags.junit, junitReport(results, { version, durationMs: json.durationMs }));
-  if (flags.out) {
-    const written = writeTraces(flags.out, results, version);
-    if (!flags.json) process.stdout.write(`${written.length} trace file${written.length === 1 ? '' : 's'} in ${flags.out} (lifecheck replay FILE, lifecheck show FILE)\n`);
-  }
-  return !json.matches ? 1 : json.complete ? 0 : EXIT_INCOMPLETE;
+  return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }
-
-/** The exit code of a run whose verdicts are as expected so far but whose search hit a cap. */
-export const EXIT_INCOMPLETE = 3;
 
 /** Search flags only mean something to the exhaustive explorer, and symmetry only where the model declares one. */
 function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; variant: AnyVariant }[]): void {
@@ -206,8 +177,8 @@ function program(): Command {
     .option('--variant <name>', 'check one variant')
     .option('--all-variants', 'check every variant (the default)')
     .option('--property <id...>', 'check only these properties')
-    .addOption(new Option('--runs <n>', 'random schedules per variant').default(DEFAULT_RUNS).argParser((v) => parse.intIn('--runs', v, 1, parse.LIMITS.runs)))
-    .addOption(new Option('--seed <n>', 'fast-check seed').default(DEFAULT_SEED).argParser(parse.seed))
+    .addOption(new Option('--runs <n>', 'random schedules per variant').default(parse.DEFAULT_RUNS).argParser((v) => parse.intIn('--runs', v, 1, parse.LIMITS.runs)))
+    .addOption(new Option('--seed <n>', 'fast-check seed').default(parse.DEFAULT_SEED).argParser(parse.seed))
     .option('--path <path>', "replay a counterexample by fast-check's path (with --seed)", parse.path)
     .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
     .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
@@ -216,6 +187,7 @@ function program(): Command {
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'write JUnit XML (a test case per variant and property) for CI')
+    .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .option('--out <dir>', 'write each counterexample into this folder as <model>-<variant>-<property>.itf.json (ITF)')
     .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
     .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')
@@ -224,6 +196,26 @@ function program(): Command {
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
+    });
+  cli
+    .command('review')
+    .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files')
+    .argument('[models...]', 'built-in model names')
+    .option('--out <dir>', 'where to write review.md and traces/', 'reports')
+    .option('--report <dir>', 'also write check.json and check.txt into this folder')
+    .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
+    .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
+    .action((models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number }) => {
+      const { out, ...rest } = flags;
+      process.exitCode = review(models, { ...rest, dir: out }, version);
+    });
+  cli
+    .command('diagram')
+    .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
+    .argument('<machine>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object')
+    .option('--variant <name>', "the variant whose machine to draw (default: the model's first)")
+    .action((machine: string, flags: { variant?: string }) => {
+      process.stdout.write(diagram(machine, flags.variant) + '\n');
     });
   cli
     .command('replay')

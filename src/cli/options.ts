@@ -3,6 +3,10 @@ import { totalmem } from 'node:os';
 import type { Bounds, Only } from '../engine/model.ts';
 import { UsageError } from '../registry.ts';
 
+/** Random schedules per variant, and the seed they come from, unless the user says otherwise. */
+export const DEFAULT_RUNS = 10_000;
+export const DEFAULT_SEED = 42;
+
 export const LIMITS = { threads: 32, ops: 12, ids: 16, runs: 10_000_000, states: 2 ** 31 - 1, memoryMB: 1 << 20, seconds: 7 * 86_400 } as const;
 
 /** The exhaustive search stops before the process uses more than 3/4 of the machine's memory. */

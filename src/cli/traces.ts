@@ -10,7 +10,6 @@ import type { AnyVariant, Bounds, Step } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { builtInTarget, loadModule, pickVariants, UsageError } from '../registry.ts';
 import { traceJson } from '../report/json.ts';
-import { writeAtomically } from '../report/write.ts';
 import { differences } from '../trace/changes.ts';
 import { readTraceFile, type TraceFile } from '../trace/file.ts';
 import { itfText, itfValue, toItf, traceFileName, type TraceOrigin } from '../trace/itf.ts';
@@ -28,9 +27,12 @@ export interface Written {
   readonly module?: string;
 }
 
-/** Writes each counterexample of `results` to `dir` as ITF; returns the paths written. */
-export function writeTraces(dir: string, results: readonly Written[], version: string): string[] {
-  const written: string[] = [];
+/**
+ * Each counterexample of `results` as an ITF file in `dir`, by path; with
+ * `text`, its text rendering beside it (`.txt`), for pages that link to both.
+ */
+export function traceFiles(dir: string, results: readonly Written[], version: string, text = false): Map<string, string> {
+  const files = new Map<string, string>();
   for (const { variant, report, module } of results) {
     for (const v of report.verdicts) {
       const cx = v.counterexample;
@@ -50,12 +52,12 @@ export function writeTraces(dir: string, results: readonly Written[], version: s
           : { actions: actionsOf(cx.trace, system.enabled.bind(system)), symmetry: Boolean(report.search?.symmetry) }),
         violation: cx.violation,
       };
-      const itf = toItf(cx.trace, variant.model.present, variant.config, origin);
-      writeAtomically(path, itfText(itf));
-      written.push(path);
+      const { present } = variant.model;
+      files.set(path, itfText(toItf(cx.trace, present, variant.config, origin)));
+      if (text) files.set(path.replace(/\.itf\.json$/, '.txt'), renderTrace(cx.trace, present, variant.config, cx.violation) + '\n');
     }
   }
-  return written;
+  return files;
 }
 
 /** Each step's index among the steps enabled before it: the exhaustive explorer's path. */

@@ -1,0 +1,84 @@
+/**
+ * `lifecheck review` and `lifecheck diagram`: the design review page (every
+ * variant of the named models, fixed seed, no timings) with its trace files,
+ * and one machine's state diagram.
+ */
+import { join } from 'node:path';
+import pc from 'picocolors';
+import { checkVariant } from '../check.ts';
+import type { AnyModel } from '../engine/model.ts';
+import { builtInModels, findModel, pickVariants, UsageError } from '../registry.ts';
+import { stateDiagram } from '../report/diagram.ts';
+import { reviewMarkdown, type Reviewed } from '../report/review.ts';
+import { checkWritableDir, writeAtomically } from '../report/write.ts';
+import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
+import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
+import { traceFiles } from './traces.ts';
+
+/** The review's trace files live here, relative to the page. */
+const TRACES = 'traces';
+
+export interface ReviewGroup {
+  readonly model: AnyModel;
+  readonly results: readonly Reviewed[];
+}
+
+/** Checks every variant of `models` at their defaults, with the default runs and seed. */
+export function reviewChecks(models: readonly AnyModel[]): ReviewGroup[] {
+  return models.map((model) => ({
+    model,
+    results: model.variants.map((variant) => ({
+      variant,
+      report: checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED }),
+    })),
+  }));
+}
+
+/** The review's files under `dir`, by path: its trace files (ITF and text), then the page. */
+export function reviewFiles(dir: string, groups: readonly ReviewGroup[], version: string): Map<string, string> {
+  const files = traceFiles(join(dir, TRACES), groups.flatMap((g) => g.results), version, true);
+  files.set(join(dir, 'review.md'), reviewMarkdown(groups, { version, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, traces: TRACES }));
+  return files;
+}
+
+export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
+  dir: string;
+}
+
+/** The models named, each once, or every built-in model. */
+function modelsNamed(names: readonly string[]): AnyModel[] {
+  return names.length === 0 ? [...builtInModels] : [...new Set(names)].map(findModel);
+}
+
+export function review(names: readonly string[], flags: ReviewFlags, version: string): number {
+  const models = modelsNamed(names);
+  checkWritableDir('--out', flags.dir);
+  checkOutputs(flags);
+  const started = performance.now();
+  const groups = reviewChecks(models);
+  const files = reviewFiles(flags.dir, groups, version);
+  for (const [path, content] of files) writeAtomically(path, content);
+  const results = groups.flatMap((g) => g.results);
+  for (const { report: r } of results) {
+    const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
+    const status = r.matches ? pc.green('as expected') : pc.red('NOT as expected');
+    process.stdout.write(`${r.model} --variant ${r.variant}: ${broken} of ${r.verdicts.length} properties broken, ${status}\n`);
+  }
+  process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${files.size - 1} trace files\n`);
+  return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
+}
+
+/** `lifecheck diagram MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
+export function diagram(name: string, variantName: string | undefined): string {
+  const [modelName, machineName] = name.split('.', 2) as [string, string | undefined];
+  const model = findModel(modelName);
+  const variant = pickVariants([{ model, variants: model.variants }], variantName ?? model.variants[0]?.name)[0]!;
+  const machines = model.machines?.(variant.config) ?? {};
+  const known = Object.keys(machines).map((m) => `${model.name}.${m}`);
+  const info = machineName === undefined ? undefined : machines[machineName];
+  if (!info) {
+    const what = machineName === undefined ? `'${name}' names no machine` : `model '${model.name}' has no machine '${machineName}' in variant '${variant.name}'`;
+    throw new UsageError(`${what}; known: ${known.join(', ') || 'none'} (give MODEL.MACHINE)`);
+  }
+  return stateDiagram(info.machine);
+}

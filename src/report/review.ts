@@ -1,0 +1,155 @@
+/**
+ * The design review page: per model, a matrix of every variant against every
+ * property, the counterexample behind each ✗ inline, the state diagrams of
+ * the machines, and what the exploration covered. It holds no timings, so the
+ * same seeds give the same page, which is committed and checked for staleness.
+ */
+import type { MachineCoverage } from '../coverage.ts';
+import type { Verdict, VariantReport } from '../check.ts';
+import type { AnyModel, AnyVariant, Bounds } from '../engine/model.ts';
+import { traceFileName } from '../trace/itf.ts';
+import { renderTrace } from '../trace/text.ts';
+import { stateDiagram } from './diagram.ts';
+
+export interface Reviewed {
+  readonly variant: AnyVariant;
+  readonly report: VariantReport;
+}
+
+export interface ReviewMeta {
+  readonly version: string;
+  readonly runs: number;
+  readonly seed: number;
+  /** Where the trace files are, relative to the page. */
+  readonly traces: string;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const stepsText = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
+const anchor = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]+/gi, '-').toLowerCase();
+
+function boundsText(b: Bounds): string {
+  const only = Object.entries(b.only ?? {}).map(([k, names]) => `, only ${k} ${names.join(',')}`);
+  return `${b.threads} threads, ${b.ops} operations each, ids ${b.ids.min}..${b.ids.max}${only.join('')}`;
+}
+
+function verdictCell(v: Verdict, r: VariantReport, meta: ReviewMeta): string {
+  const expectation = v.matches ? '' : ` ⚠ expected ${v.expected}`;
+  switch (v.actual) {
+    case 'violated': {
+      const file = `${meta.traces}/${traceFileName(r.model, r.variant, v.property)}`;
+      const steps = v.counterexample?.trace.steps.length ?? 0;
+      return `✗ [${stepsText(steps)}](#${anchor(r.model, r.variant, v.property)}) ([itf](${file}), [txt](${file.replace(/\.itf\.json$/, '.txt')}))${expectation}`;
+    }
+    case 'holds':
+      return `✓ ${r.search ? `${count(r.search.stats.states)} states` : `${count(v.runs)} runs`}${expectation}`;
+    case 'unknown':
+      return `? search stopped${expectation}`;
+    default:
+      return `–${expectation}`;
+  }
+}
+
+function matrix(model: AnyModel, results: readonly Reviewed[], meta: ReviewMeta): string[] {
+  const properties = model.properties.map((p) => p.id);
+  return [
+    `| variant | ${properties.join(' | ')} |`,
+    `| --- |${properties.map(() => ' --- |').join('')}`,
+    ...results.map(({ report: r }) => {
+      const cells = properties.map((p) => {
+        const v = r.verdicts.find((x) => x.property === p);
+        return v ? verdictCell(v, r, meta) : '';
+      });
+      return `| \`${r.variant}\` | ${cells.join(' | ')} |`;
+    }),
+  ];
+}
+
+function counterexamples(results: readonly Reviewed[], meta: ReviewMeta): string[] {
+  return results.flatMap(({ variant, report: r }) =>
+    r.verdicts.flatMap((v) => {
+      const cx = v.counterexample;
+      if (!cx) return [];
+      const file = `${meta.traces}/${traceFileName(r.model, r.variant, v.property)}`;
+      return [
+        `<a id="${anchor(r.model, r.variant, v.property)}"></a>`,
+        `#### \`${r.variant}\` breaks ${v.property} in ${stepsText(cx.trace.steps.length)}${v.matches ? '' : ` (⚠ expected ${v.expected})`}`,
+        '',
+        '```text',
+        renderTrace(cx.trace, variant.model.present, variant.config, cx.violation),
+        '```',
+        '',
+        `Trace file: [${file}](${file}); \`lifecheck replay ${file}\` runs it again.`,
+        '',
+      ];
+    }),
+  );
+}
+
+/** One diagram per distinct machine of each name; variants whose machines draw the same share it. */
+function diagrams(model: AnyModel, results: readonly Reviewed[]): string[] {
+  const drawn = new Map<string, { name: string; diagram: string; variants: string[] }>();
+  for (const { variant } of results) {
+    for (const [name, info] of Object.entries(model.machines?.(variant.config) ?? {})) {
+      const diagram = stateDiagram(info.machine);
+      const key = `${name}\n${diagram}`;
+      const entry = drawn.get(key) ?? { name, diagram, variants: [] };
+      entry.variants.push(variant.name);
+      drawn.set(key, entry);
+    }
+  }
+  return [...drawn.values()].flatMap((d) => [
+    `#### ${d.name} (${d.variants.map((v) => `\`${v}\``).join(', ')})`,
+    '',
+    '```mermaid',
+    d.diagram,
+    '```',
+    '',
+  ]);
+}
+
+function coverageLines(r: VariantReport, coverage: readonly MachineCoverage[]): string[] {
+  return coverage.flatMap((m) => {
+    const reached = m.states.filter((s) => s.reached).length;
+    const states = m.states.map((s) => `${s.state} ${s.reached ? `(entered ${count(s.entered)})` : '(never)'}`).join(', ');
+    const percent = m.edges.length ? Math.round((100 * m.edgesReached) / m.edges.length) : 100;
+    return [
+      `- \`${r.variant}\` ${m.machine}: states ${reached}/${m.states.length} (${states}); transitions ${m.edgesReached}/${m.edges.length} (${percent}%)`,
+      ...m.never.map((line) => `  - ${line}`),
+    ];
+  });
+}
+
+function modelSection(model: AnyModel, results: readonly Reviewed[], meta: ReviewMeta): string[] {
+  const bounds = results[0]?.report.bounds ?? model.defaults;
+  const covered = results.filter((x) => x.report.coverage?.length);
+  return [
+    `## ${model.name}: ${model.title}`,
+    '',
+    `Source: ${model.source}. Bounds: ${boundsText(bounds)}.`,
+    '',
+    ...matrix(model, results, meta),
+    '',
+    '### Counterexamples',
+    '',
+    ...counterexamples(results, meta),
+    ...(model.machines ? ['### State machines', '', 'Drawn from the xstate machines themselves: `event [guard] / reply`.', '', ...diagrams(model, results)] : []),
+    ...(covered.length
+      ? ['### Coverage', '', 'What the exploration fired of each machine, and what it never did.', '', ...covered.flatMap((x) => coverageLines(x.report, x.report.coverage!)), '']
+      : []),
+  ];
+}
+
+/** The review page for `groups` (each model with its variants' reports). */
+export function reviewMarkdown(groups: readonly { model: AnyModel; results: readonly Reviewed[] }[], meta: ReviewMeta): string {
+  const head = [
+    '# Design review',
+    '',
+    `Written by \`lifecheck review\` (lifecheck ${meta.version}): every variant of every model against every property, ` +
+      `${count(meta.runs)} random schedules each from seed ${meta.seed}. Regenerate with \`npm run review\`; a test fails when this page is stale.`,
+    '',
+    '✓ holds in every schedule explored · ✗ broken, by a counterexample of that many steps (its ITF trace file and its text) · – not applicable · ⚠ not the verdict the variant expects',
+    '',
+  ];
+  return [...head, ...groups.flatMap((g) => modelSection(g.model, g.results, meta))].join('\n').replace(/\n+$/, '\n');
+}
