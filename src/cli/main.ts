@@ -80,7 +80,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     });
     progress.clear();
     results.push({ variant, report, ...(module ? { module } : {}) });
-    if (!flags.json) process.stdout.write(textReport(variant, report) + '\n');
+    if (!flags.json) process.stdout.write(textReport(variant, report, module) + '\n');
   }
   return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }

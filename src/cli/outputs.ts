@@ -37,7 +37,7 @@ export function writeOutputs(results: readonly Written[], flags: OutputFlags, me
   const json = jsonReport(results, meta);
   if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   if (flags.report) {
-    const text = results.map(({ variant, report }) => stripVTControlCharacters(textReport(variant, report))).join('\n');
+    const text = results.map(({ variant, report, module }) => stripVTControlCharacters(textReport(variant, report, module))).join('\n');
     writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
     writeAtomically(join(flags.report, 'check.txt'), text);
   }

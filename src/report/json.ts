@@ -18,7 +18,7 @@ export function traceJson<W, C>(trace: Trace<W>, present: Presenter<W, C>, confi
   });
 }
 
-function counterexampleJson(variant: AnyVariant, r: VariantReport, property: string) {
+function counterexampleJson(variant: AnyVariant, r: VariantReport, property: string, module?: string) {
   const cx = r.verdicts.find((x) => x.property === property)?.counterexample;
   if (!cx) return undefined;
   const { model, config } = variant;
@@ -28,14 +28,14 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
     ...(cx.explorer === 'random'
       ? { seed: cx.seed, path: cx.path, shrinks: cx.shrinks }
       : { shortest: true, afterMs: cx.afterMs, afterStates: cx.afterStates }),
-    replay: replayCommand(r, property, cx, model),
+    replay: replayCommand(r, property, cx, model, module),
     steps,
     text: renderTrace(cx.trace, model.present, config, cx.violation),
   };
 }
 
 export function jsonReport(
-  reports: readonly { variant: AnyVariant; report: VariantReport }[],
+  reports: readonly { variant: AnyVariant; report: VariantReport; module?: string }[],
   meta: { version: string; durationMs: number },
 ) {
   return {
@@ -46,11 +46,11 @@ export function jsonReport(
     complete: reports.every((x) => x.report.complete),
     matches: reports.every((x) => x.report.matches),
     durationMs: meta.durationMs,
-    results: reports.map(({ variant, report }) => ({
+    results: reports.map(({ variant, report, module }) => ({
       ...report,
       verdicts: report.verdicts.map(({ counterexample: _, ...v }) => ({
         ...v,
-        ...(v.actual === 'violated' ? { counterexample: counterexampleJson(variant, report, v.property) } : {}),
+        ...(v.actual === 'violated' ? { counterexample: counterexampleJson(variant, report, v.property, module) } : {}),
       })),
     })),
   };

@@ -21,13 +21,13 @@ function outcome(v: Verdict, r: VariantReport): string {
   return r.search ? `holds (all ${r.search.stats.states} states), as expected` : `holds (${v.runs} runs), as expected`;
 }
 
-function testcase(variant: AnyVariant, r: VariantReport, v: Verdict) {
+function testcase(variant: AnyVariant, r: VariantReport, v: Verdict, module?: string) {
   const head = { '@_classname': `${r.model}.${r.variant}`, '@_name': v.property, '@_time': 0 };
   if (!v.matches) {
     const cx = v.counterexample;
     const { model, config } = variant;
     const body = cx
-      ? `${renderTrace(cx.trace, model.present, config, cx.violation)}\nreplay: ${replayCommand(r, v.property, cx, model)}\n`
+      ? `${renderTrace(cx.trace, model.present, config, cx.violation)}\nreplay: ${replayCommand(r, v.property, cx, model, module)}\n`
       : undefined;
     return {
       ...head,
@@ -47,7 +47,7 @@ function counts(verdicts: readonly Verdict[]) {
 }
 
 export function junitReport(
-  results: readonly { variant: AnyVariant; report: VariantReport }[],
+  results: readonly { variant: AnyVariant; report: VariantReport; module?: string }[],
   meta: { version: string; durationMs: number },
 ): string {
   const doc = {
@@ -56,7 +56,7 @@ export function junitReport(
       '@_name': 'lifecheck',
       ...counts(results.flatMap((x) => x.report.verdicts)),
       '@_time': seconds(meta.durationMs),
-      testsuite: results.map(({ variant, report: r }) => ({
+      testsuite: results.map(({ variant, report: r, module }) => ({
         '@_name': `${r.model} --variant ${r.variant}`,
         ...counts(r.verdicts),
         '@_time': seconds(r.durationMs),
@@ -68,7 +68,7 @@ export function junitReport(
             { '@_name': 'seed', '@_value': r.seed },
           ],
         },
-        testcase: r.verdicts.map((v) => testcase(variant, r, v)),
+        testcase: r.verdicts.map((v) => testcase(variant, r, v, module)),
       })),
     },
   };

@@ -18,12 +18,12 @@ function boundsArgs(r: VariantReport, model: AnyModel): string {
 
 type Found = NonNullable<V['counterexample']>;
 
-/** The command line that replays a counterexample exactly. */
-export function replayCommand(r: VariantReport, property: string, cx: Found, model: AnyModel): string {
+/** The command line that replays a counterexample exactly; `module` is the user's file the variant came from, if any. */
+export function replayCommand(r: VariantReport, property: string, cx: Found, model: AnyModel, module?: string): string {
   const bounds = boundsArgs(r, model);
   const how =
     cx.explorer === 'random' ? ` --seed ${cx.seed} --path ${cx.path}` : ` --exhaustive${r.search?.symmetry ? ' --symmetry' : ''}`;
-  return `lifecheck check ${r.model} --variant ${r.variant} --property ${property}${bounds}${how}`;
+  return `lifecheck check ${module ?? r.model} --variant ${r.variant} --property ${property}${bounds}${how}`;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -57,7 +57,7 @@ function verdictLine(v: Verdict, r: VariantReport): string {
   return `  ${mark} ${v.property.padEnd(30)} ${what}  ${expectation}`;
 }
 
-export function textReport(variant: AnyVariant, r: VariantReport): string {
+export function textReport(variant: AnyVariant, r: VariantReport, module?: string): string {
   const { model, config } = variant;
   const head = `${pc.bold(`${r.model} --variant ${r.variant}`)}: ${r.title} [${r.source}]`;
   const lines = [head, ...r.verdicts.map((v) => verdictLine(v, r))];
@@ -65,7 +65,7 @@ export function textReport(variant: AnyVariant, r: VariantReport): string {
     const cx = v.counterexample;
     if (!cx) continue;
     lines.push('', renderTrace(cx.trace, model.present, config, cx.violation, { width: 76 }).replace(/^(?=.)/gm, '    '));
-    lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model)}`));
+    lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model, module)}`));
   }
   if (r.search) lines.push('', ...searchLines(r.search, model));
   const status = !r.matches

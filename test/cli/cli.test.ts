@@ -50,6 +50,8 @@ describe('lifecheck check', () => {
     const r = lifecheck('check', 'test/fixtures/patches.ts', '--variant', 'alloc-ignores-max', '--runs', '500');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ids-in-range +violated/);
+    // Its replay line names the file, since the variant is not built in.
+    expect(r.out).toMatch(/replay: lifecheck check test\/fixtures\/patches\.ts --variant alloc-ignores-max --property ids-in-range --seed 42 --path /);
   });
 
   it('writes its reports into --report and nothing else', () => {
