@@ -213,7 +213,7 @@ function program(): Command {
     .command('diagram')
     .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
     .argument('<machine>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object')
-    .option('--variant <name>', "the variant whose machine to draw (default: the model's first)")
+    .option('--variant <name>', 'the variant whose machine to draw (default: the first that runs it)')
     .action((machine: string, flags: { variant?: string }) => {
       process.stdout.write(diagram(machine, flags.variant) + '\n');
     });

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
-import type { AnyModel } from '../engine/model.ts';
+import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import { builtInModels, findModel, pickVariants, UsageError } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
 import { reviewMarkdown, type Reviewed } from '../report/review.ts';
@@ -72,7 +72,9 @@ export function review(names: readonly string[], flags: ReviewFlags, version: st
 export function diagram(name: string, variantName: string | undefined): string {
   const [modelName, machineName] = name.split('.', 2) as [string, string | undefined];
   const model = findModel(modelName);
-  const variant = pickVariants([{ model, variants: model.variants }], variantName ?? model.variants[0]?.name)[0]!;
+  // Without --variant, the first variant that runs the machine.
+  const runs = (v: AnyVariant) => machineName !== undefined && machineName in (model.machines?.(v.config) ?? {});
+  const variant = pickVariants([{ model, variants: model.variants }], variantName ?? (model.variants.find(runs) ?? model.variants[0])?.name)[0]!;
   const machines = model.machines?.(variant.config) ?? {};
   const known = Object.keys(machines).map((m) => `${model.name}.${m}`);
   const info = machineName === undefined ? undefined : machines[machineName];
