@@ -24,12 +24,12 @@ export interface Target {
   readonly variants: readonly AnyVariant[];
 }
 
-export function findModel(name: string): AnyModel {
+/** A built-in model by name; `paths` says whether the command also takes a path to a module (for the hint). */
+export function findModel(name: string, paths = true): AnyModel {
   const model = builtInModels.find((m) => m.name === name);
   if (!model) {
-    throw new UsageError(
-      `unknown model '${name}'; known models: ${builtInModels.map((m) => m.name).join(', ')} (or a path to a .ts module)`,
-    );
+    const hint = paths ? ' (or a path to a .ts module)' : '';
+    throw new UsageError(`unknown model '${name}'; known models: ${builtInModels.map((m) => m.name).join(', ')}${hint}`);
   }
   return model;
 }

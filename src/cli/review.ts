@@ -3,6 +3,7 @@
  * variant of the named models, fixed seed, no timings) with its trace files,
  * and one machine's state diagram.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
@@ -41,13 +42,22 @@ export function reviewFiles(dir: string, groups: readonly ReviewGroup[], version
   return files;
 }
 
+/** Trace files a previous review wrote and this one did not (a property a variant no longer breaks). */
+function removeStaleTraces(dir: string, written: ReadonlyMap<string, string>): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (/\.(itf\.json|txt)$/.test(name) && !written.has(path)) rmSync(path);
+  }
+}
+
 export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
   dir: string;
 }
 
 /** The models named, each once, or every built-in model. */
 function modelsNamed(names: readonly string[]): AnyModel[] {
-  return names.length === 0 ? [...builtInModels] : [...new Set(names)].map(findModel);
+  return names.length === 0 ? [...builtInModels] : [...new Set(names)].map((name) => findModel(name, false));
 }
 
 export function review(names: readonly string[], flags: ReviewFlags, version: string): number {
@@ -58,6 +68,7 @@ export function review(names: readonly string[], flags: ReviewFlags, version: st
   const groups = reviewChecks(models);
   const files = reviewFiles(flags.dir, groups, version);
   for (const [path, content] of files) writeAtomically(path, content);
+  removeStaleTraces(join(flags.dir, TRACES), files);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
@@ -70,17 +81,18 @@ export function review(names: readonly string[], flags: ReviewFlags, version: st
 
 /** `lifecheck diagram MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
 export function diagram(name: string, variantName: string | undefined): string {
-  const [modelName, machineName] = name.split('.', 2) as [string, string | undefined];
-  const model = findModel(modelName);
+  const dot = name.lastIndexOf('.');
+  const model = findModel(dot < 0 ? name : name.slice(0, dot), false);
+  const machineName = dot < 0 ? undefined : name.slice(dot + 1);
+  const machinesOf = (v: AnyVariant) => model.machines?.(v.config) ?? {};
   // Without --variant, the first variant that runs the machine.
-  const runs = (v: AnyVariant) => machineName !== undefined && machineName in (model.machines?.(v.config) ?? {});
-  const variant = pickVariants([{ model, variants: model.variants }], variantName ?? (model.variants.find(runs) ?? model.variants[0])?.name)[0]!;
-  const machines = model.machines?.(variant.config) ?? {};
-  const known = Object.keys(machines).map((m) => `${model.name}.${m}`);
-  const info = machineName === undefined ? undefined : machines[machineName];
-  if (!info) {
-    const what = machineName === undefined ? `'${name}' names no machine` : `model '${model.name}' has no machine '${machineName}' in variant '${variant.name}'`;
+  const candidates = variantName === undefined ? model.variants : pickVariants([{ model, variants: model.variants }], variantName);
+  const variant = candidates.find((v) => machineName !== undefined && machineName in machinesOf(v));
+  if (!variant) {
+    const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${model.name}.${m}`);
+    const where = variantName === undefined ? `model '${model.name}'` : `variant '${variantName}' of model '${model.name}'`;
+    const what = machineName === undefined ? `'${name}' names no machine` : `${where} has no machine '${machineName}'`;
     throw new UsageError(`${what}; known: ${known.join(', ') || 'none'} (give MODEL.MACHINE)`);
   }
-  return stateDiagram(info.machine);
+  return stateDiagram(machinesOf(variant)[machineName!]!.machine);
 }

@@ -27,9 +27,16 @@ export function guardName(guard: unknown): string | undefined {
   if (guard === undefined) return undefined;
   if (typeof guard === 'string') return guard;
   const g = guard as GuardLike;
-  if (g.guards && (g.name === 'and' || g.name === 'or')) return g.guards.map(guardName).join(g.name === 'and' ? ' && ' : ' || ');
-  if (g.guards && g.name === 'not') return `!${guardName(g.guards[0])}`;
+  if (g.guards && (g.name === 'and' || g.name === 'or')) return g.guards.map(operand).join(g.name === 'and' ? ' && ' : ' || ');
+  if (g.guards && g.name === 'not') return `!${operand(g.guards[0])}`;
   return g.type ?? 'guard';
+}
+
+/** A guard inside another: compound ones in parentheses, so `and(a, or(b, c))` reads `a && (b || c)`. */
+function operand(guard: unknown): string | undefined {
+  const g = guard as GuardLike | undefined;
+  const compound = g?.guards !== undefined && (g.name === 'and' || g.name === 'or');
+  return compound ? `(${guardName(guard)})` : guardName(guard);
 }
 
 interface TransitionLike {
@@ -61,6 +68,10 @@ function edgesOf(machine: AnyStateMachine): { edges: Edge[]; index: Map<unknown,
   if (cached) return cached;
   const index = new Map<unknown, number>();
   const edges: Edge[] = [];
+  // Transitions on the machine itself would apply in every state; nothing here would draw or count them.
+  if (Object.keys((machine.root as unknown as StateNodeLike).on).length > 0) {
+    throw new Error(`machine '${machine.id}': transitions on the machine itself are not supported; put them on its states`);
+  }
 
   const states = machine.root.states as unknown as Record<string, StateNodeLike>;
   for (const [from, node] of Object.entries(states)) {

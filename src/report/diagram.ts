@@ -13,12 +13,23 @@ export const edgeLabel = (e: Edge) => `${e.event}${e.guard ? ` [${e.guard}]` : '
 /** Mermaid reads `;` and `#` in labels as markup. */
 const label = (s: string) => s.replace(/[#;]/g, (c) => `#${c.charCodeAt(0)};`);
 
-/** The machine as a Mermaid `stateDiagram-v2`. */
+/** Mermaid's own words, which cannot name a state. */
+const RESERVED = new Set(['state', 'note', 'class', 'classDef', 'direction', 'end', 'as', 'style', 'click', 'linkStyle']);
+
+/** Each state's id in the diagram: its name where Mermaid takes it as one, else `s<i>` with the name as its label. */
+function stateIds(states: readonly string[]): Map<string, string> {
+  return new Map(states.map((name, i) => [name, /^[A-Za-z_]\w*$/.test(name) && !RESERVED.has(name) ? name : `s${i}`]));
+}
+
+/** The machine as a Mermaid `stateDiagram-v2`: every state, then every transition. */
 export function stateDiagram(machine: AnyStateMachine): string {
   const initial = (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+  const ids = stateIds(Object.keys(machine.root.states));
+  const id = (state: string) => ids.get(state) ?? state;
   return [
     'stateDiagram-v2',
-    ...(initial ? [`    [*] --> ${initial}`] : []),
-    ...machineEdges(machine).map((e) => `    ${e.from} --> ${e.to}: ${label(edgeLabel(e))}`),
+    ...[...ids].map(([name, sid]) => (name === sid ? `    ${sid}` : `    state "${label(name).replace(/"/g, '#quot;')}" as ${sid}`)),
+    ...(initial ? [`    [*] --> ${id(initial)}`] : []),
+    ...machineEdges(machine).map((e) => `    ${id(e.from)} --> ${id(e.to)}: ${label(edgeLabel(e))}`),
   ].join('\n');
 }

@@ -1,0 +1,423 @@
+/**
+ * Coverage: every fired transition is one edge of its machine (the branch
+ * xstate took), counted only while a step is applied, and reported per
+ * machine in the model's kernel vocabulary, in the JSON report and against
+ * `--min-coverage`.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import type { AnyStateMachine } from 'xstate';
+import {
+  benchSlotMachine,
+  checkVariant,
+  compiledSlot,
+  fire,
+  fireUncached,
+  initialState,
+  ioasid,
+  ioasidBench,
+  iommufd,
+  seriesMachine,
+  setMachine,
+  slotCode,
+  UNHANDLED,
+  upstreamMachine,
+  v1Machine,
+  type BenchSlotContext,
+  type IommufdWorld,
+  type MachineState,
+  type SetEvent,
+  type SlotContext,
+  type SlotEvent,
+  type System,
+} from 'lifecheck';
+import { counted, coverageOf, transitionPercent, type MachineCoverage } from '../src/coverage.ts';
+import { edgeTaken, machineEdges, type Edge } from '../src/engine/edges.ts';
+import { counting, type Hits } from '../src/engine/machine.ts';
+import { edgeLabel } from '../src/report/diagram.ts';
+import { variantOf } from './helpers/variants.ts';
+
+/** An edge as its diagram line reads: `active --> freed: FREE [lastRef] / freed`. */
+const drawn = (e: Edge) => `${e.from} --> ${e.to}: ${edgeLabel(e)}`;
+
+/** The index of the edge drawn as `line`. */
+function edgeIndex(machine: AnyStateMachine, line: string): number {
+  const i = machineEdges(machine).findIndex((e) => drawn(e) === line);
+  if (i < 0) throw new Error(`${machine.id} has no edge '${line}'`);
+  return i;
+}
+
+/** One machine's hits by drawn edge, so failures read as diagram lines. */
+function countsOf(hits: Hits, machine: AnyStateMachine): Record<string, number> {
+  const edges = machineEdges(machine);
+  return Object.fromEntries([...(hits.get(machine) ?? [])].map(([i, n]) => [drawn(edges[i]!), n]));
+}
+
+const slot = (value: string, refs: number, set: string | null = 's1'): MachineState<SlotContext> => ({
+  value,
+  context: { refs, set, data: refs > 0 ? 'mm' : null },
+});
+const FREE_S1: SlotEvent = { type: 'FREE', set: 's1' };
+const ALLOC_S1: SlotEvent = { type: 'ALLOC', set: 's1', data: 'mm' };
+const GET_S1: SlotEvent = { type: 'GET', set: 's1' };
+const FIND_S1: SlotEvent = { type: 'FIND', set: 's1' };
+
+describe('the edge a transition takes', () => {
+  const findGets = seriesMachine.provide({ guards: { findTakesRef: () => true } });
+  const freeEveryCall = seriesMachine.provide({ guards: { freeDropsEveryCall: () => true } });
+  const machines: [string, AnyStateMachine][] = [
+    ['series', seriesMachine],
+    ['series + findTakesRef', findGets],
+    ['series + freeDropsEveryCall', freeEveryCall],
+    ['upstream', upstreamMachine],
+    ['v1', v1Machine],
+  ];
+  const events = fc.array(
+    fc.record({ type: fc.constantFrom('ALLOC', 'GET', 'PUT', 'FREE', 'FIND'), set: fc.constantFrom('s1', 's2', null) }),
+    { maxLength: 12 },
+  );
+
+  describe.each(machines)('%s', (_name, machine) => {
+    test.prop([events], { seed: 7, numRuns: 200 })('fire reports the edge fireUncached does, and it is the step xstate took', (sequence) => {
+      const edges = machineEdges(machine);
+      let from = initialState<SlotContext>(machine);
+      for (const event of sequence) {
+        const memo = fire<SlotContext>(machine, from, event);
+        const fresh = fireUncached<SlotContext>(machine, from, event);
+        expect(memo.edge).toBe(fresh.edge);
+        const edge = edges[memo.edge];
+        if (edge) {
+          expect(edge).toMatchObject({ from: from.value, to: memo.state.value, event: event.type });
+          if (edge.reply !== undefined) expect(memo.reply.text).toBe(edge.reply);
+        } else {
+          expect(memo.edge).toBe(-1);
+          expect(memo.reply).toEqual(UNHANDLED);
+          expect(memo.state).toEqual(from);
+        }
+        from = memo.state;
+      }
+    });
+  });
+
+  it('FREE on an active slot takes the guarded branch xstate takes', () => {
+    const edgeOf = (from: MachineState<SlotContext>, event: SlotEvent) => drawn(machineEdges(seriesMachine)[fire(seriesMachine, from, event).edge]!);
+    expect(edgeOf(slot('active', 1), FREE_S1)).toBe('active --> freed: FREE [lastRef] / freed');
+    expect(edgeOf(slot('active', 2), FREE_S1)).toBe('active --> freePending: FREE / free-pending');
+    expect(edgeOf(slot('active', 2, 's2'), FREE_S1)).toBe('active --> active: FREE [notOwner] / refused');
+  });
+
+  it('edgeTaken reads the same edge from a snapshot', () => {
+    const snapshot = (s: MachineState<SlotContext>) => seriesMachine.resolveState({ value: s.value, context: { ...s.context, reply: UNHANDLED } });
+    expect(edgeTaken(seriesMachine, snapshot(slot('active', 1)), FREE_S1)).toBe(edgeIndex(seriesMachine, 'active --> freed: FREE [lastRef] / freed'));
+    expect(edgeTaken(seriesMachine, snapshot(slot('active', 2)), FREE_S1)).toBe(edgeIndex(seriesMachine, 'active --> freePending: FREE / free-pending'));
+  });
+
+  it('follows guards flipped with provide()', () => {
+    expect(fire(findGets, slot('active', 1), FIND_S1).edge).toBe(edgeIndex(findGets, 'active --> active: FIND [findTakesRef] / found'));
+    expect(fire(seriesMachine, slot('active', 1), FIND_S1).edge).toBe(edgeIndex(seriesMachine, 'active --> active: FIND / found'));
+    expect(fire(freeEveryCall, slot('freePending', 1), FREE_S1).edge).toBe(
+      edgeIndex(freeEveryCall, 'freePending --> freed: FREE [freeDropsEveryCall && lastRef] / freed'),
+    );
+  });
+
+  it('is -1 for an event the state has no transition for, or whose every guard fails', () => {
+    const freed = initialState<SlotContext>(v1Machine);
+    expect(fire(v1Machine, freed, GET_S1)).toEqual({ state: freed, reply: UNHANDLED, edge: -1 });
+    expect(edgeTaken(v1Machine, v1Machine.resolveState({ value: 'freed', context: { ...freed.context, reply: UNHANDLED } }), GET_S1)).toBe(-1);
+    const set = setMachine(1);
+    const pending = { value: 'freePending', context: { quota: 1 } };
+    const reclaimed = (members: number): SetEvent => ({ type: 'RECLAIMED', members });
+    expect(fire(set, pending, reclaimed(1)).edge).toBe(-1);
+    expect(fire(set, pending, reclaimed(0)).edge).toBe(edgeIndex(set, 'freePending --> freed: RECLAIMED [noMembers]'));
+  });
+});
+
+describe('counting', () => {
+  const freed = initialState<SlotContext>(seriesMachine);
+
+  it('counts the transitions fired inside fn, memoized or not, and none outside', () => {
+    const hits: Hits = new Map();
+    fire(seriesMachine, freed, ALLOC_S1);
+    const result = counting(hits, () => {
+      fire(seriesMachine, freed, ALLOC_S1);
+      fire(seriesMachine, freed, ALLOC_S1);
+      fire(seriesMachine, slot('active', 1), FREE_S1);
+      return 'done';
+    });
+    fire(seriesMachine, slot('active', 1), FREE_S1);
+    expect(result).toBe('done');
+    expect([...hits.keys()]).toHaveLength(1);
+    expect(countsOf(hits, seriesMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 2, 'active --> freed: FREE [lastRef] / freed': 1 });
+  });
+
+  it('does not count an event without a transition', () => {
+    const hits: Hits = new Map();
+    counting(hits, () => fire(v1Machine, initialState<SlotContext>(v1Machine), GET_S1));
+    expect(hits.size).toBe(0);
+  });
+
+  it('nested, counts into the inner hits and then the outer ones again, even after a throw', () => {
+    const outer: Hits = new Map();
+    const inner: Hits = new Map();
+    counting(outer, () => {
+      fire(seriesMachine, freed, ALLOC_S1);
+      counting(inner, () => fire(seriesMachine, slot('active', 1), GET_S1));
+      expect(() =>
+        counting(inner, () => {
+          fire(seriesMachine, slot('active', 2), GET_S1);
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      fire(seriesMachine, slot('active', 1), FREE_S1);
+    });
+    fire(seriesMachine, freed, ALLOC_S1);
+    expect(countsOf(outer, seriesMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 1, 'active --> freed: FREE [lastRef] / freed': 1 });
+    expect(countsOf(inner, seriesMachine)).toEqual({ 'active --> active: GET / 0': 2 });
+  });
+
+  test.prop([fc.boolean(), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 8 })], { seed: 11, numRuns: 200 })(
+    "a compiled machine counts the edges fire counts for the same events (and its reply lookups count nothing)",
+    (findTakesRef, picks) => {
+      // 8 events reach at most refcount 8 and generation 8.
+      const code = slotCode(8, 8);
+      const { events, table } = compiledSlot(findTakesRef, code);
+      const viaTable: Hits = new Map();
+      const viaFire: Hits = new Map();
+      let state = initialState<BenchSlotContext>(benchSlotMachine);
+      let c = code.pack(state);
+      for (const e of picks) {
+        c = counting(viaTable, () => {
+          const next = table.next(c, e);
+          table.reply(c, e);
+          return next;
+        });
+        state = counting(viaFire, () => fire<BenchSlotContext>(benchSlotMachine, state, events[e]!)).state;
+        expect(code.unpack(c)).toEqual(state);
+      }
+      expect(countsOf(viaTable, benchSlotMachine)).toEqual(countsOf(viaFire, benchSlotMachine));
+      expect([...viaTable.keys()].every((m) => m === benchSlotMachine)).toBe(true);
+    },
+  );
+});
+
+describe('counted', () => {
+  const calls: readonly SlotEvent[] = [ALLOC_S1, GET_S1, { type: 'PUT', set: 's1' }, FREE_S1];
+
+  /** One IOASID slot whose `enabled` asks the machine which calls would succeed, by firing it. */
+  const probing: System<MachineState<SlotContext>> = {
+    init: initialState<SlotContext>(seriesMachine),
+    horizon: 4,
+    enabled: (world) =>
+      calls.filter((event) => fire(seriesMachine, world, event).reply.ok).map((event) => ({ thread: 0, op: event.type, args: [] })),
+    apply: (world, step) => {
+      const { state, reply } = fire<SlotContext>(seriesMachine, world, calls.find((e) => e.type === step.op)!);
+      return { world: state, reply };
+    },
+  };
+
+  it('counts what apply fires, not what enabled fires to decide', () => {
+    const asked: Hits = new Map();
+    counting(asked, () => probing.enabled(probing.init));
+    expect(Object.values(countsOf(asked, seriesMachine)).reduce((a, b) => a + b, 0)).toBe(calls.length);
+
+    const hits: Hits = new Map();
+    const system = counted(probing, hits);
+    expect(system.enabled(system.init).map((s) => s.op)).toEqual(['ALLOC']);
+    expect(hits.size).toBe(0);
+    const { world } = system.apply(system.init, { thread: 0, op: 'ALLOC', args: [] });
+    expect(system.enabled(world).map((s) => s.op)).toEqual(['GET', 'PUT', 'FREE']);
+    system.apply(world, { thread: 0, op: 'FREE', args: [] });
+    expect(countsOf(hits, seriesMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 1, 'active --> freed: FREE [lastRef] / freed': 1 });
+  });
+
+  it('keeps init, horizon, codec and symmetry, and adds none the system lacks', () => {
+    const bench = ioasidBench.system(variantOf(ioasidBench, 'fixed').config, ioasidBench.defaults);
+    const wrapped = counted(bench, new Map());
+    expect(wrapped.init).toBe(bench.init);
+    expect(wrapped.horizon).toBe(bench.horizon);
+    expect(wrapped.codec).toBeDefined();
+    expect(wrapped.codec).toBe(bench.codec);
+    expect(wrapped.symmetry).toBeDefined();
+    expect(wrapped.symmetry).toBe(bench.symmetry);
+    const plain = counted(probing, new Map());
+    expect(plain.init).toBe(probing.init);
+    expect(plain.horizon).toBe(probing.horizon);
+    expect('codec' in plain).toBe(false);
+    expect('symmetry' in plain).toBe(false);
+  });
+
+  it("on iommufd, whose enabled fires the object machine to see if a wait would proceed, counts apply's transitions only", () => {
+    const { config } = variantOf(iommufd, 'v6.7-shortterm');
+    const raw = iommufd.system(config, iommufd.defaults);
+    // Breadth-first to the first world where asking for the enabled steps fires a machine.
+    let frontier = [raw.init];
+    const seen = new Set([JSON.stringify(raw.init)]);
+    let probe: { world: IommufdWorld; asked: Hits } | undefined;
+    for (let depth = 0; !probe && frontier.length > 0 && depth < 10; depth++) {
+      const next: IommufdWorld[] = [];
+      for (const world of frontier) {
+        const asked: Hits = new Map();
+        const steps = counting(asked, () => raw.enabled(world));
+        if (asked.size > 0) {
+          probe = { world, asked };
+          break;
+        }
+        for (const step of steps) {
+          const after = raw.apply(world, step).world;
+          const key = JSON.stringify(after);
+          if (!seen.has(key)) {
+            seen.add(key);
+            next.push(after);
+          }
+        }
+      }
+      frontier = next;
+    }
+    expect(probe).toBeDefined();
+    const { world, asked } = probe!;
+    expect(Object.keys(countsOf(asked, config.object))).not.toHaveLength(0);
+
+    const hits: Hits = new Map();
+    const system = counted(raw, hits);
+    const steps = system.enabled(world);
+    expect(hits.size).toBe(0);
+    const expected: Hits = new Map();
+    for (const step of steps) {
+      system.apply(world, step);
+      counting(expected, () => raw.apply(world, step));
+    }
+    expect(hits.size).toBeGreaterThan(0);
+    for (const machine of expected.keys()) expect(countsOf(hits, machine)).toEqual(countsOf(expected, machine));
+    expect(hits.size).toBe(expected.size);
+  });
+});
+
+describe('coverageOf', () => {
+  const benchBounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
+  const benchCoverage = (name: string) =>
+    checkVariant(variantOf(ioasidBench, name), { bounds: benchBounds, runs: 2000, seed: 42, exhaustive: {} }).coverage!;
+  const buggy = benchCoverage('bench-buggy');
+  const fixed = benchCoverage('fixed');
+  const hitsOf = (coverage: readonly MachineCoverage[]) => Object.fromEntries(coverage[0]!.edges.map((e) => [drawn(e), e.hits]));
+
+  it("reports the bench model's slot machine: ALLOC fired, every state reached", () => {
+    expect(buggy.map((m) => m.machine)).toEqual(['slot']);
+    const [slotCoverage] = buggy;
+    const allocs = slotCoverage!.edges.filter((e) => e.event === 'ALLOC');
+    expect(allocs.length).toBeGreaterThan(0);
+    for (const e of allocs) expect(e.hits).toBeGreaterThan(0);
+    expect(slotCoverage!.states.map((s) => [s.state, s.reached])).toEqual([
+      ['free', true],
+      ['active', true],
+      ['freePending', true],
+    ]);
+    expect(slotCoverage!.edges.map(drawn)).toEqual(machineEdges(benchSlotMachine).map(drawn));
+    expect(slotCoverage!.edgesReached).toBe(slotCoverage!.edges.filter((e) => e.hits > 0).length);
+    for (const s of slotCoverage!.states) {
+      const into = slotCoverage!.edges.filter((e) => e.to === s.state && e.from !== s.state);
+      expect(s.entered).toBe(into.reduce((n, e) => n + e.hits, 0));
+    }
+  });
+
+  it('shows what each design reaches that the other cannot', () => {
+    const b = hitsOf(buggy);
+    const f = hitsOf(fixed);
+    // Only the fixed design's find takes a reference.
+    for (const line of ['active --> active: FIND [takesRef] / found', 'freePending --> freePending: FIND [takesRef] / found']) {
+      expect(f[line]).toBeGreaterThan(0);
+      expect(b[line]).toBe(0);
+    }
+    // Only the buggy design's find leaves a pointer that outlives its id: a use after free.
+    expect(b['free --> free: USE / used']).toBeGreaterThan(0);
+    expect(f['free --> free: USE / used']).toBe(0);
+    expect(b['active --> active: FIND / found']).toBeGreaterThan(0);
+    expect(f['active --> active: FIND / found']).toBe(0);
+
+    expect(buggy[0]!.never).toContain('`find` on an active id never took the [takesRef] branch');
+    expect(fixed[0]!.never).toContain('`use` never met a free id');
+    expect(fixed[0]!.never).toContain('`find` on an active id never took its unguarded branch');
+  });
+
+  it("says what never happened in the model's kernel terms", () => {
+    const r = checkVariant(variantOf(ioasid, 'series'), { bounds: ioasid.defaults, runs: 50, seed: 42 });
+    const never = r.coverage!.find((m) => m.machine === 'slot')!.never;
+    expect(never.some((line) => /^`ioasid_[a-z]+` .*\ba free-pending id\b/.test(line))).toBe(true);
+    for (const line of never) {
+      expect(line).not.toMatch(/freePending|`[A-Z]+`/);
+    }
+  });
+
+  it('names a state no run reached, and says nothing of the edges out of it', () => {
+    // Without get, bind or put no id is ever shared, so none is ever free-pending.
+    const bounds = { ...ioasid.defaults, only: { ops: ['alloc', 'free'] } };
+    const r = checkVariant(variantOf(ioasid, 'series'), { bounds, runs: 50, seed: 42 });
+    const slotCoverage = r.coverage!.find((m) => m.machine === 'slot')!;
+    expect(slotCoverage.states.find((s) => s.state === 'freePending')).toMatchObject({ entered: 0, reached: false });
+    expect(slotCoverage.never).toEqual([
+      'no id was ever free-pending',
+      '`ioasid_alloc` on a freed id never took the [nullSetRefused] branch',
+      '`ioasid_get` never met a freed id',
+      '`ioasid_put` never met a freed id',
+      '`ioasid_free` never met a freed id',
+      '`ioasid_find` never met a freed id',
+      '`ioasid_get` never met an active id',
+      '`ioasid_put` never met an active id',
+      '`ioasid_free` on an active id never took the [notOwner] branch',
+      '`ioasid_free` on an active id never took its unguarded branch',
+      '`ioasid_find` never met an active id',
+    ]);
+  });
+
+  it('counts no state reached, not even the initial one, when a machine never fired', () => {
+    const [c] = coverageOf(ioasid.machines!(variantOf(ioasid, 'series').config), new Map());
+    expect(c!.edgesReached).toBe(0);
+    expect(c!.states.every((s) => !s.reached)).toBe(true);
+    expect(c!.never).toEqual(['no id was ever freed', 'no id was ever active', 'no id was ever free-pending']);
+  });
+
+  it('transitionPercent is the share of edges reached over all machines, 100 with none', () => {
+    expect(transitionPercent([])).toBe(100);
+    const none: MachineCoverage = { machine: 'empty', states: [], edges: [], edgesReached: 0, never: [] };
+    expect(transitionPercent([none])).toBe(100);
+    const [b, f] = [buggy[0]!, fixed[0]!];
+    expect(transitionPercent([b])).toBe((100 * b.edgesReached) / b.edges.length);
+    expect(transitionPercent([b, f, none])).toBe((100 * (b.edgesReached + f.edgesReached)) / (b.edges.length + f.edges.length));
+  });
+
+  describe('in the JSON report and --min-coverage', () => {
+    const bin = new URL('../bin/lifecheck.js', import.meta.url).pathname;
+    const check = (...extra: string[]) => {
+      const args = ['check', 'ioasid-bench', '--variant', 'fixed', '--exhaustive', '--threads', '2', '--ops', '3', '--json', ...extra];
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+
+    it('the JSON report carries each result’s coverage, the same as checkVariant’s', () => {
+      const r = check();
+      expect(r.code).toBe(0);
+      const [result] = JSON.parse(r.out).results as { coverage: MachineCoverage[] }[];
+      const [c] = result!.coverage;
+      expect(Object.keys(c!).sort()).toEqual(['edges', 'edgesReached', 'machine', 'never', 'states']);
+      expect(c!.machine).toBe('slot');
+      expect(c!.edges.every((e) => Number.isInteger(e.hits))).toBe(true);
+      expect(result!.coverage).toEqual(JSON.parse(JSON.stringify(fixed)));
+    });
+
+    it('--min-coverage 100 exits 1 naming the variant, 0 passes, 150 is a usage error', () => {
+      const short = check('--min-coverage', '100');
+      expect(short.code).toBe(1);
+      const pct = transitionPercent(fixed).toFixed(1);
+      expect(short.err).toContain(`lifecheck: ioasid-bench --variant fixed: transition coverage ${pct}% is below --min-coverage 100\n`);
+
+      const any = check('--min-coverage', '0');
+      expect(any.code).toBe(0);
+      expect(any.err).not.toContain('lifecheck:');
+
+      const wrong = check('--min-coverage', '150');
+      expect(wrong.code).toBe(2);
+      expect(wrong.err).toMatch(/^lifecheck: --min-coverage 150 .*0 to 100/);
+    });
+  });
+});

@@ -1,0 +1,236 @@
+// @vitest-environment jsdom
+/**
+ * State diagrams are drawn from the xstate machines: every built-in machine's
+ * diagram is Mermaid that mermaid itself reads back as exactly the machine's
+ * states and edges, and a changed machine draws a changed diagram.
+ */
+import mermaid from 'mermaid';
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { and, assign, not, or, setup, type AnyStateMachine } from 'xstate';
+import { ioasidSetup, ok, seriesDefinition, seriesFindGet, seriesMachine, seriesStates, type Reply } from 'lifecheck';
+import { guardName, machineEdges } from '../../src/engine/edges.ts';
+import { builtInModels } from '../../src/registry.ts';
+import { edgeLabel, stateDiagram } from '../../src/report/diagram.ts';
+
+interface Relation {
+  readonly id1: string;
+  readonly id2: string;
+  readonly relationTitle?: string;
+}
+
+/** What mermaid reads from a diagram: its type, its states (`[*]` is `root_start`) and its transitions. */
+async function mermaidReads(text: string) {
+  const { diagramType } = await mermaid.parse(text);
+  // The state diagram's database is not public API, but it is what mermaid would draw.
+  const { db } = await mermaid.mermaidAPI.getDiagramFromText(text);
+  const state = db as unknown as { getStates(): Map<string, unknown>; getRelations(): Relation[] };
+  return { diagramType, states: [...state.getStates().keys()], relations: state.getRelations() };
+}
+
+/** Mermaid keeps an entity such as `#59;` as a placeholder until it renders; this is the text it will show. */
+const shown = (title: string | undefined) => (title ?? '').replace(/ﬂ°°(\d+)¶ß/g, (_, code: string) => String.fromCharCode(Number(code)));
+
+const initialOf = (machine: AnyStateMachine) => String(machine.config.initial);
+
+/** Every machine of every variant of every built-in model, one per distinct diagram. */
+function builtInDiagrams(): [name: string, machine: AnyStateMachine, text: string][] {
+  const byText = new Map<string, [string, AnyStateMachine, string]>();
+  for (const model of builtInModels) {
+    for (const variant of model.variants) {
+      for (const [name, info] of Object.entries(model.machines?.(variant.config) ?? {})) {
+        const text = stateDiagram(info.machine);
+        if (!byText.has(text)) byText.set(text, [`${model.name}.${name} (${variant.name})`, info.machine, text]);
+      }
+    }
+  }
+  return [...byText.values()];
+}
+
+const diagrams = builtInDiagrams();
+
+describe('stateDiagram of every built-in machine', () => {
+  it('covers every machine the built-in models declare', () => {
+    const names = new Set(diagrams.map(([name]) => name.split(' ')[0]));
+    expect([...names].sort()).toEqual(['ioasid-bench.slot', 'ioasid.registry', 'ioasid.set', 'ioasid.slot', 'iommufd.dispatch', 'iommufd.object']);
+  });
+
+  it.each(diagrams)('%s parses as a Mermaid state diagram', async (_name, _machine, text) => {
+    expect(text.split('\n')[0]).toBe('stateDiagram-v2');
+    await expect(mermaid.parse(text)).resolves.toMatchObject({ diagramType: 'stateDiagram' });
+  });
+
+  it.each(diagrams)('%s reads back as exactly the machine: its initial state, every state, every edge', async (_name, machine, text) => {
+    const edges = machineEdges(machine);
+    const read = await mermaidReads(text);
+    expect(read.relations[0]).toMatchObject({ id1: 'root_start', id2: initialOf(machine) });
+    expect(read.relations.slice(1).map((r) => ({ from: r.id1, to: r.id2, label: shown(r.relationTitle) }))).toEqual(
+      edges.map((e) => ({ from: e.from, to: e.to, label: edgeLabel(e) })),
+    );
+    expect(new Set(read.states)).toEqual(new Set(['root_start', ...Object.keys(machine.root.states)]));
+    // The header, a line per state, the initial arrow and a line per edge, nothing else.
+    expect(text.split('\n')).toHaveLength(2 + Object.keys(machine.root.states).length + edges.length);
+  });
+});
+
+describe('the IOASID series slot', () => {
+  const lines = stateDiagram(seriesMachine).split('\n');
+
+  it('starts freed, and draws its known edges', () => {
+    expect(lines.slice(1, 5)).toEqual(['    freed', '    active', '    freePending', '    [*] --> freed']);
+    expect(lines).toContain('    freed --> active: ALLOC / allocated');
+    expect(lines).toContain('    active --> freePending: FREE / free-pending');
+    expect(lines).toContain('    freePending --> freed: FREE [freeDropsEveryCall && lastRef] / freed');
+    expect(lines).toContain('    freePending --> freePending: GET / -EBUSY');
+  });
+
+  it("draws an event's branches in the order xstate tries them", () => {
+    expect(lines.filter((l) => l.startsWith('    active --> ') && l.includes(': FREE'))).toEqual([
+      '    active --> active: FREE [notOwner] / refused',
+      '    active --> freed: FREE [lastRef] / freed',
+      '    active --> freePending: FREE / free-pending',
+    ]);
+  });
+});
+
+describe('the diagram follows the machine', () => {
+  it('a patch that changes one transition changes that line and no other', () => {
+    const patched = ioasidSetup.createMachine({
+      ...seriesDefinition,
+      states: {
+        ...seriesStates,
+        freePending: { on: { ...seriesStates.freePending.on, GET: { actions: ['ref', ok('0')] } } },
+      },
+    });
+    const before = stateDiagram(seriesMachine).split('\n');
+    const after = stateDiagram(patched).split('\n');
+    expect(after).toHaveLength(before.length);
+    expect(before.filter((l) => !after.includes(l))).toEqual(['    freePending --> freePending: GET / -EBUSY']);
+    expect(after.filter((l) => !before.includes(l))).toEqual(['    freePending --> freePending: GET / 0']);
+    expect(after.indexOf('    freePending --> freePending: GET / 0')).toBe(before.indexOf('    freePending --> freePending: GET / -EBUSY'));
+  });
+
+  it('flipping a guard with provide() keeps the drawing: guards are drawn by name', () => {
+    expect(seriesFindGet.config.machine).not.toBe(seriesMachine);
+    expect(stateDiagram(seriesFindGet.config.machine)).toBe(stateDiagram(seriesMachine));
+  });
+});
+
+const tinySetup = setup({
+  types: { context: {} as { reply: Reply } },
+  guards: { a: () => true, b: () => false, c: () => true, 'refs#1': () => true },
+  actions: { reply: assign((_, params: Reply) => ({ reply: params })) },
+});
+
+describe('guardName', () => {
+  it("spells xstate's and, or and not, and names an inline guard `guard`", () => {
+    expect(guardName(undefined)).toBeUndefined();
+    expect(guardName('lastRef')).toBe('lastRef');
+    expect(guardName({ type: 'lastRef', params: { n: 1 } })).toBe('lastRef');
+    expect(guardName(and(['a', 'b']))).toBe('a && b');
+    expect(guardName(or(['a', 'b', 'c']))).toBe('a || b || c');
+    expect(guardName(not('a'))).toBe('!a');
+    expect(guardName(() => true)).toBe('guard');
+  });
+
+  it('puts compound operands in parentheses, so the label reads as the guard does', () => {
+    expect(guardName(and(['a', or(['b', 'c'])]))).toBe('a && (b || c)');
+    expect(guardName(not(and(['a', 'b'])))).toBe('!(a && b)');
+    expect(guardName(or([and(['a', 'b']), not('c')]))).toBe('(a && b) || !c');
+  });
+
+  it("labels a machine's edges with them, and mermaid reads the labels whole", async () => {
+    const machine = tinySetup.createMachine({
+      initial: 'x',
+      context: { reply: { ok: true, text: '' } },
+      states: {
+        x: {
+          on: {
+            E: [
+              { guard: and(['a', 'b']), target: 'y', actions: ok('both') },
+              { guard: or(['b', 'c']), target: 'y' },
+              { guard: not('a'), actions: ok('') },
+              { guard: ({ context }) => context.reply.ok, target: 'y' },
+              { target: 'y' },
+            ],
+          },
+        },
+        y: {},
+      },
+    });
+    expect(machineEdges(machine)).toEqual([
+      { from: 'x', to: 'y', event: 'E', guard: 'a && b', reply: 'both' },
+      { from: 'x', to: 'y', event: 'E', guard: 'b || c' },
+      { from: 'x', to: 'x', event: 'E', guard: '!a', reply: '' },
+      { from: 'x', to: 'y', event: 'E', guard: 'guard' },
+      { from: 'x', to: 'y', event: 'E' },
+    ]);
+    const read = await mermaidReads(stateDiagram(machine));
+    expect(read.relations.slice(1).map((r) => shown(r.relationTitle))).toEqual([
+      'E [a && b] / both',
+      'E [b || c]',
+      'E [!a] / (void)',
+      'E [guard]',
+      'E',
+    ]);
+  });
+});
+
+describe('labels with # and ;', () => {
+  const machine = tinySetup.createMachine({
+    initial: 'x',
+    context: { reply: { ok: true, text: '' } },
+    states: { x: { on: { E: { guard: 'refs#1', target: 'y', actions: ok('a;b') } } }, y: {} },
+  });
+
+  it('are escaped, and mermaid still parses them and shows them as written', async () => {
+    const text = stateDiagram(machine);
+    expect(text.split('\n')[4]).toBe('    x --> y: E [refs#35;1] / a#59;b');
+    const read = await mermaidReads(text);
+    expect(read.diagramType).toBe('stateDiagram');
+    expect(read.relations.map((r) => shown(r.relationTitle))).toEqual(['', 'E [refs#1] / a;b']);
+  });
+
+  it('would lose the rest of the label at a bare ;', async () => {
+    const raw = `stateDiagram-v2\n    x --> y: ${edgeLabel(machineEdges(machine)[0]!)}`;
+    const read = await mermaidReads(raw);
+    expect(read.relations.map((r) => r.relationTitle)).toEqual(['E [refs#1] / a']);
+  });
+});
+
+describe('states the diagram must still show', () => {
+  it('draws a state no transition touches, and names Mermaid cannot take as ids', async () => {
+    const machine = tinySetup.createMachine({
+      initial: 'state',
+      context: { reply: { ok: true, text: '' } },
+      states: { state: { on: { E: 'free-pending' } }, 'free-pending': {}, lone: {} },
+    });
+    const text = stateDiagram(machine);
+    expect(text).toContain('    state "state" as s0');
+    expect(text).toContain('    state "free-pending" as s1');
+    expect(text).toContain('    lone');
+    const read = await mermaidReads(text);
+    expect(new Set(read.states)).toEqual(new Set(['root_start', 's0', 's1', 'lone']));
+    expect(read.relations.map((r) => [r.id1, r.id2])).toEqual([['root_start', 's0'], ['s0', 's1']]);
+  });
+
+  it('refuses a machine with transitions on the machine itself, which it could neither draw nor count', () => {
+    const machine = tinySetup.createMachine({ initial: 'a', context: { reply: { ok: true, text: '' } }, on: { X: { target: '.b' } }, states: { a: {}, b: {} } });
+    expect(() => stateDiagram(machine)).toThrow(/transitions on the machine itself are not supported; put them on its states/);
+  });
+});
+
+describe('lifecheck diagram', () => {
+  it('prints the machine of the variant it is given, drawn by stateDiagram', () => {
+    const r = spawnSync(process.execPath, ['bin/lifecheck.js', 'diagram', 'ioasid.slot', '--variant', 'series'], {
+      cwd: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(stateDiagram(seriesMachine) + '\n');
+  });
+});

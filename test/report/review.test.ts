@@ -1,0 +1,300 @@
+/**
+ * `lifecheck review`: the committed design review page and its trace files
+ * must be what the review writes now (the staleness check), the page's matrix
+ * must agree with the verdicts, every ✗ links to a trace that still breaks
+ * its property, and the `review` and `diagram` commands handle good and bad
+ * input like the rest of the CLI.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RUNS } from '../../src/cli/options.ts';
+import { diagram, reviewChecks, reviewFiles, type ReviewGroup } from '../../src/cli/review.ts';
+import { transitionPercent } from '../../src/coverage.ts';
+import { builtInModels, findVariant } from '../../src/registry.ts';
+import { readTraceFile } from '../../src/trace/file.ts';
+import { replay } from '../../src/trace/replay.ts';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(repoRoot, 'bin', 'lifecheck.js');
+const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+
+function lifecheckIn(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const lifecheck = (...args: string[]) => lifecheckIn(repoRoot, ...args);
+
+/** A user mistake: exit 2, nothing on stdout, one `lifecheck:` line on stderr (so no stack trace). */
+function expectUsageError(r: ReturnType<typeof lifecheck>, says: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  expect(r.err).toMatch(/^lifecheck: [^\n]*\n$/);
+  expect(r.err).toMatch(says);
+}
+
+const root = mkdtempSync(join(tmpdir(), 'lifecheck-review-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** What `npm run review` writes, by path relative to the repo root, also written under `generated` for reading back. */
+let groups: ReviewGroup[];
+let files: Map<string, string>;
+let page: string;
+const generated = join(root, 'generated');
+
+beforeAll(() => {
+  groups = reviewChecks(builtInModels);
+  files = reviewFiles('reports', groups, version);
+  page = files.get(join('reports', 'review.md'))!;
+  for (const [path, content] of files) {
+    mkdirSync(dirname(join(generated, path)), { recursive: true });
+    writeFileSync(join(generated, path), content);
+  }
+}, 120_000);
+
+const committed = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
+const lines = (text: string) => text.replace(/\n$/, '').split('\n');
+const runs = (n: number) => n.toLocaleString('en-US');
+
+/** The page's `## model` sections, by model name, in page order. */
+function sections(markdown: string): [string, string][] {
+  return markdown
+    .split(/^(?=## )/m)
+    .slice(1)
+    .map((s) => [/^## ([^:\s]+):/.exec(s)![1]!, s]);
+}
+
+/** A section's matrix: the property ids of its header, and each row's variant and cells. */
+function matrixOf(section: string) {
+  const table = section.split('\n### ')[0]!.split('\n').filter((l) => l.startsWith('| '));
+  const cells = (line: string) => line.slice(2, -2).split(' | ');
+  const [head, , ...rows] = table;
+  return {
+    properties: cells(head!).slice(1),
+    rows: rows.map((row) => ({ row, variant: cells(row)[0]!, cells: cells(row).slice(1) })),
+  };
+}
+
+const BROKEN = /^✗ \[(\d+) steps?\]\(#([^)]+)\) \(\[itf\]\(([^)]+)\), \[txt\]\(([^)]+)\)\)$/;
+
+/** Every ✗ cell of the page: whose it is and what it links to. */
+function brokenCells(markdown: string) {
+  return sections(markdown).flatMap(([model, section]) => {
+    const { properties, rows } = matrixOf(section);
+    return rows.flatMap(({ variant, cells }) =>
+      cells.flatMap((text, i) => {
+        const m = BROKEN.exec(text);
+        if (!m) return [];
+        const [, steps, anchor, itf, txt] = m as unknown as [string, string, string, string, string];
+        return [{ model, variant: variant.replace(/`/g, ''), property: properties[i]!, steps: Number(steps), anchor, itf, txt }];
+      }),
+    );
+  });
+}
+
+/** The text block of the counterexample under `<a id="anchor">`. */
+function counterexampleText(markdown: string, anchor: string): string {
+  const at = markdown.indexOf(`<a id="${anchor}"></a>`);
+  const open = markdown.indexOf('```text\n', at) + '```text\n'.length;
+  return markdown.slice(open, markdown.indexOf('\n```', open));
+}
+
+describe('the committed review (reports/)', () => {
+  it('is what npm run review writes now, byte for byte', () => {
+    for (const [path, content] of files) {
+      expect.soft(existsSync(join(repoRoot, path)), `${path} is missing: run npm run review`).toBe(true);
+      if (existsSync(join(repoRoot, path))) expect.soft(committed(path), `${path} is stale: run npm run review`).toBe(content);
+    }
+  });
+
+  it('holds no trace file the review does not write', () => {
+    const written = [...files.keys()].filter((p) => p.startsWith(join('reports', 'traces'))).map((p) => basename(p));
+    // The review never deletes a trace file, so a left-over one needs removing by hand.
+    expect(readdirSync(join(repoRoot, 'reports', 'traces')).sort(), 'reports/traces is stale: run npm run review').toEqual(
+      written.sort(),
+    );
+  });
+});
+
+describe('the review page', () => {
+  it('has a section per built-in model, in registry order', () => {
+    expect(sections(page).map(([model]) => model)).toEqual(builtInModels.map((m) => m.name));
+  });
+
+  it('has, per model, a matrix of every property against every variant that agrees with the verdicts', () => {
+    for (const [i, [, section]] of sections(page).entries()) {
+      const { model, results } = groups[i]!;
+      const { properties, rows } = matrixOf(section);
+      expect(properties).toEqual(model.properties.map((p) => p.id));
+      expect(rows.map((r) => r.variant)).toEqual(model.variants.map((v) => `\`${v.name}\``));
+      rows.forEach(({ row, cells }, r) => {
+        const { report } = results[r]!;
+        expect(row.startsWith(`| \`${report.variant}\` |`)).toBe(true);
+        expect(cells).toHaveLength(properties.length);
+        cells.forEach((cell, k) => {
+          const v = report.verdicts.find((x) => x.property === properties[k]);
+          const where = `${model.name} --variant ${report.variant}, ${properties[k]}`;
+          expect(v, where).toBeDefined();
+          if (v!.actual === 'violated') expect(cell, where).toMatch(BROKEN);
+          else if (v!.actual === 'holds') expect(cell, where).toBe(`✓ ${runs(v!.runs)} runs`);
+          else expect([v!.actual, cell], where).toEqual(['n/a', '–']);
+        });
+      });
+    }
+  });
+
+  it('says every holding verdict took the full runs, and no verdict is other than expected', () => {
+    const verdicts = groups.flatMap((g) => g.results.flatMap((r) => r.report.verdicts));
+    for (const v of verdicts.filter((x) => x.actual === 'holds')) expect(v.runs).toBe(DEFAULT_RUNS);
+    expect(groups.every((g) => g.results.every((r) => r.report.matches && r.report.complete))).toBe(true);
+    // The legend explains ⚠; no section uses it.
+    for (const [model, section] of sections(page)) expect(section, model).not.toContain('⚠');
+  });
+
+  it('links each ✗ to its trace files and to its counterexample on the page, all distinct', () => {
+    const broken = brokenCells(page);
+    for (const { model, variant, property, anchor, itf, txt } of broken) {
+      expect(itf).toBe(`traces/${model}-${variant}-${property}.itf.json`);
+      expect(txt).toBe(`traces/${model}-${variant}-${property}.txt`);
+      expect(files.has(join('reports', itf)), itf).toBe(true);
+      expect(files.has(join('reports', txt)), txt).toBe(true);
+      expect(page).toContain(`<a id="${anchor}"></a>`);
+    }
+    const anchors = [...page.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
+    expect(new Set(anchors).size).toBe(anchors.length);
+    expect(broken.map((b) => b.anchor).sort()).toEqual([...anchors].sort());
+    // Two counterexamples writing one file name would leave fewer files than ✗ cells.
+    expect([...files.keys()].filter((p) => p.endsWith('.itf.json'))).toHaveLength(broken.length);
+  });
+
+  it('holds no timings, so the same seed gives the same page', () => {
+    expect(page).not.toMatch(/\d+(\.\d+)? ?ms\b/);
+    expect(page).not.toMatch(/\d+(\.\d+)? ?s\)/);
+    expect(page).not.toContain('durationMs');
+  });
+});
+
+describe("the review's trace files", () => {
+  it('each break their property, on replay, at the step they record and in the steps the page says', () => {
+    for (const { model, variant, property, steps, itf } of brokenCells(page)) {
+      const file = readTraceFile(join(generated, 'reports', itf));
+      const { origin } = file;
+      expect(origin).toMatchObject({ model, variant, property, violation: { property } });
+      expect(file.steps, itf).toHaveLength(steps);
+      const result = replay(findVariant(model, variant), origin.bounds, file.steps, property);
+      expect(result.stuck, itf).toBeUndefined();
+      expect(result.violation?.property, itf).toBe(property);
+      expect(result.violation?.at, itf).toBe(origin.violation!.at);
+    }
+  });
+
+  it('still fail under lifecheck replay (exit 1)', () => {
+    const r = lifecheck('replay', 'reports/traces/ioasid-bench-bench-buggy-no-use-after-free.itf.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('still fails: no-use-after-free breaks at step 6, as the trace recorded');
+  });
+
+  it('have a text rendering beside each: the one on the page, marked at the property, within 80 columns', () => {
+    for (const { property, anchor, txt } of brokenCells(page)) {
+      const text = files.get(join('reports', txt))!;
+      expect(text, txt).toContain(`<-- ${property}`);
+      expect(text, txt).toBe(`${counterexampleText(page, anchor)}\n`);
+      for (const line of lines(text)) expect([...line].length, `${txt}: ${line}`).toBeLessThanOrEqual(80);
+    }
+  });
+});
+
+describe('lifecheck review', () => {
+  const bench = () => groups.find((g) => g.model.name === 'ioasid-bench')!;
+
+  it('writes the page of the models named, their trace files, and --junit and --report', () => {
+    const out = join(root, 'bench');
+    const r = lifecheck('review', 'ioasid-bench', '--out', out, '--junit', join(out, 'j.xml'), '--report', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const expected = reviewFiles(out, [bench()], version);
+    expect(r.out).toContain(`wrote ${join(out, 'review.md')} and ${expected.size - 1} trace files`);
+    for (const [path, content] of expected) expect(readFileSync(path, 'utf8'), path).toBe(content);
+    const md = readFileSync(join(out, 'review.md'), 'utf8');
+    expect(sections(md).map(([model]) => model)).toEqual(['ioasid-bench']);
+    const traces = [...expected.keys()].filter((p) => p.startsWith(join(out, 'traces'))).map((p) => basename(p));
+    expect(readdirSync(join(out, 'traces')).sort()).toEqual(traces.sort());
+    expect(readdirSync(out).sort()).toEqual(['check.json', 'check.txt', 'j.xml', 'review.md', 'traces']);
+    expect(JSON.parse(readFileSync(join(out, 'check.json'), 'utf8'))).toMatchObject({ matches: true, complete: true });
+    expect(readFileSync(join(out, 'j.xml'), 'utf8')).toMatch(/^<\?xml[\s\S]*<testsuite [^>]*ioasid-bench/);
+  });
+
+  it('exits 1 under --min-coverage 100, naming each variant whose transition coverage is below', () => {
+    const r = lifecheck('review', 'ioasid-bench', '--out', join(root, 'cov100'), '--min-coverage', '100');
+    expect(r.code).toBe(1);
+    const below = bench().results.map(
+      ({ report }) =>
+        `lifecheck: ioasid-bench --variant ${report.variant}: transition coverage ${transitionPercent(report.coverage ?? []).toFixed(1)}% is below --min-coverage 100`,
+    );
+    expect(bench().results.every(({ report }) => transitionPercent(report.coverage ?? []) < 100)).toBe(true);
+    expect(lines(r.err)).toEqual(below);
+  });
+
+  it('removes trace files an earlier review wrote that this one does not, and nothing else', () => {
+    const out = join(root, 'stale');
+    mkdirSync(join(out, 'traces'), { recursive: true });
+    for (const name of ['ioasid-bench-fixed-no-use-after-free.itf.json', 'ioasid-bench-fixed-no-use-after-free.txt', 'notes.md']) {
+      writeFileSync(join(out, 'traces', name), 'from an earlier review');
+    }
+    expect(lifecheck('review', 'ioasid-bench', '--out', out).code).toBe(0);
+    const traces = [...reviewFiles(out, [bench()], version).keys()].filter((p) => p.startsWith(join(out, 'traces'))).map((p) => basename(p));
+    expect(readdirSync(join(out, 'traces')).sort()).toEqual([...traces, 'notes.md'].sort());
+  });
+
+  it('exits 0 under --min-coverage 0', () => {
+    const r = lifecheck('review', 'ioasid-bench', '--out', join(root, 'cov0'), '--min-coverage', '0');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+  });
+});
+
+describe('lifecheck diagram', () => {
+  it('prints a machine as the state diagram the page draws (exit 0)', () => {
+    const r = lifecheck('diagram', 'ioasid.slot');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^stateDiagram-v2\n/);
+    expect(r.out).toBe(`${diagram('ioasid.slot', undefined)}\n`);
+    expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
+  });
+
+  it('draws a machine only some variants have: the first that has it, or the one named', () => {
+    const named = lifecheck('diagram', 'ioasid.registry', '--variant', 'custom-honours-range');
+    expect(named.code).toBe(0);
+    expect(named.out).toMatch(/^stateDiagram-v2\n/);
+    expect(lifecheck('diagram', 'ioasid.registry')).toEqual(named);
+    expectUsageError(
+      lifecheck('diagram', 'ioasid.registry', '--variant', 'v1'),
+      /variant 'v1' of model 'ioasid' has no machine 'registry'; known: ioasid\.slot \(give MODEL\.MACHINE\)/,
+    );
+  });
+});
+
+describe('bad input to review and diagram: exit 2, one line, nothing written', () => {
+  it.each([
+    ['review nosuch', /unknown model 'nosuch'/],
+    ['review ioasid-bench --out plain/sub', /--out plain\/sub: .*plain is a file, not a folder/],
+    ['review --min-coverage 101', /--min-coverage 101 is out of range; use 0 to 100/],
+    ['diagram nosuch.slot', /unknown model 'nosuch'/],
+    ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
+    ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
+    ['diagram ioasid.slot.extra', /unknown model 'ioasid\.slot'; known models: ioasid, iommufd, ioasid-bench\n/],
+    ['review test/fixtures/patches.ts', /unknown model 'test\/fixtures\/patches\.ts'; known models: ioasid, iommufd, ioasid-bench\n/],
+    ['diagram ioasid.slot --variant nosuch', /unknown variant 'nosuch' of model 'ioasid'/],
+  ] as const)('lifecheck %s', (command, says) => {
+    // In a folder of its own, where the default --out (reports) would land.
+    const cwd = mkdtempSync(join(root, 'bad-'));
+    writeFileSync(join(cwd, 'plain'), 'x');
+    expectUsageError(lifecheckIn(cwd, ...command.split(' ')), says);
+    expect(readdirSync(cwd)).toEqual(['plain']);
+    expect(readFileSync(join(cwd, 'plain'), 'utf8')).toBe('x');
+  });
+});
