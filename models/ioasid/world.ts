@@ -250,8 +250,8 @@ function cpuSteps(config: IoasidConfig, world: IoasidWorld, t: number, ops: numb
     if (holding('bind', id).length > 0) step('unbind', id);
     const alloc = holding('alloc', id)[0];
     // 001: free "can be called multiple times ... until all refs are dropped":
-    // again only while this CPU still holds another reference on the instance.
-    const stillHeld = (h: Hold) => h.ref && h.kind !== 'alloc' && h.gen === alloc?.gen;
+    // again only while this CPU still holds another reference on the same instance (id, table and generation).
+    const stillHeld = (h: Hold) => h.ref && h.kind !== 'alloc' && h.id === id && h.table === alloc?.table && h.gen === alloc.gen;
     if (alloc && (alloc.ref || (config.freeRepeatable && cpu.holds.some(stillHeld)))) step('free', id);
   }
   // A.4: the owner of a set may free it at any time (ioasid_set_free).
