@@ -35,7 +35,11 @@ function references(world: IommufdWorld): { serial: number; who: string }[] {
     const name = threadName(world, t);
     for (const h of th.holds) refs.push({ serial: h.serial, who: `${name} (${h.short ? 'iommufd_get_object' : 'users ref'})` });
     for (const s of th.owns) refs.push({ serial: s, who: `${name}'s driver` });
-    if (th.run?.obj !== undefined) refs.push({ serial: th.run.obj, who: `${name}, which is creating it` });
+    // 002: "Once another thread can see the object pointer it can prevent object destruction": the creator's
+    // claim ends at iommufd_object_finalize, after which the xarray, not the creator, keeps the object (A.6).
+    // A design that still touches it after finalizing is caught through its other holders and finalize-xor-abort.
+    const creating = th.run?.obj !== undefined && objectOf(world, th.run.obj)?.state.value === 'reserved';
+    if (creating) refs.push({ serial: th.run!.obj!, who: `${name}, which is creating it` });
   });
   for (const o of world.objects) {
     if (o.parent !== undefined) refs.push({ serial: o.parent, who: `${objName(o)}, which depends on it` });

@@ -5,7 +5,7 @@
  * (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { iommufd } from 'lifecheck';
+import { iommufd, replay } from 'lifecheck';
 import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import { busyKeepsCallerRef, destroyForgetsCallerRef, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
@@ -48,5 +48,22 @@ describe('the findings of seed 002', () => {
     const cx = verdict(variant('finalize-before-fail'), 'no-free-while-held').counterexample!;
     expect(cx.trace.steps.map((s) => s.step.op)).toContain('abort');
     expect(cx.violation.message).toMatch(/freed \w+ \d+ while CPU\d/);
+  });
+});
+
+describe('no-free-while-held and the creator', () => {
+  // v6.2: CPU0 creates hwpt 2 and publishes it; CPU1 destroys it while CPU0 still drops its refs on ioas 1.
+  const at = (thread: number, op: string, ...args: number[]) => ({ thread, op, args });
+  const steps = [
+    at(0, 'ioas_alloc'), at(0, 'fallible'), at(0, 'finalize'),
+    at(0, 'hwpt_alloc', 1), at(0, 'reserve'), at(0, 'fallible'), at(0, 'link'), at(0, 'finalize'),
+    at(1, 'destroy', 2), at(1, 'ref_to_users'), at(1, 'down_write'), at(1, 'remove'), at(1, 'free'),
+  ];
+
+  it('no longer counts the creator once it has finalized the object (002: then "another thread can see the object pointer")', () => {
+    const r = replay(variant('v6.2-rwsem'), iommufd.defaults, steps, 'no-free-while-held');
+    expect(r.stuck).toBeUndefined();
+    expect(r.trace.steps.at(-1)!.reply.text).toBe('0');
+    expect(r.violation).toBeUndefined();
   });
 });
