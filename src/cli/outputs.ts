@@ -27,6 +27,7 @@ export function checkOutputs(flags: OutputFlags): void {
   if (flags.report) checkWritableDir('--report', flags.report);
   if (flags.out) checkWritableDir('--out', flags.out);
   if (flags.junit) {
+    if (/[\\/]$/.test(flags.junit)) throw new UsageError(`--junit ${flags.junit}: names a folder; give a file name, e.g. ${flags.junit}junit.xml`);
     checkWritableDir('--junit', dirname(flags.junit));
     if (existsSync(flags.junit) && statSync(flags.junit).isDirectory()) throw new UsageError(`--junit ${flags.junit}: is a folder; give a file name`);
   }

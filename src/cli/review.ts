@@ -13,6 +13,7 @@ import { stateDiagram } from '../report/diagram.ts';
 import { reviewMarkdown, type Reviewed } from '../report/review.ts';
 import { checkWritableDir, writeAtomically } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
+import { traceFileName } from '../trace/itf.ts';
 import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
 import { traceFiles } from './traces.ts';
 
@@ -42,12 +43,25 @@ export function reviewFiles(dir: string, groups: readonly ReviewGroup[], version
   return files;
 }
 
-/** Trace files a previous review wrote and this one did not (a property a variant no longer breaks). */
-function removeStaleTraces(dir: string, written: ReadonlyMap<string, string>): void {
+/**
+ * Removes the trace files a previous review of these models wrote and this one
+ * did not (a property a variant no longer breaks); no other file is touched.
+ */
+function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written: ReadonlyMap<string, string>): void {
   if (!existsSync(dir)) return;
+  const ours = new Set(
+    groups.flatMap(({ model }) =>
+      model.variants.flatMap((v) =>
+        model.properties.flatMap((p) => {
+          const itf = traceFileName(model.name, v.name, p.id);
+          return [itf, itf.replace(/\.itf\.json$/, '.txt')];
+        }),
+      ),
+    ),
+  );
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (/\.(itf\.json|txt)$/.test(name) && !written.has(path)) rmSync(path);
+    if (ours.has(name) && !written.has(path)) rmSync(path);
   }
 }
 
@@ -68,7 +82,7 @@ export function review(names: readonly string[], flags: ReviewFlags, version: st
   const groups = reviewChecks(models);
   const files = reviewFiles(flags.dir, groups, version);
   for (const [path, content] of files) writeAtomically(path, content);
-  removeStaleTraces(join(flags.dir, TRACES), files);
+  removeStaleTraces(join(flags.dir, TRACES), groups, files);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
@@ -87,7 +101,7 @@ export function diagram(name: string, variantName: string | undefined): string {
   const machinesOf = (v: AnyVariant) => model.machines?.(v.config) ?? {};
   // Without --variant, the first variant that runs the machine.
   const candidates = variantName === undefined ? model.variants : pickVariants([{ model, variants: model.variants }], variantName);
-  const variant = candidates.find((v) => machineName !== undefined && machineName in machinesOf(v));
+  const variant = candidates.find((v) => machineName !== undefined && Object.hasOwn(machinesOf(v), machineName));
   if (!variant) {
     const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${model.name}.${m}`);
     const where = variantName === undefined ? `model '${model.name}'` : `variant '${variantName}' of model '${model.name}'`;

@@ -10,9 +10,9 @@ import type { AnyVariant, Bounds, Step } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { builtInTarget, loadModule, pickVariants, UsageError } from '../registry.ts';
 import { traceJson } from '../report/json.ts';
-import { differences } from '../trace/changes.ts';
+import { differences, worldVars } from '../trace/changes.ts';
 import { readTraceFile, type TraceFile } from '../trace/file.ts';
-import { itfText, itfValue, toItf, traceFileName, type TraceOrigin } from '../trace/itf.ts';
+import { itfText, itfVar, toItf, traceFileName, type TraceOrigin } from '../trace/itf.ts';
 import { markdownTrace } from '../trace/markdown.ts';
 import { mermaidTrace } from '../trace/mermaid.ts';
 import { replay, sameStep, type Replay } from '../trace/replay.ts';
@@ -112,9 +112,9 @@ function drift(loaded: Loaded, result: Replay<unknown>): string[] {
   const { present } = loaded.variant.model;
   const worlds = [result.trace.init, ...result.trace.steps.map((s) => s.world)];
   const state = worlds.findIndex((w, i) => {
-    const vars = present.vars ? present.vars(w) : (w as Record<string, unknown>);
+    const vars = worldVars(present, w);
     const recorded = loaded.file.states[i]!;
-    return Object.keys(recorded).some((v) => v in vars && differences(itfValue(vars[v]), recorded[v]).length > 0);
+    return Object.keys(recorded).some((v) => differences(itfVar(vars, v), recorded[v]).length > 0);
   });
   if (state >= 0) notes.push(`the world ${state === 0 ? 'at the start' : `after step ${state}`} differs from the one the trace recorded`);
   return notes;
@@ -140,9 +140,9 @@ export async function replayFile(path: string, flags: ReplayFlags): Promise<numb
     return v ? 1 : 0;
   }
   const steps = loaded.file.steps.length;
-  const head = `${path}: ${origin.model} --variant ${origin.variant}, ${steps} steps, checking ${origin.property}`;
+  const head = `${path}: ${origin.model} --variant ${origin.variant}, ${steps} step${steps === 1 ? '' : 's'}, checking ${origin.property}`;
   const verdict = !v
-    ? pc.green(`✓ no longer fails: all ${steps} steps replay and ${origin.property} holds (the trace broke it at step ${recordedAt})`)
+    ? pc.green(`✓ no longer fails: all ${steps} steps replay and ${origin.property} holds (${origin.violation ? `the trace broke it at step ${recordedAt}` : 'the trace records no violation'})`)
     : v.at === recordedAt
       ? pc.red(`✗ still fails: ${origin.property} breaks at step ${v.at}, as the trace recorded`)
       : pc.red(`✗ still fails: ${origin.property} breaks at step ${v.at} (the trace recorded step ${recordedAt})`);
@@ -167,7 +167,8 @@ export async function showFile(path: string, flags: ShowFlags): Promise<number> 
   const loaded = await load(path);
   const { origin } = loaded.file;
   if (flags.format === 'fast-check' && (origin.seed === undefined || origin.path === undefined)) {
-    throw new UsageError(`${path}: the trace has no seed and path (it came from the ${origin.explorer ?? 'another'} explorer); use --format vitest`);
+    const from = origin.explorer ? `it came from the ${origin.explorer} explorer` : 'it names no explorer';
+    throw new UsageError(`${path}: the trace has no seed and path (${from}); use --format vitest`);
   }
   const result = rerun(loaded);
   // Render the violation the trace records: where the design no longer breaks it, say so and render the steps.
@@ -204,7 +205,7 @@ function reproducerInput(loaded: Loaded, trace: Trace<unknown>, violation: Viola
   const { model, config } = loaded.variant;
   const { origin, path } = loaded.file;
   const rows = traceRows(trace, model.present, config);
-  // The module as the folder lifecheck runs in sees it: where the reproducer is saved, the user adjusts it.
+  // The module as seen from the folder lifecheck runs in; the reproducer says so, for the user to adjust.
   const module = origin.module && `./${relative('.', resolve(dirname(path), origin.module))}`;
   return {
     model: origin.model,

@@ -4,6 +4,7 @@
  * diagrams draw them; coverage counts which of them the explorers fired.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import { DefinitionError } from './define.ts';
 
 /** A transition of a machine as a reader names it. */
 export interface Edge {
@@ -70,7 +71,7 @@ function edgesOf(machine: AnyStateMachine): { edges: Edge[]; index: Map<unknown,
   const edges: Edge[] = [];
   // Transitions on the machine itself would apply in every state; nothing here would draw or count them.
   if (Object.keys((machine.root as unknown as StateNodeLike).on).length > 0) {
-    throw new Error(`machine '${machine.id}': transitions on the machine itself are not supported; put them on its states`);
+    throw new DefinitionError(`machine '${machine.id}': transitions on the machine itself are not supported; put them on its states`);
   }
 
   const states = machine.root.states as unknown as Record<string, StateNodeLike>;

@@ -18,7 +18,14 @@ const RESERVED = new Set(['state', 'note', 'class', 'classDef', 'direction', 'en
 
 /** Each state's id in the diagram: its name where Mermaid takes it as one, else `s<i>` with the name as its label. */
 function stateIds(states: readonly string[]): Map<string, string> {
-  return new Map(states.map((name, i) => [name, /^[A-Za-z_]\w*$/.test(name) && !RESERVED.has(name) ? name : `s${i}`]));
+  const taken = new Set(states);
+  const standIn = (i: number) => {
+    let id = `s${i}`;
+    while (taken.has(id)) id += '_';
+    taken.add(id);
+    return id;
+  };
+  return new Map(states.map((name, i) => [name, /^[A-Za-z_]\w*$/.test(name) && !RESERVED.has(name) ? name : standIn(i)]));
 }
 
 /** The machine as a Mermaid `stateDiagram-v2`: every state, then every transition. */

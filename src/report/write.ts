@@ -1,15 +1,16 @@
 /** Writing report files whole or not at all: a temporary file, then a rename. */
-import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../registry.ts';
 
 export function writeAtomically(path: string, content: string): void {
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
     writeFileSync(tmp, content);
     renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true });
     throw new UsageError(`cannot write ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
 }

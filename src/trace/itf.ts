@@ -28,13 +28,14 @@ const INTEGER_KEY = /^(0|-?[1-9]\d*)$/;
 
 /**
  * A plain value as ITF: integers as `#bigint`, arrays as lists, `Map` and
- * objects keyed by integers (an id table) as `#map`, `Set` as `#set`, other
- * objects as records. Absent fields are left out; `null` has no ITF form.
+ * objects keyed by integers (an id table, also when empty) as `#map`, `Set`
+ * as `#set`, other objects as records. Absent fields are left out; `null`
+ * and non-integer numbers have no ITF form (`#unserializable`).
  */
 export function itfValue(x: unknown): ItfValue {
   if (typeof x === 'number') {
-    if (Number.isInteger(x)) return { '#bigint': BigInt(x).toString() };
-    return Number.isFinite(x) ? x : { '#unserializable': String(x) };
+    // ITF has integers only: a fraction, NaN or Infinity is no ITF value.
+    return Number.isInteger(x) ? { '#bigint': BigInt(x).toString() } : { '#unserializable': String(x) };
   }
   if (typeof x === 'string' || typeof x === 'boolean') return x;
   if (typeof x === 'bigint') return { '#bigint': String(x) };
@@ -43,7 +44,8 @@ export function itfValue(x: unknown): ItfValue {
   if (x instanceof Set) return { '#set': [...x].map(itfValue) };
   if (x instanceof Map) return { '#map': [...x].map(([k, v]) => [itfValue(k), itfValue(v)] as const) };
   const entries = Object.entries(x).filter(([, v]) => v !== undefined);
-  if (entries.length > 0 && entries.every(([k]) => INTEGER_KEY.test(k))) {
+  // An empty object is an empty id table (a record with no fields has no use in a world), so one type per var.
+  if (entries.every(([k]) => INTEGER_KEY.test(k))) {
     return { '#map': entries.map(([k, v]) => [itfValue(Number(k)), itfValue(v)] as const) };
   }
   return Object.fromEntries(entries.map(([k, v]) => [k, itfValue(v)]));
@@ -88,6 +90,10 @@ export interface ItfTrace {
   readonly states: readonly Record<string, unknown>[];
 }
 
+/** A world's var as a trace state holds it: `#unserializable` where the world has none. */
+export const itfVar = (vars: Readonly<Record<string, unknown>>, name: string): ItfValue =>
+  vars[name] === undefined ? { '#unserializable': 'absent' } : itfValue(vars[name]);
+
 /** The kernel function a rendered call names (its first `name(`), else the step's operation. */
 const functionOf = (call: string, op: string) => /([A-Za-z_]\w*)\(/.exec(call)?.[1] ?? op;
 
@@ -124,7 +130,7 @@ export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C
     vars,
     states: worlds.map((w, i) => ({
       '#meta': i === 0 ? { index: 0 } : stepMeta(i - 1),
-      ...Object.fromEntries(vars.map((v) => [v, w[v] === undefined ? { '#unserializable': 'absent' } : itfValue(w[v])])),
+      ...Object.fromEntries(vars.map((v) => [v, itfVar(w, v)])),
     })),
   };
 }

@@ -8,8 +8,8 @@ import type { Presenter } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { traceRows } from './text.ts';
 
-/** Message text: Mermaid reads `#`, `;`, `<` and `>` as markup, so they become its entity codes. */
-const text = (s: string) => s.replace(/[#;<>]/g, (c) => `#${c.charCodeAt(0)};`);
+/** Message text on one line: Mermaid reads `#`, `;`, `<` and `>` as markup, so they become its entity codes. */
+const text = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/[#;<>]/g, (c) => `#${c.charCodeAt(0)};`);
 
 export function mermaidTrace<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, violation?: Violation): string {
   const rows = traceRows(trace, present, config);

@@ -51,7 +51,7 @@ function variantSource(input: ReproducerInput, names: readonly string[]): { impo
   const api = `import { ${names.join(', ')} } from 'lifecheck';`;
   if (input.module === undefined) return { imports: [api], variant: `findVariant(${literal(input.model)}, ${literal(input.variant)})` };
   return {
-    imports: [api, `// The module that defines the variant: keep this path relative to this file.`, `import defined from ${literal(input.module)};`],
+    imports: [api, `// The module that defines the variant, from the folder lifecheck ran in: make it relative to this file.`, `import defined from ${literal(input.module)};`],
     variant: `findVariant(defined, ${literal(input.variant)})`,
   };
 }

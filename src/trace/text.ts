@@ -118,6 +118,9 @@ function layout(total: number, indent: number, headings: readonly string[], call
   return { starts: startsOf([...fit(widths.slice(0, last), floor.slice(0, last), room - lastWidth), lastWidth]), objectStart, objectWidth: object };
 }
 
+/** `text` cut to `width`, marked with an ellipsis where it was cut. */
+const clip = (text: string, width: number) => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
+
 /** Writes `text` into `line` at column `at`. */
 const place = (line: string, at: number, text: string) => (text ? line.padEnd(at) + text : line);
 
@@ -172,7 +175,8 @@ export function renderTrace<W, C>(
   // Natural widths when they fit; else the object column's width that wraps the fewest lines, where
   // the thread columns still fit beside it; else the object state below each call.
   const natural = layout(total, indent, headings, callWidths, objectWidth, true);
-  const roomy = (l: Layout) => l.starts.at(-1)! + headings.at(-1)!.length + GAP <= l.objectStart;
+  // The last column must hold its heading and a call's narrowest wrap before the object column starts.
+  const roomy = (l: Layout) => (l.starts.at(-1) ?? indent) + Math.max(headings.at(-1)?.length ?? 0, MIN_CALL) + GAP <= l.objectStart;
   const narrowed = Array.from({ length: Math.max(1, Math.min(objectWidth, MAX_OBJECT) - MIN_OBJECT + 1) }, (_, k) =>
     layout(total, indent, headings, callWidths, Math.min(objectWidth, MAX_OBJECT) - k, false),
   ).filter(roomy);
@@ -182,7 +186,8 @@ export function renderTrace<W, C>(
   const best = candidates.reduce((a, b) => (height(b) < height(a) ? b : a));
 
   const beside = best.objectWidth > 0 && !options.changes;
-  const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, beside ? objectHeading : '')];
+  const heading = beside ? clip(objectHeading, total - best.objectStart) : '';
+  const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, heading)];
   for (const r of rows) out.push(...rowLines(r, best));
   if (violation) out.push('', ...wrap(`${violation.property} at step ${violation.at}: ${violation.message}`, total));
   return out.map((l) => l.trimEnd()).join('\n');

@@ -241,12 +241,13 @@ describe('lifecheck review', () => {
   it('removes trace files an earlier review wrote that this one does not, and nothing else', () => {
     const out = join(root, 'stale');
     mkdirSync(join(out, 'traces'), { recursive: true });
-    for (const name of ['ioasid-bench-fixed-no-use-after-free.itf.json', 'ioasid-bench-fixed-no-use-after-free.txt', 'notes.md']) {
+    for (const name of ['ioasid-bench-fixed-no-use-after-free.itf.json', 'ioasid-bench-fixed-no-use-after-free.txt', 'notes.md', 'mine.txt', 'ioasid-series-no-use-after-free.itf.json']) {
       writeFileSync(join(out, 'traces', name), 'from an earlier review');
     }
     expect(lifecheck('review', 'ioasid-bench', '--out', out).code).toBe(0);
     const traces = [...reviewFiles(out, [bench()], version).keys()].filter((p) => p.startsWith(join(out, 'traces'))).map((p) => basename(p));
-    expect(readdirSync(join(out, 'traces')).sort()).toEqual([...traces, 'notes.md'].sort());
+    // Files of other models (a review of ioasid-bench only) and the user's own are not the review's to remove.
+    expect(readdirSync(join(out, 'traces')).sort()).toEqual([...traces, 'ioasid-series-no-use-after-free.itf.json', 'mine.txt', 'notes.md'].sort());
   });
 
   it('exits 0 under --min-coverage 0', () => {
@@ -286,6 +287,8 @@ describe('bad input to review and diagram: exit 2, one line, nothing written', (
     ['diagram nosuch.slot', /unknown model 'nosuch'/],
     ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
     ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
+    ['diagram ioasid.toString', /model 'ioasid' has no machine 'toString'/],
+    ['check ioasid-bench --junit out/', /--junit out\/: names a folder; give a file name/],
     ['diagram ioasid.slot.extra', /unknown model 'ioasid\.slot'; known models: ioasid, iommufd, ioasid-bench\n/],
     ['review test/fixtures/patches.ts', /unknown model 'test\/fixtures\/patches\.ts'; known models: ioasid, iommufd, ioasid-bench\n/],
     ['diagram ioasid.slot --variant nosuch', /unknown variant 'nosuch' of model 'ioasid'/],

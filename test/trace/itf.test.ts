@@ -50,12 +50,12 @@ const withoutMeta = ({ '#meta': _, ...vars }: Record<string, unknown>) => vars;
 const big = (n: number) => ({ '#bigint': String(n) });
 
 describe('itfValue', () => {
-  it('tags integers as #bigint and leaves other numbers, strings and booleans as they are', () => {
+  it('tags integers as #bigint, marks other numbers (ITF has none), and leaves strings and booleans as they are', () => {
     expect(itfValue(3)).toEqual(big(3));
     expect(itfValue(-7)).toEqual(big(-7));
     expect(itfValue(0)).toEqual(big(0));
     expect(itfValue(12n)).toEqual({ '#bigint': '12' });
-    expect(itfValue(1.5)).toBe(1.5);
+    expect(itfValue(1.5)).toEqual({ '#unserializable': '1.5' });
     expect(itfValue('FREE')).toBe('FREE');
     expect(itfValue('')).toBe('');
     expect(itfValue(true)).toBe(true);
@@ -87,7 +87,10 @@ describe('itfValue', () => {
   it('keeps an object as a record when any key is not an integer', () => {
     expect(itfValue({ 1: 'a', x: 'b' })).toEqual({ 1: 'a', x: 'b' });
     expect(itfValue({ '01': 1 })).toEqual({ '01': big(1) });
-    expect(itfValue({})).toEqual({});
+  });
+
+  it('writes an empty object as an empty #map, so an id table keeps one type while it empties and fills', () => {
+    expect(itfValue({})).toEqual({ '#map': [] });
   });
 
   it('writes a Map as a #map and a Set as a #set, converting keys and members', () => {

@@ -192,6 +192,14 @@ function benchWith(call: Presenter<BenchWorld, BenchConfig>['call']) {
 /** A table row's cells, split at the pipes that are not escaped. */
 const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 
+describe('renderTrace of a trace with no steps (the initial world breaks the property)', () => {
+  it('prints the heading and the violation at step 0', () => {
+    const present: Presenter<number, null> = { call: () => '', subject: () => undefined, state: () => '', thread: (t) => `CPU${t}` };
+    const rendered = renderTrace({ init: 0, steps: [] }, present, null, { property: 'p', at: 0, message: 'broken from the start' });
+    expect(rendered.split('\n').slice(-1)).toEqual(['p at step 0: broken from the start']);
+  });
+});
+
 describe('renderTrace with more threads than 80 columns hold', () => {
   const present: Presenter<number, null> = {
     call: (step) => `a_long_kernel_function_name(${step.thread}) = 0`,
