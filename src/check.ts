@@ -68,8 +68,10 @@ export function checkVariant(variant: AnyVariant, options: CheckOptions): Varian
   const { model, config } = variant;
   const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));
   const applicable = selected.filter((p) => p.applies?.(config) ?? true);
+  // Coverage is of the model's machines: a model that declares none pays nothing for counting.
   const hits: Hits = new Map();
-  const system = counted(model.system(config, options.bounds), hits);
+  const plain = model.system(config, options.bounds);
+  const system = model.machines ? counted(plain, hits) : plain;
   const outcomes = new Map<string, Outcome>();
   let search: SearchSummary | undefined;
   if (options.exhaustive) {

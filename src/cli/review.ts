@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
 import type { AnyModel, AnyVariant } from '../engine/model.ts';
-import { builtInModels, findModel, pickVariants, UsageError } from '../registry.ts';
+import { builtInModels, builtInTarget, findModel, pickVariants, UsageError } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
 import { reviewMarkdown, type Reviewed } from '../report/review.ts';
 import { checkWritableDir, writeAtomically } from '../report/write.ts';
@@ -52,10 +52,7 @@ function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written:
   const ours = new Set(
     groups.flatMap(({ model }) =>
       model.variants.flatMap((v) =>
-        model.properties.flatMap((p) => {
-          const itf = traceFileName(model.name, v.name, p.id);
-          return [itf, itf.replace(/\.itf\.json$/, '.txt')];
-        }),
+        model.properties.flatMap((p) => [traceFileName(model.name, v.name, p.id), traceFileName(model.name, v.name, p.id, 'txt')]),
       ),
     ),
   );
@@ -100,7 +97,7 @@ export function diagram(name: string, variantName: string | undefined): string {
   const machineName = dot < 0 ? undefined : name.slice(dot + 1);
   const machinesOf = (v: AnyVariant) => model.machines?.(v.config) ?? {};
   // Without --variant, the first variant that runs the machine.
-  const candidates = variantName === undefined ? model.variants : pickVariants([{ model, variants: model.variants }], variantName);
+  const candidates = variantName === undefined ? model.variants : pickVariants([builtInTarget(model.name)], variantName);
   const variant = candidates.find((v) => machineName !== undefined && Object.hasOwn(machinesOf(v), machineName));
   if (!variant) {
     const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${model.name}.${m}`);

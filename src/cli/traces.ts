@@ -6,7 +6,7 @@
 import { dirname, join, relative, resolve } from 'node:path';
 import pc from 'picocolors';
 import type { VariantReport } from '../check.ts';
-import type { AnyVariant, Bounds, Step } from '../engine/model.ts';
+import type { AnyVariant, Bounds, System } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { builtInTarget, loadModule, pickVariants, UsageError } from '../registry.ts';
 import { traceJson } from '../report/json.ts';
@@ -37,8 +37,7 @@ export function traceFiles(dir: string, results: readonly Written[], version: st
     for (const v of report.verdicts) {
       const cx = v.counterexample;
       if (!cx) continue;
-      const path = join(dir, traceFileName(report.model, report.variant, v.property));
-      const system = variant.model.system(variant.config, report.bounds);
+      const name = (ext: 'itf.json' | 'txt') => join(dir, traceFileName(report.model, report.variant, v.property, ext));
       const origin: TraceOrigin = {
         version,
         model: report.model,
@@ -49,22 +48,22 @@ export function traceFiles(dir: string, results: readonly Written[], version: st
         explorer: cx.explorer,
         ...(cx.explorer === 'random'
           ? { seed: cx.seed, path: cx.path }
-          : { actions: actionsOf(cx.trace, system.enabled.bind(system)), symmetry: Boolean(report.search?.symmetry) }),
+          : { actions: actionsOf(cx.trace, variant.model.system(variant.config, report.bounds)), symmetry: Boolean(report.search?.symmetry) }),
         violation: cx.violation,
       };
       const { present } = variant.model;
-      files.set(path, itfText(toItf(cx.trace, present, variant.config, origin)));
-      if (text) files.set(path.replace(/\.itf\.json$/, '.txt'), renderTrace(cx.trace, present, variant.config, cx.violation) + '\n');
+      files.set(name('itf.json'), itfText(toItf(cx.trace, present, variant.config, origin)));
+      if (text) files.set(name('txt'), renderTrace(cx.trace, present, variant.config, cx.violation) + '\n');
     }
   }
   return files;
 }
 
 /** Each step's index among the steps enabled before it: the exhaustive explorer's path. */
-function actionsOf<W>(trace: Trace<W>, enabled: (world: W) => readonly Step[]): number[] {
+function actionsOf<W>(trace: Trace<W>, system: System<W>): number[] {
   let world = trace.init;
   return trace.steps.map(({ step, world: next }) => {
-    const k = enabled(world).findIndex((s) => sameStep(s, step));
+    const k = system.enabled(world).findIndex((s) => sameStep(s, step));
     world = next;
     return k;
   });

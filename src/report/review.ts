@@ -37,9 +37,9 @@ function verdictCell(v: Verdict, r: VariantReport, meta: ReviewMeta): string {
   const expectation = v.matches ? '' : ` ⚠ expected ${v.expected}`;
   switch (v.actual) {
     case 'violated': {
-      const file = `${meta.traces}/${traceFileName(r.model, r.variant, v.property)}`;
+      const file = (ext: 'itf.json' | 'txt') => `${meta.traces}/${traceFileName(r.model, r.variant, v.property, ext)}`;
       const steps = v.counterexample?.trace.steps.length ?? 0;
-      return `✗ [${stepsText(steps)}](#${anchor(r.model, r.variant, v.property)}) ([itf](${file}), [txt](${file.replace(/\.itf\.json$/, '.txt')}))${expectation}`;
+      return `✗ [${stepsText(steps)}](#${anchor(r.model, r.variant, v.property)}) ([itf](${file('itf.json')}), [txt](${file('txt')}))${expectation}`;
     }
     case 'holds':
       return `✓ ${r.search ? `${count(r.search.stats.states)} states` : `${count(v.runs)} runs`}${expectation}`;

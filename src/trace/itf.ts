@@ -135,8 +135,9 @@ export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C
   };
 }
 
-/** The file a counterexample is written to: `<model>-<variant>-<property>.itf.json`. */
-export const traceFileName = (model: string, variant: string, property: string) => `${model}-${variant}-${property}.itf.json`;
+/** The file a counterexample is written to: `<model>-<variant>-<property>.itf.json`, or `.txt` for its text rendering. */
+export const traceFileName = (model: string, variant: string, property: string, ext: 'itf.json' | 'txt' = 'itf.json') =>
+  `${model}-${variant}-${property}.${ext}`;
 
 /** The file's text: `#meta` indented for people, one state per line so that traces diff step by step. */
 export function itfText(itf: ItfTrace): string {
