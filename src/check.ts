@@ -3,7 +3,8 @@
  * property a verdict, and compare it with what the variant expects.
  */
 import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
-import type { Hits } from './engine/machine.ts';
+import { checkImplementations, type Hits } from './engine/machine.ts';
+import { modelError, ModelError } from './engine/thrown.ts';
 import type { AnyVariant, Bounds, Expectation } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
@@ -62,8 +63,38 @@ interface Outcome {
   readonly counterexample?: Counterexample<unknown> | ExhaustiveCounterexample<unknown>;
 }
 
-/** Checks one variant against its model's properties. */
+/**
+ * Checks one variant against its model's properties. Model code that throws
+ * (a step, a property, a machine) ends the check with a ModelError that names
+ * the variant and the step: an error, never a verdict.
+ */
 export function checkVariant(variant: AnyVariant, options: CheckOptions): VariantReport {
+  const name = `${variant.model.name} --variant ${variant.name}`;
+  let init: unknown;
+  try {
+    for (const info of Object.values(variant.model.machines?.(variant.config) ?? {})) checkImplementations(info.machine);
+    init = variant.model.system(variant.config, options.bounds).init;
+  } catch (e) {
+    throw modelError(e, { variant: name, part: 'building its system' });
+  }
+  try {
+    return explore(variant, options);
+  } catch (e) {
+    if (!(e instanceof ModelError)) throw e;
+    throw e.with({ variant: name, ...(e.where.step ? { actor: actorName(variant, e.where.step.thread, init) } : {}) });
+  }
+}
+
+/** How the model calls a thread (`CPU1`), or undefined if it cannot say. */
+function actorName(variant: AnyVariant, thread: number, init: unknown): string | undefined {
+  try {
+    return variant.model.present.thread(thread, init);
+  } catch {
+    return undefined;
+  }
+}
+
+function explore(variant: AnyVariant, options: CheckOptions): VariantReport {
   const started = performance.now();
   const { model, config } = variant;
   const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));

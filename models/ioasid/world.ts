@@ -327,10 +327,11 @@ export function ioasidSystem(variant: IoasidConfig, bounds: Bounds): System<Ioas
   const ops = bounds.only?.ops;
   // rcu_read_lock stands for the section: its unlock comes with it.
   const kept = (step: Step) => !ops || step.op === 'exit' || ops.includes(step.op.replace('unlock', 'lock'));
+  const init = initialWorld(config, bounds);
   return {
-    init: initialWorld(config, bounds),
-    // Each CPU's operations and its exit (the other guest's steps come after, in a fixed order).
-    horizon: bounds.threads * (bounds.ops + 1),
+    init,
+    // Each CPU's operations and its exit, and the other guest's operations (003).
+    horizon: bounds.threads * (bounds.ops + 1) + (init.otherGuest ? bounds.ops : 0),
     enabled: (world) =>
       [...world.cpus.flatMap((_, t) => cpuSteps(config, world, t, bounds.ops)), ...otherGuestSteps(world, bounds.ops)].filter(kept),
     apply: (world, step) => applyStep(config, world, step),

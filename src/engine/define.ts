@@ -4,6 +4,7 @@
  * user's module is one clear message instead of a failure mid-run.
  */
 import type { BoundVariant, Model, Property, Variant } from './model.ts';
+import { runEnds } from './run-ends.ts';
 
 /** A definition that cannot be checked as written; its message says what to mend. */
 export class DefinitionError extends Error {
@@ -37,6 +38,9 @@ function checkProperties<W, C>(modelName: string, properties: readonly Property<
   const seen = new Set<string>();
   for (const p of properties) {
     checkName(`property of model '${modelName}':`, p.id);
+    if (p === runEnds) continue; // a model built from another's properties carries it already
+    if (p.kind === 'run') throw new DefinitionError(`model '${modelName}': property '${p.id}' has kind 'run', which only the engine's '${runEnds.id}' has; use 'invariant', 'step' or 'final'`);
+    if (p.id === runEnds.id) throw new DefinitionError(`model '${modelName}': '${runEnds.id}' is the engine's own property, which every model has; name yours otherwise`);
     if (seen.has(p.id)) throw new DefinitionError(`model '${modelName}' has property '${p.id}' twice`);
     seen.add(p.id);
   }
@@ -52,6 +56,8 @@ export function defineModel<W, C>(
   checkProperties(spec.name, spec.properties);
   const model: Model<W, C> = {
     ...spec,
+    // Every model's runs must end, whatever its own properties say.
+    properties: [...spec.properties.filter((p) => p !== runEnds), runEnds],
     variants: [],
     variant(v: Variant<C>): BoundVariant<W, C> {
       checkVariant(model, v);

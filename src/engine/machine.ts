@@ -9,6 +9,7 @@
  * is checked against xstate itself by a property test (test/engine/machine.test.ts).
  */
 import { initialTransition, transition, type AnyStateMachine, type EventObject } from 'xstate';
+import { DefinitionError } from './define.ts';
 import { edgeTaken } from './edges.ts';
 import type { Reply } from './model.ts';
 
@@ -69,12 +70,46 @@ export function fireUncached<X extends object>(
     value: from.value,
     context: { ...from.context, reply: UNHANDLED },
   });
-  const [next] = transition(machine, snapshot, event);
+  const [next, unrun] = transition(machine, snapshot, event);
+  if (unrun.length > 0) throw new DefinitionError(unrunAction(machine, unrun[0]!.type));
   const { reply, ...context } = next.context as X & { reply: Reply };
   if (typeof next.value !== 'string') {
     throw new Error(`machine ${machine.id}: only flat state values are supported`);
   }
   return { state: { value: next.value, context: context as X }, reply, edge: edgeTaken(machine, snapshot, event) };
+}
+
+/**
+ * xstate's pure `transition()` runs `assign` and evaluates guards, but hands
+ * every other action back to its caller instead of running it: a plain
+ * function, `log`, `emit`, `sendTo`, a child actor, a delayed event. lifecheck
+ * has no actor system to run them in, so a machine that asks for one would
+ * silently lose its effect; it is refused instead.
+ */
+function unrunAction(machine: AnyStateMachine, type: string): string {
+  const what = type.startsWith('xstate.')
+    ? `asks for ${type}, an effect outside the machine that lifecheck does not perform`
+    : `runs action '${type}' as a plain function, which xstate's pure transition() returns instead of running`;
+  return `machine '${machine.id}' ${what}; write the effect as assign(...) on the context (and the call's reply with ok()/err())`;
+}
+
+/**
+ * Refuses what a machine was given (`setup` or `machine.provide`) that pure
+ * stepping would ignore: actions that are plain functions (not `assign`),
+ * child actors and delays. Guards are evaluated, so they take effect.
+ */
+export function checkImplementations(machine: AnyStateMachine): void {
+  const { actions, actors, delays } = machine.implementations;
+  for (const [name, action] of Object.entries(actions)) {
+    if (typeof action === 'function' && !('resolve' in action)) throw new DefinitionError(unrunAction(machine, name));
+  }
+  const refuse = (kind: string, names: string[], instead: string) => {
+    if (names.length > 0) {
+      throw new DefinitionError(`machine '${machine.id}' is given ${kind} (${names.join(', ')}), which lifecheck does not run; ${instead}`);
+    }
+  };
+  refuse('actors', Object.keys(actors), 'model the other party as a thread that makes calls');
+  refuse('delays', Object.keys(delays), 'model a timeout as a step that may happen (a bounded wait)');
 }
 
 const memos = new WeakMap<AnyStateMachine, Map<string, Fired<unknown>>>();
@@ -86,7 +121,10 @@ export function fire<X extends object>(
   event: EventObject,
 ): Fired<X> {
   let memo = memos.get(machine);
-  if (!memo) memos.set(machine, (memo = new Map()));
+  if (!memo) {
+    checkImplementations(machine);
+    memos.set(machine, (memo = new Map()));
+  }
   const key = JSON.stringify([from.value, from.context, event]);
   let fired = memo.get(key) as Fired<X> | undefined;
   if (!fired) memo.set(key, (fired = fireUncached(machine, from, event)));
@@ -125,6 +163,7 @@ export function compileMachine<X extends object>(
   events: readonly EventObject[],
   code: StateCode<X>,
 ): CompiledMachine {
+  checkImplementations(machine);
   const next = new Int32Array(code.size * events.length).fill(-1);
   const edges = new Int32Array(next.length);
   const replies = new Array<Reply>(next.length);

@@ -46,7 +46,11 @@ export interface Bounds {
  */
 export interface System<W> {
   readonly init: W;
-  /** No run is longer than this many steps (how long a random schedule is worth drawing). */
+  /**
+   * No run of a sound design is longer than this many steps: how long a
+   * random schedule is worth drawing, and where a run still going is cut and
+   * reported as breaking `run-ends` (a livelock, or a horizon set too short).
+   */
   readonly horizon: number;
   enabled(world: W): readonly Step[];
   apply(world: W, step: Step): Outcome<W>;
@@ -120,10 +124,19 @@ export interface FinalProperty<W, C = unknown> extends PropertyBase<C> {
   check(world: W, config: C): Finding;
 }
 
+/**
+ * Holds of whole runs; the explorers check it themselves. The engine's one is
+ * `run-ends` (see `runEnds`), which every model defined with `defineModel` has.
+ */
+export interface RunProperty<C = unknown> extends PropertyBase<C> {
+  readonly kind: 'run';
+}
+
 export type Property<W, C = unknown> =
   | InvariantProperty<W, C>
   | StepProperty<W, C>
-  | FinalProperty<W, C>;
+  | FinalProperty<W, C>
+  | RunProperty<C>;
 
 export type Expectation = 'holds' | 'violated';
 

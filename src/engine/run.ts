@@ -3,7 +3,11 @@
  * step. Shared by every explorer and by replay, so they agree on what a
  * violation is and where it happens.
  */
+import { plainCodec } from '../explore/codec.ts';
 import type { Move, Property, Reply, Step, System } from './model.ts';
+import { runEnds } from './run-ends.ts';
+import { modelError } from './thrown.ts';
+import { fingerprint, Words } from '../explore/store.ts';
 
 export interface TraceStep<W> {
   readonly step: Step;
@@ -40,8 +44,13 @@ export function checkWorld<W, C>(
 ): readonly Violation[] {
   let found: Violation[] | undefined;
   for (const p of properties) {
-    if (p.kind === 'step' || (p.kind === 'final' && !quiescent)) continue;
-    const message = p.check(world, config);
+    if (p.kind !== 'invariant' && (p.kind !== 'final' || !quiescent)) continue;
+    let message;
+    try {
+      message = p.check(world, config);
+    } catch (e) {
+      throw modelError(e, { property: p.id, at });
+    }
     if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
   }
   return found ?? NONE;
@@ -57,10 +66,74 @@ export function checkMove<W, C>(
   let found: Violation[] | undefined;
   for (const p of properties) {
     if (p.kind !== 'step') continue;
-    const message = p.check(move, config);
+    let message;
+    try {
+      message = p.check(move, config);
+    } catch (e) {
+      throw modelError(e, { property: p.id, at });
+    }
     if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
   }
   return found ?? NONE;
+}
+
+/**
+ * Remembers the worlds of one run, to tell when a step returns to one (under
+ * the system's symmetry, a world like it: the same steps follow, renamed).
+ * Worlds are told apart by a 53-bit hash of their encoding, confirmed word
+ * by word on a match, so a collision cannot make a loop.
+ */
+class Revisits<W> {
+  private readonly codec;
+  private readonly canonical: (world: W) => W;
+  private readonly words = new Words();
+  private readonly hash = new Uint32Array(2);
+  private readonly seen = new Map<number, number>();
+  private readonly worlds: W[] = [];
+
+  constructor(system: System<W>) {
+    this.codec = system.codec ?? plainCodec<W>();
+    const symmetry = system.symmetry;
+    this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
+  }
+
+  /** Records the world after step `at`; the step it was first seen after, when it was seen before. */
+  visit(world: W, at: number): number | undefined {
+    const key = this.key(world);
+    this.worlds.push(world);
+    const first = this.seen.get(key);
+    if (first === undefined) {
+      this.seen.set(key, at);
+      return undefined;
+    }
+    return this.encoded(this.worlds[first]!).join() === this.encoded(world).join() ? first : undefined;
+  }
+
+  private encoded(world: W): Int32Array {
+    this.words.clear();
+    this.codec.encode(this.canonical(world), this.words);
+    return this.words.view();
+  }
+
+  private key(world: W): number {
+    const words = this.encoded(world);
+    fingerprint(words, words.length, this.hash);
+    return this.hash[0]! * 2 ** 21 + (this.hash[1]! >>> 11);
+  }
+}
+
+function loopViolation(first: number, at: number): Violation {
+  const back = first === 0 ? 'the world the run started in' : `the world after step ${first}`;
+  const steps = at === first + 1 ? `step ${at} leads` : `steps ${first + 1} to ${at} lead`;
+  return { property: runEnds.id, at, message: `${steps} back to ${back}: they can repeat for ever, so the run never ends` };
+}
+
+function capViolation(at: number): Violation {
+  return {
+    property: runEnds.id,
+    at,
+    message: `the run has not ended after ${at} steps, the scenario's bound: steps that repeat for ever, or a horizon set too short`,
+  };
 }
 
 export interface Run<W> {
@@ -76,9 +149,11 @@ export interface WalkOptions<C> {
   readonly stopAtViolation: boolean;
   /** The variant's config, which properties may read; properties that ignore it need none. */
   readonly config?: C;
+  /** Where a run still going is cut (and breaks `run-ends`); the system's horizon unless given. */
+  readonly maxSteps?: number;
 }
 
-/** Runs `system` from its initial world, letting `choose` pick each step. */
+/** Runs `system` from its initial world, letting `choose` pick each step; a throw from the model is a ModelError. */
 export function walk<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
@@ -86,6 +161,8 @@ export function walk<W, C>(
   options: WalkOptions<C>,
 ): Run<W> {
   const config = options.config as C;
+  const maxSteps = options.maxSteps ?? system.horizon;
+  const revisits = properties.some((p) => p.kind === 'run') ? new Revisits(system) : undefined;
   const steps: TraceStep<W>[] = [];
   const seen = new Set<string>();
   const violations: Violation[] = [];
@@ -97,27 +174,40 @@ export function walk<W, C>(
     }
     return options.stopAtViolation && violations.length > 0;
   };
+  const end = (): Run<W> => ({ trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 });
 
-  let world = system.init;
-  let enabled = system.enabled(world);
-  if (record(checkWorld(properties, config, world, enabled.length === 0, 0))) {
-    return { trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 };
-  }
-  while (enabled.length > 0) {
-    const step = choose(enabled, world, steps.length);
-    if (step === undefined) break;
-    const outcome = system.apply(world, step);
-    const t: TraceStep<W> = { step, reply: outcome.reply, world: outcome.world };
-    steps.push(t);
-    const before = world;
-    world = outcome.world;
+  let step: Step | undefined;
+  let world: W;
+  let enabled: readonly Step[] = [];
+  try {
+    world = system.init;
     enabled = system.enabled(world);
-    const at = steps.length;
-    const found = [
-      ...checkMove(properties, config, { before, step: t.step, reply: t.reply, after: t.world }, at),
-      ...checkWorld(properties, config, world, enabled.length === 0, at),
-    ];
-    if (record(found)) break;
+    revisits?.visit(world, 0);
+    if (record(checkWorld(properties, config, world, enabled.length === 0, 0))) return end();
+    while (enabled.length > 0) {
+      if (steps.length >= maxSteps) {
+        if (revisits) record([capViolation(steps.length)]);
+        break;
+      }
+      step = choose(enabled, world, steps.length);
+      if (step === undefined) break;
+      const outcome = system.apply(world, step);
+      const t: TraceStep<W> = { step, reply: outcome.reply, world: outcome.world };
+      steps.push(t);
+      const before = world;
+      world = outcome.world;
+      enabled = system.enabled(world);
+      const at = steps.length;
+      const first = revisits?.visit(world, at);
+      const found = [
+        ...checkMove(properties, config, { before, step: t.step, reply: t.reply, after: t.world }, at),
+        ...checkWorld(properties, config, world, enabled.length === 0, at),
+        ...(first !== undefined ? [loopViolation(first, at)] : []),
+      ];
+      if (record(found)) break;
+    }
+  } catch (e) {
+    throw modelError(e, step ? { at: steps.length + (steps.at(-1)?.step === step ? 0 : 1), step } : { part: 'the initial world' });
   }
-  return { trace: { init: system.init, steps }, violations, quiescent: enabled.length === 0 };
+  return end();
 }

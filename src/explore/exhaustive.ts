@@ -9,7 +9,10 @@
  */
 import type { Codec, Property, Step, System } from '../engine/model.ts';
 import { checkMove, checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
+import { runEnds } from '../engine/run-ends.ts';
+import { modelError } from '../engine/thrown.ts';
 import { plainCodec } from './codec.ts';
+import { findLoop } from './loops.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world. */
@@ -49,6 +52,8 @@ export interface ExhaustiveCounterexample<W> {
   readonly explorer: 'exhaustive';
   readonly trace: Trace<W>;
   readonly violation: Violation;
+  /** True for the breadth-first search's finds; a loop comes from the depth-first pass, not always shortest. */
+  readonly shortest: boolean;
   /** When the search met it: milliseconds and states stored so far. */
   readonly afterMs: number;
   readonly afterStates: number;
@@ -117,6 +122,26 @@ class Search<W, C> {
   }
 
   run(): ExhaustiveResult<W> {
+    let stoppedBy = this.breadthFirst();
+    // The loops only a depth-first pass can see, once every world is known to be finite in number.
+    let loop: readonly number[] | undefined;
+    if (!stoppedBy && this.properties.some((p) => p.kind === 'run')) {
+      const found = this.findLoop();
+      if (found && 'stoppedBy' in found) stoppedBy = found.stoppedBy;
+      else loop = found?.choices;
+    }
+    return {
+      stats: this.stats(),
+      complete: stoppedBy === undefined,
+      ...(stoppedBy ? { stoppedBy } : {}),
+      ...(this.options.symmetry ? { symmetry: this.system.symmetry!.name } : {}),
+      collisionOdds: this.seen.collisionOdds(),
+      counterexamples: this.counterexamples(loop),
+    };
+  }
+
+  /** Visits every world level by level; the cap that stopped it early, if one did. */
+  private breadthFirst(): Cap | undefined {
     const init = this.system.init;
     this.store(this.canonical(init), -1, 0);
     this.note(checkWorld(this.invariants, this.config, init, false, 0), 0);
@@ -143,29 +168,36 @@ class Search<W, C> {
         }
       }
     }
-    return {
-      stats: this.stats(),
-      complete: stoppedBy === undefined,
-      ...(stoppedBy ? { stoppedBy } : {}),
-      ...(this.options.symmetry ? { symmetry: this.system.symmetry!.name } : {}),
-      collisionOdds: this.seen.collisionOdds(),
-      counterexamples: this.counterexamples(),
-    };
+    return stoppedBy;
   }
 
-  /** Takes every enabled step from the next queued world. */
+  private findLoop() {
+    return findLoop({
+      system: this.system,
+      codec: this.codec,
+      canonical: this.canonical,
+      stop: (visited): Cap | undefined => (visited >= (this.options.maxStates ?? Infinity) ? 'max-states' : this.capReached()),
+    });
+  }
+
+  /** Takes every enabled step from the next queued world; a throw from the model is a ModelError. */
   private expand(state: number): void {
-    const world = this.codec.decode(this.queue.shift());
-    const enabled = this.system.enabled(world);
-    if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
-    for (let k = 0; k < enabled.length; k++) {
-      const step = enabled[k]!;
-      const { world: after, reply } = this.system.apply(world, step);
-      this.transitions++;
-      const broken = checkMove(this.moves, this.config, { before: world, step, reply, after }, this.depth + 1);
-      if (broken.length > 0) this.note(broken, state, k);
-      const next = this.store(this.canonical(after), state, k);
-      if (next >= 0) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
+    let step: Step | undefined;
+    try {
+      const world = this.codec.decode(this.queue.shift());
+      const enabled = this.system.enabled(world);
+      if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
+      for (let k = 0; k < enabled.length; k++) {
+        step = enabled[k]!;
+        const { world: after, reply } = this.system.apply(world, step);
+        this.transitions++;
+        const broken = checkMove(this.moves, this.config, { before: world, step, reply, after }, this.depth + 1);
+        if (broken.length > 0) this.note(broken, state, k);
+        const next = this.store(this.canonical(after), state, k);
+        if (next >= 0) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
+      }
+    } catch (e) {
+      throw modelError(e, step ? { at: this.depth + 1, step } : { at: this.depth, part: 'enabled' });
     }
   }
 
@@ -228,20 +260,35 @@ class Search<W, C> {
     return path.reverse();
   }
 
-  private counterexamples(): Map<string, ExhaustiveCounterexample<W>> {
+  /** Each property's counterexample, rebuilt from the stored links (and `loop`, a cycle's choices) and replayed. */
+  private counterexamples(loop: readonly number[] | undefined): Map<string, ExhaustiveCounterexample<W>> {
     const found = new Map<string, ExhaustiveCounterexample<W>>();
+    if (loop) found.set(runEnds.id, this.loopCounterexample(loop));
     for (const [id, s] of this.sightings) {
       const choices = [...this.pathTo(s.state), ...(s.step !== undefined ? [s.step] : [])];
       const property = this.properties.find((p) => p.id === id)!;
-      const run = walk(this.system, [property], this.chooser(choices), { stopAtViolation: true, config: this.config });
+      const run = walk(this.system, [property], this.chooser(choices), {
+        stopAtViolation: true,
+        config: this.config,
+        maxSteps: Math.max(choices.length, this.system.horizon),
+      });
       const violation = run.violations[0];
       if (!violation || run.trace.steps.length !== choices.length) {
         const why = this.options.symmetry ? ': is the declared symmetry one the model really has?' : '';
         throw new Error(`the shortest counterexample of ${id} does not replay${why}`);
       }
-      found.set(id, { explorer: 'exhaustive', trace: run.trace, violation, afterMs: Math.round(s.afterMs), afterStates: s.afterStates });
+      found.set(id, { explorer: 'exhaustive', trace: run.trace, violation, shortest: true, afterMs: Math.round(s.afterMs), afterStates: s.afterStates });
     }
     return found;
+  }
+
+  /** The run that goes round a cycle the depth-first pass found; its steps are taken on real worlds. */
+  private loopCounterexample(choices: readonly number[]): ExhaustiveCounterexample<W> {
+    const choose = (enabled: readonly Step[], _: W, depth: number) => enabled[choices[depth]!];
+    const run = walk(this.system, [runEnds], choose, { stopAtViolation: true, maxSteps: Math.max(choices.length, this.system.horizon) });
+    const violation = run.violations[0];
+    if (!violation) throw new Error(`internal: the loop the search found does not replay`);
+    return { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, afterMs: Math.round(performance.now() - this.started), afterStates: this.parents.length };
   }
 
   /**

@@ -99,6 +99,32 @@ export function runPlan<W, C>(
   return walk(system, properties, planChooser(plan), { stopAtViolation, config });
 }
 
+/**
+ * fast-check takes a throwing predicate for a failing run and shrinks it.
+ * A throw from the model is an error, not a verdict: `guard` keeps the first
+ * one, answers `onThrow` to end the search (or to stop shrinking towards it),
+ * and `rethrow` raises it once fast-check is done.
+ */
+function throwCatcher(onThrow: boolean) {
+  let thrown: { error: unknown } | undefined;
+  return {
+    guard:
+      <T>(predicate: (value: T) => boolean) =>
+      (value: T): boolean => {
+        if (thrown) return onThrow;
+        try {
+          return predicate(value);
+        } catch (error) {
+          thrown = { error };
+          return onThrow;
+        }
+      },
+    rethrow(): void {
+      if (thrown) throw thrown.error;
+    },
+  };
+}
+
 /** Which properties some schedule breaks, and after how many runs. */
 function survey<W, C>(
   system: System<W>,
@@ -107,17 +133,22 @@ function survey<W, C>(
 ): Map<string, number> {
   const firstBroken = new Map<string, number>();
   let run = 0;
+  const throws = throwCatcher(false);
   fc.check(
-    fc.property(plans(options.maxSteps), (plan) => {
-      run++;
-      for (const v of runPlan(system, properties, plan, false, options.config as C).violations) {
-        if (!firstBroken.has(v.property)) firstBroken.set(v.property, run);
-      }
-      // Stop early once every property is broken: nothing more to learn.
-      return firstBroken.size < properties.length;
-    }),
+    fc.property(
+      plans(options.maxSteps),
+      throws.guard((plan: Plan) => {
+        run++;
+        for (const v of runPlan(system, properties, plan, false, options.config as C).violations) {
+          if (!firstBroken.has(v.property)) firstBroken.set(v.property, run);
+        }
+        // Stop early once every property is broken: nothing more to learn.
+        return firstBroken.size < properties.length;
+      }),
+    ),
     { seed: options.seed, numRuns: options.runs, endOnFailure: true },
   );
+  throws.rethrow();
   return firstBroken;
 }
 
@@ -141,11 +172,15 @@ function counterexample<W, C>(
   property: Property<W, C>,
   options: RandomOptions,
 ): { runs: number; found?: Counterexample<W> } {
-  const details = fc.check(planProperty(system, property, options.maxSteps, options.config as C), {
+  // A shrunk schedule may reach what the survey's did not: a throw there ends shrinking and is raised.
+  const throws = throwCatcher(true);
+  const noneBreaks = (plan: Plan) => runPlan(system, [property], plan, true, options.config as C).violations.length === 0;
+  const details = fc.check(fc.property(plans(options.maxSteps), throws.guard(noneBreaks)), {
     seed: options.seed,
     numRuns: options.runs,
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
+  throws.rethrow();
   if (!details.failed || !details.counterexample) return { runs: details.numRuns };
   const [plan] = details.counterexample;
   const run = runPlan(system, [property], plan, true, options.config as C);

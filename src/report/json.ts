@@ -27,7 +27,7 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
     violation: cx.violation,
     ...(cx.explorer === 'random'
       ? { seed: cx.seed, path: cx.path, shrinks: cx.shrinks }
-      : { shortest: true, afterMs: cx.afterMs, afterStates: cx.afterStates }),
+      : { shortest: cx.shortest, afterMs: cx.afterMs, afterStates: cx.afterStates }),
     replay: replayCommand(r, property, cx, model, module),
     steps,
     text: renderTrace(cx.trace, model.present, config, cx.violation),

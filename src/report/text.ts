@@ -33,7 +33,7 @@ function outcomeText(v: Verdict, r: VariantReport): string {
   switch (v.actual) {
     case 'violated':
       return cx?.explorer === 'exhaustive'
-        ? `violated in ${cx.trace.steps.length} steps (shortest; found after ${count(cx.afterStates)} states)`
+        ? `violated in ${cx.trace.steps.length} steps (${cx.shortest ? 'shortest' : 'a loop'}; found after ${count(cx.afterStates)} states)`
         : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
     case 'holds':
       return r.search ? `holds (all ${count(r.search.stats.states)} states)` : `holds (${v.runs} runs)`;

@@ -85,7 +85,8 @@ export function replay<W, C>(
       if (!step) stuck = { at: depth + 1, why: whyNot(model.present, system.init, enabled, wanted) };
       return step;
     },
-    { stopAtViolation: true, config },
+    // A loop found by the exhaustive search may run past the horizon before it closes.
+    { stopAtViolation: true, config, maxSteps: Math.max(steps.length, system.horizon) },
   );
   const ended = run.trace.steps.length;
   if (!stuck && !run.violations[0] && ended < steps.length) {
