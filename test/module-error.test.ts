@@ -3,15 +3,16 @@
  * with this tsx: esbuild's own error, whose `errors` tsx deletes, and errors
  * that name no place.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { whyNotLoaded } from '../src/module-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifecheck-module-error-'));
 const loaded = join(dir, 'mine.mts');
 writeFileSync(loaded, '');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('whyNotLoaded', () => {
   it("takes esbuild's errors[0], its column counted from 1, under the name the user gave the file", () => {

@@ -1,9 +1,9 @@
 /** The command line as a user runs it: exit codes, one-line errors, JSON, user modules. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ioasid, iommufd } from 'lifecheck';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
@@ -126,6 +126,7 @@ describe('bad input: one line, exit 2', () => {
 
 describe('a module that does not load: one line naming the file, line, column and why, exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifecheck-modules-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const files: Record<string, string> = {
     'syntax.mts': "import { ioasid } from 'lifecheck';\n\nconst a = 1 x;\nexport default ioasid;\n",
     // The error is in a file the module imports: that file is the one to name.
