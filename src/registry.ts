@@ -10,6 +10,7 @@ import { ioasid } from '../models/ioasid/index.ts';
 import { iommufd } from '../models/iommufd/index.ts';
 import { ioasidBench } from '../models/ioasid-bench/index.ts';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
+import { whyNotLoaded } from './module-error.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */
 export class UsageError extends Error {
@@ -49,7 +50,7 @@ export async function loadModule(path: string): Promise<Target[]> {
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    const why = whyNotLoaded(e, file);
     // Outside an ESM package, Node takes a .ts file for CommonJS.
     const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
     throw new UsageError(`cannot load '${path}': ${why}${hint}`);

@@ -13,8 +13,11 @@ import { textReport } from '../report/text.ts';
 import * as parse from './options.ts';
 import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
 import { diagram, review } from './review.ts';
+import { endQuietlyOnOutputErrors } from './streams.ts';
 import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
 import { checkOnly, checkProperties } from './validate.ts';
+
+endQuietlyOnOutputErrors();
 
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

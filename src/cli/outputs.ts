@@ -1,17 +1,18 @@
 /**
  * The files `check` and `review` write besides stdout: the JSON and text
  * reports, JUnit XML and trace files. Every destination is checked before
- * any work, so a bad path costs nothing and leaves nothing half-written.
+ * any work, so a bad path costs nothing and leaves nothing half-written;
+ * trace files, named only by what the checks find, are checked with the
+ * rest before the first file is written.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { transitionPercent } from '../coverage.ts';
 import { UsageError } from '../registry.ts';
 import { jsonReport } from '../report/json.ts';
 import { junitReport } from '../report/junit.ts';
 import { textReport } from '../report/text.ts';
-import { checkWritableDir, writeAtomically } from '../report/write.ts';
+import { checkFileIn, checkOutputFile, checkWritableDir, writeFiles } from '../report/write.ts';
 import { traceFiles, type Written } from './traces.ts';
 
 export interface OutputFlags {
@@ -22,14 +23,13 @@ export interface OutputFlags {
   minCoverage?: number;
 }
 
-/** Every destination must be writable before the checks start. */
+/** Every destination must be writable, and replace nothing but regular files, before the checks start. */
 export function checkOutputs(flags: OutputFlags): void {
-  if (flags.report) checkWritableDir('--report', flags.report);
+  if (flags.report) for (const name of ['check.json', 'check.txt']) checkFileIn('--report', flags.report, name);
   if (flags.out) checkWritableDir('--out', flags.out);
   if (flags.junit) {
     if (/[\\/]$/.test(flags.junit)) throw new UsageError(`--junit ${flags.junit}: names a folder; give a file name, e.g. ${flags.junit}junit.xml`);
-    checkWritableDir('--junit', dirname(flags.junit));
-    if (existsSync(flags.junit) && statSync(flags.junit).isDirectory()) throw new UsageError(`--junit ${flags.junit}: is a folder; give a file name`);
+    checkOutputFile('--junit', flags.junit);
   }
 }
 
@@ -37,16 +37,17 @@ export function checkOutputs(flags: OutputFlags): void {
 export function writeOutputs(results: readonly Written[], flags: OutputFlags, meta: { version: string; durationMs: number }): number {
   const json = jsonReport(results, meta);
   if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  const files = new Map<string, string>();
   if (flags.report) {
     const text = results.map(({ variant, report, module }) => stripVTControlCharacters(textReport(variant, report, module))).join('\n');
-    writeAtomically(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
-    writeAtomically(join(flags.report, 'check.txt'), text);
+    files.set(join(flags.report, 'check.json'), JSON.stringify(json, null, 2) + '\n');
+    files.set(join(flags.report, 'check.txt'), text);
   }
-  if (flags.junit) writeAtomically(flags.junit, junitReport(results, meta));
-  if (flags.out) {
-    const files = traceFiles(flags.out, results, meta.version);
-    for (const [path, content] of files) writeAtomically(path, content);
-    if (!flags.json) process.stdout.write(`${files.size} trace file${files.size === 1 ? '' : 's'} in ${flags.out} (lifecheck replay FILE, lifecheck show FILE)\n`);
+  if (flags.junit) files.set(flags.junit, junitReport(results, meta));
+  const traces = flags.out ? traceFiles(flags.out, results, meta.version) : new Map<string, string>();
+  writeFiles(new Map([...files, ...traces]));
+  if (flags.out && !flags.json) {
+    process.stdout.write(`${traces.size} trace file${traces.size === 1 ? '' : 's'} in ${flags.out} (lifecheck replay FILE, lifecheck show FILE)\n`);
   }
   const short = flags.minCoverage === undefined ? [] : belowCoverage(results, flags.minCoverage);
   for (const line of short) process.stderr.write(`lifecheck: ${line}\n`);

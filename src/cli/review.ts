@@ -3,7 +3,7 @@
  * variant of the named models, fixed seed, no timings) with its trace files,
  * and one machine's state diagram.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
@@ -11,7 +11,7 @@ import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import { builtInModels, builtInTarget, findModel, pickVariants, UsageError } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
 import { reviewMarkdown, type Reviewed } from '../report/review.ts';
-import { checkWritableDir, writeAtomically } from '../report/write.ts';
+import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
 import { traceFileName } from '../trace/itf.ts';
 import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
@@ -58,7 +58,8 @@ function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written:
   );
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (ours.has(name) && !written.has(path)) rmSync(path);
+    // A FIFO, folder or link of that name is the user's, not a file a review wrote.
+    if (ours.has(name) && !written.has(path) && lstatSync(path).isFile()) rmSync(path);
   }
 }
 
@@ -73,12 +74,13 @@ function modelsNamed(names: readonly string[]): AnyModel[] {
 
 export function review(names: readonly string[], flags: ReviewFlags, version: string): number {
   const models = modelsNamed(names);
-  checkWritableDir('--out', flags.dir);
+  checkFileIn('--out', flags.dir, 'review.md');
+  checkWritableDir('--out', join(flags.dir, TRACES));
   checkOutputs(flags);
   const started = performance.now();
   const groups = reviewChecks(models);
   const files = reviewFiles(flags.dir, groups, version);
-  for (const [path, content] of files) writeAtomically(path, content);
+  writeFiles(files);
   removeStaleTraces(join(flags.dir, TRACES), groups, files);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {

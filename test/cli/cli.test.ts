@@ -1,9 +1,9 @@
 /** The command line as a user runs it: exit codes, one-line errors, JSON, user modules. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ioasid, iommufd } from 'lifecheck';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
@@ -121,6 +121,39 @@ describe('bad input: one line, exit 2', () => {
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
+  });
+});
+
+describe('a module that does not load: one line naming the file, line, column and why, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifecheck-modules-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const files: Record<string, string> = {
+    'syntax.mts': "import { ioasid } from 'lifecheck';\n\nconst a = 1 x;\nexport default ioasid;\n",
+    // The error is in a file the module imports: that file is the one to name.
+    'imports-broken.mts': "export { default } from './broken-helper.mts';\n",
+    'broken-helper.mts': 'export default {\n  name: "x",,\n};\n',
+    'throws.mts': "import { ioasid } from 'lifecheck';\n\nfunction boom(): never {\n  throw new RangeError('no ids left');\n}\nboom();\nexport default ioasid;\n",
+    // lifecheck's own code throws: the line to name is the module's call to it.
+    'bad-model.mts': "import { defineModel } from 'lifecheck';\n\nexport default defineModel({ name: 'Bad Name' } as never);\n",
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+
+  it.each([
+    ['syntax.mts', 'syntax.mts:3:13', 'Expected ";" but found "x"'],
+    ['imports-broken.mts', 'broken-helper.mts:2:13', 'Expected identifier but found ","'],
+    ['throws.mts', 'throws.mts:4:9', 'RangeError: no ids left'],
+    ['bad-model.mts', 'bad-model.mts:3:16', `DefinitionError: model name "Bad Name" must be lower-case letters, digits, '.' or '-'`],
+  ])('%s: %s', (name, where, why) => {
+    const r = lifecheck('check', join(dir, name));
+    expect(r.err).toBe(`lifecheck: cannot load '${join(dir, name)}': ${join(dir, where)}: ${why}\n`);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+  });
+
+  it('names a file inside the working folder relative to it', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', './syntax.mts'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe(`lifecheck: cannot load './syntax.mts': syntax.mts:3:13: Expected ";" but found "x"\n`);
+    expect(r.status).toBe(2);
   });
 });
 

@@ -207,7 +207,7 @@ describe('junitReport', () => {
 describe('--junit misused: one line, exit 2, nothing written', () => {
   it.each([
     ['under a regular file', (dir: string) => join(dir, 'plain.txt', 'junit.xml'), /^lifecheck: --junit .*plain\.txt: is a file, not a folder/],
-    ['naming a folder', (dir: string) => dir, /^lifecheck: --junit .*: is a folder; give a file name/],
+    ['naming a folder', (dir: string) => dir, /^lifecheck: --junit .*: is a folder, not a regular file; give the name of a regular file/],
   ])('%s', (_, target, message) => {
     const dir = mkdtempSync(join(root, 'bad-'));
     writeFileSync(join(dir, 'plain.txt'), 'keep me\n');
