@@ -6,19 +6,11 @@
  * while the module runs carries the place in its stack.
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { placeText, userFrame, type Place } from './engine/frames.ts';
 
 interface EsbuildMessage {
   readonly text: string;
   readonly location?: { readonly file: string; readonly line: number; readonly column: number } | null;
-}
-
-/** A place in a source file, as esbuild or a stack names it: the path, a line, and a column counted from 1. */
-interface Place {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
 }
 
 /** The reason `loaded` (an absolute path) did not load, at the place in the user's code where it arose. */
@@ -26,7 +18,7 @@ export function whyNotLoaded(e: unknown, loaded: string): string {
   if (!(e instanceof Error)) return firstLine(String(e));
   const compile = compileError(e);
   if (compile) return compile.place ? at(sourceOf(compile.place, loaded), compile.text) : compile.text;
-  const place = userFrame(e.stack ?? '');
+  const place = userFrame(e.stack ?? '', OWN);
   const reason = `${e.name}: ${firstLine(e.message)}`;
   return place ? at(place, reason) : reason;
 }
@@ -57,23 +49,9 @@ function sourceOf(place: Place, loaded: string): Place {
 }
 
 /** lifecheck's own code: a frame there is not where the user's mistake is. */
-const OWN = ['src', 'models'].map((d) => fileURLToPath(new URL(`../${d}/`, import.meta.url)));
+const OWN = ['src', 'models'].map((d) => new URL(`../${d}/`, import.meta.url).href);
 
-/** The first frame of a stack in the user's code: not Node's, not a package's, not lifecheck's own. */
-function userFrame(stack: string): Place | undefined {
-  for (const line of stack.split('\n').slice(1)) {
-    const m = /^\s*at (?:.*\()?(.+):(\d+):(\d+)\)?$/.exec(line);
-    if (!m) continue;
-    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
-    if (!isAbsolute(file) || file.includes(`${sep}node_modules${sep}`) || OWN.some((dir) => file.startsWith(dir))) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
-  }
-  return undefined;
-}
-
-/** `file:line:column: reason`, the file relative to the working folder when it is inside it. */
+/** `file:line:column: reason`. */
 function at(place: Place, reason: string): string {
-  const rel = relative(process.cwd(), place.file);
-  const file = rel.startsWith('..') || isAbsolute(rel) ? place.file : rel;
-  return `${file}:${place.line}:${place.column}: ${reason}`;
+  return `${placeText(place)}: ${reason}`;
 }

@@ -4,9 +4,8 @@
  * step, the variant), so the one line a user reads says where it happened,
  * what was thrown and, from the stack, the model's file and line.
  */
-import { relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DefinitionError } from './define.ts';
+import { placeText, userFrame } from './frames.ts';
 import type { Step } from './model.ts';
 
 /** Where in a search the model threw. */
@@ -64,21 +63,11 @@ function thrownText(thrown: unknown): string {
   return String(thrown);
 }
 
-// The engine's own frames are skipped (compared as URLs: under a test's DOM, import.meta.url may not be a file's).
-const engineUrl = new URL('..', import.meta.url).href;
+// The engine's own frames are skipped: a built-in model's are where its mistakes are.
+const ENGINE = [new URL('..', import.meta.url).href];
 
-/**
- * The first stack frame in the model's code: not the engine's, not a
- * library's. Frames read `at f (file:///x.ts:12:5)` or `at file:///x.ts:12:5`.
- */
+/** The model's file and line the error was thrown at, when its stack names one. */
 export function whereThrown(thrown: unknown): string | undefined {
-  if (!(thrown instanceof Error) || !thrown.stack) return undefined;
-  for (const line of thrown.stack.split('\n')) {
-    const m = /^\s+at (?:.*\()?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(line);
-    if (!m) continue;
-    const url = m[1]!.startsWith('file:') ? m[1]! : pathToFileURL(m[1]!).href;
-    if (url.includes('/node_modules/') || url.startsWith(engineUrl)) continue;
-    return `${relative(process.cwd(), fileURLToPath(url))}:${m[2]}:${m[3]}`;
-  }
-  return undefined;
+  const place = thrown instanceof Error && thrown.stack ? userFrame(thrown.stack, ENGINE) : undefined;
+  return place && placeText(place);
 }
