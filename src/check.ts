@@ -5,11 +5,11 @@
 import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
 import { checkImplementations, type Hits } from './engine/machine.ts';
 import { modelError, ModelError } from './engine/thrown.ts';
-import type { AnyVariant, Bounds, Expectation } from './engine/model.ts';
+import type { AnyVariant, Bounds, Expectation, System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
 
-/** `unknown`: an exhaustive search stopped at a cap before it could prove the property. */
+/** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
 export type Status = 'holds' | 'violated' | 'n/a' | 'unknown';
 
 export interface Verdict {
@@ -37,8 +37,10 @@ export interface VariantReport {
   readonly verdicts: readonly Verdict[];
   /** No verdict contradicts its expectation (an unknown one does not). */
   readonly matches: boolean;
-  /** Every verdict is final: false when a capped search left some unknown. */
+  /** Every verdict is final: false when a capped or interrupted search left some unknown. */
   readonly complete: boolean;
+  /** Ctrl-C stopped the check before it was done. */
+  readonly interrupted?: boolean;
   readonly search?: SearchSummary;
   /** Which states and transitions of the variant's machines the exploration fired. */
   readonly coverage?: readonly MachineCoverage[];
@@ -54,7 +56,9 @@ export interface CheckOptions {
   /** Replay one counterexample by its fast-check path (needs exactly one property). */
   readonly path?: string;
   /** Search every interleaving breadth-first instead of sampling schedules. */
-  readonly exhaustive?: Omit<ExhaustiveOptions, 'config'>;
+  readonly exhaustive?: Omit<ExhaustiveOptions, 'config' | 'signal'>;
+  /** Aborted (Ctrl-C): the explorer stops and reports what it has, the rest unknown. */
+  readonly signal?: AbortSignal;
 }
 
 interface Outcome {
@@ -68,20 +72,20 @@ interface Outcome {
  * (a step, a property, a machine) ends the check with a ModelError that names
  * the variant and the step: an error, never a verdict.
  */
-export function checkVariant(variant: AnyVariant, options: CheckOptions): VariantReport {
+export async function checkVariant(variant: AnyVariant, options: CheckOptions): Promise<VariantReport> {
   const name = `${variant.model.name} --variant ${variant.name}`;
-  let init: unknown;
+  let system: System<unknown>;
   try {
     for (const info of Object.values(variant.model.machines?.(variant.config) ?? {})) checkImplementations(info.machine);
-    init = variant.model.system(variant.config, options.bounds).init;
+    system = variant.model.system(variant.config, options.bounds);
   } catch (e) {
     throw modelError(e, { variant: name, part: 'building its system' });
   }
   try {
-    return explore(variant, options);
+    return await explore(variant, system, options);
   } catch (e) {
     if (!(e instanceof ModelError)) throw e;
-    throw e.with({ variant: name, ...(e.where.step ? { actor: actorName(variant, e.where.step.thread, init) } : {}) });
+    throw e.with({ variant: name, ...(e.where.step ? { actor: actorName(variant, e.where.step.thread, system.init) } : {}) });
   }
 }
 
@@ -94,19 +98,19 @@ function actorName(variant: AnyVariant, thread: number, init: unknown): string |
   }
 }
 
-function explore(variant: AnyVariant, options: CheckOptions): VariantReport {
+async function explore(variant: AnyVariant, plain: System<unknown>, options: CheckOptions): Promise<VariantReport> {
   const started = performance.now();
   const { model, config } = variant;
   const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));
   const applicable = selected.filter((p) => p.applies?.(config) ?? true);
   // Coverage is of the model's machines: a model that declares none pays nothing for counting.
   const hits: Hits = new Map();
-  const plain = model.system(config, options.bounds);
   const system = model.machines ? counted(plain, hits) : plain;
+  const signal = options.signal ? { signal: options.signal } : {};
   const outcomes = new Map<string, Outcome>();
   let search: SearchSummary | undefined;
   if (options.exhaustive) {
-    const { counterexamples, ...summary } = exploreExhaustive(system, applicable, { ...options.exhaustive, config });
+    const { counterexamples, ...summary } = await exploreExhaustive(system, applicable, { ...options.exhaustive, ...signal, config });
     search = { ...summary, symmetryDeclared: system.symmetry !== undefined };
     for (const p of applicable) {
       const cx = counterexamples.get(p.id);
@@ -114,12 +118,13 @@ function explore(variant: AnyVariant, options: CheckOptions): VariantReport {
       outcomes.set(p.id, { status, runs: 0, ...(cx ? { counterexample: cx } : {}) });
     }
   } else {
-    const results = exploreRandom(system, applicable, {
+    const results = await exploreRandom(system, applicable, {
       runs: options.runs,
       seed: options.seed,
       path: options.path,
       maxSteps: system.horizon,
       config,
+      ...signal,
     });
     for (const r of results) outcomes.set(r.property, r);
   }
@@ -148,6 +153,7 @@ function explore(variant: AnyVariant, options: CheckOptions): VariantReport {
     verdicts,
     matches: verdicts.every((v) => v.matches),
     complete: verdicts.every((v) => v.actual !== 'unknown'),
+    ...(options.signal?.aborted ? { interrupted: true } : {}),
     ...(search ? { search } : {}),
     ...(model.machines ? { coverage: coverageOf(model.machines(config), hits) } : {}),
     durationMs: Math.round(performance.now() - started),

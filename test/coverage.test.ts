@@ -5,7 +5,7 @@
  * `--min-coverage`.
  */
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import type { AnyStateMachine } from 'xstate';
@@ -101,20 +101,20 @@ describe('the edge a transition takes', () => {
     });
   });
 
-  it('FREE on an active slot takes the guarded branch xstate takes', () => {
+  it('FREE on an active slot takes the guarded branch xstate takes', async () => {
     const edgeOf = (from: MachineState<SlotContext>, event: SlotEvent) => drawn(machineEdges(seriesMachine)[fire(seriesMachine, from, event).edge]!);
     expect(edgeOf(slot('active', 1), FREE_S1)).toBe('active --> freed: FREE [lastRef] / freed');
     expect(edgeOf(slot('active', 2), FREE_S1)).toBe('active --> freePending: FREE / free-pending');
     expect(edgeOf(slot('active', 2, 's2'), FREE_S1)).toBe('active --> active: FREE [notOwner] / refused');
   });
 
-  it('edgeTaken reads the same edge from a snapshot', () => {
+  it('edgeTaken reads the same edge from a snapshot', async () => {
     const snapshot = (s: MachineState<SlotContext>) => seriesMachine.resolveState({ value: s.value, context: { ...s.context, reply: UNHANDLED } });
     expect(edgeTaken(seriesMachine, snapshot(slot('active', 1)), FREE_S1)).toBe(edgeIndex(seriesMachine, 'active --> freed: FREE [lastRef] / freed'));
     expect(edgeTaken(seriesMachine, snapshot(slot('active', 2)), FREE_S1)).toBe(edgeIndex(seriesMachine, 'active --> freePending: FREE / free-pending'));
   });
 
-  it('follows guards flipped with provide()', () => {
+  it('follows guards flipped with provide()', async () => {
     expect(fire(findGets, slot('active', 1), FIND_S1).edge).toBe(edgeIndex(findGets, 'active --> active: FIND [findTakesRef] / found'));
     expect(fire(seriesMachine, slot('active', 1), FIND_S1).edge).toBe(edgeIndex(seriesMachine, 'active --> active: FIND / found'));
     expect(fire(freeEveryCall, slot('freePending', 1), FREE_S1).edge).toBe(
@@ -122,7 +122,7 @@ describe('the edge a transition takes', () => {
     );
   });
 
-  it('is -1 for an event the state has no transition for, or whose every guard fails', () => {
+  it('is -1 for an event the state has no transition for, or whose every guard fails', async () => {
     const freed = initialState<SlotContext>(v1Machine);
     expect(fire(v1Machine, freed, GET_S1)).toEqual({ state: freed, reply: UNHANDLED, edge: -1 });
     expect(edgeTaken(v1Machine, v1Machine.resolveState({ value: 'freed', context: { ...freed.context, reply: UNHANDLED } }), GET_S1)).toBe(-1);
@@ -137,7 +137,7 @@ describe('the edge a transition takes', () => {
 describe('counting', () => {
   const freed = initialState<SlotContext>(seriesMachine);
 
-  it('counts the transitions fired inside fn, memoized or not, and none outside', () => {
+  it('counts the transitions fired inside fn, memoized or not, and none outside', async () => {
     const hits: Hits = new Map();
     fire(seriesMachine, freed, ALLOC_S1);
     const result = counting(hits, () => {
@@ -152,13 +152,13 @@ describe('counting', () => {
     expect(countsOf(hits, seriesMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 2, 'active --> freed: FREE [lastRef] / freed': 1 });
   });
 
-  it('does not count an event without a transition', () => {
+  it('does not count an event without a transition', async () => {
     const hits: Hits = new Map();
     counting(hits, () => fire(v1Machine, initialState<SlotContext>(v1Machine), GET_S1));
     expect(hits.size).toBe(0);
   });
 
-  it('nested, counts into the inner hits and then the outer ones again, even after a throw', () => {
+  it('nested, counts into the inner hits and then the outer ones again, even after a throw', async () => {
     const outer: Hits = new Map();
     const inner: Hits = new Map();
     counting(outer, () => {
@@ -217,7 +217,7 @@ describe('counted', () => {
     },
   };
 
-  it('counts what apply fires, not what enabled fires to decide', () => {
+  it('counts what apply fires, not what enabled fires to decide', async () => {
     const asked: Hits = new Map();
     counting(asked, () => probing.enabled(probing.init));
     expect(Object.values(countsOf(asked, seriesMachine)).reduce((a, b) => a + b, 0)).toBe(calls.length);
@@ -232,7 +232,7 @@ describe('counted', () => {
     expect(countsOf(hits, seriesMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 1, 'active --> freed: FREE [lastRef] / freed': 1 });
   });
 
-  it('keeps init, horizon, codec and symmetry, and adds none the system lacks', () => {
+  it('keeps init, horizon, codec and symmetry, and adds none the system lacks', async () => {
     const bench = ioasidBench.system(variantOf(ioasidBench, 'fixed').config, ioasidBench.defaults);
     const wrapped = counted(bench, new Map());
     expect(wrapped.init).toBe(bench.init);
@@ -248,7 +248,7 @@ describe('counted', () => {
     expect('symmetry' in plain).toBe(false);
   });
 
-  it("on iommufd, whose enabled fires the object machine to see if a wait would proceed, counts apply's transitions only", () => {
+  it("on iommufd, whose enabled fires the object machine to see if a wait would proceed, counts apply's transitions only", async () => {
     const { config } = variantOf(iommufd, 'v6.7-shortterm');
     const raw = iommufd.system(config, iommufd.defaults);
     // Breadth-first to the first world where asking for the enabled steps fires a machine.
@@ -296,13 +296,17 @@ describe('counted', () => {
 
 describe('coverageOf', () => {
   const benchBounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
-  const benchCoverage = (name: string) =>
-    checkVariant(variantOf(ioasidBench, name), { bounds: benchBounds, runs: 2000, seed: 42, exhaustive: {} }).coverage!;
-  const buggy = benchCoverage('bench-buggy');
-  const fixed = benchCoverage('fixed');
+  const benchCoverage = async (name: string) =>
+    (await checkVariant(variantOf(ioasidBench, name), { bounds: benchBounds, runs: 2000, seed: 42, exhaustive: {} })).coverage!;
+  let buggy: readonly MachineCoverage[];
+  let fixed: readonly MachineCoverage[];
+  beforeAll(async () => {
+    buggy = await benchCoverage('bench-buggy');
+    fixed = await benchCoverage('fixed');
+  });
   const hitsOf = (coverage: readonly MachineCoverage[]) => Object.fromEntries(coverage[0]!.edges.map((e) => [drawn(e), e.hits]));
 
-  it("reports the bench model's slot machine: ALLOC fired, every state reached", () => {
+  it("reports the bench model's slot machine: ALLOC fired, every state reached", async () => {
     expect(buggy.map((m) => m.machine)).toEqual(['slot']);
     const [slotCoverage] = buggy;
     const allocs = slotCoverage!.edges.filter((e) => e.event === 'ALLOC');
@@ -321,7 +325,7 @@ describe('coverageOf', () => {
     }
   });
 
-  it('shows what each design reaches that the other cannot', () => {
+  it('shows what each design reaches that the other cannot', async () => {
     const b = hitsOf(buggy);
     const f = hitsOf(fixed);
     // Only the fixed design's find takes a reference.
@@ -340,8 +344,8 @@ describe('coverageOf', () => {
     expect(fixed[0]!.never).toContain('`find` on an active id never took its unguarded branch');
   });
 
-  it("says what never happened in the model's kernel terms", () => {
-    const r = checkVariant(variantOf(ioasid, 'series'), { bounds: ioasid.defaults, runs: 50, seed: 42 });
+  it("says what never happened in the model's kernel terms", async () => {
+    const r = await checkVariant(variantOf(ioasid, 'series'), { bounds: ioasid.defaults, runs: 50, seed: 42 });
     const never = r.coverage!.find((m) => m.machine === 'slot')!.never;
     expect(never.some((line) => /^`ioasid_[a-z]+` .*\ba free-pending id\b/.test(line))).toBe(true);
     for (const line of never) {
@@ -349,10 +353,10 @@ describe('coverageOf', () => {
     }
   });
 
-  it('names a state no run reached, and says nothing of the edges out of it', () => {
+  it('names a state no run reached, and says nothing of the edges out of it', async () => {
     // Without get, bind or put no id is ever shared, so none is ever free-pending.
     const bounds = { ...ioasid.defaults, only: { ops: ['alloc', 'free'] } };
-    const r = checkVariant(variantOf(ioasid, 'series'), { bounds, runs: 50, seed: 42 });
+    const r = await checkVariant(variantOf(ioasid, 'series'), { bounds, runs: 50, seed: 42 });
     const slotCoverage = r.coverage!.find((m) => m.machine === 'slot')!;
     expect(slotCoverage.states.find((s) => s.state === 'freePending')).toMatchObject({ entered: 0, reached: false });
     expect(slotCoverage.never).toEqual([
@@ -370,14 +374,14 @@ describe('coverageOf', () => {
     ]);
   });
 
-  it('counts no state reached, not even the initial one, when a machine never fired', () => {
+  it('counts no state reached, not even the initial one, when a machine never fired', async () => {
     const [c] = coverageOf(ioasid.machines!(variantOf(ioasid, 'series').config), new Map());
     expect(c!.edgesReached).toBe(0);
     expect(c!.states.every((s) => !s.reached)).toBe(true);
     expect(c!.never).toEqual(['no id was ever freed', 'no id was ever active', 'no id was ever free-pending']);
   });
 
-  it('transitionPercent is the share of edges reached over all machines, 100 with none', () => {
+  it('transitionPercent is the share of edges reached over all machines, 100 with none', async () => {
     expect(transitionPercent([])).toBe(100);
     const none: MachineCoverage = { machine: 'empty', states: [], edges: [], edgesReached: 0, never: [] };
     expect(transitionPercent([none])).toBe(100);
@@ -394,7 +398,7 @@ describe('coverageOf', () => {
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
 
-    it('the JSON report carries each result’s coverage, the same as checkVariant’s', () => {
+    it('the JSON report carries each result’s coverage, the same as checkVariant’s', async () => {
       const r = check();
       expect(r.code).toBe(0);
       const [result] = JSON.parse(r.out).results as { coverage: MachineCoverage[] }[];
@@ -405,7 +409,7 @@ describe('coverageOf', () => {
       expect(result!.coverage).toEqual(JSON.parse(JSON.stringify(fixed)));
     });
 
-    it('--min-coverage 100 exits 1 naming the variant, 0 passes, 150 is a usage error', () => {
+    it('--min-coverage 100 exits 1 naming the variant, 0 passes, 150 is a usage error', async () => {
       const short = check('--min-coverage', '100');
       expect(short.code).toBe(1);
       const pct = transitionPercent(fixed).toFixed(1);

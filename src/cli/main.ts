@@ -11,7 +11,8 @@ import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
 import { textReport } from '../report/text.ts';
 import * as parse from './options.ts';
-import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
+import { stopOnCtrlC } from './interrupt.ts';
+import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from './outputs.ts';
 import { diagram, review } from './review.ts';
 import { endQuietlyOnOutputErrors } from './streams.ts';
 import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
@@ -70,13 +71,16 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     throw new UsageError('--path replays one counterexample: name one model, one --variant and one --property');
   }
   const started = performance.now();
+  const signal = stopOnCtrlC();
   const module = modelArg !== undefined && looksLikePath(modelArg) ? modelArg : undefined;
   const results: { variant: AnyVariant; report: VariantReport; module?: string }[] = [];
   for (const { model, variant } of plan) {
-    const report = checkVariant(variant, {
+    if (signal.aborted) break;
+    const report = await checkVariant(variant, {
       bounds: boundsOf(model, flags),
       runs: flags.runs,
       seed: flags.seed,
+      signal,
       ...(flags.property ? { properties: flags.property } : {}),
       ...(flags.path !== undefined ? { path: flags.path } : {}),
       ...(flags.exhaustive ? { exhaustive: searchOptions(flags) } : {}),
@@ -85,7 +89,15 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report, module) + '\n');
   }
-  return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
+  const code = writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
+  return notChecked(plan.slice(results.length).map((p) => p.variant), code);
+}
+
+/** After a Ctrl-C, the variants never started: named on stderr, and the run is incomplete. */
+function notChecked(skipped: readonly AnyVariant[], code: number): number {
+  if (skipped.length === 0) return code;
+  process.stderr.write(`lifecheck: interrupted before checking ${skipped.map((v) => `${v.model.name} --variant ${v.name}`).join(', ')}\n`);
+  return code === 0 ? EXIT_INCOMPLETE : code;
 }
 
 /** Search flags only mean something to the exhaustive explorer, and symmetry only where the model declares one. */
@@ -208,9 +220,9 @@ function program(): Command {
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
-    .action((models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number }) => {
+    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number }) => {
       const { out, ...rest } = flags;
-      process.exitCode = review(models, { ...rest, dir: out }, version);
+      process.exitCode = await review(models, { ...rest, dir: out }, version);
     });
   cli
     .command('diagram')

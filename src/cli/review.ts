@@ -14,7 +14,8 @@ import { reviewMarkdown, type Reviewed } from '../report/review.ts';
 import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
 import { traceFileName } from '../trace/itf.ts';
-import { checkOutputs, writeOutputs, type OutputFlags } from './outputs.ts';
+import { stopOnCtrlC } from './interrupt.ts';
+import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from './outputs.ts';
 import { traceFiles } from './traces.ts';
 
 /** The review's trace files live here, relative to the page. */
@@ -25,15 +26,18 @@ export interface ReviewGroup {
   readonly results: readonly Reviewed[];
 }
 
-/** Checks every variant of `models` at their defaults, with the default runs and seed. */
-export function reviewChecks(models: readonly AnyModel[]): ReviewGroup[] {
-  return models.map((model) => ({
-    model,
-    results: model.variants.map((variant) => ({
-      variant,
-      report: checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED }),
-    })),
-  }));
+/** Checks every variant of `models` at their defaults, with the default runs and seed, until `signal` aborts. */
+export async function reviewChecks(models: readonly AnyModel[], signal?: AbortSignal): Promise<ReviewGroup[]> {
+  const groups: ReviewGroup[] = [];
+  for (const model of models) {
+    const results: Reviewed[] = [];
+    for (const variant of model.variants) {
+      if (signal?.aborted) break;
+      results.push({ variant, report: await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...(signal ? { signal } : {}) }) });
+    }
+    groups.push({ model, results });
+  }
+  return groups;
 }
 
 /** The review's files under `dir`, by path: its trace files (ITF and text), then the page. */
@@ -72,22 +76,32 @@ function modelsNamed(names: readonly string[]): AnyModel[] {
   return names.length === 0 ? [...builtInModels] : [...new Set(names)].map((name) => findModel(name, false));
 }
 
-export function review(names: readonly string[], flags: ReviewFlags, version: string): number {
+/**
+ * Checks and writes the review. Interrupted (Ctrl-C), it says what it found
+ * but writes nothing: a page with half its verdicts unknown would replace a
+ * whole one.
+ */
+export async function review(names: readonly string[], flags: ReviewFlags, version: string): Promise<number> {
   const models = modelsNamed(names);
   checkFileIn('--out', flags.dir, 'review.md');
   checkWritableDir('--out', join(flags.dir, TRACES));
   checkOutputs(flags);
   const started = performance.now();
-  const groups = reviewChecks(models);
-  const files = reviewFiles(flags.dir, groups, version);
-  writeFiles(files);
-  removeStaleTraces(join(flags.dir, TRACES), groups, files);
+  const signal = stopOnCtrlC();
+  const groups = await reviewChecks(models, signal);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
-    const status = r.matches ? pc.green('as expected') : pc.red('NOT as expected');
+    const status = r.interrupted ? pc.yellow('interrupted') : r.matches ? pc.green('as expected') : pc.red('NOT as expected');
     process.stdout.write(`${r.model} --variant ${r.variant}: ${broken} of ${r.verdicts.length} properties broken, ${status}\n`);
   }
+  if (signal.aborted) {
+    process.stderr.write(`lifecheck: interrupted; nothing written (the review is written whole or not at all)\n`);
+    return results.every((r) => r.report.matches) ? EXIT_INCOMPLETE : 1;
+  }
+  const files = reviewFiles(flags.dir, groups, version);
+  writeFiles(files);
+  removeStaleTraces(join(flags.dir, TRACES), groups, files);
   process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${files.size - 1} trace files\n`);
   return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }

@@ -13,10 +13,11 @@ import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
 import { plainCodec } from './codec.ts';
 import { findLoop } from './loops.ts';
+import { pauser } from './pause.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world. */
-export type Cap = 'max-states' | 'max-memory' | 'timeout';
+export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted';
 
 export interface ExhaustiveOptions {
   /** Store one world per symmetry class (the system must declare a symmetry). */
@@ -29,6 +30,8 @@ export interface ExhaustiveOptions {
   readonly progressEveryMs?: number;
   /** The variant's config, for properties that read it. */
   readonly config?: unknown;
+  /** Aborted by Ctrl-C: the search stops as at a cap (`interrupted`). */
+  readonly signal?: AbortSignal;
 }
 
 export interface SearchStats {
@@ -121,12 +124,14 @@ class Search<W, C> {
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
   }
 
-  run(): ExhaustiveResult<W> {
-    let stoppedBy = this.breadthFirst();
+  private readonly pause = pauser();
+
+  async run(): Promise<ExhaustiveResult<W>> {
+    let stoppedBy = await this.breadthFirst();
     // The loops only a depth-first pass can see, once every world is known to be finite in number.
     let loop: readonly number[] | undefined;
     if (!stoppedBy && this.properties.some((p) => p.kind === 'run')) {
-      const found = this.findLoop();
+      const found = await this.findLoop();
       if (found && 'stoppedBy' in found) stoppedBy = found.stoppedBy;
       else loop = found?.choices;
     }
@@ -141,7 +146,7 @@ class Search<W, C> {
   }
 
   /** Visits every world level by level; the cap that stopped it early, if one did. */
-  private breadthFirst(): Cap | undefined {
+  private async breadthFirst(): Promise<Cap | undefined> {
     const init = this.system.init;
     this.store(this.canonical(init), -1, 0);
     this.note(checkWorld(this.invariants, this.config, init, false, 0), 0);
@@ -159,6 +164,7 @@ class Search<W, C> {
         break;
       }
       if (state % CHECK_EVERY === 0) {
+        await this.pause();
         stoppedBy = this.capReached();
         if (stoppedBy) break;
         const now = performance.now();
@@ -177,6 +183,7 @@ class Search<W, C> {
       codec: this.codec,
       canonical: this.canonical,
       stop: (visited): Cap | undefined => (visited >= (this.options.maxStates ?? Infinity) ? 'max-states' : this.capReached()),
+      pause: this.pause,
     });
   }
 
@@ -229,7 +236,8 @@ class Search<W, C> {
   }
 
   private capReached(): Cap | undefined {
-    const { maxMemoryMB, timeoutSeconds } = this.options;
+    const { maxMemoryMB, timeoutSeconds, signal } = this.options;
+    if (signal?.aborted) return 'interrupted';
     const rss = process.memoryUsage.rss();
     this.peakRss = Math.max(this.peakRss, rss);
     if (maxMemoryMB !== undefined && rss + this.seen.growthBytes > maxMemoryMB * 2 ** 20) return 'max-memory';
@@ -325,6 +333,6 @@ export function exploreExhaustive<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
   options: ExhaustiveOptions = {},
-): ExhaustiveResult<W> {
+): Promise<ExhaustiveResult<W>> {
   return new Search(system, properties, options).run();
 }

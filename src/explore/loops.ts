@@ -23,6 +23,8 @@ export interface LoopSearch<W, R> {
   readonly canonical: (world: W) => W;
   /** Asked every so often: a reason to stop (a cap, an interrupt), or undefined to go on. */
   readonly stop: (visited: number) => R | undefined;
+  /** Lets the event loop run now and then (see `pauser`). */
+  readonly pause: () => Promise<void> | undefined;
 }
 
 /** Memory and time are looked at every this many steps. */
@@ -33,7 +35,7 @@ const CHECK_EVERY = 1024;
  * initial one (the last step returns to a world on the way), `undefined` when
  * there is none, or why the search stopped before it could tell.
  */
-export function findLoop<W, R>(search: LoopSearch<W, R>): { choices: number[] } | { stoppedBy: R } | undefined {
+export async function findLoop<W, R>(search: LoopSearch<W, R>): Promise<{ choices: number[] } | { stoppedBy: R } | undefined> {
   const { system, codec, canonical } = search;
   const words = new Words();
   const hash = new Uint32Array(2);
@@ -54,6 +56,7 @@ export function findLoop<W, R>(search: LoopSearch<W, R>): { choices: number[] } 
   push(system.init, visit(system.init).key);
   for (let n = 1; frames.length > 0; n++) {
     if (n % CHECK_EVERY === 0) {
+      await search.pause();
       const why = search.stop(visited.size);
       if (why !== undefined) return { stoppedBy: why };
     }

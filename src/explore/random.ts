@@ -18,6 +18,7 @@
 import fc from 'fast-check';
 import type { Property, Step, System } from '../engine/model.ts';
 import { walk, type Chooser, type Run, type Trace, type Violation } from '../engine/run.ts';
+import { pauser } from './pause.ts';
 
 export type Choice = readonly [thread: number, step: number];
 
@@ -37,6 +38,8 @@ export interface RandomOptions {
   readonly maxSteps: number;
   /** The variant's config, for properties that read it. */
   readonly config?: unknown;
+  /** Aborted by Ctrl-C: the search ends with what it has found. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Counterexample<W> {
@@ -51,7 +54,8 @@ export interface Counterexample<W> {
 
 export interface PropertyResult<W> {
   readonly property: string;
-  readonly status: 'holds' | 'violated';
+  /** `unknown`: interrupted before any schedule broke it. */
+  readonly status: 'holds' | 'violated' | 'unknown';
   /** Schedules run before the verdict (all of them when it holds). */
   readonly runs: number;
   readonly counterexample?: Counterexample<W>;
@@ -100,56 +104,71 @@ export function runPlan<W, C>(
 }
 
 /**
- * fast-check takes a throwing predicate for a failing run and shrinks it.
- * A throw from the model is an error, not a verdict: `guard` keeps the first
- * one, answers `onThrow` to end the search (or to stop shrinking towards it),
- * and `rethrow` raises it once fast-check is done.
+ * What fast-check runs, guarded. fast-check takes a throwing predicate for a
+ * failing run and shrinks it, but a throw from the model is an error, not a
+ * verdict; and a Ctrl-C (`signal`) must end the search. Either way `wrap`d
+ * predicates answer `onStop` from then on (false ends a search that stops at
+ * its first failure, true ends shrinking with the smallest failure so far),
+ * and `finish` raises the throw, or says whether the search was interrupted.
  */
-function throwCatcher(onThrow: boolean) {
+function guarded(signal: AbortSignal | undefined, onStop: boolean) {
   let thrown: { error: unknown } | undefined;
+  let interrupted = false;
+  const pause = pauser();
   return {
-    guard:
+    wrap:
       <T>(predicate: (value: T) => boolean) =>
-      (value: T): boolean => {
-        if (thrown) return onThrow;
+      async (value: T): Promise<boolean> => {
+        if (!thrown && !interrupted) await pause();
+        if (signal?.aborted) interrupted = true;
+        if (thrown || interrupted) return onStop;
         try {
           return predicate(value);
         } catch (error) {
           thrown = { error };
-          return onThrow;
+          return onStop;
         }
       },
-    rethrow(): void {
+    finish(): boolean {
       if (thrown) throw thrown.error;
+      return interrupted;
     },
   };
 }
 
-/** Which properties some schedule breaks, and after how many runs. */
-function survey<W, C>(
-  system: System<W>,
-  properties: readonly Property<W, C>[],
-  options: RandomOptions,
-): Map<string, number> {
-  const firstBroken = new Map<string, number>();
-  let run = 0;
-  const throws = throwCatcher(false);
-  fc.check(
-    fc.property(
+/** The run (1-based) that first broke a property, and its plan. */
+interface Sighting {
+  readonly run: number;
+  readonly plan: Plan;
+}
+
+interface Survey {
+  readonly broken: ReadonlyMap<string, Sighting>;
+  /** Schedules run. */
+  readonly runs: number;
+  readonly interrupted: boolean;
+}
+
+/** Which properties some schedule breaks, and first where. */
+async function survey<W, C>(system: System<W>, properties: readonly Property<W, C>[], options: RandomOptions): Promise<Survey> {
+  const broken = new Map<string, Sighting>();
+  let runs = 0;
+  const guard = guarded(options.signal, false);
+  await fc.check(
+    fc.asyncProperty(
       plans(options.maxSteps),
-      throws.guard((plan: Plan) => {
-        run++;
+      guard.wrap((plan: Plan) => {
+        runs++;
         for (const v of runPlan(system, properties, plan, false, options.config as C).violations) {
-          if (!firstBroken.has(v.property)) firstBroken.set(v.property, run);
+          if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
         }
         // Stop early once every property is broken: nothing more to learn.
-        return firstBroken.size < properties.length;
+        return broken.size < properties.length;
       }),
     ),
     { seed: options.seed, numRuns: options.runs, endOnFailure: true },
   );
-  throws.rethrow();
-  return firstBroken;
+  return { broken, runs, interrupted: guard.finish() };
 }
 
 /**
@@ -163,57 +182,74 @@ export function planProperty<W, C>(
   maxSteps: number,
   config?: C,
 ): fc.IPropertyWithHooks<[Plan]> {
-  return fc.property(plans(maxSteps), (plan) => runPlan(system, [property], plan, true, config).violations.length === 0);
+  return fc.property(plans(maxSteps), noneBreaks(system, property, config));
 }
 
-/** Finds, shrinks and packages a counterexample for one property (or replays one by path). */
-function counterexample<W, C>(
+const noneBreaks =
+  <W, C>(system: System<W>, property: Property<W, C>, config?: C) =>
+  (plan: Plan): boolean =>
+    runPlan(system, [property], plan, true, config).violations.length === 0;
+
+/**
+ * Finds, shrinks and packages a counterexample for one property (or replays
+ * one by path, exactly: no shrinking past it). Interrupted while shrinking,
+ * it keeps the smallest so far; before any failure, it has none.
+ */
+async function counterexample<W, C>(
   system: System<W>,
   property: Property<W, C>,
   options: RandomOptions,
-): { runs: number; found?: Counterexample<W> } {
-  // A shrunk schedule may reach what the survey's did not: a throw there ends shrinking and is raised.
-  const throws = throwCatcher(true);
-  const noneBreaks = (plan: Plan) => runPlan(system, [property], plan, true, options.config as C).violations.length === 0;
-  const details = fc.check(fc.property(plans(options.maxSteps), throws.guard(noneBreaks)), {
+): Promise<{ runs: number; found?: Counterexample<W> }> {
+  const guard = guarded(options.signal, true);
+  const details = await fc.check(fc.asyncProperty(plans(options.maxSteps), guard.wrap(noneBreaks(system, property, options.config as C))), {
     seed: options.seed,
     numRuns: options.runs,
-    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(options.path !== undefined ? { path: options.path, endOnFailure: true } : {}),
   });
-  throws.rethrow();
+  guard.finish();
   if (!details.failed || !details.counterexample) return { runs: details.numRuns };
   const [plan] = details.counterexample;
+  return { runs: details.numRuns, found: packaged(system, property, plan, options, details.counterexamplePath ?? '', details.numShrinks) };
+}
+
+/** The counterexample `plan` gives, with what replays it. */
+function packaged<W, C>(system: System<W>, property: Property<W, C>, plan: Plan, options: RandomOptions, path: string, shrinks: number): Counterexample<W> {
   const run = runPlan(system, [property], plan, true, options.config as C);
   const violation = run.violations[0];
   if (!violation) throw new Error(`internal: counterexample of ${property.id} does not replay`);
-  return {
-    runs: details.numRuns,
-    found: {
-      explorer: 'random',
-      trace: run.trace,
-      violation,
-      seed: details.seed,
-      path: details.counterexamplePath ?? '',
-      shrinks: details.numShrinks,
-    },
-  };
+  return { explorer: 'random', trace: run.trace, violation, seed: options.seed, path, shrinks };
 }
 
 /**
  * Explores a system at random and gives each property a verdict. A replay
- * (`options.path`) checks exactly the schedule the path names.
+ * (`options.path`) checks exactly the schedule the path names. Interrupted
+ * (`options.signal`), the properties not yet broken are unknown, and a broken
+ * one keeps the schedule that first broke it when there is no time to shrink.
  */
-export function exploreRandom<W, C>(
+export async function exploreRandom<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
   options: RandomOptions,
-): PropertyResult<W>[] {
-  const broken = options.path === undefined ? survey(system, properties, options) : undefined;
-  return properties.map((p) => {
-    if (broken && !broken.has(p.id)) return { property: p.id, status: 'holds', runs: options.runs };
-    const { runs, found } = counterexample(system, p, options);
-    return found
-      ? { property: p.id, status: 'violated', runs, counterexample: found }
-      : { property: p.id, status: 'holds', runs };
-  });
+): Promise<PropertyResult<W>[]> {
+  const results: PropertyResult<W>[] = [];
+  if (options.path !== undefined) {
+    for (const p of properties) {
+      const { runs, found } = await counterexample(system, p, options);
+      results.push(found ? { property: p.id, status: 'violated', runs, counterexample: found } : { property: p.id, status: 'holds', runs });
+    }
+    return results;
+  }
+  const s = await survey(system, properties, options);
+  for (const p of properties) {
+    const seen = s.broken.get(p.id);
+    if (!seen) {
+      results.push({ property: p.id, status: s.interrupted ? 'unknown' : 'holds', runs: s.runs });
+      continue;
+    }
+    const shrunk = options.signal?.aborted ? undefined : await counterexample(system, p, options);
+    // fast-check's path of an unshrunk failure is its run's index.
+    const found = shrunk?.found ?? packaged(system, p, seen.plan, options, String(seen.run - 1), 0);
+    results.push({ property: p.id, status: 'violated', runs: shrunk?.found ? shrunk.runs : seen.run, counterexample: found });
+  }
+  return results;
 }

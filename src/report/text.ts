@@ -38,7 +38,9 @@ function outcomeText(v: Verdict, r: VariantReport): string {
     case 'holds':
       return r.search ? `holds (all ${count(r.search.stats.states)} states)` : `holds (${v.runs} runs)`;
     case 'unknown':
-      return `not refuted in ${count(r.search?.stats.states ?? 0)} states (search stopped early)`;
+      return r.search
+        ? `not refuted in ${count(r.search.stats.states)} states (search stopped early)`
+        : `not refuted in ${count(v.runs)} runs (interrupted)`;
     default:
       return 'not applicable';
   }
@@ -68,6 +70,7 @@ export function textReport(variant: AnyVariant, r: VariantReport, module?: strin
     lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model, module)}`));
   }
   if (r.search) lines.push('', ...searchLines(r.search, model));
+  else if (r.interrupted) lines.push('', pc.yellow('  INCOMPLETE: interrupted by Ctrl-C; what no schedule broke yet is unknown'));
   const status = !r.matches
     ? pc.red('some verdicts are not as expected')
     : r.complete
@@ -88,10 +91,12 @@ export function searchLines(s: SearchSummary, model: AnyModel): string[] {
     `${count(stats.transitions)} transitions, depth ${stats.depth}, ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
     `(${count(stats.statesPerSecond)} states/s), peak ${mb(stats.peakRssBytes)}, ${stats.bytesPerState} B/state`;
   if (s.complete) return [figures, pc.dim(`  bounds fully explored; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];
+  const where = `${count(stats.queued)} states still queued at depth ${stats.depth}`;
+  if (s.stoppedBy === 'interrupted') return [figures, pc.yellow(`  INCOMPLETE: interrupted by Ctrl-C with ${where}`)];
   const flag = CAP_FLAGS[s.stoppedBy!];
   return [
     figures,
-    pc.yellow(`  INCOMPLETE: stopped by ${flag} with ${count(stats.queued)} states still queued at depth ${stats.depth};`) +
+    pc.yellow(`  INCOMPLETE: stopped by ${flag} with ${where};`) +
       pc.yellow(` narrow with fewer --threads/--ops/--ids${model.choices ? ', --only' : ''}${s.symmetry || !s.symmetryDeclared ? '' : ', --symmetry'}, or raise ${flag}`),
   ];
 }

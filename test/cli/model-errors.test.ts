@@ -33,21 +33,21 @@ describe('a model that throws is an error, never a verdict', () => {
     );
   });
 
-  it('names the property that threw, and a throw inside a machine action', () => {
+  it('names the property that threw, and a throw inside a machine action', async () => {
     const property = lifecheck('check', fixture, '--variant', 'throws-in-property', '--exhaustive');
     expect(property.code).toBe(2);
     expect(property.err).toMatch(/^lifecheck: spinlock --variant throws-in-property: property 'one-owner' at step 2 threw RangeError: the property broke itself \(test\/fixtures\/spinlock\.ts:\d+:\d+\)\n$/);
     // xstate runs an assign given by provide(): its throw reaches the user too.
-    expect(() => checkVariant(throwsInAssign, options)).toThrow(/throws-in-assign: step 2 \(CPU0 unlock\(\)\) threw Error: drop failed \(test\/fixtures\/spinlock\.ts:\d+:\d+\)$/);
+    await expect(checkVariant(throwsInAssign, options)).rejects.toThrow(/throws-in-assign: step 2 \(CPU0 unlock\(\)\) threw Error: drop failed \(test\/fixtures\/spinlock\.ts:\d+:\d+\)$/);
   });
 
-  it('stops a random search at the throw when it replays a schedule by path', () => {
-    expect(() => checkVariant(throwsInApply, { ...options, properties: ['one-owner'], path: '0' })).toThrow(/step \d+ \(CPU\d unlock\(\)\) threw TypeError/);
+  it('stops a random search at the throw when it replays a schedule by path', async () => {
+    await expect(checkVariant(throwsInApply, { ...options, properties: ['one-owner'], path: '0' })).rejects.toThrow(/step \d+ \(CPU\d unlock\(\)\) threw TypeError/);
   });
 });
 
 describe('a patch takes effect, or is refused', () => {
-  it('refuses an action given as a plain function, which xstate would return instead of running', () => {
+  it('refuses an action given as a plain function, which xstate would return instead of running', async () => {
     expect(() => fire(plainAction.config.machine, initialState(plainAction.config.machine), { type: 'TRY', cpu: 0 } as never)).toThrow(
       /machine 'lock' runs action 'take' as a plain function, .*write the effect as assign\(\.\.\.\)/,
     );
@@ -57,12 +57,12 @@ describe('a patch takes effect, or is refused', () => {
     expect(r.err).toMatch(/plain-action: machine 'lock' runs action 'take' as a plain function/);
   });
 
-  it('evaluates a guard given by provide(): the lock is never released', () => {
-    const r = checkVariant(unlockRefused, options);
+  it('evaluates a guard given by provide(): the lock is never released', async () => {
+    const r = await checkVariant(unlockRefused, options);
     expect(r.verdicts.find((v) => v.property === 'unlocked-at-end')).toMatchObject({ actual: 'violated', matches: true });
   });
 
-  it('refuses actors and delays, which pure stepping never runs', () => {
+  it('refuses actors and delays, which pure stepping never runs', async () => {
     const withActor = lockMachine.provide({ actors: { watchdog: {} as never } });
     expect(() => fire(withActor, initialState(withActor), { type: 'TRY', cpu: 0 } as never)).toThrow(/is given actors \(watchdog\), which lifecheck does not run/);
     const withDelay = lockMachine.provide({ delays: { timeout: 10 } });
@@ -71,27 +71,27 @@ describe('a patch takes effect, or is refused', () => {
 });
 
 describe('no run without an end', () => {
-  it.each(['random', 'exhaustive'] as const)('the %s explorer reports a retried trylock as a run that never ends', (explorer) => {
-    const r = checkVariant(variantOf('retries'), { ...options, ...(explorer === 'exhaustive' ? { exhaustive: {} } : {}) });
+  it.each(['random', 'exhaustive'] as const)('the %s explorer reports a retried trylock as a run that never ends', async (explorer) => {
+    const r = await checkVariant(variantOf('retries'), { ...options, ...(explorer === 'exhaustive' ? { exhaustive: {} } : {}) });
     const v = r.verdicts.find((x) => x.property === 'run-ends')!;
     expect(v).toMatchObject({ actual: 'violated', matches: true });
     expect(v.counterexample!.violation.message).toMatch(/leads? back to the world after step \d+: they can repeat for ever/);
     expect(v.counterexample!.trace.steps.at(-1)!.reply.text).toBe('0');
   });
 
-  it('keeps run-ends where CPUs wait for the lock instead', () => {
+  it('keeps run-ends where CPUs wait for the lock instead', async () => {
     for (const exhaustive of [undefined, {}]) {
-      const r = checkVariant(variantOf('waits'), { ...options, ...(exhaustive ? { exhaustive } : {}) });
+      const r = await checkVariant(variantOf('waits'), { ...options, ...(exhaustive ? { exhaustive } : {}) });
       expect(r.verdicts.find((x) => x.property === 'run-ends')).toMatchObject({ actual: 'holds' });
     }
   });
 
-  it('cuts a run at the horizon and says so, when no world repeats', () => {
+  it('cuts a run at the horizon and says so, when no world repeats', async () => {
     // A ghost counter makes every world new: only the cap can end such a run.
     const base = spinlock.system(variantOf('retries').config, spinlock.defaults);
     const counting = { ...base, init: { ...base.init, n: 0 }, apply: (w: never, s: never) => { const o = base.apply(w, s); return { ...o, world: { ...o.world, n: (w as { n: number }).n + 1 } }; } };
     const model = { ...spinlock, system: () => counting } as typeof spinlock;
-    const r = checkVariant({ ...variantOf('retries'), model }, options);
+    const r = await checkVariant({ ...variantOf('retries'), model }, options);
     expect(r.verdicts.find((x) => x.property === 'run-ends')!.counterexample!.violation.message).toMatch(/has not ended after 4 steps, the scenario's bound/);
   });
 });

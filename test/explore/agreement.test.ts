@@ -17,18 +17,18 @@ const statuses = (r: VariantReport) => Object.fromEntries(r.verdicts.map((v) => 
 describe('exhaustive and random explorers', () => {
   const small: Bounds = { threads: 2, ops: 1, ids: { min: 1, max: 2 } };
 
-  it.each(variants)('%s: give every property the same verdict at 2 threads x 1 op, and the search is complete', (_, v) => {
-    const exhaustive = checkVariant(v, { bounds: small, runs: 0, seed: 42, exhaustive: {} });
-    const random = checkVariant(v, { bounds: small, runs: 20_000, seed: 42 });
+  it.each(variants)('%s: give every property the same verdict at 2 threads x 1 op, and the search is complete', async (_, v) => {
+    const exhaustive = await checkVariant(v, { bounds: small, runs: 0, seed: 42, exhaustive: {} });
+    const random = await checkVariant(v, { bounds: small, runs: 20_000, seed: 42 });
     expect(exhaustive.complete).toBe(true);
     expect(exhaustive.search?.complete).toBe(true);
     expect(statuses(exhaustive)).toEqual(statuses(random));
   });
 
-  it.each(variants)('%s: exhaustive breaks every property the random explorer breaks at 2 threads x 2 ops', (_, v) => {
+  it.each(variants)('%s: exhaustive breaks every property the random explorer breaks at 2 threads x 2 ops', async (_, v) => {
     const bounds: Bounds = { threads: 2, ops: 2, ids: { min: 1, max: 2 } };
-    const random = checkVariant(v, { bounds, runs: 2_000, seed: 42 });
-    const exhaustive = statuses(checkVariant(v, { bounds, runs: 0, seed: 42, exhaustive: {} }));
+    const random = await checkVariant(v, { bounds, runs: 2_000, seed: 42 });
+    const exhaustive = statuses(await checkVariant(v, { bounds, runs: 0, seed: 42, exhaustive: {} }));
     for (const r of random.verdicts.filter((x) => x.actual === 'violated')) {
       expect(exhaustive[r.property], r.property).toBe('violated');
     }

@@ -25,9 +25,9 @@ const buggy = variantOf(ioasidBench, 'bench-buggy');
 const fixed = variantOf(ioasidBench, 'fixed');
 const bounds = (threads: number, ops: number): Bounds => ({ threads, ops, ids: { min: 1, max: 2 } });
 
-function explore(variant: typeof buggy, b: Bounds, options: { symmetry?: boolean; maxStates?: number } = {}) {
+async function explore(variant: typeof buggy, b: Bounds, options: { symmetry?: boolean; maxStates?: number } = {}) {
   const system = ioasidBench.system(variant.config, b);
-  return exploreExhaustive(system, ioasidBench.properties, { ...options, config: variant.config });
+  return await exploreExhaustive(system, ioasidBench.properties, { ...options, config: variant.config });
 }
 
 /** Replays a counterexample's steps on a fresh system; the violation it meets. */
@@ -47,41 +47,41 @@ describe('exhaustive explorer on ioasid-bench (2 threads, ids 1..2, 3 ops)', () 
   it.each([
     [buggy, 2_129, 8_598],
     [fixed, 2_156, 8_830],
-  ])('counts exactly the states and transitions SPIN does ($name)', (variant, states, transitions) => {
-    const r = explore(variant, small);
+  ])('counts exactly the states and transitions SPIN does ($name)', async (variant, states, transitions) => {
+    const r = await explore(variant, small);
     expect(r.complete).toBe(true);
     expect(r.stoppedBy).toBeUndefined();
     expect(r.stats).toMatchObject({ states, transitions, depth: 6, queued: 0 });
   });
 
-  it('finds the 4-step use-after-free (alloc, find, put, use) in bench-buggy', () => {
-    const r = explore(buggy, small);
+  it('finds the 4-step use-after-free (alloc, find, put, use) in bench-buggy', async () => {
+    const r = await explore(buggy, small);
     expect([...r.counterexamples.keys()]).toEqual(['no-use-after-free']);
     const cx = r.counterexamples.get('no-use-after-free')!;
     expect(cx.trace.steps.map((s) => s.step.op)).toEqual(['alloc', 'find', 'put', 'use']);
     expect(cx.violation.at).toBe(4);
   });
 
-  it('finds no counterexample in fixed', () => {
-    expect(explore(fixed, small).counterexamples.size).toBe(0);
+  it('finds no counterexample in fixed', async () => {
+    expect((await explore(fixed, small)).counterexamples.size).toBe(0);
   });
 });
 
 describe('thread symmetry (3 threads, ids 1..2, 3 ops)', () => {
   const b = bounds(3, 3);
 
-  it.each([buggy, fixed])('stores fewer states with the same verdicts ($name)', (variant) => {
-    const plain = explore(variant, b);
-    const sym = explore(variant, b, { symmetry: true });
+  it.each([buggy, fixed])('stores fewer states with the same verdicts ($name)', async (variant) => {
+    const plain = await explore(variant, b);
+    const sym = await explore(variant, b, { symmetry: true });
     expect(sym.symmetry).toBe('threads');
     expect(sym.complete).toBe(true);
     expect(sym.stats.states).toBeLessThan(plain.stats.states);
     expect([...sym.counterexamples.keys()].sort()).toEqual([...plain.counterexamples.keys()].sort());
   });
 
-  it('gives a shortest counterexample that replays on the real system', () => {
-    const plain = explore(buggy, b).counterexamples.get('no-use-after-free')!;
-    const sym = explore(buggy, b, { symmetry: true }).counterexamples.get('no-use-after-free')!;
+  it('gives a shortest counterexample that replays on the real system', async () => {
+    const plain = (await explore(buggy, b)).counterexamples.get('no-use-after-free')!;
+    const sym = (await explore(buggy, b, { symmetry: true })).counterexamples.get('no-use-after-free')!;
     expect(sym.trace.steps.length).toBe(plain.trace.steps.length);
     expect(sym.violation.at).toBe(sym.trace.steps.length);
     expect(replay(buggy, b, sym)).toEqual(sym.violation);
@@ -91,16 +91,16 @@ describe('thread symmetry (3 threads, ids 1..2, 3 ops)', () => {
 describe('caps', () => {
   const b = bounds(3, 4); // 3,005,475 states in bench-buggy when complete
 
-  it('stops at maxStates with an incomplete result', () => {
-    const r = explore(buggy, b, { maxStates: 100 });
+  it('stops at maxStates with an incomplete result', async () => {
+    const r = await explore(buggy, b, { maxStates: 100 });
     expect(r.complete).toBe(false);
     expect(r.stoppedBy).toBe('max-states');
     expect(r.stats.states).toBeGreaterThanOrEqual(100);
     expect(r.stats.states).toBeLessThan(3_005_475 / 100);
   });
 
-  it.each([buggy, fixed])('leaves unproved properties unknown in checkVariant ($name)', (variant) => {
-    const report = checkVariant(variant, { bounds: b, runs: 1, seed: 42, exhaustive: { maxStates: 100 } });
+  it.each([buggy, fixed])('leaves unproved properties unknown in checkVariant ($name)', async (variant) => {
+    const report = await checkVariant(variant, { bounds: b, runs: 1, seed: 42, exhaustive: { maxStates: 100 } });
     expect(report.complete).toBe(false);
     expect(report.matches).toBe(true);
     expect(report.search).toMatchObject({ complete: false, stoppedBy: 'max-states' });
@@ -127,14 +127,14 @@ describe('a plain-data system with the default codec', () => {
     { ...base, id: 'never-2', kind: 'invariant', check: (w) => (w.n === 2 ? 'reached 2' : undefined) },
   ];
 
-  it('dedups worlds by their encoding and explores the whole space', () => {
-    const r = exploreExhaustive(counter, properties);
+  it('dedups worlds by their encoding and explores the whole space', async () => {
+    const r = await exploreExhaustive(counter, properties);
     expect(r.complete).toBe(true);
     expect(r.stats).toMatchObject({ states: 4, transitions: 6, depth: 3 });
   });
 
-  it('finds shortest counterexamples of a final and an invariant property', () => {
-    const r = exploreExhaustive(counter, properties);
+  it('finds shortest counterexamples of a final and an invariant property', async () => {
+    const r = await exploreExhaustive(counter, properties);
     const final = r.counterexamples.get('stops-below-3')!;
     const invariant = r.counterexamples.get('never-2')!;
     expect(final.trace.steps.length).toBe(3);

@@ -7,30 +7,30 @@ const series = variantOf(ioasid, 'series');
 const options = { bounds: ioasid.defaults, runs: 10_000, seed: 42, properties: ['no-use-after-free'] };
 
 describe('random explorer', () => {
-  it('finds the use-after-free of the series as posted in at most 6 steps', () => {
-    const v = checkVariant(series, options).verdicts[0]!;
+  it('finds the use-after-free of the series as posted in at most 6 steps', async () => {
+    const v = (await checkVariant(series, options)).verdicts[0]!;
     expect(v.actual).toBe('violated');
     expect(v.counterexample!.trace.steps.length).toBeLessThanOrEqual(6);
   });
 
-  it('is deterministic for a seed', () => {
-    const a = randomCounterexample(checkVariant(series, options).verdicts[0]!);
-    const b = randomCounterexample(checkVariant(series, options).verdicts[0]!);
+  it('is deterministic for a seed', async () => {
+    const a = randomCounterexample((await checkVariant(series, options)).verdicts[0]!);
+    const b = randomCounterexample((await checkVariant(series, options)).verdicts[0]!);
     expect(b.path).toBe(a.path);
     expect(b.trace).toEqual(a.trace);
   });
 
-  it('replays a counterexample exactly from its seed and path', () => {
-    const cx = randomCounterexample(checkVariant(series, options).verdicts[0]!);
-    const replay = checkVariant(series, { ...options, seed: cx.seed, path: cx.path }).verdicts[0]!.counterexample!;
+  it('replays a counterexample exactly from its seed and path', async () => {
+    const cx = randomCounterexample((await checkVariant(series, options)).verdicts[0]!);
+    const replay = (await checkVariant(series, { ...options, seed: cx.seed, path: cx.path })).verdicts[0]!.counterexample!;
     expect(replay.trace).toEqual(cx.trace);
     expect(renderTrace(replay.trace, ioasid.present, series.config, replay.violation)).toBe(
       renderTrace(cx.trace, ioasid.present, series.config, cx.violation),
     );
   });
 
-  it('prints the trace in lockdep columns with the breaking step marked', () => {
-    const cx = checkVariant(series, options).verdicts[0]!.counterexample!;
+  it('prints the trace in lockdep columns with the breaking step marked', async () => {
+    const cx = (await checkVariant(series, options)).verdicts[0]!.counterexample!;
     const text = renderTrace(cx.trace, ioasid.present, series.config, cx.violation);
     expect(text).toContain('CPU0');
     expect(text).toMatch(/p1 = ioasid_find\(s1,1\)/);

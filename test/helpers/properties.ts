@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { checkVariant, type AnyVariant, type Bounds, type Counterexample, type Verdict } from 'lifecheck';
 
 /** The verdict of one property of `v` at fixed seed 42. */
-export function verdict(v: AnyVariant, property: string, bounds: Bounds = v.model.defaults, runs = 10_000) {
-  return checkVariant(v, { bounds, runs, seed: 42, properties: [property] }).verdicts[0]!;
+export async function verdict(v: AnyVariant, property: string, bounds: Bounds = v.model.defaults, runs = 10_000) {
+  return (await checkVariant(v, { bounds, runs, seed: 42, properties: [property] })).verdicts[0]!;
 }
 
 export type PropertyCase = readonly [property: string, breaks: AnyVariant, bounds: Bounds, keeps: AnyVariant];
@@ -23,18 +23,18 @@ export function randomCounterexample(v: Verdict): Counterexample<unknown> {
 
 export function describeBreaksAndKeeps(cases: readonly PropertyCase[]): void {
   describe.each(cases)('%s', (property, breaks, bounds, keeps) => {
-    it(`is broken by ${breaks.name}, with a counterexample that replays`, () => {
-      const v = verdict(breaks, property, bounds);
+    it(`is broken by ${breaks.name}, with a counterexample that replays`, async () => {
+      const v = await verdict(breaks, property, bounds);
       expect(v.actual).toBe('violated');
       const cx = randomCounterexample(v);
       expect(cx.violation.property).toBe(property);
       expect(cx.violation.at).toBe(cx.trace.steps.length);
-      const again = checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
+      const again = await checkVariant(breaks, { bounds, runs: 10_000, seed: cx.seed, path: cx.path, properties: [property] });
       expect(again.verdicts[0]!.counterexample!.trace).toEqual(cx.trace);
     });
 
-    it(`is kept by ${keeps.name}`, () => {
-      expect(verdict(keeps, property, keeps.model.defaults, 3_000).actual).toBe('holds');
+    it(`is kept by ${keeps.name}`, async () => {
+      expect((await verdict(keeps, property, keeps.model.defaults, 3_000)).actual).toBe('holds');
     });
   });
 }

@@ -9,8 +9,8 @@ import { checkVariant, ioasid, iommufd, type AnyModel } from 'lifecheck';
 const models: readonly AnyModel[] = [ioasid, iommufd];
 
 describe.each(models.flatMap((m) => m.variants.map((v) => [`${m.name} ${v.name}`, v] as const)))('%s', (_name, variant) => {
-  it('has exactly its expected verdicts', () => {
-    const report = checkVariant(variant, { bounds: variant.model.defaults, runs: 10_000, seed: 42 });
+  it('has exactly its expected verdicts', async () => {
+    const report = await checkVariant(variant, { bounds: variant.model.defaults, runs: 10_000, seed: 42 });
     const verdicts = Object.fromEntries(report.verdicts.map((v) => [v.property, v.actual]));
     const expected = Object.fromEntries(report.verdicts.map((v) => [v.property, v.expected]));
     expect(verdicts).toEqual(expected);

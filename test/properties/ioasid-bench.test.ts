@@ -46,16 +46,16 @@ const findWithoutRef = patched('find-without-ref', { findTakesRef: true }, 'no-r
   ioasidBench.system({ findTakesRef: false }, b),
 );
 
-const check = (v: AnyVariant, property: string) =>
-  checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
+const check = async (v: AnyVariant, property: string) =>
+  await checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
 
 describe.each([
   ['no-use-after-free', builtIn('bench-buggy'), 4, builtIn('fixed')],
   ['no-reuse-while-referenced', findWithoutRef, 4, builtIn('bench-buggy')],
   ['refcount-accounting', getForgetsHeld, 2, builtIn('fixed')],
 ] as const)('%s', (property, breaks, shortest, keeps) => {
-  it(`is broken by ${breaks.name}, with a shortest counterexample of ${shortest} steps that ends at the violation`, () => {
-    const r = check(breaks, property);
+  it(`is broken by ${breaks.name}, with a shortest counterexample of ${shortest} steps that ends at the violation`, async () => {
+    const r = await check(breaks, property);
     expect(r.complete).toBe(true);
     const v = r.verdicts[0]!;
     expect(v).toMatchObject({ property, actual: 'violated', matches: true });
@@ -66,16 +66,16 @@ describe.each([
     expect(cx.violation.at).toBe(shortest);
   });
 
-  it(`holds in every reachable world of ${keeps.name}`, () => {
-    const r = check(keeps, property);
+  it(`holds in every reachable world of ${keeps.name}`, async () => {
+    const r = await check(keeps, property);
     expect(r.complete).toBe(true);
     expect(r.verdicts[0]).toMatchObject({ property, actual: 'holds', matches: true });
   });
 });
 
 describe('the bench-buggy counterexample', () => {
-  it('renders in T0/T1 columns with the use-after-free marked', () => {
-    const cx = check(builtIn('bench-buggy'), 'no-use-after-free').verdicts[0]!.counterexample!;
+  it('renders in T0/T1 columns with the use-after-free marked', async () => {
+    const cx = (await check(builtIn('bench-buggy'), 'no-use-after-free')).verdicts[0]!.counterexample!;
     const text = renderTrace(cx.trace, ioasidBench.present, { findTakesRef: false }, cx.violation);
     expect(text.split('\n')[0]).toMatch(/^\s+T0\s+T1\b/);
     expect(text).toMatch(/use\(1\) = used .*<-- no-use-after-free/);

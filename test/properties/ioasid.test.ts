@@ -60,7 +60,7 @@ describe('find-works-until-last-put', () => {
       { stopAtViolation: false },
     );
 
-  it('is broken by series-free-every-call: the second free loses the id under its holder', () => {
+  it('is broken by series-free-every-call: the second free loses the id under its holder', async () => {
     const r = run(variant('series-free-every-call'));
     expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'freed', '-ENOENT']);
     expect(r.violations).toEqual([
@@ -68,20 +68,20 @@ describe('find-works-until-last-put', () => {
     ]);
   });
 
-  it('is kept by series on the same script (the second free is a no-op)', () => {
+  it('is kept by series on the same script (the second free is a no-op)', async () => {
     const r = run(variant('series'));
     expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'no-op', 'found']);
     expect(r.violations).toEqual([]);
   });
 
-  it('is kept by series at random', () => {
-    expect(verdict(variant('series'), 'find-works-until-last-put', defaults, 3_000).actual).toBe('holds');
+  it('is kept by series at random', async () => {
+    expect((await verdict(variant('series'), 'find-works-until-last-put', defaults, 3_000)).actual).toBe('holds');
   });
 });
 
 describe('not applicable', () => {
-  it('leaves refcount and custom-allocator properties out of designs without them', () => {
-    const report = checkVariant(variant('v1'), { bounds: defaults, runs: 100, seed: 1 });
+  it('leaves refcount and custom-allocator properties out of designs without them', async () => {
+    const report = await checkVariant(variant('v1'), { bounds: defaults, runs: 100, seed: 1 });
     const na = report.verdicts.filter((v) => v.actual === 'n/a').map((v) => v.property);
     expect(na).toEqual([
       'refcount-matches-holders',

@@ -31,21 +31,21 @@ const cases: PropertyCase[] = [
 describeBreaksAndKeeps(cases);
 
 describe('the findings of seed 002', () => {
-  it('destroy without ref_to_users waits for its own read side for ever', () => {
-    const cx = verdict(variant('destroy-without-ref-to-users'), 'no-deadlock').counterexample!;
+  it('destroy without ref_to_users waits for its own read side for ever', async () => {
+    const cx = (await verdict(variant('destroy-without-ref-to-users'), 'no-deadlock')).counterexample!;
     expect(cx.violation.message).toMatch(/^CPU\d waits for ever in its destroy of \w+ \d+, which (CPU\d) holds short-term/);
     const [, waiter] = /^(CPU\d)/.exec(cx.violation.message)!;
     expect(cx.violation.message).toContain(`which ${waiter} holds`);
   });
 
-  it('v6.2: IOMMU_DESTROY racing a kernel destroy makes it fail (99f98a7c0d69, found by syzkaller)', () => {
-    const cx = verdict(variant('v6.2-rwsem'), 'kernel-destroy-completes').counterexample!;
+  it('v6.2: IOMMU_DESTROY racing a kernel destroy makes it fail (99f98a7c0d69, found by syzkaller)', async () => {
+    const cx = (await verdict(variant('v6.2-rwsem'), 'kernel-destroy-completes')).counterexample!;
     expect(cx.violation.message).toMatch(/= WARN: -EBUSY: CPU\d's lookup holds a users ref/);
     expect(cx.trace.steps.some((s) => s.step.op === 'ref_to_users')).toBe(true);
   });
 
-  it('finalize before a failing step frees an object another thread holds', () => {
-    const cx = verdict(variant('finalize-before-fail'), 'no-free-while-held').counterexample!;
+  it('finalize before a failing step frees an object another thread holds', async () => {
+    const cx = (await verdict(variant('finalize-before-fail'), 'no-free-while-held')).counterexample!;
     expect(cx.trace.steps.map((s) => s.step.op)).toContain('abort');
     expect(cx.violation.message).toMatch(/freed \w+ \d+ while CPU\d/);
   });
@@ -60,7 +60,7 @@ describe('no-free-while-held and the creator', () => {
     at(1, 'destroy', 2), at(1, 'ref_to_users'), at(1, 'down_write'), at(1, 'remove'), at(1, 'free'),
   ];
 
-  it('no longer counts the creator once it has finalized the object (002: then "another thread can see the object pointer")', () => {
+  it('no longer counts the creator once it has finalized the object (002: then "another thread can see the object pointer")', async () => {
     const r = replay(variant('v6.2-rwsem'), iommufd.defaults, steps, 'no-free-while-held');
     expect(r.stuck).toBeUndefined();
     expect(r.trace.steps.at(-1)!.reply.text).toBe('0');

@@ -108,7 +108,7 @@ function expectSameVerdicts(doc: Doc, json: JsonDoc) {
 const bench = ['ioasid-bench', '--exhaustive', '--threads', '2', '--ops', '3'];
 
 describe('lifecheck check --junit', () => {
-  it('writes a suite per variant and a passing case per property when every verdict is as expected', () => {
+  it('writes a suite per variant and a passing case per property when every verdict is as expected', async () => {
     const { code, json, doc } = checked('bench', ...bench);
     expect(code).toBe(0);
     expectSameVerdicts(doc, json);
@@ -126,7 +126,7 @@ describe('lifecheck check --junit', () => {
     expect(outs).toContain('ioasid-bench --variant fixed no-use-after-free: holds (all 2156 states), as expected');
   });
 
-  it("fails once per unexpected verdict of a user's variant, with the trace and replay line", () => {
+  it("fails once per unexpected verdict of a user's variant, with the trace and replay line", async () => {
     // A user-style module: bench-buggy with the expectation (wrongly) left at "holds everywhere".
     const dir = mkdtempSync(join(root, 'module-'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
@@ -156,7 +156,7 @@ describe('lifecheck check --junit', () => {
     expect(body).toMatch(/--exhaustive( --threads 2 --ops 3)?\s*$/);
   });
 
-  it('fails an expected violation that a short random run misses, without a trace to show', () => {
+  it('fails an expected violation that a short random run misses, without a trace to show', async () => {
     const { code, json, doc } = checked('iommufd', 'iommufd', '--variant', 'posted-ioctl-eopnotsupp', '--runs', '100');
     expectSameVerdicts(doc, json);
     const unexpected = json.results[0]!.verdicts.filter((v) => !v.matches);
@@ -167,7 +167,7 @@ describe('lifecheck check --junit', () => {
     }
   });
 
-  it('skips a property that does not apply to the variant', () => {
+  it('skips a property that does not apply to the variant', async () => {
     const { code, doc } = checked('na', 'ioasid', '--variant', 'v1', '--property', 'refcount-matches-holders', 'ids-in-range', '--runs', '100');
     expect(code).toBe(0);
     const [na, inRange] = doc.testsuites.testsuite[0]!.testcase;
@@ -176,7 +176,7 @@ describe('lifecheck check --junit', () => {
     expect(doc.testsuites).toMatchObject({ tests: '2', failures: '0', skipped: '1' });
   });
 
-  it('skips, without failing, the verdicts a capped search left unknown', () => {
+  it('skips, without failing, the verdicts a capped search left unknown', async () => {
     const { code, doc } = checked('capped', 'ioasid-bench', '--variant', 'fixed', '--exhaustive', '--max-states', '10');
     expect(code).toBe(3);
     for (const c of doc.testsuites.testsuite[0]!.testcase) expect(c.skipped).toEqual({ message: 'search stopped before a verdict' });
@@ -185,13 +185,11 @@ describe('lifecheck check --junit', () => {
 });
 
 describe('junitReport', () => {
-  it('writes the same failures from checkVariant as the verdicts say', () => {
+  it('writes the same failures from checkVariant as the verdicts say', async () => {
     const variant = ioasidBench.variant({ ...variantOf(ioasidBench, 'bench-buggy'), name: 'wrong-expectation', expect: {} });
     const bounds = { ...ioasidBench.defaults, threads: 2, ops: 3 };
-    const results = [variant, variantOf(ioasidBench, 'fixed')].map((v) => ({
-      variant: v,
-      report: checkVariant(v, { bounds, runs: 2_000, seed: 42 }),
-    }));
+    const results = [];
+    for (const v of [variant, variantOf(ioasidBench, 'fixed')]) results.push({ variant: v, report: await checkVariant(v, { bounds, runs: 2_000, seed: 42 }) });
     const doc = parseJunit(junitReport(results, { version: '0.0.0-test', durationMs: 1234 }));
     expect(doc.testsuites.time).toBe('1.234');
     const unexpected = results.flatMap(({ report }) => report.verdicts.filter((v) => !v.matches));

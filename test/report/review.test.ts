@@ -45,8 +45,8 @@ let files: Map<string, string>;
 let page: string;
 const generated = join(root, 'generated');
 
-beforeAll(() => {
-  groups = reviewChecks(builtInModels);
+beforeAll(async () => {
+  groups = await reviewChecks(builtInModels);
   files = reviewFiles('reports', groups, version);
   page = files.get(join('reports', 'review.md'))!;
   for (const [path, content] of files) {
@@ -103,14 +103,14 @@ function counterexampleText(markdown: string, anchor: string): string {
 }
 
 describe('the committed review (reports/)', () => {
-  it('is what npm run review writes now, byte for byte', () => {
+  it('is what npm run review writes now, byte for byte', async () => {
     for (const [path, content] of files) {
       expect.soft(existsSync(join(repoRoot, path)), `${path} is missing: run npm run review`).toBe(true);
       if (existsSync(join(repoRoot, path))) expect.soft(committed(path), `${path} is stale: run npm run review`).toBe(content);
     }
   });
 
-  it('holds no trace file the review does not write', () => {
+  it('holds no trace file the review does not write', async () => {
     const written = [...files.keys()].filter((p) => p.startsWith(join('reports', 'traces'))).map((p) => basename(p));
     // The review never deletes a trace file, so a left-over one needs removing by hand.
     expect(readdirSync(join(repoRoot, 'reports', 'traces')).sort(), 'reports/traces is stale: run npm run review').toEqual(
@@ -120,11 +120,11 @@ describe('the committed review (reports/)', () => {
 });
 
 describe('the review page', () => {
-  it('has a section per built-in model, in registry order', () => {
+  it('has a section per built-in model, in registry order', async () => {
     expect(sections(page).map(([model]) => model)).toEqual(builtInModels.map((m) => m.name));
   });
 
-  it('has, per model, a matrix of every property against every variant that agrees with the verdicts', () => {
+  it('has, per model, a matrix of every property against every variant that agrees with the verdicts', async () => {
     for (const [i, [, section]] of sections(page).entries()) {
       const { model, results } = groups[i]!;
       const { properties, rows } = matrixOf(section);
@@ -146,7 +146,7 @@ describe('the review page', () => {
     }
   });
 
-  it('says every holding verdict took the full runs, and no verdict is other than expected', () => {
+  it('says every holding verdict took the full runs, and no verdict is other than expected', async () => {
     const verdicts = groups.flatMap((g) => g.results.flatMap((r) => r.report.verdicts));
     for (const v of verdicts.filter((x) => x.actual === 'holds')) expect(v.runs).toBe(DEFAULT_RUNS);
     expect(groups.every((g) => g.results.every((r) => r.report.matches && r.report.complete))).toBe(true);
@@ -154,7 +154,7 @@ describe('the review page', () => {
     for (const [model, section] of sections(page)) expect(section, model).not.toContain('⚠');
   });
 
-  it('links each ✗ to its trace files and to its counterexample on the page, all distinct', () => {
+  it('links each ✗ to its trace files and to its counterexample on the page, all distinct', async () => {
     const broken = brokenCells(page);
     for (const { model, variant, property, anchor, itf, txt } of broken) {
       expect(itf).toBe(`traces/${model}-${variant}-${property}.itf.json`);
@@ -170,7 +170,7 @@ describe('the review page', () => {
     expect([...files.keys()].filter((p) => p.endsWith('.itf.json'))).toHaveLength(broken.length);
   });
 
-  it('holds no timings, so the same seed gives the same page', () => {
+  it('holds no timings, so the same seed gives the same page', async () => {
     expect(page).not.toMatch(/\d+(\.\d+)? ?ms\b/);
     expect(page).not.toMatch(/\d+(\.\d+)? ?s\)/);
     expect(page).not.toContain('durationMs');
@@ -178,7 +178,7 @@ describe('the review page', () => {
 });
 
 describe("the review's trace files", () => {
-  it('each break their property, on replay, at the step they record and in the steps the page says', () => {
+  it('each break their property, on replay, at the step they record and in the steps the page says', async () => {
     for (const { model, variant, property, steps, itf } of brokenCells(page)) {
       const file = readTraceFile(join(generated, 'reports', itf));
       const { origin } = file;
@@ -191,13 +191,13 @@ describe("the review's trace files", () => {
     }
   });
 
-  it('still fail under lifecheck replay (exit 1)', () => {
+  it('still fail under lifecheck replay (exit 1)', async () => {
     const r = lifecheck('replay', 'reports/traces/ioasid-bench-bench-buggy-no-use-after-free.itf.json');
     expect(r.code).toBe(1);
     expect(r.out).toContain('still fails: no-use-after-free breaks at step 6, as the trace recorded');
   });
 
-  it('have a text rendering beside each: the one on the page, marked at the property, within 80 columns', () => {
+  it('have a text rendering beside each: the one on the page, marked at the property, within 80 columns', async () => {
     for (const { property, anchor, txt } of brokenCells(page)) {
       const text = files.get(join('reports', txt))!;
       expect(text, txt).toContain(`<-- ${property}`);
@@ -210,7 +210,7 @@ describe("the review's trace files", () => {
 describe('lifecheck review', () => {
   const bench = () => groups.find((g) => g.model.name === 'ioasid-bench')!;
 
-  it('writes the page of the models named, their trace files, and --junit and --report', () => {
+  it('writes the page of the models named, their trace files, and --junit and --report', async () => {
     const out = join(root, 'bench');
     const r = lifecheck('review', 'ioasid-bench', '--out', out, '--junit', join(out, 'j.xml'), '--report', out);
     expect(r.code).toBe(0);
@@ -227,7 +227,7 @@ describe('lifecheck review', () => {
     expect(readFileSync(join(out, 'j.xml'), 'utf8')).toMatch(/^<\?xml[\s\S]*<testsuite [^>]*ioasid-bench/);
   });
 
-  it('exits 1 under --min-coverage 100, naming each variant whose transition coverage is below', () => {
+  it('exits 1 under --min-coverage 100, naming each variant whose transition coverage is below', async () => {
     const r = lifecheck('review', 'ioasid-bench', '--out', join(root, 'cov100'), '--min-coverage', '100');
     expect(r.code).toBe(1);
     const below = bench().results.map(
@@ -238,7 +238,7 @@ describe('lifecheck review', () => {
     expect(lines(r.err)).toEqual(below);
   });
 
-  it('removes trace files an earlier review wrote that this one does not, and nothing else', () => {
+  it('removes trace files an earlier review wrote that this one does not, and nothing else', async () => {
     const out = join(root, 'stale');
     mkdirSync(join(out, 'traces'), { recursive: true });
     for (const name of ['ioasid-bench-fixed-no-use-after-free.itf.json', 'ioasid-bench-fixed-no-use-after-free.txt', 'notes.md', 'mine.txt', 'ioasid-series-no-use-after-free.itf.json']) {
@@ -250,7 +250,7 @@ describe('lifecheck review', () => {
     expect(readdirSync(join(out, 'traces')).sort()).toEqual([...traces, 'ioasid-series-no-use-after-free.itf.json', 'mine.txt', 'notes.md'].sort());
   });
 
-  it('exits 0 under --min-coverage 0', () => {
+  it('exits 0 under --min-coverage 0', async () => {
     const r = lifecheck('review', 'ioasid-bench', '--out', join(root, 'cov0'), '--min-coverage', '0');
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
@@ -258,7 +258,7 @@ describe('lifecheck review', () => {
 });
 
 describe('lifecheck diagram', () => {
-  it('prints a machine as the state diagram the page draws (exit 0)', () => {
+  it('prints a machine as the state diagram the page draws (exit 0)', async () => {
     const r = lifecheck('diagram', 'ioasid.slot');
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
@@ -267,7 +267,7 @@ describe('lifecheck diagram', () => {
     expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
   });
 
-  it('draws a machine only some variants have: the first that has it, or the one named', () => {
+  it('draws a machine only some variants have: the first that has it, or the one named', async () => {
     const named = lifecheck('diagram', 'ioasid.registry', '--variant', 'custom-honours-range');
     expect(named.code).toBe(0);
     expect(named.out).toMatch(/^stateDiagram-v2\n/);

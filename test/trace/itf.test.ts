@@ -26,13 +26,13 @@ import { variantOf } from '../helpers/variants.ts';
 const benchBounds: Bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
 
 /** The counterexample of `property` that `options` find, failing the test when there is none. */
-function counterexample(variant: AnyVariant, options: CheckOptions, property: string) {
-  const cx = checkVariant(variant, { ...options, properties: [property] }).verdicts[0]!.counterexample;
+async function counterexample(variant: AnyVariant, options: CheckOptions, property: string) {
+  const cx = (await checkVariant(variant, { ...options, properties: [property] })).verdicts[0]!.counterexample;
   if (!cx) throw new Error(`${variant.name}: no counterexample of ${property}`);
   return cx;
 }
 
-type Found = ReturnType<typeof counterexample>;
+type Found = Awaited<ReturnType<typeof counterexample>>;
 
 const originOf = (variant: AnyVariant, bounds: Bounds, cx: Found): TraceOrigin => ({
   version: '0.1.0',
@@ -50,7 +50,7 @@ const withoutMeta = ({ '#meta': _, ...vars }: Record<string, unknown>) => vars;
 const big = (n: number) => ({ '#bigint': String(n) });
 
 describe('itfValue', () => {
-  it('tags integers as #bigint, marks other numbers (ITF has none), and leaves strings and booleans as they are', () => {
+  it('tags integers as #bigint, marks other numbers (ITF has none), and leaves strings and booleans as they are', async () => {
     expect(itfValue(3)).toEqual(big(3));
     expect(itfValue(-7)).toEqual(big(-7));
     expect(itfValue(0)).toEqual(big(0));
@@ -62,19 +62,19 @@ describe('itfValue', () => {
     expect(itfValue(false)).toBe(false);
   });
 
-  it('writes every digit of a large integer, and marks what is not a number', () => {
+  it('writes every digit of a large integer, and marks what is not a number', async () => {
     expect(itfValue(1e21)).toEqual({ '#bigint': '1000000000000000000000' });
     expect(itfValue(Number.NaN)).toEqual({ '#unserializable': 'NaN' });
     expect(itfValue(-Infinity)).toEqual({ '#unserializable': '-Infinity' });
   });
 
-  it('writes arrays and typed arrays as lists, element by element', () => {
+  it('writes arrays and typed arrays as lists, element by element', async () => {
     expect(itfValue([1, 'a', [true, 2]])).toEqual([big(1), 'a', [true, big(2)]]);
     expect(itfValue(Int32Array.of(4, 5))).toEqual([big(4), big(5)]);
     expect(itfValue([])).toEqual([]);
   });
 
-  it('writes an object keyed by integers (an id table) as a #map with #bigint keys', () => {
+  it('writes an object keyed by integers (an id table) as a #map with #bigint keys', async () => {
     expect(itfValue({ 2: 'b', 1: { st: 'ACTIVE' } })).toEqual({
       '#map': [
         [big(1), { st: 'ACTIVE' }],
@@ -84,16 +84,16 @@ describe('itfValue', () => {
     expect(itfValue({ '-1': 'x' })).toEqual({ '#map': [[big(-1), 'x']] });
   });
 
-  it('keeps an object as a record when any key is not an integer', () => {
+  it('keeps an object as a record when any key is not an integer', async () => {
     expect(itfValue({ 1: 'a', x: 'b' })).toEqual({ 1: 'a', x: 'b' });
     expect(itfValue({ '01': 1 })).toEqual({ '01': big(1) });
   });
 
-  it('writes an empty object as an empty #map, so an id table keeps one type while it empties and fills', () => {
+  it('writes an empty object as an empty #map, so an id table keeps one type while it empties and fills', async () => {
     expect(itfValue({})).toEqual({ '#map': [] });
   });
 
-  it('writes a Map as a #map and a Set as a #set, converting keys and members', () => {
+  it('writes a Map as a #map and a Set as a #set, converting keys and members', async () => {
     expect(
       itfValue(
         new Map<unknown, unknown>([
@@ -110,12 +110,12 @@ describe('itfValue', () => {
     expect(itfValue(new Set([1, 'two']))).toEqual({ '#set': [big(1), 'two'] });
   });
 
-  it('writes other objects as records, leaving out undefined fields at every depth', () => {
+  it('writes other objects as records, leaving out undefined fields at every depth', async () => {
     expect(itfValue({ a: 1, b: undefined, c: { d: undefined, e: 'x' } })).toEqual({ a: big(1), c: { e: 'x' } });
     expect(Object.keys(itfValue({ a: 1, b: undefined }))).toEqual(['a']);
   });
 
-  it('marks null and undefined as #unserializable', () => {
+  it('marks null and undefined as #unserializable', async () => {
     expect(itfValue(null)).toEqual({ '#unserializable': 'null' });
     expect(itfValue(undefined)).toEqual({ '#unserializable': 'undefined' });
     expect(itfValue({ set: null })).toEqual({ set: { '#unserializable': 'null' } });
@@ -126,20 +126,20 @@ describe('toItf on the ioasid-bench use-after-free', () => {
   const buggy = variantOf(ioasidBench, 'bench-buggy');
   const present = ioasidBench.present;
   let cx: Found;
-  beforeAll(() => {
-    cx = counterexample(buggy, { bounds: benchBounds, runs: 0, seed: 42, exhaustive: {} }, 'no-use-after-free');
+  beforeAll(async () => {
+    cx = await counterexample(buggy, { bounds: benchBounds, runs: 0, seed: 42, exhaustive: {} }, 'no-use-after-free');
   });
   const itf = () => toItf(cx.trace, present, buggy.config, originOf(buggy, benchBounds, cx));
   const worlds = () => [cx.trace.init, ...cx.trace.steps.map((s) => s.world)] as BenchWorld[];
 
-  it("has the presenter's vars view as its vars, in every state", () => {
+  it("has the presenter's vars view as its vars, in every state", async () => {
     const { vars, states } = itf();
     expect(vars).toEqual(['slots', 'threads']);
     expect(states).toHaveLength(cx.trace.steps.length + 1);
     states.forEach((s, i) => expect(withoutMeta(s)).toEqual(itfValue(present.vars!(worlds()[i]!))));
   });
 
-  it('shows slots keyed by id with st/rc/gen, and threads with pc/held/bor', () => {
+  it('shows slots keyed by id with st/rc/gen, and threads with pc/held/bor', async () => {
     const afterAlloc = itf().states[1]!;
     expect(afterAlloc['slots']).toEqual({
       '#map': [
@@ -161,7 +161,7 @@ describe('toItf on the ioasid-bench use-after-free', () => {
     ]);
   });
 
-  it('records in state i the step that led to it; state 0 has only its index', () => {
+  it('records in state i the step that led to it; state 0 has only its index', async () => {
     const { states } = itf();
     expect(states[0]!['#meta']).toEqual({ index: 0 });
     cx.trace.steps.forEach(({ step, reply }, k) => {
@@ -180,7 +180,7 @@ describe('toItf on the ioasid-bench use-after-free', () => {
     expect(metaOf(states[4]!).state).toBe('FREE rc=0 gen=1');
   });
 
-  it('carries the origin and the violation in the top #meta', () => {
+  it('carries the origin and the violation in the top #meta', async () => {
     expect(itf()['#meta']).toEqual({
       format: 'ITF',
       'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
@@ -196,7 +196,7 @@ describe('toItf on the ioasid-bench use-after-free', () => {
     });
   });
 
-  it('lists a var absent from some worlds, marking it there, and drops one absent from all', () => {
+  it('lists a var absent from some worlds, marking it there, and drops one absent from all', async () => {
     // After the first step some cell is non-zero: `late` appears and `early` goes.
     const shifting: Presenter<BenchWorld, BenchConfig> = {
       ...present,
@@ -208,7 +208,7 @@ describe('toItf on the ioasid-bench use-after-free', () => {
     for (const s of states.slice(1)) expect(withoutMeta(s)).toEqual({ early: { '#unserializable': 'absent' }, late: big(1) });
   });
 
-  it('writes text that parses back to the same trace, with one state per line', () => {
+  it('writes text that parses back to the same trace, with one state per line', async () => {
     const trace = itf();
     const text = itfText(trace);
     expect(JSON.parse(text)).toEqual(trace);
@@ -222,12 +222,12 @@ describe('toItf on the ioasid series use-after-free', () => {
   const series = variantOf(ioasid, 'series');
   let cx: Counterexample<unknown>;
   // The series' counterexample takes the random explorer's 10 000 runs.
-  beforeAll(() => {
-    cx = randomCounterexample(verdict(series, 'no-use-after-free'));
+  beforeAll(async () => {
+    cx = randomCounterexample(await verdict(series, 'no-use-after-free'));
   }, 60_000);
   const itf = () => toItf(cx.trace, ioasid.present, series.config, originOf(series, ioasid.defaults, cx));
 
-  it('takes the union of the worlds’ defined fields as vars (ioasid has no vars view), each in every state', () => {
+  it('takes the union of the worlds’ defined fields as vars (ioasid has no vars view), each in every state', async () => {
     const worlds = [cx.trace.init, ...cx.trace.steps.map((s) => s.world)] as Record<string, unknown>[];
     const { vars, states } = itf();
     expect(new Set(vars)).toEqual(new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined))));
@@ -236,7 +236,7 @@ describe('toItf on the ioasid series use-after-free', () => {
     states.forEach((s, i) => expect(s['cpus']).toEqual(itfValue(worlds[i]!['cpus'])));
   });
 
-  it('names the kernel function of each call, or the operation when the call names none', () => {
+  it('names the kernel function of each call, or the operation when the call names none', async () => {
     const steps = itf().states.slice(1).map(metaOf);
     const find = steps.find((s) => s.op === 'find')!;
     expect(find).toMatchObject({ call: 'p1 = ioasid_find(s1,1)', function: 'ioasid_find', actor: 'CPU1', args: [1] });
@@ -245,7 +245,7 @@ describe('toItf on the ioasid series use-after-free', () => {
     steps.forEach((s, k) => expect(s).toMatchObject({ index: k + 1, reply: cx.trace.steps[k]!.reply }));
   });
 
-  it("carries the random explorer's seed and path with the violation", () => {
+  it("carries the random explorer's seed and path with the violation", async () => {
     expect(itf()['#meta']).toMatchObject({
       format: 'ITF',
       model: 'ioasid',

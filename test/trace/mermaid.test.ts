@@ -18,7 +18,7 @@ const cases: [string, AnyVariant, Bounds, string][] = [
 
 describe('mermaidTrace output parses as Mermaid', () => {
   it.each(cases)('%s', async (_name, variant, bounds, property) => {
-    const cx = checkVariant(variant, { bounds, runs: 10_000, seed: 42, properties: [property] }).verdicts[0]!.counterexample!;
+    const cx = (await checkVariant(variant, { bounds, runs: 10_000, seed: 42, properties: [property] })).verdicts[0]!.counterexample!;
     const text = mermaidTrace(cx.trace, variant.model.present, variant.config, cx.violation);
     await expect(mermaid.parse(text)).resolves.toMatchObject({ diagramType: 'sequence' });
   });

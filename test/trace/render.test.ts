@@ -30,23 +30,23 @@ import { variantOf } from '../helpers/variants.ts';
 const nonSpace = (s: string) => s.replace(/\s/g, '');
 
 describe('wrap', () => {
-  it('breaks after spaces, commas and opening parentheses', () => {
+  it('breaks after spaces, commas and opening parentheses', async () => {
     expect(wrap('one two three', 9)).toEqual(['one two', 'three']);
     expect(wrap('a,b,c', 2)).toEqual(['a,', 'b,', 'c']);
     expect(wrap('ioasid_find(s1,1) = p1', 12)).toEqual(['ioasid_find(', 's1,1) = p1']);
   });
 
-  it('cuts a word longer than the width, and only such a word', () => {
+  it('cuts a word longer than the width, and only such a word', async () => {
     expect(wrap('abcdefgh ij', 3)).toEqual(['abc', 'def', 'gh', 'ij']);
     expect(wrap('refcount_dec_if_one(&device', 10)).toEqual(['refcount_d', 'ec_if_one(', '&device']);
   });
 
-  it('leaves text that fits as one line, and empty text as one empty line', () => {
+  it('leaves text that fits as one line, and empty text as one empty line', async () => {
     expect(wrap('use(p1)', 7)).toEqual(['use(p1)']);
     expect(wrap('', 5)).toEqual(['']);
   });
 
-  it('treats a width below 1 as 1 rather than looping', () => {
+  it('treats a width below 1 as 1 rather than looping', async () => {
     expect(wrap('abc', 0)).toEqual(['a', 'b', 'c']);
     expect(wrap('ab', -3)).toEqual(['a', 'b']);
   });
@@ -56,7 +56,7 @@ describe('wrap', () => {
     .array(fc.tuple(word, fc.constantFrom(' ', ', ', ',', '(', ') ')), { maxLength: 12 })
     .chain((pieces) => word.map((last) => pieces.map(([w, d]) => w + d).join('') + last));
 
-  it('never passes the width and keeps every non-space character in order', () => {
+  it('never passes the width and keeps every non-space character in order', async () => {
     fc.assert(
       fc.property(text, fc.integer({ min: 1, max: 30 }), (t, width) => {
         const lines = wrap(t, width);
@@ -67,7 +67,7 @@ describe('wrap', () => {
     );
   });
 
-  it('breaks only after a space, comma or parenthesis when every word fits', () => {
+  it('breaks only after a space, comma or parenthesis when every word fits', async () => {
     // A word is at most 8 letters and its delimiter: 9 columns always hold one.
     fc.assert(
       fc.property(text, fc.integer({ min: 9, max: 30 }), (t, width) => {
@@ -83,13 +83,13 @@ describe('wrap', () => {
 });
 
 /** The counterexample of `property` that `options` find, failing the test when there is none. */
-function counterexample(variant: AnyVariant, options: CheckOptions, property: string) {
-  const cx = checkVariant(variant, { ...options, properties: [property] }).verdicts[0]!.counterexample;
+async function counterexample(variant: AnyVariant, options: CheckOptions, property: string) {
+  const cx = (await checkVariant(variant, { ...options, properties: [property] })).verdicts[0]!.counterexample;
   if (!cx) throw new Error(`${variant.name}: no counterexample of ${property}`);
   return cx;
 }
 
-type Found = ReturnType<typeof counterexample> & { readonly variant: AnyVariant };
+type Found = Awaited<ReturnType<typeof counterexample>> & { readonly variant: AnyVariant };
 
 const benchBounds: Bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
 const targets = [
@@ -100,8 +100,8 @@ const targets = [
 
 const found = new Map<string, Found>();
 // The ioasid series' counterexample takes the random explorer's 10 000 runs.
-beforeAll(() => {
-  for (const [model, variant, options, property] of targets) found.set(model, { ...counterexample(variant, options, property), variant });
+beforeAll(async () => {
+  for (const [model, variant, options, property] of targets) found.set(model, { ...(await counterexample(variant, options, property)), variant });
 }, 60_000);
 
 const get = (model: string) => found.get(model)!;
@@ -122,16 +122,16 @@ function stepBlocks(rendered: string): string[][] {
 
 describe.each(targets.map(([model]) => model))('renderTrace on the %s counterexample', (model) => {
   describe.each<TextOptions>([{}, { changes: true }, { width: 76 }])('with options %o', (options) => {
-    it('keeps every line within the width (80 columns unless narrowed)', () => {
+    it('keeps every line within the width (80 columns unless narrowed)', async () => {
       for (const line of text(model, options).split('\n')) expect(line.length).toBeLessThanOrEqual(options.width ?? 80);
     });
 
-    it('numbers every step in order', () => {
+    it('numbers every step in order', async () => {
       const numbers = stepBlocks(text(model, options)).map((b) => parseInt(b[0]!, 10));
       expect(numbers).toEqual(get(model).trace.steps.map((_, i) => i + 1));
     });
 
-    it('marks exactly the breaking step, and closes with the violation', () => {
+    it('marks exactly the breaking step, and closes with the violation', async () => {
       const { violation } = get(model);
       const rendered = text(model, options);
       const mark = `<-- ${violation.property}`;
@@ -143,16 +143,16 @@ describe.each(targets.map(([model]) => model))('renderTrace on the %s counterexa
 });
 
 describe('renderTrace', () => {
-  it('gives a column only to the threads that move', () => {
+  it('gives a column only to the threads that move', async () => {
     expect(ioasid.defaults.threads).toBe(3);
     expect(text('ioasid').split('\n')[0]!.trim().split(/ {2,}/)).toEqual(['CPU0', 'CPU1', 'ioasid 1']);
   });
 
-  it('wraps calls too long for their column (iommufd) within the 80 columns', () => {
+  it('wraps calls too long for their column (iommufd) within the 80 columns', async () => {
     expect(stepBlocks(text('iommufd')).some((b) => b.length > 1)).toBe(true);
   });
 
-  it("with changes, lists each step's changed vars as `path: before → after` under its thread's column", () => {
+  it("with changes, lists each step's changed vars as `path: before → after` under its thread's column", async () => {
     const rendered = text('ioasid-bench', { changes: true });
     const header = rendered.split('\n')[0]!;
     expect(header).not.toContain('ioasid 1');
@@ -171,7 +171,7 @@ describe('renderTrace', () => {
     expect(put!.map((l) => l.trim())).toContain('slots[1].st: ACTIVE → FREE');
   });
 
-  it('with changes, names nested fields with dots and ids and indices in brackets (ioasid)', () => {
+  it('with changes, names nested fields with dots and ids and indices in brackets (ioasid)', async () => {
     const [alloc] = stepBlocks(text('ioasid', { changes: true }));
     expect(alloc!.map((l) => l.trim())).toEqual(
       expect.arrayContaining([
@@ -193,7 +193,7 @@ function benchWith(call: Presenter<BenchWorld, BenchConfig>['call']) {
 const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 
 describe('renderTrace of a trace with no steps (the initial world breaks the property)', () => {
-  it('prints the heading and the violation at step 0', () => {
+  it('prints the heading and the violation at step 0', async () => {
     const present: Presenter<number, null> = { call: () => '', subject: () => undefined, state: () => '', thread: (t) => `CPU${t}` };
     const rendered = renderTrace({ init: 0, steps: [] }, present, null, { property: 'p', at: 0, message: 'broken from the start' });
     expect(rendered.split('\n').slice(-1)).toEqual(['p at step 0: broken from the start']);
@@ -232,7 +232,7 @@ describe('markdownTrace', () => {
     return markdownTrace(trace, variant.model.present, variant.config, violation).split('\n');
   };
 
-  it('has a header row with # and a column per moving thread and the object, then a row per step', () => {
+  it('has a header row with # and a column per moving thread and the object, then a row per step', async () => {
     const lines = table();
     expect(lines.slice(0, 2)).toEqual(['| # | T0 | T1 | ioasid 1 |', '| --: | --- | --- | --- |']);
     const rows = lines.slice(2).filter((l) => l.startsWith('|'));
@@ -240,14 +240,14 @@ describe('markdownTrace', () => {
     expect(cells(rows[0]!)).toEqual(['1', '`alloc() = 1`', '', 'ACTIVE rc=1 gen=1']);
   });
 
-  it('puts the breaking step in bold with the property beside it, and its message below', () => {
+  it('puts the breaking step in bold with the property beside it, and its message below', async () => {
     const lines = table();
     expect(lines[5]).toBe('| **4** |  | **`use(1) = used`** | FREE rc=0 gen=1 ⟵ **no-use-after-free** |');
     expect(lines.slice(2, 5).join('\n')).not.toContain('**');
     expect(lines.at(-1)).toBe(`> **no-use-after-free** at step 4: ${get('ioasid-bench').violation.message}`);
   });
 
-  it('escapes | in a call so that the row keeps its cells', () => {
+  it('escapes | in a call so that the row keeps its cells', async () => {
     const { trace, present, config, violation } = benchWith((step, reply) => `${step.op}(a|b) = ${reply.text}`);
     const lines = markdownTrace(trace, present, config, violation).split('\n');
     expect(lines[2]).toContain('`alloc(a\\|b) = 1`');
@@ -256,7 +256,7 @@ describe('markdownTrace', () => {
 });
 
 describe('mermaidTrace', () => {
-  it('draws a participant per moving thread and per object, an arrow per call, crossed where it breaks', () => {
+  it('draws a participant per moving thread and per object, an arrow per call, crossed where it breaks', async () => {
     const { trace, variant, violation } = get('ioasid-bench');
     const lines = mermaidTrace(trace, variant.model.present, variant.config, violation).split('\n');
     expect(lines[0]).toBe('sequenceDiagram');
@@ -274,7 +274,7 @@ describe('mermaidTrace', () => {
     expect(lines.at(-1)).toBe(`    Note over T1,O0: no-use-after-free: ${violation.message}`);
   });
 
-  it.each(targets.map(([model]) => model))('on the %s counterexample, crosses only the breaking call', (model) => {
+  it.each(targets.map(([model]) => model))('on the %s counterexample, crosses only the breaking call', async (model) => {
     const { trace, variant, violation } = get(model);
     const rows = traceRows(trace, variant.model.present, variant.config);
     const lines = mermaidTrace(trace, variant.model.present, variant.config, violation).split('\n');
@@ -288,14 +288,14 @@ describe('mermaidTrace', () => {
     expect(lines.filter((l) => l.includes('->>'))).toHaveLength(rows.filter((r) => r.subject).length - 1);
   });
 
-  it('escapes # and ; (and < >) as Mermaid entity codes', () => {
+  it('escapes # and ; (and < >) as Mermaid entity codes', async () => {
     const { trace, present, config, violation } = benchWith((step, reply) => `${step.op}(); #${step.thread} <${reply.text}>`);
     const diagram = mermaidTrace(trace, present, config, violation);
     expect(diagram).toContain('    T0->>O0: 1. alloc()#59; #35;0 #60;1#62;');
     expect(diagram).not.toMatch(/;(?<!#\d+;)|#(?!\d+;)/);
   });
 
-  it("escapes a # in the model's own text: the ioasid series' message names 1#1", () => {
+  it("escapes a # in the model's own text: the ioasid series' message names 1#1", async () => {
     const { trace, variant, violation } = get('ioasid');
     expect(violation.message).toContain('1#1');
     const diagram = mermaidTrace(trace, variant.model.present, variant.config, violation);
