@@ -34,12 +34,12 @@ const CONFIGS: readonly Config[] = [
 const VARIANTS = ['bench-buggy', 'fixed'] as const;
 
 /** One lifecheck run, in this process (the parent starts one process per run). */
-function runLifecheck([n, k, l]: Config, variantName: string, symmetry: boolean): Figures {
+async function runLifecheck([n, k, l]: Config, variantName: string, symmetry: boolean): Promise<Figures> {
   const variant = ioasidBench.variants.find((v) => v.name === variantName)!;
   const bounds = { threads: n, ops: l, ids: { min: 1, max: k } };
   // The anchor's invariants, as SPIN checks them (pan -A looks for no cycles, so neither does this run).
   const properties = benchProperties.map((p) => p.id);
-  const report = checkVariant(variant, { bounds, runs: 1, seed: 0, properties, exhaustive: { symmetry } });
+  const report = await checkVariant(variant, { bounds, runs: 1, seed: 0, properties, exhaustive: { symmetry } });
   const { stats } = report.search!;
   const cx = report.verdicts.find((v) => v.counterexample?.explorer === 'exhaustive')?.counterexample;
   return {
@@ -137,11 +137,11 @@ function ratios(runs: readonly Figures[]): string | undefined {
   return `  ${parts.join('; ')}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' } } });
   if (values.one) {
     const [n, k, l, variant, symmetry] = values.one.split(',');
-    process.stdout.write(JSON.stringify(runLifecheck([Number(n), Number(k), Number(l)], variant!, symmetry === 'true')));
+    process.stdout.write(JSON.stringify(await runLifecheck([Number(n), Number(k), Number(l)], variant!, symmetry === 'true')));
     return;
   }
   const spin = hasSpin();
@@ -162,4 +162,4 @@ function main(): void {
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
 }
 
-main();
+await main();
