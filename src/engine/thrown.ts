@@ -59,7 +59,8 @@ function describe(w: ThrownAt, thrown: unknown): string {
 }
 
 function thrownText(thrown: unknown): string {
-  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message.split('\n')[0]}`;
+  // One line: xstate puts a guard's own message on the line after its own.
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message.trim().replace(/\s*\n\s*/g, ' ')}`;
   return String(thrown);
 }
 

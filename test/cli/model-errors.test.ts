@@ -41,6 +41,14 @@ describe('a model that throws is an error, never a verdict', () => {
     await expect(checkVariant(throwsInAssign, options)).rejects.toThrow(/throws-in-assign: step 2 \(CPU0 unlock\(\)\) threw Error: drop failed \(test\/fixtures\/spinlock\.ts:\d+:\d+\)$/);
   });
 
+  it('names a guard that threw, with its message, on one line', () => {
+    const r = lifecheck('check', fixture, '--variant', 'throws-in-guard', '--exhaustive');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^lifecheck: spinlock --variant throws-in-guard: step 2 \(CPU0 unlock\(\)\) threw Error: Unable to evaluate guard 'mine' in transition for event 'UNLOCK' in state node 'lock\.locked': guard exploded \(test\/fixtures\/spinlock\.ts:\d+:\d+\)\n$/,
+    );
+  });
+
   it('stops a random search at the throw when it replays a schedule by path', async () => {
     await expect(checkVariant(throwsInApply, { ...options, properties: ['one-owner'], path: '0' })).rejects.toThrow(/step \d+ \(CPU\d unlock\(\)\) threw TypeError/);
   });
