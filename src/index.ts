@@ -59,6 +59,9 @@ export { toItf, itfValue, type ItfTrace, type ItfValue, type TraceOrigin } from 
 export { readTraceFile, type TraceFile } from './trace/file.ts';
 export { replay, scheduleProperty, type RecordedStep, type Replay } from './trace/replay.ts';
 export { findVariant } from './registry.ts';
+export * from './kit/index.ts';
+/** xstate's own builders, so a module needs nothing else installed to write a machine. */
+export { assign, setup } from 'xstate';
 export * from '../models/ioasid/index.ts';
 export { ioasidProperties } from '../properties/ioasid.ts';
 export * from '../models/iommufd/index.ts';

@@ -20,6 +20,8 @@ export interface Step {
 export interface Reply {
   readonly ok: boolean;
   readonly text: string;
+  /** What the kernel would have printed (`refcount_t: underflow; use-after-free.`, a KASAN report), for properties to read. */
+  readonly warnings?: readonly string[];
 }
 
 /** The result of applying a step: the next world and the call's reply. */
@@ -159,9 +161,9 @@ export interface Presenter<W, C> {
   /** The kernel call of a step with its reply, e.g. `ioasid_get(s1,1) = -EBUSY`. */
   call(step: Step, reply: Reply, before: W, config: C): string;
   /** The object a step touches, e.g. `ioasid 1`, or undefined; `before` and `after` are the worlds around it. */
-  subject(step: Step, reply: Reply, before: W, after: W): string | undefined;
+  subject(step: Step, reply: Reply, before: W, after: W, config: C): string | undefined;
   /** The state of that object after the step, e.g. `active refs=2`. */
-  state(world: W, subject: string): string;
+  state(world: W, subject: string, config: C): string;
   /** A thread's column heading, e.g. `CPU0`; `init` is the trace's first world. */
   thread(index: number, init: W): string;
   /** The world's variables for trace files (ITF `vars`), by name; the world itself when absent. */

@@ -21,13 +21,13 @@ export interface Row {
 export function traceRows<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): Row[] {
   let before = trace.init;
   return trace.steps.map((t, i) => {
-    const subject = present.subject(t.step, t.reply, before, t.world);
+    const subject = present.subject(t.step, t.reply, before, t.world, config);
     const row = {
       step: i + 1,
       thread: t.step.thread,
       call: present.call(t.step, t.reply, before, config),
       subject,
-      state: subject ? present.state(t.world, subject) : '',
+      state: subject ? present.state(t.world, subject, config) : '',
     };
     before = t.world;
     return row;

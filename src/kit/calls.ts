@@ -1,0 +1,113 @@
+/**
+ * Calls written as the kernel writes them: a list of labelled steps, each one
+ * atomic action named by the kernel function it stands for, with `goto`-style
+ * unwind labels for the steps that can fail. Actions are plain data, so a
+ * call is data: a patch is the same call with a step removed, replaced or
+ * inserted (`without`, `replace`, `insert`), or an unwind label moved.
+ */
+import { DefinitionError } from '../engine/define.ts';
+
+/** A frame local holding a pointer, an id, or a counter's value: named like the C local (`b`, `id`). */
+export type LocalName = string;
+
+/** One atomic action of a call; the kit's interpreter gives each its kernel meaning. */
+export type Action =
+  /** `kzalloc` + `refcount_set(.., 1)`: a new object of `kind` in `into`, the creator holding its first reference. */
+  | { readonly op: 'alloc'; readonly kind: string; readonly into: LocalName }
+  /** `xa_alloc(&space, &id, p)`: the lowest (or, cyclic, the next) free id; the entry takes over the creator's reference when the space holds one. */
+  | { readonly op: 'xa_alloc'; readonly space: string; readonly ptr: LocalName; readonly into: LocalName }
+  /** `p = xa_load(&space, id)`: a pointer protected by what the thread holds (the space's lock, an RCU section), or by nothing. */
+  | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName }
+  /** `p = xa_erase(&space, id)`: the entry goes, and with it the reference it held, now the thread's. */
+  | { readonly op: 'xa_erase'; readonly space: string; readonly id: LocalName; readonly into: LocalName }
+  /** refcount_inc / refcount_inc_not_zero / refcount_dec_and_test / refcount_dec_if_one on `p->field`. */
+  | { readonly op: 'refcount'; readonly call: RefcountCall; readonly ptr: LocalName; readonly field: string }
+  /** `p->field++` or `--`: a counter; a counter that holds references counts as their holders. */
+  | { readonly op: 'counter'; readonly delta: 1 | -1; readonly ptr: LocalName; readonly field: string }
+  /** `if (!p->field) return errno;` (`nonzero`) or `if (p->field) ...` (`zero`): goes on when `p->field` is as said, else fails with `errno`. */
+  | { readonly op: 'check'; readonly ptr: LocalName; readonly field: string; readonly is: 'zero' | 'nonzero'; readonly errno: string }
+  /** A dereference that changes nothing the model tracks (reading a field, calling through an ops pointer). */
+  | { readonly op: 'use'; readonly ptr: LocalName }
+  /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
+  | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
+  | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string }
+  | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu' }
+  /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */
+  | { readonly op: 'fallible'; readonly errno: string }
+  /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */
+  | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno: string };
+
+export type RefcountCall = 'refcount_inc' | 'refcount_inc_not_zero' | 'refcount_dec_and_test' | 'refcount_dec_if_one';
+
+/** A step: the kernel function it stands for, its action, and where it goes when it fails (`goto fail`). */
+export interface Step {
+  readonly fn: string;
+  readonly action: Action;
+  /** The unwind label a failure jumps to; without one, a failure returns its errno at once. */
+  readonly fail?: string;
+  /** Where `refcount_dec_and_test` goes when it dropped the last reference (`if (..) goto free`). */
+  readonly zero?: string;
+}
+
+/** A label in a call's list (`out_unlock:`), and the call's returns. */
+export type Item = Step | { readonly label: string } | { readonly ret: number | 'errno' };
+
+export interface Call {
+  readonly name: string;
+  /** What the call is given, each an id of an id space: `{ id: 'bufs' }`. */
+  readonly args: Readonly<Record<LocalName, string>>;
+  readonly items: readonly Item[];
+}
+
+export const step = (fn: string, action: Action, to: { fail?: string; zero?: string } = {}): Step => ({ fn, action, ...to });
+export const label = (name: string): Item => ({ label: name });
+/** `return value;`, or `return err;` with the errno a failed step left. */
+export const ret = (value: number | 'errno'): Item => ({ ret: value });
+
+/** A call, checked: every label it jumps to exists once, every step is named. */
+export function call(name: string, args: Readonly<Record<LocalName, string>>, items: readonly Item[]): Call {
+  const labels = items.flatMap((i) => ('label' in i ? [i.label] : []));
+  const twice = labels.find((l, k) => labels.indexOf(l) !== k);
+  if (twice) throw new DefinitionError(`call '${name}': label '${twice}' is defined twice`);
+  for (const i of items) {
+    if (!('fn' in i)) continue;
+    const targets = [i.fail, i.zero];
+    const missing = targets.find((t) => t !== undefined && !labels.includes(t));
+    if (missing) throw new DefinitionError(`call '${name}': step '${i.fn}' goes to label '${missing}', which the call does not have; add label('${missing}')`);
+  }
+  return { name, args, items };
+}
+
+const stepNamed = (c: Call, fn: string): number => {
+  const at = c.items.findIndex((i) => 'fn' in i && i.fn === fn);
+  if (at < 0) {
+    const known = c.items.flatMap((i) => ('fn' in i ? [i.fn] : []));
+    throw new DefinitionError(`call '${c.name}' has no step '${fn}'; its steps: ${known.join(', ')}`);
+  }
+  return at;
+};
+
+/** The call without its step `fn` (a patch that drops a `refcount_inc`). */
+export const without = (c: Call, fn: string): Call => call(c.name, c.args, c.items.filter((_, k) => k !== stepNamed(c, fn)));
+
+/** The call with step `fn` replaced by `by`. */
+export const replace = (c: Call, fn: string, by: Item): Call => call(c.name, c.args, c.items.map((i, k) => (k === stepNamed(c, fn) ? by : i)));
+
+/** The call with `items` inserted before (or after) step `fn`. */
+export function insert(c: Call, where: { before: string } | { after: string }, ...items: Item[]): Call {
+  const at = 'before' in where ? stepNamed(c, where.before) : stepNamed(c, where.after) + 1;
+  return call(c.name, c.args, [...c.items.slice(0, at), ...items, ...c.items.slice(at)]);
+}
+
+/** The call with step `fn`'s failure sent to another unwind label (or none: return the errno at once). */
+export function unwindTo(c: Call, fn: string, to: string | undefined): Call {
+  return call(
+    c.name,
+    c.args,
+    c.items.map((i, k) => {
+      if (k !== stepNamed(c, fn) || !('fn' in i)) return i;
+      const { fail: _, ...rest } = i;
+      return to === undefined ? rest : { ...rest, fail: to };
+    }),
+  );
+}

@@ -1,0 +1,11 @@
+/**
+ * The lifecycle kit: object kinds with declared fields, kernel primitives
+ * (refcount_t, xarray id spaces, mutexes, RCU), calls as labelled steps with
+ * unwind paths, pointers with their protection, and the stock properties
+ * that follow from them. A model written with it is data the engine runs.
+ */
+export { call, insert, label, replace, ret, step, unwindTo, without, type Action, type Call as KitCall, type Item, type RefcountCall, type Step as KitStep } from './calls.ts';
+export { defineKitModel, type KitModelSpec } from './model.ts';
+export { stockProperties } from './properties.ts';
+export { refcountMachine, WARN } from './refcount.ts';
+export type { Entry, FieldSpec, KindSpec, KitSpec, KitWorld, Local, Obj as KitObject, Ptr, SpaceSpec, Thread as KitThread } from './world.ts';

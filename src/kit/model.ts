@@ -1,0 +1,81 @@
+/**
+ * A kit model: a `KitSpec` per variant (kinds, id spaces, locks, calls) made
+ * into an engine model, with the stock properties, a presenter that prints
+ * each step as the kernel function it stands for, and the refcount machine
+ * for diagrams and coverage. A variant's config is its whole spec, so a
+ * patch is the base spec with a call changed.
+ */
+import { defineModel } from '../engine/define.ts';
+import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
+import { stockProperties } from './properties.ts';
+import { refcountMachine } from './refcount.ts';
+import { actor, callOf, kitSystem, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
+
+export interface KitModelSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly source: string;
+  /** Threads, calls per thread (`ops`), and the id range every id space uses. */
+  readonly defaults: Bounds;
+  /** The model's own properties, beside the stock ones. */
+  readonly properties?: readonly Property<KitWorld, KitSpec>[];
+  readonly variants: (model: Model<KitWorld, KitSpec>) => readonly Variant<KitSpec>[];
+}
+
+/** The object a step works on: the pointer its action names, before or (for an allocation) after it. */
+function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: KitWorld): string | undefined {
+  const a = nextStep(spec, before, step).action;
+  const local = 'ptr' in a ? a.ptr : 'into' in a ? a.into : undefined;
+  if (local === undefined) return undefined;
+  const frameOf = (w: KitWorld) => w.threads[step.thread]!.frame;
+  const p = (frameOf(before)[local] ?? frameOf(after)[local]) as Ptr | number | null | undefined;
+  return p !== null && typeof p === 'object' ? objName(p.kind, p.slot) : undefined;
+}
+
+function stateOf(spec: KitSpec, world: KitWorld, subject: string): string {
+  const [kind, n] = subject.split(' ');
+  const o = world.objects[kind!]?.[Number(n) - 1];
+  if (!o) return '';
+  if (o.state === 'free') return 'freed';
+  const fields = Object.entries(o.fields).map(([f, v]) => `${f}=${v}`).join(' ');
+  return `${o.state === 'rcu' ? 'kfree_rcu queued' : 'live'}${fields ? ` ${fields}` : ''}`;
+}
+
+function presenter(): Presenter<KitWorld, KitSpec> {
+  return {
+    call: (step: EngineStep, reply: Reply, before: KitWorld, spec: KitSpec) => {
+      const th = before.threads[step.thread]!;
+      const starts = th.call === null ? `${step.op}(${step.args.join(',')}): ` : '';
+      const injected = typeof step.args[0] === 'string' && th.call !== null ? ' (fails)' : '';
+      return `${starts}${nextStep(spec, before, step).fn}${injected} = ${reply.text}`;
+    },
+    subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
+    state: (world, subject, spec) => stateOf(spec, world, subject),
+    thread: (index) => actor(index),
+  };
+}
+
+/** A model built with the kit: the stock properties and the engine's own come with it. */
+export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
+  return defineModel<KitWorld, KitSpec>({
+    name: spec.name,
+    title: spec.title,
+    source: spec.source,
+    defaults: spec.defaults,
+    properties: [...stockProperties, ...(spec.properties ?? [])],
+    present: presenter(),
+    choices: (config) => ({ calls: Object.keys(config.calls) }),
+    machines: () => ({
+      refcount: {
+        machine: refcountMachine,
+        object: 'refcount_t',
+        calls: { INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one' },
+      },
+    }),
+    system: (config, bounds) => {
+      for (const c of Object.keys(config.calls)) callOf(config, c);
+      return kitSystem(config, bounds);
+    },
+    variants: spec.variants,
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The stock properties every kit model has. Each follows from what the kit
+ * knows (pointers and their protection, counted references, locks, calls'
+ * effects), not from the model, and speaks the kernel's language: most are
+ * what the kernel itself would print (KASAN, refcount_t, lockdep). A model or
+ * a variant turns one off with `off: ['id']` where its design intends otherwise.
+ */
+import type { Move, Property } from '../engine/model.ts';
+import type { KitSpec, KitWorld, Obj } from './world.ts';
+import { actor, blockedOn, nextStep, objName } from './world.ts';
+
+type KitProperty = Property<KitWorld, KitSpec>;
+
+const applies = (id: string) => (spec: KitSpec) => !(spec.off ?? []).includes(id);
+
+/** A property broken by a step whose reply carries a warning that `matches`. */
+function warned(id: string, title: string, matches: RegExp, source: string): KitProperty {
+  return {
+    id,
+    kind: 'step',
+    title,
+    source,
+    applies: applies(id),
+    check: (move: Move<KitWorld>) => move.reply.warnings?.find((w) => matches.test(w)),
+  };
+}
+
+/** The references on `o.field` that someone holds, by holder: thread pointers, id-space entries, counters that hold them. */
+function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
+  const held = new Map<string, number>();
+  const same = (e: { kind: string; slot: number; gen: number }) => e.kind === kind && e.slot === slot && e.gen === o.gen;
+  world.threads.forEach((th, t) => {
+    for (const [local, v] of Object.entries(th.frame)) {
+      if (v !== null && typeof v === 'object' && same(v) && v.prot === `ref:${field}`) held.set(`${actor(t)}'s ${local}`, 1);
+    }
+  });
+  for (const [name, list] of Object.entries(world.spaces)) {
+    if (spec.spaces[name]!.holds !== field) continue;
+    list.forEach((e, k) => e && same(e) && held.set(`${name}[${k}]`, 1));
+  }
+  for (const [f, s] of Object.entries(spec.kinds[kind]!.fields)) {
+    if (s.type === 'counter' && s.holds === field && o.fields[f]! > 0) held.set(f, o.fields[f]!);
+  }
+  return held;
+}
+
+function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
+  for (const [kind, slots] of Object.entries(world.objects)) {
+    for (const [slot, o] of slots.entries()) {
+      if (o.state !== 'live') continue;
+      for (const [field, f] of Object.entries(spec.kinds[kind]!.fields)) {
+        if (f.type !== 'refcount') continue;
+        const held = holders(spec, world, kind, slot, o, field);
+        const count = [...held.values()].reduce((a, b) => a + b, 0);
+        if (count !== o.fields[field]) {
+          const who = count ? [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') : 'nobody';
+          return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${who})`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
+  const t = world.threads.findIndex((th) => th.call !== null);
+  if (t < 0) return undefined;
+  const th = world.threads[t]!;
+  const next = nextStep(spec, world, { thread: t, op: th.call!, args: [] });
+  return `${actor(t)} waits for ever in ${th.call}: ${blockedOn(world, t, next.action) ?? next.fn}`;
+}
+
+function leaked(spec: KitSpec, world: KitWorld): string | undefined {
+  const reachable = new Set(Object.values(world.spaces).flatMap((list) => list.flatMap((e) => (e ? [`${e.kind}/${e.slot}/${e.gen}`] : []))));
+  for (const [kind, slots] of Object.entries(world.objects)) {
+    for (const [slot, o] of slots.entries()) {
+      if (o.state !== 'live' || reachable.has(`${kind}/${slot}/${o.gen}`)) continue;
+      const held = Object.entries(spec.kinds[kind]!.fields).some(([f, s]) => s.type === 'counter' && s.holds && o.fields[f]! > 0);
+      if (held) continue;
+      const counts = Object.entries(o.fields).map(([f, n]) => `${f}=${n}`).join(' ');
+      return `unreferenced object ${objName(kind, slot, o.gen)} is never freed${counts ? ` (${counts})` : ''}`;
+    }
+  }
+  return undefined;
+}
+
+const KIT = 'lifecheck kit';
+
+/** The kit's stock properties, each off where a model's or variant's `off` names it. */
+export const stockProperties: readonly KitProperty[] = [
+  warned('no-use-after-free', 'no pointer is used after its object was freed', /^BUG: KASAN/, `${KIT}: KASAN slab-use-after-free`),
+  warned(
+    'no-use-after-protection',
+    'no pointer is used without a reference, an RCU section or a lock keeping it alive',
+    /^lifecheck: /,
+    `${KIT}: a pointer's protection (reference, RCU, lock)`,
+  ),
+  warned('no-ref-from-zero', 'no reference is taken on a count of 0', /^refcount_t: addition on 0/, `${KIT}: lib/refcount.c`),
+  warned('no-underflow', 'no count goes below 0', /^refcount_t: underflow|goes below 0/, `${KIT}: lib/refcount.c`),
+  warned(
+    'locks-released',
+    'every lock and RCU section taken is released on every path, and only those',
+    /lock held when returning|inside rcu_read_lock|bad unlock balance|outside rcu_read_lock/,
+    `${KIT}: lockdep`,
+  ),
+  warned('failed-call-changes-nothing', 'a call that fails leaves what others can see as it was', /but left changed/, `${KIT}: error paths unwind`),
+  {
+    id: 'refcount-matches-holders',
+    kind: 'invariant',
+    title: 'every count equals the references held: pointers, id entries, counters that hold them',
+    source: `${KIT}: counted references`,
+    applies: applies('refcount-matches-holders'),
+    check: (world, spec) => refcountsMatch(spec, world),
+  },
+  {
+    id: 'no-deadlock',
+    kind: 'final',
+    title: 'no thread waits for ever',
+    source: `${KIT}: locks and waits`,
+    applies: applies('no-deadlock'),
+    check: (world, spec) => deadlocked(spec, world),
+  },
+  {
+    id: 'nothing-leaked',
+    kind: 'final',
+    title: 'at the end, every object is freed or still reachable',
+    source: `${KIT}: kmemleak`,
+    applies: applies('nothing-leaked'),
+    check: (world, spec) => leaked(spec, world),
+  },
+];

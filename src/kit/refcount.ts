@@ -1,0 +1,67 @@
+/**
+ * `refcount_t` (and `kref`, which wraps one) as an xstate machine, with the
+ * kernel's own warnings: an increment from zero and a decrement below it are
+ * use-after-free, and the kernel WARNs and saturates (lib/refcount.c,
+ * `refcount_warn_saturate`). The kit steps it like any object's machine, so
+ * its rules are drawn and counted like the model's own.
+ */
+import { assign, setup } from 'xstate';
+import type { Reply } from '../engine/model.ts';
+
+/** What lib/refcount.c prints when a count goes wrong; the stock properties read these. */
+export const WARN = {
+  addOnZero: 'refcount_t: addition on 0; use-after-free.',
+  underflow: 'refcount_t: underflow; use-after-free.',
+} as const;
+
+export type RefcountEvent = {
+  readonly type: 'INC' | 'INC_NOT_ZERO' | 'DEC_AND_TEST' | 'DEC_IF_ONE';
+};
+
+const reply = (ok: boolean, text: string, warn?: string): Reply => ({ ok, text, ...(warn ? { warnings: [warn] } : {}) });
+
+export const refcountMachine = setup({
+  types: { context: {} as { count: number; reply: Reply }, events: {} as RefcountEvent },
+  guards: { one: ({ context }) => context.count === 1 },
+  actions: {
+    inc: assign({ count: ({ context }) => context.count + 1 }),
+    dec: assign({ count: ({ context }) => context.count - 1 }),
+    answer: assign((_, params: Reply) => ({ reply: params })),
+  },
+}).createMachine({
+  id: 'refcount_t',
+  context: { count: 0, reply: reply(true, '') },
+  initial: 'zero',
+  states: {
+    zero: {
+      on: {
+        // refcount_inc: "addition on 0; use-after-free", the count stays saturated at 0 here.
+        INC: { actions: { type: 'answer', params: reply(false, 'WARN', WARN.addOnZero) } },
+        // refcount_inc_not_zero: false, nothing changes.
+        INC_NOT_ZERO: { actions: { type: 'answer', params: reply(false, 'false') } },
+        // refcount_dec_and_test on 0: "underflow; use-after-free".
+        DEC_AND_TEST: { actions: { type: 'answer', params: reply(false, 'WARN', WARN.underflow) } },
+        DEC_IF_ONE: { actions: { type: 'answer', params: reply(false, 'false') } },
+      },
+    },
+    live: {
+      on: {
+        INC: { actions: ['inc', { type: 'answer', params: reply(true, 'ok') }] },
+        INC_NOT_ZERO: { actions: ['inc', { type: 'answer', params: reply(true, 'true') }] },
+        // refcount_dec_and_test: true when this put dropped the last reference.
+        DEC_AND_TEST: [
+          { guard: 'one', target: 'zero', actions: ['dec', { type: 'answer', params: reply(true, 'true') }] },
+          { actions: ['dec', { type: 'answer', params: reply(true, 'false') }] },
+        ],
+        // refcount_dec_if_one: only the last reference may go.
+        DEC_IF_ONE: [
+          { guard: 'one', target: 'zero', actions: ['dec', { type: 'answer', params: reply(true, 'true') }] },
+          { actions: { type: 'answer', params: reply(false, 'false') } },
+        ],
+      },
+    },
+  },
+});
+
+/** The machine state of a count `n` (what `refcount_set` makes). */
+export const refcountState = (count: number) => ({ value: count === 0 ? 'zero' : 'live', context: { count } });
