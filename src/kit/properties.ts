@@ -89,6 +89,7 @@ const KIT = 'lifecheck kit';
 /** The kit's stock properties, each off where a model's or variant's `off` names it. */
 export const stockProperties: readonly KitProperty[] = [
   warned('no-use-after-free', 'no pointer is used after its object was freed', /^BUG: KASAN/, `${KIT}: KASAN slab-use-after-free`),
+  warned('no-null-deref', 'no NULL pointer is dereferenced (a lookup that found nothing)', /^BUG: kernel NULL pointer dereference/, `${KIT}: oops`),
   warned(
     'no-use-after-protection',
     'no pointer is used without a reference, an RCU section or a lock keeping it alive',

@@ -185,7 +185,11 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
 // Running a step
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
-type Flow = { readonly to: 'next' } | { readonly to: 'label'; readonly label: string } | { readonly to: 'fail'; readonly errno: string };
+type Flow =
+  | { readonly to: 'next' }
+  | { readonly to: 'label'; readonly label: string }
+  | { readonly to: 'fail'; readonly errno: string }
+  | { readonly to: 'oops' };
 
 interface Done {
   readonly world: KitWorld;
@@ -273,6 +277,7 @@ const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, 
 function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | number; warnings: string[] } | undefined {
   const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
   let pc: number;
+  if (flow.to === 'oops') return finish(ctx, c, 'Oops');
   if (flow.to === 'next') pc = ctx.th.pc + 1;
   else if (flow.to === 'label') pc = labelAt(flow.label);
   else {
@@ -327,6 +332,12 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
   if (p.prot === 'none') return [`lifecheck: ${who} with nothing keeping it alive (no reference, no RCU section, no lock)`];
   if (p.prot.startsWith('ended:')) return [`lifecheck: ${who} after ${p.prot.slice('ended:'.length)}`];
   return [];
+}
+
+/** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
+function oops(ctx: Ctx, step: Step, local: LocalName): Done {
+  const warnings = [`BUG: kernel NULL pointer dereference: ${actor(ctx.t)} ${step.fn}: ${local} is NULL`];
+  return { world: ctx.world, text: 'Oops', flow: { to: 'oops' }, warnings };
 }
 
 /** Whether `p` still points at the object it was made for. */
@@ -396,7 +407,7 @@ function spaceOf(ctx: Ctx, name: string): SpaceSpec {
 function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName, into: LocalName): Done {
   const space = spaceOf(ctx, name);
   const p = pointer(ctx, local, step);
-  if (p === null) throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${local}' is NULL`);
+  if (p === null) return oops(ctx, step, local);
   const entries = ctx.world.spaces[name]!;
   const from = space.alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
   const order = entries.map((_, k) => (from + k) % entries.length);
@@ -442,7 +453,7 @@ function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string
 
 function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: string): Done {
   const p = pointer(ctx, local, step);
-  if (p === null) throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': ${call} on NULL '${local}'`);
+  if (p === null) return oops(ctx, step, local);
   const warnings = derefWarnings(ctx, local, p, step.fn);
   const where = `${objName(p.kind, p.slot)}.${field}`;
   // Freed memory is not the count's: the access is reported, and nothing the model tracks changes.
@@ -475,7 +486,7 @@ function refcountFlow(call: string, answer: string, step: Step): Flow {
 
 function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' }>): Done {
   const p = pointer(ctx, a.ptr, step);
-  if (p === null) throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.ptr}' is NULL`);
+  if (p === null) return oops(ctx, step, a.ptr);
   const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
   if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
   const o = ctx.obj(p);

@@ -1,0 +1,119 @@
+/**
+ * Every stock property of the kit on tiny purpose-built models, written as a
+ * user would: one that breaks it, one that keeps it, each proved by the
+ * exhaustive search (the models are a handful of states).
+ */
+import { describe, expect, it } from 'vitest';
+import { call, checkVariant, defineKitModel, label, ret, step, type Action, type Item, type KitCall, type KitSpec } from 'lifecheck';
+
+const buf = { slots: 2, fields: { ref: { type: 'refcount', max: 4 } } } as const;
+const base: KitSpec = { kinds: { buf }, spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' } }, locks: ['lock', 'other'], calls: {} };
+
+/** A model whose one variant is `spec` with these calls, run by `threads` threads making one call each. */
+function tiny(calls: Record<string, readonly Item[] | KitCall>, threads = 1, extra: Partial<KitSpec> = {}) {
+  const made = Object.entries(calls).map(([n, c]) => [n, 'items' in c ? c : call(n, {}, c)]);
+  const spec: KitSpec = { ...base, ...extra, calls: Object.fromEntries(made) };
+  return defineKitModel({
+    name: 'tiny',
+    title: 'tiny',
+    source: 'test',
+    defaults: { threads, ops: 1, ids: { min: 1, max: 2 } },
+    variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
+  }).variants[0]!;
+}
+
+async function verdictOf(variant: ReturnType<typeof tiny>, property: string) {
+  const r = await checkVariant(variant, { bounds: variant.model.defaults, runs: 0, seed: 42, properties: [property], exhaustive: {} });
+  expect(r.complete).toBe(true);
+  const v = r.verdicts[0]!;
+  return { actual: v.actual, message: v.counterexample?.violation.message };
+}
+
+const s = (fn: string, action: Action, to?: { fail?: string; zero?: string }) => step(fn, action, to);
+const alloc = s('b = kzalloc()', { op: 'alloc', kind: 'buf', into: 'b' });
+const kfree = s('kfree(b)', { op: 'kfree', ptr: 'b' });
+const use = s('b->len', { op: 'use', ptr: 'b' });
+const get = s('refcount_inc(&b->ref)', { op: 'refcount', call: 'refcount_inc', ptr: 'b', field: 'ref' });
+const put = (zero?: string) => s('refcount_dec_and_test(&b->ref)', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'b', field: 'ref' }, zero ? { zero } : {});
+const lock = (name = 'lock') => s(`mutex_lock(&${name})`, { op: 'mutex_lock', lock: name });
+const unlock = (name = 'lock') => s(`mutex_unlock(&${name})`, { op: 'mutex_unlock', lock: name });
+const publish = s('xa_alloc(&bufs, &id, b)', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' });
+const find = s('b = xa_load(&bufs, id)', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' });
+const ifNull = s('if (!b) goto out', { op: 'if_null', ptr: 'b', errno: '-ENOENT' }, { fail: 'out' });
+const rcuLock = s('rcu_read_lock()', { op: 'rcu_read_lock' });
+const rcuUnlock = s('rcu_read_unlock()', { op: 'rcu_read_unlock' });
+
+const cases: [property: string, breaks: ReturnType<typeof tiny>, message: RegExp, keeps: ReturnType<typeof tiny>][] = [
+  [
+    'no-use-after-free',
+    tiny({ f: [alloc, kfree, use] }),
+    /^BUG: KASAN: slab-use-after-free: CPU0 b->len: b \(buf 1#1\) after kfree$/,
+    tiny({ f: [alloc, use, kfree] }),
+  ],
+  [
+    'no-use-after-protection',
+    tiny({
+      create: [alloc, publish],
+      peek: call('peek', { id: 'bufs' }, [rcuLock, find, ifNull, rcuUnlock, use, ret(0), label('out'), rcuUnlock, ret('errno')]),
+    }, 2),
+    /^lifecheck: CPU\d b->len: b \(buf 1#1\) after rcu_read_unlock\(\)$/,
+    tiny({ create: [alloc, publish], peek: call('peek', { id: 'bufs' }, [rcuLock, find, ifNull, use, label('out'), rcuUnlock, ret('errno')]) }, 2),
+  ],
+  [
+    'no-null-deref',
+    tiny({ peek: call('peek', { id: 'bufs' }, [lock(), find, use, unlock()]) }),
+    /^BUG: kernel NULL pointer dereference: CPU0 b->len: b is NULL$/,
+    tiny({ peek: call('peek', { id: 'bufs' }, [lock(), find, ifNull, use, label('out'), unlock(), ret('errno')]) }),
+  ],
+  [
+    'no-ref-from-zero',
+    tiny({ f: [alloc, put(), get, kfree] }),
+    /^refcount_t: addition on 0; use-after-free\. CPU0 refcount_inc on buf 1 whose ref is 0$/,
+    tiny({ f: [alloc, get, put(), put('free'), ret(0), label('free'), kfree] }),
+  ],
+  [
+    'no-underflow',
+    tiny({ f: [alloc, put(), put(), kfree] }),
+    /^refcount_t: underflow; use-after-free\. CPU0 refcount_dec_and_test on buf 1 whose ref is 0$/,
+    tiny({ f: [alloc, put('free'), ret(0), label('free'), kfree] }),
+  ],
+  ['locks-released', tiny({ f: [lock(), alloc, kfree] }), /^WARNING: lock held when returning to user space! CPU0 returns from f holding lock$/, tiny({ f: [lock(), alloc, kfree, unlock()] })],
+  [
+    'failed-call-changes-nothing',
+    tiny({ f: [alloc, s('copy_to_user()', { op: 'fallible', errno: '-EFAULT' }), publish] }),
+    /^f returned -EFAULT but left changed: buf 1 \+1$/,
+    tiny({ f: [alloc, s('copy_to_user()', { op: 'fallible', errno: '-EFAULT' }, { fail: 'out_free' }), publish, ret(0), label('out_free'), kfree, ret('errno')] }),
+  ],
+  [
+    'refcount-matches-holders',
+    tiny({ f: [alloc, publish, lock(), find, get, unlock()] }),
+    /^buf 1#1: ref is 2, but 1 hold a reference \(bufs\[0\]\)$/,
+    tiny({ f: [alloc, publish, lock(), find, get, unlock(), put()] }),
+  ],
+  [
+    'no-deadlock',
+    tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('other'), lock('lock'), unlock('lock'), unlock('other')] }, 2),
+    /^CPU\d waits for ever in (ab|ba): mutex_lock\(&\w+\), held by CPU\d$/,
+    tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('lock'), lock('other'), unlock('other'), unlock('lock')] }, 2),
+  ],
+  ['nothing-leaked', tiny({ f: [alloc] }), /^unreferenced object buf 1#1 is never freed \(ref=1\)$/, tiny({ f: [alloc, publish] })],
+];
+
+describe.each(cases)('%s', (property, breaks, message, keeps) => {
+  it('is broken by a tiny model that does it, with the message the kernel would print', async () => {
+    const v = await verdictOf(breaks, property);
+    expect(v.actual).toBe('violated');
+    expect(v.message).toMatch(message);
+  });
+
+  it('is kept by the same model done right', async () => {
+    expect((await verdictOf(keeps, property)).actual).toBe('holds');
+  });
+});
+
+describe('turning a stock property off', () => {
+  it("makes it not applicable to a design that intends otherwise (`off: ['nothing-leaked']`)", async () => {
+    const leaky = tiny({ f: [alloc] }, 1, { off: ['nothing-leaked'] });
+    expect((await verdictOf(leaky, 'nothing-leaked')).actual).toBe('n/a');
+  });
+});
