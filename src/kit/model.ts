@@ -45,8 +45,9 @@ function presenter(): Presenter<KitWorld, KitSpec> {
   return {
     call: (step: EngineStep, reply: Reply, before: KitWorld, spec: KitSpec) => {
       const th = before.threads[step.thread]!;
-      const starts = th.call === null ? `${step.op}(${step.args.join(',')}): ` : '';
-      const injected = typeof step.args[0] === 'string' && th.call !== null ? ' (fails)' : '';
+      const ids = step.args.filter((a) => typeof a === 'number');
+      const starts = th.call === null ? `${step.op}(${ids.join(',')}): ` : '';
+      const injected = step.args.some((a) => typeof a === 'string') ? ' (made to fail)' : '';
       return `${starts}${nextStep(spec, before, step).fn}${injected} = ${reply.text}`;
     },
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),

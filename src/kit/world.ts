@@ -171,14 +171,17 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
     if (th.call === null) {
       if (th.calls >= bounds.ops) return [];
       // A call starts by running its first step, so it waits as that step would.
-      const startable = calls.filter((c) => !blockedOn(world, thread, nextStep(spec, world, { thread, op: c.name, args: [] }).action));
-      return startable.flatMap((c) => argumentChoices(c, bounds).map((args) => ({ thread, op: c.name, args })));
+      return calls.flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
     }
-    const next = nextStep(spec, world, { thread, op: th.call, args: [] });
-    if (blockedOn(world, thread, next.action)) return [];
-    const go = { thread, op: th.call, args: [] };
-    return next.action.op === 'fallible' ? [go, { thread, op: th.call, args: [next.action.errno] }] : [go];
+    return stepChoices(spec, world, { thread, op: th.call, args: [] });
   });
+}
+
+/** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
+function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
+  const next = nextStep(spec, world, go);
+  if (blockedOn(world, go.thread, next.action)) return [];
+  return next.action.op === 'fallible' ? [go, { ...go, args: [...go.args, next.action.errno] }] : [go];
 }
 
 // ---------------------------------------------------------------------------
@@ -256,7 +259,8 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   if (ctx.th.call === null) start(ctx, callOf(spec, step.op), step.args);
   const c = callOf(spec, ctx.th.call!);
   const item = c.items[ctx.th.pc] as Step;
-  const injected = typeof step.args[0] === 'string' ? step.args[0] : undefined;
+  // A failure the explorer injects comes after the call's arguments (which only a call's start has).
+  const injected = step.args.find((a): a is string => typeof a === 'string');
   const done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
   ctx.world = done.world;
   const ended = advance(ctx, c, item, done.flow);

@@ -1,0 +1,141 @@
+/**
+ * The kit's primitives rule by rule, on tiny models and exact step lists
+ * (Stateright's way): what each step replies, and what the world holds after.
+ */
+import { describe, expect, it } from 'vitest';
+import { call, defineKitModel, fireUncached, label, refcountMachine, ret, step, type Action, type Item, type KitSpec, type KitWorld, type Step as EngineStep } from 'lifecheck';
+
+const buf = { slots: 4, fields: { ref: { type: 'refcount', max: 4 } } } as const;
+
+function system(calls: Record<string, ReturnType<typeof call>>, extra: Partial<KitSpec> = {}, threads = 2) {
+  const spec: KitSpec = { kinds: { buf }, spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' } }, locks: ['lock'], calls, ...extra };
+  const model = defineKitModel({
+    name: 'prim',
+    title: 'prim',
+    source: 'test',
+    defaults: { threads, ops: 4, ids: { min: 1, max: 3 } },
+    variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
+  });
+  return model.system(spec, model.defaults);
+}
+
+/** Runs the steps in order (each must be enabled); the replies' texts and the last world. */
+function run(sys: ReturnType<typeof system>, steps: readonly EngineStep[]): { replies: string[]; world: KitWorld } {
+  let world = sys.init;
+  const replies: string[] = [];
+  for (const s of steps) {
+    const enabled = sys.enabled(world);
+    expect(enabled, `${s.op}(${s.args}) by thread ${s.thread} is enabled`).toContainEqual(s);
+    const o = sys.apply(world, s);
+    replies.push(o.reply.text);
+    world = o.world;
+  }
+  return { replies, world };
+}
+
+const s = (fn: string, action: Action, to?: { fail?: string; zero?: string }) => step(fn, action, to);
+const alloc = s('kzalloc', { op: 'alloc', kind: 'buf', into: 'b' });
+const create = call('create', {}, [alloc, s('xa_alloc', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' })]);
+const destroy = call('destroy', { id: 'bufs' }, [
+  s('xa_erase', { op: 'xa_erase', space: 'bufs', id: 'id', into: 'b' }),
+  s('put', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'b', field: 'ref' }, { zero: 'free' }),
+  ret(0),
+  label('free'),
+  s('kfree_rcu', { op: 'kfree', ptr: 'b', rcu: true }),
+]);
+const t0 = (op: string, ...args: (number | string)[]): EngineStep => ({ thread: 0, op, args });
+const t1 = (op: string, ...args: (number | string)[]): EngineStep => ({ thread: 1, op, args });
+
+describe('id spaces', () => {
+  it('hand out the lowest free id again at once (xa_alloc)', () => {
+    const sys = system({ create, destroy });
+    const { replies } = run(sys, [t0('create'), t0('create'), t0('create'), t0('create'), t1('destroy', 1), t1('destroy'), t1('destroy'), t0('create'), t0('create')]);
+    // The second step of a call is a step of its own: create replies the slot, then the id.
+    expect(replies).toEqual(['buf 1', '1; returns 0', 'buf 2', '2; returns 0', 'buf 1#1', 'true', 'freed; returns 0', 'buf 1', '1; returns 0']);
+  });
+
+  it('go round before they reuse an id when cyclic (xa_alloc_cyclic)', () => {
+    const sys = system({ create, destroy }, { spaces: { bufs: { kind: 'buf', holds: 'ref', alloc: 'cyclic' } } });
+    const { replies } = run(sys, [t0('create'), t0('create'), t1('destroy', 1), t1('destroy'), t1('destroy'), t0('create'), t0('create')]);
+    expect(replies.at(-1)).toBe('2; returns 0');
+  });
+
+  it('fail with -EBUSY when full, and the error path unwinds', () => {
+    const full = call('create', {}, [alloc, s('xa_alloc', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' }, { fail: 'out_free' }), ret(0), label('out_free'), s('kfree', { op: 'kfree', ptr: 'b' }), ret('errno')]);
+    const sys = system({ create: full }, {}, 1);
+    const steps = Array.from({ length: 3 }, () => [t0('create'), t0('create')]).flat();
+    const { world } = run(sys, steps);
+    expect(sys.enabled(world)).toEqual([t0('create')]);
+    const last = run(sys, [...steps, t0('create'), t0('create'), t0('create')]);
+    expect(last.replies.slice(-3)).toEqual(['buf 4', '-EBUSY', 'freed; returns -EBUSY']);
+  });
+});
+
+describe('RCU', () => {
+  const reader = call('reader', { id: 'bufs' }, [
+    s('rcu_read_lock', { op: 'rcu_read_lock' }),
+    s('xa_load', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' }),
+    s('use', { op: 'use', ptr: 'b' }),
+    s('rcu_read_unlock', { op: 'rcu_read_unlock' }),
+  ]);
+
+  it('keeps an object freed by kfree_rcu until the readers inside their sections leave', () => {
+    const sys = system({ create, destroy, reader });
+    const { replies, world } = run(sys, [t0('create'), t0('create'), t1('reader', 1), t1('reader'), t0('destroy', 1), t0('destroy'), t0('destroy')]);
+    expect(replies.at(-1)).toBe('freed after CPU1 leave rcu_read_lock(); returns 0');
+    expect(world.objects.buf![0]!.state).toBe('rcu');
+    const after = run(sys, [t0('create'), t0('create'), t1('reader', 1), t1('reader'), t0('destroy', 1), t0('destroy'), t0('destroy'), t1('reader'), t1('reader')]);
+    // The reader could still use it inside its section; leaving it frees the buffer.
+    expect(after.replies.slice(-2)).toEqual(['ok', 'ok; returns 0']);
+    expect(after.world.objects.buf![0]!.state).toBe('free');
+  });
+
+  it('makes synchronize_rcu wait for every reader', () => {
+    const sync = call('sync', {}, [s('synchronize_rcu', { op: 'synchronize_rcu' })]);
+    const sys = system({ create, reader, sync });
+    const { world } = run(sys, [t0('create'), t0('create'), t1('reader', 1), t1('reader')]);
+    expect(sys.enabled(world).filter((x) => x.thread === 0 && x.op === 'sync')).toEqual([]);
+  });
+});
+
+describe('mutexes and fallible steps', () => {
+  it('make a thread wait for a held mutex, even to start a call', () => {
+    const locked = call('locked', {}, [s('mutex_lock', { op: 'mutex_lock', lock: 'lock' }), s('mutex_unlock', { op: 'mutex_unlock', lock: 'lock' })]);
+    const sys = system({ locked });
+    const { world } = run(sys, [t0('locked')]);
+    expect(sys.enabled(world)).toEqual([t0('locked')]);
+  });
+
+  it('offer the explorer the failure of a fallible step, as fail_nth does', () => {
+    const f = call('f', {}, [s('copy_from_user', { op: 'fallible', errno: '-EFAULT' }), alloc, s('kfree', { op: 'kfree', ptr: 'b' })]);
+    const sys = system({ f }, {}, 1);
+    expect(sys.enabled(sys.init)).toEqual([t0('f'), t0('f', '-EFAULT')]);
+    expect(run(sys, [t0('f', '-EFAULT')]).replies).toEqual(['-EFAULT; returns -EFAULT']);
+    expect(run(sys, [t0('f'), t0('f'), t0('f')]).replies).toEqual(['ok', 'buf 1', 'freed; returns 0']);
+  });
+});
+
+describe('refcount_t', () => {
+  const events = ['INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE'] as const;
+  it.each([0, 1, 2])('from %i: each call as lib/refcount.c answers it', (count) => {
+    const answers = events.map((type) => {
+      const fired = fireUncached<{ count: number }>(refcountMachine, { value: count === 0 ? 'zero' : 'live', context: { count } }, { type });
+      return `${type}:${fired.state.context.count}:${fired.reply.text}${fired.reply.warnings ? '!' : ''}`;
+    });
+    expect(answers).toEqual(
+      [
+        ['INC:0:WARN!', 'INC_NOT_ZERO:0:false', 'DEC_AND_TEST:0:WARN!', 'DEC_IF_ONE:0:false'],
+        ['INC:2:ok', 'INC_NOT_ZERO:2:true', 'DEC_AND_TEST:0:true', 'DEC_IF_ONE:0:true'],
+        ['INC:3:ok', 'INC_NOT_ZERO:3:true', 'DEC_AND_TEST:1:false', 'DEC_IF_ONE:2:false'],
+      ][count],
+    );
+  });
+});
+
+describe('call definitions', () => {
+  it('refuse a jump to a label the call does not have', () => {
+    expect(() => call('f', {}, [s('x', { op: 'fallible', errno: '-EIO' }, { fail: 'out' })] as Item[])).toThrow(
+      "call 'f': step 'x' goes to label 'out', which the call does not have; add label('out')",
+    );
+  });
+});
