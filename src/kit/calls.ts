@@ -32,6 +32,8 @@ export type Action =
   | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
   | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string }
   | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu' }
+  /** `queue_work(wq, &p->work)`: the work runs later on the kworker, given `p` (and the reference it holds, if any). */
+  | { readonly op: 'queue_work'; readonly work: string; readonly ptr: LocalName }
   /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */
   | { readonly op: 'fallible'; readonly errno: string }
   /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */

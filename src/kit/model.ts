@@ -52,7 +52,7 @@ function presenter(): Presenter<KitWorld, KitSpec> {
     },
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
     state: (world, subject, spec) => stateOf(spec, world, subject),
-    thread: (index) => actor(index),
+    thread: (index, init) => actor(init, index),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
-import { actor, blockedOn, nextStep, objName } from './world.ts';
+import { actor, blockedOn, nextStep, objName, refsOn } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -31,9 +31,10 @@ function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: 
   const same = (e: { kind: string; slot: number; gen: number }) => e.kind === kind && e.slot === slot && e.gen === o.gen;
   world.threads.forEach((th, t) => {
     for (const [local, v] of Object.entries(th.frame)) {
-      if (v !== null && typeof v === 'object' && same(v) && v.prot === `ref:${field}`) held.set(`${actor(t)}'s ${local}`, 1);
+      if (v !== null && typeof v === 'object' && same(v) && refsOn(v, field) > 0) held.set(`${actor(world, t)}'s ${local}`, refsOn(v, field));
     }
   });
+  world.queue.forEach((w, k) => same(w.ptr) && refsOn(w.ptr, field) > 0 && held.set(`queued ${w.work} (${k + 1})`, 1));
   for (const [name, list] of Object.entries(world.spaces)) {
     if (spec.spaces[name]!.holds !== field) continue;
     list.forEach((e, k) => e && same(e) && held.set(`${name}[${k}]`, 1));
@@ -67,11 +68,12 @@ function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   if (t < 0) return undefined;
   const th = world.threads[t]!;
   const next = nextStep(spec, world, { thread: t, op: th.call!, args: [] });
-  return `${actor(t)} waits for ever in ${th.call}: ${blockedOn(world, t, next.action) ?? next.fn}`;
+  return `${actor(world, t)} waits for ever in ${th.call}: ${blockedOn(world, t, next.action) ?? next.fn}`;
 }
 
 function leaked(spec: KitSpec, world: KitWorld): string | undefined {
-  const reachable = new Set(Object.values(world.spaces).flatMap((list) => list.flatMap((e) => (e ? [`${e.kind}/${e.slot}/${e.gen}`] : []))));
+  const entries = Object.values(world.spaces).flatMap((list) => list.flatMap((e) => (e ? [e] : [])));
+  const reachable = new Set([...entries, ...world.queue.map((w) => w.ptr)].map((e) => `${e.kind}/${e.slot}/${e.gen}`));
   for (const [kind, slots] of Object.entries(world.objects)) {
     for (const [slot, o] of slots.entries()) {
       if (o.state !== 'live' || reachable.has(`${kind}/${slot}/${o.gen}`)) continue;

@@ -41,6 +41,8 @@ export interface KitSpec {
   /** Mutexes (and spinlocks: the same rules for a model) by name. */
   readonly locks?: readonly string[];
   readonly calls: Readonly<Record<string, Call>>;
+  /** Deferred work (a work item's function, task_work, an RCU callback): calls the kworker runs once queued. */
+  readonly works?: Readonly<Record<string, Call>>;
   /** Stock properties this design turns off, by id, where it intends otherwise. */
   readonly off?: readonly string[];
 }
@@ -52,9 +54,14 @@ export interface Ptr {
   readonly gen: number;
   /** `ref:FIELD` (a counted reference), `rcu`, `lock:NAME`, `own` (its last reference was dropped by this thread), `none`, or `ended:WHY` once its protection is gone. */
   readonly prot: string;
+  /** How many counted references the pointer holds, when `prot` is `ref:FIELD` (1 when absent). */
+  readonly refs?: number;
 }
 
 export type Local = number | Ptr | null;
+
+/** The counted references a pointer holds on `field`. */
+export const refsOn = (p: Ptr, field: string): number => (p.prot === `ref:${field}` ? (p.refs ?? 1) : 0);
 
 export interface Obj {
   /** Bumped at each allocation of the slot: a pointer to an older generation is stale. */
@@ -86,6 +93,15 @@ export interface Thread {
   readonly calls: number;
   /** The call's net changes to what other threads can see (`buf 1.ref: +1`), for a failed call's check. */
   readonly effects: Readonly<Record<string, number>>;
+  /** The thread that runs queued work (a kworker), not a CPU making calls. */
+  readonly worker?: true;
+}
+
+/** Work queued by `queue_work`: the work to run, and the pointer it is given, in the local of that name. */
+export interface Work {
+  readonly work: string;
+  readonly local: LocalName;
+  readonly ptr: Ptr;
 }
 
 export interface KitWorld {
@@ -96,10 +112,14 @@ export interface KitWorld {
   readonly cursors: Readonly<Record<string, number>>;
   /** Each lock's owner thread, -1 when free. */
   readonly locks: Readonly<Record<string, number>>;
+  /** CPUs, then the kworker when the model queues work. */
   readonly threads: readonly Thread[];
+  /** Queued work, oldest first: the kworker runs it in order. */
+  readonly queue: readonly Work[];
 }
 
-export const actor = (t: number) => `CPU${t}`;
+/** How a thread is called in traces and messages: `CPU1`, or `kworker` for the thread that runs deferred work. */
+export const actor = (world: KitWorld, t: number) => (world.threads[t]?.worker ? 'kworker' : `CPU${t}`);
 export const objName = (kind: string, slot: number, gen?: number) => `${kind} ${slot + 1}${gen === undefined ? '' : `#${gen}`}`;
 export const ptrName = (local: string, p: Ptr) => `${local} (${objName(p.kind, p.slot, p.gen)})`;
 
@@ -115,7 +135,8 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     spaces: map(spec.spaces, () => Array.from({ length: ids }, () => null)),
     cursors: map(spec.spaces, () => 0),
     locks: Object.fromEntries((spec.locks ?? []).map((l) => [l, -1])),
-    threads: Array.from({ length: bounds.threads }, () => idle),
+    threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
+    queue: [],
   };
 }
 
@@ -123,8 +144,8 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
 export const itemAt = (spec: KitSpec, th: Thread): Item | undefined => (th.call === null ? undefined : callOf(spec, th.call).items[th.pc]);
 
 export function callOf(spec: KitSpec, name: string): Call {
-  const c = spec.calls[name];
-  if (!c) throw new DefinitionError(`no call '${name}'; known: ${Object.keys(spec.calls).join(', ')}`);
+  const c = spec.calls[name] ?? spec.works?.[name];
+  if (!c) throw new DefinitionError(`no call or work '${name}'; known: ${[...Object.keys(spec.calls), ...Object.keys(spec.works ?? {})].join(', ')}`);
   return c;
 }
 
@@ -150,11 +171,11 @@ function firstStep(c: Call, pc: number): number {
 /** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
 export function blockedOn(world: KitWorld, t: number, action: Action): string | undefined {
   if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
-    return `mutex_lock(&${action.lock}), held by ${actor(world.locks[action.lock]!)}`;
+    return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
   }
   if (action.op === 'synchronize_rcu') {
     const reader = world.threads.findIndex((th, u) => u !== t && th.rcu > 0);
-    if (reader >= 0) return `synchronize_rcu(), with ${actor(reader)} inside rcu_read_lock()`;
+    if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
   }
   return undefined;
 }
@@ -168,6 +189,10 @@ function argumentChoices(c: Call, bounds: Bounds): number[][] {
 export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): EngineStep[] {
   const calls = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
   return world.threads.flatMap((th, thread): EngineStep[] => {
+    if (th.call === null && th.worker) {
+      const head = world.queue[0];
+      return head ? stepChoices(spec, world, { thread, op: head.work, args: [] }) : [];
+    }
     if (th.call === null) {
       if (th.calls >= bounds.ops) return [];
       // A call starts by running its first step, so it waits as that step would.
@@ -215,6 +240,10 @@ class Ctx {
     return this.world.threads[this.t]!;
   }
 
+  get who(): string {
+    return actor(this.world, this.t);
+  }
+
   thread(f: (th: Thread) => Thread): void {
     this.world = { ...this.world, threads: this.world.threads.map((th, u) => (u === this.t ? f(th) : th)) };
   }
@@ -244,6 +273,21 @@ class Ctx {
     this.world = { ...this.world, objects: { ...this.world.objects, [p.kind]: slots } };
   }
 
+  /** The pointer in `local` now holds one more reference on `field`. */
+  gainRef(local: LocalName, field: string): void {
+    const p = this.local(local) as Ptr;
+    const refs = refsOn(p, field) + 1;
+    this.setLocal(local, { kind: p.kind, slot: p.slot, gen: p.gen, prot: `ref:${field}`, ...(refs > 1 ? { refs } : {}) });
+  }
+
+  /** The pointer in `local` gives up one reference; with none left, its protection becomes `then`. */
+  loseRef(local: LocalName, then: string): void {
+    const p = this.local(local) as Ptr;
+    const refs = (p.refs ?? 1) - 1;
+    const { refs: _, ...bare } = p;
+    this.setLocal(local, refs > 0 && p.prot.startsWith('ref:') ? { ...bare, ...(refs > 1 ? { refs } : {}) } : { ...bare, prot: then });
+  }
+
   /** Every pointer of this thread matching `which` gets protection `prot`. */
   reprotect(which: (p: Ptr) => boolean, prot: string): void {
     const frame = Object.fromEntries(
@@ -271,6 +315,13 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
 }
 
 function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
+  if (ctx.th.worker) {
+    // The kworker takes the oldest work; the pointer it was queued with is its local.
+    const [head, ...rest] = ctx.world.queue;
+    ctx.world = { ...ctx.world, queue: rest };
+    ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame: { [head!.local]: head!.ptr }, errno: null, effects: {} }));
+    return;
+  }
   const frame = Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])]));
   ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + 1, effects: {} }));
 }
@@ -301,14 +352,14 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | n
 function finish(ctx: Ctx, c: Call, value: string | number): { value: string | number; warnings: string[] } {
   const th = ctx.th;
   const warnings = [
-    ...th.locks.map((l) => `WARNING: lock held when returning to user space! ${actor(ctx.t)} returns from ${c.name} holding ${l}`),
-    ...(th.rcu > 0 ? [`WARNING: ${actor(ctx.t)} returns from ${c.name} inside rcu_read_lock()`] : []),
+    ...th.locks.map((l) => `WARNING: lock held when returning to user space! ${ctx.who} returns from ${c.name} holding ${l}`),
+    ...(th.rcu > 0 ? [`WARNING: ${ctx.who} returns from ${c.name} inside rcu_read_lock()`] : []),
   ];
   if (String(value).startsWith('-')) {
     const changed = Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`);
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
-  ctx.thread((t) => ({ ...idle, calls: t.calls, rcu: t.rcu, locks: t.locks }));
+  ctx.thread((t) => ({ ...idle, calls: t.calls, rcu: t.rcu, locks: t.locks, ...(t.worker ? { worker: t.worker } : {}) }));
   return { value, warnings };
 }
 
@@ -325,7 +376,7 @@ function pointer(ctx: Ctx, name: LocalName, step: Step): Ptr | null {
 /** What KASAN and the kit see when `p` is dereferenced: a report when the memory is freed or reused, or the pointer unprotected. */
 function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[] {
   const o = ctx.obj(p);
-  const who = `${actor(ctx.t)} ${fn}: ${ptrName(local, p)}`;
+  const who = `${ctx.who} ${fn}: ${ptrName(local, p)}`;
   if (o.gen !== p.gen || o.state === 'free') {
     const reused = o.gen !== p.gen && o.state !== 'free' ? ', and its memory is reused' : '';
     return [`BUG: KASAN: slab-use-after-free: ${who} after kfree${reused}`];
@@ -340,7 +391,7 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
 
 /** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
 function oops(ctx: Ctx, step: Step, local: LocalName): Done {
-  const warnings = [`BUG: kernel NULL pointer dereference: ${actor(ctx.t)} ${step.fn}: ${local} is NULL`];
+  const warnings = [`BUG: kernel NULL pointer dereference: ${ctx.who} ${step.fn}: ${local} is NULL`];
   return { world: ctx.world, text: 'Oops', flow: { to: 'oops' }, warnings };
 }
 
@@ -382,6 +433,8 @@ function perform(ctx: Ctx, step: Step): Done {
       return { world: ctx.world, text: 'ok', flow: NEXT };
     case 'fallible':
       return { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'queue_work':
+      return queueWork(ctx, step, a.work, a.ptr);
     case 'if_null':
       return ctx.local(a.ptr) === null ? failed(ctx.world, a.errno) : { world: ctx.world, text: 'ok', flow: NEXT };
   }
@@ -427,7 +480,7 @@ function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName, into: Loc
   ctx.setLocal(into, id);
   ctx.effect(`${name}[${id}]`, 1);
   // The table takes over the creator's reference: the creator's pointer is protected by nothing it holds.
-  if (space.holds && p.prot === `ref:${space.holds}`) ctx.reprotect((q) => q === p || (q.kind === p.kind && q.slot === p.slot && q.prot === p.prot), `ended:its reference went to ${name}`);
+  if (space.holds && refsOn(p, space.holds) > 0) ctx.loseRef(local, `ended:its reference went to ${name}`);
   return { world: ctx.world, text: String(id), flow: NEXT, warnings };
 }
 
@@ -471,12 +524,12 @@ function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: s
   if (after > max) throw new DefinitionError(`${where} would reach ${after}, past its declared max ${max}; raise it`);
   ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: after } });
   if (after !== before) ctx.effect(where, after - before);
-  for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${actor(ctx.t)} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
+  for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${ctx.who} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
   const took = after > before;
   const dropped = after < before;
-  if (took) ctx.reprotect((q) => q === p, `ref:${field}`);
+  if (took) ctx.gainRef(local, field);
   // Dropping the last reference makes the thread the object's only owner: it is the one to free it.
-  if (dropped) ctx.reprotect((q) => q === p, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
+  if (dropped) ctx.loseRef(local, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
   return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
 }
 
@@ -504,13 +557,13 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
       return { world: ctx.world, text: String(v), flow: as ? NEXT : { to: 'fail', errno: a.errno }, warnings };
     }
     case 'counter':
-      return counter(ctx, step, p, o, a.field, a.delta, warnings);
+      return counter(ctx, step, a.ptr, p, o, a.field, a.delta, warnings);
     case 'kfree': {
       const readers = a.rcu ? ctx.world.threads.flatMap((th, u) => (th.rcu > 0 ? [u] : [])) : [];
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
       ctx.effect(name, -1);
       ctx.reprotect((q) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen, 'ended:kfree');
-      return { world: ctx.world, text: readers.length ? `freed after ${readers.map(actor).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
+      return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }
   }
 }
@@ -521,24 +574,23 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
  * reference it took) and hands one to the thread on its decrement (detach
  * then drops it).
  */
-function counter(ctx: Ctx, step: Step, p: Ptr, o: Obj, field: string, delta: 1 | -1, warnings: string[]): Done {
+function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: string, delta: 1 | -1, warnings: string[]): Done {
   const name = objName(p.kind, p.slot);
   const spec = ctx.spec.kinds[p.kind]!.fields[field]!;
   const n = o.fields[field]! + delta;
   if (n > spec.max) throw new DefinitionError(`${name}.${field} would reach ${n}, past its declared max ${spec.max}; raise it`);
-  if (n < 0) warnings.push(`WARNING: ${actor(ctx.t)} ${step.fn}: ${name}.${field} goes below 0`);
+  if (n < 0) warnings.push(`WARNING: ${ctx.who} ${step.fn}: ${name}.${field} goes below 0`);
   ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: Math.max(n, 0) } });
   ctx.effect(`${name}.${field}`, delta);
   const holds = spec.type === 'counter' ? spec.holds : undefined;
-  const mine = (q: Ptr) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen;
-  if (holds && delta > 0 && p.prot === `ref:${holds}`) ctx.reprotect((q) => q === p, `ended:its reference went to ${field}`);
-  if (holds && delta < 0 && n >= 0) ctx.reprotect((q) => mine(q) && q === p, `ref:${holds}`);
+  if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${field}`);
+  if (holds && delta < 0 && n >= 0) ctx.gainRef(local, holds);
   return { world: ctx.world, text: String(Math.max(n, 0)), flow: NEXT, warnings };
 }
 
 function unlock(ctx: Ctx, lock: string): Done {
   if (!ctx.th.locks.includes(lock)) {
-    return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${actor(ctx.t)} releases ${lock}, which it does not hold`] };
+    return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${lock}, which it does not hold`] };
   }
   ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [lock]: -1 } };
   ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== lock) }));
@@ -546,9 +598,26 @@ function unlock(ctx: Ctx, lock: string): Done {
   return { world: ctx.world, text: 'unlocked', flow: NEXT };
 }
 
+/**
+ * `queue_work()`: the work will run later on the kworker with the pointer.
+ * A reference the thread holds goes with it (the kernel's `get; queue_work`
+ * idiom, the work puts it); without one, the work gets a bare pointer.
+ */
+function queueWork(ctx: Ctx, step: Step, work: string, local: LocalName): Done {
+  if (!ctx.spec.works?.[work]) throw new DefinitionError(`step '${step.fn}' queues work '${work}', which the model's works do not have`);
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  // A reference, or the ownership the last put left (the release's `queue_work`), goes with the work.
+  const goes = p.prot.startsWith('ref:') || p.prot === 'own';
+  const given: Ptr = { kind: p.kind, slot: p.slot, gen: p.gen, prot: goes ? p.prot : 'none' };
+  if (goes) ctx.loseRef(local, `ended:it went to ${work}`);
+  ctx.world = { ...ctx.world, queue: [...ctx.world.queue, { work, local, ptr: given }] };
+  return { world: ctx.world, text: 'queued', flow: NEXT };
+}
+
 /** Leaving the section ends its pointers' protection, and frees what kfree_rcu queued once its last reader is out. */
 function rcuUnlock(ctx: Ctx): Done {
-  if (ctx.th.rcu === 0) return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: ${actor(ctx.t)} rcu_read_unlock() outside rcu_read_lock()`] };
+  if (ctx.th.rcu === 0) return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: ${ctx.who} rcu_read_unlock() outside rcu_read_lock()`] };
   ctx.thread((th) => ({ ...th, rcu: th.rcu - 1 }));
   if (ctx.th.rcu > 0) return { world: ctx.world, text: 'ok', flow: NEXT };
   ctx.reprotect((q) => q.prot === 'rcu', 'ended:rcu_read_unlock()');
@@ -568,11 +637,15 @@ function rcuUnlock(ctx: Ctx): Done {
 
 /** The transition system of a kit model within bounds. */
 export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
-  const longest = Math.max(1, ...Object.values(spec.calls).map((c) => c.items.filter((i) => 'fn' in i).length));
+  const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
+  const steps = (c: Call) => c.items.filter((i) => 'fn' in i);
+  const longest = Math.max(1, ...all.map((c) => steps(c).length));
+  // The work a call can queue, each run once by the kworker.
+  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => steps(c).filter((i) => (i as Step).action.op === 'queue_work').length));
   return {
     init: initialWorld(spec, bounds),
-    // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes.
-    horizon: bounds.threads * bounds.ops * longest,
+    // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes, and the work it queues.
+    horizon: bounds.threads * bounds.ops * longest * (1 + queued),
     enabled: (world) => enabledSteps(spec, bounds, world),
     apply: (world, step) => applyStep(spec, bounds, world, step),
   };
