@@ -22,6 +22,8 @@ export interface MachineCoverage {
   readonly edgesReached: number;
   /** What the exploration never did, one sentence each. */
   readonly never: readonly string[];
+  /** The machine's states are steps a sound scenario reaches (see `MachineInfo.starvable`). */
+  readonly starvable?: boolean;
 }
 
 /** `system`, counting into `hits` the machine transitions each applied step fires. */
@@ -62,12 +64,24 @@ function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCo
       })
       .filter((line): line is string => line !== undefined),
   ];
-  return { machine: name, states, edges, edgesReached: edges.filter((e) => e.hits > 0).length, never };
+  return {
+    machine: name,
+    states,
+    edges,
+    edgesReached: edges.filter((e) => e.hits > 0).length,
+    never,
+    ...(info.starvable ? { starvable: true } : {}),
+  };
 }
 
 /** The coverage of each of a variant's machines. */
 export function coverageOf(machines: Readonly<Record<string, MachineInfo>>, hits: Hits): MachineCoverage[] {
   return Object.entries(machines).map(([name, info]) => machineCoverage(name, info, hits));
+}
+
+/** The states of starvable machines (a call's steps) that a check never reached, as `call: step`. */
+export function starved(coverage: readonly MachineCoverage[]): string[] {
+  return coverage.flatMap((m) => (m.starvable ? m.states.filter((s) => !s.reached && s.state !== 'returned').map((s) => `${m.machine}: ${s.state}`) : []));
 }
 
 /** The share of transitions fired, over all machines, in percent (100 when there are none). */

@@ -59,6 +59,8 @@ export { toItf, itfValue, type ItfTrace, type ItfValue, type TraceOrigin } from 
 export { readTraceFile, type TraceFile } from './trace/file.ts';
 export { replay, scheduleProperty, type RecordedStep, type Replay } from './trace/replay.ts';
 export { findVariant } from './registry.ts';
+/** The steps of a variant's calls that a check never reached (a bound starved them, or the path cannot happen). */
+export { starved } from './coverage.ts';
 export * from './kit/index.ts';
 /** xstate's own builders, so a module needs nothing else installed to write a machine. */
 export { assign, setup } from 'xstate';

@@ -177,6 +177,8 @@ export interface MachineInfo {
   readonly object: string;
   /** The kernel function behind each event (`GET`: `ioasid_get`); events not named read as themselves. */
   readonly calls?: Readonly<Record<string, string>>;
+  /** Every state is meant to be reached (a call's steps): the report names those a check never reached. */
+  readonly starvable?: boolean;
 }
 
 /** A model: one lifecycle area with its variants and properties. */

@@ -8,6 +8,7 @@
 import { defineModel } from '../engine/define.ts';
 import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
 import { stockProperties } from './properties.ts';
+import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
 import { actor, callOf, kitSystem, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
@@ -66,12 +67,19 @@ export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
     properties: [...stockProperties, ...(spec.properties ?? [])],
     present: presenter(),
     choices: (config) => ({ calls: Object.keys(config.calls) }),
-    machines: () => ({
+    machines: (config) => ({
       refcount: {
         machine: refcountMachine,
         object: 'refcount_t',
         calls: { INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one' },
       },
+      // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
+      ...Object.fromEntries(
+        [...Object.values(config.calls), ...Object.values(config.works ?? {})].map((c) => [
+          c.name,
+          { machine: callMachine(c), object: `run of ${c.name}`, calls: { NEXT: 'goes on', FAIL: 'fails', ZERO: 'drops the last reference', OOPS: 'oopses' }, starvable: true },
+        ]),
+      ),
     }),
     system: (config, bounds) => {
       for (const c of Object.keys(config.calls)) callOf(config, c);

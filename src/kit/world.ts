@@ -11,6 +11,7 @@ import { DefinitionError } from '../engine/define.ts';
 import { fire } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep, System } from '../engine/model.ts';
 import type { Action, Call, Item, LocalName, Step } from './calls.ts';
+import { callMachine, stateNames } from './callMachine.ts';
 import { refcountMachine, refcountState } from './refcount.ts';
 
 /** A field of an object kind: a `refcount_t`, or a counter (which may hold references on a refcount field). */
@@ -307,6 +308,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   const injected = step.args.find((a): a is string => typeof a === 'string');
   const done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
   ctx.world = done.world;
+  countStep(c, ctx.th.pc, done.flow);
   const ended = advance(ctx, c, item, done.flow);
   const warnings = [...(done.warnings ?? []), ...(ended?.warnings ?? [])];
   const text = ended ? `${done.text}; returns ${ended.value}` : done.text;
@@ -327,6 +329,13 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
 }
 
 const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
+
+const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL', oops: 'OOPS' } as const;
+
+/** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
+function countStep(c: Call, pc: number, flow: Flow): void {
+  fire(callMachine(c), { value: stateNames(c).get(pc)!, context: {} }, { type: EVENT[flow.to] });
+}
 
 /** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
 function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | number; warnings: string[] } | undefined {

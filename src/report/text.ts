@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import type { Verdict, VariantReport } from '../check.ts';
 import type { SearchSummary, Verdict as V } from '../check.ts';
+import { starved } from '../coverage.ts';
 import { renderTrace } from '../trace/text.ts';
 
 function boundsArgs(r: VariantReport, model: AnyModel): string {
@@ -68,6 +69,11 @@ export function textReport(variant: AnyVariant, r: VariantReport, module?: strin
     if (!cx) continue;
     lines.push('', renderTrace(cx.trace, model.present, config, cx.violation, { width: 76 }).replace(/^(?=.)/gm, '    '));
     lines.push(pc.dim(`    replay: ${replayCommand(r, v.property, cx, model, module)}`));
+  }
+  const never = starved(r.coverage ?? []);
+  if (never.length) {
+    lines.push('', pc.yellow(`  never reached (raise --ids, --ops or --threads if a bound starved them, or check the path can happen):`));
+    for (const s of never) lines.push(pc.yellow(`    ${s}`));
   }
   if (r.search) lines.push('', ...searchLines(r.search, model));
   else if (r.interrupted) lines.push('', pc.yellow('  INCOMPLETE: interrupted by Ctrl-C; what no schedule broke yet is unknown'));

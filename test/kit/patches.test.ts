@@ -12,7 +12,7 @@ async function verdicts(spec: KitSpec, properties: Property<KitWorld, KitSpec>[]
     name: 'patched',
     title: 'patched',
     source: 'test',
-    defaults: { threads: 2, ops: 3, ids: { min: 1, max: ids } },
+    defaults: { threads: 2, ops: 2, ids: { min: 1, max: ids } },
     properties,
     variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
   });

@@ -3,7 +3,7 @@
  * (Stateright's way): what each step replies, and what the world holds after.
  */
 import { describe, expect, it } from 'vitest';
-import { call, defineKitModel, fireUncached, label, refcountMachine, ret, step, type Action, type Item, type KitSpec, type KitWorld, type Step as EngineStep } from 'lifecheck';
+import { call, checkVariant, defineKitModel, fireUncached, label, refcountMachine, ret, starved, step, type Action, type Item, type KitSpec, type KitWorld, type Step as EngineStep } from 'lifecheck';
 
 const buf = { slots: 4, fields: { ref: { type: 'refcount', max: 4 } } } as const;
 
@@ -137,5 +137,36 @@ describe('call definitions', () => {
     expect(() => call('f', {}, [s('x', { op: 'fallible', errno: '-EIO' }, { fail: 'out' })] as Item[])).toThrow(
       "call 'f': step 'x' goes to label 'out', which the call does not have; add label('out')",
     );
+  });
+});
+
+describe('steps a scenario never reaches', () => {
+  const create = call('create', {}, [
+    s('kzalloc', { op: 'alloc', kind: 'buf', into: 'b' }, { fail: 'out' }),
+    s('xa_alloc', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' }, { fail: 'out_free' }),
+    ret(0),
+    label('out_free'),
+    s('kfree', { op: 'kfree', ptr: 'b' }),
+    label('out'),
+    ret('errno'),
+  ]);
+  const model = (slots: number) =>
+    defineKitModel({
+      name: 'starve',
+      title: 'starve',
+      source: 'test',
+      defaults: { threads: 1, ops: 3, ids: { min: 1, max: 2 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { kinds: { buf: { ...buf, slots } }, spaces: { bufs: { kind: 'buf', holds: 'ref' } }, calls: { create } }, expect: {} })],
+    }).variants[0]!;
+
+  it('are named, call and step, when a bound starves them', async () => {
+    // Two slots for two ids: the allocation never fails, nor does xa_alloc, so neither unwind runs.
+    const r = await checkVariant(model(2), { bounds: { threads: 1, ops: 3, ids: { min: 1, max: 2 } }, runs: 0, seed: 42, exhaustive: {} });
+    expect(starved(r.coverage!)).toEqual(['create: kfree']);
+  });
+
+  it('are none once the bounds let every step run', async () => {
+    const r = await checkVariant(model(3), { bounds: { threads: 1, ops: 3, ids: { min: 1, max: 2 } }, runs: 0, seed: 42, exhaustive: {} });
+    expect(starved(r.coverage!)).toEqual([]);
   });
 });
