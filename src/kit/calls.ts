@@ -31,6 +31,13 @@ export type Action =
   /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
   | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
   | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string }
+  /** `if (!mutex_trylock(&lock)) return errno;`: takes a free lock, fails (default `-EBUSY`) on a held one, never waits. */
+  | { readonly op: 'mutex_trylock'; readonly lock: string; readonly errno?: string }
+  /**
+   * `wait_event(wq, p->field == 0)` (`until: 'zero'`), or `wait_for_completion(&p->done)` (`until: 'nonzero'`):
+   * waits until the field is so; with `timeout` (`-ETIMEDOUT`), a bounded wait the explorer may time out while it is not.
+   */
+  | { readonly op: 'wait'; readonly ptr: LocalName; readonly field: string; readonly until: 'zero' | 'nonzero'; readonly timeout?: string }
   | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu' }
   /** `queue_work(wq, &p->work)`: the work runs later on the kworker, given `p` (and the reference it holds, if any). */
   | { readonly op: 'queue_work'; readonly work: string; readonly ptr: LocalName }

@@ -48,8 +48,10 @@ function presenter(): Presenter<KitWorld, KitSpec> {
       const th = before.threads[step.thread]!;
       const ids = step.args.filter((a) => typeof a === 'number');
       const starts = th.call === null ? `${step.op}(${ids.join(',')}): ` : '';
-      const injected = step.args.some((a) => typeof a === 'string') ? ' (made to fail)' : '';
-      return `${starts}${nextStep(spec, before, step).fn}${injected} = ${reply.text}`;
+      const next = nextStep(spec, before, step);
+      const failing = step.args.some((a) => typeof a === 'string');
+      const injected = !failing ? '' : next.action.op === 'wait' ? ' (times out)' : ' (made to fail)';
+      return `${starts}${next.fn}${injected} = ${reply.text}`;
     },
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
     state: (world, subject, spec) => stateOf(spec, world, subject),

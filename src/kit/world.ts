@@ -178,7 +178,19 @@ export function blockedOn(world: KitWorld, t: number, action: Action): string | 
     const reader = world.threads.findIndex((th, u) => u !== t && th.rcu > 0);
     if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
   }
+  if (action.op === 'wait') return waitingFor(world, t, action);
   return undefined;
+}
+
+/** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
+function waitingFor(world: KitWorld, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
+  const p = world.threads[t]!.frame[a.ptr];
+  if (p === null || p === undefined || typeof p !== 'object') return undefined;
+  const o = world.objects[p.kind]![p.slot]!;
+  if (o.gen !== p.gen || o.state === 'free') return undefined;
+  const v = o.fields[a.field]!;
+  if ((v === 0) === (a.until === 'zero')) return undefined;
+  return `wait until ${objName(p.kind, p.slot)}.${a.field} ${a.until === 'zero' ? '== 0' : '!= 0'} (it is ${v})`;
 }
 
 /** The ids a call's arguments may take, in order: every combination, one id per argument. */
@@ -205,9 +217,10 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
 
 /** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
 function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
-  const next = nextStep(spec, world, go);
-  if (blockedOn(world, go.thread, next.action)) return [];
-  return next.action.op === 'fallible' ? [go, { ...go, args: [...go.args, next.action.errno] }] : [go];
+  const a = nextStep(spec, world, go).action;
+  const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
+  if (blockedOn(world, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
+  return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
 }
 
 // ---------------------------------------------------------------------------
@@ -431,8 +444,15 @@ function perform(ctx: Ctx, step: Step): Done {
       ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
       ctx.thread((th) => ({ ...th, locks: [...th.locks, a.lock] }));
       return { world: ctx.world, text: 'locked', flow: NEXT };
+    case 'mutex_trylock':
+      if (ctx.world.locks[a.lock] !== -1) return failed(ctx.world, a.errno ?? '-EBUSY');
+      ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
+      ctx.thread((th) => ({ ...th, locks: [...th.locks, a.lock] }));
+      return { world: ctx.world, text: 'locked', flow: NEXT };
     case 'mutex_unlock':
       return unlock(ctx, a.lock);
+    case 'wait':
+      return onObject(ctx, step, a);
     case 'rcu_read_lock':
       ctx.thread((th) => ({ ...th, rcu: th.rcu + 1 }));
       return { world: ctx.world, text: 'ok', flow: NEXT };
@@ -550,7 +570,7 @@ function refcountFlow(call: string, answer: string, step: Step): Flow {
   return NEXT;
 }
 
-function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' }>): Done {
+function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' | 'wait' }>): Done {
   const p = pointer(ctx, a.ptr, step);
   if (p === null) return oops(ctx, step, a.ptr);
   const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
@@ -560,6 +580,8 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
   switch (a.op) {
     case 'use':
       return { world: ctx.world, text: 'ok', flow: NEXT, warnings };
+    case 'wait':
+      return { world: ctx.world, text: `${a.field} = ${o.fields[a.field]}`, flow: NEXT, warnings };
     case 'check': {
       const v = o.fields[a.field]!;
       const as = (v === 0) === (a.is === 'zero');

@@ -170,3 +170,43 @@ describe('steps a scenario never reaches', () => {
     expect(starved(r.coverage!)).toEqual([]);
   });
 });
+
+describe('trylock and waits', () => {
+  const trylock = call('try', {}, [
+    s('if (!mutex_trylock(&lock)) return -EBUSY', { op: 'mutex_trylock', lock: 'lock' }),
+    s('mutex_unlock', { op: 'mutex_unlock', lock: 'lock' }),
+  ]);
+
+  it('mutex_trylock takes a free lock and fails at once on a held one', () => {
+    const sys = system({ try: trylock });
+    expect(run(sys, [t0('try'), t1('try'), t0('try')]).replies).toEqual(['locked', '-EBUSY; returns -EBUSY', 'unlocked; returns 0']);
+  });
+
+  const done = { slots: 1, fields: { ref: { type: 'refcount', max: 4 }, done: { type: 'counter', max: 1 } } } as const;
+  const waiter = (timeout?: string) =>
+    call('waiter', {}, [
+      s('b = kzalloc', { op: 'alloc', kind: 'buf', into: 'b' }),
+      s('queue_work(&b->work)', { op: 'queue_work', work: 'completer', ptr: 'b' }),
+      s('wait_for_completion(&b->done)', { op: 'wait', ptr: 'b', field: 'done', until: 'nonzero', ...(timeout ? { timeout } : {}) }),
+      ret(0),
+    ]);
+  const completer = call('completer', {}, [s('complete(&b->done)', { op: 'counter', delta: 1, ptr: 'b', field: 'done' })]);
+  const wsys = (timeout?: string) => system({ waiter: waiter(timeout) }, { kinds: { buf: done }, works: { completer } }, 1);
+  const kworker = (op: string): EngineStep => ({ thread: 1, op, args: [] });
+
+  it('wait_for_completion waits until the work completes it', () => {
+    const sys = wsys();
+    const { world } = run(sys, [t0('waiter'), t0('waiter')]);
+    // Only the kworker can move: the waiter waits.
+    expect(sys.enabled(world)).toEqual([kworker('completer')]);
+    expect(run(sys, [t0('waiter'), t0('waiter'), kworker('completer'), t0('waiter')]).replies.at(-1)).toBe('done = 1; returns 0');
+  });
+
+  it('a bounded wait may time out, but only while it is not done', () => {
+    const sys = wsys('-ETIMEDOUT');
+    const { world } = run(sys, [t0('waiter'), t0('waiter')]);
+    expect(sys.enabled(world)).toEqual([t0('waiter', '-ETIMEDOUT'), kworker('completer')]);
+    const after = run(sys, [t0('waiter'), t0('waiter'), kworker('completer')]);
+    expect(sys.enabled(after.world)).toEqual([t0('waiter')]);
+  });
+});
