@@ -31,6 +31,12 @@ export type Action =
   /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
   | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
   | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string }
+  /**
+   * rw_semaphore: `down_read` waits while a writer holds or waits for it; `down_read_trylock` fails then
+   * (default `-EBUSY`); `down_write` queues behind the readers, which keeps new readers out until it gets it.
+   */
+  | { readonly op: 'down_read' | 'up_read' | 'down_write' | 'up_write'; readonly sem: string }
+  | { readonly op: 'down_read_trylock'; readonly sem: string; readonly errno?: string }
   /** `if (!mutex_trylock(&lock)) return errno;`: takes a free lock, fails (default `-EBUSY`) on a held one, never waits. */
   | { readonly op: 'mutex_trylock'; readonly lock: string; readonly errno?: string }
   /**

@@ -41,6 +41,8 @@ export interface KitSpec {
   readonly spaces: Readonly<Record<string, SpaceSpec>>;
   /** Mutexes (and spinlocks: the same rules for a model) by name. */
   readonly locks?: readonly string[];
+  /** rw_semaphores by name. */
+  readonly rwsems?: readonly string[];
   readonly calls: Readonly<Record<string, Call>>;
   /** Deferred work (a work item's function, task_work, an RCU callback): calls the kworker runs once queued. */
   readonly works?: Readonly<Record<string, Call>>;
@@ -98,6 +100,13 @@ export interface Thread {
   readonly worker?: true;
 }
 
+/** An rw_semaphore: the threads reading, the writer (-1 for none), and the writers queued for it, in order. */
+export interface Rwsem {
+  readonly readers: readonly number[];
+  readonly writer: number;
+  readonly queued: readonly number[];
+}
+
 /** Work queued by `queue_work`: the work to run, and the pointer it is given, in the local of that name. */
 export interface Work {
   readonly work: string;
@@ -113,6 +122,7 @@ export interface KitWorld {
   readonly cursors: Readonly<Record<string, number>>;
   /** Each lock's owner thread, -1 when free. */
   readonly locks: Readonly<Record<string, number>>;
+  readonly rwsems: Readonly<Record<string, Rwsem>>;
   /** CPUs, then the kworker when the model queues work. */
   readonly threads: readonly Thread[];
   /** Queued work, oldest first: the kworker runs it in order. */
@@ -136,6 +146,7 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     spaces: map(spec.spaces, () => Array.from({ length: ids }, () => null)),
     cursors: map(spec.spaces, () => 0),
     locks: Object.fromEntries((spec.locks ?? []).map((l) => [l, -1])),
+    rwsems: Object.fromEntries((spec.rwsems ?? []).map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
     threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
     queue: [],
   };
@@ -179,8 +190,26 @@ export function blockedOn(world: KitWorld, t: number, action: Action): string | 
     if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
   }
   if (action.op === 'wait') return waitingFor(world, t, action);
+  if (action.op === 'down_read' || action.op === 'down_write') return rwsemWait(world, t, action.op, action.sem);
   return undefined;
 }
+
+const names = (world: KitWorld, threads: readonly number[]) => threads.map((u) => actor(world, u)).join(', ');
+
+/** Why a down_read or a queued down_write cannot have the semaphore now (a first down_write may always run: it queues). */
+function rwsemWait(world: KitWorld, t: number, op: 'down_read' | 'down_write', name: string): string | undefined {
+  const sem = world.rwsems[name]!;
+  if (op === 'down_read') {
+    if (sem.writer >= 0) return `down_read(&${name}), written by ${actor(world, sem.writer)}`;
+    return sem.queued.length ? `down_read(&${name}), behind the writer ${names(world, sem.queued)} queued for it` : undefined;
+  }
+  if (!sem.queued.includes(t) || writable(sem, t)) return undefined;
+  const holders = [...sem.readers, ...(sem.writer >= 0 ? [sem.writer] : [])];
+  return `down_write(&${name}), queued behind ${names(world, holders)}`;
+}
+
+/** A writer may have it: nobody holds it, and no writer is queued before `t`. */
+const writable = (sem: Rwsem, t: number) => sem.readers.length === 0 && sem.writer < 0 && (sem.queued.length === 0 || sem.queued[0] === t);
 
 /** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
 function waitingFor(world: KitWorld, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
@@ -231,7 +260,9 @@ type Flow =
   | { readonly to: 'next' }
   | { readonly to: 'label'; readonly label: string }
   | { readonly to: 'fail'; readonly errno: string }
-  | { readonly to: 'oops' };
+  | { readonly to: 'oops' }
+  /** The step waits where it is (a down_write queued behind readers): the thread runs it again later. */
+  | { readonly to: 'stay' };
 
 interface Done {
   readonly world: KitWorld;
@@ -347,6 +378,7 @@ const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL', oops: 'OOPS' } as con
 
 /** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
 function countStep(c: Call, pc: number, flow: Flow): void {
+  if (flow.to === 'stay') return;
   fire(callMachine(c), { value: stateNames(c).get(pc)!, context: {} }, { type: EVENT[flow.to] });
 }
 
@@ -355,6 +387,7 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | n
   const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
   let pc: number;
   if (flow.to === 'oops') return finish(ctx, c, 'Oops');
+  if (flow.to === 'stay') return undefined;
   if (flow.to === 'next') pc = ctx.th.pc + 1;
   else if (flow.to === 'label') pc = labelAt(flow.label);
   else {
@@ -453,6 +486,12 @@ function perform(ctx: Ctx, step: Step): Done {
       return unlock(ctx, a.lock);
     case 'wait':
       return onObject(ctx, step, a);
+    case 'down_read':
+    case 'down_read_trylock':
+    case 'up_read':
+    case 'down_write':
+    case 'up_write':
+      return rwsem(ctx, a);
     case 'rcu_read_lock':
       ctx.thread((th) => ({ ...th, rcu: th.rcu + 1 }));
       return { world: ctx.world, text: 'ok', flow: NEXT };
@@ -599,6 +638,41 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
   }
 }
 
+function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
+  const sem = ctx.world.rwsems[a.sem];
+  if (!sem) throw new DefinitionError(`no rw_semaphore '${a.sem}'; declare it in rwsems`);
+  const t = ctx.t;
+  const set = (next: Rwsem, text: string, held?: boolean): Done => {
+    ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: next } };
+    if (held !== undefined) ctx.thread((th) => ({ ...th, locks: held ? [...th.locks, a.sem] : th.locks.filter((l) => l !== a.sem) }));
+    if (held === false) ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
+    return { world: ctx.world, text, flow: NEXT };
+  };
+  const unbalanced = (): Done => ({
+    world: ctx.world,
+    text: 'WARN',
+    flow: NEXT,
+    warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${a.sem}, which it does not hold`],
+  });
+  switch (a.op) {
+    case 'down_read':
+      return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
+    case 'down_read_trylock':
+      if (sem.writer >= 0 || sem.queued.length) return failed(ctx.world, a.errno ?? '-EBUSY');
+      return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
+    case 'up_read':
+      if (!sem.readers.includes(t)) return unbalanced();
+      return set({ ...sem, readers: sem.readers.filter((u) => u !== t) }, 'up', false);
+    case 'down_write':
+      if (writable(sem, t)) return set({ ...sem, writer: t, queued: sem.queued.filter((u) => u !== t) }, 'write-locked', true);
+      ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: { ...sem, queued: [...sem.queued, t] } } };
+      return { world: ctx.world, text: 'waits', flow: { to: 'stay' } };
+    case 'up_write':
+      if (sem.writer !== t) return unbalanced();
+      return set({ ...sem, writer: -1 }, 'up', false);
+  }
+}
+
 /**
  * `p->field += delta`. A counter that holds references (`holds: 'ref'`)
  * takes over the thread's reference on its increment (attach keeps the
@@ -669,10 +743,12 @@ function rcuUnlock(ctx: Ctx): Done {
 /** The transition system of a kit model within bounds. */
 export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
-  const steps = (c: Call) => c.items.filter((i) => 'fn' in i);
-  const longest = Math.max(1, ...all.map((c) => steps(c).length));
+  const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
+  // A down_write that queues runs twice: once to queue, once to take the semaphore.
+  const cost = (c: Call) => steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length;
+  const longest = Math.max(1, ...all.map(cost));
   // The work a call can queue, each run once by the kworker.
-  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => steps(c).filter((i) => (i as Step).action.op === 'queue_work').length));
+  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => steps(c).filter((i) => i.action.op === 'queue_work').length));
   return {
     init: initialWorld(spec, bounds),
     // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes, and the work it queues.

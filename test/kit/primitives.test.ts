@@ -210,3 +210,35 @@ describe('trylock and waits', () => {
     expect(sys.enabled(after.world)).toEqual([t0('waiter')]);
   });
 });
+
+describe('rw_semaphore', () => {
+  const sem = { rwsems: ['sem'] };
+  const read = call('read', {}, [s('down_read', { op: 'down_read', sem: 'sem' }), s('up_read', { op: 'up_read', sem: 'sem' })]);
+  const write = call('write', {}, [s('down_write', { op: 'down_write', sem: 'sem' }), s('up_write', { op: 'up_write', sem: 'sem' })]);
+  const tryRead = call('try_read', {}, [s('down_read_trylock', { op: 'down_read_trylock', sem: 'sem' }), s('up_read', { op: 'up_read', sem: 'sem' })]);
+
+  it('queues a writer behind a reader, and keeps new readers out while it waits', () => {
+    const sys = system({ read, write, try_read: tryRead }, sem, 3);
+    const t2 = (op: string): EngineStep => ({ thread: 2, op, args: [] });
+    const { replies, world } = run(sys, [t0('read'), t1('write')]);
+    expect(replies).toEqual(['read-locked', 'waits']);
+    expect(world.rwsems.sem).toEqual({ readers: [0], writer: -1, queued: [1] });
+    // CPU2 may not read now, and its trylock fails; CPU1 waits for CPU0's up_read.
+    expect(sys.enabled(world).filter((x) => x.thread === 2 && x.op !== 'write')).toEqual([t2('try_read')]);
+    expect(run(sys, [t0('read'), t1('write'), t2('try_read')]).replies.at(-1)).toBe('-EBUSY; returns -EBUSY');
+    expect(run(sys, [t0('read'), t1('write'), t0('read'), t1('write')]).replies.slice(-2)).toEqual(['up; returns 0', 'write-locked']);
+  });
+
+  it('deadlocks a thread that takes the write side while it reads (destroy without ref_to_users)', async () => {
+    const self = call('destroy', {}, [s('down_read', { op: 'down_read', sem: 'sem' }), s('down_write', { op: 'down_write', sem: 'sem' })]);
+    const model = defineKitModel({
+      name: 'self',
+      title: 'self',
+      source: 'test',
+      defaults: { threads: 1, ops: 1, ids: { min: 1, max: 1 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { kinds: { buf }, spaces: {}, rwsems: ['sem'], calls: { destroy: self } }, expect: {} })],
+    });
+    const r = await checkVariant(model.variants[0]!, { bounds: model.defaults, runs: 0, seed: 42, properties: ['no-deadlock'], exhaustive: {} });
+    expect(r.verdicts[0]!.counterexample?.violation.message).toBe('CPU0 waits for ever in destroy: down_write(&sem), queued behind CPU0');
+  });
+});
