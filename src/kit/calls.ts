@@ -64,8 +64,11 @@ export interface Step {
   readonly zero?: string;
 }
 
+/** What a call returns: a number, the errno a failed step left, or the id in a local (which the caller keeps). */
+export type Return = number | 'errno' | { readonly id: LocalName; readonly space: string };
+
 /** A label in a call's list (`out_unlock:`), and the call's returns. */
-export type Item = Step | { readonly label: string } | { readonly ret: number | 'errno' };
+export type Item = Step | { readonly label: string } | { readonly ret: Return };
 
 export interface Call {
   readonly name: string;
@@ -78,9 +81,12 @@ export const step = (fn: string, action: Action, to: { fail?: string; zero?: str
 export const label = (name: string): Item => ({ label: name });
 /** `return value;`, or `return err;` with the errno a failed step left. */
 export const ret = (value: number | 'errno'): Item => ({ ret: value });
+/** `return id;`: the caller keeps the id, and a later call of its with that id is checked for staleness. */
+export const retId = (local: LocalName, space: string): Item => ({ ret: { id: local, space } });
 
 /** A call, checked: every label it jumps to exists once, every step is named. */
 export function call(name: string, args: Readonly<Record<LocalName, string>>, items: readonly Item[]): Call {
+  if (!items.some((i) => 'fn' in i)) throw new DefinitionError(`call '${name}' has no step; give it at least one step(...)`);
   const labels = items.flatMap((i) => ('label' in i ? [i.label] : []));
   const twice = labels.find((l, k) => labels.indexOf(l) !== k);
   if (twice) throw new DefinitionError(`call '${name}': label '${twice}' is defined twice`);

@@ -4,7 +4,7 @@
  * unwind paths, pointers with their protection, and the stock properties
  * that follow from them. A model written with it is data the engine runs.
  */
-export { call, insert, label, replace, ret, step, unwindTo, without, type Action, type Call as KitCall, type Item, type RefcountCall, type Step as KitStep } from './calls.ts';
+export { call, insert, label, replace, ret, retId, step, unwindTo, without, type Action, type Call as KitCall, type Item, type RefcountCall, type Return, type Step as KitStep } from './calls.ts';
 export { defineKitModel, type KitModelSpec } from './model.ts';
 export { stockProperties } from './properties.ts';
 export { refcountMachine, WARN } from './refcount.ts';

@@ -10,7 +10,7 @@
 import { DefinitionError } from '../engine/define.ts';
 import { fire } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep, System } from '../engine/model.ts';
-import type { Action, Call, Item, LocalName, Step } from './calls.ts';
+import type { Action, Call, Item, LocalName, Return, Step } from './calls.ts';
 import { callMachine, stateNames } from './callMachine.ts';
 import { refcountMachine, refcountState } from './refcount.ts';
 
@@ -98,6 +98,8 @@ export interface Thread {
   readonly effects: Readonly<Record<string, number>>;
   /** The thread that runs queued work (a kworker), not a CPU making calls. */
   readonly worker?: true;
+  /** The ids calls returned to this thread (`space:id`), and what each meant then. */
+  readonly handles?: Readonly<Record<string, Entry>>;
 }
 
 /** An rw_semaphore: the threads reading, the writer (-1 for none), and the writers queued for it, in order. */
@@ -274,6 +276,9 @@ interface Done {
 const NEXT: Flow = { to: 'next' };
 
 class Ctx {
+  /** What starting the call found wrong with the ids it was given. */
+  stale: string[] = [];
+
   constructor(
     readonly spec: KitSpec,
     readonly bounds: Bounds,
@@ -354,7 +359,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   ctx.world = done.world;
   countStep(c, ctx.th.pc, done.flow);
   const ended = advance(ctx, c, item, done.flow);
-  const warnings = [...(done.warnings ?? []), ...(ended?.warnings ?? [])];
+  const warnings = [...ctx.stale, ...(done.warnings ?? []), ...(ended?.warnings ?? [])];
   const text = ended ? `${done.text}; returns ${ended.value}` : done.text;
   const ok = ended ? !String(ended.value).startsWith('-') : done.flow.to !== 'fail';
   return { world: ctx.world, reply: { ok, text, ...(warnings.length ? { warnings } : {}) } };
@@ -370,6 +375,19 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
   }
   const frame = Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])]));
   ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + 1, effects: {} }));
+  ctx.stale = staleIds(ctx, c, frame);
+}
+
+/** The ids this call was given that the thread got from an earlier call, and that now name another object. */
+function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): string[] {
+  return Object.entries(c.args).flatMap(([local, space]) => {
+    const id = frame[local] as number;
+    const then = ctx.th.handles?.[`${space}:${id}`];
+    const now = ctx.world.spaces[space]?.[id - ctx.bounds.ids.min];
+    if (!then || !now || (now.kind === then.kind && now.slot === then.slot && now.gen === then.gen)) return [];
+    const was = objName(then.kind, then.slot, then.gen);
+    return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
+  });
 }
 
 const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -398,9 +416,20 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | n
   pc = firstStep(c, pc);
   const at = c.items[pc];
   if (at === undefined) return finish(ctx, c, 0);
-  if ('ret' in at) return finish(ctx, c, at.ret === 'errno' ? (ctx.th.errno ?? 0) : at.ret);
+  if ('ret' in at) return finish(ctx, c, returned(ctx, at.ret));
   ctx.thread((th) => ({ ...th, pc }));
   return undefined;
+}
+
+/** The value a `ret` returns; an id returned is kept by the thread with what it means now. */
+function returned(ctx: Ctx, r: Return): string | number {
+  if (r === 'errno') return ctx.th.errno ?? 0;
+  if (typeof r === 'number') return r;
+  const id = ctx.local(r.id);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
+  const entry = ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min];
+  if (entry) ctx.thread((th) => ({ ...th, handles: { ...th.handles, [`${r.space}:${id}`]: entry } }));
+  return id;
 }
 
 /** The call returns `value`: lockdep's word on what it still holds, and the thread is idle again. */
@@ -414,7 +443,14 @@ function finish(ctx: Ctx, c: Call, value: string | number): { value: string | nu
     const changed = Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`);
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
-  ctx.thread((t) => ({ ...idle, calls: t.calls, rcu: t.rcu, locks: t.locks, ...(t.worker ? { worker: t.worker } : {}) }));
+  ctx.thread((t) => ({
+    ...idle,
+    calls: t.calls,
+    rcu: t.rcu,
+    locks: t.locks,
+    ...(t.worker ? { worker: t.worker } : {}),
+    ...(t.handles ? { handles: t.handles } : {}),
+  }));
   return { value, warnings };
 }
 
@@ -568,6 +604,8 @@ function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string
     const entries = ctx.world.spaces[name]!;
     ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? null : e)) } };
     ctx.effect(`${name}[${id}]`, -1);
+    const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
+    if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
     // The entry's reference is now the eraser's to drop.
     if (space.holds) prot = `ref:${space.holds}`;
   }

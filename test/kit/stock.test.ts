@@ -4,20 +4,20 @@
  * exhaustive search (the models are a handful of states).
  */
 import { describe, expect, it } from 'vitest';
-import { call, checkVariant, defineKitModel, label, ret, step, type Action, type Item, type KitCall, type KitSpec } from 'lifecheck';
+import { call, checkVariant, defineKitModel, label, ret, retId, step, type Action, type Item, type KitCall, type KitSpec } from 'lifecheck';
 
 const buf = { slots: 2, fields: { ref: { type: 'refcount', max: 4 } } } as const;
 const base: KitSpec = { kinds: { buf }, spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' } }, locks: ['lock', 'other'], calls: {} };
 
 /** A model whose one variant is `spec` with these calls, run by `threads` threads making one call each. */
-function tiny(calls: Record<string, readonly Item[] | KitCall>, threads = 1, extra: Partial<KitSpec> = {}) {
+function tiny(calls: Record<string, readonly Item[] | KitCall>, threads = 1, extra: Partial<KitSpec> = {}, ops = 1) {
   const made = Object.entries(calls).map(([n, c]) => [n, 'items' in c ? c : call(n, {}, c)]);
   const spec: KitSpec = { ...base, ...extra, calls: Object.fromEntries(made) };
   return defineKitModel({
     name: 'tiny',
     title: 'tiny',
     source: 'test',
-    defaults: { threads, ops: 1, ids: { min: 1, max: 2 } },
+    defaults: { threads, ops, ids: { min: 1, max: 1 } },
     variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
   }).variants[0]!;
 }
@@ -39,6 +39,7 @@ const lock = (name = 'lock') => s(`mutex_lock(&${name})`, { op: 'mutex_lock', lo
 const unlock = (name = 'lock') => s(`mutex_unlock(&${name})`, { op: 'mutex_unlock', lock: name });
 const publish = s('xa_alloc(&bufs, &id, b)', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' });
 const find = s('b = xa_load(&bufs, id)', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' });
+const erase = s('b = xa_erase(&bufs, id)', { op: 'xa_erase', space: 'bufs', id: 'id', into: 'b' });
 const ifNull = s('if (!b) goto out', { op: 'if_null', ptr: 'b', errno: '-ENOENT' }, { fail: 'out' });
 const rcuLock = s('rcu_read_lock()', { op: 'rcu_read_lock' });
 const rcuUnlock = s('rcu_read_unlock()', { op: 'rcu_read_unlock' });
@@ -97,6 +98,13 @@ const cases: [property: string, breaks: ReturnType<typeof tiny>, message: RegExp
     tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('lock'), lock('other'), unlock('other'), unlock('lock')] }, 2),
   ],
   ['nothing-leaked', tiny({ f: [alloc] }), /^unreferenced object buf 1#1 is never freed \(ref=1\)$/, tiny({ f: [alloc, publish] })],
+  [
+    'no-stale-id',
+    // CPU0 keeps the id create returned; CPU1 destroys it and creates another under the same id; CPU0 then acts on it.
+    tiny({ create: [alloc, publish, retId('id', 'bufs')], destroy: call('destroy', { id: 'bufs' }, [lock(), erase, unlock(), put('free'), ret(0), label('free'), kfree]), use: call('use', { id: 'bufs' }, [lock(), find, unlock()]) }, 2, {}, 3),
+    /^stale id: CPU\d (use|destroy)\(1\) acts on a stale id: bufs 1 was buf \d#1 when CPU\d got it, and is now buf \d#\d$/,
+    tiny({ create: [alloc, publish, retId('id', 'bufs')], use: call('use', { id: 'bufs' }, [lock(), find, unlock()]) }, 2, {}, 3),
+  ],
 ];
 
 describe.each(cases)('%s', (property, breaks, message, keeps) => {
