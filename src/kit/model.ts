@@ -5,12 +5,12 @@
  * for diagrams and coverage. A variant's config is its whole spec, so a
  * patch is the base spec with a call changed.
  */
-import { defineModel } from '../engine/define.ts';
+import { DefinitionError, defineModel } from '../engine/define.ts';
 import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
 import { stockProperties } from './properties.ts';
 import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
-import { actor, callOf, kitSystem, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
+import { actor, kitSystem, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
 export interface KitModelSpec {
   readonly name: string;
@@ -84,7 +84,9 @@ export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
       ),
     }),
     system: (config, bounds) => {
-      for (const c of Object.keys(config.calls)) callOf(config, c);
+      for (const name of (config.roles ?? []).flat()) {
+        if (!config.calls[name]) throw new DefinitionError(`roles name call '${name}', which the model does not have; known: ${Object.keys(config.calls).join(', ')}`);
+      }
       return kitSystem(config, bounds);
     },
     variants: spec.variants,

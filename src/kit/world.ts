@@ -48,6 +48,11 @@ export interface KitSpec {
   readonly works?: Readonly<Record<string, Call>>;
   /** Stock properties this design turns off, by id, where it intends otherwise. */
   readonly off?: readonly string[];
+  /**
+   * Who calls what: thread t makes only the calls of `roles[t % roles.length]`
+   * (a driver that only binds, a CPU that only looks up); every call by default.
+   */
+  readonly roles?: readonly (readonly string[])[];
 }
 
 /** A pointer in a frame: the object it points to (kind, slot, generation) and what keeps it alive. */
@@ -231,7 +236,9 @@ function argumentChoices(c: Call, bounds: Bounds): number[][] {
 }
 
 export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): EngineStep[] {
-  const calls = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
+  const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
+  const roles = spec.roles;
+  const callsOf = (thread: number) => (roles ? narrowed.filter((c) => roles[thread % roles.length]!.includes(c.name)) : narrowed);
   return world.threads.flatMap((th, thread): EngineStep[] => {
     if (th.call === null && th.worker) {
       const head = world.queue[0];
@@ -240,7 +247,7 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
     if (th.call === null) {
       if (th.calls >= bounds.ops) return [];
       // A call starts by running its first step, so it waits as that step would.
-      return calls.flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
+      return callsOf(thread).flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
     }
     return stepChoices(spec, world, { thread, op: th.call, args: [] });
   });

@@ -82,3 +82,32 @@ describe('a patch to a kit model', () => {
     expect(broken(await verdicts(buffers, [one]))).toEqual(['one-buffer']);
   });
 });
+
+describe('a variant with a scenario of its own', () => {
+  it('gives each thread its role: who calls what', async () => {
+    // CPU0 only creates and attaches; CPU1 only destroys: no detach ever runs, so the attachment's reference stays.
+    const roles = [['buf_create', 'buf_attach'], ['buf_destroy']];
+    const v = await verdicts({ ...buffers, roles });
+    expect(broken(v)).toEqual([]);
+    const model = defineKitModel({
+      name: 'roles',
+      title: 'roles',
+      source: 'test',
+      defaults: { threads: 2, ops: 2, ids: { min: 1, max: 2 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { ...buffers, roles }, expect: {} })],
+    });
+    const sys = model.system(model.variants[0]!.config, model.defaults);
+    expect(sys.enabled(sys.init).map((s) => `${s.thread}:${s.op}`)).toEqual(['0:buf_create', '0:buf_attach', '0:buf_attach', '1:buf_destroy', '1:buf_destroy']);
+  });
+
+  it('refuses a role naming a call the model does not have', () => {
+    const model = defineKitModel({
+      name: 'roles',
+      title: 'roles',
+      source: 'test',
+      defaults: { threads: 1, ops: 1, ids: { min: 1, max: 1 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { ...buffers, roles: [['buf_frobnicate']] }, expect: {} })],
+    });
+    expect(() => model.system(model.variants[0]!.config, model.defaults)).toThrow("roles name call 'buf_frobnicate', which the model does not have");
+  });
+});
