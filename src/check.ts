@@ -5,7 +5,7 @@
 import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
 import { checkImplementations, type Hits } from './engine/machine.ts';
 import { modelError, ModelError } from './engine/thrown.ts';
-import type { AnyVariant, Bounds, Expectation, System } from './engine/model.ts';
+import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
 
@@ -101,7 +101,7 @@ function actorName(variant: AnyVariant, thread: number, init: unknown): string |
 async function explore(variant: AnyVariant, plain: System<unknown>, options: CheckOptions): Promise<VariantReport> {
   const started = performance.now();
   const { model, config } = variant;
-  const selected = model.properties.filter((p) => !options.properties || options.properties.includes(p.id));
+  const selected = propertiesOf(variant).filter((p) => !options.properties || options.properties.includes(p.id));
   const applicable = selected.filter((p) => p.applies?.(config) ?? true);
   // Coverage is of the model's machines: a model that declares none pays nothing for counting.
   const hits: Hits = new Map();

@@ -58,7 +58,7 @@ function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
 async function check(modelArg: string | undefined, flags: CheckFlags): Promise<number> {
   if (flags.variant && flags.allVariants) throw new UsageError('give either --variant or --all-variants, not both');
   const targets = await targetsOf(modelArg);
-  for (const t of targets) checkProperties(t.model, flags.property);
+  for (const t of targets) checkProperties(t.model, flags.property, t.variants);
   const plan = pickVariants(targets, flags.variant).map((variant) => ({ model: variant.model, variant }));
   for (const { model, variant } of plan) {
     checkOnly(variant, flags.only);

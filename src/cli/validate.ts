@@ -3,13 +3,11 @@ import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { UsageError } from '../registry.ts';
 import * as parse from './options.ts';
 
-export function checkProperties(model: AnyModel, ids: readonly string[] | undefined): void {
+/** Every `--property` must be one of the model's, or of one of the variants checked. */
+export function checkProperties(model: AnyModel, ids: readonly string[] | undefined, variants: readonly AnyVariant[] = []): void {
+  const known = [...new Set([...model.properties, ...variants.flatMap((v) => v.properties ?? [])].map((p) => p.id))];
   for (const id of ids ?? []) {
-    if (!model.properties.some((p) => p.id === id)) {
-      throw new UsageError(
-        `unknown property '${id}' of model '${model.name}'; known: ${model.properties.map((p) => p.id).join(', ')}`,
-      );
-    }
+    if (!known.includes(id)) throw new UsageError(`unknown property '${id}' of model '${model.name}'; known: ${known.join(', ')}`);
   }
 }
 

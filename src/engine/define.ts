@@ -21,7 +21,11 @@ function checkName(what: string, name: unknown): void {
 
 function checkVariant<W, C>(model: Model<W, C>, v: Variant<C>): void {
   checkName(`variant of model '${model.name}':`, v.name);
-  const ids = new Set(model.properties.map((p) => p.id));
+  const own = v.properties ?? [];
+  checkProperties(`${model.name} --variant ${v.name}`, own);
+  const clash = own.find((p) => model.properties.some((q) => q.id === p.id));
+  if (clash) throw new DefinitionError(`variant '${v.name}': property '${clash.id}' is already the model's; name yours otherwise`);
+  const ids = new Set([...model.properties, ...own].map((p) => p.id));
   for (const [id, verdict] of Object.entries(v.expect ?? {})) {
     if (!ids.has(id)) {
       throw new DefinitionError(

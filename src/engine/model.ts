@@ -154,6 +154,8 @@ export interface Variant<C> {
   readonly source: string;
   readonly config: C;
   readonly expect: Readonly<Record<string, Expectation>>;
+  /** Properties of this design alone, checked beside the model's (a patch's own promise). */
+  readonly properties?: readonly Property<any, C>[];
 }
 
 /** How a model renders its steps and state for traces. */
@@ -206,6 +208,9 @@ export interface Model<W, C> {
 export interface BoundVariant<W, C> extends Variant<C> {
   readonly model: Model<W, C>;
 }
+
+/** The properties a variant is checked against: its model's, then its own. */
+export const propertiesOf = <W, C>(v: BoundVariant<W, C>): readonly Property<W, C>[] => [...v.model.properties, ...(v.properties ?? [])];
 
 // Models are stored side by side in registries; the world and config types
 // are private to each model, so collections hold them erased.

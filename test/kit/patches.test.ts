@@ -111,3 +111,25 @@ describe('a variant with a scenario of its own', () => {
     expect(() => model.system(model.variants[0]!.config, model.defaults)).toThrow("roles name call 'buf_frobnicate', which the model does not have");
   });
 });
+
+describe('a variant with a property of its own', () => {
+  it('is checked against it beside the model\'s, and may expect it broken', async () => {
+    const one: Property<KitWorld, KitSpec> = {
+      id: 'one-attachment',
+      kind: 'invariant',
+      title: 'no buffer is attached twice',
+      source: 'test',
+      check: (w) => (w.objects.buf!.some((o) => o.state === 'live' && o.fields.attached! > 1) ? 'a buffer is attached twice' : undefined),
+    };
+    const model = defineKitModel({
+      name: 'own',
+      title: 'own',
+      source: 'test',
+      defaults: { threads: 2, ops: 2, ids: { min: 1, max: 1 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: buffers, properties: [one], expect: { 'one-attachment': 'violated' } })],
+    });
+    const r = await checkVariant(model.variants[0]!, { bounds: model.defaults, runs: 0, seed: 42, exhaustive: {} });
+    expect(r.verdicts.find((v) => v.property === 'one-attachment')).toMatchObject({ actual: 'violated', matches: true });
+    expect(r.matches).toBe(true);
+  });
+});
