@@ -108,6 +108,7 @@ export const stockProperties: readonly KitProperty[] = [
     `${KIT}: lockdep`,
   ),
   warned('failed-call-changes-nothing', 'a call that fails leaves what others can see as it was', /but left changed/, `${KIT}: error paths unwind`),
+  warned('lock-order', 'locks are always taken in one order (no ABBA that could deadlock)', /possible circular locking dependency/, `${KIT}: lockdep`),
   {
     id: 'refcount-matches-holders',
     kind: 'invariant',

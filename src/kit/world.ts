@@ -134,6 +134,8 @@ export interface KitWorld {
   readonly threads: readonly Thread[];
   /** Queued work, oldest first: the kworker runs it in order. */
   readonly queue: readonly Work[];
+  /** Lock orders seen so far, as lockdep records them: `A>B` when B was taken while A was held (sorted). */
+  readonly lockOrder: readonly string[];
 }
 
 /** How a thread is called in traces and messages: `CPU1`, or `kworker` for the thread that runs deferred work. */
@@ -156,6 +158,7 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     rwsems: Object.fromEntries((spec.rwsems ?? []).map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
     threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
     queue: [],
+    lockOrder: [],
   };
 }
 
@@ -345,6 +348,24 @@ class Ctx {
     this.setLocal(local, refs > 0 && p.prot.startsWith('ref:') ? { ...bare, ...(refs > 1 ? { refs } : {}) } : { ...bare, prot: then });
   }
 
+  /**
+   * The thread now holds `lock` (taken while waiting was possible, so not a
+   * trylock): lockdep's dependencies from each lock it already holds, and its
+   * warning when the new one closes a cycle (the ABBA that can deadlock).
+   */
+  acquire(lock: string): string[] {
+    const held = this.th.locks;
+    this.thread((th) => ({ ...th, locks: [...th.locks, lock] }));
+    const edges = new Set(this.world.lockOrder);
+    const warnings = held.flatMap((from) => {
+      const back = orderPath(edges, lock, from);
+      return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${lock} while holding ${from}, and ${back} was taken before`] : [];
+    });
+    for (const from of held) edges.add(`${from}>${lock}`);
+    this.world = { ...this.world, lockOrder: [...edges].sort() };
+    return warnings;
+  }
+
   /** Every pointer of this thread matching `which` gets protection `prot`. */
   reprotect(which: (p: Ptr) => boolean, prot: string): void {
     const frame = Object.fromEntries(
@@ -487,6 +508,19 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
   return [];
 }
 
+/** A chain of recorded orders from `a` to `b` (`a>x>b`), if there is one. */
+function orderPath(edges: ReadonlySet<string>, a: string, b: string, seen = new Set<string>()): string | undefined {
+  if (edges.has(`${a}>${b}`)) return `${b} while holding ${a}`;
+  seen.add(a);
+  for (const e of edges) {
+    const [from, to] = e.split('>') as [string, string];
+    if (from !== a || seen.has(to)) continue;
+    const rest = orderPath(edges, to, b, seen);
+    if (rest) return rest;
+  }
+  return undefined;
+}
+
 /** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
 function oops(ctx: Ctx, step: Step, local: LocalName): Done {
   const warnings = [`BUG: kernel NULL pointer dereference: ${ctx.who} ${step.fn}: ${local} is NULL`];
@@ -516,10 +550,11 @@ function perform(ctx: Ctx, step: Step): Done {
     case 'use':
     case 'kfree':
       return onObject(ctx, step, a);
-    case 'mutex_lock':
+    case 'mutex_lock': {
       ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
-      ctx.thread((th) => ({ ...th, locks: [...th.locks, a.lock] }));
-      return { world: ctx.world, text: 'locked', flow: NEXT };
+      const warnings = ctx.acquire(a.lock);
+      return { world: ctx.world, text: 'locked', flow: NEXT, warnings };
+    }
     case 'mutex_trylock':
       if (ctx.world.locks[a.lock] !== -1) return failed(ctx.world, a.errno ?? '-EBUSY');
       ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
@@ -689,9 +724,15 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
   const t = ctx.t;
   const set = (next: Rwsem, text: string, held?: boolean): Done => {
     ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: next } };
-    if (held !== undefined) ctx.thread((th) => ({ ...th, locks: held ? [...th.locks, a.sem] : th.locks.filter((l) => l !== a.sem) }));
-    if (held === false) ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
-    return { world: ctx.world, text, flow: NEXT };
+    let warnings: string[] = [];
+    // A trylock cannot wait, so lockdep records no dependency for it.
+    if (held && a.op === 'down_read_trylock') ctx.thread((th) => ({ ...th, locks: [...th.locks, a.sem] }));
+    else if (held) warnings = ctx.acquire(a.sem);
+    if (held === false) {
+      ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== a.sem) }));
+      ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
+    }
+    return { world: ctx.world, text, flow: NEXT, warnings };
   };
   const unbalanced = (): Done => ({
     world: ctx.world,

@@ -97,6 +97,13 @@ const cases: [property: string, breaks: ReturnType<typeof tiny>, message: RegExp
     /^CPU\d waits for ever in (ab|ba): mutex_lock\(&\w+\), held by CPU\d$/,
     tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('lock'), lock('other'), unlock('other'), unlock('lock')] }, 2),
   ],
+  [
+    'lock-order',
+    // One thread suffices: lockdep remembers the order of each call, and the two calls disagree.
+    tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('other'), lock('lock'), unlock('lock'), unlock('other')] }, 1, {}, 2),
+    /^WARNING: possible circular locking dependency detected: CPU0 takes (lock|other) while holding (other|lock), and (lock|other) while holding (other|lock) was taken before$/,
+    tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('lock'), lock('other'), unlock('other'), unlock('lock')] }, 1, {}, 2),
+  ],
   ['nothing-leaked', tiny({ f: [alloc] }), /^unreferenced object buf 1#1 is never freed \(ref=1\)$/, tiny({ f: [alloc, publish] })],
   [
     'no-stale-id',
