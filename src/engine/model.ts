@@ -86,6 +86,14 @@ export interface Symmetry<W> {
   canonical(world: W): W;
 }
 
+/** Where a run broke a property, and how. */
+export interface Violation {
+  readonly property: string;
+  /** 1-based index of the breaking step; 0 when the initial world breaks it. */
+  readonly at: number;
+  readonly message: string;
+}
+
 /** A violation message, or `undefined` when the property holds here. */
 export type Finding = string | undefined;
 

@@ -4,8 +4,7 @@
  */
 import { plainCodec } from '../explore/codec.ts';
 import { Words } from '../explore/store.ts';
-import type { RunProperty, System } from './model.ts';
-import type { Violation } from './run.ts';
+import type { RunProperty, System, Violation } from './model.ts';
 
 /**
  * The engine's own property: every run ends. A run breaks it when a step

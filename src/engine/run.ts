@@ -3,7 +3,9 @@
  * step. Shared by every explorer and by replay, so they agree on what a
  * violation is and where it happens.
  */
-import type { Move, Property, Reply, Step, System } from './model.ts';
+import type { Move, Property, Reply, Step, System, Violation } from './model.ts';
+
+export type { Violation } from './model.ts';
 import { capViolation, loopViolation, Revisits } from './run-ends.ts';
 import { modelError } from './thrown.ts';
 
@@ -17,13 +19,6 @@ export interface TraceStep<W> {
 export interface Trace<W> {
   readonly init: W;
   readonly steps: readonly TraceStep<W>[];
-}
-
-export interface Violation {
-  readonly property: string;
-  /** 1-based index of the breaking step; 0 when the initial world breaks it. */
-  readonly at: number;
-  readonly message: string;
 }
 
 /** Picks the next step among the enabled ones (never empty), or stops the run. */

@@ -10,7 +10,8 @@ import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Var
 import { stockProperties } from './properties.ts';
 import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
-import { actor, kitSystem, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
+import { kitSystem } from './schedule.ts';
+import { actor, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
 export interface KitModelSpec {
   readonly name: string;
@@ -33,7 +34,7 @@ function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: Kit
   return p !== null && typeof p === 'object' ? objName(p.kind, p.slot) : undefined;
 }
 
-function stateOf(spec: KitSpec, world: KitWorld, subject: string): string {
+function stateOf(world: KitWorld, subject: string): string {
   const [kind, n] = subject.split(' ');
   const o = world.objects[kind!]?.[Number(n) - 1];
   if (!o) return '';
@@ -54,7 +55,7 @@ function presenter(): Presenter<KitWorld, KitSpec> {
       return `${starts}${next.fn}${injected} = ${reply.text}`;
     },
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
-    state: (world, subject, spec) => stateOf(spec, world, subject),
+    state: (world, subject) => stateOf(world, subject),
     thread: (index, init) => actor(init, index),
   };
 }

@@ -7,7 +7,8 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
-import { actor, blockedOn, nextStep, objName, refsOn } from './world.ts';
+import { blockedOn } from './schedule.ts';
+import { actor, nextStep, objName, refsOn } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 

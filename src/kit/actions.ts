@@ -1,0 +1,343 @@
+/**
+ * The kit's primitives: what each action does to the world, with the
+ * kernel's checks on every dereference (KASAN's use-after-free, a NULL
+ * oops, the pointer's protection) and each primitive's own findings.
+ */
+import { DefinitionError } from '../engine/define.ts';
+import { fire } from '../engine/machine.ts';
+import type { Action, LocalName, Step } from './calls.ts';
+import { Ctx, NEXT, type Done, type Flow } from './context.ts';
+import { refcountMachine, refcountState } from './refcount.ts';
+import { actor, objName, ptrName, refsOn, writable, type KitWorld, type Obj, type Ptr, type Rwsem, type SpaceSpec } from './world.ts';
+
+/** A failed step: the errno it returns, down the step's unwind path. */
+export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
+
+/** A pointer local that is set; a definition error when the model names an unset or non-pointer local. */
+function pointer(ctx: Ctx, name: LocalName, step: Step): Ptr | null {
+  const v = ctx.local(name);
+  if (v === null || typeof v === 'object') return v;
+  throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${name}' holds an id, not a pointer`);
+}
+
+/** What KASAN and the kit see when `p` is dereferenced: a report when the memory is freed or reused, or the pointer unprotected. */
+function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[] {
+  const o = ctx.obj(p);
+  const who = `${ctx.who} ${fn}: ${ptrName(local, p)}`;
+  if (o.gen !== p.gen || o.state === 'free') {
+    const reused = o.gen !== p.gen && o.state !== 'free' ? ', and its memory is reused' : '';
+    return [`BUG: KASAN: slab-use-after-free: ${who} after kfree${reused}`];
+  }
+  if (o.state === 'rcu' && !(p.prot === 'rcu' && o.readers.includes(ctx.t))) {
+    return [`BUG: KASAN: slab-use-after-free: ${who} after kfree_rcu, outside the RCU section that could keep it`];
+  }
+  if (p.prot === 'none') return [`lifecheck: ${who} with nothing keeping it alive (no reference, no RCU section, no lock)`];
+  if (p.prot.startsWith('ended:')) return [`lifecheck: ${who} after ${p.prot.slice('ended:'.length)}`];
+  return [];
+}
+
+
+/** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
+function oops(ctx: Ctx, step: Step, local: LocalName): Done {
+  const warnings = [`BUG: kernel NULL pointer dereference: ${ctx.who} ${step.fn}: ${local} is NULL`];
+  return { world: ctx.world, text: 'Oops', flow: { to: 'oops' }, warnings };
+}
+
+/** Whether `p` still points at the object it was made for. */
+const alive = (ctx: Ctx, p: Ptr) => {
+  const o = ctx.obj(p);
+  return o.gen === p.gen && o.state !== 'free';
+};
+
+export function perform(ctx: Ctx, step: Step): Done {
+  const a = step.action;
+  switch (a.op) {
+    case 'alloc':
+      return alloc(ctx, a.kind, a.into);
+    case 'xa_alloc':
+      return xaAlloc(ctx, step, a.space, a.ptr, a.into);
+    case 'xa_load':
+    case 'xa_erase':
+      return xaLookup(ctx, step, a.op, a.space, a.id, a.into);
+    case 'refcount':
+      return refcount(ctx, step, a.call, a.ptr, a.field);
+    case 'counter':
+    case 'check':
+    case 'use':
+    case 'kfree':
+      return onObject(ctx, step, a);
+    case 'mutex_lock': {
+      ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
+      const warnings = ctx.acquire(a.lock);
+      return { world: ctx.world, text: 'locked', flow: NEXT, warnings };
+    }
+    case 'mutex_trylock':
+      if (ctx.world.locks[a.lock] !== -1) return failed(ctx.world, a.errno ?? '-EBUSY');
+      ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
+      ctx.thread((th) => ({ ...th, locks: [...th.locks, a.lock] }));
+      return { world: ctx.world, text: 'locked', flow: NEXT };
+    case 'mutex_unlock':
+      return unlock(ctx, a.lock);
+    case 'wait':
+      return onObject(ctx, step, a);
+    case 'down_read':
+    case 'down_read_trylock':
+    case 'up_read':
+    case 'down_write':
+    case 'up_write':
+      return rwsem(ctx, a);
+    case 'rcu_read_lock':
+      ctx.thread((th) => ({ ...th, rcu: th.rcu + 1 }));
+      return { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'rcu_read_unlock':
+      return rcuUnlock(ctx);
+    case 'synchronize_rcu':
+      return { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'fallible':
+      return { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'queue_work':
+      return queueWork(ctx, step, a.work, a.ptr);
+    case 'if_null':
+      return ctx.local(a.ptr) === null ? failed(ctx.world, a.errno) : { world: ctx.world, text: 'ok', flow: NEXT };
+  }
+}
+
+function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
+  const spec = ctx.spec.kinds[kind];
+  if (!spec) throw new DefinitionError(`alloc of unknown kind '${kind}'; known: ${Object.keys(ctx.spec.kinds).join(', ')}`);
+  const slot = ctx.world.objects[kind]!.findIndex((o) => o.state === 'free');
+  if (slot < 0) return failed(ctx.world, '-ENOMEM');
+  const first = Object.entries(spec.fields).find(([, f]) => f.type === 'refcount')?.[0];
+  const old = ctx.world.objects[kind]![slot]!;
+  const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'none' };
+  const fields = Object.fromEntries(Object.keys(spec.fields).map((f) => [f, f === first ? 1 : 0]));
+  ctx.setObj(p, { gen: p.gen, state: 'live', fields, readers: [] });
+  ctx.setLocal(into, p);
+  ctx.effect(objName(kind, slot), 1);
+  return { world: ctx.world, text: objName(kind, slot), flow: NEXT };
+}
+
+function spaceOf(ctx: Ctx, name: string): SpaceSpec {
+  const s = ctx.spec.spaces[name];
+  if (!s) throw new DefinitionError(`no id space '${name}'; known: ${Object.keys(ctx.spec.spaces).join(', ')}`);
+  return s;
+}
+
+function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName, into: LocalName): Done {
+  const space = spaceOf(ctx, name);
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  const entries = ctx.world.spaces[name]!;
+  const from = space.alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
+  const order = entries.map((_, k) => (from + k) % entries.length);
+  const k = order.find((i) => entries[i] === null);
+  if (k === undefined) return failed(ctx.world, '-EBUSY');
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  ctx.world = {
+    ...ctx.world,
+    spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? { kind: p.kind, slot: p.slot, gen: p.gen } : e)) },
+    cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length },
+  };
+  const id = ctx.bounds.ids.min + k;
+  ctx.setLocal(into, id);
+  ctx.effect(`${name}[${id}]`, 1);
+  // The table takes over the creator's reference: the creator's pointer is protected by nothing it holds.
+  if (space.holds && refsOn(p, space.holds) > 0) ctx.loseRef(local, `ended:its reference went to ${name}`);
+  return { world: ctx.world, text: String(id), flow: NEXT, warnings };
+}
+
+function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string, idLocal: LocalName, into: LocalName): Done {
+  const space = spaceOf(ctx, name);
+  const id = ctx.local(idLocal);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
+  const k = id - ctx.bounds.ids.min;
+  const entry = ctx.world.spaces[name]![k] ?? null;
+  if (entry === null) {
+    ctx.setLocal(into, null);
+    return { world: ctx.world, text: 'NULL', flow: NEXT };
+  }
+  const held = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+  let prot = held;
+  if (op === 'xa_erase') {
+    const entries = ctx.world.spaces[name]!;
+    ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? null : e)) } };
+    ctx.effect(`${name}[${id}]`, -1);
+    const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
+    if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
+    // The entry's reference is now the eraser's to drop.
+    if (space.holds) prot = `ref:${space.holds}`;
+  }
+  ctx.setLocal(into, { ...entry, prot });
+  const o = ctx.world.objects[entry.kind]![entry.slot]!;
+  return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
+}
+
+function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: string): Done {
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  const where = `${objName(p.kind, p.slot)}.${field}`;
+  // Freed memory is not the count's: the access is reported, and nothing the model tracks changes.
+  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const o = ctx.obj(p);
+  const before = o.fields[field]!;
+  const type = { refcount_inc: 'INC', refcount_inc_not_zero: 'INC_NOT_ZERO', refcount_dec_and_test: 'DEC_AND_TEST', refcount_dec_if_one: 'DEC_IF_ONE' }[call] as 'INC';
+  const fired = fire<{ count: number }>(refcountMachine, refcountState(before), { type });
+  const after = fired.state.context.count;
+  const max = (ctx.spec.kinds[p.kind]!.fields[field] as { max: number }).max;
+  if (after > max) throw new DefinitionError(`${where} would reach ${after}, past its declared max ${max}; raise it`);
+  ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: after } });
+  if (after !== before) ctx.effect(where, after - before);
+  for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${ctx.who} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
+  const took = after > before;
+  const dropped = after < before;
+  if (took) ctx.gainRef(local, field);
+  // Dropping the last reference makes the thread the object's only owner: it is the one to free it.
+  if (dropped) ctx.loseRef(local, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
+  return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
+}
+
+/** Where a refcount call goes: the last put to its `zero` label, a refused get or dec_if_one down its error path. */
+function refcountFlow(call: string, answer: string, step: Step): Flow {
+  if (call === 'refcount_dec_and_test') return answer === 'true' && step.zero ? { to: 'label', label: step.zero } : NEXT;
+  if (call === 'refcount_inc_not_zero' && answer === 'false') return { to: 'fail', errno: '-ENOENT' };
+  if (call === 'refcount_dec_if_one' && answer === 'false') return { to: 'fail', errno: '-EBUSY' };
+  return NEXT;
+}
+
+function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' | 'wait' }>): Done {
+  const p = pointer(ctx, a.ptr, step);
+  if (p === null) return oops(ctx, step, a.ptr);
+  const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
+  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const o = ctx.obj(p);
+  const name = objName(p.kind, p.slot);
+  switch (a.op) {
+    case 'use':
+      return { world: ctx.world, text: 'ok', flow: NEXT, warnings };
+    case 'wait':
+      return { world: ctx.world, text: `${a.field} = ${o.fields[a.field]}`, flow: NEXT, warnings };
+    case 'check': {
+      const v = o.fields[a.field]!;
+      const as = (v === 0) === (a.is === 'zero');
+      return { world: ctx.world, text: String(v), flow: as ? NEXT : { to: 'fail', errno: a.errno }, warnings };
+    }
+    case 'counter':
+      return counter(ctx, step, a.ptr, p, o, a.field, a.delta, warnings);
+    case 'kfree': {
+      const readers = a.rcu ? ctx.world.threads.flatMap((th, u) => (th.rcu > 0 ? [u] : [])) : [];
+      ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
+      ctx.effect(name, -1);
+      ctx.reprotect((q) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen, 'ended:kfree');
+      return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
+    }
+  }
+}
+
+function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
+  const sem = ctx.world.rwsems[a.sem];
+  if (!sem) throw new DefinitionError(`no rw_semaphore '${a.sem}'; declare it in rwsems`);
+  const t = ctx.t;
+  const set = (next: Rwsem, text: string, held?: boolean): Done => {
+    ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: next } };
+    let warnings: string[] = [];
+    // A trylock cannot wait, so lockdep records no dependency for it.
+    if (held && a.op === 'down_read_trylock') ctx.thread((th) => ({ ...th, locks: [...th.locks, a.sem] }));
+    else if (held) warnings = ctx.acquire(a.sem);
+    if (held === false) {
+      ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== a.sem) }));
+      ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
+    }
+    return { world: ctx.world, text, flow: NEXT, warnings };
+  };
+  const unbalanced = (): Done => ({
+    world: ctx.world,
+    text: 'WARN',
+    flow: NEXT,
+    warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${a.sem}, which it does not hold`],
+  });
+  switch (a.op) {
+    case 'down_read':
+      return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
+    case 'down_read_trylock':
+      if (sem.writer >= 0 || sem.queued.length) return failed(ctx.world, a.errno ?? '-EBUSY');
+      return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
+    case 'up_read':
+      if (!sem.readers.includes(t)) return unbalanced();
+      return set({ ...sem, readers: sem.readers.filter((u) => u !== t) }, 'up', false);
+    case 'down_write':
+      if (writable(sem, t)) return set({ ...sem, writer: t, queued: sem.queued.filter((u) => u !== t) }, 'write-locked', true);
+      ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: { ...sem, queued: [...sem.queued, t] } } };
+      return { world: ctx.world, text: 'waits', flow: { to: 'stay' } };
+    case 'up_write':
+      if (sem.writer !== t) return unbalanced();
+      return set({ ...sem, writer: -1 }, 'up', false);
+  }
+}
+
+/**
+ * `p->field += delta`. A counter that holds references (`holds: 'ref'`)
+ * takes over the thread's reference on its increment (attach keeps the
+ * reference it took) and hands one to the thread on its decrement (detach
+ * then drops it).
+ */
+function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: string, delta: 1 | -1, warnings: string[]): Done {
+  const name = objName(p.kind, p.slot);
+  const spec = ctx.spec.kinds[p.kind]!.fields[field]!;
+  const n = o.fields[field]! + delta;
+  if (n > spec.max) throw new DefinitionError(`${name}.${field} would reach ${n}, past its declared max ${spec.max}; raise it`);
+  if (n < 0) warnings.push(`WARNING: ${ctx.who} ${step.fn}: ${name}.${field} goes below 0`);
+  ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: Math.max(n, 0) } });
+  ctx.effect(`${name}.${field}`, delta);
+  const holds = spec.type === 'counter' ? spec.holds : undefined;
+  if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${field}`);
+  if (holds && delta < 0 && n >= 0) ctx.gainRef(local, holds);
+  return { world: ctx.world, text: String(Math.max(n, 0)), flow: NEXT, warnings };
+}
+
+function unlock(ctx: Ctx, lock: string): Done {
+  if (!ctx.th.locks.includes(lock)) {
+    return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${lock}, which it does not hold`] };
+  }
+  ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [lock]: -1 } };
+  ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== lock) }));
+  ctx.reprotect((q) => q.prot === `lock:${lock}`, `ended:mutex_unlock(&${lock})`);
+  return { world: ctx.world, text: 'unlocked', flow: NEXT };
+}
+
+/**
+ * `queue_work()`: the work will run later on the kworker with the pointer.
+ * A reference the thread holds goes with it (the kernel's `get; queue_work`
+ * idiom, the work puts it); without one, the work gets a bare pointer.
+ */
+function queueWork(ctx: Ctx, step: Step, work: string, local: LocalName): Done {
+  if (!ctx.spec.works?.[work]) throw new DefinitionError(`step '${step.fn}' queues work '${work}', which the model's works do not have`);
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  // A reference, or the ownership the last put left (the release's `queue_work`), goes with the work.
+  const goes = p.prot.startsWith('ref:') || p.prot === 'own';
+  const given: Ptr = { kind: p.kind, slot: p.slot, gen: p.gen, prot: goes ? p.prot : 'none' };
+  if (goes) ctx.loseRef(local, `ended:it went to ${work}`);
+  ctx.world = { ...ctx.world, queue: [...ctx.world.queue, { work, local, ptr: given }] };
+  return { world: ctx.world, text: 'queued', flow: NEXT };
+}
+
+/** Leaving the section ends its pointers' protection, and frees what kfree_rcu queued once its last reader is out. */
+function rcuUnlock(ctx: Ctx): Done {
+  if (ctx.th.rcu === 0) return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: ${ctx.who} rcu_read_unlock() outside rcu_read_lock()`] };
+  ctx.thread((th) => ({ ...th, rcu: th.rcu - 1 }));
+  if (ctx.th.rcu > 0) return { world: ctx.world, text: 'ok', flow: NEXT };
+  ctx.reprotect((q) => q.prot === 'rcu', 'ended:rcu_read_unlock()');
+  const objects = Object.fromEntries(
+    Object.entries(ctx.world.objects).map(([kind, slots]) => [
+      kind,
+      slots.map((o) => {
+        if (o.state !== 'rcu' || !o.readers.includes(ctx.t)) return o;
+        const readers = o.readers.filter((u) => u !== ctx.t);
+        return { ...o, readers, state: readers.length ? o.state : ('free' as const) };
+      }),
+    ]),
+  );
+  ctx.world = { ...ctx.world, objects };
+  return { world: ctx.world, text: 'ok', flow: NEXT };
+}

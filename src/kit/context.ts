@@ -1,0 +1,129 @@
+/**
+ * How an action ends (on, to a label, failed, oopsed, waiting in place), and
+ * the context the interpreter runs it in: the world as it changes, the
+ * thread, its frame and the references its pointers hold.
+ */
+import type { LocalName } from './calls.ts';
+import { actor, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import type { Bounds } from '../engine/model.ts';
+
+/** How an action ended: on to the next step, to a label, or failed with an errno. */
+export type Flow =
+  | { readonly to: 'next' }
+  | { readonly to: 'label'; readonly label: string }
+  | { readonly to: 'fail'; readonly errno: string }
+  | { readonly to: 'oops' }
+  /** The step waits where it is (a down_write queued behind readers): the thread runs it again later. */
+  | { readonly to: 'stay' };
+
+export interface Done {
+  readonly world: KitWorld;
+  readonly text: string;
+  readonly flow: Flow;
+  readonly warnings?: readonly string[];
+}
+
+export const NEXT: Flow = { to: 'next' };
+
+export class Ctx {
+  /** What starting the call found wrong with the ids it was given. */
+  stale: string[] = [];
+
+  constructor(
+    readonly spec: KitSpec,
+    readonly bounds: Bounds,
+    public world: KitWorld,
+    readonly t: number,
+  ) {}
+
+  get th(): Thread {
+    return this.world.threads[this.t]!;
+  }
+
+  get who(): string {
+    return actor(this.world, this.t);
+  }
+
+  thread(f: (th: Thread) => Thread): void {
+    this.world = { ...this.world, threads: this.world.threads.map((th, u) => (u === this.t ? f(th) : th)) };
+  }
+
+  local(name: LocalName): Local {
+    return this.th.frame[name] ?? null;
+  }
+
+  setLocal(name: LocalName, value: Local): void {
+    this.thread((th) => ({ ...th, frame: { ...th.frame, [name]: value } }));
+  }
+
+  effect(what: string, delta: number): void {
+    this.thread((th) => {
+      const n = (th.effects[what] ?? 0) + delta;
+      const { [what]: _, ...rest } = th.effects;
+      return { ...th, effects: n === 0 ? rest : { ...rest, [what]: n } };
+    });
+  }
+
+  obj(p: Ptr): Obj {
+    return this.world.objects[p.kind]![p.slot]!;
+  }
+
+  setObj(p: Ptr, o: Obj): void {
+    const slots = this.world.objects[p.kind]!.map((x, k) => (k === p.slot ? o : x));
+    this.world = { ...this.world, objects: { ...this.world.objects, [p.kind]: slots } };
+  }
+
+  /** The pointer in `local` now holds one more reference on `field`. */
+  gainRef(local: LocalName, field: string): void {
+    const p = this.local(local) as Ptr;
+    const refs = refsOn(p, field) + 1;
+    this.setLocal(local, { kind: p.kind, slot: p.slot, gen: p.gen, prot: `ref:${field}`, ...(refs > 1 ? { refs } : {}) });
+  }
+
+  /** The pointer in `local` gives up one reference; with none left, its protection becomes `then`. */
+  loseRef(local: LocalName, then: string): void {
+    const p = this.local(local) as Ptr;
+    const refs = (p.refs ?? 1) - 1;
+    const { refs: _, ...bare } = p;
+    this.setLocal(local, refs > 0 && p.prot.startsWith('ref:') ? { ...bare, ...(refs > 1 ? { refs } : {}) } : { ...bare, prot: then });
+  }
+
+  /**
+   * The thread now holds `lock` (taken while waiting was possible, so not a
+   * trylock): lockdep's dependencies from each lock it already holds, and its
+   * warning when the new one closes a cycle (the ABBA that can deadlock).
+   */
+  acquire(lock: string): string[] {
+    const held = this.th.locks;
+    this.thread((th) => ({ ...th, locks: [...th.locks, lock] }));
+    const edges = new Set(this.world.lockOrder);
+    const warnings = held.flatMap((from) => {
+      const back = orderPath(edges, lock, from);
+      return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${lock} while holding ${from}, and ${back} was taken before`] : [];
+    });
+    for (const from of held) edges.add(`${from}>${lock}`);
+    this.world = { ...this.world, lockOrder: [...edges].sort() };
+    return warnings;
+  }
+
+  /** Every pointer of this thread matching `which` gets protection `prot`. */
+  reprotect(which: (p: Ptr) => boolean, prot: string): void {
+    const frame = Object.fromEntries(
+      Object.entries(this.th.frame).map(([k, v]) => [k, v !== null && typeof v === 'object' && which(v) ? { ...v, prot } : v]),
+    );
+    this.thread((th) => ({ ...th, frame }));
+  }
+}
+
+/** A chain of recorded orders from `a` to `b` (`a>x>b`), if there is one. */
+function orderPath(edges: ReadonlySet<string>, a: string, b: string, seen = new Set<string>()): string | undefined {
+  if (edges.has(`${a}>${b}`)) return `${b} while holding ${a}`;
+  seen.add(a);
+  for (const e of edges) {
+    const [from, to] = e.split('>') as [string, string];
+    if (from !== a || seen.has(to)) continue;
+    const rest = orderPath(edges, to, b, seen);
+    if (rest) return rest;
+  }
+  return undefined;
+}

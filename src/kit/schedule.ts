@@ -1,0 +1,100 @@
+/**
+ * What can run: which threads may take a step now (a held mutex, a queued
+ * writer, a wait not yet done make a thread wait), the steps the explorer may
+ * choose among (a fallible step's failure, a bounded wait's timeout), and the
+ * transition system that puts it together.
+ */
+import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
+import type { Action, Call, Step } from './calls.ts';
+import { applyStep } from './step.ts';
+import { actor, initialWorld, nextStep, objName, writable, type KitSpec, type KitWorld } from './world.ts';
+
+/** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
+export function blockedOn(world: KitWorld, t: number, action: Action): string | undefined {
+  if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
+    return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
+  }
+  if (action.op === 'synchronize_rcu') {
+    const reader = world.threads.findIndex((th, u) => u !== t && th.rcu > 0);
+    if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
+  }
+  if (action.op === 'wait') return waitingFor(world, t, action);
+  if (action.op === 'down_read' || action.op === 'down_write') return rwsemWait(world, t, action.op, action.sem);
+  return undefined;
+}
+
+const names = (world: KitWorld, threads: readonly number[]) => threads.map((u) => actor(world, u)).join(', ');
+
+/** Why a down_read or a queued down_write cannot have the semaphore now (a first down_write may always run: it queues). */
+function rwsemWait(world: KitWorld, t: number, op: 'down_read' | 'down_write', name: string): string | undefined {
+  const sem = world.rwsems[name]!;
+  if (op === 'down_read') {
+    if (sem.writer >= 0) return `down_read(&${name}), written by ${actor(world, sem.writer)}`;
+    return sem.queued.length ? `down_read(&${name}), behind the writer ${names(world, sem.queued)} queued for it` : undefined;
+  }
+  if (!sem.queued.includes(t) || writable(sem, t)) return undefined;
+  const holders = [...sem.readers, ...(sem.writer >= 0 ? [sem.writer] : [])];
+  return `down_write(&${name}), queued behind ${names(world, holders)}`;
+}
+
+
+/** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
+function waitingFor(world: KitWorld, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
+  const p = world.threads[t]!.frame[a.ptr];
+  if (p === null || p === undefined || typeof p !== 'object') return undefined;
+  const o = world.objects[p.kind]![p.slot]!;
+  if (o.gen !== p.gen || o.state === 'free') return undefined;
+  const v = o.fields[a.field]!;
+  if ((v === 0) === (a.until === 'zero')) return undefined;
+  return `wait until ${objName(p.kind, p.slot)}.${a.field} ${a.until === 'zero' ? '== 0' : '!= 0'} (it is ${v})`;
+}
+
+/** The ids a call's arguments may take, in order: every combination, one id per argument. */
+function argumentChoices(c: Call, bounds: Bounds): number[][] {
+  const ids = Array.from({ length: bounds.ids.max - bounds.ids.min + 1 }, (_, k) => bounds.ids.min + k);
+  return Object.keys(c.args).reduce<number[][]>((acc) => acc.flatMap((a) => ids.map((id) => [...a, id])), [[]]);
+}
+
+export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): EngineStep[] {
+  const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
+  const roles = spec.roles;
+  const callsOf = (thread: number) => (roles ? narrowed.filter((c) => roles[thread % roles.length]!.includes(c.name)) : narrowed);
+  return world.threads.flatMap((th, thread): EngineStep[] => {
+    if (th.call === null && th.worker) {
+      const head = world.queue[0];
+      return head ? stepChoices(spec, world, { thread, op: head.work, args: [] }) : [];
+    }
+    if (th.call === null) {
+      if (th.calls >= bounds.ops) return [];
+      // A call starts by running its first step, so it waits as that step would.
+      return callsOf(thread).flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
+    }
+    return stepChoices(spec, world, { thread, op: th.call, args: [] });
+  });
+}
+
+/** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
+function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
+  const a = nextStep(spec, world, go).action;
+  const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
+  if (blockedOn(world, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
+  return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
+}
+
+/** The transition system of a kit model within bounds. */
+export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
+  const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
+  const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
+  // A down_write that queues runs twice: once to queue, once to take the semaphore.
+  const cost = (c: Call) => steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length;
+  const longest = Math.max(1, ...all.map(cost));
+  // The work a call can queue, each run once by the kworker.
+  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => steps(c).filter((i) => i.action.op === 'queue_work').length));
+  return {
+    init: initialWorld(spec, bounds),
+    // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes, and the work it queues.
+    horizon: bounds.threads * bounds.ops * longest * (1 + queued),
+    enabled: (world) => enabledSteps(spec, bounds, world),
+    apply: (world, step) => applyStep(spec, bounds, world, step),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The interpreter: one engine step starts a call (and runs its first step) or
+ * runs a thread's next step, then moves its program counter as the step's
+ * flow says, and when the call returns, says what lockdep and the call's
+ * unwinding would (locks still held, a failure that changed something).
+ * What the kernel would have printed is in the reply's `warnings`, where the
+ * stock properties find it.
+ */
+import { DefinitionError } from '../engine/define.ts';
+import { fire } from '../engine/machine.ts';
+import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
+import { failed, perform } from './actions.ts';
+import type { Call, Return, Step } from './calls.ts';
+import { callMachine, stateNames } from './callMachine.ts';
+import { Ctx, type Flow } from './context.ts';
+import { callOf, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+
+/** Runs one engine step: starts a call (and its first step), or runs the thread's next step. */
+export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
+  const ctx = new Ctx(spec, bounds, world, step.thread);
+  if (ctx.th.call === null) start(ctx, callOf(spec, step.op), step.args);
+  const c = callOf(spec, ctx.th.call!);
+  const item = c.items[ctx.th.pc] as Step;
+  // A failure the explorer injects comes after the call's arguments (which only a call's start has).
+  const injected = step.args.find((a): a is string => typeof a === 'string');
+  const done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
+  ctx.world = done.world;
+  countStep(c, ctx.th.pc, done.flow);
+  const ended = advance(ctx, c, item, done.flow);
+  const warnings = [...ctx.stale, ...(done.warnings ?? []), ...(ended?.warnings ?? [])];
+  const text = ended ? `${done.text}; returns ${ended.value}` : done.text;
+  const ok = ended ? !String(ended.value).startsWith('-') : done.flow.to !== 'fail';
+  return { world: ctx.world, reply: { ok, text, ...(warnings.length ? { warnings } : {}) } };
+}
+
+function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
+  if (ctx.th.worker) {
+    // The kworker takes the oldest work; the pointer it was queued with is its local.
+    const [head, ...rest] = ctx.world.queue;
+    ctx.world = { ...ctx.world, queue: rest };
+    ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame: { [head!.local]: head!.ptr }, errno: null, effects: {} }));
+    return;
+  }
+  const frame = Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])]));
+  ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + 1, effects: {} }));
+  ctx.stale = staleIds(ctx, c, frame);
+}
+
+/** The ids this call was given that the thread got from an earlier call, and that now name another object. */
+function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): string[] {
+  return Object.entries(c.args).flatMap(([local, space]) => {
+    const id = frame[local] as number;
+    const then = ctx.th.handles?.[`${space}:${id}`];
+    const now = ctx.world.spaces[space]?.[id - ctx.bounds.ids.min];
+    if (!then || !now || (now.kind === then.kind && now.slot === then.slot && now.gen === then.gen)) return [];
+    const was = objName(then.kind, then.slot, then.gen);
+    return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
+  });
+}
+
+
+const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL', oops: 'OOPS' } as const;
+
+/** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
+function countStep(c: Call, pc: number, flow: Flow): void {
+  if (flow.to === 'stay') return;
+  fire(callMachine(c), { value: stateNames(c).get(pc)!, context: {} }, { type: EVENT[flow.to] });
+}
+
+/** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
+function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | number; warnings: string[] } | undefined {
+  const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
+  let pc: number;
+  if (flow.to === 'oops') return finish(ctx, c, 'Oops');
+  if (flow.to === 'stay') return undefined;
+  if (flow.to === 'next') pc = ctx.th.pc + 1;
+  else if (flow.to === 'label') pc = labelAt(flow.label);
+  else {
+    ctx.thread((th) => ({ ...th, errno: flow.errno }));
+    if (item.fail === undefined) return finish(ctx, c, flow.errno);
+    pc = labelAt(item.fail);
+  }
+  pc = firstStep(c, pc);
+  const at = c.items[pc];
+  if (at === undefined) return finish(ctx, c, 0);
+  if ('ret' in at) return finish(ctx, c, returned(ctx, at.ret));
+  ctx.thread((th) => ({ ...th, pc }));
+  return undefined;
+}
+
+/** The value a `ret` returns; an id returned is kept by the thread with what it means now. */
+function returned(ctx: Ctx, r: Return): string | number {
+  if (r === 'errno') return ctx.th.errno ?? 0;
+  if (typeof r === 'number') return r;
+  const id = ctx.local(r.id);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
+  const entry = ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min];
+  if (entry) ctx.thread((th) => ({ ...th, handles: { ...th.handles, [`${r.space}:${id}`]: entry } }));
+  return id;
+}
+
+/** The call returns `value`: lockdep's word on what it still holds, and the thread is idle again. */
+function finish(ctx: Ctx, c: Call, value: string | number): { value: string | number; warnings: string[] } {
+  const th = ctx.th;
+  const warnings = [
+    ...th.locks.map((l) => `WARNING: lock held when returning to user space! ${ctx.who} returns from ${c.name} holding ${l}`),
+    ...(th.rcu > 0 ? [`WARNING: ${ctx.who} returns from ${c.name} inside rcu_read_lock()`] : []),
+  ];
+  if (String(value).startsWith('-')) {
+    const changed = Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`);
+    if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
+  }
+  ctx.thread((t) => ({
+    ...idle,
+    calls: t.calls,
+    rcu: t.rcu,
+    locks: t.locks,
+    ...(t.worker ? { worker: t.worker } : {}),
+    ...(t.handles ? { handles: t.handles } : {}),
+  }));
+  return { value, warnings };
+}
