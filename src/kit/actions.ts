@@ -8,7 +8,7 @@ import { fire } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { refcountMachine, refcountState } from './refcount.ts';
-import { actor, objName, ptrName, refsOn, writable, type KitWorld, type Obj, type Ptr, type Rwsem, type SpaceSpec } from './world.ts';
+import { actor, entryOf, objName, ptrName, refsOn, writable, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
 export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -56,6 +56,8 @@ export function perform(ctx: Ctx, step: Step): Done {
       return alloc(ctx, a.kind, a.into);
     case 'xa_alloc':
       return xaAlloc(ctx, step, a.space, a.ptr, a.into);
+    case 'xa_store':
+      return xaStore(ctx, step, a.space, a.id, a.ptr);
     case 'xa_load':
     case 'xa_erase':
       return xaLookup(ctx, step, a.op, a.space, a.id, a.into);
@@ -123,27 +125,50 @@ function spaceOf(ctx: Ctx, name: string): SpaceSpec {
   return s;
 }
 
-function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName, into: LocalName): Done {
-  const space = spaceOf(ctx, name);
-  const p = pointer(ctx, local, step);
-  if (p === null) return oops(ctx, step, local);
+function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefined, into: LocalName): Done {
+  spaceOf(ctx, name);
+  const p = local === undefined ? undefined : pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local!);
   const entries = ctx.world.spaces[name]!;
-  const from = space.alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
+  const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
   const order = entries.map((_, k) => (from + k) % entries.length);
   const k = order.find((i) => entries[i] === null);
   if (k === undefined) return failed(ctx.world, '-EBUSY');
-  const warnings = derefWarnings(ctx, local, p, step.fn);
-  ctx.world = {
-    ...ctx.world,
-    spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? { kind: p.kind, slot: p.slot, gen: p.gen } : e)) },
-    cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length },
-  };
+  const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
   const id = ctx.bounds.ids.min + k;
+  ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
+  setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
   ctx.setLocal(into, id);
   ctx.effect(`${name}[${id}]`, 1);
-  // The table takes over the creator's reference: the creator's pointer is protected by nothing it holds.
-  if (space.holds && refsOn(p, space.holds) > 0) ctx.loseRef(local, `ended:its reference went to ${name}`);
+  if (p) takeOver(ctx, name, local!, p);
   return { world: ctx.world, text: String(id), flow: NEXT, warnings };
+}
+
+function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
+  const entries = ctx.world.spaces[name]!;
+  const k = id - ctx.bounds.ids.min;
+  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
+}
+
+/** The table takes over the creator's reference: the creator's pointer is protected by nothing it holds. */
+function takeOver(ctx: Ctx, name: string, local: LocalName, p: Ptr): void {
+  const holds = spaceOf(ctx, name).holds;
+  if (holds && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${name}`);
+}
+
+function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
+  spaceOf(ctx, name);
+  const id = ctx.local(idLocal);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  if (entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min])) {
+    throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': xa_store over ${name} ${id}, which holds an object; the kit stores only into a reserved or free id`);
+  }
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
+  takeOver(ctx, name, local, p);
+  return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
 }
 
 function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string, idLocal: LocalName, into: LocalName): Done {
@@ -151,8 +176,14 @@ function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string
   const id = ctx.local(idLocal);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
   const k = id - ctx.bounds.ids.min;
-  const entry = ctx.world.spaces[name]![k] ?? null;
-  if (entry === null) {
+  const slot = ctx.world.spaces[name]![k] ?? null;
+  const entry = entryOf(slot);
+  if (!entry) {
+    // A reserved id looks empty to lookups; erasing it gives the id back.
+    if (op === 'xa_erase' && slot === 'reserved') {
+      setEntry(ctx, name, id, null);
+      ctx.effect(`${name}[${id}]`, -1);
+    }
     ctx.setLocal(into, null);
     return { world: ctx.world, text: 'NULL', flow: NEXT };
   }

@@ -14,8 +14,13 @@ export type LocalName = string;
 export type Action =
   /** `kzalloc` + `refcount_set(.., 1)`: a new object of `kind` in `into`, the creator holding its first reference. */
   | { readonly op: 'alloc'; readonly kind: string; readonly into: LocalName }
-  /** `xa_alloc(&space, &id, p)`: the lowest (or, cyclic, the next) free id; the entry takes over the creator's reference when the space holds one. */
-  | { readonly op: 'xa_alloc'; readonly space: string; readonly ptr: LocalName; readonly into: LocalName }
+  /**
+   * `xa_alloc(&space, &id, p)`: the lowest (or, cyclic, the next) free id; the entry takes over the creator's reference
+   * when the space holds one. Without `ptr`, `xa_alloc(.., XA_ZERO_ENTRY)`: the id is reserved, and loads find NULL until `xa_store`.
+   */
+  | { readonly op: 'xa_alloc'; readonly space: string; readonly ptr?: LocalName; readonly into: LocalName }
+  /** `xa_store(&space, id, p)` into a reserved (or free) id: the object becomes visible (iommufd_object_finalize). */
+  | { readonly op: 'xa_store'; readonly space: string; readonly id: LocalName; readonly ptr: LocalName }
   /** `p = xa_load(&space, id)`: a pointer protected by what the thread holds (the space's lock, an RCU section), or by nothing. */
   | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName }
   /** `p = xa_erase(&space, id)`: the entry goes, and with it the reference it held, now the thread's. */

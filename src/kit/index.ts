@@ -8,4 +8,4 @@ export { call, insert, label, replace, ret, retId, step, unwindTo, without, type
 export { defineKitModel, type KitModelSpec } from './model.ts';
 export { stockProperties } from './properties.ts';
 export { refcountMachine, WARN } from './refcount.ts';
-export type { Entry, FieldSpec, KindSpec, KitSpec, KitWorld, Local, Obj as KitObject, Ptr, SpaceSpec, Thread as KitThread } from './world.ts';
+export type { Entry, FieldSpec, KindSpec, KitSpec, KitWorld, Local, Obj as KitObject, Ptr, Slot as IdSlot, SpaceSpec, Thread as KitThread } from './world.ts';

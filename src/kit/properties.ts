@@ -8,7 +8,7 @@
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
 import { blockedOn } from './schedule.ts';
-import { actor, nextStep, objName, refsOn } from './world.ts';
+import { actor, entryOf, nextStep, objName, refsOn } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -38,7 +38,10 @@ function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: 
   world.queue.forEach((w, k) => same(w.ptr) && refsOn(w.ptr, field) > 0 && held.set(`queued ${w.work} (${k + 1})`, 1));
   for (const [name, list] of Object.entries(world.spaces)) {
     if (spec.spaces[name]!.holds !== field) continue;
-    list.forEach((e, k) => e && same(e) && held.set(`${name}[${k}]`, 1));
+    list.forEach((s, k) => {
+      const e = entryOf(s);
+      if (e && same(e)) held.set(`${name}[${k}]`, 1);
+    });
   }
   for (const [f, s] of Object.entries(spec.kinds[kind]!.fields)) {
     if (s.type === 'counter' && s.holds === field && o.fields[f]! > 0) held.set(f, o.fields[f]!);
@@ -73,7 +76,7 @@ function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
 }
 
 function leaked(spec: KitSpec, world: KitWorld): string | undefined {
-  const entries = Object.values(world.spaces).flatMap((list) => list.flatMap((e) => (e ? [e] : [])));
+  const entries = Object.values(world.spaces).flatMap((list) => list.flatMap((s) => entryOf(s) ?? []));
   const reachable = new Set([...entries, ...world.queue.map((w) => w.ptr)].map((e) => `${e.kind}/${e.slot}/${e.gen}`));
   for (const [kind, slots] of Object.entries(world.objects)) {
     for (const [slot, o] of slots.entries()) {

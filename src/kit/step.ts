@@ -13,7 +13,7 @@ import { failed, perform } from './actions.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callMachine, stateNames } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
-import { callOf, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step. */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -51,7 +51,7 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
   return Object.entries(c.args).flatMap(([local, space]) => {
     const id = frame[local] as number;
     const then = ctx.th.handles?.[`${space}:${id}`];
-    const now = ctx.world.spaces[space]?.[id - ctx.bounds.ids.min];
+    const now = entryOf(ctx.world.spaces[space]?.[id - ctx.bounds.ids.min]);
     if (!then || !now || (now.kind === then.kind && now.slot === then.slot && now.gen === then.gen)) return [];
     const was = objName(then.kind, then.slot, then.gen);
     return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
@@ -94,7 +94,7 @@ function returned(ctx: Ctx, r: Return): string | number {
   if (typeof r === 'number') return r;
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
-  const entry = ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min];
+  const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min]);
   if (entry) ctx.thread((th) => ({ ...th, handles: { ...th.handles, [`${r.space}:${id}`]: entry } }));
   return id;
 }

@@ -81,6 +81,12 @@ export interface Entry {
   readonly gen: number;
 }
 
+/** What an id holds: an entry, a reservation that loads see as NULL, or nothing. */
+export type Slot = Entry | 'reserved' | null;
+
+/** The object an id maps to, if it maps to one. */
+export const entryOf = (s: Slot | undefined): Entry | undefined => (s && s !== 'reserved' ? s : undefined);
+
 export interface Thread {
   /** The call it is in, or null between calls. */
   readonly call: string | null;
@@ -117,8 +123,8 @@ export interface Work {
 
 export interface KitWorld {
   readonly objects: Readonly<Record<string, readonly Obj[]>>;
-  /** Per space, the entry of each id from `bounds.ids.min`, null when free. */
-  readonly spaces: Readonly<Record<string, readonly (Entry | null)[]>>;
+  /** Per space, the entry of each id from `bounds.ids.min`: an object, `reserved` (XA_ZERO_ENTRY), or null when free. */
+  readonly spaces: Readonly<Record<string, readonly Slot[]>>;
   /** Where a cyclic space's next search starts. */
   readonly cursors: Readonly<Record<string, number>>;
   /** Each lock's owner thread, -1 when free. */

@@ -242,3 +242,25 @@ describe('rw_semaphore', () => {
     expect(r.verdicts[0]!.counterexample?.violation.message).toBe('CPU0 waits for ever in destroy: down_write(&sem), queued behind CPU0');
   });
 });
+
+describe('reserved ids (XA_ZERO_ENTRY)', () => {
+  const reserve = call('create', {}, [
+    s('obj = kzalloc', { op: 'alloc', kind: 'buf', into: 'b' }),
+    s('xa_alloc(&bufs, &id, XA_ZERO_ENTRY)', { op: 'xa_alloc', space: 'bufs', into: 'id' }),
+    s('iommufd_object_finalize: xa_store(&bufs, id, obj)', { op: 'xa_store', space: 'bufs', id: 'id', ptr: 'b' }),
+  ]);
+  const peek = call('peek', { id: 'bufs' }, [
+    s('mutex_lock', { op: 'mutex_lock', lock: 'lock' }),
+    s('xa_load', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' }),
+    s('mutex_unlock', { op: 'mutex_unlock', lock: 'lock' }),
+  ]);
+
+  it('take an id that lookups see as NULL until the object is stored', () => {
+    const sys = system({ create: reserve, peek });
+    const before = run(sys, [t0('create'), t0('create'), t1('peek', 1), t1('peek')]);
+    expect(before.replies.slice(-2)).toEqual(['locked', 'NULL']);
+    expect(before.world.spaces.bufs![0]).toBe('reserved');
+    const after = run(sys, [t0('create'), t0('create'), t0('create'), t1('peek', 1), t1('peek')]);
+    expect(after.replies.slice(-3)).toEqual(['stored; returns 0', 'locked', 'buf 1#1']);
+  });
+});
