@@ -1,14 +1,13 @@
 /**
- * The models the CLI knows: the built-in ones, and users' modules loaded by
+ * Finding models and variants: among the built-in ones, which callers pass
+ * in (the package's entry and the CLI's; this module imports no model, so
+ * nothing below them depends on models/), and in users' modules loaded by
  * path. A user's module default-exports a model, a variant (from
  * `model.variant()`), or an array of them.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ioasid } from '../models/ioasid/index.ts';
-import { iommufd } from '../models/iommufd/index.ts';
-import { ioasidBench } from '../models/ioasid-bench/index.ts';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
 import { whyNotLoaded } from './module-error.ts';
 
@@ -17,8 +16,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const builtInModels: readonly AnyModel[] = [ioasid, iommufd, ioasidBench];
-
 /** What one `check` target names: a model and which of its variants. */
 export interface Target {
   readonly model: AnyModel;
@@ -26,11 +23,11 @@ export interface Target {
 }
 
 /** A built-in model by name; `paths` says whether the command also takes a path to a module (for the hint). */
-export function findModel(name: string, paths = true): AnyModel {
-  const model = builtInModels.find((m) => m.name === name);
+export function findModel(builtIns: readonly AnyModel[], name: string, paths = true): AnyModel {
+  const model = builtIns.find((m) => m.name === name);
   if (!model) {
     const hint = paths ? ' (or a path to a .ts module)' : '';
-    throw new UsageError(`unknown model '${name}'; known models: ${builtInModels.map((m) => m.name).join(', ')}${hint}`);
+    throw new UsageError(`unknown model '${name}'; known models: ${builtIns.map((m) => m.name).join(', ')}${hint}`);
   }
   return model;
 }
@@ -70,17 +67,16 @@ function targetsOf(exported: unknown, what: string): Target[] {
 
 /**
  * A variant by name: of the built-in model `from` names, or of what a user's
- * module exports (a model, a variant, or an array of them). Reproducer tests
- * find their variant with it.
+ * module exports (a model, a variant, or an array of them).
  */
-export function findVariant(from: string | unknown, name: string): AnyVariant {
-  const targets = typeof from === 'string' ? [builtInTarget(from)] : targetsOf(from, 'the module');
+export function findVariantIn(builtIns: readonly AnyModel[], from: string | unknown, name: string): AnyVariant {
+  const targets = typeof from === 'string' ? [builtInTarget(builtIns, from)] : targetsOf(from, 'the module');
   return pickVariants(targets, name)[0]!;
 }
 
 /** A built-in model with all its variants. */
-export function builtInTarget(name: string): Target {
-  const model = findModel(name);
+export function builtInTarget(builtIns: readonly AnyModel[], name: string): Target {
+  const model = findModel(builtIns, name);
   return { model, variants: model.variants };
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
 import type { AnyModel, AnyVariant } from '../engine/model.ts';
-import { builtInModels, builtInTarget, findModel, pickVariants, UsageError } from '../registry.ts';
+import { builtInTarget, findModel, pickVariants, UsageError } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
 import { reviewMarkdown, type Reviewed } from '../report/review.ts';
 import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
@@ -72,8 +72,8 @@ export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
 }
 
 /** The models named, each once, or every built-in model. */
-function modelsNamed(names: readonly string[]): AnyModel[] {
-  return names.length === 0 ? [...builtInModels] : [...new Set(names)].map((name) => findModel(name, false));
+function modelsNamed(names: readonly string[], builtIns: readonly AnyModel[]): AnyModel[] {
+  return names.length === 0 ? [...builtIns] : [...new Set(names)].map((name) => findModel(builtIns, name, false));
 }
 
 /**
@@ -81,8 +81,8 @@ function modelsNamed(names: readonly string[]): AnyModel[] {
  * but writes nothing: a page with half its verdicts unknown would replace a
  * whole one.
  */
-export async function review(names: readonly string[], flags: ReviewFlags, version: string): Promise<number> {
-  const models = modelsNamed(names);
+export async function review(names: readonly string[], flags: ReviewFlags, version: string, builtIns: readonly AnyModel[]): Promise<number> {
+  const models = modelsNamed(names, builtIns);
   checkFileIn('--out', flags.dir, 'review.md');
   checkWritableDir('--out', join(flags.dir, TRACES));
   checkOutputs(flags);
@@ -107,13 +107,13 @@ export async function review(names: readonly string[], flags: ReviewFlags, versi
 }
 
 /** `lifecheck diagram MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
-export function diagram(name: string, variantName: string | undefined): string {
+export function diagram(name: string, variantName: string | undefined, builtIns: readonly AnyModel[]): string {
   const dot = name.lastIndexOf('.');
-  const model = findModel(dot < 0 ? name : name.slice(0, dot), false);
+  const model = findModel(builtIns, dot < 0 ? name : name.slice(0, dot), false);
   const machineName = dot < 0 ? undefined : name.slice(dot + 1);
   const machinesOf = (v: AnyVariant) => model.machines?.(v.config) ?? {};
   // Without --variant, the first variant that runs the machine.
-  const candidates = variantName === undefined ? model.variants : pickVariants([builtInTarget(model.name)], variantName);
+  const candidates = variantName === undefined ? model.variants : pickVariants([builtInTarget(builtIns, model.name)], variantName);
   const variant = candidates.find((v) => machineName !== undefined && Object.hasOwn(machinesOf(v), machineName));
   if (!variant) {
     const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${model.name}.${m}`);

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInModels, findVariant } from 'lifecheck';
 import { DEFAULT_RUNS } from '../../src/cli/options.ts';
 import { diagram, reviewChecks, reviewFiles, type ReviewGroup } from '../../src/cli/review.ts';
 import { transitionPercent } from '../../src/coverage.ts';
-import { builtInModels, findVariant } from '../../src/registry.ts';
 import { readTraceFile } from '../../src/trace/file.ts';
 import { replay } from '../../src/trace/replay.ts';
 
@@ -263,7 +263,7 @@ describe('lifecheck diagram', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^stateDiagram-v2\n/);
-    expect(r.out).toBe(`${diagram('ioasid.slot', undefined)}\n`);
+    expect(r.out).toBe(`${diagram('ioasid.slot', undefined, builtInModels)}\n`);
     expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
   });
 
