@@ -16,20 +16,24 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** What one `check` target names: a model and which of its variants. */
+/** What one command-line target names: a model and which of its variants. */
 export interface Target {
   readonly model: AnyModel;
   readonly variants: readonly AnyVariant[];
+  /** The user's module that defines them, as its path was given; none for a built-in model. */
+  readonly module?: string;
 }
 
-/** A built-in model by name; `paths` says whether the command also takes a path to a module (for the hint). */
-export function findModel(builtIns: readonly AnyModel[], name: string, paths = true): AnyModel {
+/** A built-in model by name. */
+function findModel(builtIns: readonly AnyModel[], name: string): AnyModel {
   const model = builtIns.find((m) => m.name === name);
-  if (!model) {
-    const hint = paths ? ' (or a path to a .ts module)' : '';
-    throw new UsageError(`unknown model '${name}'; known models: ${builtIns.map((m) => m.name).join(', ')}${hint}`);
-  }
+  if (!model) throw new UsageError(`unknown model '${name}'; known models: ${builtIns.map((m) => m.name).join(', ')} (or a path to a .ts module)`);
   return model;
+}
+
+/** What one argument names: a built-in model, or what the user's module at that path defines. */
+export async function targetsNamed(builtIns: readonly AnyModel[], arg: string): Promise<Target[]> {
+  return looksLikePath(arg) ? loadModule(arg) : [builtInTarget(builtIns, arg)];
 }
 
 export const looksLikePath = (arg: string) => /[\\/]|\.(m?[jt]s)$/.test(arg);
@@ -52,7 +56,7 @@ export async function loadModule(path: string): Promise<Target[]> {
     const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
     throw new UsageError(`cannot load '${path}': ${why}${hint}`);
   }
-  return targetsOf(mod.default, `'${path}'`);
+  return targetsOf(mod.default, `'${path}'`).map((target) => ({ ...target, module: path }));
 }
 
 /** What a module's default export defines, grouped by model; `what` names it in the message when it defines nothing. */
@@ -76,9 +80,11 @@ export function findVariantIn(builtIns: readonly AnyModel[], from: string | unkn
 
 /** A built-in model with all its variants. */
 export function builtInTarget(builtIns: readonly AnyModel[], name: string): Target {
-  const model = findModel(builtIns, name);
-  return { model, variants: model.variants };
+  return targetOf(findModel(builtIns, name));
 }
+
+/** A model with all its variants. */
+export const targetOf = (model: AnyModel): Target => ({ model, variants: model.variants });
 
 /** The variants of `targets` named `name`, or all of them; an unknown name is a UsageError. */
 export function pickVariants(targets: readonly Target[], name: string | undefined): AnyVariant[] {

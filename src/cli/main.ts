@@ -9,7 +9,7 @@ import type { SearchStats } from '../explore/exhaustive.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels } from '../../models/index.ts';
-import { builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
+import { looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { textReport } from '../report/text.ts';
 import * as parse from './options.ts';
 import { stopOnCtrlC } from './interrupt.ts';
@@ -45,9 +45,7 @@ interface CheckFlags extends OutputFlags {
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
-  if (modelArg === undefined) return builtInModels.map((model) => builtInTarget(builtInModels, model.name));
-  if (looksLikePath(modelArg)) return loadModule(modelArg);
-  return [builtInTarget(builtInModels, modelArg)];
+  return modelArg === undefined ? builtInModels.map(targetOf) : targetsNamed(builtInModels, modelArg);
 }
 
 function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
@@ -216,7 +214,7 @@ function program(): Command {
   cli
     .command('review')
     .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files')
-    .argument('[models...]', 'built-in model names')
+    .argument('[models...]', 'built-in model names, or paths to your own .ts modules')
     .option('--out <dir>', 'where to write review.md and traces/', 'reports')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
@@ -228,10 +226,11 @@ function program(): Command {
   cli
     .command('diagram')
     .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
-    .argument('<machine>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object')
+    .usage('[options] [module] <MODEL.MACHINE>')
+    .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object; or a path to your own .ts module, then MODEL.MACHINE')
     .option('--variant <name>', 'the variant whose machine to draw (default: the first that runs it)')
-    .action((machine: string, flags: { variant?: string }) => {
-      process.stdout.write(diagram(machine, flags.variant, builtInModels) + '\n');
+    .action(async (args: string[], flags: { variant?: string }) => {
+      process.stdout.write((await diagram(args, flags.variant, builtInModels)) + '\n');
     });
   cli
     .command('replay')
