@@ -3,7 +3,7 @@
  * them: I1 and I2 are checked on the step (in the world before it), I3 in
  * every world.
  */
-import type { Property } from '../src/engine/model.ts';
+import type { Property } from 'lifecheck';
 import { bor, gen, held, rc, slotOf, st, type BenchConfig, type BenchWorld, type Layout } from '../models/ioasid-bench/world.ts';
 import { FREE } from '../models/ioasid-bench/machine.ts';
 

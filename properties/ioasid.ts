@@ -3,7 +3,7 @@
  * source it comes from. Properties read worlds and steps; they never re-derive
  * the lifecycle rules (those are the machines').
  */
-import type { Finding, Move, Property } from '../src/engine/model.ts';
+import type { Finding, Move, Property } from 'lifecheck';
 import {
   activeSlot,
   activeTable,

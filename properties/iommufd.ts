@@ -4,7 +4,7 @@
  * after a step), not the programs that caused them, so a user's patch with
  * other programs is checked by the same rules.
  */
-import type { Move, Property } from '../src/engine/model.ts';
+import type { Move, Property } from 'lifecheck';
 import { CMD_BASE, ioctlCalls, ioctlOps, type IoctlCall } from '../models/iommufd/dispatch.ts';
 import { inXarray } from '../models/iommufd/objects.ts';
 import {

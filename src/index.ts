@@ -27,6 +27,10 @@ export type {
   Variant,
   WordSink,
 } from './engine/model.ts';
+/** A machine a model names in `machines()`: the object it is the lifecycle of and the kernel call behind each event. */
+export type { MachineInfo } from './engine/model.ts';
+/** A scenario's narrowing (`--only ops=alloc,free`): for each choice a model offers, the names to keep. */
+export type { Only } from './engine/model.ts';
 export { defineModel, DefinitionError } from './engine/define.ts';
 export {
   compileMachine,
@@ -58,15 +62,28 @@ export { mermaidTrace } from './trace/mermaid.ts';
 export { toItf, itfValue, type ItfTrace, type ItfValue, type TraceOrigin } from './trace/itf.ts';
 export { readTraceFile, type TraceFile } from './trace/file.ts';
 export { replay, scheduleProperty, type RecordedStep, type Replay } from './trace/replay.ts';
-export { findVariant } from './registry.ts';
 /** The steps of a variant's calls that a check never reached (a bound starved them, or the path cannot happen). */
 export { starved } from './coverage.ts';
 export * from './kit/index.ts';
 /** xstate's own builders, so a module needs nothing else installed to write a machine. */
 export { assign, setup } from 'xstate';
-export * from '../models/ioasid/index.ts';
-export { ioasidProperties } from '../properties/ioasid.ts';
-export * from '../models/iommufd/index.ts';
-export { expectedErrno, iommufdProperties } from '../properties/iommufd.ts';
-export * from '../models/ioasid-bench/index.ts';
-export { benchProperties } from '../properties/ioasid-bench.ts';
+/** xstate's guard combinators, for a transition guarded by several conditions. */
+export { and, not, or } from 'xstate';
+/** Any xstate machine: the type of a machine a variant's config holds. */
+export type { AnyStateMachine } from 'xstate';
+// The built-in models come last: they import this module, so the engine's
+// exports above must be evaluated before them (ES modules run a cycle's
+// members in the order they are imported).
+export * from '../models/index.ts';
+import { builtInModels } from '../models/index.ts';
+import type { AnyVariant } from './engine/model.ts';
+import { findVariantIn } from './registry.ts';
+
+/**
+ * A variant by name: of the built-in model `from` names, or of what a user's
+ * module exports (a model, a variant, or an array of them). Reproducer tests
+ * find their variant with it.
+ */
+export function findVariant(from: string | unknown, name: string): AnyVariant {
+  return findVariantIn(builtInModels, from, name);
+}

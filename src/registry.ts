@@ -1,14 +1,13 @@
 /**
- * The models the CLI knows: the built-in ones, and users' modules loaded by
+ * Finding models and variants: among the built-in ones, which callers pass
+ * in (the package's entry and the CLI's; this module imports no model, so
+ * nothing below them depends on models/), and in users' modules loaded by
  * path. A user's module default-exports a model, a variant (from
  * `model.variant()`), or an array of them.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ioasid } from '../models/ioasid/index.ts';
-import { iommufd } from '../models/iommufd/index.ts';
-import { ioasidBench } from '../models/ioasid-bench/index.ts';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
 import { whyNotLoaded } from './module-error.ts';
 
@@ -17,22 +16,24 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const builtInModels: readonly AnyModel[] = [ioasid, iommufd, ioasidBench];
-
-/** What one `check` target names: a model and which of its variants. */
+/** What one command-line target names: a model and which of its variants. */
 export interface Target {
   readonly model: AnyModel;
   readonly variants: readonly AnyVariant[];
+  /** The user's module that defines them, as its path was given; none for a built-in model. */
+  readonly module?: string;
 }
 
-/** A built-in model by name; `paths` says whether the command also takes a path to a module (for the hint). */
-export function findModel(name: string, paths = true): AnyModel {
-  const model = builtInModels.find((m) => m.name === name);
-  if (!model) {
-    const hint = paths ? ' (or a path to a .ts module)' : '';
-    throw new UsageError(`unknown model '${name}'; known models: ${builtInModels.map((m) => m.name).join(', ')}${hint}`);
-  }
+/** A built-in model by name. */
+function findModel(builtIns: readonly AnyModel[], name: string): AnyModel {
+  const model = builtIns.find((m) => m.name === name);
+  if (!model) throw new UsageError(`unknown model '${name}'; known models: ${builtIns.map((m) => m.name).join(', ')} (or a path to a .ts module)`);
   return model;
+}
+
+/** What one argument names: a built-in model, or what the user's module at that path defines. */
+export async function targetsNamed(builtIns: readonly AnyModel[], arg: string): Promise<Target[]> {
+  return looksLikePath(arg) ? loadModule(arg) : [builtInTarget(builtIns, arg)];
 }
 
 export const looksLikePath = (arg: string) => /[\\/]|\.(m?[jt]s)$/.test(arg);
@@ -55,7 +56,7 @@ export async function loadModule(path: string): Promise<Target[]> {
     const hint = /require\(\) ES Module/.test(why) ? ' (name it .mts, or add "type": "module" to its package.json)' : '';
     throw new UsageError(`cannot load '${path}': ${why}${hint}`);
   }
-  return targetsOf(mod.default, `'${path}'`);
+  return targetsOf(mod.default, `'${path}'`).map((target) => ({ ...target, module: path }));
 }
 
 /** What a module's default export defines, grouped by model; `what` names it in the message when it defines nothing. */
@@ -70,19 +71,20 @@ function targetsOf(exported: unknown, what: string): Target[] {
 
 /**
  * A variant by name: of the built-in model `from` names, or of what a user's
- * module exports (a model, a variant, or an array of them). Reproducer tests
- * find their variant with it.
+ * module exports (a model, a variant, or an array of them).
  */
-export function findVariant(from: string | unknown, name: string): AnyVariant {
-  const targets = typeof from === 'string' ? [builtInTarget(from)] : targetsOf(from, 'the module');
+export function findVariantIn(builtIns: readonly AnyModel[], from: string | unknown, name: string): AnyVariant {
+  const targets = typeof from === 'string' ? [builtInTarget(builtIns, from)] : targetsOf(from, 'the module');
   return pickVariants(targets, name)[0]!;
 }
 
 /** A built-in model with all its variants. */
-export function builtInTarget(name: string): Target {
-  const model = findModel(name);
-  return { model, variants: model.variants };
+export function builtInTarget(builtIns: readonly AnyModel[], name: string): Target {
+  return targetOf(findModel(builtIns, name));
 }
+
+/** A model with all its variants. */
+export const targetOf = (model: AnyModel): Target => ({ model, variants: model.variants });
 
 /** The variants of `targets` named `name`, or all of them; an unknown name is a UsageError. */
 export function pickVariants(targets: readonly Target[], name: string | undefined): AnyVariant[] {

@@ -3,8 +3,7 @@
  * refcounting with find's missing reference, kept to exactly SPIN's state
  * vector so `npm run bench` can count and time both on the same space.
  */
-import { defineModel } from '../../src/engine/define.ts';
-import type { Presenter, Variant } from '../../src/engine/model.ts';
+import { defineModel, type Presenter, type Variant } from 'lifecheck';
 import { benchProperties } from '../../properties/ioasid-bench.ts';
 import { slotMachine } from './machine.ts';
 import { bor, gen, held, pc, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';

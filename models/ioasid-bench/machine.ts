@@ -4,9 +4,7 @@
  * The rules are the 2020 refcount patch's (seed 001); whether find takes a
  * reference is the design variable the benchmark compares.
  */
-import { assign, setup } from 'xstate';
-import { compileMachine, err, ok, UNHANDLED, type MachineState, type StateCode } from '../../src/engine/machine.ts';
-import type { Reply } from '../../src/engine/model.ts';
+import { assign, compileMachine, err, ok, setup, UNHANDLED, type MachineState, type Reply, type StateCode } from 'lifecheck';
 
 /** `rc` is the refcount (0 iff free); `gen` counts the allocs of this slot so far. */
 export interface SlotContext {

@@ -4,8 +4,7 @@
  * thread and slot `held` and `bor`. Every step is one operation under the
  * allocator lock and costs the thread one of its `L` operations, failed or not.
  */
-import type { Bounds, Codec, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
-import { packedCodec } from '../../src/explore/codec.ts';
+import { packedCodec, type Bounds, type Codec, type Outcome, type Reply, type Step, type System } from 'lifecheck';
 import { compiledSlot, EV, FREE, slotCode } from './machine.ts';
 
 /** The design variable: does `find` take a reference (and `use` drop it)? */

@@ -5,9 +5,7 @@
  * its own id table and the ops that share it. Whether a table still has live
  * ids is the world's to know, so REGISTER and UNREGISTER carry it.
  */
-import { and, assign, setup } from 'xstate';
-import type { Reply } from '../../src/engine/model.ts';
-import { err, ok } from '../../src/engine/machine.ts';
+import { and, assign, err, ok, setup, type Reply } from 'lifecheck';
 
 /** One registered helper pair (A.3 "ioasid_allocator_data"): its ops and its table. */
 export interface AllocatorEntry {

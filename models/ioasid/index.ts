@@ -1,5 +1,5 @@
 /** The IOASID (PASID) allocator model: seeds 000, 001 (refcounts), 003 (custom allocators), 004 (sets). */
-import { defineModel } from '../../src/engine/define.ts';
+import { defineModel } from 'lifecheck';
 import { ioasidProperties } from '../../properties/ioasid.ts';
 import { ioasidPresenter } from './present.ts';
 import { ioasidVariants } from './variants.ts';

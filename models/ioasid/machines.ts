@@ -8,9 +8,7 @@
  * Users model their own patches the same way: `seriesMachine.provide({ guards })`
  * to flip a variation point, or a new machine over the same events.
  */
-import { and, assign, setup } from 'xstate';
-import { err, ok } from '../../src/engine/machine.ts';
-import type { Reply } from '../../src/engine/model.ts';
+import { and, assign, err, ok, setup, type Reply } from 'lifecheck';
 
 /**
  * The per-instance data: refcount, owning set (null when no set is stored)

@@ -1,5 +1,5 @@
 /** How IOASID steps and states read in a trace: the kernel's own names. */
-import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
+import type { Presenter, Reply, Step } from 'lifecheck';
 import { activeSlot, activeTable, setName, type Call, type IoasidConfig, type IoasidWorld } from './world.ts';
 
 function callText(c: Call | undefined, fallback: string, set: string, id: number): string {

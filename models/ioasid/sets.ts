@@ -4,9 +4,7 @@
  * members (-EBUSY), `freed` with its last member. It also keeps the quota.
  * The world tells it how many live ids it has, so events carry `members`.
  */
-import { assign, setup } from 'xstate';
-import type { Reply } from '../../src/engine/model.ts';
-import { err, ok } from '../../src/engine/machine.ts';
+import { assign, err, ok, setup, type Reply } from 'lifecheck';
 
 export interface SetContext {
   /** A.4 ioasid_set_alloc(token, quota, type): the most ids the set may hold at once. */

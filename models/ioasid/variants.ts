@@ -4,7 +4,7 @@
  * expected to hold). A user's own variant is written the same way and passed
  * to `ioasid.variant()`.
  */
-import type { Variant } from '../../src/engine/model.ts';
+import type { Variant } from 'lifecheck';
 import { registryMachine } from './allocators.ts';
 import { seriesMachine, upstreamMachine, v1Machine } from './machines.ts';
 import { setMachine } from './sets.ts';

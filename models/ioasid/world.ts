@@ -4,9 +4,19 @@
  * can make. The lifecycle rules live in the slot machine; this file only says
  * who may call what, and keeps each CPU's references and pointers.
  */
-import type { AnyStateMachine } from 'xstate';
-import { fire, initialState, type MachineState } from '../../src/engine/machine.ts';
-import type { Bounds, MachineInfo, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import {
+  fire,
+  initialState,
+  type AnyStateMachine,
+  type Bounds,
+  type MachineInfo,
+  type MachineState,
+  type Only,
+  type Outcome,
+  type Reply,
+  type Step,
+  type System,
+} from 'lifecheck';
 import type { RegistryContext, RegistryEvent } from './allocators.ts';
 import type { SlotContext, SlotEvent } from './machines.ts';
 import type { SetContext, SetEvent } from './sets.ts';

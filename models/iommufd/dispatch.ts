@@ -3,9 +3,7 @@
  * xstate machine: one IOCTL event, and the guards in the order the kernel
  * checks them, so the errno precedence reads top to bottom.
  */
-import { assign, setup } from 'xstate';
-import { err, ok } from '../../src/engine/machine.ts';
-import type { Reply } from '../../src/engine/model.ts';
+import { assign, err, ok, setup, type Reply } from 'lifecheck';
 
 /** A.6: IOMMUFD_CMD_BASE; iommufd's ioctls are `_IO(IOMMUFD_TYPE, nr)`, IOMMUFD_TYPE being ';'. */
 export const CMD_BASE = 0x80;

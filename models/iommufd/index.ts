@@ -1,5 +1,5 @@
 /** The iommufd object lifecycle model: seed 002 and its successors (kernel-semantics A.6). */
-import { defineModel } from '../../src/engine/define.ts';
+import { defineModel } from 'lifecheck';
 import { iommufdProperties } from '../../properties/iommufd.ts';
 import { iommufdPresenter } from './present.ts';
 import { iommufdVariants } from './variants.ts';

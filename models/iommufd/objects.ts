@@ -9,9 +9,7 @@
  * A wait is a transition that answers `BLOCKED` while it cannot proceed; the
  * world enables a waiting thread's step only when its machine would move.
  */
-import { assign, setup } from 'xstate';
-import { err, ok } from '../../src/engine/machine.ts';
-import type { Reply } from '../../src/engine/model.ts';
+import { assign, err, ok, setup, type Reply } from 'lifecheck';
 
 /** The object types this model has (A.6 `enum iommufd_object_type`, the ones seed 002's design needs). */
 export const KINDS = ['ioas', 'hwpt', 'device', 'access'] as const;

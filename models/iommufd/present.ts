@@ -1,5 +1,5 @@
 /** How iommufd steps and objects read in a trace: the kernel's own function names. */
-import type { Presenter, Reply, Step } from '../../src/engine/model.ts';
+import type { Presenter, Reply, Step } from 'lifecheck';
 import { inXarray } from './objects.ts';
 import {
   byId,

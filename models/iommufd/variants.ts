@@ -3,7 +3,7 @@
  * each as programs (the kernel functions a call runs, in order) over an
  * object machine, with the verdicts it is expected to have.
  */
-import type { Variant } from '../../src/engine/model.ts';
+import type { Variant } from 'lifecheck';
 import { mergedDispatch, postedDispatch } from './dispatch.ts';
 import { rwsemObject, shorttermObject } from './objects.ts';
 import type { IommufdConfig, Op, Program, Stage } from './world.ts';

@@ -10,9 +10,18 @@
  * which undoes what the run holds in reverse order (abort, then put), as the
  * kernel's goto labels do. Variants are different programs and machines.
  */
-import type { AnyStateMachine } from 'xstate';
-import { fire, initialState, type MachineState } from '../../src/engine/machine.ts';
-import type { Bounds, Only, Outcome, Reply, Step, System } from '../../src/engine/model.ts';
+import {
+  fire,
+  initialState,
+  type AnyStateMachine,
+  type Bounds,
+  type MachineState,
+  type Only,
+  type Outcome,
+  type Reply,
+  type Step,
+  type System,
+} from 'lifecheck';
 import { ioctlCalls } from './dispatch.ts';
 import { BLOCKED, inXarray, KINDS, type Kind, type ObjectContext, type ObjectEvent } from './objects.ts';
 

@@ -8,7 +8,8 @@ import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts
 import type { SearchStats } from '../explore/exhaustive.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
-import { builtInModels, builtInTarget, loadModule, looksLikePath, pickVariants, UsageError, type Target } from '../registry.ts';
+import { builtInModels } from '../../models/index.ts';
+import { looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { textReport } from '../report/text.ts';
 import * as parse from './options.ts';
 import { stopOnCtrlC } from './interrupt.ts';
@@ -44,9 +45,7 @@ interface CheckFlags extends OutputFlags {
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
-  if (modelArg === undefined) return builtInModels.map((model) => builtInTarget(model.name));
-  if (looksLikePath(modelArg)) return loadModule(modelArg);
-  return [builtInTarget(modelArg)];
+  return modelArg === undefined ? builtInModels.map(targetOf) : targetsNamed(builtInModels, modelArg);
 }
 
 function boundsOf(model: AnyModel, flags: CheckFlags): Bounds {
@@ -215,22 +214,23 @@ function program(): Command {
   cli
     .command('review')
     .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files')
-    .argument('[models...]', 'built-in model names')
+    .argument('[models...]', 'built-in model names, or paths to your own .ts modules')
     .option('--out <dir>', 'where to write review.md and traces/', 'reports')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number }) => {
       const { out, ...rest } = flags;
-      process.exitCode = await review(models, { ...rest, dir: out }, version);
+      process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
     });
   cli
     .command('diagram')
     .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
-    .argument('<machine>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object')
+    .usage('[options] [module] <MODEL.MACHINE>')
+    .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.object; or a path to your own .ts module, then MODEL.MACHINE')
     .option('--variant <name>', 'the variant whose machine to draw (default: the first that runs it)')
-    .action((machine: string, flags: { variant?: string }) => {
-      process.stdout.write(diagram(machine, flags.variant) + '\n');
+    .action(async (args: string[], flags: { variant?: string }) => {
+      process.stdout.write((await diagram(args, flags.variant, builtInModels)) + '\n');
     });
   cli
     .command('replay')
@@ -238,7 +238,7 @@ function program(): Command {
     .argument('<file>', 'a .itf.json trace (from check --out)')
     .option('--json', 'print one JSON document instead of text')
     .action(async (file: string, flags: { json?: boolean }) => {
-      process.exitCode = await replayFile(file, flags);
+      process.exitCode = await replayFile(file, flags, builtInModels);
     });
   cli
     .command('show')
@@ -247,7 +247,7 @@ function program(): Command {
     .addOption(new Option('--format <format>', 'what to print').choices(FORMATS).default('text'))
     .option('--changes', 'with --format text: below each step, the values it changed')
     .action(async (file: string, flags: { format: Format; changes?: boolean }) => {
-      process.exitCode = await showFile(file, flags);
+      process.exitCode = await showFile(file, flags, builtInModels);
     });
   return cli;
 }

@@ -1,43 +1,51 @@
 /**
  * `lifecheck review` and `lifecheck diagram`: the design review page (every
- * variant of the named models, fixed seed, no timings) with its trace files,
- * and one machine's state diagram.
+ * variant of the named models, built in or from users' modules, fixed seed,
+ * no timings) with its trace files, and one machine's state diagram.
  */
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { checkVariant } from '../check.ts';
-import type { AnyModel, AnyVariant } from '../engine/model.ts';
-import { builtInModels, builtInTarget, findModel, pickVariants, UsageError } from '../registry.ts';
+import { propertiesOf, type AnyModel, type AnyVariant } from '../engine/model.ts';
+import { builtInTarget, loadModule, looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
-import { reviewMarkdown, type Reviewed } from '../report/review.ts';
+import { reviewMarkdown } from '../report/review.ts';
 import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
 import { traceFileName } from '../trace/itf.ts';
 import { stopOnCtrlC } from './interrupt.ts';
 import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from './outputs.ts';
-import { traceFiles } from './traces.ts';
+import { traceFiles, type Written } from './traces.ts';
 
 /** The review's trace files live here, relative to the page. */
 const TRACES = 'traces';
 
+/** A model's section of the review: its variants' reports, each with the user's module it came from, if any. */
 export interface ReviewGroup {
   readonly model: AnyModel;
-  readonly results: readonly Reviewed[];
+  readonly results: readonly Written[];
 }
 
-/** Checks every variant of `models` at their defaults, with the default runs and seed, until `signal` aborts. */
-export async function reviewChecks(models: readonly AnyModel[], signal?: AbortSignal): Promise<ReviewGroup[]> {
-  const groups: ReviewGroup[] = [];
-  for (const model of models) {
-    const results: Reviewed[] = [];
-    for (const variant of model.variants) {
+/**
+ * Checks the variants of `targets` at their model's defaults, with the
+ * default runs and seed, until `signal` aborts: one group per model, which
+ * targets of the same model share (a module's variants of a built-in model).
+ */
+export async function reviewChecks(targets: readonly Target[], signal?: AbortSignal): Promise<ReviewGroup[]> {
+  const groups = new Map<AnyModel, Written[]>();
+  for (const { model, variants, module } of targets) {
+    const results = groups.get(model) ?? [];
+    groups.set(model, results);
+    for (const variant of variants) {
       if (signal?.aborted) break;
-      results.push({ variant, report: await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...(signal ? { signal } : {}) }) });
+      // A module may export a model and one of its variants too: check it once.
+      if (results.some((r) => r.variant === variant)) continue;
+      const report = await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...(signal ? { signal } : {}) });
+      results.push({ variant, report, ...(module ? { module } : {}) });
     }
-    groups.push({ model, results });
   }
-  return groups;
+  return [...groups].map(([model, results]) => ({ model, results }));
 }
 
 /** The review's files under `dir`, by path: its trace files (ITF and text), then the page. */
@@ -54,9 +62,9 @@ export function reviewFiles(dir: string, groups: readonly ReviewGroup[], version
 function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written: ReadonlyMap<string, string>): void {
   if (!existsSync(dir)) return;
   const ours = new Set(
-    groups.flatMap(({ model }) =>
-      model.variants.flatMap((v) =>
-        model.properties.flatMap((p) => [traceFileName(model.name, v.name, p.id), traceFileName(model.name, v.name, p.id, 'txt')]),
+    groups.flatMap(({ model, results }) =>
+      results.flatMap(({ variant: v }) =>
+        propertiesOf(v).flatMap((p) => [traceFileName(model.name, v.name, p.id), traceFileName(model.name, v.name, p.id, 'txt')]),
       ),
     ),
   );
@@ -71,9 +79,12 @@ export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
   dir: string;
 }
 
-/** The models named, each once, or every built-in model. */
-function modelsNamed(names: readonly string[]): AnyModel[] {
-  return names.length === 0 ? [...builtInModels] : [...new Set(names)].map((name) => findModel(name, false));
+/** What the arguments name, each once: built-in models and users' modules; every built-in model when none is named. */
+async function targetsOf(args: readonly string[], builtIns: readonly AnyModel[]): Promise<Target[]> {
+  if (args.length === 0) return builtIns.map(targetOf);
+  const targets: Target[] = [];
+  for (const arg of new Set(args)) targets.push(...(await targetsNamed(builtIns, arg)));
+  return targets;
 }
 
 /**
@@ -81,14 +92,14 @@ function modelsNamed(names: readonly string[]): AnyModel[] {
  * but writes nothing: a page with half its verdicts unknown would replace a
  * whole one.
  */
-export async function review(names: readonly string[], flags: ReviewFlags, version: string): Promise<number> {
-  const models = modelsNamed(names);
+export async function review(args: readonly string[], flags: ReviewFlags, version: string, builtIns: readonly AnyModel[]): Promise<number> {
+  const targets = await targetsOf(args, builtIns);
   checkFileIn('--out', flags.dir, 'review.md');
   checkWritableDir('--out', join(flags.dir, TRACES));
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
-  const groups = await reviewChecks(models, signal);
+  const groups = await reviewChecks(targets, signal);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
@@ -106,18 +117,36 @@ export async function review(names: readonly string[], flags: ReviewFlags, versi
   return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }
 
-/** `lifecheck diagram MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
-export function diagram(name: string, variantName: string | undefined): string {
+/** `[MODULE] MODEL.MACHINE`: the user's module, when one is given first, and the machine's name. */
+function diagramArgs(args: readonly string[]): { module?: string; name: string } {
+  const [first, second, ...more] = args;
+  if (first !== undefined && second === undefined && !looksLikePath(first)) return { name: first };
+  if (first !== undefined && second !== undefined && looksLikePath(first) && more.length === 0) return { module: first, name: second };
+  throw new UsageError(`diagram takes MODEL.MACHINE, or a path to a .ts module and then MODEL.MACHINE; got '${args.join(' ')}'`);
+}
+
+/** What a module defines of the model named `name`; none is a UsageError naming the models it does define. */
+function ofModel(targets: readonly Target[], name: string, module: string): Target[] {
+  const found = targets.filter((t) => t.model.name === name);
+  if (found.length > 0) return found;
+  const defined = [...new Set(targets.map((t) => t.model.name))];
+  throw new UsageError(`'${module}' defines no model '${name}'; it defines ${defined.join(', ')}`);
+}
+
+/** `lifecheck diagram [MODULE] MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
+export async function diagram(args: readonly string[], variantName: string | undefined, builtIns: readonly AnyModel[]): Promise<string> {
+  const { module, name } = diagramArgs(args);
   const dot = name.lastIndexOf('.');
-  const model = findModel(dot < 0 ? name : name.slice(0, dot), false);
+  const modelName = dot < 0 ? name : name.slice(0, dot);
   const machineName = dot < 0 ? undefined : name.slice(dot + 1);
-  const machinesOf = (v: AnyVariant) => model.machines?.(v.config) ?? {};
+  const targets = module === undefined ? [builtInTarget(builtIns, modelName)] : ofModel(await loadModule(module), modelName, module);
+  const machinesOf = (v: AnyVariant) => v.model.machines?.(v.config) ?? {};
   // Without --variant, the first variant that runs the machine.
-  const candidates = variantName === undefined ? model.variants : pickVariants([builtInTarget(model.name)], variantName);
+  const candidates = pickVariants(targets, variantName);
   const variant = candidates.find((v) => machineName !== undefined && Object.hasOwn(machinesOf(v), machineName));
   if (!variant) {
-    const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${model.name}.${m}`);
-    const where = variantName === undefined ? `model '${model.name}'` : `variant '${variantName}' of model '${model.name}'`;
+    const known = [...new Set(candidates.flatMap((v) => Object.keys(machinesOf(v))))].map((m) => `${modelName}.${m}`);
+    const where = variantName === undefined ? `model '${modelName}'` : `variant '${variantName}' of model '${modelName}'`;
     const what = machineName === undefined ? `'${name}' names no machine` : `${where} has no machine '${machineName}'`;
     throw new UsageError(`${what}; known: ${known.join(', ') || 'none'} (give MODEL.MACHINE)`);
   }

@@ -6,7 +6,7 @@
 import { dirname, join, relative, resolve } from 'node:path';
 import pc from 'picocolors';
 import type { VariantReport } from '../check.ts';
-import type { AnyVariant, Bounds, System } from '../engine/model.ts';
+import type { AnyModel, AnyVariant, Bounds, System } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { builtInTarget, loadModule, pickVariants, UsageError } from '../registry.ts';
 import { traceJson } from '../report/json.ts';
@@ -76,11 +76,12 @@ interface Loaded {
   readonly bounds: Bounds;
 }
 
-async function load(path: string): Promise<Loaded> {
+/** Reads a trace file and finds its variant: in the module it names, or among `builtIns`. */
+async function load(path: string, builtIns: readonly AnyModel[]): Promise<Loaded> {
   const file = readTraceFile(path);
   const { origin } = file;
   try {
-    const targets = origin.module ? await loadModule(resolve(dirname(path), origin.module)) : [builtInTarget(origin.model)];
+    const targets = origin.module ? await loadModule(resolve(dirname(path), origin.module)) : [builtInTarget(builtIns, origin.model)];
     const ofModel = targets.filter((t) => t.model.name === origin.model);
     if (ofModel.length === 0) throw new UsageError(`its module defines no model '${origin.model}'`);
     const [variant] = pickVariants(ofModel, origin.variant);
@@ -124,8 +125,8 @@ export interface ReplayFlags {
 }
 
 /** `lifecheck replay FILE`: 1 when the property still breaks, 0 when the trace no longer fails. */
-export async function replayFile(path: string, flags: ReplayFlags): Promise<number> {
-  const loaded = await load(path);
+export async function replayFile(path: string, flags: ReplayFlags, builtIns: readonly AnyModel[]): Promise<number> {
+  const loaded = await load(path, builtIns);
   const result = rerun(loaded);
   const { origin } = loaded.file;
   const recordedAt = origin.violation?.at ?? loaded.file.steps.length;
@@ -161,9 +162,9 @@ export interface ShowFlags {
 }
 
 /** `lifecheck show FILE`: the trace in one of `FORMATS`. */
-export async function showFile(path: string, flags: ShowFlags): Promise<number> {
+export async function showFile(path: string, flags: ShowFlags, builtIns: readonly AnyModel[]): Promise<number> {
   if (flags.changes && flags.format !== 'text') throw new UsageError('--changes applies to --format text only');
-  const loaded = await load(path);
+  const loaded = await load(path, builtIns);
   const { origin } = loaded.file;
   if (flags.format === 'fast-check' && (origin.seed === undefined || origin.path === undefined)) {
     const from = origin.explorer ? `it came from the ${origin.explorer} explorer` : 'it names no explorer';

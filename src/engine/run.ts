@@ -145,3 +145,43 @@ export function walk<W, C>(
   }
   return end();
 }
+
+/** Where a replay could not go on: the step of the list it could not take (0-based), and the steps enabled there. */
+export interface Stuck {
+  readonly index: number;
+  /** Empty when the run had ended: nothing was enabled. */
+  readonly enabled: readonly Step[];
+}
+
+export interface Replayed<W> extends Run<W> {
+  /** Set when the list was not run to its end and no violation stopped it first. */
+  readonly stuck?: Stuck;
+}
+
+/**
+ * Runs `system` along a list of steps recorded earlier (a trace file's calls,
+ * a search's step indices), to the first violation of `properties`. `pick`
+ * finds each recorded step among the steps enabled where the run has got to;
+ * when it finds none, or nothing is enabled, the run stops there, stuck.
+ */
+export function replaySteps<W, C, S>(
+  system: System<W>,
+  properties: readonly Property<W, C>[],
+  recorded: readonly S[],
+  pick: (wanted: S, enabled: readonly Step[], world: W) => Step | undefined,
+  config?: C,
+): Replayed<W> {
+  let stuck: Stuck | undefined;
+  const choose: Chooser<W> = (enabled, world, depth) => {
+    const wanted = recorded[depth];
+    if (wanted === undefined) return undefined;
+    const step = pick(wanted, enabled, world);
+    if (!step) stuck = { index: depth, enabled };
+    return step;
+  };
+  // A loop found by the exhaustive search may run past the horizon before it closes.
+  const run = walk(system, properties, choose, { stopAtViolation: true, config, maxSteps: Math.max(recorded.length, system.horizon) });
+  const ended = run.trace.steps.length;
+  if (!stuck && run.violations.length === 0 && ended < recorded.length) stuck = { index: ended, enabled: [] };
+  return stuck ? { ...run, stuck } : run;
+}

@@ -8,7 +8,7 @@
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
 import type { Codec, Property, Step, System } from '../engine/model.ts';
-import { checkMove, checkWorld, walk, type Trace, type Violation } from '../engine/run.ts';
+import { checkMove, checkWorld, replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
 import { plainCodec } from './codec.ts';
@@ -275,11 +275,7 @@ class Search<W, C> {
     for (const [id, s] of this.sightings) {
       const choices = [...this.pathTo(s.state), ...(s.step !== undefined ? [s.step] : [])];
       const property = this.properties.find((p) => p.id === id)!;
-      const run = walk(this.system, [property], this.chooser(choices), {
-        stopAtViolation: true,
-        config: this.config,
-        maxSteps: Math.max(choices.length, this.system.horizon),
-      });
+      const run = replaySteps(this.system, [property], choices, this.stepOfIndex, this.config);
       const violation = run.violations[0];
       if (!violation || run.trace.steps.length !== choices.length) {
         const why = this.options.symmetry ? ': is the declared symmetry one the model really has?' : '';
@@ -292,34 +288,31 @@ class Search<W, C> {
 
   /** The run that goes round a cycle the depth-first pass found; its steps are taken on real worlds. */
   private loopCounterexample(choices: readonly number[]): ExhaustiveCounterexample<W> {
-    const choose = (enabled: readonly Step[], _: W, depth: number) => enabled[choices[depth]!];
-    const run = walk(this.system, [runEnds], choose, { stopAtViolation: true, maxSteps: Math.max(choices.length, this.system.horizon) });
+    const run = replaySteps(this.system, [runEnds], choices, (k, enabled) => enabled[k]);
     const violation = run.violations[0];
     if (!violation) throw new Error(`internal: the loop the search found does not replay`);
     return { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, afterMs: Math.round(performance.now() - this.started), afterStates: this.parents.length };
   }
 
   /**
-   * Replays stored step indices on real worlds. Without symmetry the real
-   * world is the stored one, so the index is the step. Under symmetry the index
-   * was taken in the canonical world: the real step is the one that does the
-   * same call (op, arguments, reply) and leads to the same canonical world.
+   * Finds a stored step index among the steps of a real world. Without
+   * symmetry the real world is the stored one, so the index is the step. Under
+   * symmetry the index was taken in the canonical world: the real step is the
+   * one that does the same call (op, arguments, reply) and leads to the same
+   * canonical world.
    */
-  private chooser(choices: readonly number[]) {
-    return (enabled: readonly Step[], world: W, depth: number): Step | undefined => {
-      const k = choices[depth];
-      if (k === undefined || !this.options.symmetry) return k === undefined ? undefined : enabled[k];
-      const canonical = this.canonical(world);
-      const step = this.system.enabled(canonical)[k]!;
-      const outcome = this.system.apply(canonical, step);
-      const target = this.key(outcome.world);
-      return enabled.find((s) => {
-        if (s.op !== step.op || s.args.join() !== step.args.join()) return false;
-        const o = this.system.apply(world, s);
-        return o.reply.text === outcome.reply.text && this.key(o.world) === target;
-      });
-    };
-  }
+  private readonly stepOfIndex = (k: number, enabled: readonly Step[], world: W): Step | undefined => {
+    if (!this.options.symmetry) return enabled[k];
+    const canonical = this.canonical(world);
+    const step = this.system.enabled(canonical)[k]!;
+    const outcome = this.system.apply(canonical, step);
+    const target = this.key(outcome.world);
+    return enabled.find((s) => {
+      if (s.op !== step.op || s.args.join() !== step.args.join()) return false;
+      const o = this.system.apply(world, s);
+      return o.reply.text === outcome.reply.text && this.key(o.world) === target;
+    });
+  };
 
   private key(world: W): string {
     this.words.clear();

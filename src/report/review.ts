@@ -51,7 +51,8 @@ function verdictCell(v: Verdict, r: VariantReport, meta: ReviewMeta): string {
 }
 
 function matrix(model: AnyModel, results: readonly Reviewed[], meta: ReviewMeta): string[] {
-  const properties = model.properties.map((p) => p.id);
+  // The model's properties, then any a variant brings of its own.
+  const properties = [...new Set([...model.properties, ...results.flatMap(({ variant }) => variant.properties ?? [])].map((p) => p.id))];
   return [
     `| variant | ${properties.join(' | ')} |`,
     `| --- |${properties.map(() => ' --- |').join('')}`,

@@ -1,13 +1,13 @@
 /**
  * Replaying recorded steps: run a variant along exactly the steps a trace
- * lists, checking one property after each, through the same `walk` the
- * explorers use. A recorded step is matched by thread, operation and
+ * lists, checking one property after each, with the same `replaySteps` the
+ * exhaustive explorer rebuilds its counterexamples with. A recorded step is matched by thread, operation and
  * arguments among the steps enabled at that point; its reply is not an
  * input, only compared, so a changed design shows up as a changed reply.
  */
-import type { Arg, BoundVariant, Bounds, Presenter, Property, Reply, Step } from '../engine/model.ts';
+import { propertiesOf, type Arg, type BoundVariant, type Bounds, type Presenter, type Property, type Reply, type Step } from '../engine/model.ts';
 import { planProperty } from '../explore/random.ts';
-import { walk, type Trace, type Violation } from '../engine/run.ts';
+import { replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { UsageError } from '../registry.ts';
 
 /** A step as a trace records it; `reply` is what it returned when recorded. */
@@ -46,11 +46,11 @@ function whyNot<W>(present: Presenter<W, unknown>, init: W, enabled: readonly St
     : `${who} ${stepText(wanted)} is not enabled: ${who} can take no step here (only ${movers.join(', ')} can)`;
 }
 
-/** A property of the variant's model that applies to the variant. */
+/** A property of the variant (its model's, or its own) that applies to it. */
 function propertyOf<W, C>(variant: BoundVariant<W, C>, id: string): Property<W, C> {
-  const { model } = variant;
-  const p = model.properties.find((x) => x.id === id);
-  if (!p) throw new UsageError(`model '${model.name}' has no property '${id}'; known: ${model.properties.map((x) => x.id).join(', ')}`);
+  const all = propertiesOf(variant);
+  const p = all.find((x) => x.id === id);
+  if (!p) throw new UsageError(`variant '${variant.name}' of model '${variant.model.name}' has no property '${id}'; known: ${all.map((x) => x.id).join(', ')}`);
   if (!(p.applies?.(variant.config) ?? true)) throw new UsageError(`property '${id}' does not apply to variant '${variant.name}'`);
   return p;
 }
@@ -74,24 +74,8 @@ export function replay<W, C>(
   const { model, config } = variant;
   const p = propertyOf(variant, property);
   const system = model.system(config, bounds);
-  let stuck: Replay<W>['stuck'];
-  const run = walk(
-    system,
-    [p],
-    (enabled, _world, depth) => {
-      const wanted = steps[depth];
-      if (wanted === undefined) return undefined;
-      const step = enabled.find((s) => sameStep(s, wanted));
-      if (!step) stuck = { at: depth + 1, why: whyNot(model.present, system.init, enabled, wanted) };
-      return step;
-    },
-    // A loop found by the exhaustive search may run past the horizon before it closes.
-    { stopAtViolation: true, config, maxSteps: Math.max(steps.length, system.horizon) },
-  );
-  const ended = run.trace.steps.length;
-  if (!stuck && !run.violations[0] && ended < steps.length) {
-    stuck = { at: ended + 1, why: whyNot(model.present, system.init, [], steps[ended]!) };
-  }
+  const run = replaySteps(system, [p], steps, (wanted, enabled) => enabled.find((s) => sameStep(s, wanted)), config);
+  const stuck = run.stuck && { at: run.stuck.index + 1, why: whyNot(model.present, system.init, run.stuck.enabled, steps[run.stuck.index]!) };
   const changedReplies = run.trace.steps.flatMap((t, i) => {
     const recorded = steps[i]!.reply;
     return recorded && (recorded.ok !== t.reply.ok || recorded.text !== t.reply.text) ? [{ at: i + 1, recorded, now: t.reply }] : [];

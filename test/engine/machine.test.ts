@@ -16,7 +16,7 @@ import {
   v1Machine,
   type SlotContext,
   type SlotEvent,
-} from '../../models/ioasid/machines.ts';
+} from 'lifecheck';
 
 const machines: ReadonlyArray<readonly [string, AnyStateMachine]> = [
   ['seriesMachine', seriesMachine],

@@ -5,8 +5,7 @@
  * bounds whatever the random explorer breaks, the exhaustive one breaks too.
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds, type VariantReport } from 'lifecheck';
-import { builtInModels } from '../../src/registry.ts';
+import { builtInModels, checkVariant, type AnyVariant, type Bounds, type VariantReport } from 'lifecheck';
 
 const variants: [string, AnyVariant][] = builtInModels.flatMap((m) =>
   m.variants.map((v): [string, AnyVariant] => [`${m.name}/${v.name}`, v]),

@@ -13,7 +13,7 @@ import {
   type AllocatorEntry,
   type RegistryContext,
   type RegistryEvent,
-} from '../../models/ioasid/allocators.ts';
+} from 'lifecheck';
 import { runEvents } from '../helpers/machines.ts';
 
 /** Fires one call on the registry. */

@@ -13,7 +13,7 @@ import {
   v1Machine,
   type SlotContext,
   type SlotEvent,
-} from '../../models/ioasid/machines.ts';
+} from 'lifecheck';
 import { runEvents } from '../helpers/machines.ts';
 
 type Call = [SlotEvent['type'], string | null];

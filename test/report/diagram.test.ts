@@ -10,9 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { and, assign, not, or, setup, type AnyStateMachine } from 'xstate';
-import { ioasidSetup, ok, seriesDefinition, seriesFindGet, seriesMachine, seriesStates, type Reply } from 'lifecheck';
+import { builtInModels, ioasidSetup, ok, seriesDefinition, seriesFindGet, seriesMachine, seriesStates, type Reply } from 'lifecheck';
 import { guardName, machineEdges } from '../../src/engine/edges.ts';
-import { builtInModels } from '../../src/registry.ts';
 import { edgeLabel, stateDiagram } from '../../src/report/diagram.ts';
 
 interface Relation {

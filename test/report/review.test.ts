@@ -8,15 +8,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInModels, findVariant } from 'lifecheck';
 import { DEFAULT_RUNS } from '../../src/cli/options.ts';
 import { diagram, reviewChecks, reviewFiles, type ReviewGroup } from '../../src/cli/review.ts';
 import { transitionPercent } from '../../src/coverage.ts';
-import { builtInModels, findVariant } from '../../src/registry.ts';
+import { targetOf } from '../../src/registry.ts';
+import { stateDiagram } from '../../src/report/diagram.ts';
 import { readTraceFile } from '../../src/trace/file.ts';
 import { replay } from '../../src/trace/replay.ts';
+import { lockMachine } from '../fixtures/spinlock.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repoRoot, 'bin', 'lifecheck.js');
@@ -46,7 +49,7 @@ let page: string;
 const generated = join(root, 'generated');
 
 beforeAll(async () => {
-  groups = await reviewChecks(builtInModels);
+  groups = await reviewChecks(builtInModels.map(targetOf));
   files = reviewFiles('reports', groups, version);
   page = files.get(join('reports', 'review.md'))!;
   for (const [path, content] of files) {
@@ -250,6 +253,21 @@ describe('lifecheck review', () => {
     expect(readdirSync(join(out, 'traces')).sort()).toEqual([...traces, 'ioasid-series-no-use-after-free.itf.json', 'mine.txt', 'notes.md'].sort());
   });
 
+  it("reviews a user's module: its model's section, and trace files that name the module, so replay finds it", async () => {
+    const out = join(root, 'module');
+    const r = lifecheck('review', 'test/fixtures/spinlock-model.ts', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(sections(readFileSync(join(out, 'review.md'), 'utf8')).map(([model]) => model)).toEqual(['spinlock']);
+    const traces = join(out, 'traces');
+    expect(readdirSync(traces).sort()).toEqual(['spinlock-retries-run-ends.itf.json', 'spinlock-retries-run-ends.txt']);
+    const itf = join(traces, 'spinlock-retries-run-ends.itf.json');
+    expect(readTraceFile(itf).origin.module).toBe(relative(traces, join(repoRoot, 'test/fixtures/spinlock-model.ts')));
+    const again = lifecheck('replay', itf);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain('still fails: run-ends breaks at step 2, as the trace recorded');
+  });
+
   it('exits 0 under --min-coverage 0', async () => {
     const r = lifecheck('review', 'ioasid-bench', '--out', join(root, 'cov0'), '--min-coverage', '0');
     expect(r.code).toBe(0);
@@ -263,7 +281,7 @@ describe('lifecheck diagram', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^stateDiagram-v2\n/);
-    expect(r.out).toBe(`${diagram('ioasid.slot', undefined)}\n`);
+    expect(r.out).toBe(`${await diagram(['ioasid.slot'], undefined, builtInModels)}\n`);
     expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
   });
 
@@ -279,6 +297,16 @@ describe('lifecheck diagram', () => {
   });
 });
 
+describe("lifecheck diagram of a user's module", () => {
+  it('draws a machine of a model the module defines, named after the module', async () => {
+    const r = lifecheck('diagram', 'test/fixtures/spinlock.ts', 'spinlock.lock');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`${stateDiagram(lockMachine)}\n`);
+    expectUsageError(lifecheck('diagram', 'test/fixtures/spinlock.ts', 'ioasid.slot'), /'test\/fixtures\/spinlock\.ts' defines no model 'ioasid'; it defines spinlock$/m);
+  });
+});
+
 describe('bad input to review and diagram: exit 2, one line, nothing written', () => {
   it.each([
     ['review nosuch', /unknown model 'nosuch'/],
@@ -289,8 +317,9 @@ describe('bad input to review and diagram: exit 2, one line, nothing written', (
     ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
     ['diagram ioasid.toString', /model 'ioasid' has no machine 'toString'/],
     ['check ioasid-bench --junit out/', /--junit out\/: names a folder; give a file name/],
-    ['diagram ioasid.slot.extra', /unknown model 'ioasid\.slot'; known models: ioasid, iommufd, ioasid-bench\n/],
-    ['review test/fixtures/patches.ts', /unknown model 'test\/fixtures\/patches\.ts'; known models: ioasid, iommufd, ioasid-bench\n/],
+    ['diagram ioasid.slot.extra', /unknown model 'ioasid\.slot'; known models: ioasid, iommufd, ioasid-bench \(or a path to a \.ts module\)\n/],
+    ['review test/fixtures/patches.ts', /no such file 'test\/fixtures\/patches\.ts'; give a path to a \.ts or \.js module\n/],
+    ['diagram test/fixtures/spinlock.ts', /diagram takes MODEL\.MACHINE, or a path to a \.ts module and then MODEL\.MACHINE; got 'test\/fixtures\/spinlock\.ts'/],
     ['diagram ioasid.slot --variant nosuch', /unknown variant 'nosuch' of model 'ioasid'/],
   ] as const)('lifecheck %s', (command, says) => {
     // In a folder of its own, where the default --out (reports) would land.

@@ -1,0 +1,80 @@
+/**
+ * The layers: the engine, the kit, the explorers, traces and reports know no
+ * built-in model, and the built-in models use the public API alone, as a
+ * user's module does. Only the package's entry and the CLI's bring the
+ * built-ins in.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The entries that may import the built-in models: the package's and the CLI's. */
+const ENTRIES = ['src/index.ts', 'src/cli/main.ts'];
+
+/** The .ts files under `dir`, relative to the repository's root. */
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+interface Import {
+  /** As written: `lifecheck`, `xstate`, `../engine/model.ts`. */
+  readonly specifier: string;
+  /** Where a relative specifier leads, relative to the root; undefined for a package. */
+  readonly target?: string;
+  /** `import type`: erased, so it runs nothing. */
+  readonly typeOnly: boolean;
+}
+
+/** A file's static imports and re-exports, in order, read by TypeScript's parser (so code in strings is not taken for imports). */
+function importsOf(file: string): Import[] {
+  const source = ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.ES2022);
+  return source.statements.flatMap((s): Import[] => {
+    if (!(ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) || !s.moduleSpecifier || !ts.isStringLiteral(s.moduleSpecifier)) return [];
+    const specifier = s.moduleSpecifier.text;
+    const target = specifier.startsWith('.') ? relative(root, resolve(root, dirname(file), specifier)) : undefined;
+    const typeOnly = ts.isImportDeclaration(s) ? Boolean(s.importClause?.isTypeOnly) : s.isTypeOnly;
+    return [{ specifier, ...(target !== undefined ? { target } : {}), typeOnly }];
+  });
+}
+
+const isUnder = (path: string | undefined, ...dirs: string[]) => path !== undefined && dirs.some((d) => path.startsWith(`${d}/`));
+
+/** `file: specifier` for each import of `files` that `wrong` picks out. */
+function offending(files: readonly string[], wrong: (i: Import) => boolean): string[] {
+  return files.flatMap((file) => importsOf(file).filter(wrong).map((i) => `${file}: ${i.specifier}`));
+}
+
+describe('the layers', () => {
+  it('src/ imports no built-in model or property, but for the package entry and the CLI entry', () => {
+    const files = sources('src').filter((f) => !ENTRIES.includes(f));
+    expect(files.length).toBeGreaterThan(30);
+    // 'lifecheck' is the package's entry, which brings the built-ins in.
+    expect(offending(files, (i) => isUnder(i.target, 'models', 'properties') || i.specifier === 'lifecheck')).toEqual([]);
+  });
+
+  it("models/ and properties/ import only 'lifecheck' and each other, never src/", () => {
+    const files = [...sources('models'), ...sources('properties')];
+    expect(files).toContain('models/index.ts');
+    expect(offending(files, (i) => i.specifier !== 'lifecheck' && !isUnder(i.target, 'models', 'properties'))).toEqual([]);
+  });
+
+  // The built-in models import 'lifecheck', which re-exports them: a cycle. Entered
+  // through a model's own file, that file would run after the models that need it.
+  it("tests and the bench reach a model's own files only after 'lifecheck'", () => {
+    const files = [...sources('test'), ...sources('bench')];
+    const early = files.filter((file) => {
+      const runtime = importsOf(file).filter((i) => !i.typeOnly);
+      const model = runtime.findIndex((i) => isUnder(i.target, 'models', 'properties'));
+      const api = runtime.findIndex((i) => i.specifier === 'lifecheck' || i.target === 'src/index.ts');
+      return model >= 0 && (api < 0 || model < api);
+    });
+    expect(early).toEqual([]);
+  });
+});
