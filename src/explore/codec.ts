@@ -62,6 +62,11 @@ interface Shape {
   readonly keys: readonly string[];
 }
 
+interface ShapeNode {
+  readonly next: Map<string, ShapeNode>;
+  shape?: Shape;
+}
+
 /**
  * A codec for any world made of plain objects, arrays, strings, numbers,
  * booleans, null and undefined. Each value is one tagged word; strings and
@@ -74,7 +79,8 @@ export function plainCodec<W = unknown>(): Codec<W> {
   const numbers: number[] = [];
   const numberIds = new Map<number, number>();
   const shapes: Shape[] = [];
-  const shapeIds = new Map<string, Shape>();
+  // Shapes by their keys in order, as a trie: finding an object's shape walks its keys and allocates nothing.
+  const root: ShapeNode = { next: new Map() };
 
   const intern = <T>(value: T, ids: Map<T, number>, table: T[]): number => {
     let id = ids.get(value);
@@ -85,15 +91,17 @@ export function plainCodec<W = unknown>(): Codec<W> {
     return id;
   };
   const shapeOf = (object: object): Shape => {
-    const keys = Object.keys(object);
-    const key = JSON.stringify(keys);
-    let shape = shapeIds.get(key);
-    if (!shape) {
-      shape = { id: shapes.length, keys };
-      shapes.push(shape);
-      shapeIds.set(key, shape);
+    let node = root;
+    for (const k in object) {
+      let next = node.next.get(k);
+      if (!next) node.next.set(k, (next = { next: new Map() }));
+      node = next;
     }
-    return shape;
+    if (!node.shape) {
+      node.shape = { id: shapes.length, keys: Object.keys(object) };
+      shapes.push(node.shape);
+    }
+    return node.shape;
   };
   const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
 
@@ -131,13 +139,18 @@ export function plainCodec<W = unknown>(): Codec<W> {
         return numbers[payload];
       case CONSTANT:
         return CONSTANTS[payload];
-      case ARRAY:
-        return Array.from({ length: payload }, () => decodeValue(words, at));
+      case ARRAY: {
+        const array = new Array<unknown>(payload);
+        for (let k = 0; k < payload; k++) array[k] = decodeValue(words, at);
+        return array;
+      }
       default: {
         const object: Record<string, unknown> = {};
         for (const k of shapes[payload]!.keys) {
-          // defineProperty, so that a `__proto__` key stays a key
-          Object.defineProperty(object, k, { value: decodeValue(words, at), enumerable: true, writable: true, configurable: true });
+          const value = decodeValue(words, at);
+          // defineProperty only where assignment would set the prototype instead of a key
+          if (k === '__proto__') Object.defineProperty(object, k, { value, enumerable: true, writable: true, configurable: true });
+          else object[k] = value;
         }
         return object;
       }
