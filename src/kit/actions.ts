@@ -4,10 +4,9 @@
  * oops, the pointer's protection) and each primitive's own findings.
  */
 import { DefinitionError } from '../engine/define.ts';
-import { fire } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
-import { refcountMachine, refcountState } from './refcount.ts';
+import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
 import { actor, entryOf, objName, ptrName, refsOn, writable, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
@@ -213,9 +212,11 @@ function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: s
   const o = ctx.obj(p);
   const before = o.fields[field]!;
   const type = { refcount_inc: 'INC', refcount_inc_not_zero: 'INC_NOT_ZERO', refcount_dec_and_test: 'DEC_AND_TEST', refcount_dec_if_one: 'DEC_IF_ONE' }[call] as 'INC';
-  const fired = fire<{ count: number }>(refcountMachine, refcountState(before), { type });
-  const after = fired.state.context.count;
   const max = (ctx.spec.kinds[p.kind]!.fields[field] as { max: number }).max;
+  const table = refcountTable(max);
+  const e = REFCOUNT_EVENTS.indexOf(type);
+  const fired = { reply: table.reply(before, e) };
+  const after = table.next(before, e);
   if (after > max) throw new DefinitionError(`${where} would reach ${after}, past its declared max ${max}; raise it`);
   ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: after } });
   if (after !== before) ctx.effect(where, after - before);

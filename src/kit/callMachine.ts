@@ -7,6 +7,7 @@
  * path no bound lets fail, a call the ids starved).
  */
 import { setup, type AnyStateMachine } from 'xstate';
+import { compileMachine, type CompiledMachine, type StateCode } from '../engine/machine.ts';
 import type { Call, Step } from './calls.ts';
 
 /** How a step hands on to the next: the events of a call's machine. */
@@ -45,6 +46,34 @@ function landing(c: Call, names: Map<number, string>, k: number): string {
 }
 
 const machines = new WeakMap<Call, AnyStateMachine>();
+
+/** The events of a call's machine, in the order of its compiled table. */
+export const FLOWS: readonly Flow[] = ['NEXT', 'FAIL', 'ZERO', 'OOPS'];
+
+/** A call's states numbered: each step's state by its item index, then `returned`. */
+export function callCode(c: Call): StateCode<object> & { ofItem(k: number): number } {
+  const names = [...stateNames(c)];
+  const index = new Map(names.map(([k], i) => [k, i]));
+  const byName = new Map(names.map(([, n], i) => [n, i]));
+  return {
+    size: names.length + 1,
+    pack: (s) => byName.get(s.value) ?? names.length,
+    unpack: (i) => ({ value: names[i]?.[1] ?? RETURNED, context: {} }),
+    ofItem: (k) => index.get(k)!,
+  };
+}
+
+const tables = new WeakMap<Call, { table: CompiledMachine; code: ReturnType<typeof callCode> }>();
+
+/** A call's machine as a table, each cell filled once from xstate (checked by test/kit/compiled.test.ts). */
+export function callTable(c: Call): { table: CompiledMachine; code: ReturnType<typeof callCode> } {
+  let t = tables.get(c);
+  if (!t) {
+    const code = callCode(c);
+    tables.set(c, (t = { table: compileMachine(callMachine(c), FLOWS.map((type) => ({ type })), code), code }));
+  }
+  return t;
+}
 
 export function callMachine(c: Call): AnyStateMachine {
   const cached = machines.get(c);

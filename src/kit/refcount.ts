@@ -6,6 +6,7 @@
  * its rules are drawn and counted like the model's own.
  */
 import { assign, setup } from 'xstate';
+import { compileMachine, type CompiledMachine, type StateCode } from '../engine/machine.ts';
 import type { Reply } from '../engine/model.ts';
 
 /** What lib/refcount.c prints when a count goes wrong; the stock properties read these. */
@@ -65,3 +66,22 @@ export const refcountMachine = setup({
 
 /** The machine state of a count `n` (what `refcount_set` makes). */
 export const refcountState = (count: number) => ({ value: count === 0 ? 'zero' : 'live', context: { count } });
+
+/** The refcount calls, in the order of the compiled table's events. */
+export const REFCOUNT_EVENTS = ['INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE'] as const;
+
+/** A count is its own state code: 0..max (an increment past max is the model's error, which the kit reports). */
+export const refcountCode = (max: number): StateCode<{ count: number }> => ({
+  size: max + 2,
+  pack: (s) => s.context.count,
+  unpack: (c) => refcountState(c),
+});
+
+const tables = new Map<number, CompiledMachine>();
+
+/** `refcount_t` with counts up to `max` as a table, each cell filled once from xstate (checked by test/kit/compiled.test.ts). */
+export function refcountTable(max: number): CompiledMachine {
+  let table = tables.get(max);
+  if (!table) tables.set(max, (table = compileMachine(refcountMachine, REFCOUNT_EVENTS.map((type) => ({ type })), refcountCode(max))));
+  return table;
+}

@@ -7,11 +7,10 @@
  * stock properties find it.
  */
 import { DefinitionError } from '../engine/define.ts';
-import { fire } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
 import { failed, perform } from './actions.ts';
 import type { Call, Return, Step } from './calls.ts';
-import { callMachine, stateNames } from './callMachine.ts';
+import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
 import { callOf, entryOf, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
@@ -64,7 +63,8 @@ const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL', oops: 'OOPS' } as con
 /** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
 function countStep(c: Call, pc: number, flow: Flow): void {
   if (flow.to === 'stay') return;
-  fire(callMachine(c), { value: stateNames(c).get(pc)!, context: {} }, { type: EVENT[flow.to] });
+  const { table, code } = callTable(c);
+  table.next(code.ofItem(pc), FLOWS.indexOf(EVENT[flow.to]));
 }
 
 /** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
