@@ -5,12 +5,13 @@
  * for diagrams and coverage. A variant's config is its whole spec, so a
  * patch is the base spec with a call changed.
  */
-import { DefinitionError, defineModel } from '../engine/define.ts';
+import { defineModel } from '../engine/define.ts';
 import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
 import { stockProperties } from './properties.ts';
 import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
 import { kitSystem } from './schedule.ts';
+import { checkSpec } from './validate.ts';
 import { actor, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
 export interface KitModelSpec {
@@ -85,9 +86,7 @@ export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
       ),
     }),
     system: (config, bounds) => {
-      for (const name of (config.roles ?? []).flat()) {
-        if (!config.calls[name]) throw new DefinitionError(`roles name call '${name}', which the model does not have; known: ${Object.keys(config.calls).join(', ')}`);
-      }
+      checkSpec(config);
       return kitSystem(config, bounds);
     },
     variants: spec.variants,

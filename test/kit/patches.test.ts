@@ -108,7 +108,7 @@ describe('a variant with a scenario of its own', () => {
       defaults: { threads: 1, ops: 1, ids: { min: 1, max: 1 } },
       variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { ...buffers, roles: [['buf_frobnicate']] }, expect: {} })],
     });
-    expect(() => model.system(model.variants[0]!.config, model.defaults)).toThrow("roles name call 'buf_frobnicate', which the model does not have");
+    expect(() => model.system(model.variants[0]!.config, model.defaults)).toThrow("roles: no call 'buf_frobnicate'; declared: buf_create, buf_attach, buf_detach, buf_destroy");
   });
 });
 

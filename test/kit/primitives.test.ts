@@ -264,3 +264,24 @@ describe('reserved ids (XA_ZERO_ENTRY)', () => {
     expect(after.replies.slice(-3)).toEqual(['stored; returns 0', 'locked', 'buf 1#1']);
   });
 });
+
+describe('a spec with a name it does not declare', () => {
+  const model = (calls: Record<string, ReturnType<typeof call>>) =>
+    defineKitModel({
+      name: 'typo',
+      title: 'typo',
+      source: 'test',
+      defaults: { threads: 1, ops: 1, ids: { min: 1, max: 1 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { kinds: { buf }, spaces: { bufs: { kind: 'buf' } }, locks: ['lock'], calls }, expect: {} })],
+    });
+  it.each([
+    [s('kzalloc', { op: 'alloc', kind: 'bfu', into: 'b' }), "call 'f', step 'kzalloc': no kind 'bfu'; declared: buf"],
+    [s('xa_load', { op: 'xa_load', space: 'buf', id: 'id', into: 'b' }), "call 'f', step 'xa_load': no id space 'buf'; declared: bufs"],
+    [s('mutex_lock', { op: 'mutex_lock', lock: 'lcok' }), "call 'f', step 'mutex_lock': no lock 'lcok'; declared: lock"],
+    [s('get', { op: 'refcount', call: 'refcount_inc', ptr: 'b', field: 'refs' }), "call 'f', step 'get': no kind has a field 'refs'; declared fields: ref"],
+    [s('inc', { op: 'counter', delta: 1, ptr: 'b', field: 'ref' }), "call 'f', step 'inc': 'ref' is a refcount, not a counter; declare it { type: 'counter' }"],
+  ])('is refused before the search, naming the call and step: %#', (bad, message) => {
+    const m = model({ f: call('f', {}, [bad]) });
+    expect(() => m.system(m.variants[0]!.config, m.defaults)).toThrow(message);
+  });
+});

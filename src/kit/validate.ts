@@ -1,0 +1,60 @@
+/**
+ * A kit spec checked before any step runs: every name a step uses (a kind,
+ * an id space, a field of the right type, a lock, a work) must be declared,
+ * so a typo is one line naming the call, the step and what to write, not a
+ * NaN deep in a search.
+ */
+import { DefinitionError } from '../engine/define.ts';
+import type { Action, Call, Step } from './calls.ts';
+import type { FieldSpec, KitSpec } from './world.ts';
+
+function known(what: string, name: string, names: readonly string[], where: string): void {
+  if (!names.includes(name)) {
+    throw new DefinitionError(`${where}: no ${what} '${name}'; declared: ${names.join(', ') || 'none'}`);
+  }
+}
+
+/** The fields an action may name, by the kind of field it needs. */
+function fieldNeeds(a: Action): { field: string; type: FieldSpec['type'] | 'any' } | undefined {
+  if (a.op === 'refcount') return { field: a.field, type: 'refcount' };
+  if (a.op === 'counter') return { field: a.field, type: 'counter' };
+  if (a.op === 'check' || a.op === 'wait') return { field: a.field, type: 'any' };
+  return undefined;
+}
+
+function checkStep(spec: KitSpec, c: Call, step: Step): void {
+  const where = `call '${c.name}', step '${step.fn}'`;
+  const a = step.action;
+  const kinds = Object.keys(spec.kinds);
+  if (a.op === 'alloc') known('kind', a.kind, kinds, where);
+  if ('space' in a) known('id space', a.space, Object.keys(spec.spaces), where);
+  if ('lock' in a) known('lock', a.lock, spec.locks ?? [], where);
+  if ('sem' in a) known('rw_semaphore', a.sem, spec.rwsems ?? [], where);
+  if (a.op === 'queue_work') known('work', a.work, Object.keys(spec.works ?? {}), where);
+  const needs = fieldNeeds(a);
+  if (!needs) return;
+  // A field is named without its kind, so any kind that has it will do.
+  const types = kinds.flatMap((k) => (spec.kinds[k]!.fields[needs.field] ? [spec.kinds[k]!.fields[needs.field]!.type] : []));
+  if (types.length === 0) {
+    const all = [...new Set(kinds.flatMap((k) => Object.keys(spec.kinds[k]!.fields)))];
+    throw new DefinitionError(`${where}: no kind has a field '${needs.field}'; declared fields: ${all.join(', ') || 'none'}`);
+  }
+  if (needs.type !== 'any' && !types.includes(needs.type)) {
+    throw new DefinitionError(`${where}: '${needs.field}' is a ${types[0]}, not a ${needs.type}; declare it { type: '${needs.type}' }`);
+  }
+}
+
+/** Checks every call and work of `spec`, and what the spec itself refers to. */
+export function checkSpec(spec: KitSpec): void {
+  for (const [name, s] of Object.entries(spec.spaces)) {
+    known('kind', s.kind, Object.keys(spec.kinds), `id space '${name}'`);
+    if (s.holds && spec.kinds[s.kind]!.fields[s.holds]?.type !== 'refcount') {
+      throw new DefinitionError(`id space '${name}' holds '${s.holds}', which is not a refcount of kind '${s.kind}'`);
+    }
+    if (s.lock) known('lock or rw_semaphore', s.lock, [...(spec.locks ?? []), ...(spec.rwsems ?? [])], `id space '${name}'`);
+  }
+  for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {})]) {
+    for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
+  }
+  for (const name of (spec.roles ?? []).flat()) known('call', name, Object.keys(spec.calls), 'roles');
+}
