@@ -111,7 +111,9 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const first = Object.entries(spec.fields).find(([, f]) => f.type === 'refcount')?.[0];
   const old = ctx.world.objects[kind]![slot]!;
   const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'none' };
-  const fields = Object.fromEntries(Object.keys(spec.fields).map((f) => [f, f === first ? 1 : 0]));
+  // kref_init / refcount_set(.., 1) on the first refcount, through its machine so coverage sees the count come alive.
+  const one = (f: string) => refcountTable((spec.fields[f] as { max: number }).max).next(0, REFCOUNT_EVENTS.indexOf('SET_ONE'));
+  const fields = Object.fromEntries(Object.keys(spec.fields).map((f) => [f, f === first ? one(f) : 0]));
   ctx.setObj(p, { gen: p.gen, state: 'live', fields, readers: [] });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);

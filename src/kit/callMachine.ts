@@ -1,17 +1,17 @@
 /**
  * A call as an xstate machine: a state per step, named by its kernel
  * function, and the ways out of it (on to the next step, a failure to its
- * unwind label, the last put to its `zero` label, an oops) as transitions.
+ * unwind label, the last put to its `zero` label) as transitions.
  * The interpreter fires it as a call moves, so the review draws each call as
  * a diagram, and coverage names the steps a scenario never reached (an error
  * path no bound lets fail, a call the ids starved).
  */
 import { setup, type AnyStateMachine } from 'xstate';
 import { compileMachine, type CompiledMachine, type StateCode } from '../engine/machine.ts';
-import type { Call, Step } from './calls.ts';
+import type { Action, Call, Step } from './calls.ts';
 
-/** How a step hands on to the next: the events of a call's machine. */
-export type Flow = 'NEXT' | 'FAIL' | 'ZERO' | 'OOPS';
+/** How a step hands on to the next: the events of a call's machine (an oops is no designed path, and has none). */
+export type Flow = 'NEXT' | 'FAIL' | 'ZERO';
 
 export const RETURNED = 'returned';
 
@@ -47,8 +47,28 @@ function landing(c: Call, names: Map<number, string>, k: number): string {
 
 const machines = new WeakMap<Call, AnyStateMachine>();
 
+/** Whether an action can fail (and a step take its unwind path): only these get a FAIL edge. */
+function canFail(a: Action): boolean {
+  switch (a.op) {
+    case 'alloc':
+    case 'xa_alloc':
+    case 'fallible':
+    case 'if_null':
+    case 'check':
+    case 'mutex_trylock':
+    case 'down_read_trylock':
+      return true;
+    case 'refcount':
+      return a.call === 'refcount_inc_not_zero' || a.call === 'refcount_dec_if_one';
+    case 'wait':
+      return a.timeout !== undefined;
+    default:
+      return false;
+  }
+}
+
 /** The events of a call's machine, in the order of its compiled table. */
-export const FLOWS: readonly Flow[] = ['NEXT', 'FAIL', 'ZERO', 'OOPS'];
+export const FLOWS: readonly Flow[] = ['NEXT', 'FAIL', 'ZERO'];
 
 /** A call's states numbered: each step's state by its item index, then `returned`. */
 export function callCode(c: Call): StateCode<object> & { ofItem(k: number): number } {
@@ -83,8 +103,8 @@ export function callMachine(c: Call): AnyStateMachine {
   const states: Record<string, { on?: Record<string, { target: string }>; type?: 'final' }> = {};
   for (const [k, name] of names) {
     const step = c.items[k] as Step;
-    const on: Record<string, { target: string }> = { NEXT: { target: landing(c, names, k + 1) }, OOPS: { target: RETURNED } };
-    on.FAIL = { target: step.fail === undefined ? RETURNED : landing(c, names, labelAt(step.fail)) };
+    const on: Record<string, { target: string }> = { NEXT: { target: landing(c, names, k + 1) } };
+    if (canFail(step.action)) on.FAIL = { target: step.fail === undefined ? RETURNED : landing(c, names, labelAt(step.fail)) };
     if (step.zero !== undefined) on.ZERO = { target: landing(c, names, labelAt(step.zero)) };
     states[name] = { on };
   }

@@ -75,13 +75,13 @@ export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
       refcount: {
         machine: refcountMachine,
         object: 'refcount_t',
-        calls: { INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one' },
+        calls: { SET_ONE: 'refcount_set(.., 1)', INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one' },
       },
       // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
       ...Object.fromEntries(
         [...Object.values(config.calls), ...Object.values(config.works ?? {})].map((c) => [
           c.name,
-          { machine: callMachine(c), object: `run of ${c.name}`, calls: { NEXT: 'goes on', FAIL: 'fails', ZERO: 'drops the last reference', OOPS: 'oopses' }, starvable: true },
+          { machine: callMachine(c), object: `run of ${c.name}`, calls: { NEXT: 'goes on', FAIL: 'fails', ZERO: 'drops the last reference' }, starvable: true },
         ]),
       ),
     }),

@@ -16,7 +16,7 @@ export const WARN = {
 } as const;
 
 export type RefcountEvent = {
-  readonly type: 'INC' | 'INC_NOT_ZERO' | 'DEC_AND_TEST' | 'DEC_IF_ONE';
+  readonly type: 'SET_ONE' | 'INC' | 'INC_NOT_ZERO' | 'DEC_AND_TEST' | 'DEC_IF_ONE';
 };
 
 const reply = (ok: boolean, text: string, warn?: string): Reply => ({ ok, text, ...(warn ? { warnings: [warn] } : {}) });
@@ -36,6 +36,8 @@ export const refcountMachine = setup({
   states: {
     zero: {
       on: {
+        // refcount_set(&r, 1) (kref_init): a new object's first reference.
+        SET_ONE: { target: 'live', actions: ['inc', { type: 'answer', params: reply(true, 'ok') }] },
         // refcount_inc: "addition on 0; use-after-free", the count stays saturated at 0 here.
         INC: { actions: { type: 'answer', params: reply(false, 'WARN', WARN.addOnZero) } },
         // refcount_inc_not_zero: false, nothing changes.
@@ -68,7 +70,7 @@ export const refcountMachine = setup({
 export const refcountState = (count: number) => ({ value: count === 0 ? 'zero' : 'live', context: { count } });
 
 /** The refcount calls, in the order of the compiled table's events. */
-export const REFCOUNT_EVENTS = ['INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE'] as const;
+export const REFCOUNT_EVENTS = ['SET_ONE', 'INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE'] as const;
 
 /** A count is its own state code: 0..max (an increment past max is the model's error, which the kit reports). */
 export const refcountCode = (max: number): StateCode<{ count: number }> => ({

@@ -58,11 +58,11 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
 }
 
 
-const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL', oops: 'OOPS' } as const;
+const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL' } as const;
 
 /** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
 function countStep(c: Call, pc: number, flow: Flow): void {
-  if (flow.to === 'stay') return;
+  if (flow.to === 'stay' || flow.to === 'oops') return;
   const { table, code } = callTable(c);
   table.next(code.ofItem(pc), FLOWS.indexOf(EVENT[flow.to]));
 }
