@@ -2,6 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { alias: { lifecheck: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^lifecheck$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^lifecheck\/models$/, replacement: fileURLToPath(new URL('./models/index.ts', import.meta.url)) },
+    ],
+  },
   test: { include: ['test/**/*.test.ts'], testTimeout: 60_000, maxWorkers: 2 },
 });

@@ -12,7 +12,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchProperties, checkVariant, ioasidBench } from '../src/index.ts';
+import { checkVariant } from '../src/index.ts';
+import { benchProperties, ioasidBench } from '../models/index.ts';
 
 interface Figures {
   readonly tool: string;

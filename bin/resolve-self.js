@@ -1,8 +1,13 @@
 // A module resolve hook: `lifecheck` names this package's public API, so a
 // user's variant file can import it from anywhere on disk.
-const api = new URL('../src/index.ts', import.meta.url).href;
+// `lifecheck/models` names the built-in models, for variants built on them.
+const entries = {
+  lifecheck: new URL('../src/index.ts', import.meta.url).href,
+  'lifecheck/models': new URL('../models/index.ts', import.meta.url).href,
+};
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'lifecheck') return { url: api, shortCircuit: true };
+  const url = entries[specifier];
+  if (url) return { url, shortCircuit: true };
   return next(specifier, context);
 }

@@ -71,19 +71,9 @@ export { assign, setup } from 'xstate';
 export { and, not, or } from 'xstate';
 /** Any xstate machine: the type of a machine a variant's config holds. */
 export type { AnyStateMachine } from 'xstate';
-// The built-in models come last: they import this module, so the engine's
-// exports above must be evaluated before them (ES modules run a cycle's
-// members in the order they are imported).
-export * from '../models/index.ts';
-import { builtInModels } from '../models/index.ts';
-import type { AnyVariant } from './engine/model.ts';
-import { findVariantIn } from './registry.ts';
-
 /**
- * A variant by name: of the built-in model `from` names, or of what a user's
- * module exports (a model, a variant, or an array of them). Reproducer tests
- * find their variant with it.
+ * A variant by name, among `models` when `from` names one of them, or in what
+ * a user's module exports (a model, a variant, or an array of them). The
+ * built-in models, and `findVariant` over them, are in `lifecheck/models`.
  */
-export function findVariant(from: string | unknown, name: string): AnyVariant {
-  return findVariantIn(builtInModels, from, name);
-}
+export { findVariantIn } from './registry.ts';

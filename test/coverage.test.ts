@@ -10,29 +10,31 @@ import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import type { AnyStateMachine } from 'xstate';
 import {
-  benchSlotMachine,
   checkVariant,
-  compiledSlot,
   fire,
   fireUncached,
   initialState,
+  UNHANDLED,
+  type MachineState,
+  type System,
+} from 'lifecheck';
+import {
+  benchSlotMachine,
+  compiledSlot,
   ioasid,
   ioasidBench,
   iommufd,
   seriesMachine,
   setMachine,
   slotCode,
-  UNHANDLED,
   upstreamMachine,
   v1Machine,
   type BenchSlotContext,
   type IommufdWorld,
-  type MachineState,
   type SetEvent,
   type SlotContext,
   type SlotEvent,
-  type System,
-} from 'lifecheck';
+} from 'lifecheck/models';
 import { counted, coverageOf, transitionPercent, type MachineCoverage } from '../src/coverage.ts';
 import { edgeTaken, machineEdges, type Edge } from '../src/engine/edges.ts';
 import { counting, type Hits } from '../src/engine/machine.ts';

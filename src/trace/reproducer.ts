@@ -46,12 +46,12 @@ function stepLiteral(s: ReproducerInput['steps'][number]): string {
   return `  { thread: ${s.thread}, op: ${literal(s.op)}, args: [${s.args.map(literal).join(', ')}] }, // ${comment(s.shown)}`;
 }
 
-/** The import of the variant: from the built-in registry, or from the user's module. */
+/** The import of the variant: from the built-in models, or from the user's module. */
 function variantSource(input: ReproducerInput, names: readonly string[]): { imports: string[]; variant: string } {
-  const api = `import { ${names.join(', ')} } from 'lifecheck';`;
-  if (input.module === undefined) return { imports: [api], variant: `findVariant(${literal(input.model)}, ${literal(input.variant)})` };
+  const api = [`import { ${names.join(', ')} } from 'lifecheck';`, `import { findVariant } from 'lifecheck/models';`];
+  if (input.module === undefined) return { imports: api, variant: `findVariant(${literal(input.model)}, ${literal(input.variant)})` };
   return {
-    imports: [api, `// The module that defines the variant, from the folder lifecheck ran in: make it relative to this file.`, `import defined from ${literal(input.module)};`],
+    imports: [...api, `// The module that defines the variant, from the folder lifecheck ran in: make it relative to this file.`, `import defined from ${literal(input.module)};`],
     variant: `findVariant(defined, ${literal(input.variant)})`,
   };
 }
@@ -60,7 +60,7 @@ const describe = (i: ReproducerInput) => `${i.model} --variant ${i.variant}: ${i
 
 /** A vitest file that replays the trace: it pins the violation at its step, or, once fixed, guards the fix. */
 export function vitestReproducer(input: ReproducerInput): string {
-  const { imports, variant } = variantSource(input, ['findVariant', 'replay']);
+  const { imports, variant } = variantSource(input, ['replay']);
   const what = input.fixed
     ? [
         `// The design no longer breaks ${input.property} here (the trace recorded step ${input.violation.at}):`,
@@ -96,7 +96,7 @@ export function vitestReproducer(input: ReproducerInput): string {
 
 /** The `fc.assert` call that finds the counterexample again from its seed and path. */
 export function fastCheckReproducer(input: ReproducerInput & { readonly seed: number; readonly path: string }): string {
-  const { imports, variant } = variantSource(input, ['findVariant', 'scheduleProperty']);
+  const { imports, variant } = variantSource(input, ['scheduleProperty']);
   return [
     `// Written by \`lifecheck show ${input.from} --format fast-check\`.`,
     `// ${comment(`${describe(input)}: ${input.violation.message}`)}`,

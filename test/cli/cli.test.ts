@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ioasid, iommufd } from 'lifecheck';
+import { ioasid, iommufd } from 'lifecheck/models';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
 
@@ -128,11 +128,11 @@ describe('a module that does not load: one line naming the file, line, column an
   const dir = mkdtempSync(join(tmpdir(), 'lifecheck-modules-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const files: Record<string, string> = {
-    'syntax.mts': "import { ioasid } from 'lifecheck';\n\nconst a = 1 x;\nexport default ioasid;\n",
+    'syntax.mts': "import { ioasid } from 'lifecheck/models';\n\nconst a = 1 x;\nexport default ioasid;\n",
     // The error is in a file the module imports: that file is the one to name.
     'imports-broken.mts': "export { default } from './broken-helper.mts';\n",
     'broken-helper.mts': 'export default {\n  name: "x",,\n};\n',
-    'throws.mts': "import { ioasid } from 'lifecheck';\n\nfunction boom(): never {\n  throw new RangeError('no ids left');\n}\nboom();\nexport default ioasid;\n",
+    'throws.mts': "import { ioasid } from 'lifecheck/models';\n\nfunction boom(): never {\n  throw new RangeError('no ids left');\n}\nboom();\nexport default ioasid;\n",
     // lifecheck's own code throws: the line to name is the module's call to it.
     'bad-model.mts': "import { defineModel } from 'lifecheck';\n\nexport default defineModel({ name: 'Bad Name' } as never);\n",
   };

@@ -10,15 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import {
-  benchSlotMachine,
-  compiledSlot,
   fireUncached,
   packedCodec,
   plainCodec,
-  slotCode,
   type Codec,
   type MachineState,
 } from 'lifecheck';
+import { benchSlotMachine, compiledSlot, slotCode } from 'lifecheck/models';
 import type { SlotContext } from '../../models/ioasid-bench/machine.ts';
 import { FingerprintSet, WorldQueue, Words } from '../../src/explore/store.ts';
 

@@ -16,7 +16,7 @@ import {
   v1Machine,
   type SlotContext,
   type SlotEvent,
-} from 'lifecheck';
+} from 'lifecheck/models';
 
 const machines: ReadonlyArray<readonly [string, AnyStateMachine]> = [
   ['seriesMachine', seriesMachine],

@@ -5,7 +5,8 @@
  * bounds whatever the random explorer breaks, the exhaustive one breaks too.
  */
 import { describe, expect, it } from 'vitest';
-import { builtInModels, checkVariant, type AnyVariant, type Bounds, type VariantReport } from 'lifecheck';
+import { checkVariant, type AnyVariant, type Bounds, type VariantReport } from 'lifecheck';
+import { builtInModels } from 'lifecheck/models';
 
 const variants: [string, AnyVariant][] = builtInModels.flatMap((m) =>
   m.variants.map((v): [string, AnyVariant] => [`${m.name}/${v.name}`, v]),

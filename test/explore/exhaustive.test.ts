@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import {
   checkVariant,
   exploreExhaustive,
-  ioasidBench,
   walk,
   type Bounds,
   type ExhaustiveCounterexample,
@@ -19,6 +18,7 @@ import {
   type Step,
   type System,
 } from 'lifecheck';
+import { ioasidBench } from 'lifecheck/models';
 import { variantOf } from '../helpers/variants.ts';
 
 const buggy = variantOf(ioasidBench, 'bench-buggy');

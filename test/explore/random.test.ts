@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkVariant, ioasid, renderTrace } from 'lifecheck';
+import { checkVariant, renderTrace } from 'lifecheck';
+import { ioasid } from 'lifecheck/models';
 import { randomCounterexample } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
 

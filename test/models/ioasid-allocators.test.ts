@@ -13,7 +13,7 @@ import {
   type AllocatorEntry,
   type RegistryContext,
   type RegistryEvent,
-} from 'lifecheck';
+} from 'lifecheck/models';
 import { runEvents } from '../helpers/machines.ts';
 
 /** Fires one call on the registry. */

@@ -13,7 +13,7 @@ import {
   v1Machine,
   type SlotContext,
   type SlotEvent,
-} from 'lifecheck';
+} from 'lifecheck/models';
 import { runEvents } from '../helpers/machines.ts';
 
 type Call = [SlotEvent['type'], string | null];

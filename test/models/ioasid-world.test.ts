@@ -6,19 +6,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  customHonoursRange,
   replay,
-  ioasid,
-  setMandatory,
-  v1,
   walk,
   type Arg,
   type Bounds,
   type BoundVariant,
-  type IoasidConfig,
-  type IoasidWorld,
   type Trace,
 } from 'lifecheck';
+import {
+  customHonoursRange,
+  ioasid,
+  setMandatory,
+  v1,
+  type IoasidConfig,
+  type IoasidWorld,
+} from 'lifecheck/models';
 import { activeTable, isLive } from '../../models/ioasid/world.ts';
 import { variantOf } from '../helpers/variants.ts';
 

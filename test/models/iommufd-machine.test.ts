@@ -12,11 +12,15 @@ import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import type { AnyStateMachine } from 'xstate';
 import {
+  fire,
+  initialState,
+  type MachineState,
+  type Reply,
+} from 'lifecheck';
+import {
   BLOCKED,
   CMD_BASE,
   expectedErrno,
-  fire,
-  initialState,
   ioctlNumber,
   ioctlOps,
   IOMMUFD_TYPE,
@@ -28,11 +32,9 @@ import {
   type IoctlCall,
   type IoctlOp,
   type Kind,
-  type MachineState,
   type ObjectContext,
   type ObjectEvent,
-  type Reply,
-} from 'lifecheck';
+} from 'lifecheck/models';
 import type { Fired } from '../../src/engine/machine.ts';
 import { expectMemoMatchesXstate, runEvents } from '../helpers/machines.ts';
 

@@ -8,20 +8,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  byId,
-  iommufd,
   renderTrace,
   walk,
   type Arg,
   type Bounds,
   type BoundVariant,
-  type IommufdConfig,
-  type IommufdWorld,
   type Run,
   type Step,
   type System,
   type Trace,
 } from 'lifecheck';
+import { byId, iommufd, type IommufdConfig, type IommufdWorld } from 'lifecheck/models';
 import { mapLeaksUsers } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
 

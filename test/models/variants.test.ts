@@ -4,7 +4,8 @@
  * properties it expects to break and keeps the rest. This is what `npm start` reports.
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, ioasid, iommufd, type AnyModel } from 'lifecheck';
+import { checkVariant, type AnyModel } from 'lifecheck';
+import { ioasid, iommufd } from 'lifecheck/models';
 
 const models: readonly AnyModel[] = [ioasid, iommufd];
 

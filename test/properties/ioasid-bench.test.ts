@@ -5,7 +5,8 @@
  * the designs that break them are patched systems built with the public API.
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, defineModel, ioasidBench, renderTrace, type AnyVariant, type BenchConfig, type BenchWorld, type Bounds } from 'lifecheck';
+import { checkVariant, defineModel, renderTrace, type AnyVariant, type Bounds } from 'lifecheck';
+import { ioasidBench, type BenchConfig, type BenchWorld } from 'lifecheck/models';
 import { held, slotOf } from '../../models/ioasid-bench/world.ts';
 import { variantOf } from '../helpers/variants.ts';
 

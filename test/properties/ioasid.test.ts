@@ -4,7 +4,8 @@
  * built-in variants where one does, else a user-style patch (fixtures).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, ioasid, walk, type AnyVariant } from 'lifecheck';
+import { checkVariant, walk, type AnyVariant } from 'lifecheck';
+import { ioasid } from 'lifecheck/models';
 import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import {
   allocIgnoresMax,

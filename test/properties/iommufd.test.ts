@@ -5,7 +5,8 @@
  * (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { iommufd, replay } from 'lifecheck';
+import { replay } from 'lifecheck';
+import { iommufd } from 'lifecheck/models';
 import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
 import { busyKeepsCallerRef, destroyForgetsCallerRef, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';

@@ -10,7 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { and, assign, not, or, setup, type AnyStateMachine } from 'xstate';
-import { builtInModels, ioasidSetup, ok, seriesDefinition, seriesFindGet, seriesMachine, seriesStates, type Reply } from 'lifecheck';
+import { ok, type Reply } from 'lifecheck';
+import { builtInModels, ioasidSetup, seriesDefinition, seriesFindGet, seriesMachine, seriesStates } from 'lifecheck/models';
 import { guardName, machineEdges } from '../../src/engine/edges.ts';
 import { edgeLabel, stateDiagram } from '../../src/report/diagram.ts';
 

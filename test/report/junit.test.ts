@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkVariant, ioasidBench } from 'lifecheck';
+import { checkVariant } from 'lifecheck';
+import { ioasidBench } from 'lifecheck/models';
 import { junitReport } from '../../src/report/junit.ts';
 import { variantOf } from '../helpers/variants.ts';
 
@@ -134,7 +135,7 @@ describe('lifecheck check --junit', () => {
     writeFileSync(
       module,
       [
-        "import { ioasidBench } from 'lifecheck';",
+        "import { ioasidBench } from 'lifecheck/models';",
         "const buggy = ioasidBench.variants.find((v) => v.name === 'bench-buggy')!;",
         "export default ioasidBench.variant({ ...buggy, name: 'wrong-expectation', expect: {} });",
         '',

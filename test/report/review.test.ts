@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInModels, findVariant } from 'lifecheck';
+import { builtInModels, findVariant } from 'lifecheck/models';
 import { DEFAULT_RUNS } from '../../src/cli/options.ts';
 import { diagram, reviewChecks, reviewFiles, type ReviewGroup } from '../../src/cli/review.ts';
 import { transitionPercent } from '../../src/coverage.ts';

@@ -6,19 +6,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkVariant,
-  ioasid,
-  ioasidBench,
   itfValue,
   toItf,
   type AnyVariant,
-  type BenchConfig,
-  type BenchWorld,
   type Bounds,
   type CheckOptions,
   type Counterexample,
   type Presenter,
   type TraceOrigin,
 } from 'lifecheck';
+import {
+  ioasid,
+  ioasidBench,
+  type BenchConfig,
+  type BenchWorld,
+} from 'lifecheck/models';
 import { itfText, type StepMeta } from '../../src/trace/itf.ts';
 import { randomCounterexample, verdict } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';

@@ -6,7 +6,8 @@
  */
 import mermaid from 'mermaid';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, ioasid, ioasidBench, iommufd, mermaidTrace, type AnyVariant, type Bounds } from 'lifecheck';
+import { checkVariant, mermaidTrace, type AnyVariant, type Bounds } from 'lifecheck';
+import { ioasid, ioasidBench, iommufd } from 'lifecheck/models';
 import { variantOf } from '../helpers/variants.ts';
 
 // The ioasid message names `1#1`, which Mermaid would read as markup unescaped.

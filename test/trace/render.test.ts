@@ -9,21 +9,23 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkVariant,
-  ioasid,
-  ioasidBench,
-  iommufd,
   markdownTrace,
   mermaidTrace,
   renderTrace,
   type AnyVariant,
-  type BenchConfig,
-  type BenchWorld,
   type Bounds,
   type CheckOptions,
   type Presenter,
   type TextOptions,
   type Trace,
 } from 'lifecheck';
+import {
+  ioasid,
+  ioasidBench,
+  iommufd,
+  type BenchConfig,
+  type BenchWorld,
+} from 'lifecheck/models';
 import { traceRows, wrap } from '../../src/trace/text.ts';
 import { variantOf } from '../helpers/variants.ts';
 

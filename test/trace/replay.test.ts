@@ -9,15 +9,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkVariant,
-  findVariant,
-  ioasid,
-  ioasidBench,
   replay,
   scheduleProperty,
   type Bounds,
   type ExhaustiveCounterexample,
   type RecordedStep,
 } from 'lifecheck';
+import { findVariant, ioasid, ioasidBench } from 'lifecheck/models';
 import { fastCheckReproducer, literal, vitestReproducer, type ReproducerInput } from '../../src/trace/reproducer.ts';
 import { traceRows } from '../../src/trace/text.ts';
 import { randomCounterexample } from '../helpers/properties.ts';
@@ -170,7 +168,7 @@ describe('reproducers', () => {
 
   it('writes a vitest file that finds the built-in variant, lists the steps and pins the violation', async () => {
     const text = vitestReproducer(input());
-    expect(text).toContain("import { findVariant, replay } from 'lifecheck';");
+    expect(text).toContain("import { replay } from 'lifecheck';\nimport { findVariant } from 'lifecheck/models';");
     expect(text).toContain("const variant = findVariant('ioasid-bench', 'bench-buggy');");
     expect(text).toContain('const bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };');
     expect(text).toContain("  { thread: 0, op: 'alloc', args: [] }, // T0: alloc() = 1\n");
@@ -195,7 +193,7 @@ describe('reproducers', () => {
 
   it('writes the fc.assert call with the seed and path', async () => {
     const text = fastCheckReproducer({ ...input(), seed: 42, path: '4:28:1' });
-    expect(text).toContain("import { findVariant, scheduleProperty } from 'lifecheck';");
+    expect(text).toContain("import { scheduleProperty } from 'lifecheck';\nimport { findVariant } from 'lifecheck/models';");
     expect(text).toContain(
       "  scheduleProperty(findVariant('ioasid-bench', 'bench-buggy'), { threads: 2, ops: 3, ids: { min: 1, max: 2 } }, 'no-use-after-free'),",
     );
