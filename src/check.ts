@@ -12,6 +12,7 @@ import { exploreRandom, type Counterexample } from './explore/random.ts';
 /** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
 export type Status = 'holds' | 'violated' | 'n/a' | 'unknown';
 
+/** A property's verdict for a variant: what it expected, what the check found, and the counterexample. */
 export interface Verdict {
   readonly property: string;
   readonly title: string;
@@ -26,6 +27,7 @@ export interface Verdict {
 /** What an exhaustive search did: the figures, whether it saw every world, and whether `--symmetry` could help. */
 export type SearchSummary = Omit<ExhaustiveResult<unknown>, 'counterexamples'> & { readonly symmetryDeclared: boolean };
 
+/** Everything `checkVariant` found for a variant: verdicts, search figures, coverage, time. */
 export interface VariantReport {
   readonly model: string;
   readonly variant: string;
@@ -47,6 +49,7 @@ export interface VariantReport {
   readonly durationMs: number;
 }
 
+/** How `checkVariant` checks a variant: bounds, the random or exhaustive explorer, which properties. */
 export interface CheckOptions {
   readonly bounds: Bounds;
   readonly runs: number;

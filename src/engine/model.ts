@@ -142,12 +142,14 @@ export interface RunProperty<C = unknown> extends PropertyBase<C> {
   readonly kind: 'run';
 }
 
+/** A named promise a model checks: of every world, of every step, at quiescence, or of whole runs. */
 export type Property<W, C = unknown> =
   | InvariantProperty<W, C>
   | StepProperty<W, C>
   | FinalProperty<W, C>
   | RunProperty<C>;
 
+/** What a variant expects of a property: that it holds, or that the checker finds it violated. */
 export type Expectation = 'holds' | 'violated';
 
 /**
@@ -222,5 +224,7 @@ export const propertiesOf = <W, C>(v: BoundVariant<W, C>): readonly Property<W, 
 
 // Models are stored side by side in registries; the world and config types
 // are private to each model, so collections hold them erased.
+/** A model of any world and config, as registries hold them side by side. */
 export type AnyModel = Model<any, any>;
+/** A variant of any model, as registries and reports hold them. */
 export type AnyVariant = BoundVariant<any, any>;

@@ -9,6 +9,7 @@ export type { Violation } from './model.ts';
 import { capViolation, loopViolation, Revisits } from './run-ends.ts';
 import { modelError } from './thrown.ts';
 
+/** One step of a trace: the step, the reply it got, the world after it. */
 export interface TraceStep<W> {
   readonly step: Step;
   readonly reply: Reply;
@@ -16,6 +17,7 @@ export interface TraceStep<W> {
   readonly world: W;
 }
 
+/** A run as data: the initial world and each step taken with its reply and the world after it. */
 export interface Trace<W> {
   readonly init: W;
   readonly steps: readonly TraceStep<W>[];
@@ -70,6 +72,7 @@ export function checkMove<W, C>(
   return found ?? NONE;
 }
 
+/** One run of a system: its trace, the violations met, and whether it ended because nothing was enabled. */
 export interface Run<W> {
   readonly trace: Trace<W>;
   /** Every violation met, in order; at most one per property (its first). */

@@ -19,6 +19,7 @@ import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.
 /** What may stop a search before it has seen every world. */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted';
 
+/** How the exhaustive search runs: symmetry, its caps (states, memory, time), progress, the Ctrl-C signal. */
 export interface ExhaustiveOptions {
   /** Store one world per symmetry class (the system must declare a symmetry). */
   readonly symmetry?: boolean;
@@ -34,6 +35,7 @@ export interface ExhaustiveOptions {
   readonly signal?: AbortSignal;
 }
 
+/** An exhaustive search's figures: states, transitions, depth, speed and memory. */
 export interface SearchStats {
   /** Distinct worlds stored (canonical ones under symmetry). */
   readonly states: number;
@@ -51,6 +53,7 @@ export interface SearchStats {
   readonly bytesPerState: number;
 }
 
+/** The exhaustive explorer's counterexample: a shortest trace (or a loop's), and when the search met it. */
 export interface ExhaustiveCounterexample<W> {
   readonly explorer: 'exhaustive';
   readonly trace: Trace<W>;
@@ -62,6 +65,7 @@ export interface ExhaustiveCounterexample<W> {
   readonly afterStates: number;
 }
 
+/** What an exhaustive search found: its figures, whether it saw every world, and each property's counterexample. */
 export interface ExhaustiveResult<W> {
   readonly stats: SearchStats;
   /** True when every reachable world within the bounds was checked. */

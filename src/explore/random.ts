@@ -28,6 +28,7 @@ export interface Plan {
   readonly schedule: readonly Choice[];
 }
 
+/** How the random explorer searches: runs, seed, a replay path, the schedule length, the Ctrl-C signal. */
 export interface RandomOptions {
   /** Schedules to try. */
   readonly runs: number;
@@ -42,6 +43,7 @@ export interface RandomOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A random explorer's counterexample: its trace, the violation, and the seed and path that replay it. */
 export interface Counterexample<W> {
   readonly explorer: 'random';
   readonly trace: Trace<W>;

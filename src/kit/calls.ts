@@ -57,6 +57,7 @@ export type Action =
   /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */
   | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno: string };
 
+/** The refcount_t calls a step may make. */
 export type RefcountCall = 'refcount_inc' | 'refcount_inc_not_zero' | 'refcount_dec_and_test' | 'refcount_dec_if_one';
 
 /** A step: the kernel function it stands for, its action, and where it goes when it fails (`goto fail`). */
@@ -75,6 +76,7 @@ export type Return = number | 'errno' | { readonly id: LocalName; readonly space
 /** A label in a call's list (`out_unlock:`), and the call's returns. */
 export type Item = Step | { readonly label: string } | { readonly ret: Return };
 
+/** A call as the kernel writes it: its name, the ids it is given, and its steps, labels and returns. */
 export interface Call {
   readonly name: string;
   /** What the call is given, each an id of an id space: `{ id: 'bufs' }`. */
@@ -82,7 +84,9 @@ export interface Call {
   readonly items: readonly Item[];
 }
 
+/** A step of a call: the kernel function it stands for, its action, and its unwind (`fail`) and last-put (`zero`) labels. */
 export const step = (fn: string, action: Action, to: { fail?: string; zero?: string } = {}): Step => ({ fn, action, ...to });
+/** A label in a call's list (`out_unlock:`), where unwind paths jump. */
 export const label = (name: string): Item => ({ label: name });
 /** `return value;`, or `return err;` with the errno a failed step left. */
 export const ret = (value: number | 'errno'): Item => ({ ret: value });

@@ -14,6 +14,7 @@ import { kitSystem } from './schedule.ts';
 import { checkSpec } from './validate.ts';
 import { actor, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
+/** What `defineKitModel` takes: names, default bounds, the model's own properties, and its variants (each a `KitSpec`). */
 export interface KitModelSpec {
   readonly name: string;
   readonly title: string;

@@ -21,6 +21,7 @@ export type RefcountEvent = {
 
 const reply = (ok: boolean, text: string, warn?: string): Reply => ({ ok, text, ...(warn ? { warnings: [warn] } : {}) });
 
+/** refcount_t as an xstate machine (zero, live), with the warnings lib/refcount.c prints. */
 export const refcountMachine = setup({
   types: { context: {} as { count: number; reply: Reply }, events: {} as RefcountEvent },
   guards: { one: ({ context }) => context.count === 1 },

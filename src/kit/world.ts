@@ -13,12 +13,14 @@ export type FieldSpec =
   | { readonly type: 'refcount'; readonly max: number }
   | { readonly type: 'counter'; readonly max: number; readonly holds?: string };
 
+/** An object kind: how many may exist at once, and its declared fields. */
 export interface KindSpec {
   /** How many objects of the kind may exist at once: memory the allocator can hand out. */
   readonly slots: number;
   readonly fields: Readonly<Record<string, FieldSpec>>;
 }
 
+/** An id space (xarray, IDA): what it maps ids to, how it allocates, what reference it holds, its lock. */
 export interface SpaceSpec {
   /** What the space maps ids to. */
   readonly kind: string;
@@ -30,6 +32,7 @@ export interface SpaceSpec {
   readonly lock?: string;
 }
 
+/** A design in the kit: object kinds, id spaces, locks, calls and deferred work, stock properties off, roles. */
 export interface KitSpec {
   readonly kinds: Readonly<Record<string, KindSpec>>;
   readonly spaces: Readonly<Record<string, SpaceSpec>>;
@@ -60,11 +63,13 @@ export interface Ptr {
   readonly refs?: number;
 }
 
+/** A call's local: an id, a pointer, or NULL. */
 export type Local = number | Ptr | null;
 
 /** The counted references a pointer holds on `field`. */
 export const refsOn = (p: Ptr, field: string): number => (p.prot === `ref:${field}` ? (p.refs ?? 1) : 0);
 
+/** An object slot: its generation, whether it is live, freed or waiting for RCU readers, and its fields. */
 export interface Obj {
   /** Bumped at each allocation of the slot: a pointer to an older generation is stale. */
   readonly gen: number;
@@ -87,6 +92,7 @@ export type Slot = Entry | 'reserved' | null;
 /** The object an id maps to, if it maps to one. */
 export const entryOf = (s: Slot | undefined): Entry | undefined => (s && s !== 'reserved' ? s : undefined);
 
+/** A thread: the call it is in and where, its locals, what it holds, and what its call changed. */
 export interface Thread {
   /** The call it is in, or null between calls. */
   readonly call: string | null;
@@ -121,6 +127,7 @@ export interface Work {
   readonly ptr: Ptr;
 }
 
+/** The kit's world: objects, id spaces, locks, threads in their calls, queued work, lock orders. */
 export interface KitWorld {
   readonly objects: Readonly<Record<string, readonly Obj[]>>;
   /** Per space, the entry of each id from `bounds.ids.min`: an object, `reserved` (XA_ZERO_ENTRY), or null when free. */

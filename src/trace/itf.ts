@@ -10,6 +10,7 @@ import type { Trace, Violation } from '../engine/run.ts';
 import { worldVars } from './changes.ts';
 import { traceRows } from './text.ts';
 
+/** A value as ITF holds it: tagged big integers, maps, sets and unserializable values. */
 export type ItfValue =
   | boolean
   | string
@@ -84,6 +85,7 @@ export interface StepMeta {
   readonly state?: string;
 }
 
+/** A trace in the Informal Trace Format (Apalache ADR-015), as `check --out` writes it. */
 export interface ItfTrace {
   readonly '#meta': Record<string, unknown>;
   readonly vars: readonly string[];

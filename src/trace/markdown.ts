@@ -11,6 +11,7 @@ import { traceColumns, traceRows } from './text.ts';
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (text: string) => (text ? `\`${cell(text)}\`` : '');
 
+/** A trace as a GitHub-flavoured Markdown table, the breaking step in bold. */
 export function markdownTrace<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, violation?: Violation): string {
   const rows = traceRows(trace, present, config);
   const { threads, objectHeading, objectCell } = traceColumns(rows);

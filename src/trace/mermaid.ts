@@ -11,6 +11,7 @@ import { traceRows } from './text.ts';
 /** Message text on one line: Mermaid reads `#`, `;`, `<` and `>` as markup, so they become its entity codes. */
 const text = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/[#;<>]/g, (c) => `#${c.charCodeAt(0)};`);
 
+/** A trace as a Mermaid sequence diagram: a participant per thread and per object. */
 export function mermaidTrace<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, violation?: Violation): string {
   const rows = traceRows(trace, present, config);
   const threads = [...new Set(rows.map((r) => r.thread))].sort((a, b) => a - b);

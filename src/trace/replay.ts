@@ -18,6 +18,7 @@ export interface RecordedStep {
   readonly reply?: Reply;
 }
 
+/** What replaying recorded steps found: the trace, the violation if it still breaks, where it got stuck, changed replies. */
 export interface Replay<W> {
   /** The steps that replayed, up to the violation or the first step that could not. */
   readonly trace: Trace<W>;

@@ -124,6 +124,7 @@ const clip = (text: string, width: number) => (text.length <= width ? text : `${
 /** Writes `text` into `line` at column `at`. */
 const place = (line: string, at: number, text: string) => (text ? line.padEnd(at) + text : line);
 
+/** How `renderTrace` lays a trace out: its width, and whether to list what each step changed. */
 export interface TextOptions {
   /** Below each step, the world's values that it changed (from the model's `vars`), instead of the object column. */
   readonly changes?: boolean;
