@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, entryOf, objName, ptrName, refsOn, writable, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
+import { actor, blank, entryOf, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
 export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -31,10 +31,26 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
     return [`BUG: KASAN: slab-use-after-free: ${who} after kfree_rcu, outside the RCU section that could keep it`];
   }
   if (p.prot === 'none') return [`lifecheck: ${who} with nothing keeping it alive (no reference, no RCU section, no lock)`];
+  if (p.prot.startsWith('borrow:')) return borrowed(ctx, p, who);
   if (p.prot.startsWith('ended:')) return [`lifecheck: ${who} after ${p.prot.slice('ended:'.length)}`];
   return [];
 }
 
+
+/** A borrowed pointer (`q = p->field`) is safe while the thread's `p` is, and `p->field` still points to it. */
+function borrowed(ctx: Ctx, q: Ptr, who: string): string[] {
+  const [holderLocal, field] = q.prot.slice('borrow:'.length).split('->') as [string, string];
+  const holder = ctx.local(holderLocal);
+  const via = `${holderLocal}->${field}`;
+  if (holder === null || typeof holder !== 'object') return [`lifecheck: ${who} after ${holderLocal} was cleared, which kept it through ${via}`];
+  const o = ctx.obj(holder);
+  if (o.gen !== holder.gen || o.state === 'free' || holder.prot === 'none' || holder.prot.startsWith('ended:')) {
+    return [`lifecheck: ${who} borrowed through ${via}, after ${holderLocal} itself lost its protection`];
+  }
+  const e = o.links[field];
+  if (!e || e.kind !== q.kind || e.slot !== q.slot || e.gen !== q.gen) return [`lifecheck: ${who} borrowed through ${via}, which no longer holds it`];
+  return [];
+}
 
 /** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
 function oops(ctx: Ctx, step: Step, local: LocalName): Done {
@@ -98,6 +114,10 @@ export function perform(ctx: Ctx, step: Step): Done {
       return { world: ctx.world, text: 'ok', flow: NEXT };
     case 'queue_work':
       return queueWork(ctx, step, a.work, a.ptr);
+    case 'set_link':
+    case 'take_link':
+    case 'get_link':
+      return link(ctx, step, a);
     case 'if_null':
       return ctx.local(a.ptr) === null ? failed(ctx.world, a.errno) : { world: ctx.world, text: 'ok', flow: NEXT };
   }
@@ -113,8 +133,9 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'none' };
   // kref_init / refcount_set(.., 1) on the first refcount, through its machine so coverage sees the count come alive.
   const one = (f: string) => refcountTable((spec.fields[f] as { max: number }).max).next(0, REFCOUNT_EVENTS.indexOf('SET_ONE'));
-  const fields = Object.fromEntries(Object.keys(spec.fields).map((f) => [f, f === first ? one(f) : 0]));
-  ctx.setObj(p, { gen: p.gen, state: 'live', fields, readers: [] });
+  const { fields: zeros, links } = blank(spec);
+  const fields = first ? { ...zeros, [first]: one(first) } : zeros;
+  ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [] });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);
   return { world: ctx.world, text: objName(kind, slot), flow: NEXT };
@@ -317,7 +338,7 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
  */
 function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: string, delta: 1 | -1, warnings: string[]): Done {
   const name = objName(p.kind, p.slot);
-  const spec = ctx.spec.kinds[p.kind]!.fields[field]!;
+  const spec = ctx.spec.kinds[p.kind]!.fields[field] as Extract<FieldSpec, { max: number }>;
   const n = o.fields[field]! + delta;
   if (n > spec.max) throw new DefinitionError(`${name}.${field} would reach ${n}, past its declared max ${spec.max}; raise it`);
   if (n < 0) warnings.push(`WARNING: ${ctx.who} ${step.fn}: ${name}.${field} goes below 0`);
@@ -327,6 +348,38 @@ function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: 
   if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${field}`);
   if (holds && delta < 0 && n >= 0) ctx.gainRef(local, holds);
   return { world: ctx.world, text: String(Math.max(n, 0)), flow: NEXT, warnings };
+}
+
+/**
+ * An object's pointer field. `set_link` stores a pointer (`hwpt->ioas = ioas`):
+ * a field that holds a reference takes over the thread's. `take_link` moves
+ * it back out (`ioas = hwpt->ioas; hwpt->ioas = NULL`), with its reference.
+ * `get_link` reads it without taking it: the pointer is borrowed, safe while
+ * the thread's pointer to the holder is, and the holder still holds it.
+ */
+function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_link' | 'get_link' }>): Done {
+  const p = pointer(ctx, a.ptr, step);
+  if (p === null) return oops(ctx, step, a.ptr);
+  const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
+  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const o = ctx.obj(p);
+  const holds = (ctx.spec.kinds[p.kind]!.fields[a.field] as Extract<FieldSpec, { type: 'pointer' }>).holds;
+  const where = `${objName(p.kind, p.slot)}->${a.field}`;
+  const set = (to: Entry | null) => {
+    ctx.setObj(p, { ...o, links: { ...o.links, [a.field]: to } });
+    ctx.effect(where, to ? 1 : -1);
+  };
+  if (a.op === 'set_link') {
+    const q = pointer(ctx, a.to, step);
+    set(q && { kind: q.kind, slot: q.slot, gen: q.gen });
+    if (q && holds && refsOn(q, holds) > 0) ctx.loseRef(a.to, `ended:its reference went to ${where}`);
+    return { world: ctx.world, text: q ? objName(q.kind, q.slot, q.gen) : 'NULL', flow: NEXT, warnings };
+  }
+  const e = o.links[a.field] ?? null;
+  const prot = a.op === 'get_link' ? `borrow:${a.ptr}->${a.field}` : holds ? `ref:${holds}` : 'none';
+  ctx.setLocal(a.into, e && { ...e, prot });
+  if (a.op === 'take_link' && e) set(null);
+  return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: NEXT, warnings };
 }
 
 function unlock(ctx: Ctx, lock: string): Done {

@@ -52,6 +52,10 @@ export type Action =
   | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu' }
   /** `queue_work(wq, &p->work)`: the work runs later on the kworker, given `p` (and the reference it holds, if any). */
   | { readonly op: 'queue_work'; readonly work: string; readonly ptr: LocalName }
+  /** `p->field = to;` (a pointer field; one that holds a reference takes the thread's). */
+  | { readonly op: 'set_link'; readonly ptr: LocalName; readonly field: string; readonly to: LocalName }
+  /** `into = p->field; p->field = NULL;`, with the reference the field held; or, `get_link`, `into = p->field;` borrowed. */
+  | { readonly op: 'take_link' | 'get_link'; readonly ptr: LocalName; readonly field: string; readonly into: LocalName }
   /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */
   | { readonly op: 'fallible'; readonly errno: string }
   /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */

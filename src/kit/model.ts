@@ -41,7 +41,8 @@ function stateOf(world: KitWorld, subject: string): string {
   const o = world.objects[kind!]?.[Number(n) - 1];
   if (!o) return '';
   if (o.state === 'free') return 'freed';
-  const fields = Object.entries(o.fields).map(([f, v]) => `${f}=${v}`).join(' ');
+  const links = Object.entries(o.links).flatMap(([f, e]) => (e ? [`${f}=${objName(e.kind, e.slot)}`] : []));
+  const fields = [...Object.entries(o.fields).map(([f, v]) => `${f}=${v}`), ...links].join(' ');
   return `${o.state === 'rcu' ? 'kfree_rcu queued' : 'live'}${fields ? ` ${fields}` : ''}`;
 }
 

@@ -46,6 +46,16 @@ function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: 
   for (const [f, s] of Object.entries(spec.kinds[kind]!.fields)) {
     if (s.type === 'counter' && s.holds === field && o.fields[f]! > 0) held.set(f, o.fields[f]!);
   }
+  // Pointer fields of live objects that hold a reference on this one (`hwpt->ioas` on the ioas's users).
+  for (const [holderKind, slots] of Object.entries(world.objects)) {
+    for (const [f, s] of Object.entries(spec.kinds[holderKind]!.fields)) {
+      if (s.type !== 'pointer' || s.holds !== field) continue;
+      slots.forEach((h, k) => {
+        const e = h.state === 'live' ? h.links[f] : null;
+        if (e && same(e)) held.set(`${objName(holderKind, k)}->${f}`, 1);
+      });
+    }
+  }
   return held;
 }
 
@@ -75,12 +85,26 @@ function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   return `${actor(world, t)} waits for ever in ${th.call}: ${blockedOn(world, t, next.action) ?? next.fn}`;
 }
 
+/** The objects reachable from the id spaces and queued work, and through the pointer fields of what is reachable. */
+function reachable(world: KitWorld): Set<string> {
+  const key = (e: { kind: string; slot: number; gen: number }) => `${e.kind}/${e.slot}/${e.gen}`;
+  const roots = [...Object.values(world.spaces).flatMap((list) => list.flatMap((s) => entryOf(s) ?? [])), ...world.queue.map((w) => w.ptr)];
+  const seen = new Set<string>();
+  for (const todo = [...roots]; todo.length > 0; ) {
+    const e = todo.pop()!;
+    if (seen.has(key(e))) continue;
+    seen.add(key(e));
+    const o = world.objects[e.kind]![e.slot]!;
+    if (o.gen === e.gen && o.state === 'live') todo.push(...Object.values(o.links).flatMap((l) => l ?? []));
+  }
+  return seen;
+}
+
 function leaked(spec: KitSpec, world: KitWorld): string | undefined {
-  const entries = Object.values(world.spaces).flatMap((list) => list.flatMap((s) => entryOf(s) ?? []));
-  const reachable = new Set([...entries, ...world.queue.map((w) => w.ptr)].map((e) => `${e.kind}/${e.slot}/${e.gen}`));
+  const reached = reachable(world);
   for (const [kind, slots] of Object.entries(world.objects)) {
     for (const [slot, o] of slots.entries()) {
-      if (o.state !== 'live' || reachable.has(`${kind}/${slot}/${o.gen}`)) continue;
+      if (o.state !== 'live' || reached.has(`${kind}/${slot}/${o.gen}`)) continue;
       const held = Object.entries(spec.kinds[kind]!.fields).some(([f, s]) => s.type === 'counter' && s.holds && o.fields[f]! > 0);
       if (held) continue;
       const counts = Object.entries(o.fields).map(([f, n]) => `${f}=${n}`).join(' ');

@@ -19,6 +19,7 @@ function fieldNeeds(a: Action): { field: string; type: FieldSpec['type'] | 'any'
   if (a.op === 'refcount') return { field: a.field, type: 'refcount' };
   if (a.op === 'counter') return { field: a.field, type: 'counter' };
   if (a.op === 'check' || a.op === 'wait') return { field: a.field, type: 'any' };
+  if (a.op === 'set_link' || a.op === 'take_link' || a.op === 'get_link') return { field: a.field, type: 'pointer' };
   return undefined;
 }
 
@@ -46,6 +47,16 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
 
 /** Checks every call and work of `spec`, and what the spec itself refers to. */
 export function checkSpec(spec: KitSpec): void {
+  for (const [kind, k] of Object.entries(spec.kinds)) {
+    for (const [name, f] of Object.entries(k.fields)) {
+      if (f.type !== 'pointer') continue;
+      const where = `field '${kind}.${name}'`;
+      known('kind', f.kind, Object.keys(spec.kinds), where);
+      if (f.holds && spec.kinds[f.kind]!.fields[f.holds]?.type !== 'refcount') {
+        throw new DefinitionError(`${where} holds '${f.holds}', which is not a refcount of kind '${f.kind}'`);
+      }
+    }
+  }
   for (const [name, s] of Object.entries(spec.spaces)) {
     known('kind', s.kind, Object.keys(spec.kinds), `id space '${name}'`);
     if (s.holds && spec.kinds[s.kind]!.fields[s.holds]?.type !== 'refcount') {

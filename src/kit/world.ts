@@ -11,7 +11,13 @@ import type { Call, LocalName, Step } from './calls.ts';
 /** A field of an object kind: a `refcount_t`, or a counter (which may hold references on a refcount field). */
 export type FieldSpec =
   | { readonly type: 'refcount'; readonly max: number }
-  | { readonly type: 'counter'; readonly max: number; readonly holds?: string };
+  | { readonly type: 'counter'; readonly max: number; readonly holds?: string }
+  /** A pointer to an object of `kind` (`hwpt->ioas`); with `holds`, it counts as a reference on that refcount of its target. */
+  | { readonly type: 'pointer'; readonly kind: string; readonly holds?: string };
+
+/** A kind's fields that hold numbers (refcounts, counters), and those that hold pointers. */
+export const numberFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type !== 'pointer');
+export const pointerFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'pointer');
 
 /** An object kind: how many may exist at once, and its declared fields. */
 export interface KindSpec {
@@ -76,6 +82,8 @@ export interface Obj {
   /** `free`, `live`, or `rcu` (freed by kfree_rcu, waiting for `readers` to leave their sections). */
   readonly state: 'free' | 'live' | 'rcu';
   readonly fields: Readonly<Record<string, number>>;
+  /** Its pointer fields: the object each points to, or null. */
+  readonly links: Readonly<Record<string, Entry | null>>;
   readonly readers: readonly number[];
 }
 
@@ -152,12 +160,18 @@ export const ptrName = (local: string, p: Ptr) => `${local} (${objName(p.kind, p
 
 export const idle: Thread = { call: null, pc: 0, frame: {}, errno: null, rcu: 0, locks: [], calls: 0, effects: {} };
 
+/** A new object's fields: every number 0, every pointer NULL. */
+export const blank = (k: KindSpec) => ({
+  fields: Object.fromEntries(numberFields(k).map((f) => [f, 0])),
+  links: Object.fromEntries(pointerFields(k).map((f) => [f, null])) as Record<string, Entry | null>,
+});
+
 export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   const ids = bounds.ids.max - bounds.ids.min + 1;
   const map = <T, U>(o: Readonly<Record<string, T>>, f: (v: T) => U) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
   return {
     objects: map(spec.kinds, (k) =>
-      Array.from({ length: k.slots }, (): Obj => ({ gen: 0, state: 'free', fields: map(k.fields, () => 0), readers: [] })),
+      Array.from({ length: k.slots }, (): Obj => ({ gen: 0, state: 'free', ...blank(k), readers: [] })),
     ),
     spaces: map(spec.spaces, () => Array.from({ length: ids }, () => null)),
     cursors: map(spec.spaces, () => 0),

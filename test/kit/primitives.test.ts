@@ -285,3 +285,68 @@ describe('a spec with a name it does not declare', () => {
     expect(() => m.system(m.variants[0]!.config, m.defaults)).toThrow(message);
   });
 });
+
+describe('pointer fields (one object holding another)', () => {
+  // An iommufd-like pair: a hwpt holds a reference on its ioas's users through hwpt->ioas.
+  const kinds = {
+    ioas: { slots: 1, fields: { users: { type: 'refcount', max: 4 } } },
+    hwpt: { slots: 1, fields: { users: { type: 'refcount', max: 4 }, ioas: { type: 'pointer', kind: 'ioas', holds: 'users' } } },
+  } as const;
+  const spaces = { ioases: { kind: 'ioas', holds: 'users' }, hwpts: { kind: 'hwpt', holds: 'users' } } as const;
+  const getIoas = s('refcount_inc(&ioas->users)', { op: 'refcount', call: 'refcount_inc', ptr: 'ioas', field: 'users' });
+  const make = (destroyItems: Item[]) => {
+    const spec: KitSpec = {
+      kinds,
+      spaces,
+      calls: {
+        setup: call('setup', {}, [
+          s('ioas = kzalloc', { op: 'alloc', kind: 'ioas', into: 'ioas' }),
+          // A second reference, for the hwpt: the first goes to the table.
+          getIoas,
+          s('xa_alloc(&ioases, ioas)', { op: 'xa_alloc', space: 'ioases', ptr: 'ioas', into: 'iid' }),
+          s('hwpt = kzalloc', { op: 'alloc', kind: 'hwpt', into: 'hwpt' }),
+          s('hwpt->ioas = ioas', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'ioas' }),
+          s('xa_alloc(&hwpts, hwpt)', { op: 'xa_alloc', space: 'hwpts', ptr: 'hwpt', into: 'hid' }),
+        ]),
+        destroy: call('destroy', { hid: 'hwpts' }, destroyItems),
+      },
+    };
+    return defineKitModel({
+      name: 'links',
+      title: 'links',
+      source: 'test',
+      defaults: { threads: 1, ops: 2, ids: { min: 1, max: 1 } },
+      variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
+    }).variants[0]!;
+  };
+  const erase = s('hwpt = xa_erase(&hwpts, hid)', { op: 'xa_erase', space: 'hwpts', id: 'hid', into: 'hwpt' });
+  const noHwpt = s('if (!hwpt) return -ENOENT', { op: 'if_null', ptr: 'hwpt', errno: '-ENOENT' });
+  const takeIoas = s('ioas = hwpt->ioas; hwpt->ioas = NULL', { op: 'take_link', ptr: 'hwpt', field: 'ioas', into: 'ioas' });
+  const putIoas = s('refcount_dec(&ioas->users)', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'ioas', field: 'users' });
+  const putHwpt = s('refcount_dec_and_test(&hwpt->users)', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'hwpt', field: 'users' }, { zero: 'free' });
+  const free = s('kfree(hwpt)', { op: 'kfree', ptr: 'hwpt' });
+  const verdicts = async (variant: ReturnType<typeof make>) => {
+    const r = await checkVariant(variant, { bounds: variant.model.defaults, runs: 0, seed: 42, exhaustive: {} });
+    return Object.fromEntries(r.verdicts.filter((v) => v.actual === 'violated').map((v) => [v.property, v.counterexample!.violation.message]));
+  };
+
+  it('count as a holder of the reference they keep, and keep their target reachable', async () => {
+    const ok = make([erase, noHwpt, putHwpt, ret(0), label('free'), takeIoas, putIoas, free]);
+    expect(await verdicts(ok)).toEqual({});
+  });
+
+  it('leak the reference when the holder is freed without giving it back', async () => {
+    const leaky = make([erase, noHwpt, putHwpt, ret(0), label('free'), free]);
+    expect(await verdicts(leaky)).toEqual({ 'refcount-matches-holders': 'ioas 1#1: users is 2, but 1 hold a reference (ioases[0])' });
+  });
+
+  it('lend a borrowed pointer only while the holder still holds it', async () => {
+    const getLink = s('ioas = hwpt->ioas', { op: 'get_link', ptr: 'hwpt', field: 'ioas', into: 'ioas' });
+    const use = s('ioas->iopt', { op: 'use', ptr: 'ioas' });
+    const late = make([erase, noHwpt, getLink, takeIoas, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'none' }), use, putIoas, putHwpt, ret(0), label('free'), free]);
+    const found = await verdicts(late);
+    expect(found['no-use-after-protection']).toBeUndefined();
+    const borrowedLate = make([erase, noHwpt, getLink, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'none' }), use, putHwpt, ret(0), label('free'), free]);
+    expect((await verdicts(borrowedLate))['no-use-after-protection']).toBe('lifecheck: CPU0 ioas->iopt: ioas (ioas 1#1) borrowed through hwpt->ioas, which no longer holds it');
+  });
+});
