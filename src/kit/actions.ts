@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, entryOf, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
+import { actor, blank, entryOf, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
 export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -65,7 +65,23 @@ const alive = (ctx: Ctx, p: Ptr) => {
 };
 
 export function perform(ctx: Ctx, step: Step): Done {
-  const a = step.action;
+  const a = resolveLock(ctx.world, ctx.t, step.action);
+  const local = 'ptr' in a && a.ptr !== undefined && ('lock' in a || 'sem' in a) ? a.ptr : undefined;
+  if (local === undefined) return act(ctx, step, a);
+  // An object's lock is in the object: taking it dereferences the pointer, and holding it keeps the object alive.
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const done = act(ctx, step, a);
+  const name = 'lock' in a ? a.lock : (a as Extract<Action, { sem: string }>).sem;
+  const now = ctx.local(local);
+  const held = ctx.th.locks.includes(name);
+  if (held && now !== null && typeof now === 'object' && !now.prot.startsWith('ref:') && now.prot !== 'own') ctx.setLocal(local, { ...now, prot: `lock:${name}` });
+  return { ...done, world: ctx.world, warnings: [...warnings, ...(done.warnings ?? [])] };
+}
+
+function act(ctx: Ctx, step: Step, a: Action): Done {
   switch (a.op) {
     case 'alloc':
       return alloc(ctx, a.kind, a.into);

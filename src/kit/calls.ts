@@ -35,15 +35,16 @@ export type Action =
   | { readonly op: 'use'; readonly ptr: LocalName }
   /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
   | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
-  | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string }
+  /** A global lock by name, or, with `ptr`, the lock field of that object (`mutex_lock(&dev->lock)`). */
+  | { readonly op: 'mutex_lock' | 'mutex_unlock'; readonly lock: string; readonly ptr?: LocalName }
   /**
    * rw_semaphore: `down_read` waits while a writer holds or waits for it; `down_read_trylock` fails then
    * (default `-EBUSY`); `down_write` queues behind the readers, which keeps new readers out until it gets it.
    */
-  | { readonly op: 'down_read' | 'up_read' | 'down_write' | 'up_write'; readonly sem: string }
-  | { readonly op: 'down_read_trylock'; readonly sem: string; readonly errno?: string }
+  | { readonly op: 'down_read' | 'up_read' | 'down_write' | 'up_write'; readonly sem: string; readonly ptr?: LocalName }
+  | { readonly op: 'down_read_trylock'; readonly sem: string; readonly errno?: string; readonly ptr?: LocalName }
   /** `if (!mutex_trylock(&lock)) return errno;`: takes a free lock, fails (default `-EBUSY`) on a held one, never waits. */
-  | { readonly op: 'mutex_trylock'; readonly lock: string; readonly errno?: string }
+  | { readonly op: 'mutex_trylock'; readonly lock: string; readonly errno?: string; readonly ptr?: LocalName }
   /**
    * `wait_event(wq, p->field == 0)` (`until: 'zero'`), or `wait_for_completion(&p->done)` (`until: 'nonzero'`):
    * waits until the field is so; with `timeout` (`-ETIMEDOUT`), a bounded wait the explorer may time out while it is not.

@@ -4,7 +4,7 @@
  * thread, its frame and the references its pointers hold.
  */
 import type { LocalName } from './calls.ts';
-import { actor, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, lockClass, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -96,12 +96,15 @@ export class Ctx {
   acquire(lock: string): string[] {
     const held = this.th.locks;
     this.thread((th) => ({ ...th, locks: [...th.locks, lock] }));
+    // lockdep orders classes: every hwpt's destroy_rwsem is one `hwpt.destroy_rwsem`.
+    const to = lockClass(lock);
+    const from = [...new Set(held.map(lockClass))].filter((c) => c !== to);
     const edges = new Set(this.world.lockOrder);
-    const warnings = held.flatMap((from) => {
-      const back = orderPath(edges, lock, from);
-      return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${lock} while holding ${from}, and ${back} was taken before`] : [];
+    const warnings = from.flatMap((f) => {
+      const back = orderPath(edges, to, f);
+      return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${to} while holding ${f}, and ${back} was taken before`] : [];
     });
-    for (const from of held) edges.add(`${from}>${lock}`);
+    for (const f of from) edges.add(`${f}>${to}`);
     this.world = { ...this.world, lockOrder: [...edges].sort() };
     return warnings;
   }

@@ -7,10 +7,11 @@
 import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Action, Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
-import { actor, initialWorld, nextStep, objName, writable, type KitSpec, type KitWorld } from './world.ts';
+import { actor, initialWorld, nextStep, objName, resolveLock, writable, type KitSpec, type KitWorld } from './world.ts';
 
 /** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
-export function blockedOn(world: KitWorld, t: number, action: Action): string | undefined {
+export function blockedOn(world: KitWorld, t: number, unresolved: Action): string | undefined {
+  const action = resolveLock(world, t, unresolved);
   if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
     return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
   }

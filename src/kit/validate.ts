@@ -29,8 +29,9 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   const kinds = Object.keys(spec.kinds);
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
   if ('space' in a) known('id space', a.space, Object.keys(spec.spaces), where);
-  if ('lock' in a) known('lock', a.lock, spec.locks ?? [], where);
-  if ('sem' in a) known('rw_semaphore', a.sem, spec.rwsems ?? [], where);
+  const objectLocks = (type: 'mutex' | 'rwsem') => kinds.flatMap((k) => Object.keys(spec.kinds[k]!.fields).filter((f) => spec.kinds[k]!.fields[f]!.type === type));
+  if ('lock' in a) known(a.ptr ? 'mutex field' : 'lock', a.lock, a.ptr ? objectLocks('mutex') : (spec.locks ?? []), where);
+  if ('sem' in a) known(a.ptr ? 'rwsem field' : 'rw_semaphore', a.sem, a.ptr ? objectLocks('rwsem') : (spec.rwsems ?? []), where);
   if (a.op === 'queue_work') known('work', a.work, Object.keys(spec.works ?? {}), where);
   const needs = fieldNeeds(a);
   if (!needs) return;

@@ -7,16 +7,18 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { Bounds, Step as EngineStep } from '../engine/model.ts';
-import type { Call, LocalName, Step } from './calls.ts';
+import type { Action, Call, LocalName, Step } from './calls.ts';
 /** A field of an object kind: a `refcount_t`, or a counter (which may hold references on a refcount field). */
 export type FieldSpec =
   | { readonly type: 'refcount'; readonly max: number }
   | { readonly type: 'counter'; readonly max: number; readonly holds?: string }
   /** A pointer to an object of `kind` (`hwpt->ioas`); with `holds`, it counts as a reference on that refcount of its target. */
-  | { readonly type: 'pointer'; readonly kind: string; readonly holds?: string };
+  | { readonly type: 'pointer'; readonly kind: string; readonly holds?: string }
+  /** A lock in the object (`obj->destroy_rwsem`, `dev->lock`): each object has its own. */
+  | { readonly type: 'mutex' | 'rwsem' };
 
 /** A kind's fields that hold numbers (refcounts, counters), and those that hold pointers. */
-export const numberFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type !== 'pointer');
+export const numberFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'refcount' || k.fields[f]!.type === 'counter');
 export const pointerFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'pointer');
 
 /** An object kind: how many may exist at once, and its declared fields. */
@@ -166,6 +168,33 @@ export const blank = (k: KindSpec) => ({
   links: Object.fromEntries(pointerFields(k).map((f) => [f, null])) as Record<string, Entry | null>,
 });
 
+/** The name of a lock in an object: `hwpt 1.destroy_rwsem`. */
+export const objectLockName = (kind: string, slot: number, field: string) => `${objName(kind, slot)}.${field}`;
+
+/** Every object's own locks of one type, by name. */
+function objectLocks(spec: KitSpec, type: 'mutex' | 'rwsem'): string[] {
+  return Object.entries(spec.kinds).flatMap(([kind, k]) =>
+    Object.keys(k.fields)
+      .filter((f) => k.fields[f]!.type === type)
+      .flatMap((f) => Array.from({ length: k.slots }, (_, slot) => objectLockName(kind, slot, f))),
+  );
+}
+
+/**
+ * An action on an object's lock, named as the world keeps it
+ * (`hwpt 1.destroy_rwsem`); the action unchanged for a global lock, or for a
+ * NULL pointer (whose step oopses).
+ */
+export function resolveLock(world: KitWorld, t: number, a: Action): Action {
+  if (!('ptr' in a) || a.ptr === undefined || !('lock' in a || 'sem' in a)) return a;
+  const p = world.threads[t]!.frame[a.ptr];
+  if (p === null || p === undefined || typeof p !== 'object') return a;
+  return 'lock' in a ? { ...a, lock: objectLockName(p.kind, p.slot, a.lock) } : { ...a, sem: objectLockName(p.kind, p.slot, a.sem) };
+}
+
+/** lockdep's class of a lock: an object's lock by kind and field (`hwpt.destroy_rwsem`), a global one by its name. */
+export const lockClass = (name: string) => name.replace(/^(\S+) \d+\./, '$1.');
+
 export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   const ids = bounds.ids.max - bounds.ids.min + 1;
   const map = <T, U>(o: Readonly<Record<string, T>>, f: (v: T) => U) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
@@ -175,8 +204,8 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     ),
     spaces: map(spec.spaces, () => Array.from({ length: ids }, () => null)),
     cursors: map(spec.spaces, () => 0),
-    locks: Object.fromEntries((spec.locks ?? []).map((l) => [l, -1])),
-    rwsems: Object.fromEntries((spec.rwsems ?? []).map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
+    locks: Object.fromEntries([...(spec.locks ?? []), ...objectLocks(spec, 'mutex')].map((l) => [l, -1])),
+    rwsems: Object.fromEntries([...(spec.rwsems ?? []), ...objectLocks(spec, 'rwsem')].map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
     threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
     queue: [],
     lockOrder: [],

@@ -350,3 +350,30 @@ describe('pointer fields (one object holding another)', () => {
     expect((await verdicts(borrowedLate))['no-use-after-protection']).toBe('lifecheck: CPU0 ioas->iopt: ioas (ioas 1#1) borrowed through hwpt->ioas, which no longer holds it');
   });
 });
+
+describe("an object's own locks", () => {
+  const kinds = { obj: { slots: 2, fields: { users: { type: 'refcount', max: 4 }, destroy_rwsem: { type: 'rwsem' } } } } as const;
+  const create = call('create', {}, [s('obj = kzalloc', { op: 'alloc', kind: 'obj', into: 'o' }), s('xa_alloc', { op: 'xa_alloc', space: 'objs', ptr: 'o', into: 'id' })]);
+  // v6.2's IOMMU_DESTROY without iommufd_ref_to_users: it takes the write side of the rwsem it reads.
+  const destroy = call('destroy', { id: 'objs' }, [
+    s('xa_lock', { op: 'mutex_lock', lock: 'xa_lock' }),
+    s('obj = xa_load', { op: 'xa_load', space: 'objs', id: 'id', into: 'o' }),
+    s('if (!obj) goto out', { op: 'if_null', ptr: 'o', errno: '-ENOENT' }, { fail: 'out' }),
+    s('down_read(&obj->destroy_rwsem)', { op: 'down_read', sem: 'destroy_rwsem', ptr: 'o' }),
+    s('xa_unlock', { op: 'mutex_unlock', lock: 'xa_lock' }),
+    s('down_write(&obj->destroy_rwsem)', { op: 'down_write', sem: 'destroy_rwsem', ptr: 'o' }),
+    ret(0),
+    label('out'),
+    s('xa_unlock', { op: 'mutex_unlock', lock: 'xa_lock' }),
+    ret('errno'),
+  ]);
+  const sys = system({ create, destroy }, { kinds, spaces: { objs: { kind: 'obj', holds: 'users', lock: 'xa_lock' } }, locks: ['xa_lock'] }, 1);
+
+  it('are one per object, named after it, and a thread can deadlock on its own', () => {
+    expect(Object.keys(sys.init.rwsems)).toEqual(['obj 1.destroy_rwsem', 'obj 2.destroy_rwsem']);
+    const { world, replies } = run(sys, [t0('create'), t0('create'), t0('destroy', 1), t0('destroy'), t0('destroy'), t0('destroy'), t0('destroy'), t0('destroy')]);
+    expect(replies.slice(-2)).toEqual(['unlocked', 'waits']);
+    expect(world.rwsems['obj 1.destroy_rwsem']).toEqual({ readers: [0], writer: -1, queued: [0] });
+    expect(sys.enabled(world)).toEqual([]);
+  });
+});
