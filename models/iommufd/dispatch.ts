@@ -19,11 +19,42 @@ export interface IoctlOp {
   readonly minSize: number;
 }
 
-/** The first entries of the uapi table (struct sizes from include/uapi/linux/iommufd.h). */
+/**
+ * `iommufd_ioctl_ops[]` of v6.7: every ioctl of include/uapi/linux/iommufd.h,
+ * at index `nr - CMD_BASE` (main.c lists them alphabetically, but IOCTL_OP's
+ * designated initializer `[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE]` places each by
+ * its number), so the rows run 0x80..0x8c without a hole. `size` is
+ * `sizeof(struct)` under natural alignment (__aligned_u64 on 8), `minSize` is
+ * `offsetofend(struct, last)` of the field IOCTL_OP names. IOMMU_TEST_CMD
+ * (CMD_BASE + 32, CONFIG_IOMMUFD_TEST only) is no uapi and is left out.
+ */
 export const ioctlOps: readonly IoctlOp[] = [
+  // struct iommu_destroy, offsetofend(..., id) (main.c v6.7)
   { name: 'IOMMU_DESTROY', num: ioctlNumber(0x80), size: 8, minSize: 8 },
+  // struct iommu_ioas_alloc, offsetofend(..., out_ioas_id) (main.c v6.7)
   { name: 'IOMMU_IOAS_ALLOC', num: ioctlNumber(0x81), size: 12, minSize: 12 },
-  { name: 'IOMMU_IOAS_ALLOW_IOVAS', num: ioctlNumber(0x82), size: 16, minSize: 16 },
+  // struct iommu_ioas_allow_iovas, offsetofend(..., allowed_iovas) (main.c v6.7)
+  { name: 'IOMMU_IOAS_ALLOW_IOVAS', num: ioctlNumber(0x82), size: 24, minSize: 24 },
+  // struct iommu_ioas_copy, offsetofend(..., src_iova) (main.c v6.7)
+  { name: 'IOMMU_IOAS_COPY', num: ioctlNumber(0x83), size: 40, minSize: 40 },
+  // struct iommu_ioas_iova_ranges, offsetofend(..., out_iova_alignment) (main.c v6.7)
+  { name: 'IOMMU_IOAS_IOVA_RANGES', num: ioctlNumber(0x84), size: 32, minSize: 32 },
+  // struct iommu_ioas_map, offsetofend(..., iova) (main.c v6.7)
+  { name: 'IOMMU_IOAS_MAP', num: ioctlNumber(0x85), size: 40, minSize: 40 },
+  // struct iommu_ioas_unmap, offsetofend(..., length) (main.c v6.7)
+  { name: 'IOMMU_IOAS_UNMAP', num: ioctlNumber(0x86), size: 24, minSize: 24 },
+  // struct iommu_option, offsetofend(..., val64) (main.c v6.7)
+  { name: 'IOMMU_OPTION', num: ioctlNumber(0x87), size: 24, minSize: 24 },
+  // struct iommu_vfio_ioas, offsetofend(..., __reserved) (main.c v6.7)
+  { name: 'IOMMU_VFIO_IOAS', num: ioctlNumber(0x88), size: 12, minSize: 12 },
+  // struct iommu_hwpt_alloc, offsetofend(..., __reserved) (main.c v6.7)
+  { name: 'IOMMU_HWPT_ALLOC', num: ioctlNumber(0x89), size: 40, minSize: 24 },
+  // struct iommu_hw_info, offsetofend(..., __reserved) (main.c v6.7)
+  { name: 'IOMMU_GET_HW_INFO', num: ioctlNumber(0x8a), size: 40, minSize: 32 },
+  // struct iommu_hwpt_set_dirty_tracking, offsetofend(..., __reserved) (main.c v6.7)
+  { name: 'IOMMU_HWPT_SET_DIRTY_TRACKING', num: ioctlNumber(0x8b), size: 16, minSize: 16 },
+  // struct iommu_hwpt_get_dirty_bitmap, offsetofend(..., data) (main.c v6.7)
+  { name: 'IOMMU_HWPT_GET_DIRTY_BITMAP', num: ioctlNumber(0x8c), size: 48, minSize: 48 },
 ];
 
 /** What user space passes: the command, whether `arg` is readable, the size in its first u32, and the bytes past the kernel's struct. */
@@ -99,6 +130,7 @@ const destroy = ioctlOps[0]!;
  */
 export const ioctlCalls: Readonly<Record<string, IoctlCall>> = {
   'below-base,unreadable': { cmd: ioctlNumber(CMD_BASE - 1), readable: false, userSize: 8, trailingNonZero: false },
+  // The first NR past the table, whatever its length (v6.8 puts IOMMU_HWPT_INVALIDATE at 0x8d).
   'past-table,unreadable': { cmd: ioctlNumber(CMD_BASE + ioctlOps.length), readable: false, userSize: 8, trailingNonZero: false },
   'mismatched,unreadable': { cmd: destroy.num | (8 << 16), readable: false, userSize: 8, trailingNonZero: false },
   'mismatched,short': { cmd: destroy.num | (8 << 16), readable: true, userSize: 4, trailingNonZero: false },

@@ -521,7 +521,7 @@ describe('ioctl dispatch against kernel-semantics D.6 (expectedErrno)', () => {
   });
 
   const destroy = ioctlOps[0]!; // IOMMU_DESTROY: size 8, min_size 8
-  const allowIovas = ioctlOps[2]!; // IOMMU_IOAS_ALLOW_IOVAS: size 16, min_size 16
+  const allowIovas = ioctlOps[2]!; // IOMMU_IOAS_ALLOW_IOVAS: size 24, min_size 24
   const call = (cmd: number, readable: boolean, userSize: number, trailingNonZero = false): IoctlCall => ({
     cmd,
     readable,
@@ -539,7 +539,7 @@ describe('ioctl dispatch against kernel-semantics D.6 (expectedErrno)', () => {
     ['mismatched type byte => ENOTTY', call(ioctlNumber(0x80, IOMMUFD_TYPE + 1), true, 8), '-ENOTTY'],
     // A.6 step 4: "user_size < op->min_size: EINVAL".
     ['short => EINVAL', call(destroy.num, true, 4), '-EINVAL'],
-    ['short (ALLOW_IOVAS, 12 < 16) => EINVAL', call(allowIovas.num, true, 12), '-EINVAL'],
+    ['short (ALLOW_IOVAS, 16 < 24: no allowed_iovas) => EINVAL', call(allowIovas.num, true, 16), '-EINVAL'],
     ['zero size => EINVAL', call(destroy.num, true, 0, true), '-EINVAL'],
     // A.6 step 5: "user_size > kernel size and any extra byte is non-zero: E2BIG".
     ['long with non-zero trailing bytes => E2BIG', call(destroy.num, true, 16, true), '-E2BIG'],
