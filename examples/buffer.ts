@@ -79,6 +79,8 @@ export default defineKitModel({
   title: 'a refcounted buffer in an xarray, which devices attach to',
   source: 'examples/buffer.ts',
   // Two CPUs, two calls each: enough for create, attach, destroy and detach to race.
+  // A few thousand worlds: every interleaving is checked by default.
+  search: 'exhaustive',
   defaults: { threads: 2, ops: 2, ids: { min: 1, max: 2 } },
   variants: (model) => [
     model.variant({ name: 'fixed', title: 'each attachment takes a reference', source: 'examples/buffer.ts', config: buffers, expect: {} }),

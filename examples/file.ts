@@ -84,6 +84,8 @@ export default defineKitModel({
   name: 'file',
   title: 'a file whose release, and whose flush, run later as deferred work',
   source: 'examples/file.ts',
+  // A few thousand worlds: every interleaving is checked by default.
+  search: 'exhaustive',
   defaults: { threads: 2, ops: 2, ids: { min: 1, max: 1 } },
   variants: (model) => [
     model.variant({ name: 'fixed', title: 'the flush work holds a reference of its own', source: 'examples/file.ts', config: files, expect: {} }),

@@ -38,6 +38,7 @@ interface CheckFlags extends OutputFlags {
   ops?: number;
   only?: Only;
   exhaustive?: boolean;
+  random?: boolean;
   symmetry?: boolean;
   maxStates?: number;
   maxMemory?: number;
@@ -82,7 +83,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
       signal,
       ...(flags.property ? { properties: flags.property } : {}),
       ...(flags.path !== undefined ? { path: flags.path } : {}),
-      ...(flags.exhaustive ? { exhaustive: searchOptions(flags) } : {}),
+      ...(exhaustiveFor(model, flags) ? { exhaustive: searchOptions(flags) } : {}),
     });
     progress.clear();
     results.push({ variant, report, ...(module ? { module } : {}) });
@@ -99,10 +100,15 @@ function notChecked(skipped: readonly AnyVariant[], code: number): number {
   return code === 0 ? EXIT_INCOMPLETE : code;
 }
 
+/** Whether `model` is searched exhaustively: asked for, or its default when the flags ask for no random run. */
+const exhaustiveFor = (model: AnyModel, flags: CheckFlags): boolean =>
+  Boolean(flags.exhaustive) || (!flags.random && flags.path === undefined && model.search === 'exhaustive');
+
 /** Search flags only mean something to the exhaustive explorer, and symmetry only where the model declares one. */
 function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; variant: AnyVariant }[]): void {
+  if (flags.exhaustive && flags.random) throw new UsageError('give either --exhaustive or --random, not both');
   const searchOnly = (['symmetry', 'maxStates', 'maxMemory', 'timeout'] as const).find((f) => flags[f] !== undefined);
-  if (searchOnly && !flags.exhaustive) {
+  if (searchOnly && !plan.every(({ model }) => exhaustiveFor(model, flags))) {
     const flag = `--${searchOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
   }
@@ -204,6 +210,7 @@ function program(): Command {
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .option('--out <dir>', 'write each counterexample into this folder as <model>-<variant>-<property>.itf.json (ITF)')
     .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
+    .option('--random', "sample schedules at random even where the model's default search is exhaustive")
     .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))

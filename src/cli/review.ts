@@ -41,7 +41,8 @@ export async function reviewChecks(targets: readonly Target[], signal?: AbortSig
       if (signal?.aborted) break;
       // A module may export a model and one of its variants too: check it once.
       if (results.some((r) => r.variant === variant)) continue;
-      const report = await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...(signal ? { signal } : {}) });
+      const search = model.search === 'exhaustive' ? { exhaustive: {} } : {};
+      const report = await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...search, ...(signal ? { signal } : {}) });
       results.push({ variant, report, ...(module ? { module } : {}) });
     }
   }

@@ -208,6 +208,12 @@ export interface Model<W, C> {
   checkBounds?(bounds: Bounds): string | undefined;
   /** The xstate machines a variant runs, by name (`slot`, `registry`): for diagrams and coverage. */
   machines?(config: C): Readonly<Record<string, MachineInfo>>;
+  /**
+   * The search `check` and `review` run when none is asked for: `exhaustive`
+   * for a model whose default bounds a full search covers in seconds (the
+   * random explorer's schedules may miss a deep interleaving); `random` when absent.
+   */
+  readonly search?: 'random' | 'exhaustive';
   /** Build the transition system of a variant within bounds. */
   system(config: C, bounds: Bounds): System<W>;
   /** A variant of this model; the same helper built-ins and users call. */

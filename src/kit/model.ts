@@ -23,6 +23,8 @@ export interface KitModelSpec {
   readonly defaults: Bounds;
   /** The model's own properties, beside the stock ones. */
   readonly properties?: readonly Property<KitWorld, KitSpec>[];
+  /** The search `check` runs by default (see `Model.search`). */
+  readonly search?: 'random' | 'exhaustive';
   readonly variants: (model: Model<KitWorld, KitSpec>) => readonly Variant<KitSpec>[];
 }
 
@@ -71,6 +73,7 @@ export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
     source: spec.source,
     defaults: spec.defaults,
     properties: [...stockProperties, ...(spec.properties ?? [])],
+    ...(spec.search ? { search: spec.search } : {}),
     present: presenter(),
     choices: (config) => ({ calls: Object.keys(config.calls) }),
     machines: (config) => ({

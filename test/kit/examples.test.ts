@@ -14,15 +14,24 @@ describe.each([
   ['examples/buffer.ts', buffer],
   ['examples/file.ts', file],
 ])('%s', (path, model) => {
-  it('checks as expected from the command line, exhaustively: the bug found, the fix proved', () => {
-    const r = spawnSync(process.execPath, [bin, 'check', path, '--exhaustive', '--json'], { encoding: 'utf8' });
+  it('checks as expected from the command line, exhaustively by its own default: the bug found, the fix proved', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', path, '--json'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.complete).toBe(true);
+    expect(doc.results.every((x: { explorer: string }) => x.explorer === 'exhaustive')).toBe(true);
     const fixed = doc.results.find((x: { variant: string }) => x.variant === 'fixed');
     expect(fixed.verdicts.every((v: { actual: string }) => v.actual === 'holds' || v.actual === 'n/a')).toBe(true);
     expect(doc.results.some((x: { verdicts: { actual: string }[] }) => x.verdicts.some((v) => v.actual === 'violated'))).toBe(true);
+  });
+
+  it('samples schedules instead when asked with --random, and refuses --random with --exhaustive', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', path, '--random', '--runs', '50', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(r.stdout).results.every((x: { explorer: string }) => x.explorer === 'random')).toBe(true);
+    const both = spawnSync(process.execPath, [bin, 'check', path, '--random', '--exhaustive'], { encoding: 'utf8' });
+    expect(both.status).toBe(2);
+    expect(both.stderr).toBe('lifecheck: give either --exhaustive or --random, not both\n');
   });
 
   it('has a buggy variant and a fixed one', () => {
