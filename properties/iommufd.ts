@@ -5,7 +5,7 @@
  * other programs is checked by the same rules.
  */
 import type { Move, Property } from 'lifecheck';
-import { CMD_BASE, ioctlCalls, ioctlOps, type IoctlCall } from '../models/iommufd/dispatch.ts';
+import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from '../models/iommufd/dispatch.ts';
 import { inXarray } from '../models/iommufd/objects.ts';
 import {
   byId,
@@ -260,6 +260,7 @@ export const usersMatchHolders: IommufdProperty = {
 /** Kernel-semantics D.6, the errno a malformed ioctl must get, rule by rule in precedence order. */
 export function expectedErrno(c: IoctlCall): string {
   const nr = c.cmd & 0xff;
+  if (nr < CMD_BASE && VFIO_COMPAT.includes(c.cmd)) return 'vfio compat';
   // main.c checks only the table's length: an empty slot inside it goes on to get_user, then fails the number check.
   if (nr < CMD_BASE || nr - CMD_BASE >= ioctlOps.length) return '-ENOTTY';
   if (!c.readable) return '-EFAULT';

@@ -11,6 +11,14 @@ export const IOMMUFD_TYPE = 0x3b;
 /** `_IO(type, nr)`: no direction or size bits. */
 export const ioctlNumber = (nr: number, type = IOMMUFD_TYPE): number => (type << 8) | nr;
 
+/**
+ * The VFIO type1 ioctls iommufd's compat layer answers itself (vfio_compat.c
+ * `iommufd_vfio_ioctl`, v6.7): VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION,
+ * VFIO_SET_IOMMU (`_IO(VFIO_TYPE, VFIO_BASE + 0..2)`), VFIO_IOMMU_GET_INFO,
+ * VFIO_IOMMU_MAP_DMA and VFIO_IOMMU_UNMAP_DMA (`VFIO_BASE + 12..14`); VFIO_TYPE is ';' too.
+ */
+export const VFIO_COMPAT: readonly number[] = [0x64, 0x65, 0x66, 0x70, 0x71, 0x72].map((nr) => ioctlNumber(nr));
+
 /** One entry of `iommufd_ioctl_ops[]`: its number, kernel struct size and `offsetofend` of the last mandatory field. */
 export interface IoctlOp {
   readonly name: string;
@@ -75,6 +83,8 @@ export const dispatchSetup = setup({
     events: {} as DispatchEvent,
   },
   guards: {
+    // A.6 step 1: below the table, iommufd_vfio_ioctl() answers the VFIO compat ioctls it knows.
+    vfioCompat: ({ event }) => (event.cmd & 0xff) < CMD_BASE && VFIO_COMPAT.includes(event.cmd),
     // A.6 step 1: "nr < IOMMUFD_CMD_BASE or the index is beyond the op table" -> vfio compat -> -ENOIOCTLCMD.
     // main.c checks only the table's length, so an empty slot inside it is not out of the table.
     outOfTable: ({ context, event }) => (event.cmd & 0xff) < CMD_BASE || (event.cmd & 0xff) - CMD_BASE >= context.ops.length,
@@ -95,6 +105,7 @@ export const dispatchSetup = setup({
 
 /** The guards in dispatch order; a patch reorders them or changes an errno. */
 export const dispatchOrder = [
+  { guard: 'vfioCompat', actions: ok('vfio compat') },
   // Seed 002: "in ioctl handlers you return ENOTTY by returning ENOIOCTLCMD which is then converted to ENOTTY in vfs_ioctl()".
   { guard: 'outOfTable', actions: err('-ENOTTY') },
   { guard: 'unreadable', actions: err('-EFAULT') },
