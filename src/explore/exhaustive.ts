@@ -188,6 +188,7 @@ class Search<W, C> {
       canonical: this.canonical,
       stop: (visited): Cap | undefined => (visited >= (this.options.maxStates ?? Infinity) ? 'max-states' : this.capReached()),
       pause: this.pause,
+      symmetric: this.options.symmetry === true,
     });
   }
 

@@ -25,6 +25,8 @@ export interface LoopSearch<W, R> {
   readonly stop: (visited: number) => R | undefined;
   /** Lets the event loop run now and then (see `pauser`). */
   readonly pause: () => Promise<void> | undefined;
+  /** Whether worlds are compared under a symmetry (then a cycle's steps fit only the worlds the pass went through). */
+  readonly symmetric: boolean;
 }
 
 /** Memory and time are looked at every this many steps. */
@@ -68,8 +70,63 @@ export async function findLoop<W, R>(search: LoopSearch<W, R>): Promise<{ choice
     }
     const after = system.apply(top.world, top.enabled[top.next++]!).world;
     const { key, fresh } = visit(after);
-    if (onStack.has(key)) return { choices: frames.map((f) => f.next - 1) };
+    if (onStack.has(key)) {
+      const cycle = frames.slice(frames.findIndex((f) => f.key === key));
+      const stem = search.symmetric ? undefined : await shortestStem(search, new Set(cycle.map((f) => f.key)));
+      return { choices: stem ? lasso(stem, cycle) : frames.map((f) => f.next - 1) };
+    }
     if (fresh) push(after, key);
+  }
+  return undefined;
+}
+
+/** The stem's steps and the cycle world it ends at, then once round the cycle from there back to it. */
+function lasso<W>(stem: { choices: number[]; entry: string }, cycle: readonly Frame<W>[]): number[] {
+  const j = cycle.findIndex((f) => f.key === stem.entry);
+  const round = [...cycle.slice(j), ...cycle.slice(0, j)].map((f) => f.next - 1);
+  return [...stem.choices, ...round];
+}
+
+/**
+ * The shortest way from the initial world to any world of a cycle, breadth
+ * first: the depth-first pass found the cycle at the end of whatever path it
+ * took, which can be long; a reader wants the fewest steps into the loop.
+ * Undefined when a cap or Ctrl-C stops it (the depth-first path still serves).
+ */
+async function shortestStem<W, R>(search: LoopSearch<W, R>, cycle: ReadonlySet<string>): Promise<{ choices: number[]; entry: string } | undefined> {
+  const { system, codec } = search;
+  const words = new Words();
+  const hash = new Uint32Array(2);
+  const keyOf = (world: W): string => {
+    words.clear();
+    codec.encode(world, words);
+    fingerprint(words.buffer, words.length, hash);
+    return `${hash[0]}:${hash[1]}`;
+  };
+  const parents = new Map<string, { parent: string | undefined; step: number }>();
+  const start = keyOf(system.init);
+  parents.set(start, { parent: undefined, step: -1 });
+  const pathTo = (key: string): number[] => {
+    const path: number[] = [];
+    for (let at = parents.get(key)!; at.parent !== undefined; at = parents.get(at.parent)!) path.push(at.step);
+    return path.reverse();
+  };
+  let level: { world: W; key: string }[] = [{ world: system.init, key: start }];
+  for (let n = 1; level.length > 0; n++) {
+    const next: { world: W; key: string }[] = [];
+    for (const { world, key } of level) {
+      if (cycle.has(key)) return { choices: pathTo(key), entry: key };
+      system.enabled(world).forEach((step, k) => {
+        const after = system.apply(world, step).world;
+        const afterKey = keyOf(after);
+        if (parents.has(afterKey)) return;
+        parents.set(afterKey, { parent: key, step: k });
+        next.push({ world: after, key: afterKey });
+      });
+    }
+    await search.pause();
+    if (search.stop(parents.size) !== undefined) return undefined;
+    level = next;
   }
   return undefined;
 }
