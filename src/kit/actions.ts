@@ -77,7 +77,9 @@ export function perform(ctx: Ctx, step: Step): Done {
   const name = 'lock' in a ? a.lock : (a as Extract<Action, { sem: string }>).sem;
   const now = ctx.local(local);
   const held = ctx.th.locks.includes(name);
-  if (held && now !== null && typeof now === 'object' && !now.prot.startsWith('ref:') && now.prot !== 'own') ctx.setLocal(local, { ...now, prot: `lock:${name}` });
+  // The object's lock protects a pointer that had nothing else (it adds nothing to a reference, an RCU section or another lock).
+  const bare = now !== null && typeof now === 'object' && (now.prot === 'none' || now.prot.startsWith('ended:'));
+  if (held && bare) ctx.setLocal(local, { ...now, prot: `lock:${name}` });
   return { ...done, world: ctx.world, warnings: [...warnings, ...(done.warnings ?? [])] };
 }
 
@@ -146,7 +148,8 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   if (slot < 0) return failed(ctx.world, '-ENOMEM');
   const first = Object.entries(spec.fields).find(([, f]) => f.type === 'refcount')?.[0];
   const old = ctx.world.objects[kind]![slot]!;
-  const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'none' };
+  // The creator owns an object without a count until it frees or hands it over.
+  const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'own' };
   // kref_init / refcount_set(.., 1) on the first refcount, through its machine so coverage sees the count come alive.
   const one = (f: string) => refcountTable((spec.fields[f] as { max: number }).max).next(0, REFCOUNT_EVENTS.indexOf('SET_ONE'));
   const { fields: zeros, links } = blank(spec);
@@ -174,7 +177,8 @@ function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefine
   if (k === undefined) return failed(ctx.world, '-EBUSY');
   const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
   const id = ctx.bounds.ids.min + k;
-  ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
+  // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
+  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
   setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
   ctx.setLocal(into, id);
   ctx.effect(`${name}[${id}]`, 1);
@@ -204,6 +208,8 @@ function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: 
     throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': xa_store over ${name} ${id}, which holds an object; the kit stores only into a reserved or free id`);
   }
   const warnings = derefWarnings(ctx, local, p, step.fn);
+  // Into a free id the entry is new; into a reserved one, the id was this call's already.
+  if (ctx.world.spaces[name]![id - ctx.bounds.ids.min] === null) ctx.effect(`${name}[${id}]`, 1);
   setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
   takeOver(ctx, name, local, p);
   return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
@@ -298,7 +304,8 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
     case 'kfree': {
       const readers = a.rcu ? ctx.world.threads.flatMap((th, u) => (th.rcu > 0 ? [u] : [])) : [];
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
-      ctx.effect(name, -1);
+      if (ctx.th.effects[name] === 1) ctx.forget(name);
+      else ctx.effect(name, -1);
       ctx.reprotect((q) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen, 'ended:kfree');
       return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }
@@ -382,8 +389,9 @@ function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_
   const holds = (ctx.spec.kinds[p.kind]!.fields[a.field] as Extract<FieldSpec, { type: 'pointer' }>).holds;
   const where = `${objName(p.kind, p.slot)}->${a.field}`;
   const set = (to: Entry | null) => {
+    const was = o.links[a.field] ?? null;
+    ctx.linkWas(where, was ? objName(was.kind, was.slot, was.gen) : 'NULL');
     ctx.setObj(p, { ...o, links: { ...o.links, [a.field]: to } });
-    ctx.effect(where, to ? 1 : -1);
   };
   if (a.op === 'set_link') {
     const q = pointer(ctx, a.to, step);

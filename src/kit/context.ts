@@ -64,6 +64,23 @@ export class Ctx {
     });
   }
 
+  /** Remembers what pointer field `where` held before this call first changed it. */
+  linkWas(where: string, was: string): void {
+    if (this.th.linksWas?.[where] !== undefined) return;
+    this.thread((th) => ({ ...th, linksWas: { ...th.linksWas, [where]: was } }));
+  }
+
+  /** An object this call allocated is freed again: what it did to that object no longer shows. */
+  forget(name: string): void {
+    const mine = (k: string) => k === name || k.startsWith(`${name}.`) || k.startsWith(`${name}->`);
+    this.thread((th) => {
+      const effects = Object.fromEntries(Object.entries(th.effects).filter(([k]) => !mine(k)));
+      const linksWas = th.linksWas && Object.fromEntries(Object.entries(th.linksWas).filter(([k]) => !mine(k)));
+      const { linksWas: _, ...rest } = th;
+      return { ...rest, effects, ...(linksWas && Object.keys(linksWas).length ? { linksWas } : {}) };
+    });
+  }
+
   obj(p: Ptr): Obj {
     return this.world.objects[p.kind]![p.slot]!;
   }

@@ -7,7 +7,7 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
-import { blockedOn } from './schedule.ts';
+import { blockedOn, withWorkFrame } from './schedule.ts';
 import { actor, entryOf, nextStep, objName, refsOn } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
@@ -79,6 +79,13 @@ function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
 
 function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   const t = world.threads.findIndex((th) => th.call !== null);
+  // A kworker whose next work cannot even start (its first step waits) is stuck too.
+  const worker = world.threads.findIndex((th) => th.worker && th.call === null);
+  if (t < 0 && worker >= 0 && world.queue.length > 0) {
+    const work = world.queue[0]!.work;
+    const next = nextStep(spec, world, { thread: worker, op: work, args: [] });
+    return `${actor(world, worker)} waits for ever in ${work}: ${blockedOn(withWorkFrame(world, worker), worker, next.action) ?? next.fn}`;
+  }
   if (t < 0) return undefined;
   const th = world.threads[t]!;
   const next = nextStep(spec, world, { thread: t, op: th.call!, args: [] });

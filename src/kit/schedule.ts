@@ -12,6 +12,8 @@ import { actor, initialWorld, nextStep, objName, resolveLock, writable, type Kit
 /** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
 export function blockedOn(world: KitWorld, t: number, unresolved: Action): string | undefined {
   const action = resolveLock(world, t, unresolved);
+  // An object's lock through a NULL pointer: the step runs, and oopses.
+  if ('ptr' in action && action.ptr !== undefined && ('lock' in action || 'sem' in action) && action === unresolved) return undefined;
   if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
     return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
   }
@@ -63,7 +65,8 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
   return world.threads.flatMap((th, thread): EngineStep[] => {
     if (th.call === null && th.worker) {
       const head = world.queue[0];
-      return head ? stepChoices(spec, world, { thread, op: head.work, args: [] }) : [];
+      // The work's first step waits as it would with its pointer in hand.
+      return head ? stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }) : [];
     }
     if (th.call === null) {
       if (th.calls >= bounds.ops) return [];
@@ -74,12 +77,31 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
   });
 }
 
+/** `world` with the kworker's frame holding the pointer its next work will start with. */
+export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
+  const head = world.queue[0]!;
+  return { ...world, threads: world.threads.map((th, u) => (u === worker ? { ...th, frame: { [head.local]: head.ptr } } : th)) };
+}
+
 /** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
 function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
   const a = nextStep(spec, world, go).action;
   const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
   if (blockedOn(world, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
   return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
+}
+
+/**
+ * How many works one run of `c` can lead to: those it queues, and those they
+ * queue in turn (a work that queues itself again is not counted: its runs
+ * are a loop, which the horizon is there to catch).
+ */
+function worksQueued(spec: KitSpec, c: Call, seen: ReadonlySet<string>): number {
+  return c.items.reduce((n, item) => {
+    if (!('fn' in item) || item.action.op !== 'queue_work' || seen.has(item.action.work)) return n;
+    const work = spec.works?.[item.action.work];
+    return n + 1 + (work ? worksQueued(spec, work, new Set([...seen, c.name, item.action.work])) : 0);
+  }, 0);
 }
 
 /** The transition system of a kit model within bounds. */
@@ -89,8 +111,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   // A down_write that queues runs twice: once to queue, once to take the semaphore.
   const cost = (c: Call) => steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length;
   const longest = Math.max(1, ...all.map(cost));
-  // The work a call can queue, each run once by the kworker.
-  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => steps(c).filter((i) => i.action.op === 'queue_work').length));
+  const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   return {
     init: initialWorld(spec, bounds),
     // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes, and the work it queues.

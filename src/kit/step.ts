@@ -88,6 +88,14 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | n
   return undefined;
 }
 
+/** What the pointer field `where` (`hwpt 1->ioas`) holds now, as a failed call's report shows it. */
+function linkNow(world: KitWorld, where: string): string {
+  const [object, field] = where.split('->') as [string, string];
+  const [kind, n] = object.split(' ') as [string, string];
+  const e = world.objects[kind]![Number(n) - 1]!.links[field] ?? null;
+  return e ? objName(e.kind, e.slot, e.gen) : 'NULL';
+}
+
 /** The value a `ret` returns; an id returned is kept by the thread with what it means now. */
 function returned(ctx: Ctx, r: Return): string | number {
   if (r === 'errno') return ctx.th.errno ?? 0;
@@ -107,7 +115,13 @@ function finish(ctx: Ctx, c: Call, value: string | number): { value: string | nu
     ...(th.rcu > 0 ? [`WARNING: ${ctx.who} returns from ${c.name} inside rcu_read_lock()`] : []),
   ];
   if (String(value).startsWith('-')) {
-    const changed = Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`);
+    const changed = [
+      ...Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`),
+      ...Object.entries(th.linksWas ?? {}).flatMap(([where, was]) => {
+        const now = linkNow(ctx.world, where);
+        return now === was ? [] : [`${where} ${was} → ${now}`];
+      }),
+    ];
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
   ctx.thread((t) => ({

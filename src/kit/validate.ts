@@ -15,10 +15,10 @@ function known(what: string, name: string, names: readonly string[], where: stri
 }
 
 /** The fields an action may name, by the kind of field it needs. */
-function fieldNeeds(a: Action): { field: string; type: FieldSpec['type'] | 'any' } | undefined {
+function fieldNeeds(a: Action): { field: string; type: FieldSpec['type'] | 'number' } | undefined {
   if (a.op === 'refcount') return { field: a.field, type: 'refcount' };
   if (a.op === 'counter') return { field: a.field, type: 'counter' };
-  if (a.op === 'check' || a.op === 'wait') return { field: a.field, type: 'any' };
+  if (a.op === 'check' || a.op === 'wait') return { field: a.field, type: 'number' };
   if (a.op === 'set_link' || a.op === 'take_link' || a.op === 'get_link') return { field: a.field, type: 'pointer' };
   return undefined;
 }
@@ -41,8 +41,10 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
     const all = [...new Set(kinds.flatMap((k) => Object.keys(spec.kinds[k]!.fields)))];
     throw new DefinitionError(`${where}: no kind has a field '${needs.field}'; declared fields: ${all.join(', ') || 'none'}`);
   }
-  if (needs.type !== 'any' && !types.includes(needs.type)) {
-    throw new DefinitionError(`${where}: '${needs.field}' is a ${types[0]}, not a ${needs.type}; declare it { type: '${needs.type}' }`);
+  const fits = needs.type === 'number' ? types.some((t) => t === 'refcount' || t === 'counter') : types.includes(needs.type);
+  if (!fits) {
+    const want = needs.type === 'number' ? 'counter' : needs.type;
+    throw new DefinitionError(`${where}: '${needs.field}' is a ${types[0]}, not a ${want}; declare it { type: '${want}' }`);
   }
 }
 

@@ -117,6 +117,8 @@ export interface Thread {
   readonly calls: number;
   /** The call's net changes to what other threads can see (`buf 1.ref: +1`), for a failed call's check. */
   readonly effects: Readonly<Record<string, number>>;
+  /** The pointer fields the call set or cleared, and what each held before it (`hwpt 1->ioas`: `NULL`). */
+  readonly linksWas?: Readonly<Record<string, string>>;
   /** The thread that runs queued work (a kworker), not a CPU making calls. */
   readonly worker?: true;
   /** The ids calls returned to this thread (`space:id`), and what each meant then. */
