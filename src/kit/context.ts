@@ -4,7 +4,7 @@
  * thread, its frame and the references its pointers hold.
  */
 import type { LocalName } from './calls.ts';
-import { actor, lockClass, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, lockClass, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -60,14 +60,14 @@ export class Ctx {
     this.thread((th) => {
       const n = (th.effects[what] ?? 0) + delta;
       const { [what]: _, ...rest } = th.effects;
-      return { ...th, effects: n === 0 ? rest : { ...rest, [what]: n } };
+      return { ...th, effects: n === 0 ? rest : sortedRecord({ ...rest, [what]: n }) };
     });
   }
 
   /** Remembers what pointer field `where` held before this call first changed it. */
   linkWas(where: string, was: string): void {
     if (this.th.linksWas?.[where] !== undefined) return;
-    this.thread((th) => ({ ...th, linksWas: { ...th.linksWas, [where]: was } }));
+    this.thread((th) => ({ ...th, linksWas: sortedRecord({ ...th.linksWas, [where]: was }) }));
   }
 
   /** An object this call allocated is freed again: what it did to that object no longer shows. */

@@ -12,7 +12,7 @@ import { failed, perform } from './actions.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
-import { callOf, entryOf, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sortedRecord, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step. */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -103,7 +103,7 @@ function returned(ctx: Ctx, r: Return): string | number {
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
   const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min]);
-  if (entry) ctx.thread((th) => ({ ...th, handles: { ...th.handles, [`${r.space}:${id}`]: entry } }));
+  if (entry) ctx.thread((th) => ({ ...th, handles: sortedRecord({ ...th.handles, [`${r.space}:${id}`]: entry }) }));
   return id;
 }
 

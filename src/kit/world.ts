@@ -17,6 +17,15 @@ export type FieldSpec =
   /** A lock in the object (`obj->destroy_rwsem`, `dev->lock`): each object has its own. */
   | { readonly type: 'mutex' | 'rwsem' };
 
+/**
+ * A record with its keys sorted: a thread's records (effects, kept ids, links
+ * it changed) are built in the order a call touched things, and equal worlds
+ * must be equal data for the search to store them once.
+ */
+export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** A kind's fields that hold numbers (refcounts, counters), and those that hold pointers. */
 export const numberFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'refcount' || k.fields[f]!.type === 'counter');
 export const pointerFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'pointer');
