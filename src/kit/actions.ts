@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, entryOf, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
+import { actor, blank, counted, entryOf, initialCounts, resolveLock, spaceHolds, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
 export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -30,6 +30,7 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
   if (o.state === 'rcu' && !(p.prot === 'rcu' && o.readers.includes(ctx.t))) {
     return [`BUG: KASAN: slab-use-after-free: ${who} after kfree_rcu, outside the RCU section that could keep it`];
   }
+  if (counted(p)) return [];
   if (p.prot === 'none') return [`lifecheck: ${who} with nothing keeping it alive (no reference, no RCU section, no lock)`];
   if (p.prot.startsWith('borrow:')) return borrowed(ctx, p, who);
   if (p.prot.startsWith('ended:')) return [`lifecheck: ${who} after ${p.prot.slice('ended:'.length)}`];
@@ -44,7 +45,7 @@ function borrowed(ctx: Ctx, q: Ptr, who: string): string[] {
   const via = `${holderLocal}->${field}`;
   if (holder === null || typeof holder !== 'object') return [`lifecheck: ${who} after ${holderLocal} was cleared, which kept it through ${via}`];
   const o = ctx.obj(holder);
-  if (o.gen !== holder.gen || o.state === 'free' || holder.prot === 'none' || holder.prot.startsWith('ended:')) {
+  if (o.gen !== holder.gen || o.state === 'free' || (!counted(holder) && (holder.prot === 'none' || holder.prot.startsWith('ended:')))) {
     return [`lifecheck: ${who} borrowed through ${via}, after ${holderLocal} itself lost its protection`];
   }
   const e = o.links[field];
@@ -78,7 +79,7 @@ export function perform(ctx: Ctx, step: Step): Done {
   const now = ctx.local(local);
   const held = ctx.th.locks.includes(name);
   // The object's lock protects a pointer that had nothing else (it adds nothing to a reference, an RCU section or another lock).
-  const bare = now !== null && typeof now === 'object' && (now.prot === 'none' || now.prot.startsWith('ended:'));
+  const bare = now !== null && typeof now === 'object' && !counted(now) && (now.prot === 'none' || now.prot.startsWith('ended:'));
   if (held && bare) ctx.setLocal(local, { ...now, prot: `lock:${name}` });
   return { ...done, world: ctx.world, warnings: [...warnings, ...(done.warnings ?? [])] };
 }
@@ -146,14 +147,22 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   if (!spec) throw new DefinitionError(`alloc of unknown kind '${kind}'; known: ${Object.keys(ctx.spec.kinds).join(', ')}`);
   const slot = ctx.world.objects[kind]!.findIndex((o) => o.state === 'free');
   if (slot < 0) return failed(ctx.world, '-ENOMEM');
-  const first = Object.entries(spec.fields).find(([, f]) => f.type === 'refcount')?.[0];
   const old = ctx.world.objects[kind]![slot]!;
-  // The creator owns an object without a count until it frees or hands it over.
-  const p: Ptr = { kind, slot, gen: old.gen + 1, prot: first ? `ref:${first}` : 'own' };
-  // kref_init / refcount_set(.., 1) on the first refcount, through its machine so coverage sees the count come alive.
-  const one = (f: string) => refcountTable((spec.fields[f] as { max: number }).max).next(0, REFCOUNT_EVENTS.indexOf('SET_ONE'));
+  // kref_init / refcount_set(.., n): the first refcount starts at 1 unless a field says otherwise; the creator holds them all.
+  // Counted through the refcount machine, so coverage sees each count come alive (refcount_set).
+  const counts = Object.fromEntries(
+    Object.entries(initialCounts(spec)).map(([f, n]) => {
+      const table = refcountTable((spec.fields[f] as { max: number }).max);
+      let c = 0;
+      for (let k = 0; k < n; k++) c = table.next(c, REFCOUNT_EVENTS.indexOf(k === 0 ? 'SET_ONE' : 'INC'));
+      return [f, c];
+    }),
+  );
+  const refs = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  // Without a count, the creator owns the object until it frees or hands it over.
+  const p: Ptr = { kind, slot, gen: old.gen + 1, prot: Object.keys(refs).length ? 'none' : 'own', ...(Object.keys(refs).length ? { refs } : {}) };
   const { fields: zeros, links } = blank(spec);
-  const fields = first ? { ...zeros, [first]: one(first) } : zeros;
+  const fields = { ...zeros, ...counts };
   ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [] });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);
@@ -192,10 +201,11 @@ function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
   ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
 }
 
-/** The table takes over the creator's reference: the creator's pointer is protected by nothing it holds. */
+/** The table takes over the creator's references it holds on: the creator's pointer keeps what else it has. */
 function takeOver(ctx: Ctx, name: string, local: LocalName, p: Ptr): void {
-  const holds = spaceOf(ctx, name).holds;
-  if (holds && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${name}`);
+  for (const field of spaceHolds(spaceOf(ctx, name))) {
+    if (refsOn(p, field) > 0) ctx.loseRef(local, field, `ended:its reference went to ${name}`);
+  }
 }
 
 function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
@@ -231,18 +241,18 @@ function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string
     ctx.setLocal(into, null);
     return { world: ctx.world, text: 'NULL', flow: NEXT };
   }
-  const held = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
-  let prot = held;
+  const prot = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
   if (op === 'xa_erase') {
     const entries = ctx.world.spaces[name]!;
     ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? null : e)) } };
     ctx.effect(`${name}[${id}]`, -1);
     const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
     if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
-    // The entry's reference is now the eraser's to drop.
-    if (space.holds) prot = `ref:${space.holds}`;
   }
-  ctx.setLocal(into, { ...entry, prot });
+  // An erased entry's references are now the eraser's to drop.
+  const given = op === 'xa_erase' ? spaceHolds(space) : [];
+  const refs = given.length ? { refs: Object.fromEntries(given.map((f) => [f, 1])) } : {};
+  ctx.setLocal(into, { ...entry, prot, ...refs });
   const o = ctx.world.objects[entry.kind]![entry.slot]!;
   return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
 }
@@ -270,7 +280,7 @@ function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: s
   const dropped = after < before;
   if (took) ctx.gainRef(local, field);
   // Dropping the last reference makes the thread the object's only owner: it is the one to free it.
-  if (dropped) ctx.loseRef(local, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
+  if (dropped) ctx.loseRef(local, field, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
   return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
 }
 
@@ -368,7 +378,7 @@ function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: 
   ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: Math.max(n, 0) } });
   ctx.effect(`${name}.${field}`, delta);
   const holds = spec.type === 'counter' ? spec.holds : undefined;
-  if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, `ended:its reference went to ${field}`);
+  if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, holds, `ended:its reference went to ${field}`);
   if (holds && delta < 0 && n >= 0) ctx.gainRef(local, holds);
   return { world: ctx.world, text: String(Math.max(n, 0)), flow: NEXT, warnings };
 }
@@ -396,12 +406,12 @@ function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_
   if (a.op === 'set_link') {
     const q = pointer(ctx, a.to, step);
     set(q && { kind: q.kind, slot: q.slot, gen: q.gen });
-    if (q && holds && refsOn(q, holds) > 0) ctx.loseRef(a.to, `ended:its reference went to ${where}`);
+    if (q && holds && refsOn(q, holds) > 0) ctx.loseRef(a.to, holds, `ended:its reference went to ${where}`);
     return { world: ctx.world, text: q ? objName(q.kind, q.slot, q.gen) : 'NULL', flow: NEXT, warnings };
   }
   const e = o.links[a.field] ?? null;
-  const prot = a.op === 'get_link' ? `borrow:${a.ptr}->${a.field}` : holds ? `ref:${holds}` : 'none';
-  ctx.setLocal(a.into, e && { ...e, prot });
+  const taken = a.op === 'take_link' && holds ? { refs: { [holds]: 1 } } : {};
+  ctx.setLocal(a.into, e && { ...e, prot: a.op === 'get_link' ? `borrow:${a.ptr}->${a.field}` : 'none', ...taken });
   if (a.op === 'take_link' && e) set(null);
   return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: NEXT, warnings };
 }
@@ -425,10 +435,10 @@ function queueWork(ctx: Ctx, step: Step, work: string, local: LocalName): Done {
   if (!ctx.spec.works?.[work]) throw new DefinitionError(`step '${step.fn}' queues work '${work}', which the model's works do not have`);
   const p = pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local);
-  // A reference, or the ownership the last put left (the release's `queue_work`), goes with the work.
-  const goes = p.prot.startsWith('ref:') || p.prot === 'own';
-  const given: Ptr = { kind: p.kind, slot: p.slot, gen: p.gen, prot: goes ? p.prot : 'none' };
-  if (goes) ctx.loseRef(local, `ended:it went to ${work}`);
+  // The references it holds, or the ownership the last put left (the release's `queue_work`), go with the work.
+  const goes = counted(p) || p.prot === 'own';
+  const given: Ptr = { kind: p.kind, slot: p.slot, gen: p.gen, prot: goes ? p.prot : 'none', ...(p.refs ? { refs: p.refs } : {}) };
+  if (goes) ctx.setLocal(local, { kind: p.kind, slot: p.slot, gen: p.gen, prot: `ended:it went to ${work}` });
   ctx.world = { ...ctx.world, queue: [...ctx.world.queue, { work, local, ptr: given }] };
   return { world: ctx.world, text: 'queued', flow: NEXT };
 }

@@ -4,7 +4,7 @@
  * thread, its frame and the references its pointers hold.
  */
 import type { LocalName } from './calls.ts';
-import { actor, lockClass, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, counted, lockClass, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -93,16 +93,21 @@ export class Ctx {
   /** The pointer in `local` now holds one more reference on `field`. */
   gainRef(local: LocalName, field: string): void {
     const p = this.local(local) as Ptr;
-    const refs = refsOn(p, field) + 1;
-    this.setLocal(local, { kind: p.kind, slot: p.slot, gen: p.gen, prot: `ref:${field}`, ...(refs > 1 ? { refs } : {}) });
+    this.setLocal(local, withRefs(p, { ...p.refs, [field]: refsOn(p, field) + 1 }));
   }
 
-  /** The pointer in `local` gives up one reference; with none left, its protection becomes `then`. */
-  loseRef(local: LocalName, then: string): void {
+  /**
+   * The pointer in `local` gives up one reference on `field`. With none left
+   * on any field, what still protects it does (an RCU section, a lock), or
+   * else its protection becomes `then`.
+   */
+  loseRef(local: LocalName, field: string, then: string): void {
     const p = this.local(local) as Ptr;
-    const refs = (p.refs ?? 1) - 1;
-    const { refs: _, ...bare } = p;
-    this.setLocal(local, refs > 0 && p.prot.startsWith('ref:') ? { ...bare, ...(refs > 1 ? { refs } : {}) } : { ...bare, prot: then });
+    const n = refsOn(p, field) - 1;
+    const { [field]: _, ...others } = p.refs ?? {};
+    const q = withRefs(p, n > 0 ? { ...others, [field]: n } : others);
+    const still = q.prot === 'rcu' || q.prot.startsWith('lock:') || q.prot.startsWith('borrow:');
+    this.setLocal(local, counted(q) || (still && then !== 'own') ? q : { ...q, prot: then });
   }
 
   /**
@@ -146,4 +151,10 @@ function orderPath(edges: ReadonlySet<string>, a: string, b: string, seen = new 
     if (rest) return rest;
   }
   return undefined;
+}
+
+/** `p` holding exactly `refs` (sorted, so equal pointers are equal data; none at all when empty). */
+function withRefs(p: Ptr, refs: Readonly<Record<string, number>>): Ptr {
+  const { refs: _, ...bare } = p;
+  return Object.keys(refs).length ? { ...bare, refs: sortedRecord(refs) } : bare;
 }

@@ -8,7 +8,7 @@
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
 import { blockedOn, withWorkFrame } from './schedule.ts';
-import { actor, entryOf, nextStep, objName, refsOn } from './world.ts';
+import { actor, entryOf, nextStep, objName, refsOn, spaceHolds } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -37,7 +37,7 @@ function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: 
   });
   world.queue.forEach((w, k) => same(w.ptr) && refsOn(w.ptr, field) > 0 && held.set(`queued ${w.work} (${k + 1})`, 1));
   for (const [name, list] of Object.entries(world.spaces)) {
-    if (spec.spaces[name]!.holds !== field) continue;
+    if (!spaceHolds(spec.spaces[name]!).includes(field)) continue;
     list.forEach((s, k) => {
       const e = entryOf(s);
       if (e && same(e)) held.set(`${name}[${k}]`, 1);

@@ -6,7 +6,7 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { Action, Call, Step } from './calls.ts';
-import type { FieldSpec, KitSpec } from './world.ts';
+import { spaceHolds, type FieldSpec, type KitSpec } from './world.ts';
 
 function known(what: string, name: string, names: readonly string[], where: string): void {
   if (!names.includes(name)) {
@@ -62,8 +62,10 @@ export function checkSpec(spec: KitSpec): void {
   }
   for (const [name, s] of Object.entries(spec.spaces)) {
     known('kind', s.kind, Object.keys(spec.kinds), `id space '${name}'`);
-    if (s.holds && spec.kinds[s.kind]!.fields[s.holds]?.type !== 'refcount') {
-      throw new DefinitionError(`id space '${name}' holds '${s.holds}', which is not a refcount of kind '${s.kind}'`);
+    for (const field of spaceHolds(s)) {
+      if (spec.kinds[s.kind]!.fields[field]?.type !== 'refcount') {
+        throw new DefinitionError(`id space '${name}' holds '${field}', which is not a refcount of kind '${s.kind}'`);
+      }
     }
     if (s.lock) known('lock or rw_semaphore', s.lock, [...(spec.locks ?? []), ...(spec.rwsems ?? [])], `id space '${name}'`);
   }

@@ -10,7 +10,8 @@ import type { Bounds, Step as EngineStep } from '../engine/model.ts';
 import type { Action, Call, LocalName, Step } from './calls.ts';
 /** A field of an object kind: a `refcount_t`, or a counter (which may hold references on a refcount field). */
 export type FieldSpec =
-  | { readonly type: 'refcount'; readonly max: number }
+  /** `init`: the count a new object starts with, its creator holding those references (1 for a kind's first refcount, 0 for others, by default). */
+  | { readonly type: 'refcount'; readonly max: number; readonly init?: number }
   | { readonly type: 'counter'; readonly max: number; readonly holds?: string }
   /** A pointer to an object of `kind` (`hwpt->ioas`); with `holds`, it counts as a reference on that refcount of its target. */
   | { readonly type: 'pointer'; readonly kind: string; readonly holds?: string }
@@ -43,8 +44,8 @@ export interface SpaceSpec {
   readonly kind: string;
   /** `lowest` (xa_alloc, ida_alloc) or `cyclic` (xa_alloc_cyclic): which free id an allocation takes. */
   readonly alloc?: 'lowest' | 'cyclic';
-  /** The refcount field each entry holds a reference on (the table's own reference), if it holds one. */
-  readonly holds?: string;
+  /** The refcount field(s) each entry holds a reference on (the table's own reference, a bias), if any. */
+  readonly holds?: string | readonly string[];
   /** The lock that keeps an entry's object alive while held (lookups under it are protected by it). */
   readonly lock?: string;
 }
@@ -74,17 +75,24 @@ export interface Ptr {
   readonly kind: string;
   readonly slot: number;
   readonly gen: number;
-  /** `ref:FIELD` (a counted reference), `rcu`, `lock:NAME`, `own` (its last reference was dropped by this thread), `none`, or `ended:WHY` once its protection is gone. */
+  /**
+   * What keeps it alive besides counted references: `rcu`, `lock:NAME`, `own`
+   * (it was created, or its last reference dropped, by this thread),
+   * `borrow:LOCAL->FIELD`, `none`, or `ended:WHY` once that protection is gone.
+   */
   readonly prot: string;
-  /** How many counted references the pointer holds, when `prot` is `ref:FIELD` (1 when absent). */
-  readonly refs?: number;
+  /** The counted references it holds, by refcount field (`{ users: 1, shortterm_users: 1 }`). */
+  readonly refs?: Readonly<Record<string, number>>;
 }
 
 /** A call's local: an id, a pointer, or NULL. */
 export type Local = number | Ptr | null;
 
 /** The counted references a pointer holds on `field`. */
-export const refsOn = (p: Ptr, field: string): number => (p.prot === `ref:${field}` ? (p.refs ?? 1) : 0);
+export const refsOn = (p: Ptr, field: string): number => p.refs?.[field] ?? 0;
+
+/** Whether the pointer holds any counted reference. */
+export const counted = (p: Ptr): boolean => p.refs !== undefined && Object.keys(p.refs).length > 0;
 
 /** An object slot: its generation, whether it is live, freed or waiting for RCU readers, and its fields. */
 export interface Obj {
@@ -172,6 +180,15 @@ export const objName = (kind: string, slot: number, gen?: number) => `${kind} ${
 export const ptrName = (local: string, p: Ptr) => `${local} (${objName(p.kind, p.slot, p.gen)})`;
 
 export const idle: Thread = { call: null, pc: 0, frame: {}, errno: null, rcu: 0, locks: [], calls: 0, effects: {} };
+
+/** The refcount fields a space's entries hold references on. */
+export const spaceHolds = (s: SpaceSpec): readonly string[] => (s.holds === undefined ? [] : typeof s.holds === 'string' ? [s.holds] : s.holds);
+
+/** What a new object's refcounts start at: a field's `init`, else 1 for the kind's first refcount and 0 for the others. */
+export function initialCounts(k: KindSpec): Record<string, number> {
+  const counts = Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'refcount');
+  return Object.fromEntries(counts.map((f, i) => [f, (k.fields[f] as { init?: number }).init ?? (i === 0 ? 1 : 0)]));
+}
 
 /** A new object's fields: every number 0, every pointer NULL. */
 export const blank = (k: KindSpec) => ({
