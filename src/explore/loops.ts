@@ -29,6 +29,18 @@ export interface LoopSearch<W, R> {
   readonly symmetric: boolean;
 }
 
+/** A world's 64-bit fingerprint (two 32-bit halves, in a buffer reused for every world): how both searches here tell worlds apart. */
+function fingerprinter<W>(codec: Codec<W>): (world: W) => Uint32Array {
+  const words = new Words();
+  const hash = new Uint32Array(2);
+  return (world) => {
+    words.clear();
+    codec.encode(world, words);
+    fingerprint(words.buffer, words.length, hash);
+    return hash;
+  };
+}
+
 /** Memory and time are looked at every this many steps. */
 const CHECK_EVERY = 1024;
 
@@ -38,17 +50,14 @@ const CHECK_EVERY = 1024;
  * there is none, or why the search stopped before it could tell.
  */
 export async function findLoop<W, R>(search: LoopSearch<W, R>): Promise<{ choices: number[] } | { stoppedBy: R } | undefined> {
-  const { system, codec, canonical } = search;
-  const words = new Words();
-  const hash = new Uint32Array(2);
+  const { system, canonical } = search;
+  const hashOf = fingerprinter(search.codec);
   const visited = new FingerprintSet();
   const onStack = new Set<string>();
   const frames: Frame<W>[] = [];
   // The world's canonical fingerprint as a key; adds it to `visited`, and says whether it was new.
   const visit = (world: W): { key: string; fresh: boolean } => {
-    words.clear();
-    codec.encode(canonical(world), words);
-    fingerprint(words.buffer, words.length, hash);
+    const hash = hashOf(canonical(world));
     return { key: `${hash[0]}:${hash[1]}`, fresh: visited.add(hash[0]!, hash[1]!) };
   };
   const push = (world: W, key: string): void => {
@@ -94,13 +103,10 @@ function lasso<W>(stem: { choices: number[]; entry: string }, cycle: readonly Fr
  * Undefined when a cap or Ctrl-C stops it (the depth-first path still serves).
  */
 async function shortestStem<W, R>(search: LoopSearch<W, R>, cycle: ReadonlySet<string>): Promise<{ choices: number[]; entry: string } | undefined> {
-  const { system, codec } = search;
-  const words = new Words();
-  const hash = new Uint32Array(2);
+  const { system } = search;
+  const hashOf = fingerprinter(search.codec);
   const keyOf = (world: W): string => {
-    words.clear();
-    codec.encode(world, words);
-    fingerprint(words.buffer, words.length, hash);
+    const hash = hashOf(world);
     return `${hash[0]}:${hash[1]}`;
   };
   const parents = new Map<string, { parent: string | undefined; step: number }>();

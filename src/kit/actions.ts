@@ -38,6 +38,19 @@ function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[]
 }
 
 
+/**
+ * A step dereferencing `local`: the pointer and what KASAN and the kit say
+ * of it, or the step's end when it is NULL (an oops) or its memory is freed
+ * (the access is reported, and nothing the model tracks changes).
+ */
+function deref(ctx: Ctx, step: Step, local: LocalName): { p: Ptr; warnings: string[] } | { done: Done } {
+  const p = pointer(ctx, local, step);
+  if (p === null) return { done: oops(ctx, step, local) };
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  if (!alive(ctx, p)) return { done: { world: ctx.world, text: 'UAF', flow: NEXT, warnings } };
+  return { p, warnings };
+}
+
 /** A borrowed pointer (`q = p->field`) is safe while the thread's `p` is, and `p->field` still points to it. */
 function borrowed(ctx: Ctx, q: Ptr, who: string): string[] {
   const [holderLocal, field] = q.prot.slice('borrow:'.length).split('->') as [string, string];
@@ -70,10 +83,9 @@ export function perform(ctx: Ctx, step: Step): Done {
   const local = 'ptr' in a && a.ptr !== undefined && ('lock' in a || 'sem' in a) ? a.ptr : undefined;
   if (local === undefined) return act(ctx, step, a);
   // An object's lock is in the object: taking it dereferences the pointer, and holding it keeps the object alive.
-  const p = pointer(ctx, local, step);
-  if (p === null) return oops(ctx, step, local);
-  const warnings = derefWarnings(ctx, local, p, step.fn);
-  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const d = deref(ctx, step, local);
+  if ('done' in d) return d.done;
+  const { warnings } = d;
   const done = act(ctx, step, a);
   const name = 'lock' in a ? a.lock : (a as Extract<Action, { sem: string }>).sem;
   const now = ctx.local(local);
@@ -258,12 +270,10 @@ function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string
 }
 
 function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: string): Done {
-  const p = pointer(ctx, local, step);
-  if (p === null) return oops(ctx, step, local);
-  const warnings = derefWarnings(ctx, local, p, step.fn);
+  const d = deref(ctx, step, local);
+  if ('done' in d) return d.done;
+  const { p, warnings } = d;
   const where = `${objName(p.kind, p.slot)}.${field}`;
-  // Freed memory is not the count's: the access is reported, and nothing the model tracks changes.
-  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
   const o = ctx.obj(p);
   const before = o.fields[field]!;
   const type = { refcount_inc: 'INC', refcount_inc_not_zero: 'INC_NOT_ZERO', refcount_dec_and_test: 'DEC_AND_TEST', refcount_dec_if_one: 'DEC_IF_ONE' }[call] as 'INC';
@@ -293,10 +303,9 @@ function refcountFlow(call: string, answer: string, step: Step): Flow {
 }
 
 function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' | 'wait' }>): Done {
-  const p = pointer(ctx, a.ptr, step);
-  if (p === null) return oops(ctx, step, a.ptr);
-  const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
-  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const d = deref(ctx, step, a.ptr);
+  if ('done' in d) return d.done;
+  const { p, warnings } = d;
   const o = ctx.obj(p);
   const name = objName(p.kind, p.slot);
   switch (a.op) {
@@ -391,10 +400,9 @@ function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: 
  * the thread's pointer to the holder is, and the holder still holds it.
  */
 function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_link' | 'get_link' }>): Done {
-  const p = pointer(ctx, a.ptr, step);
-  if (p === null) return oops(ctx, step, a.ptr);
-  const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
-  if (!alive(ctx, p)) return { world: ctx.world, text: 'UAF', flow: NEXT, warnings };
+  const d = deref(ctx, step, a.ptr);
+  if ('done' in d) return d.done;
+  const { p, warnings } = d;
   const o = ctx.obj(p);
   const holds = (ctx.spec.kinds[p.kind]!.fields[a.field] as Extract<FieldSpec, { type: 'pointer' }>).holds;
   const where = `${objName(p.kind, p.slot)}->${a.field}`;
