@@ -323,8 +323,10 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
     case 'kfree': {
       const readers = a.rcu ? ctx.world.threads.flatMap((th, u) => (th.rcu > 0 ? [u] : [])) : [];
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
+      // Freeing what this call allocated undoes it; freeing what its own last put left it (`own`) follows from
+      // the count reaching 0, which any change of this call's shows already; any other kfree is a change.
       if (ctx.th.effects[name] === 1) ctx.forget(name);
-      else ctx.effect(name, -1);
+      else if (p.prot !== 'own') ctx.effect(name, -1);
       ctx.reprotect((q) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen, 'ended:kfree');
       return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }

@@ -8,18 +8,18 @@
 import { describe, expect, it } from 'vitest';
 import { call, checkVariant, defineKitModel, label, ret, step, type KitSpec } from 'lifecheck';
 
-const tiny = (spec: KitSpec, ops = 1, ids = 1) =>
+const tiny = (spec: KitSpec, ops = 1, ids = 1, threads = 1) =>
   defineKitModel({
     name: 'tiny',
     title: 'tiny',
     source: 'test',
-    defaults: { threads: 1, ops, ids: { min: 1, max: ids } },
+    defaults: { threads, ops, ids: { min: 1, max: ids } },
     variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: spec, expect: {} })],
   }).variants[0]!;
 
 /** Each property's verdict, exhaustively; and for the random explorer when asked. */
-async function verdicts(spec: KitSpec, ops = 1, ids = 1, random = false) {
-  const v = tiny(spec, ops, ids);
+async function verdicts(spec: KitSpec, ops = 1, ids = 1, random = false, threads = 1) {
+  const v = tiny(spec, ops, ids, threads);
   const r = await checkVariant(v, { bounds: v.model.defaults, runs: 200, seed: 42, ...(random ? {} : { exhaustive: {} }) });
   return Object.fromEntries(r.verdicts.map((x) => [x.property, x.actual === 'violated' ? x.counterexample!.violation.message : x.actual]));
 }
@@ -33,6 +33,48 @@ describe('failed-call-changes-nothing', () => {
   it('keeps a call whose error path puts and frees what it allocated', async () => {
     const create = call('create', {}, [alloc(), step('init(b)', { op: 'fallible', errno: '-EINVAL' }, { fail: 'out_put' }), kfree(), ret(0), label('out_put'), put, ret('errno'), label('free'), kfree(), ret('errno')]);
     expect((await verdicts({ kinds: { buf: { slots: 1, fields: { ref } } }, spaces: {}, calls: { create } }))['failed-call-changes-nothing']).toBe('holds');
+  });
+
+  it('keeps an error path whose put drops the last reference, after a destroy dropped the other one', async () => {
+    const put = (fn: string) => step(fn, { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'b', field: 'ref' }, { zero: 'free' });
+    const spec: KitSpec = {
+      kinds: { buf: { slots: 1, fields: { ref } } },
+      spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' } },
+      locks: ['lock'],
+      calls: {
+        create: call('create', {}, [alloc(), step('xa_alloc', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' })]),
+        ioctl: call('ioctl', { id: 'bufs' }, [
+          step('mutex_lock', { op: 'mutex_lock', lock: 'lock' }),
+          step('b = xa_load', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' }),
+          step('if (!b) goto out_unlock', { op: 'if_null', ptr: 'b', errno: '-ENOENT' }, { fail: 'out_unlock' }),
+          step('get(b)', { op: 'refcount', call: 'refcount_inc', ptr: 'b', field: 'ref' }),
+          step('mutex_unlock', { op: 'mutex_unlock', lock: 'lock' }),
+          step('copy_from_user()', { op: 'fallible', errno: '-EFAULT' }, { fail: 'out_put' }),
+          put('put(b)'),
+          ret(0),
+          label('out_put'),
+          put('put(b) (err)'),
+          ret('errno'),
+          label('free'),
+          kfree(),
+          ret('errno'),
+          label('out_unlock'),
+          step('mutex_unlock (err)', { op: 'mutex_unlock', lock: 'lock' }),
+          ret('errno'),
+        ]),
+        destroy: call('destroy', { id: 'bufs' }, [
+          step('mutex_lock', { op: 'mutex_lock', lock: 'lock' }),
+          step('b = xa_erase', { op: 'xa_erase', space: 'bufs', id: 'id', into: 'b' }),
+          step('mutex_unlock', { op: 'mutex_unlock', lock: 'lock' }),
+          step('if (!b) return -ENOENT', { op: 'if_null', ptr: 'b', errno: '-ENOENT' }),
+          put('put(b)'),
+          ret(0),
+          label('free'),
+          kfree(),
+        ]),
+      },
+    };
+    expect((await verdicts(spec, 2, 1, false, 2))['failed-call-changes-nothing']).toBe('holds');
   });
 
   it('judges a pointer field by its value: a rollback keeps it, a change left behind breaks it', async () => {
