@@ -89,7 +89,7 @@ export default defineKitModel({
       title: 'buf_attach counts the attachment without taking its reference',
       source: 'examples/buffer.ts',
       config: { ...buffers, calls: { ...buffers.calls, buf_attach: without(buffers.calls.buf_attach!, 'refcount_inc(&b->ref)') } },
-      expect: { 'refcount-matches-holders': 'violated', 'no-use-after-free': 'violated', 'no-underflow': 'violated' },
+      expect: { 'refcount-matches-holders': 'violated', 'no-use-after-free': 'violated', 'no-underflow': 'violated', 'no-free-while-referenced': 'violated' },
     }),
   ],
 });

@@ -1,256 +1,139 @@
 /**
- * What must always hold of iommufd's objects (seed 002, kernel-semantics A.6
- * and D), each with its source. Properties read effects (worlds before and
- * after a step), not the programs that caused them, so a user's patch with
- * other programs is checked by the same rules.
+ * What a reviewer of iommufd's object lifetimes asks, beside the kit's stock
+ * properties (no use after free, counts matching their holders, error
+ * paths that change nothing, no deadlock, no free while referenced, no
+ * spurious timeout), each with its source (seed 002, kernel-semantics A.6
+ * and D). They read worlds and the kit's own records (ids, entries,
+ * pointers, holders), so a user's patched call is judged by the same rules.
  */
-import type { Move, Property } from 'lifecheck';
+import { actor, entryOf, fire, holders, initialState, nextStep, objName, type AnyStateMachine, type KitSpec, type KitWorld, type Property } from 'lifecheck';
 import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from '../models/iommufd/dispatch.ts';
-import { inXarray } from '../models/iommufd/objects.ts';
-import {
-  byId,
-  objectOf,
-  objName,
-  threadName,
-  usersOwed,
-  type IommufdConfig,
-  type IommufdWorld,
-  type Op,
-} from '../models/iommufd/world.ts';
 
-type IommufdProperty = Property<IommufdWorld, IommufdConfig>;
-
-/** The call a step belongs to: the one in progress before it, or the one it starts. */
-const callOf = ({ before, step }: Move<IommufdWorld>): Op | undefined =>
-  before.threads[step.thread]?.run?.op ?? (step.op as Op);
-
-/** The step finished its thread's call (exit and a malformed ioctl are no calls). */
-const endsCall = ({ step, after }: Move<IommufdWorld>): boolean =>
-  step.thread < after.threads.length && step.op !== 'exit' && step.op !== 'ioctl' && !after.threads[step.thread]!.run;
-
-/** Every reference the world records, with who holds it. */
-function references(world: IommufdWorld): { serial: number; who: string }[] {
-  const refs: { serial: number; who: string }[] = [];
-  world.threads.forEach((th, t) => {
-    const name = threadName(world, t);
-    for (const h of th.holds) refs.push({ serial: h.serial, who: `${name} (${h.short ? 'iommufd_get_object' : 'users ref'})` });
-    for (const s of th.owns) refs.push({ serial: s, who: `${name}'s driver` });
-    // 002: "Once another thread can see the object pointer it can prevent object destruction": the creator's
-    // claim ends at iommufd_object_finalize, after which the xarray, not the creator, keeps the object (A.6).
-    // A design that still touches it after finalizing is caught through its other holders and finalize-xor-abort.
-    const creating = th.run?.obj !== undefined && objectOf(world, th.run.obj)?.state.value === 'reserved';
-    if (creating) refs.push({ serial: th.run!.obj!, who: `${name}, which is creating it` });
-  });
-  for (const o of world.objects) {
-    if (o.parent !== undefined) refs.push({ serial: o.parent, who: `${objName(o)}, which depends on it` });
-    if (o.attachedTo !== undefined) refs.push({ serial: o.attachedTo, who: `${objName(o)}, attached to it` });
-  }
-  return refs;
+/** A design: the kit's spec, and the ioctl dispatcher in front of its calls. */
+export interface IommufdSpec extends KitSpec {
+  readonly dispatch: AnyStateMachine;
 }
 
-/** An object by serial, named as it was in `world` (it may be gone from a later one). */
-const nameIn = (world: IommufdWorld, serial: number) => {
-  const o = objectOf(world, serial);
-  return o ? objName(o) : `object #${serial}`;
-};
+type IommufdProperty = Property<KitWorld, IommufdSpec>;
 
-export const invisibleUntilFinalized: IommufdProperty = {
-  id: 'invisible-until-finalized',
-  title: 'no lookup or IOMMU_DESTROY sees a reserved object before it is finalized',
-  source: 'seed 002 ("Once another thread can see the object pointer it can prevent object destruction"); A.6 RESERVED',
-  kind: 'step',
-  check({ before, step, after }) {
-    for (const o of before.objects.filter((x) => x.state.value === 'reserved')) {
-      const now = objectOf(after, o.serial);
-      const held = after.threads.findIndex((th) => th.holds.some((h) => h.serial === o.serial));
-      if (now?.state.value === 'reserved' && held >= 0) {
-        return `${threadName(after, held)} looked up ${objName(o)} while it is reserved (not finalized)`;
-      }
-      const creator = before.threads.findIndex((th) => th.run?.obj === o.serial);
-      if (now?.state.value === 'removed' || (!now && step.thread !== creator)) {
-        return `${threadName(after, step.thread)} destroyed ${objName(o)} while it is reserved by ${threadName(after, creator)}`;
-      }
-    }
-    return undefined;
-  },
-};
+const ID_MIN = 1;
 
-export const finalizeXorAbort: IommufdProperty = {
-  id: 'finalize-xor-abort',
-  title: 'an object is finalized or aborted, once, never both',
-  source: 'seed 002 ("must use iommufd_object_abort() to handle their errors and only call iommufd_object_finalize() once"); A.6',
-  kind: 'step',
-  check({ before, step }) {
-    if (step.op !== 'finalize' && step.op !== 'abort') return undefined;
-    const serial = before.threads[step.thread]?.run?.obj;
-    const o = objectOf(before, serial);
-    if (o?.state.value === 'reserved') return undefined;
-    const was = o ? `already ${o.state.value === 'live' ? 'finalized' : o.state.value}` : 'already freed';
-    return `${threadName(before, step.thread)} ${step.op === 'finalize' ? 'finalizes' : 'aborts'} ${o ? objName(o) : `object #${serial}`}, ${was}`;
-  },
-};
-
-export const abortLeavesNothing: IommufdProperty = {
-  id: 'abort-leaves-nothing',
-  title: 'an abort leaves nothing behind: no id, no reference to the object, no users ref it took',
-  source: 'seed 002 (iommufd_object_abort); kernel-semantics A.6 (abort "WARNs unless users drops to 0"), D.4',
-  kind: 'step',
-  check({ before, step, after }) {
-    if (step.op !== 'abort') return undefined;
-    const serial = before.threads[step.thread]!.run!.obj!;
-    const o = objectOf(before, serial);
-    if (!o) return undefined; // aborting what is already gone is finalize-xor-abort's finding
-    const left = references(after).find((r) => r.serial === serial);
-    if (left) return `${objName(o)} aborted, but ${left.who} still refers to it`;
-    if (o.parent !== undefined) {
-      const was = objectOf(before, o.parent)?.state.context.users ?? 0;
-      const now = objectOf(after, o.parent)?.state.context.users ?? 0;
-      if (now !== was - 1) return `${objName(o)} aborted, but ${nameIn(before, o.parent)} users went ${was}->${now}, not ${was - 1}`;
-    }
-    return undefined;
-  },
-};
-
-export const noFreeWhileHeld: IommufdProperty = {
-  id: 'no-free-while-held',
-  title: 'no object is freed while a thread, a dependent object or a driver still refers to it',
-  source: 'seed 002 ("Holding either of these will prevent the object from being destroyed"); kernel-semantics D.2',
-  kind: 'step',
-  check({ before, step, after }) {
-    const freed = before.objects.filter((x) => !objectOf(after, x.serial));
-    const refs = freed.length > 0 ? references(after) : [];
-    for (const o of freed) {
-      const left = refs.find((r) => r.serial === o.serial);
-      if (left) return `${threadName(before, step.thread)} freed ${objName(o)} while ${left.who} still refers to it`;
-    }
-    return undefined;
-  },
-};
-
-const holdUsers = (who: readonly string[]) => `${who.join(', ')} ${who.length === 1 ? 'holds a users ref' : 'hold users refs'}`;
-
-/** The users refs on an object other than the xarray's and the caller's own (its lookup's, or its driver's). */
-function otherUsers(world: IommufdWorld, serial: number, caller: number, own: 'lookup' | 'driver'): string[] {
-  const owed = usersOwed(world, serial).filter((w) => w !== 'the xarray');
-  const mine = owed.indexOf(`${threadName(world, caller)}'s ${own}`);
-  return owed.filter((_, i) => i !== mine);
+/** The object an id of the objects xarray names in `world`, with its slot and record, if it names a published one. */
+function published(world: KitWorld, id: number) {
+  const e = entryOf(world.spaces.objects?.[id - ID_MIN]);
+  return e && { ...e, obj: world.objects[e.kind]![e.slot]! };
 }
 
-export const ebusyIffOtherUsers: IommufdProperty = {
-  id: 'ebusy-iff-other-users',
-  title: 'IOMMU_DESTROY returns -EBUSY exactly while other users remain, and then the object stays intact',
+/** Who holds users references on an object besides the xarray and thread `t`'s own pointers. */
+function otherUsers(spec: KitSpec, world: KitWorld, t: number, e: { kind: string; slot: number; obj: KitWorld['objects'][string][number] }): string[] {
+  const held = holders(spec, world, e.kind, e.slot, e.obj, 'users');
+  return [...held.keys()].filter((h) => !h.startsWith('objects[') && !h.startsWith(`${actor(world, t)}'s `));
+}
+
+const hold = (who: readonly string[]) => `${who.join(', ')} ${who.length === 1 ? 'holds a users reference' : 'hold users references'}`;
+
+export const destroyBusyIffHeld: IommufdProperty = {
+  id: 'destroy-busy-iff-held',
+  title: 'IOMMU_DESTROY returns -EBUSY exactly while another holder has a users reference, and erases the object otherwise',
   source: 'seed 002 ("With users protection iommufd_object_destroy_user() will return -EBUSY"); kernel-semantics D.1',
   kind: 'step',
-  check(move) {
-    const { before, step, reply, after } = move;
-    if (callOf(move) !== 'destroy') return undefined;
-    const run = before.threads[step.thread]?.run;
-    const target = run?.target ?? (typeof step.args[0] === 'number' ? byId(before, step.args[0])?.serial : undefined);
-    const o = objectOf(before, target);
-    if (!o || !inXarray(o.state.value)) return undefined;
-    const now = objectOf(after, o.serial);
-    const erased = !now || !inXarray(now.state.value);
-    const busy = reply.text === '-EBUSY';
+  check({ before, step, reply, after }, spec) {
+    const th = before.threads[step.thread]!;
+    if ((th.call ?? step.op) !== 'IOMMU_DESTROY') return undefined;
+    const id = th.call === null ? Number(step.args[0]) : (th.frame.id as number);
+    const was = published(before, id);
+    if (!was) return undefined;
+    const now = published(after, id);
+    const erased = !now || now.slot !== was.slot || now.gen !== was.gen;
+    const busy = reply.text.startsWith('-EBUSY');
     if (!erased && !busy) return undefined;
-    const others = otherUsers(before, o.serial, step.thread, 'lookup');
-    if (erased && others.length > 0) return `IOMMU_DESTROY(${o.id}) erased ${objName(o)} while ${holdUsers(others)}`;
-    if (busy && others.length === 0) return `IOMMU_DESTROY(${o.id}) = -EBUSY, but no one else holds ${objName(o)}`;
-    if (busy && now?.state.value !== o.state.value) return `IOMMU_DESTROY(${o.id}) = -EBUSY, but ${objName(o)} went ${o.state.value} -> ${now?.state.value ?? 'freed'}`;
+    const others = otherUsers(spec, before, step.thread, was);
+    const name = objName(was.kind, was.slot, was.gen);
+    if (erased && others.length) return `IOMMU_DESTROY(${id}) erased ${name} while ${hold(others)}`;
+    if (busy && !others.length) return `IOMMU_DESTROY(${id}) = -EBUSY, but nobody else holds ${name}`;
     return undefined;
   },
 };
+
+/** The kernel destroys (A.6: "Kernel callers (iommufd_device_unbind, iommufd_access_destroy) WARN_ON(!destroyed)"). */
+const KERNEL_DESTROYS = ['iommufd_device_unbind', 'iommufd_access_destroy'];
 
 export const kernelDestroyCompletes: IommufdProperty = {
   id: 'kernel-destroy-completes',
-  title: 'a kernel destroy (unbind, access destroy) destroys its object, or on a timeout leaves it intact for close',
-  source: 'seed 002 ("something like that can always be destroyed ... we require it as part of the driver facing API"); D.3',
+  title: "a kernel destroy (unbind, access destroy) is never refused: its refcount_dec_if_one finds no other users (a timed-out wait is no-spurious-timeout's to judge)",
+  source: 'seed 002 ("something like that can always be destroyed ... we require it as part of the driver facing API"); kernel-semantics D.3',
   kind: 'step',
-  check(move) {
-    const { before, step, reply, after } = move;
-    const call = callOf(move);
-    if ((call !== 'unbind' && call !== 'access_destroy') || !endsCall(move) || reply.ok) return undefined;
-    const serial = before.threads[step.thread]!.run?.target;
-    const o = objectOf(before, serial);
-    const name = o ? objName(o) : 'its object';
-    if (step.args[0] === 'timeout') {
-      const now = objectOf(after, serial);
-      return now?.state.value === 'live' ? undefined : `${name}: the wait timed out and the object is ${now?.state.value ?? 'freed'}`;
-    }
-    const others = serial === undefined ? [] : otherUsers(before, serial, step.thread, 'driver');
-    return `${call === 'unbind' ? 'iommufd_device_unbind' : 'iommufd_access_destroy'}(${name}) = ${reply.text}${others.length ? `: ${holdUsers(others)}` : ''}`;
+  check({ before, step, reply }, spec) {
+    const th = before.threads[step.thread]!;
+    const call = th.call ?? step.op;
+    // A wait the explorer timed out carries its errno as the step's argument; that is a timeout, not a refusal.
+    if (!KERNEL_DESTROYS.includes(call) || !reply.text.startsWith('-EBUSY') || step.args.some((a) => typeof a === 'string')) return undefined;
+    const p = Object.values(th.frame).find((v) => v !== null && typeof v === 'object' && (v.kind === 'device' || v.kind === 'access'));
+    if (!p || typeof p !== 'object') return `${call} could not destroy its object (-EBUSY)`;
+    const o = before.objects[p.kind]![p.slot]!;
+    const others = [...holders(spec, before, p.kind, p.slot, o, 'users').keys()].filter((h) => !h.startsWith('objects[') && !h.startsWith('bound[') && !h.startsWith('accesses[') && !h.startsWith(`${actor(before, step.thread)}'s `));
+    return `${call} could not destroy ${objName(p.kind, p.slot, p.gen)} (-EBUSY)${others.length ? `: ${hold(others)}` : ''}`;
   },
 };
 
-export const noDeadlock: IommufdProperty = {
-  id: 'no-deadlock',
-  title: 'no thread waits for ever: whenever nothing can move, every thread has finished',
-  source: 'seed 002 (destroy_rwsem: "iommufd_object_destroy_user() will wait for it to become unlocked"); design.md',
-  kind: 'final',
-  check(world) {
-    const t = world.threads.findIndex((th) => th.run !== undefined);
-    if (t < 0) return undefined;
-    const run = world.threads[t]!.run!;
-    const o = objectOf(world, run.target);
-    const readers = world.threads.flatMap((th, i) =>
-      th.holds.some((h) => h.serial === run.target && h.short) ? [threadName(world, i)] : [],
-    );
-    const on = o ? ` of ${objName(o)}` : '';
-    const why = readers.length ? `, which ${readers.join(', ')} holds short-term (destroy_rwsem read side / shortterm_users)` : '';
-    return `${threadName(world, t)} waits for ever in its ${run.op}${on}${why}`;
-  },
-};
+/** The id local an abort block erases (`old = xa_erase(&ictx->objects, X->obj.id)`), from the thread's next steps. */
+function abortedId(spec: KitSpec, world: KitWorld, t: number): number | undefined {
+  const th = world.threads[t]!;
+  const first = nextStep(spec, world, { thread: t, op: th.call ?? '', args: [] });
+  if (th.call === null || !first.atomic?.fn.startsWith('iommufd_object_abort')) return undefined;
+  const items = (spec.calls[th.call] ?? spec.works?.[th.call])!.items.slice(th.pc);
+  for (const item of items) {
+    if (!('fn' in item) || item.atomic?.fn !== first.atomic.fn) break;
+    if (item.action.op === 'xa_erase' && item.action.id !== undefined) return th.frame[item.action.id] as number;
+  }
+  return undefined;
+}
 
-export const releaseDestroysAll: IommufdProperty = {
-  id: 'release-destroys-all',
-  title: 'releasing the file destroys every object, leaves first, with no reference leaked',
-  source: 'seed 002 ("the refcount is defined so that it must be unheld internally in the kernel when the fd is released"); A.6',
-  kind: 'final',
-  check(world) {
-    if (!world.released) return undefined;
-    if (world.releaseReply && !world.releaseReply.ok) return `iommufd_fops_release: ${world.releaseReply.text}`;
-    const left = world.objects[0];
-    return left && `${objName(left)} is left after release (${left.state.value}, users=${left.state.context.users})`;
-  },
-};
-
-export const failedOpChangesNothing: IommufdProperty = {
-  id: 'failed-op-changes-nothing',
-  title: 'a call that fails leaves nothing of its own behind: no hold, no object, no attachment, no users ref',
-  source: 'seed 002 (abort "to handle their errors"); design.md ("a failed operation leaves all visible state unchanged")',
+export const finalizeXorAbort: IommufdProperty = {
+  id: 'finalize-xor-abort',
+  title: 'an object is finalized or aborted, once, never both: only a reserved id is published or aborted',
+  source: 'seed 002 ("must use iommufd_object_abort() to handle their errors and only call iommufd_object_finalize() once object creation cannot fail"); A.6',
   kind: 'step',
-  check(move) {
-    const { before, step, reply, after } = move;
-    const call = callOf(move);
-    if (reply.ok || !endsCall(move) || call === 'unbind' || call === 'access_destroy') return undefined;
-    const th = after.threads[step.thread]!;
-    const who = threadName(after, step.thread);
-    const held = th.holds[before.threads[step.thread]!.run?.held ?? th.holds.length];
-    if (held) return `${call} failed (${reply.text}) but ${who} still holds ${nameIn(after, held.serial)}`;
-    const made = before.threads[step.thread]!.run?.obj;
-    if (made !== undefined && objectOf(after, made)) return `${call} failed (${reply.text}) but ${nameIn(after, made)} it created is left`;
-    const dev = before.threads[step.thread]!.owns.map((s) => objectOf(after, s)).find((o) => o?.attachedTo !== undefined);
-    if (call === 'attach' && dev) return `attach failed (${reply.text}) but ${objName(dev)} is attached`;
-    const touched = [before.threads[step.thread]!.run?.target, ...(typeof step.args[0] === 'number' ? [byId(before, step.args[0])?.serial] : [])];
-    for (const serial of touched) {
-      const o = objectOf(after, serial);
-      if (o && o.state.context.users !== usersOwed(after, o.serial).length) {
-        return `${call} failed (${reply.text}) but ${objName(o)} users=${o.state.context.users}, owed ${usersOwed(after, o.serial).length}`;
-      }
-    }
-    return undefined;
+  check({ before, step }, spec) {
+    const th = before.threads[step.thread]!;
+    if (th.call === null) return undefined;
+    const next = nextStep(spec, before, step);
+    const finalizing = next.fn.startsWith('iommufd_object_finalize') && next.action.op === 'xa_store';
+    const id = finalizing ? (th.frame[(next.action as { id: string }).id] as number) : abortedId(spec, before, step.thread);
+    if (id === undefined) return undefined;
+    const slot = before.spaces.objects![id - ID_MIN];
+    if (slot === 'reserved') return undefined;
+    const what = slot ? `already finalized as ${objName(slot.kind, slot.slot, slot.gen)}` : 'not reserved';
+    return `${actor(before, step.thread)} ${finalizing ? 'finalizes' : 'aborts'} id ${id}, ${what}`;
   },
 };
 
-export const usersMatchHolders: IommufdProperty = {
-  id: 'users-match-holders',
-  title: 'users counts the xarray, each dependent, each kernel owner and each in-flight lookup',
-  source: 'seed 002 ("users is the name of the variable and the refcount"); kernel-semantics D.1',
+/** The objects thread `t` has allocated and not yet finalized: pointers whose `iommufd_object_finalize` is still ahead in its call. */
+function unfinalized(spec: KitSpec, world: KitWorld, t: number): string[] {
+  const th = world.threads[t]!;
+  if (th.call === null) return [];
+  const ahead = (spec.calls[th.call] ?? spec.works?.[th.call])!.items.slice(th.pc);
+  return Object.keys(th.frame).filter((local) => ahead.some((i) => 'fn' in i && i.fn.startsWith(`iommufd_object_finalize(ictx, &${local}->obj)`)));
+}
+
+export const invisibleUntilFinalized: IommufdProperty = {
+  id: 'invisible-until-finalized',
+  title: 'nobody but its creator reaches an object before the creator finalizes it',
+  source: 'seed 002 ("Once another thread can see the object pointer it can prevent object destruction"); A.6 RESERVED, D.4',
   kind: 'invariant',
-  check(world) {
-    for (const o of world.objects) {
-      const owed = usersOwed(world, o.serial);
-      if (o.state.context.users !== owed.length) {
-        return `${objName(o)} users=${o.state.context.users}, but ${owed.length} hold it${owed.length ? ` (${owed.join(', ')})` : ''}`;
+  check(world, spec) {
+    for (const t of world.threads.keys()) {
+      for (const local of unfinalized(spec, world, t)) {
+        const p = world.threads[t]!.frame[local];
+        if (p === null || p === undefined || typeof p !== 'object') continue;
+        const o = world.objects[p.kind]![p.slot]!;
+        if (o.gen !== p.gen || o.state !== 'live') continue;
+        const same = (q: unknown) => q !== null && typeof q === 'object' && (q as { kind: string }).kind === p.kind && (q as { slot: number }).slot === p.slot && (q as { gen: number }).gen === p.gen;
+        const name = objName(p.kind, p.slot, p.gen);
+        const other = world.threads.findIndex((u, k) => k !== t && Object.values(u.frame).some(same));
+        if (other >= 0) return `${actor(world, other)} holds ${name}, which ${actor(world, t)} has not finalized yet`;
+        const id = world.spaces.objects!.findIndex((s) => same(entryOf(s)));
+        if (id >= 0) return `${name} is published as id ${id + ID_MIN} before ${actor(world, t)} finalizes it`;
       }
     }
     return undefined;
@@ -271,29 +154,39 @@ export function expectedErrno(c: IoctlCall): string {
   return 'execute';
 }
 
+const dispatchFindings = new WeakMap<AnyStateMachine, string | null>();
+
+/** The first malformed call the dispatcher answers out of order, if any (once per machine: it is a pure function). */
+function misordered(dispatch: AnyStateMachine): string | undefined {
+  let found = dispatchFindings.get(dispatch);
+  if (found === undefined) {
+    found = null;
+    for (const [name, c] of Object.entries(ioctlCalls)) {
+      const got = fire<object>(dispatch, initialState(dispatch), { type: 'IOCTL', ...c }).reply.text;
+      const want = expectedErrno(c);
+      if (got !== want) {
+        found = `iommufd_fops_ioctl (${name}) returns ${got}, expected ${want}`;
+        break;
+      }
+    }
+    dispatchFindings.set(dispatch, found);
+  }
+  return found ?? undefined;
+}
+
 export const ioctlErrnoOrder: IommufdProperty = {
   id: 'ioctl-errno-order',
   title: 'a malformed ioctl gets ENOTTY, EFAULT, ENOTTY, EINVAL, E2BIG in that order of precedence',
   source: 'seed 002 (iommufd_fops_ioctl review); kernel-semantics A.6 ioctl dispatch, D.6',
-  kind: 'step',
-  check({ step, reply }) {
-    if (step.op !== 'ioctl') return undefined;
-    const name = String(step.args[0]);
-    const want = expectedErrno(ioctlCalls[name]!);
-    return reply.text === want ? undefined : `ioctl (${name}) returned ${reply.text}, expected ${want}`;
-  },
+  kind: 'invariant',
+  check: (_world, spec) => misordered(spec.dispatch),
 };
 
 export const iommufdProperties: readonly IommufdProperty[] = [
-  invisibleUntilFinalized,
-  finalizeXorAbort,
-  abortLeavesNothing,
-  noFreeWhileHeld,
-  ebusyIffOtherUsers,
+  destroyBusyIffHeld,
   kernelDestroyCompletes,
-  noDeadlock,
-  releaseDestroysAll,
-  failedOpChangesNothing,
-  usersMatchHolders,
+  finalizeXorAbort,
+  invisibleUntilFinalized,
   ioctlErrnoOrder,
 ];
+

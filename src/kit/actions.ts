@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, counted, entryOf, initialCounts, resolveLock, spaceHolds, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
+import { actor, blank, counted, entryHolds, sortedRecord, entryOf, initialCounts, resolveLock, spaceHolds, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
 export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
@@ -106,9 +106,18 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
       return xaStore(ctx, step, a.space, a.id, a.ptr);
     case 'xa_load':
     case 'xa_erase':
-      return xaLookup(ctx, step, a.op, a.space, a.id, a.into);
+      return xaLookup(ctx, step, a);
     case 'refcount':
-      return refcount(ctx, step, a.call, a.ptr, a.field);
+      return refcount(ctx, step, a);
+    case 'put_links':
+      return putLinks(ctx, step, a.ptr);
+    case 'warn':
+      if (a.ptr !== undefined && ctx.local(a.ptr) === null) return { world: ctx.world, text: 'ok', flow: NEXT };
+      return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: at ${ctx.th.call} (${ctx.who}): ${step.fn}`] };
+    case 'is_kind':
+      return isKind(ctx, step, a);
+    case 'error':
+      return failed(ctx.world, a.errno);
     case 'counter':
     case 'check':
     case 'use':
@@ -226,10 +235,10 @@ function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: 
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
   const p = pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local);
-  if (entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min])) {
-    throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': xa_store over ${name} ${id}, which holds an object; the kit stores only into a reserved or free id`);
-  }
   const warnings = derefWarnings(ctx, local, p, step.fn);
+  // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
+  const old = entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min]);
+  if (old) warnings.push(`lifecheck: ${ctx.who} ${step.fn}: xa_store over ${name} ${id}, which held ${objName(old.kind, old.slot, old.gen)}`);
   // Into a free id the entry is new; into a reserved one, the id was this call's already.
   if (ctx.world.spaces[name]![id - ctx.bounds.ids.min] === null) ctx.effect(`${name}[${id}]`, 1);
   setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
@@ -237,61 +246,160 @@ function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: 
   return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
 }
 
-function xaLookup(ctx: Ctx, step: Step, op: 'xa_load' | 'xa_erase', name: string, idLocal: LocalName, into: LocalName): Done {
+/** The id an `xa_load`/`xa_erase` acts on: its `id` local's, or (erase by object) the id of the entry `ptr`'s object has. */
+function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): number | undefined {
+  if (a.id !== undefined) {
+    const id = ctx.local(a.id);
+    if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' is not an id`);
+    return id;
+  }
+  const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
+  const k = ctx.world.spaces[a.space]!.findIndex((s) => {
+    const e = entryOf(s);
+    return p !== null && e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
+  });
+  return k < 0 ? undefined : ctx.bounds.ids.min + k;
+}
+
+function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): Done {
+  const { op, space: name } = a;
   const space = spaceOf(ctx, name);
-  const id = ctx.local(idLocal);
-  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
-  const k = id - ctx.bounds.ids.min;
+  // Where the pointer goes: `into`, or (erase by object) the local that names it.
+  const byObject = op === 'xa_erase' ? a.ptr : undefined;
+  const into = a.into ?? byObject;
+  const id = idOf(ctx, step, a);
+  const k = id === undefined ? -1 : id - ctx.bounds.ids.min;
   const slot = ctx.world.spaces[name]![k] ?? null;
-  const entry = entryOf(slot);
+  const found = entryOf(slot);
+  // A lookup for one kind in a table of several: another kind's entry is no match.
+  const entry = a.op === 'xa_load' && a.kind !== undefined && found?.kind !== a.kind ? undefined : found;
   if (!entry) {
     // A reserved id looks empty to lookups; erasing it gives the id back.
     if (op === 'xa_erase' && slot === 'reserved') {
-      setEntry(ctx, name, id, null);
+      setEntry(ctx, name, id!, null);
       ctx.effect(`${name}[${id}]`, -1);
     }
-    ctx.setLocal(into, null);
+    if (into !== undefined && byObject === undefined) ctx.setLocal(into, null);
     return { world: ctx.world, text: 'NULL', flow: NEXT };
   }
-  const prot = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+  let prot = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+  // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
+  const given = op === 'xa_erase' ? entryHolds(space, entry) : [];
   if (op === 'xa_erase') {
-    const entries = ctx.world.spaces[name]!;
-    ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? null : e)) } };
+    setEntry(ctx, name, id!, null);
     ctx.effect(`${name}[${id}]`, -1);
     const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
     if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
   }
-  // An erased entry's references are now the eraser's to drop.
-  const given = op === 'xa_erase' ? spaceHolds(space) : [];
-  const refs = given.length ? { refs: Object.fromEntries(given.map((f) => [f, 1])) } : {};
-  ctx.setLocal(into, { ...entry, prot, ...refs });
+  // A local that already points to the object keeps what it held: its references, and ownership.
+  const was = into === undefined ? null : ctx.local(into);
+  const same = was !== null && typeof was === 'object' && was.kind === entry.kind && was.slot === entry.slot && was.gen === entry.gen ? was : undefined;
+  if (same?.prot === 'own') prot = 'own';
+  const counts: Record<string, number> = { ...same?.refs };
+  for (const f of given) counts[f] = (counts[f] ?? 0) + 1;
+  const refs = Object.keys(counts).length ? { refs: sortedRecord(counts) } : {};
+  if (into !== undefined) ctx.setLocal(into, { kind: entry.kind, slot: entry.slot, gen: entry.gen, prot, ...refs });
   const o = ctx.world.objects[entry.kind]![entry.slot]!;
   return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
 }
 
-function refcount(ctx: Ctx, step: Step, call: string, local: LocalName, field: string): Done {
+const REFCOUNT_EVENT = {
+  refcount_inc: 'INC',
+  refcount_inc_not_zero: 'INC_NOT_ZERO',
+  refcount_dec: 'DEC',
+  refcount_dec_and_test: 'DEC_AND_TEST',
+  refcount_dec_if_one: 'DEC_IF_ONE',
+  refcount_set: 'SET_ONE',
+} as const;
+
+function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>): Done {
+  const { call, ptr: local, field } = a;
   const d = deref(ctx, step, local);
   if ('done' in d) return d.done;
   const { p, warnings } = d;
   const where = `${objName(p.kind, p.slot)}.${field}`;
   const o = ctx.obj(p);
   const before = o.fields[field]!;
-  const type = { refcount_inc: 'INC', refcount_inc_not_zero: 'INC_NOT_ZERO', refcount_dec_and_test: 'DEC_AND_TEST', refcount_dec_if_one: 'DEC_IF_ONE' }[call] as 'INC';
   const max = (ctx.spec.kinds[p.kind]!.fields[field] as { max: number }).max;
   const table = refcountTable(max);
-  const e = REFCOUNT_EVENTS.indexOf(type);
+  const e = REFCOUNT_EVENTS.indexOf(REFCOUNT_EVENT[call]);
   const fired = { reply: table.reply(before, e) };
   const after = table.next(before, e);
   if (after > max) throw new DefinitionError(`${where} would reach ${after}, past its declared max ${max}; raise it`);
   ctx.setObj(p, { ...o, fields: { ...o.fields, [field]: after } });
   if (after !== before) ctx.effect(where, after - before);
   for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${ctx.who} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
-  const took = after > before;
-  const dropped = after < before;
-  if (took) ctx.gainRef(local, field);
+  if (after !== before && a.for !== undefined) warnings.push(...onBehalf(ctx, step, a.for, local, p, field, after > before));
+  else if (after > before) ctx.gainRef(local, field);
   // Dropping the last reference makes the thread the object's only owner: it is the one to free it.
-  if (dropped) ctx.loseRef(local, field, fired.reply.text === 'true' ? 'own' : `ended:${call}`);
+  else if (after < before) ctx.loseRef(local, field, after === 0 ? 'own' : `ended:${call}`);
   return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
+}
+
+/**
+ * A reference a space's entry holds, dropped (or given back) by a thread on
+ * the entry's behalf: the entry records it, so an erase hands over only what
+ * it still holds. Dropping the object's last reference makes the thread its
+ * owner, as its own last put would.
+ */
+function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, field: string, give: boolean): string[] {
+  const entries = ctx.world.spaces[name]!;
+  const k = entries.findIndex((s) => {
+    const e = entryOf(s);
+    return e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen && (e.dropped?.includes(field) ?? false) === give;
+  });
+  const e = entryOf(entries[k]);
+  if (!e) {
+    const what = give ? `gives ${name} back a reference on ${field} it did not drop` : `drops ${name}'s reference on ${field}, which no entry of ${name} holds`;
+    return [`lifecheck: ${ctx.who} ${step.fn}: ${ptrName(local, p)}: ${what}`];
+  }
+  const dropped = give ? (e.dropped ?? []).filter((f) => f !== field) : [...(e.dropped ?? []), field].sort();
+  const { dropped: _, ...bare } = e;
+  setEntry(ctx, name, ctx.bounds.ids.min + k, dropped.length ? { ...bare, dropped } : bare);
+  if (!give && ctx.obj(p).fields[field] === 0 && !counted(p)) ctx.setLocal(local, { ...p, prot: 'own' });
+  return [];
+}
+
+/** Where a test that does not hold goes: a failure with `errno`, or without one, a branch to the step's `fail` label. */
+const otherwise = (step: Step, errno: string | undefined): Flow => (errno === undefined ? { to: 'label', label: step.fail! } : { to: 'fail', errno });
+
+/** `switch (obj->type)`: reading the type dereferences the object. */
+function isKind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'is_kind' }>): Done {
+  const d = deref(ctx, step, a.ptr);
+  if ('done' in d) return d.done;
+  const kinds = typeof a.kind === 'string' ? [a.kind] : a.kind;
+  const flow = kinds.includes(d.p.kind) ? NEXT : otherwise(step, a.errno);
+  return { world: ctx.world, text: d.p.kind, flow, warnings: d.warnings };
+}
+
+/** `ops->destroy(p)`: each pointer field that holds a reference is cleared, and its reference put (`refcount_dec`). */
+function putLinks(ctx: Ctx, step: Step, local: LocalName): Done {
+  const d = deref(ctx, step, local);
+  if ('done' in d) return d.done;
+  const { p, warnings } = d;
+  const texts: string[] = [];
+  for (const [field, f] of Object.entries(ctx.spec.kinds[p.kind]!.fields)) {
+    const o = ctx.obj(p);
+    const e = o.links[field];
+    if (f.type !== 'pointer' || !f.holds || !e) continue;
+    const where = `${objName(p.kind, p.slot)}->${field}`;
+    ctx.linkWas(where, objName(e.kind, e.slot, e.gen));
+    ctx.setObj(p, { ...o, links: { ...o.links, [field]: null } });
+    const target = ctx.world.objects[e.kind]![e.slot]!;
+    if (target.gen !== e.gen || target.state === 'free') {
+      warnings.push(`BUG: KASAN: slab-use-after-free: ${ctx.who} ${step.fn}: ${where} (${objName(e.kind, e.slot, e.gen)}) after kfree`);
+      continue;
+    }
+    const before = target.fields[f.holds]!;
+    const table = refcountTable((ctx.spec.kinds[e.kind]!.fields[f.holds] as { max: number }).max);
+    const ev = REFCOUNT_EVENTS.indexOf('DEC');
+    const after = table.next(before, ev);
+    for (const w of table.reply(before, ev).warnings ?? []) warnings.push(`${w} ${ctx.who} refcount_dec on ${objName(e.kind, e.slot)} whose ${f.holds} is ${before}`);
+    ctx.world = { ...ctx.world, objects: { ...ctx.world.objects, [e.kind]: ctx.world.objects[e.kind]!.map((x, k) => (k === e.slot ? { ...x, fields: { ...x.fields, [f.holds!]: after } } : x)) } };
+    if (after !== before) ctx.effect(`${objName(e.kind, e.slot)}.${f.holds}`, after - before);
+    texts.push(`${objName(e.kind, e.slot)}.${f.holds} ${after}`);
+  }
+  return { world: ctx.world, text: texts.join(', ') || 'ok', flow: NEXT, warnings };
 }
 
 /** Where a refcount call goes: the last put to its `zero` label, a refused get or dec_if_one down its error path. */
@@ -316,7 +424,7 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
     case 'check': {
       const v = o.fields[a.field]!;
       const as = (v === 0) === (a.is === 'zero');
-      return { world: ctx.world, text: String(v), flow: as ? NEXT : { to: 'fail', errno: a.errno }, warnings };
+      return { world: ctx.world, text: String(v), flow: as ? NEXT : otherwise(step, a.errno), warnings };
     }
     case 'counter':
       return counter(ctx, step, a.ptr, p, o, a.field, a.delta, warnings);
@@ -333,6 +441,12 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
   }
 }
 
+/** `list` without its first `x`. */
+function withoutOne<T>(list: readonly T[], x: T): T[] {
+  const k = list.indexOf(x);
+  return k < 0 ? [...list] : [...list.slice(0, k), ...list.slice(k + 1)];
+}
+
 function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
   const sem = ctx.world.rwsems[a.sem];
   if (!sem) throw new DefinitionError(`no rw_semaphore '${a.sem}'; declare it in rwsems`);
@@ -344,8 +458,9 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
     if (held && a.op === 'down_read_trylock') ctx.thread((th) => ({ ...th, locks: [...th.locks, a.sem] }));
     else if (held) warnings = ctx.acquire(a.sem);
     if (held === false) {
-      ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== a.sem) }));
-      ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
+      // A read side taken twice (two lookups of one object) is released once per up_read.
+      ctx.thread((th) => ({ ...th, locks: withoutOne(th.locks, a.sem) }));
+      if (!ctx.th.locks.includes(a.sem)) ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
     }
     return { world: ctx.world, text, flow: NEXT, warnings };
   };
@@ -363,7 +478,7 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
       return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
     case 'up_read':
       if (!sem.readers.includes(t)) return unbalanced();
-      return set({ ...sem, readers: sem.readers.filter((u) => u !== t) }, 'up', false);
+      return set({ ...sem, readers: withoutOne(sem.readers, t) }, 'up', false);
     case 'down_write':
       if (writable(sem, t)) return set({ ...sem, writer: t, queued: sem.queued.filter((u) => u !== t) }, 'write-locked', true);
       ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: { ...sem, queued: [...sem.queued, t] } } };

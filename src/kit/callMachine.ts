@@ -41,6 +41,7 @@ function landing(c: Call, names: Map<number, string>, k: number): string {
     const item = c.items[at]!;
     if ('ret' in item) return RETURNED;
     if ('fn' in item) return names.get(at)!;
+    if ('goto' in item) return landing(c, names, c.items.findIndex((i) => 'label' in i && i.label === item.goto));
   }
   return RETURNED;
 }
@@ -57,6 +58,8 @@ function canFail(a: Action): boolean {
     case 'check':
     case 'mutex_trylock':
     case 'down_read_trylock':
+    case 'is_kind':
+    case 'error':
       return true;
     case 'refcount':
       return a.call === 'refcount_inc_not_zero' || a.call === 'refcount_dec_if_one';

@@ -21,16 +21,29 @@ export type Action =
   | { readonly op: 'xa_alloc'; readonly space: string; readonly ptr?: LocalName; readonly into: LocalName }
   /** `xa_store(&space, id, p)` into a reserved (or free) id: the object becomes visible (iommufd_object_finalize). */
   | { readonly op: 'xa_store'; readonly space: string; readonly id: LocalName; readonly ptr: LocalName }
-  /** `p = xa_load(&space, id)`: a pointer protected by what the thread holds (the space's lock, an RCU section), or by nothing. */
-  | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName }
-  /** `p = xa_erase(&space, id)`: the entry goes, and with it the reference it held, now the thread's. */
-  | { readonly op: 'xa_erase'; readonly space: string; readonly id: LocalName; readonly into: LocalName }
-  /** refcount_inc / refcount_inc_not_zero / refcount_dec_and_test / refcount_dec_if_one on `p->field`. */
-  | { readonly op: 'refcount'; readonly call: RefcountCall; readonly ptr: LocalName; readonly field: string }
+  /**
+   * `p = xa_load(&space, id)`: a pointer protected by what the thread holds (the space's lock, an RCU section), or by nothing.
+   * With `kind`, an entry of another kind reads as NULL (`if (obj->type != type) return -ENOENT`, in a table of several kinds).
+   */
+  | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName; readonly kind?: string }
+  /**
+   * `p = xa_erase(&space, id)`: the entry goes, and with it the references it held, now the thread's (in `into`, or
+   * in `ptr`'s local). With `ptr` instead of `id`, `__xa_erase(&space, p->id)`: the entry of the object `ptr` points to.
+   */
+  | { readonly op: 'xa_erase'; readonly space: string; readonly id?: LocalName; readonly ptr?: LocalName; readonly into?: LocalName }
+  /**
+   * A refcount_t call on `p->field`. The reference taken or dropped is the pointer's; with `for: SPACE`, it is the one
+   * that space's entry for the object holds (`refcount_dec_if_one(&obj->users)` dropping the xarray's reference under
+   * its lock before the erase; a restore of the xarray's bias), which an erase then no longer hands over.
+   */
+  | { readonly op: 'refcount'; readonly call: RefcountCall; readonly ptr: LocalName; readonly field: string; readonly for?: string }
   /** `p->field++` or `--`: a counter; a counter that holds references counts as their holders. */
   | { readonly op: 'counter'; readonly delta: 1 | -1; readonly ptr: LocalName; readonly field: string }
-  /** `if (!p->field) return errno;` (`nonzero`) or `if (p->field) ...` (`zero`): goes on when `p->field` is as said, else fails with `errno`. */
-  | { readonly op: 'check'; readonly ptr: LocalName; readonly field: string; readonly is: 'zero' | 'nonzero'; readonly errno: string }
+  /**
+   * `if (!p->field) return errno;` (`nonzero`) or `if (p->field) ...` (`zero`): goes on when `p->field` is as said, else
+   * fails with `errno`; without `errno`, it is a branch (`if (!vdev->iommufd_attached) return;`) to the step's `fail` label.
+   */
+  | { readonly op: 'check'; readonly ptr: LocalName; readonly field: string; readonly is: 'zero' | 'nonzero'; readonly errno?: string }
   /** A dereference that changes nothing the model tracks (reading a field, calling through an ops pointer). */
   | { readonly op: 'use'; readonly ptr: LocalName }
   /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
@@ -57,13 +70,31 @@ export type Action =
   | { readonly op: 'set_link'; readonly ptr: LocalName; readonly field: string; readonly to: LocalName }
   /** `into = p->field; p->field = NULL;`, with the reference the field held; or, `get_link`, `into = p->field;` borrowed. */
   | { readonly op: 'take_link' | 'get_link'; readonly ptr: LocalName; readonly field: string; readonly into: LocalName }
+  /** `ops->destroy(p)`: every pointer field of `p` that holds a reference gives it back (`refcount_dec(&hwpt->ioas->obj.users)`). */
+  | { readonly op: 'put_links'; readonly ptr: LocalName }
+  /** `WARN_ON(...)` taken: the kernel prints a warning (the step's name says which) and goes on; with `ptr`, `WARN_ON(p)`: only when `p` is not NULL. */
+  | { readonly op: 'warn'; readonly ptr?: LocalName }
+  /**
+   * `switch (obj->type) { case KIND: ... default: return errno; }`: goes on when `p`'s object is of `kind` (or one of
+   * them), else fails with `errno`; without `errno`, it branches to the step's `fail` label (the next `case`).
+   */
+  | { readonly op: 'is_kind'; readonly ptr: LocalName; readonly kind: string | readonly string[]; readonly errno?: string }
+  /** `rc = errno; goto fail;`: the step always fails with `errno`, down its unwind path (an error a helper's caller replaces). */
+  | { readonly op: 'error'; readonly errno: string }
   /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */
   | { readonly op: 'fallible'; readonly errno: string }
   /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */
   | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno: string };
 
 /** The refcount_t calls a step may make. */
-export type RefcountCall = 'refcount_inc' | 'refcount_inc_not_zero' | 'refcount_dec_and_test' | 'refcount_dec_if_one';
+export type RefcountCall =
+  | 'refcount_inc'
+  | 'refcount_inc_not_zero'
+  | 'refcount_dec'
+  | 'refcount_dec_and_test'
+  | 'refcount_dec_if_one'
+  /** `refcount_set(.., 1)`. */
+  | 'refcount_set';
 
 /** A step: the kernel function it stands for, its action, and where it goes when it fails (`goto fail`). */
 export interface Step {
@@ -73,13 +104,22 @@ export interface Step {
   readonly fail?: string;
   /** Where `refcount_dec_and_test` goes when it dropped the last reference (`if (..) goto free`). */
   readonly zero?: string;
+  /** The block this step belongs to, run as one step (see `atomic`). */
+  readonly atomic?: Atomic;
+}
+
+/** A block of steps run as one: a helper called under a spinlock (`iommufd_get_object`), traced by its name. */
+export interface Atomic {
+  readonly fn: string;
+  /** The local the block's result is in: the trace shows its object (or the errno the block failed with). */
+  readonly result?: LocalName;
 }
 
 /** What a call returns: a number, the errno a failed step left, or the id in a local (which the caller keeps). */
-export type Return = number | 'errno' | { readonly id: LocalName; readonly space: string };
+export type Return = number | 'errno' | { readonly id: LocalName; readonly space: string; readonly value?: number };
 
 /** A label in a call's list (`out_unlock:`), and the call's returns. */
-export type Item = Step | { readonly label: string } | { readonly ret: Return };
+export type Item = Step | { readonly label: string } | { readonly ret: Return } | { readonly goto: string };
 
 /** A call as the kernel writes it: its name, the ids it is given, and its steps, labels and returns. */
 export interface Call {
@@ -93,10 +133,26 @@ export interface Call {
 export const step = (fn: string, action: Action, to: { fail?: string; zero?: string } = {}): Step => ({ fn, action, ...to });
 /** A label in a call's list (`out_unlock:`), where unwind paths jump. */
 export const label = (name: string): Item => ({ label: name });
+/** `goto name;`: on at a later label (the success path of a helper jumping over its error labels). */
+export const jump = (name: string): Item => ({ goto: name });
+/**
+ * Steps run as one step of the search, traced as `fn` with the object in
+ * `result`: a helper whose body runs under a spinlock no other step of
+ * interest interleaves with (SPIN's d_step). A step of it that must wait
+ * (a held lock) ends the block there; the rest runs when it can.
+ */
+export function atomic(fn: string, items: readonly Item[], result?: LocalName): Item[] {
+  const block: Atomic = result === undefined ? { fn } : { fn, result };
+  return items.map((i) => ('fn' in i ? { ...i, atomic: block } : i));
+}
 /** `return value;`, or `return err;` with the errno a failed step left. */
 export const ret = (value: number | 'errno'): Item => ({ ret: value });
-/** `return id;`: the caller keeps the id, and a later call of its with that id is checked for staleness. */
-export const retId = (local: LocalName, space: string): Item => ({ ret: { id: local, space } });
+/**
+ * `return id;`: the caller keeps the id, and a later call of its with that id is checked for staleness. With `value`,
+ * the call returns that (an ioctl's `return rc;`, 0) and hands the id out beside it (`cmd->out_ioas_id = id`), or,
+ * when a step failed on the way (error paths sharing the cleanup labels), that step's errno and no id.
+ */
+export const retId = (local: LocalName, space: string, value?: number): Item => ({ ret: value === undefined ? { id: local, space } : { id: local, space, value } });
 
 /** A call, checked: every label it jumps to exists once, every step is named. */
 export function call(name: string, args: Readonly<Record<LocalName, string>>, items: readonly Item[]): Call {
@@ -104,6 +160,13 @@ export function call(name: string, args: Readonly<Record<LocalName, string>>, it
   const labels = items.flatMap((i) => ('label' in i ? [i.label] : []));
   const twice = labels.find((l, k) => labels.indexOf(l) !== k);
   if (twice) throw new DefinitionError(`call '${name}': label '${twice}' is defined twice`);
+  items.forEach((i, k) => {
+    if (!('goto' in i)) return;
+    const at = items.findIndex((j) => 'label' in j && j.label === i.goto);
+    if (at < 0) throw new DefinitionError(`call '${name}': goto '${i.goto}', which the call does not have; add label('${i.goto}')`);
+    // Labels only go forward, so every run ends within the search's horizon.
+    if (at < k) throw new DefinitionError(`call '${name}': goto '${i.goto}' jumps back; the kit's calls only jump forward`);
+  });
   for (const i of items) {
     if (!('fn' in i)) continue;
     const targets = [i.fail, i.zero];

@@ -4,7 +4,7 @@
  * thread, its frame and the references its pointers hold.
  */
 import type { LocalName } from './calls.ts';
-import { actor, counted, lockClass, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, counted, entryOf, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -106,8 +106,29 @@ export class Ctx {
     const n = refsOn(p, field) - 1;
     const { [field]: _, ...others } = p.refs ?? {};
     const q = withRefs(p, n > 0 ? { ...others, [field]: n } : others);
-    const still = q.prot === 'rcu' || q.prot.startsWith('lock:') || q.prot.startsWith('borrow:');
-    this.setLocal(local, counted(q) || (still && then !== 'own') ? q : { ...q, prot: then });
+    // Ownership (its last reference dropped by this thread) outlasts the references it still had besides.
+    const still = q.prot === 'own' || q.prot === 'rcu' || q.prot.startsWith('lock:') || q.prot.startsWith('borrow:');
+    if (counted(q) || (still && then !== 'own')) return this.setLocal(local, q);
+    this.setLocal(local, { ...q, prot: then === 'own' ? then : (this.lockProtecting(q) ?? then) });
+  }
+
+  /**
+   * A lock this thread holds that keeps `p`'s object alive: the object's own
+   * (no destroyer gets past it), or the lock of an id space whose entry still
+   * holds the object (an erase needs that lock first).
+   */
+  lockProtecting(p: Ptr): string | undefined {
+    const own = this.th.locks.find((l) => l.startsWith(`${objName(p.kind, p.slot)}.`));
+    if (own) return `lock:${own}`;
+    for (const [name, s] of Object.entries(this.spec.spaces)) {
+      if (!s.lock || !this.th.locks.includes(s.lock)) continue;
+      const holds = this.world.spaces[name]!.some((slot) => {
+        const e = entryOf(slot);
+        return e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
+      });
+      if (holds) return `lock:${s.lock}`;
+    }
+    return undefined;
   }
 
   /**

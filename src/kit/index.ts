@@ -4,8 +4,9 @@
  * unwind paths, pointers with their protection, and the stock properties
  * that follow from them. A model written with it is data the engine runs.
  */
-export { call, insert, label, replace, ret, retId, step, unwindTo, without, type Action, type Call as KitCall, type Item, type RefcountCall, type Return, type Step as KitStep } from './calls.ts';
+export { atomic, call, insert, jump, label, replace, ret, retId, step, unwindTo, without, type Action, type Atomic, type Call as KitCall, type Item, type RefcountCall, type Return, type Step as KitStep } from './calls.ts';
 export { defineKitModel, type KitModelSpec } from './model.ts';
-export { stockProperties } from './properties.ts';
+export { holders, stockProperties } from './properties.ts';
 export { refcountMachine, WARN } from './refcount.ts';
+export { actor, entryOf, nextStep, objName } from './world.ts';
 export type { Entry, FieldSpec, KindSpec, KitSpec, KitWorld, Local, Obj as KitObject, Ptr, Slot as IdSlot, SpaceSpec, Thread as KitThread } from './world.ts';

@@ -14,24 +14,31 @@ import { kitSystem } from './schedule.ts';
 import { checkSpec } from './validate.ts';
 import { actor, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
-/** What `defineKitModel` takes: names, default bounds, the model's own properties, and its variants (each a `KitSpec`). */
-export interface KitModelSpec {
+/**
+ * What `defineKitModel` takes: names, default bounds, the model's own
+ * properties, and its variants, each a `KitSpec` (or a spec of the model's
+ * own that extends it, carrying what its properties read).
+ */
+export interface KitModelSpec<S extends KitSpec = KitSpec> {
   readonly name: string;
   readonly title: string;
   readonly source: string;
   /** Threads, calls per thread (`ops`), and the id range every id space uses. */
   readonly defaults: Bounds;
+  /** Why bounds mean nothing for this model (an id it never allocates), as `Model.checkBounds`. */
+  readonly checkBounds?: (bounds: Bounds) => string | undefined;
   /** The model's own properties, beside the stock ones. */
-  readonly properties?: readonly Property<KitWorld, KitSpec>[];
+  readonly properties?: readonly Property<KitWorld, S>[];
   /** The search `check` runs by default (see `Model.search`). */
   readonly search?: 'random' | 'exhaustive';
-  readonly variants: (model: Model<KitWorld, KitSpec>) => readonly Variant<KitSpec>[];
+  readonly variants: (model: Model<KitWorld, S>) => readonly Variant<S>[];
 }
 
 /** The object a step works on: the pointer its action names, before or (for an allocation) after it. */
 function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: KitWorld): string | undefined {
-  const a = nextStep(spec, before, step).action;
-  const local = 'ptr' in a ? a.ptr : 'into' in a ? a.into : undefined;
+  const next = nextStep(spec, before, step);
+  const a = next.action;
+  const local = next.atomic?.result ?? ('ptr' in a ? a.ptr : 'into' in a ? a.into : undefined);
   if (local === undefined) return undefined;
   const frameOf = (w: KitWorld) => w.threads[step.thread]!.frame;
   const p = (frameOf(before)[local] ?? frameOf(after)[local]) as Ptr | number | null | undefined;
@@ -48,16 +55,16 @@ function stateOf(world: KitWorld, subject: string): string {
   return `${o.state === 'rcu' ? 'kfree_rcu queued' : 'live'}${fields ? ` ${fields}` : ''}`;
 }
 
-function presenter(): Presenter<KitWorld, KitSpec> {
+function presenter<S extends KitSpec>(): Presenter<KitWorld, S> {
   return {
-    call: (step: EngineStep, reply: Reply, before: KitWorld, spec: KitSpec) => {
+    call: (step: EngineStep, reply: Reply, before: KitWorld, spec: S) => {
       const th = before.threads[step.thread]!;
       const ids = step.args.filter((a) => typeof a === 'number');
       const starts = th.call === null ? `${step.op}(${ids.join(',')}): ` : '';
       const next = nextStep(spec, before, step);
       const failing = step.args.some((a) => typeof a === 'string');
       const injected = !failing ? '' : next.action.op === 'wait' ? ' (times out)' : ' (made to fail)';
-      return `${starts}${next.fn}${injected} = ${reply.text}`;
+      return `${starts}${next.atomic?.fn ?? next.fn}${injected} = ${reply.text}`;
     },
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
     state: (world, subject) => stateOf(world, subject),
@@ -66,21 +73,22 @@ function presenter(): Presenter<KitWorld, KitSpec> {
 }
 
 /** A model built with the kit: the stock properties and the engine's own come with it. */
-export function defineKitModel(spec: KitModelSpec): Model<KitWorld, KitSpec> {
-  return defineModel<KitWorld, KitSpec>({
+export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S>): Model<KitWorld, S> {
+  return defineModel<KitWorld, S>({
     name: spec.name,
     title: spec.title,
     source: spec.source,
     defaults: spec.defaults,
     properties: [...stockProperties, ...(spec.properties ?? [])],
     ...(spec.search ? { search: spec.search } : {}),
+    ...(spec.checkBounds ? { checkBounds: spec.checkBounds } : {}),
     present: presenter(),
     choices: (config) => ({ calls: Object.keys(config.calls) }),
     machines: (config) => ({
       refcount: {
         machine: refcountMachine,
         object: 'refcount_t',
-        calls: { SET_ONE: 'refcount_set(.., 1)', INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one' },
+        calls: { SET_ONE: 'refcount_set(.., 1)', INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one', DEC: 'refcount_dec' },
       },
       // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
       ...Object.fromEntries(

@@ -7,7 +7,8 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
-import { blockedOn, withWorkFrame } from './schedule.ts';
+import { withWorkFrame } from './schedule.ts';
+import { blockedOn } from './waits.ts';
 import { actor, entryOf, nextStep, objName, refsOn, spaceHolds } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
@@ -26,8 +27,14 @@ function warned(id: string, title: string, matches: RegExp, source: string): Kit
   };
 }
 
-/** The references on `o.field` that someone holds, by holder: thread pointers, id-space entries, counters that hold them. */
-function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
+/**
+ * The references on `o.field` that someone holds in `world`, by holder:
+ * thread pointers (`CPU1's obj`), id-space entries (`objects[0]`), queued
+ * work, pointer fields of live objects (`hwpt 1->ioas`), counters that hold
+ * them. `o` is the object as it is (or, once freed, was): its generation
+ * says which object is meant.
+ */
+export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
   const same = (e: { kind: string; slot: number; gen: number }) => e.kind === kind && e.slot === slot && e.gen === o.gen;
   world.threads.forEach((th, t) => {
@@ -40,7 +47,7 @@ function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: 
     if (!spaceHolds(spec.spaces[name]!).includes(field)) continue;
     list.forEach((s, k) => {
       const e = entryOf(s);
-      if (e && same(e)) held.set(`${name}[${k}]`, 1);
+      if (e && same(e) && !e.dropped?.includes(field)) held.set(`${name}[${k}]`, 1);
     });
   }
   for (const [f, s] of Object.entries(spec.kinds[kind]!.fields)) {
@@ -121,6 +128,42 @@ function leaked(spec: KitSpec, world: KitWorld): string | undefined {
   return undefined;
 }
 
+/** The refcount fields of a kind. */
+const refcountFields = (spec: KitSpec, kind: string) => Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
+
+/** Holders other than thread `t`'s own locals. */
+const othersThan = (world: KitWorld, t: number, held: Map<string, number>) => [...held.keys()].filter((h) => !h.startsWith(`${actor(world, t)}'s `));
+
+/** An object freed by the step while someone other than the freeing thread still counts a reference on it. */
+function freedWhileReferenced(spec: KitSpec, { before, step, after }: Move<KitWorld>): string | undefined {
+  for (const [kind, slots] of Object.entries(before.objects)) {
+    for (const [slot, o] of slots.entries()) {
+      const now = after.objects[kind]![slot]!;
+      if (o.state !== 'live' || (now.gen === o.gen && now.state === 'live')) continue;
+      for (const field of refcountFields(spec, kind)) {
+        const others = othersThan(after, step.thread, holders(spec, after, kind, slot, o, field));
+        if (others.length) return `${actor(after, step.thread)} frees ${objName(kind, slot, o.gen)} while ${others.join(', ')} still ${others.length === 1 ? 'holds' : 'hold'} a reference on its ${field}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A bounded wait for a count to reach 0 that timed out, though nobody but the waiter holds one of its references. */
+function spuriousTimeout(spec: KitSpec, { before, step }: Move<KitWorld>): string | undefined {
+  if (!step.args.some((a) => typeof a === 'string')) return undefined;
+  const th = before.threads[step.thread]!;
+  const a = nextStep(spec, before, step).action;
+  if (th.call === null || a.op !== 'wait' || a.until !== 'zero') return undefined;
+  const p = th.frame[a.ptr];
+  if (p === null || p === undefined || typeof p !== 'object') return undefined;
+  const o = before.objects[p.kind]![p.slot]!;
+  if (spec.kinds[p.kind]!.fields[a.field]?.type !== 'refcount') return undefined;
+  const others = othersThan(before, step.thread, holders(spec, before, p.kind, p.slot, o, a.field));
+  if (others.length) return undefined;
+  return `${actor(before, step.thread)} times out waiting for ${objName(p.kind, p.slot, p.gen)}.${a.field} to reach 0, but nobody else holds a reference on it (it is ${o.fields[a.field]}: a reference leaked)`;
+}
+
 const KIT = 'lifecheck kit';
 
 /** The kit's stock properties, each off where a model's or variant's `off` names it. */
@@ -135,7 +178,29 @@ export const stockProperties: readonly KitProperty[] = [
   ),
   warned('no-stale-id', 'no call acts on an id its caller got for an object since freed and the id reused', /^stale id: /, `${KIT}: ids reused (seed 001)`),
   warned('no-ref-from-zero', 'no reference is taken on a count of 0', /^refcount_t: addition on 0/, `${KIT}: lib/refcount.c`),
-  warned('no-underflow', 'no count goes below 0', /^refcount_t: underflow|goes below 0/, `${KIT}: lib/refcount.c`),
+  warned(
+    'no-underflow',
+    'no count goes below 0, nor to 0 through a put that must not be the last (refcount_dec)',
+    /^refcount_t: underflow|^refcount_t: decrement hit 0|goes below 0/,
+    `${KIT}: lib/refcount.c`,
+  ),
+  warned('no-warn', 'no WARN_ON fires', /^WARNING: at /, `${KIT}: WARN_ON`),
+  {
+    id: 'no-free-while-referenced',
+    kind: 'step',
+    title: 'no object is freed while another holder still counts a reference on it',
+    source: `${KIT}: counted references`,
+    applies: applies('no-free-while-referenced'),
+    check: (move, spec) => freedWhileReferenced(spec, move),
+  },
+  {
+    id: 'no-spurious-timeout',
+    kind: 'step',
+    title: 'a bounded wait for a count to drain times out only while someone really holds a reference',
+    source: `${KIT}: waits`,
+    applies: applies('no-spurious-timeout'),
+    check: (move, spec) => spuriousTimeout(spec, move),
+  },
   warned(
     'locks-released',
     'every lock and RCU section taken is released on every path, and only those',

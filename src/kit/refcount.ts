@@ -13,10 +13,11 @@ import type { Reply } from '../engine/model.ts';
 export const WARN = {
   addOnZero: 'refcount_t: addition on 0; use-after-free.',
   underflow: 'refcount_t: underflow; use-after-free.',
+  decLeak: 'refcount_t: decrement hit 0; leaking memory.',
 } as const;
 
 export type RefcountEvent = {
-  readonly type: 'SET_ONE' | 'INC' | 'INC_NOT_ZERO' | 'DEC_AND_TEST' | 'DEC_IF_ONE';
+  readonly type: 'SET_ONE' | 'INC' | 'INC_NOT_ZERO' | 'DEC_AND_TEST' | 'DEC_IF_ONE' | 'DEC';
 };
 
 const reply = (ok: boolean, text: string, warn?: string): Reply => ({ ok, text, ...(warn ? { warnings: [warn] } : {}) });
@@ -28,6 +29,7 @@ export const refcountMachine = setup({
   actions: {
     inc: assign({ count: ({ context }) => context.count + 1 }),
     dec: assign({ count: ({ context }) => context.count - 1 }),
+    one: assign({ count: 1 }),
     answer: assign((_, params: Reply) => ({ reply: params })),
   },
 }).createMachine({
@@ -46,6 +48,8 @@ export const refcountMachine = setup({
         // refcount_dec_and_test on 0: "underflow; use-after-free".
         DEC_AND_TEST: { actions: { type: 'answer', params: reply(false, 'WARN', WARN.underflow) } },
         DEC_IF_ONE: { actions: { type: 'answer', params: reply(false, 'false') } },
+        // refcount_dec on 0: the same underflow.
+        DEC: { actions: { type: 'answer', params: reply(false, 'WARN', WARN.underflow) } },
       },
     },
     live: {
@@ -62,6 +66,13 @@ export const refcountMachine = setup({
           { guard: 'one', target: 'zero', actions: ['dec', { type: 'answer', params: reply(true, 'true') }] },
           { actions: { type: 'answer', params: reply(false, 'false') } },
         ],
+        // refcount_dec: for a count that is never the last (lib/refcount.c: "decrement hit 0; leaking memory" if it is).
+        DEC: [
+          { guard: 'one', target: 'zero', actions: ['dec', { type: 'answer', params: reply(false, 'WARN', WARN.decLeak) }] },
+          { actions: ['dec', { type: 'answer', params: reply(true, 'ok') }] },
+        ],
+        // refcount_set(&r, 1) on a live count: it is 1 now, whatever it was.
+        SET_ONE: { actions: ['one', { type: 'answer', params: reply(true, 'ok') }] },
       },
     },
   },
@@ -71,7 +82,7 @@ export const refcountMachine = setup({
 export const refcountState = (count: number) => ({ value: count === 0 ? 'zero' : 'live', context: { count } });
 
 /** The refcount calls, in the order of the compiled table's events. */
-export const REFCOUNT_EVENTS = ['SET_ONE', 'INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE'] as const;
+export const REFCOUNT_EVENTS = ['SET_ONE', 'INC', 'INC_NOT_ZERO', 'DEC_AND_TEST', 'DEC_IF_ONE', 'DEC'] as const;
 
 /** A count is its own state code: 0..max (an increment past max is the model's error, which the kit reports). */
 export const refcountCode = (max: number): StateCode<{ count: number }> => ({

@@ -1,56 +1,13 @@
 /**
- * What can run: which threads may take a step now (a held mutex, a queued
- * writer, a wait not yet done make a thread wait), the steps the explorer may
- * choose among (a fallible step's failure, a bounded wait's timeout), and the
- * transition system that puts it together.
+ * What can run: which threads may take a step now (see waits.ts), the steps
+ * the explorer may choose among (a fallible step's failure, a bounded wait's
+ * timeout), and the transition system that puts it together.
  */
 import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Action, Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
-import { actor, initialWorld, nextStep, objName, resolveLock, writable, type KitSpec, type KitWorld } from './world.ts';
-
-/** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
-export function blockedOn(world: KitWorld, t: number, unresolved: Action): string | undefined {
-  const action = resolveLock(world, t, unresolved);
-  // An object's lock through a NULL pointer: the step runs, and oopses.
-  if ('ptr' in action && action.ptr !== undefined && ('lock' in action || 'sem' in action) && action === unresolved) return undefined;
-  if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
-    return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
-  }
-  if (action.op === 'synchronize_rcu') {
-    const reader = world.threads.findIndex((th, u) => u !== t && th.rcu > 0);
-    if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
-  }
-  if (action.op === 'wait') return waitingFor(world, t, action);
-  if (action.op === 'down_read' || action.op === 'down_write') return rwsemWait(world, t, action.op, action.sem);
-  return undefined;
-}
-
-const names = (world: KitWorld, threads: readonly number[]) => threads.map((u) => actor(world, u)).join(', ');
-
-/** Why a down_read or a queued down_write cannot have the semaphore now (a first down_write may always run: it queues). */
-function rwsemWait(world: KitWorld, t: number, op: 'down_read' | 'down_write', name: string): string | undefined {
-  const sem = world.rwsems[name]!;
-  if (op === 'down_read') {
-    if (sem.writer >= 0) return `down_read(&${name}), written by ${actor(world, sem.writer)}`;
-    return sem.queued.length ? `down_read(&${name}), behind the writer ${names(world, sem.queued)} queued for it` : undefined;
-  }
-  if (!sem.queued.includes(t) || writable(sem, t)) return undefined;
-  const holders = [...sem.readers, ...(sem.writer >= 0 ? [sem.writer] : [])];
-  return `down_write(&${name}), queued behind ${names(world, holders)}`;
-}
-
-
-/** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
-function waitingFor(world: KitWorld, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
-  const p = world.threads[t]!.frame[a.ptr];
-  if (p === null || p === undefined || typeof p !== 'object') return undefined;
-  const o = world.objects[p.kind]![p.slot]!;
-  if (o.gen !== p.gen || o.state === 'free') return undefined;
-  const v = o.fields[a.field]!;
-  if ((v === 0) === (a.until === 'zero')) return undefined;
-  return `wait until ${objName(p.kind, p.slot)}.${a.field} ${a.until === 'zero' ? '== 0' : '!= 0'} (it is ${v})`;
-}
+import { blockedOn } from './waits.ts';
+import { initialWorld, nextStep, type KitSpec, type KitWorld } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id per argument. */
 function argumentChoices(c: Call, bounds: Bounds): number[][] {

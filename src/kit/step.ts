@@ -12,24 +12,51 @@ import { failed, perform } from './actions.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
+import { blockedOn } from './waits.ts';
 import { callOf, entryOf, sortedRecord, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
-/** Runs one engine step: starts a call (and its first step), or runs the thread's next step. */
+/** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
   const ctx = new Ctx(spec, bounds, world, step.thread);
   if (ctx.th.call === null) start(ctx, callOf(spec, step.op), step.args);
   const c = callOf(spec, ctx.th.call!);
-  const item = c.items[ctx.th.pc] as Step;
+  const first = c.items[ctx.th.pc] as Step;
   // A failure the explorer injects comes after the call's arguments (which only a call's start has).
   const injected = step.args.find((a): a is string => typeof a === 'string');
-  const done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
-  ctx.world = done.world;
-  countStep(c, ctx.th.pc, done.flow);
-  const ended = advance(ctx, c, item, done.flow);
-  const warnings = [...ctx.stale, ...(done.warnings ?? []), ...(ended?.warnings ?? [])];
-  const text = ended ? `${done.text}; returns ${ended.value}` : done.text;
-  const ok = ended ? !String(ended.value).startsWith('-') : done.flow.to !== 'fail';
-  return { world: ctx.world, reply: { ok, text, ...(warnings.length ? { warnings } : {}) } };
+  const warnings = [...ctx.stale];
+  let item = first;
+  let done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
+  let failedWith = done.flow.to === 'fail' ? done.flow.errno : undefined;
+  for (;;) {
+    ctx.world = done.world;
+    warnings.push(...(done.warnings ?? []));
+    countStep(c, ctx.th.pc, done.flow);
+    const ended = advance(ctx, c, item, done.flow);
+    if (ended) {
+      warnings.push(...ended.warnings);
+      const text = `${blockText(ctx, item, done.text, failedWith)}; returns ${ended.value}`;
+      return { world: ctx.world, reply: reply(!String(ended.value).startsWith('-'), text, warnings) };
+    }
+    const next = c.items[ctx.th.pc] as Step;
+    const inBlock = item.atomic !== undefined && next.atomic?.fn === item.atomic.fn && done.flow.to !== 'stay';
+    if (!inBlock || blockedOn(ctx.world, ctx.t, next.action)) {
+      const ok = failedWith === undefined && done.flow.to !== 'fail';
+      return { world: ctx.world, reply: reply(ok, blockText(ctx, item, done.text, failedWith), warnings) };
+    }
+    item = next;
+    done = perform(ctx, item);
+    if (done.flow.to === 'fail') failedWith ??= done.flow.errno;
+  }
+}
+
+const reply = (ok: boolean, text: string, warnings: readonly string[]): Reply => ({ ok, text, ...(warnings.length ? { warnings: [...warnings] } : {}) });
+
+/** What a step's trace line says: its own text, or for a block, the errno it failed with or the object in its result. */
+function blockText(ctx: Ctx, item: Step, text: string, failedWith: string | undefined): string {
+  if (item.atomic === undefined) return text;
+  if (failedWith !== undefined) return failedWith;
+  const r = item.atomic.result === undefined ? undefined : ctx.local(item.atomic.result);
+  return r !== null && r !== undefined && typeof r === 'object' ? objName(r.kind, r.slot, r.gen) : 'ok';
 }
 
 function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
@@ -64,7 +91,9 @@ const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL' } as const;
 function countStep(c: Call, pc: number, flow: Flow): void {
   if (flow.to === 'stay' || flow.to === 'oops') return;
   const { table, code } = callTable(c);
-  table.next(code.ofItem(pc), FLOWS.indexOf(EVENT[flow.to]));
+  // A branch (a check or a type switch without an errno) takes the step's `fail` edge without failing.
+  const event = flow.to === 'label' && flow.label === (c.items[pc] as Step).fail ? 'FAIL' : EVENT[flow.to];
+  table.next(code.ofItem(pc), FLOWS.indexOf(event));
 }
 
 /** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
@@ -100,11 +129,12 @@ function linkNow(world: KitWorld, where: string): string {
 function returned(ctx: Ctx, r: Return): string | number {
   if (r === 'errno') return ctx.th.errno ?? 0;
   if (typeof r === 'number') return r;
+  if (r.value !== undefined && ctx.th.errno !== null) return ctx.th.errno;
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
   const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min]);
-  if (entry) ctx.thread((th) => ({ ...th, handles: sortedRecord({ ...th.handles, [`${r.space}:${id}`]: entry }) }));
-  return id;
+  if (entry) ctx.thread((th) => ({ ...th, handles: sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } }) }));
+  return r.value === undefined ? id : `${r.value} (id ${id})`;
 }
 
 /** The call returns `value`: lockdep's word on what it still holds, and the thread is idle again. */

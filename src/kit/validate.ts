@@ -6,7 +6,7 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { Action, Call, Step } from './calls.ts';
-import { spaceHolds, type FieldSpec, type KitSpec } from './world.ts';
+import { spaceHolds, spaceKinds, type FieldSpec, type KitSpec } from './world.ts';
 
 function known(what: string, name: string, names: readonly string[], where: string): void {
   if (!names.includes(name)) {
@@ -28,7 +28,21 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   const a = step.action;
   const kinds = Object.keys(spec.kinds);
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
+  if ((a.op === 'check' || a.op === 'is_kind') && a.errno === undefined && step.fail === undefined) {
+    throw new DefinitionError(`${where}: a ${a.op} without an errno is a branch, and needs a label to go to: give it { fail: 'label' }`);
+  }
+  if (a.op === 'is_kind') for (const k of typeof a.kind === 'string' ? [a.kind] : a.kind) known('kind', k, kinds, where);
+  if (a.op === 'xa_erase' && (a.id === undefined) === (a.ptr === undefined)) {
+    throw new DefinitionError(`${where}: xa_erase needs the id to erase: give it 'id' (a local holding an id) or 'ptr' (the object whose entry goes), not ${a.id === undefined ? 'neither' : 'both'}`);
+  }
   if ('space' in a) known('id space', a.space, Object.keys(spec.spaces), where);
+  if (a.op === 'xa_load' && a.kind !== undefined) known('kind', a.kind, spaceKinds(spec.spaces[a.space]!), `${where}, among the kinds of '${a.space}'`);
+  if (a.op === 'refcount' && a.for !== undefined) {
+    known('id space', a.for, Object.keys(spec.spaces), where);
+    if (!spaceHolds(spec.spaces[a.for]!).includes(a.field)) {
+      throw new DefinitionError(`${where}: the reference is '${a.for}''s, but '${a.for}' holds no '${a.field}'; declare it in the space's holds`);
+    }
+  }
   const objectLocks = (type: 'mutex' | 'rwsem') => kinds.flatMap((k) => Object.keys(spec.kinds[k]!.fields).filter((f) => spec.kinds[k]!.fields[f]!.type === type));
   if ('lock' in a) known(a.ptr ? 'mutex field' : 'lock', a.lock, a.ptr ? objectLocks('mutex') : (spec.locks ?? []), where);
   if ('sem' in a) known(a.ptr ? 'rwsem field' : 'rw_semaphore', a.sem, a.ptr ? objectLocks('rwsem') : (spec.rwsems ?? []), where);
@@ -54,17 +68,21 @@ export function checkSpec(spec: KitSpec): void {
     for (const [name, f] of Object.entries(k.fields)) {
       if (f.type !== 'pointer') continue;
       const where = `field '${kind}.${name}'`;
-      known('kind', f.kind, Object.keys(spec.kinds), where);
-      if (f.holds && spec.kinds[f.kind]!.fields[f.holds]?.type !== 'refcount') {
-        throw new DefinitionError(`${where} holds '${f.holds}', which is not a refcount of kind '${f.kind}'`);
+      for (const target of typeof f.kind === 'string' ? [f.kind] : f.kind) {
+        known('kind', target, Object.keys(spec.kinds), where);
+        if (f.holds && spec.kinds[target]!.fields[f.holds]?.type !== 'refcount') {
+          throw new DefinitionError(`${where} holds '${f.holds}', which is not a refcount of kind '${target}'`);
+        }
       }
     }
   }
   for (const [name, s] of Object.entries(spec.spaces)) {
-    known('kind', s.kind, Object.keys(spec.kinds), `id space '${name}'`);
-    for (const field of spaceHolds(s)) {
-      if (spec.kinds[s.kind]!.fields[field]?.type !== 'refcount') {
-        throw new DefinitionError(`id space '${name}' holds '${field}', which is not a refcount of kind '${s.kind}'`);
+    for (const kind of spaceKinds(s)) {
+      known('kind', kind, Object.keys(spec.kinds), `id space '${name}'`);
+      for (const field of spaceHolds(s)) {
+        if (spec.kinds[kind]!.fields[field]?.type !== 'refcount') {
+          throw new DefinitionError(`id space '${name}' holds '${field}', which is not a refcount of kind '${kind}'`);
+        }
       }
     }
     if (s.lock) known('lock or rw_semaphore', s.lock, [...(spec.locks ?? []), ...(spec.rwsems ?? [])], `id space '${name}'`);

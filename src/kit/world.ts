@@ -13,8 +13,8 @@ export type FieldSpec =
   /** `init`: the count a new object starts with, its creator holding those references (1 for a kind's first refcount, 0 for others, by default). */
   | { readonly type: 'refcount'; readonly max: number; readonly init?: number }
   | { readonly type: 'counter'; readonly max: number; readonly holds?: string }
-  /** A pointer to an object of `kind` (`hwpt->ioas`); with `holds`, it counts as a reference on that refcount of its target. */
-  | { readonly type: 'pointer'; readonly kind: string; readonly holds?: string }
+  /** A pointer to an object of `kind` (or one of several kinds: a device's hwpt, paging or nested); with `holds`, it counts as a reference on that refcount of its target. */
+  | { readonly type: 'pointer'; readonly kind: string | readonly string[]; readonly holds?: string }
   /** A lock in the object (`obj->destroy_rwsem`, `dev->lock`): each object has its own. */
   | { readonly type: 'mutex' | 'rwsem' };
 
@@ -40,8 +40,8 @@ export interface KindSpec {
 
 /** An id space (xarray, IDA): what it maps ids to, how it allocates, what reference it holds, its lock. */
 export interface SpaceSpec {
-  /** What the space maps ids to. */
-  readonly kind: string;
+  /** The kind (or kinds: iommufd's one xarray of ioas, hwpt, device, access) the space maps ids to. */
+  readonly kind: string | readonly string[];
   /** `lowest` (xa_alloc, ida_alloc) or `cyclic` (xa_alloc_cyclic): which free id an allocation takes. */
   readonly alloc?: 'lowest' | 'cyclic';
   /** The refcount field(s) each entry holds a reference on (the table's own reference, a bias), if any. */
@@ -111,6 +111,8 @@ export interface Entry {
   readonly kind: string;
   readonly slot: number;
   readonly gen: number;
+  /** In a space's entry, the references it holds that were dropped on its behalf (`refcount_dec_if_one` before the erase). */
+  readonly dropped?: readonly string[];
 }
 
 /** What an id holds: an entry, a reservation that loads see as NULL, or nothing. */
@@ -180,6 +182,12 @@ export const objName = (kind: string, slot: number, gen?: number) => `${kind} ${
 export const ptrName = (local: string, p: Ptr) => `${local} (${objName(p.kind, p.slot, p.gen)})`;
 
 export const idle: Thread = { call: null, pc: 0, frame: {}, errno: null, rcu: 0, locks: [], calls: 0, effects: {} };
+
+/** The kinds a space maps ids to. */
+export const spaceKinds = (s: SpaceSpec): readonly string[] => (typeof s.kind === 'string' ? [s.kind] : s.kind);
+
+/** The references an entry of space `s` holds now: the space's, less those dropped on its behalf. */
+export const entryHolds = (s: SpaceSpec, e: Entry): readonly string[] => spaceHolds(s).filter((f) => !e.dropped?.includes(f));
 
 /** The refcount fields a space's entries hold references on. */
 export const spaceHolds = (s: SpaceSpec): readonly string[] => (s.holds === undefined ? [] : typeof s.holds === 'string' ? [s.holds] : s.holds);
@@ -256,11 +264,14 @@ export function nextStep(spec: KitSpec, world: KitWorld, step: EngineStep): Step
   return item;
 }
 
-/** The index of the first step at or after `pc` (labels are places, not steps); past a `ret`, none. */
+/** The index of the first step at or after `pc` (labels are places, not steps; a `goto` goes on at its label). */
 export function firstStep(c: Call, pc: number): number {
   let at = pc;
-  while (at < c.items.length && 'label' in c.items[at]!) at++;
-  return at;
+  for (;;) {
+    const item = c.items[at];
+    if (item === undefined || !('label' in item || 'goto' in item)) return at;
+    at = 'goto' in item ? c.items.findIndex((i) => 'label' in i && i.label === item.goto) : at + 1;
+  }
 }
 
 /** A writer may have it: nobody holds it, and no writer is queued before `t`. */

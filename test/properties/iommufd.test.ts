@@ -1,70 +1,81 @@
 /**
- * Every iommufd property, with a design that breaks it and one that keeps
- * it, both found by the random explorer itself (fixed seeds). Breaking
- * designs are built-in variants where one does, else a user-style patch
- * (fixtures/iommufd-patches.ts).
+ * Every iommufd property, with a design that breaks it and one that keeps it,
+ * each decided by the exhaustive explorer on a scenario narrowed to the calls
+ * that matter (the default scenario's full search is minutes long: see
+ * `lifecheck check iommufd`). Breaking designs are built-in variants where
+ * one does, else a user-style patch (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { replay } from 'lifecheck';
+import { checkVariant, type AnyVariant, type Bounds, type Trace } from 'lifecheck';
 import { iommufd } from 'lifecheck/models';
-import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
-import { busyKeepsCallerRef, destroyForgetsCallerRef, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
+import { destroyIgnoresUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
 
 const variant = (name: string) => variantOf(iommufd, name);
-const bounds = iommufd.defaults;
 
-const cases: PropertyCase[] = [
-  ['invisible-until-finalized', publishAtReserve, bounds, variant('v6.2-rwsem')],
-  ['finalize-xor-abort', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
-  ['abort-leaves-nothing', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
-  ['no-free-while-held', variant('finalize-before-fail'), bounds, variant('v6.2-rwsem')],
-  ['ebusy-iff-other-users', destroyForgetsCallerRef, bounds, variant('v6.2-rwsem')],
-  ['kernel-destroy-completes', variant('v6.2-rwsem'), bounds, variant('v6.7-shortterm')],
-  ['kernel-destroy-completes', variant('v6.2-rwsem'), bounds, variant('destroy-without-ref-to-users')],
-  ['no-deadlock', variant('destroy-without-ref-to-users'), bounds, variant('v6.2-rwsem')],
-  ['release-destroys-all', mapLeaksUsers, bounds, variant('v6.2-rwsem')],
-  ['failed-op-changes-nothing', busyKeepsCallerRef, bounds, variant('v6.2-rwsem')],
-  ['users-match-holders', busyKeepsCallerRef, bounds, variant('v6.7-shortterm')],
-  ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), bounds, variant('v6.2-rwsem')],
+/** A scenario: these calls only, `threads` threads (a driver, then processes), `ops` calls each. */
+const scenario = (calls: readonly string[], threads = 2, ops = 2): Bounds => ({ threads, ops, ids: { min: 1, max: 2 }, only: { calls } });
+
+/** The 99f98a7c0d69 race: a driver binds and unbinds while a process destroys by id. */
+const RACE = scenario(['iommufd_device_bind', 'iommufd_device_unbind', 'IOMMU_DESTROY']);
+/** Two processes creating, using and destroying an IOAS. */
+const IOAS = scenario(['IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_MAP', 'IOMMU_DESTROY'], 3);
+
+/** Each step of a counterexample as the trace prints it: `IOMMU_DESTROY(1): obj = iommufd_get_object(...) = device 1#1`. */
+function calls(v: AnyVariant, trace: Trace<unknown>): string[] {
+  const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
+  return trace.steps.map((s, k) => v.model.present.call(s.step, s.reply, worlds[k], v.config));
+}
+
+async function exhaustive(v: AnyVariant, property: string, bounds: Bounds) {
+  const r = await checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
+  return r.verdicts[0]!;
+}
+
+const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: AnyVariant, bounds: Bounds])[] = [
+  ['kernel-destroy-completes', variant('v6.2-rwsem'), variant('v6.7-shortterm'), RACE],
+  ['destroy-busy-iff-held', destroyIgnoresUsers, variant('v6.7-shortterm'), IOAS],
+  ['finalize-xor-abort', variant('finalize-before-fail'), variant('v6.2-rwsem'), IOAS],
+  ['invisible-until-finalized', publishAtReserve, variant('v6.2-rwsem'), IOAS],
+  ['no-deadlock', variant('destroy-without-ref-to-users'), variant('v6.2-rwsem'), IOAS],
+  ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), variant('v6.2-rwsem'), RACE],
 ];
 
-describeBreaksAndKeeps(cases);
-
-describe('the findings of seed 002', () => {
-  it('destroy without ref_to_users waits for its own read side for ever', async () => {
-    const cx = (await verdict(variant('destroy-without-ref-to-users'), 'no-deadlock')).counterexample!;
-    expect(cx.violation.message).toMatch(/^CPU\d waits for ever in its destroy of \w+ \d+, which (CPU\d) holds short-term/);
-    const [, waiter] = /^(CPU\d)/.exec(cx.violation.message)!;
-    expect(cx.violation.message).toContain(`which ${waiter} holds`);
+describe.each(cases)('%s', (property, breaks, keeps, bounds) => {
+  it(`is broken by ${breaks.name}`, async () => {
+    const v = await exhaustive(breaks, property, bounds);
+    expect(v.actual).toBe('violated');
+    expect(v.counterexample!.violation.property).toBe(property);
   });
 
-  it('v6.2: IOMMU_DESTROY racing a kernel destroy makes it fail (99f98a7c0d69, found by syzkaller)', async () => {
-    const cx = (await verdict(variant('v6.2-rwsem'), 'kernel-destroy-completes')).counterexample!;
-    expect(cx.violation.message).toMatch(/= WARN: -EBUSY: CPU\d's lookup holds a users ref/);
-    expect(cx.trace.steps.some((s) => s.step.op === 'ref_to_users')).toBe(true);
-  });
-
-  it('finalize before a failing step frees an object another thread holds', async () => {
-    const cx = (await verdict(variant('finalize-before-fail'), 'no-free-while-held')).counterexample!;
-    expect(cx.trace.steps.map((s) => s.step.op)).toContain('abort');
-    expect(cx.violation.message).toMatch(/freed \w+ \d+ while CPU\d/);
+  it(`is kept by ${keeps.name}`, async () => {
+    expect((await exhaustive(keeps, property, bounds)).actual).toBe('holds');
   });
 });
 
-describe('no-free-while-held and the creator', () => {
-  // v6.2: CPU0 creates hwpt 2 and publishes it; CPU1 destroys it while CPU0 still drops its refs on ioas 1.
-  const at = (thread: number, op: string, ...args: number[]) => ({ thread, op, args });
-  const steps = [
-    at(0, 'ioas_alloc'), at(0, 'fallible'), at(0, 'finalize'),
-    at(0, 'hwpt_alloc', 1), at(0, 'reserve'), at(0, 'fallible'), at(0, 'link'), at(0, 'finalize'),
-    at(1, 'destroy', 2), at(1, 'ref_to_users'), at(1, 'down_write'), at(1, 'remove'), at(1, 'free'),
-  ];
+describe('the findings of seed 002, each on its own', () => {
+  it('v6.2: IOMMU_DESTROY racing a kernel destroy makes it fail (99f98a7c0d69, found by syzkaller)', async () => {
+    const v = await exhaustive(variant('v6.2-rwsem'), 'kernel-destroy-completes', RACE);
+    const cx = v.counterexample!;
+    expect(cx.violation.message).toMatch(/^iommufd_device_unbind could not destroy device 1#1 \(-EBUSY\): CPU1's obj holds a users reference$/);
+    const lines = calls(variant('v6.2-rwsem'), cx.trace);
+    expect(lines.some((c) => c.startsWith('iommufd_ref_to_users(obj) = '))).toBe(true);
+    expect(lines.at(-1)).toBe('iommufd_object_destroy_user(ictx, idev): under xa_lock = -EBUSY');
+  });
 
-  it('no longer counts the creator once it has finalized the object (002: then "another thread can see the object pointer")', async () => {
-    const r = replay(variant('v6.2-rwsem'), iommufd.defaults, steps, 'no-free-while-held');
-    expect(r.stuck).toBeUndefined();
-    expect(r.trace.steps.at(-1)!.reply.text).toBe('0');
-    expect(r.violation).toBeUndefined();
+  it('destroy without ref_to_users waits for its own read side for ever', async () => {
+    const v = await exhaustive(variant('destroy-without-ref-to-users'), 'no-deadlock', IOAS);
+    expect(v.counterexample!.violation.message).toMatch(/^(CPU\d) waits for ever in IOMMU_DESTROY: down_write\(&ioas 1\.destroy_rwsem\), queued behind \1$/);
+  });
+
+  it('finalize before a failing step aborts an object already published', async () => {
+    const v = await exhaustive(variant('finalize-before-fail'), 'finalize-xor-abort', IOAS);
+    expect(v.counterexample!.violation.message).toMatch(/^CPU\d aborts id 1, already finalized as ioas 1#1$/);
+    expect(calls(variant('finalize-before-fail'), v.counterexample!.trace).at(-2)).toBe('iommufd_ucmd_respond(ucmd, sizeof(*cmd)) (made to fail) = -EFAULT');
+  });
+
+  it('v6.7 keeps the race of 99f98a7c0d69 away: IOMMU_DESTROY takes no reference', async () => {
+    const r = await checkVariant(variant('v6.7-shortterm'), { bounds: RACE, runs: 0, seed: 42, exhaustive: {} });
+    expect(r.verdicts.filter((v) => v.actual === 'violated').map((v) => v.property)).toEqual([]);
   });
 });
