@@ -158,7 +158,7 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
     complete: verdicts.every((v) => v.actual !== 'unknown'),
     ...(options.signal?.aborted ? { interrupted: true } : {}),
     ...(search ? { search } : {}),
-    ...(model.machines ? { coverage: coverageOf(model.machines(config), hits) } : {}),
+    ...(model.machines ? { coverage: coverageOf(model.machines(config, options.bounds), hits) } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -206,8 +206,11 @@ export interface Model<W, C> {
   choices?(config: C): Only;
   /** Why `bounds` mean nothing for this model (e.g. an id it never allocates), or undefined when they are fine. */
   checkBounds?(bounds: Bounds): string | undefined;
-  /** The xstate machines a variant runs, by name (`slot`, `registry`): for diagrams and coverage. */
-  machines?(config: C): Readonly<Record<string, MachineInfo>>;
+  /**
+   * The xstate machines a variant runs, by name (`slot`, `registry`): for diagrams and coverage. Given the
+   * scenario's bounds, only those it can run (a call `--only calls=` leaves out has no coverage to report).
+   */
+  machines?(config: C, bounds?: Bounds): Readonly<Record<string, MachineInfo>>;
   /**
    * The search `check` and `review` run when none is asked for: `exhaustive`
    * for a model whose default bounds a full search covers in seconds (the

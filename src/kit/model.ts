@@ -12,7 +12,8 @@ import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
 import { kitSystem } from './schedule.ts';
 import { checkSpec } from './validate.ts';
-import { actor, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
+import type { Action, Step } from './calls.ts';
+import { actor, callOf, nextStep, objName, type KitSpec, type KitWorld, type Ptr } from './world.ts';
 
 /**
  * What `defineKitModel` takes: names, default bounds, the model's own
@@ -34,11 +35,16 @@ export interface KitModelSpec<S extends KitSpec = KitSpec> {
   readonly variants: (model: Model<KitWorld, S>) => readonly Variant<S>[];
 }
 
-/** The object a step works on: the pointer its action names, before or (for an allocation) after it. */
+/** The local an action works on: its pointer, or what it allocates or loads into. */
+const localOf = (a: Action): string | undefined => ('ptr' in a && a.ptr !== undefined ? a.ptr : 'into' in a ? a.into : undefined);
+
+/** The object a step works on: the pointer its action names (a block's result, or its first step that names one), before or (for an allocation) after it. */
 function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: KitWorld): string | undefined {
   const next = nextStep(spec, before, step);
-  const a = next.action;
-  const local = next.atomic?.result ?? ('ptr' in a ? a.ptr : 'into' in a ? a.into : undefined);
+  const th = before.threads[step.thread]!;
+  const c = callOf(spec, th.call ?? step.op);
+  const block = next.atomic ? c.items.slice(c.items.indexOf(next)).filter((i): i is Step => 'fn' in i && i.atomic?.fn === next.atomic!.fn) : [next];
+  const local = next.atomic?.result ?? block.map((i) => localOf(i.action)).find((l) => l !== undefined);
   if (local === undefined) return undefined;
   const frameOf = (w: KitWorld) => w.threads[step.thread]!.frame;
   const p = (frameOf(before)[local] ?? frameOf(after)[local]) as Ptr | number | null | undefined;
@@ -84,7 +90,7 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
     ...(spec.checkBounds ? { checkBounds: spec.checkBounds } : {}),
     present: presenter(),
     choices: (config) => ({ calls: Object.keys(config.calls) }),
-    machines: (config) => ({
+    machines: (config, bounds) => ({
       refcount: {
         machine: refcountMachine,
         object: 'refcount_t',
@@ -92,7 +98,7 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
       },
       // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
       ...Object.fromEntries(
-        [...Object.values(config.calls), ...Object.values(config.works ?? {})].map((c) => [
+        [...Object.values(config.calls).filter((c) => !bounds?.only?.calls || bounds.only.calls.includes(c.name)), ...Object.values(config.works ?? {})].map((c) => [
           c.name,
           { machine: callMachine(c), object: `run of ${c.name}`, calls: { NEXT: 'goes on', FAIL: 'fails', ZERO: 'drops the last reference' }, starvable: true },
         ]),

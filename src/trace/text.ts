@@ -189,6 +189,8 @@ export function renderTrace<W, C>(
   const beside = best.objectWidth > 0 && !options.changes;
   const heading = beside ? clip(objectHeading, total - best.objectStart) : '';
   const out = [place(headings.reduce((line, h, i) => place(line, best.starts[i]!, h), ''), best.objectStart, heading)];
+  // A property the initial world already breaks (a table, a dispatcher) is marked before any step.
+  if (violation?.at === 0) out.push(place('0', indent, `(the initial state)${' '.repeat(GAP)}<-- ${violation.property}`));
   for (const r of rows) out.push(...rowLines(r, best));
   if (violation) out.push('', ...wrap(`${violation.property} at step ${violation.at}: ${violation.message}`, total));
   return out.map((l) => l.trimEnd()).join('\n');

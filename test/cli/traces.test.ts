@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { iommufd } from 'lifecheck/models';
+import { variantOf } from '../helpers/variants.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repoRoot, 'bin', 'lifecheck.js');
@@ -104,12 +106,12 @@ const checks = [
   },
   {
     name: 'iommufd',
-    explorer: 'random',
-    // Every expected violation is found by run 183.
-    args: ['iommufd', '--variant', 'finalize-before-fail', '--runs', '500'],
-    files: ['abort-leaves-nothing', 'finalize-xor-abort', 'kernel-destroy-completes', 'no-free-while-held'].map(
-      (p) => `iommufd-finalize-before-fail-${p}.itf.json`,
-    ),
+    explorer: 'exhaustive',
+    // iommufd's own default: every interleaving; every expected violation is written.
+    args: ['iommufd', '--variant', 'finalize-before-fail'],
+    files: Object.entries(variantOf(iommufd, 'finalize-before-fail').expect)
+      .filter(([, v]) => v === 'violated')
+      .map(([p]) => `iommufd-finalize-before-fail-${p}.itf.json`),
   },
 ] as const;
 

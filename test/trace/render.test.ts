@@ -96,7 +96,8 @@ type Found = Awaited<ReturnType<typeof counterexample>> & { readonly variant: An
 const benchBounds: Bounds = { threads: 2, ops: 3, ids: { min: 1, max: 2 } };
 const targets = [
   ['ioasid', variantOf(ioasid, 'series'), { bounds: ioasid.defaults, runs: 10_000, seed: 42 }, 'no-use-after-free'],
-  ['iommufd', variantOf(iommufd, 'v6.2-rwsem'), { bounds: iommufd.defaults, runs: 10_000, seed: 42 }, 'kernel-destroy-completes'],
+  // iommufd's race of 99f98a7c0d69, on the calls it needs (the default scenario's search takes minutes).
+  ['iommufd', variantOf(iommufd, 'v6.2-rwsem'), { bounds: { ...benchBounds, ops: 2, only: { calls: ['iommufd_device_bind', 'iommufd_device_unbind', 'IOMMU_DESTROY'] } }, runs: 0, seed: 42, exhaustive: {} }, 'kernel-destroy-completes'],
   ['ioasid-bench', variantOf(ioasidBench, 'bench-buggy'), { bounds: benchBounds, runs: 0, seed: 42, exhaustive: {} }, 'no-use-after-free'],
 ] as const;
 
