@@ -112,6 +112,56 @@ const cases: [property: string, breaks: ReturnType<typeof tiny>, message: RegExp
     /^stale id: CPU\d (use|destroy)\(1\) acts on a stale id: bufs 1 was buf \d#1 when CPU\d got it, and is now buf \d#\d$/,
     tiny({ create: [alloc, publish, retId('id', 'bufs')], use: call('use', { id: 'bufs' }, [lock(), find, unlock()]) }, 2, {}, 3),
   ],
+  [
+    'no-warn',
+    tiny({ f: [alloc, publish, s('WARN_ON(1)', { op: 'warn' })] }),
+    /^WARNING: at f \(CPU0\): WARN_ON\(1\)$/,
+    // WARN_ON(p) on a NULL p is silent.
+    tiny({ peek: call('peek', { id: 'bufs' }, [lock(), find, s('WARN_ON(b)', { op: 'warn', ptr: 'b' }), unlock()]) }),
+  ],
+  [
+    'no-free-while-referenced',
+    // The table still holds its reference when f frees the buffer behind its back.
+    tiny({ f: [alloc, get, publish, kfree] }),
+    /^CPU0 frees buf 1#1 while bufs\[0\] still holds a reference on its ref$/,
+    tiny({ f: [alloc, publish, lock(), erase, unlock(), put('free'), ret(0), label('free'), kfree] }),
+  ],
+  [
+    'no-spurious-timeout',
+    // A reference taken and never put: a bounded wait for the count to drain times out with nobody to wait for.
+    tiny({
+      f: [
+        alloc,
+        publish,
+        lock(),
+        find,
+        get,
+        unlock(),
+        s('refcount_dec(&b->ref)', { op: 'refcount', call: 'refcount_dec', ptr: 'b', field: 'ref', for: 'bufs' }),
+        s('wait_event_timeout(wq, !refcount_read(&b->ref), HZ)', { op: 'wait', ptr: 'b', field: 'ref', until: 'zero', timeout: '-ETIMEDOUT' }, { fail: 'out' }),
+        label('out'),
+        ret(0),
+      ],
+    }, 1, { off: ['refcount-matches-holders'] }),
+    /^CPU0 times out waiting for buf 1#1\.ref to reach 0, but nobody else holds a reference on it \(it is 1: a reference leaked\)$/,
+    // The same wait while another thread really holds a reference may time out.
+    tiny({
+      f: [alloc, publish, ret(0)],
+      hold: call('hold', { id: 'bufs' }, [lock(), find, ifNull, get, unlock(), put(), ret(0), label('out'), unlock(), ret('errno')]),
+      drain: call('drain', { id: 'bufs' }, [
+        lock(),
+        find,
+        ifNull,
+        unlock(),
+        s('wait_event_timeout(wq, refcount_read(&b->ref) == 1, HZ)', { op: 'wait', ptr: 'b', field: 'ref', until: 'zero', timeout: '-ETIMEDOUT' }, { fail: 'gone' }),
+        label('gone'),
+        ret(0),
+        label('out'),
+        unlock(),
+        ret('errno'),
+      ]),
+    }, 2, { off: ['no-use-after-protection'] }, 2),
+  ],
 ];
 
 describe.each(cases)('%s', (property, breaks, message, keeps) => {
