@@ -6,7 +6,7 @@
  * and D). They read worlds and the kit's own records (ids, entries,
  * pointers, holders), so a user's patched call is judged by the same rules.
  */
-import { actor, entryOf, fire, holders, initialState, nextStep, objName, type AnyStateMachine, type KitSpec, type KitWorld, type Property } from 'lifecheck';
+import { actor, callOf, entryOf, fire, holders, initialState, nextStep, objName, type AnyStateMachine, type KitSpec, type KitWorld, type Property } from 'lifecheck';
 import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from '../models/iommufd/dispatch.ts';
 
 /** A design: the kit's spec, and the ioctl dispatcher in front of its calls. */
@@ -81,7 +81,7 @@ function abortedId(spec: KitSpec, world: KitWorld, t: number): number | undefine
   const th = world.threads[t]!;
   const first = nextStep(spec, world, { thread: t, op: th.call ?? '', args: [] });
   if (th.call === null || !first.atomic?.fn.startsWith('iommufd_object_abort')) return undefined;
-  const items = (spec.calls[th.call] ?? spec.works?.[th.call])!.items.slice(th.pc);
+  const items = callOf(spec, th.call).items.slice(th.pc);
   for (const item of items) {
     if (!('fn' in item) || item.atomic?.fn !== first.atomic.fn) break;
     if (item.action.op === 'xa_erase' && item.action.id !== undefined) return th.frame[item.action.id] as number;
@@ -112,7 +112,7 @@ export const finalizeXorAbort: IommufdProperty = {
 function unfinalized(spec: KitSpec, world: KitWorld, t: number): string[] {
   const th = world.threads[t]!;
   if (th.call === null) return [];
-  const ahead = (spec.calls[th.call] ?? spec.works?.[th.call])!.items.slice(th.pc);
+  const ahead = callOf(spec, th.call).items.slice(th.pc);
   return Object.keys(th.frame).filter((local) => ahead.some((i) => 'fn' in i && i.fn.startsWith(`iommufd_object_finalize(ictx, &${local}->obj)`)));
 }
 
@@ -134,6 +134,26 @@ export const invisibleUntilFinalized: IommufdProperty = {
         if (other >= 0) return `${actor(world, other)} holds ${name}, which ${actor(world, t)} has not finalized yet`;
         const id = world.spaces.objects!.findIndex((s) => same(entryOf(s)));
         if (id >= 0) return `${name} is published as id ${id + ID_MIN} before ${actor(world, t)} finalizes it`;
+      }
+    }
+    return undefined;
+  },
+};
+
+export const releaseDestroysAll: IommufdProperty = {
+  id: 'release-destroys-all',
+  title: 'releasing the file destroys every object, leaves first, and leaks none',
+  source: 'seed 002 ("the refcount is defined so that it must be unheld internally in the kernel when the fd is released"); A.6 iommufd_fops_release',
+  kind: 'final',
+  check(world, spec) {
+    // The release ran: the exit finished with no driver holding the ctx (no device bound, no access left).
+    const released = world.exited && world.threads.every((th) => th.call === null) && !['bound', 'accesses'].some((t) => world.spaces[t]?.some((e) => entryOf(e)));
+    if (!released || !spec.exit) return undefined;
+    for (const [kind, slots] of Object.entries(world.objects)) {
+      for (const [slot, o] of slots.entries()) {
+        if (o.state !== 'live') continue;
+        const counts = Object.entries(o.fields).map(([f, n]) => `${f}=${n}`).join(' ');
+        return `${objName(kind, slot, o.gen)} is left after ${spec.exit.name} (${counts})`;
       }
     }
     return undefined;
@@ -187,6 +207,7 @@ export const iommufdProperties: readonly IommufdProperty[] = [
   kernelDestroyCompletes,
   finalizeXorAbort,
   invisibleUntilFinalized,
+  releaseDestroysAll,
   ioctlErrnoOrder,
 ];
 

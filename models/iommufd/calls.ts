@@ -312,7 +312,45 @@ const accessDestroy = (core: Core): Call =>
     ret('errno'),
   ]);
 
+/**
+ * main.c iommufd_fops_release, when the process exits and its fput is the last reference: vfio holds the ctx
+ * (iommufd_ctx_get at bind and at access creation, put at unbind and destroy), so while a driver still owns a device
+ * or an access, release does not run. Then it destroys every object with users 1, pass after pass, leaves first,
+ * until the xarray is empty; a pass that destroys nothing is a refcount bug: WARN_ON, and the rest leaks.
+ */
+const release = (): Call =>
+  call('iommufd_fops_release', {}, [
+    step('vfio holds ictx while a device is bound: fput is not the last', { op: 'xa_find', space: 'bound', id: 'd', into: 'vdev' }, { fail: 'no_device' }),
+    ret(0),
+    label('no_device'),
+    step('vfio holds ictx while an access exists: fput is not the last', { op: 'xa_find', space: 'accesses', id: 'a', into: 'vacc' }, { fail: 'no_access' }),
+    ret(0),
+    label('no_access'),
+    label('pass'),
+    step('while (!xa_empty(&ictx->objects)): xa_for_each: obj = xa_find(&ictx->objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'obj' }, { fail: 'empty' }),
+    step('destroyed = 0', { op: 'let', local: 'destroyed', to: null }),
+    jump('body'),
+    label('next'),
+    step('obj = xa_find_after(&ictx->objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'obj', after: true }, { fail: 'pass_end' }),
+    label('body'),
+    step('if (!refcount_dec_if_one(&obj->users)) continue', { op: 'refcount', call: 'refcount_dec_if_one', ptr: 'obj', field: 'users', for: 'objects' }, { fail: 'next' }),
+    step('destroyed++', { op: 'let', local: 'destroyed', to: 1 }),
+    step('xa_erase(&ictx->objects, index)', { op: 'xa_erase', space: 'objects', id: 'index', into: 'obj' }),
+    opsDestroy('obj'),
+    step('kfree(obj)', { op: 'kfree', ptr: 'obj' }),
+    jump('next'),
+    label('pass_end'),
+    step('if (WARN_ON(!destroyed)) break', { op: 'if_null', ptr: 'destroyed' }, { fail: 'stuck' }),
+    jump('pass'),
+    label('stuck'),
+    step('WARN_ON(!destroyed)', { op: 'warn' }),
+    label('empty'),
+    ret(0),
+  ]);
+
 /** Every call of a design, by the name a scenario and `--only calls=` use. */
+export const iommufdRelease = release;
+
 export function iommufdCalls(core: Core): Record<string, Call> {
   return {
     IOMMU_IOAS_ALLOC: ioasAlloc(),

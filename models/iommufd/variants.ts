@@ -6,7 +6,7 @@
  */
 import { insert, without, type KitCall, type KitWorld, type Model, type Variant } from 'lifecheck';
 import type { IommufdSpec } from '../../properties/iommufd.ts';
-import { iommufdCalls, roles } from './calls.ts';
+import { iommufdCalls, iommufdRelease, roles } from './calls.ts';
 import { kinds, spaces, v62, v67, type Core } from './core.ts';
 import { mergedDispatch, postedDispatch } from './dispatch.ts';
 
@@ -19,6 +19,8 @@ export function iommufdSpec(core: Core, dispatch = mergedDispatch): IommufdSpec 
     locks: ['xa_lock', 'dev_set'],
     calls: iommufdCalls(core),
     roles: roles(iommufdCalls(core)),
+    // The process exits last: its file's release.
+    exit: iommufdRelease(),
     // iommufd's WARN_ONs after a wait timed out are the kernel's word on a holder that took 10 s, not a bug of the
     // design; kernel-destroy-completes and finalize-xor-abort say which WARN is one.
     off: ['no-warn'],

@@ -159,7 +159,12 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'get_link':
       return link(ctx, step, a);
     case 'if_null':
-      return ctx.local(a.ptr) === null ? failed(ctx.world, a.errno) : { world: ctx.world, text: 'ok', flow: NEXT };
+      return ctx.local(a.ptr) === null ? { world: ctx.world, text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'xa_find':
+      return xaFind(ctx, step, a);
+    case 'let':
+      ctx.setLocal(a.local, a.to);
+      return { world: ctx.world, text: String(a.to ?? 'NULL'), flow: NEXT };
   }
 }
 
@@ -246,6 +251,28 @@ function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: 
   return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
 }
 
+/** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
+function foundProtection(ctx: Ctx, space: SpaceSpec): string {
+  if (ctx.world.exited && ctx.th.call === ctx.spec.exit?.name) return 'own';
+  return space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+}
+
+/** `xa_find` / `xa_find_after`: the next entry (a reservation is skipped, as `xa_for_each` skips it), or a branch when none is left. */
+function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
+  const space = spaceOf(ctx, a.space);
+  const entries = ctx.world.spaces[a.space]!;
+  const from = a.after ? (ctx.local(a.id) as number) - ctx.bounds.ids.min + 1 : 0;
+  const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
+  if (k < 0) {
+    ctx.setLocal(a.into, null);
+    return { world: ctx.world, text: 'NULL', flow: otherwise(step, undefined) };
+  }
+  const e = entryOf(entries[k])!;
+  ctx.setLocal(a.id, ctx.bounds.ids.min + k);
+  ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
+  return { world: ctx.world, text: objName(e.kind, e.slot, e.gen), flow: NEXT };
+}
+
 /** The id an `xa_load`/`xa_erase` acts on: its `id` local's, or (erase by object) the id of the entry `ptr`'s object has. */
 function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): number | undefined {
   if (a.id !== undefined) {
@@ -282,7 +309,7 @@ function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa
     if (into !== undefined && byObject === undefined) ctx.setLocal(into, null);
     return { world: ctx.world, text: 'NULL', flow: NEXT };
   }
-  let prot = space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+  let prot = foundProtection(ctx, space);
   // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
   const given = op === 'xa_erase' ? entryHolds(space, entry) : [];
   if (op === 'xa_erase') {

@@ -60,6 +60,7 @@ function canFail(a: Action): boolean {
     case 'down_read_trylock':
     case 'is_kind':
     case 'error':
+    case 'xa_find':
       return true;
     case 'refcount':
       return a.call === 'refcount_inc_not_zero' || a.call === 'refcount_dec_if_one';

@@ -83,8 +83,15 @@ export type Action =
   | { readonly op: 'error'; readonly errno: string }
   /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */
   | { readonly op: 'fallible'; readonly errno: string }
-  /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing). */
-  | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno: string };
+  /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing); without `errno`, a branch to the step's `fail` label. */
+  | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno?: string }
+  /**
+   * `p = xa_find(&space, &id, ...)` (from the first id) or, `after`, `xa_find_after`: the next entry, its id into `id`;
+   * with none left, `p` is NULL and the step branches to its `fail` label. With a `goto` back to it, `xa_for_each`.
+   */
+  | { readonly op: 'xa_find'; readonly space: string; readonly id: LocalName; readonly into: LocalName; readonly after?: boolean }
+  /** `destroyed = 0;` / `destroyed = 1;`: a local set to a number, or to NULL (a flag `if_null` tests). */
+  | { readonly op: 'let'; readonly local: LocalName; readonly to: number | null };
 
 /** The refcount_t calls a step may make. */
 export type RefcountCall =
@@ -133,7 +140,7 @@ export interface Call {
 export const step = (fn: string, action: Action, to: { fail?: string; zero?: string } = {}): Step => ({ fn, action, ...to });
 /** A label in a call's list (`out_unlock:`), where unwind paths jump. */
 export const label = (name: string): Item => ({ label: name });
-/** `goto name;`: on at a later label (the success path of a helper jumping over its error labels). */
+/** `goto name;`: on at a later label (the success path of a helper jumping over its error labels), or back to an `xa_find` (`xa_for_each`). */
 export const jump = (name: string): Item => ({ goto: name });
 /**
  * Steps run as one step of the search, traced as `fn` with the object in
@@ -160,12 +167,22 @@ export function call(name: string, args: Readonly<Record<LocalName, string>>, it
   const labels = items.flatMap((i) => ('label' in i ? [i.label] : []));
   const twice = labels.find((l, k) => labels.indexOf(l) !== k);
   if (twice) throw new DefinitionError(`call '${name}': label '${twice}' is defined twice`);
+  const labelAt = (l: string) => items.findIndex((j) => 'label' in j && j.label === l);
   items.forEach((i, k) => {
     if (!('goto' in i)) return;
-    const at = items.findIndex((j) => 'label' in j && j.label === i.goto);
-    if (at < 0) throw new DefinitionError(`call '${name}': goto '${i.goto}', which the call does not have; add label('${i.goto}')`);
-    // Labels only go forward, so every run ends within the search's horizon.
-    if (at < k) throw new DefinitionError(`call '${name}': goto '${i.goto}' jumps back; the kit's calls only jump forward`);
+    if (labelAt(i.goto) < 0) throw new DefinitionError(`call '${name}': goto '${i.goto}', which the call does not have; add label('${i.goto}')`);
+  });
+  // A jump back must start a round of a loop over a table (an xa_find), whose rounds end with its entries.
+  items.forEach((i, k) => {
+    const targets = 'goto' in i ? [i.goto] : 'fn' in i ? [i.fail, i.zero] : [];
+    for (const t of targets) {
+      const at = t === undefined ? -1 : labelAt(t);
+      if (at < 0 || at > k) continue;
+      const next = items.slice(at).find((j) => 'fn' in j || 'ret' in j || 'goto' in j);
+      if (!(next && 'fn' in next && next.action.op === 'xa_find')) {
+        throw new DefinitionError(`call '${name}': '${t}' is behind the step that jumps to it; a call jumps back only to an xa_find (a loop over a table), so that every run ends`);
+      }
+    }
   });
   for (const i of items) {
     if (!('fn' in i)) continue;

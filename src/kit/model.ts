@@ -98,7 +98,11 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
       },
       // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
       ...Object.fromEntries(
-        [...Object.values(config.calls).filter((c) => !bounds?.only?.calls || bounds.only.calls.includes(c.name)), ...Object.values(config.works ?? {})].map((c) => [
+        [
+          ...Object.values(config.calls).filter((c) => !bounds?.only?.calls || bounds.only.calls.includes(c.name)),
+          ...Object.values(config.works ?? {}),
+          ...(config.exit ? [config.exit] : []),
+        ].map((c) => [
           c.name,
           { machine: callMachine(c), object: `run of ${c.name}`, calls: { NEXT: 'goes on', FAIL: 'fails', ZERO: 'drops the last reference' }, starvable: true },
         ]),

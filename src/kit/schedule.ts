@@ -15,6 +15,14 @@ function argumentChoices(c: Call, bounds: Bounds): number[][] {
   return Object.keys(c.args).reduce<number[][]>((acc) => acc.flatMap((a) => ids.map((id) => [...a, id])), [[]]);
 }
 
+/** The thread that runs the spec's `exit`: the last CPU, once every thread has made all the calls it can and no work is left. */
+function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, callable: (thread: number) => number): EngineStep[] {
+  if (!spec.exit || world.exited || world.queue.length > 0) return [];
+  const busy = (th: KitWorld['threads'][number], t: number) => th.call !== null || (!th.worker && callable(t) > 0 && th.calls < bounds.ops);
+  if (world.threads.some(busy)) return [];
+  return stepChoices(spec, world, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
+}
+
 export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): EngineStep[] {
   const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
   const roles = spec.roles;
@@ -31,7 +39,7 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
       return callsOf(thread).flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
     }
     return stepChoices(spec, world, { thread, op: th.call, args: [] });
-  });
+  }).concat(exitStep(spec, bounds, world, (t) => callsOf(t).length));
 }
 
 /** `world` with the kworker's frame holding the pointer its next work will start with. */
@@ -65,14 +73,18 @@ function worksQueued(spec: KitSpec, c: Call, seen: ReadonlySet<string>): number 
 export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
   const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
-  // A down_write that queues runs twice: once to queue, once to take the semaphore.
-  const cost = (c: Call) => steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length;
+  const ids = bounds.ids.max - bounds.ids.min + 1;
+  // A down_write that queues runs twice: once to queue, once to take the semaphore. A call that loops over a table
+  // (its only jumps back) runs a round per entry, and its passes over the table at most once per entry.
+  const loops = (c: Call) => steps(c).some((i) => i.action.op === 'xa_find');
+  const cost = (c: Call) => (steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length) * (loops(c) ? (ids + 1) ** 2 : 1);
   const longest = Math.max(1, ...all.map(cost));
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   return {
     init: initialWorld(spec, bounds),
-    // Each call runs each of its steps at most once (labels only go forward), for every call a thread makes, and the work it queues.
-    horizon: bounds.threads * bounds.ops * longest * (1 + queued),
+    // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
+    // queues; then the exit.
+    horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
     enabled: (world) => enabledSteps(spec, bounds, world),
     apply: (world, step) => applyStep(spec, bounds, world, step),
   };

@@ -68,7 +68,8 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     return;
   }
   const frame = Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])]));
-  ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + 1, effects: {} }));
+  if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
+  ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + (c === ctx.spec.exit ? 0 : 1), effects: {} }));
   ctx.stale = staleIds(ctx, c, frame);
 }
 

@@ -28,7 +28,7 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   const a = step.action;
   const kinds = Object.keys(spec.kinds);
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
-  if ((a.op === 'check' || a.op === 'is_kind') && a.errno === undefined && step.fail === undefined) {
+  if ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null' || a.op === 'xa_find') && (a.op === 'xa_find' || a.errno === undefined) && step.fail === undefined) {
     throw new DefinitionError(`${where}: a ${a.op} without an errno is a branch, and needs a label to go to: give it { fail: 'label' }`);
   }
   if (a.op === 'is_kind') for (const k of typeof a.kind === 'string' ? [a.kind] : a.kind) known('kind', k, kinds, where);
@@ -87,7 +87,7 @@ export function checkSpec(spec: KitSpec): void {
     }
     if (s.lock) known('lock or rw_semaphore', s.lock, [...(spec.locks ?? []), ...(spec.rwsems ?? [])], `id space '${name}'`);
   }
-  for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {})]) {
+  for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {}), ...(spec.exit ? [spec.exit] : [])]) {
     for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
   }
   for (const name of (spec.roles ?? []).flat()) known('call', name, Object.keys(spec.calls), 'roles');

@@ -61,6 +61,11 @@ export interface KitSpec {
   readonly calls: Readonly<Record<string, Call>>;
   /** Deferred work (a work item's function, task_work, an RCU callback): calls the kworker runs once queued. */
   readonly works?: Readonly<Record<string, Call>>;
+  /**
+   * What the last CPU runs once every thread has made all its calls and no work is queued: a process's exit,
+   * closing its files (`fput` and, for the last reference, `release`). Nothing else runs beside it.
+   */
+  readonly exit?: Call;
   /** Stock properties this design turns off, by id, where it intends otherwise. */
   readonly off?: readonly string[];
   /**
@@ -174,6 +179,8 @@ export interface KitWorld {
   readonly queue: readonly Work[];
   /** Lock orders seen so far, as lockdep records them: `A>B` when B was taken while A was held (sorted). */
   readonly lockOrder: readonly string[];
+  /** The spec's `exit` call has started. */
+  readonly exited?: true;
 }
 
 /** How a thread is called in traces and messages: `CPU1`, or `kworker` for the thread that runs deferred work. */
@@ -250,7 +257,7 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
 
 /** The item a thread's program counter is at. */
 export function callOf(spec: KitSpec, name: string): Call {
-  const c = spec.calls[name] ?? spec.works?.[name];
+  const c = spec.calls[name] ?? spec.works?.[name] ?? (spec.exit?.name === name ? spec.exit : undefined);
   if (!c) throw new DefinitionError(`no call or work '${name}'; known: ${[...Object.keys(spec.calls), ...Object.keys(spec.works ?? {})].join(', ')}`);
   return c;
 }

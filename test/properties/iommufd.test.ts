@@ -8,13 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { checkVariant, type AnyVariant, type Bounds, type Trace } from 'lifecheck';
 import { iommufd } from 'lifecheck/models';
-import { destroyIgnoresUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
+import { destroyIgnoresUsers, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
 
 const variant = (name: string) => variantOf(iommufd, name);
 
 /** A scenario: these calls only, `threads` threads (a driver, then processes), `ops` calls each. */
 const scenario = (calls: readonly string[], threads = 2, ops = 2): Bounds => ({ threads, ops, ids: { min: 1, max: 2 }, only: { calls } });
+
+const scenario3 = (calls: readonly string[]): Bounds => ({ threads: 2, ops: 3, ids: { min: 1, max: 3 }, only: { calls } });
 
 /** The 99f98a7c0d69 race: a driver binds and unbinds while a process destroys by id. */
 const RACE = scenario(['iommufd_device_bind', 'iommufd_device_unbind', 'IOMMU_DESTROY']);
@@ -38,6 +40,7 @@ const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: An
   ['finalize-xor-abort', variant('finalize-before-fail'), variant('v6.2-rwsem'), IOAS],
   ['invisible-until-finalized', publishAtReserve, variant('v6.2-rwsem'), IOAS],
   ['no-deadlock', variant('destroy-without-ref-to-users'), variant('v6.2-rwsem'), IOAS],
+  ['release-destroys-all', mapLeaksUsers, variant('v6.2-rwsem'), IOAS],
   ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), variant('v6.2-rwsem'), RACE],
 ];
 
@@ -50,6 +53,21 @@ describe.each(cases)('%s', (property, breaks, keeps, bounds) => {
 
   it(`is kept by ${keeps.name}`, async () => {
     expect((await exhaustive(keeps, property, bounds)).actual).toBe('holds');
+  });
+});
+
+describe('the file release', () => {
+  it('destroys leaves first: a hwpt, then the IOAS it held, then nothing is left', async () => {
+    const scenario = scenario3(['IOMMU_IOAS_ALLOC', 'IOMMU_HWPT_ALLOC', 'iommufd_device_bind']);
+    const r = await checkVariant(variant('v6.7-shortterm'), { bounds: scenario, runs: 0, seed: 42, exhaustive: {} });
+    expect(r.verdicts.filter((v) => v.actual === 'violated').map((v) => v.property)).toEqual([]);
+  });
+
+  it('leaks what a missing put left, with the WARN of a pass that destroys nothing', async () => {
+    const v = await exhaustive(mapLeaksUsers, 'release-destroys-all', IOAS);
+    expect(v.counterexample!.violation.message).toBe('ioas 1#1 is left after iommufd_fops_release (users=2)');
+    const lines = calls(mapLeaksUsers, v.counterexample!.trace);
+    expect(lines.slice(-2)).toEqual(['if (WARN_ON(!destroyed)) break = NULL', 'WARN_ON(!destroyed) = WARN; returns 0']);
   });
 });
 
