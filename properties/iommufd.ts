@@ -98,7 +98,7 @@ export const finalizeXorAbort: IommufdProperty = {
     const th = before.threads[step.thread]!;
     if (th.call === null) return undefined;
     const next = nextStep(spec, before, step);
-    const finalizing = next.fn.startsWith('iommufd_object_finalize') && next.action.op === 'xa_store';
+    const finalizing = next.action.op === 'xa_store' && next.action.space === 'objects';
     const id = finalizing ? (th.frame[(next.action as { id: string }).id] as number) : abortedId(spec, before, step.thread);
     if (id === undefined) return undefined;
     const slot = before.spaces.objects![id - ID_MIN];
@@ -108,12 +108,13 @@ export const finalizeXorAbort: IommufdProperty = {
   },
 };
 
-/** The objects thread `t` has allocated and not yet finalized: pointers whose `iommufd_object_finalize` is still ahead in its call. */
+/** The objects thread `t` has allocated and not yet finalized: pointers whose finalize (their `xa_store` into the xarray) is still ahead in its call. */
 function unfinalized(spec: KitSpec, world: KitWorld, t: number): string[] {
   const th = world.threads[t]!;
   if (th.call === null) return [];
   const ahead = callOf(spec, th.call).items.slice(th.pc);
-  return Object.keys(th.frame).filter((local) => ahead.some((i) => 'fn' in i && i.fn.startsWith(`iommufd_object_finalize(ictx, &${local}->obj)`)));
+  const finalizes = (local: string) => ahead.some((i) => 'fn' in i && i.action.op === 'xa_store' && i.action.space === 'objects' && i.action.ptr === local);
+  return Object.keys(th.frame).filter(finalizes);
 }
 
 export const invisibleUntilFinalized: IommufdProperty = {

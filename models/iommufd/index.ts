@@ -5,7 +5,7 @@ import { iommufdVariants } from './variants.ts';
 
 export const iommufd = defineKitModel<IommufdSpec>({
   name: 'iommufd',
-  title: 'iommufd objects: reserve/finalize/abort, short-term holds and users, IOMMU_DESTROY, driver bind/attach/unbind, ioctl dispatch',
+  title: 'iommufd objects: reserve/finalize/abort, short-term holds and users, IOMMU_DESTROY, driver bind/attach/unbind, file release, ioctl dispatch',
   source: 'seed 002; kernel-semantics A.6, D',
   // A driver (bind, attach, detach, unbind, access) and a process (ioctls), two calls each, three ids: an IOAS, a
   // device and a hwpt can all exist, so attach runs (every call starts; a detach that finds an attachment, a nested
