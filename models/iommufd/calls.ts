@@ -163,20 +163,39 @@ const bind = (): Call =>
 
 /**
  * device.c iommufd_device_attach (via vfio_iommufd_physical_attach_ioas, which
- * refuses an attached device with -EBUSY): the page table by id, a users
- * reference for the device's group pointer, and the device's own users
- * reference ("catches caller bugs attempting to destroy a device with an
- * attachment"). Attaching to an IOAS (the auto domain) is not modelled: -EINVAL.
+ * refuses an attached device with -EBUSY): the page table by id; a hwpt is
+ * attached as it is, an IOAS gets an auto domain (iommufd_device_auto_get_domain:
+ * a paging hwpt made, attached at once and finalized; the model makes a new
+ * one each time, as it has no IOAS hwpt_list to reuse one from). The device's
+ * group pointer holds a users reference on the hwpt, and the attachment one on
+ * the device ("catches caller bugs attempting to destroy a device with an attachment").
  */
 const attach = (core: Core): Call =>
   call('iommufd_device_attach', { dev: 'bound', pt_id: 'objects' }, [
     ...driversPointer('idev', 'bound', 'dev', 'out_unlock'),
     step('if (vdev->iommufd_attached) return -EBUSY', { op: 'check', ptr: 'idev', field: 'iommufd_attached', is: 'zero', errno: '-EBUSY' }, { fail: 'out_unlock' }),
     ...core.getObject('pt_obj', 'pt_id', 'any', 'out_unlock'),
-    step('switch (pt_obj->type) case IOMMUFD_OBJ_HWPT_PAGING/NESTED:', { op: 'is_kind', ptr: 'pt_obj', kind: ['hwpt_paging', 'hwpt_nested'], errno: '-EINVAL' }, { fail: 'out_put_pt' }),
+    step('case IOMMUFD_OBJ_IOAS: iommufd_device_auto_get_domain(idev, ioas)', { op: 'is_kind', ptr: 'pt_obj', kind: 'ioas' }, { fail: 'case_hwpt' }),
+    ...objectAlloc('hwpt', 'hwpt_paging', 'out_put_pt'),
+    step('refcount_inc(&ioas->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'pt_obj', field: 'users' }),
+    step('hwpt_paging->ioas = ioas', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'pt_obj' }),
+    step('hwpt->domain = iommu_domain_alloc(idev->dev->bus)', { op: 'fallible', errno: '-ENOMEM' }, { fail: 'out_abort' }),
+    // iommufd_hw_pagetable_alloc(.., immediate_attach = true): iommufd_hw_pagetable_attach, before finalize.
+    step('iommu_attach_group(hwpt->domain, idev->igroup->group)', { op: 'fallible', errno: '-EINVAL' }, { fail: 'out_abort' }),
+    step('refcount_inc(&hwpt->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'hwpt', field: 'users' }),
+    step('idev->igroup->hwpt = hwpt', { op: 'set_link', ptr: 'idev', field: 'hwpt', to: 'hwpt' }),
+    step('hwpt_paging->auto_domain = true', { op: 'counter', delta: 1, ptr: 'hwpt', field: 'auto_domain' }),
+    finalize('hwpt'),
+    jump('attached'),
+    label('out_abort'),
+    ...abortAndDestroy('hwpt'),
+    jump('out_put_pt'),
+    label('case_hwpt'),
+    step('case IOMMUFD_OBJ_HWPT_PAGING/NESTED:', { op: 'is_kind', ptr: 'pt_obj', kind: ['hwpt_paging', 'hwpt_nested'], errno: '-EINVAL' }, { fail: 'out_put_pt' }),
     step('iommu_attach_group(hwpt->domain, idev->igroup->group)', { op: 'fallible', errno: '-EINVAL' }, { fail: 'out_put_pt' }),
     step('refcount_inc(&hwpt->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'pt_obj', field: 'users' }),
     step('idev->igroup->hwpt = hwpt', { op: 'set_link', ptr: 'idev', field: 'hwpt', to: 'pt_obj' }),
+    label('attached'),
     step('refcount_inc(&idev->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'idev', field: 'users' }),
     step('vdev->iommufd_attached = true', { op: 'counter', delta: 1, ptr: 'idev', field: 'iommufd_attached' }),
     label('out_put_pt'),
@@ -186,21 +205,32 @@ const attach = (core: Core): Call =>
     ret('errno'),
   ]);
 
-/** device.c iommufd_device_detach: the group's hwpt pointer and its users reference, then the device's. */
-const detachSteps: Item[] = [
+/**
+ * device.c iommufd_device_detach: the group's hwpt pointer and its users
+ * reference (an auto domain's put tries to destroy it), then the device's.
+ */
+const detachSteps = (core: Core): Item[] => [
   step('hwpt = idev->igroup->hwpt; idev->igroup->hwpt = NULL', { op: 'take_link', ptr: 'idev', field: 'hwpt', into: 'hwpt' }),
-  step('iommufd_hw_pagetable_put(ictx, hwpt): refcount_dec(&hwpt->obj.users)', { op: 'refcount', call: 'refcount_dec', ptr: 'hwpt', field: 'users' }),
+  step('iommufd_hw_pagetable_put(ictx, hwpt): if (hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING)', { op: 'is_kind', ptr: 'hwpt', kind: 'hwpt_paging' }, { fail: 'manual_put' }),
+  step('if (hwpt_paging->auto_domain)', { op: 'check', ptr: 'hwpt', field: 'auto_domain', is: 'nonzero' }, { fail: 'manual_put' }),
+  ...core.putAndTryDestroy('hwpt', 'put_idev'),
+  label('manual_put'),
+  step('refcount_dec(&hwpt->obj.users)', { op: 'refcount', call: 'refcount_dec', ptr: 'hwpt', field: 'users' }),
+  label('put_idev'),
   // vfio clears iommufd_attached after the call; the model clears it first, so the reference it held is in hand to put.
   step('vdev->iommufd_attached = false', { op: 'counter', delta: -1, ptr: 'idev', field: 'iommufd_attached' }),
   step('refcount_dec(&idev->obj.users)', { op: 'refcount', call: 'refcount_dec', ptr: 'idev', field: 'users' }),
 ];
 
 /** vfio_iommufd_physical_detach_ioas: `if (!vdev->iommufd_attached) return;`, then iommufd_device_detach. */
-const detach = (): Call =>
+const detach = (core: Core): Call =>
   call('iommufd_device_detach', { dev: 'bound' }, [
     ...driversPointer('idev', 'bound', 'dev', 'out_unlock'),
-    step('if (!vdev->iommufd_attached) return', { op: 'check', ptr: 'idev', field: 'iommufd_attached', is: 'nonzero' }, { fail: 'out_unlock' }),
-    ...detachSteps,
+    step('if (!vdev->iommufd_attached) return', { op: 'check', ptr: 'idev', field: 'iommufd_attached', is: 'nonzero' }, { fail: 'done' }),
+    ...detachSteps(core),
+    label('done'),
+    devSetUnlock,
+    ret(0),
     label('out_unlock'),
     devSetUnlock,
     ret('errno'),
@@ -211,7 +241,7 @@ const unbind = (core: Core): Call =>
   call('iommufd_device_unbind', { dev: 'bound' }, [
     ...driversPointer('idev', 'bound', 'dev', 'out_unlock'),
     step('if (vdev->iommufd_attached)', { op: 'check', ptr: 'idev', field: 'iommufd_attached', is: 'nonzero' }, { fail: 'unbind' }),
-    ...detachSteps,
+    ...detachSteps(core),
     label('unbind'),
     // A.6: "Kernel callers (iommufd_device_unbind, iommufd_access_destroy) WARN_ON(!destroyed)".
     ...core.destroyUser('idev', 'not_destroyed', 'bound'),
@@ -359,7 +389,7 @@ export function iommufdCalls(core: Core): Record<string, Call> {
     IOMMU_DESTROY: destroy(core),
     iommufd_device_bind: bind(),
     iommufd_device_attach: attach(core),
-    iommufd_device_detach: detach(),
+    iommufd_device_detach: detach(core),
     iommufd_device_unbind: unbind(core),
     iommufd_access_create: accessCreate(core),
     ...(core.name === 'v6.2' ? {} : { iommufd_access_attach: accessAttach(core) }),

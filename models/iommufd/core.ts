@@ -44,6 +44,11 @@ export interface Core {
   destroyUser(local: string, notDestroyed: string, callerRef?: string): Item[];
   /** The body of `IOMMU_DESTROY` on the id in `id`: returns 0, -ENOENT or -EBUSY. */
   destroyIoctl(id: string): Item[];
+  /**
+   * Detach's put of an auto domain hwpt, whose users reference the caller holds in `local`: v6.2
+   * `iommufd_object_destroy_user` (its result ignored), v6.7 `iommufd_object_put_and_try_destroy`. On at `done`.
+   */
+  putAndTryDestroy(local: string, done: string): Item[];
 }
 
 /** `refcount_dec(&obj->users)`: "If the caller is holding a ref on obj we put it here under the spinlock" (main.c). */
@@ -138,6 +143,8 @@ export const v62: Core = {
     label('out'),
     { ret: 'errno' },
   ],
+  // device.c v6.2 iommufd_device_detach: "if (hwpt->auto_domain) iommufd_object_destroy_user(idev->ictx, &hwpt->obj);".
+  putAndTryDestroy: (local, done) => [...v62.destroyUser(local, done), jump(done)],
 };
 
 const v62GetAny = (id: string) => v62.getObject('obj', id, 'any', 'out');
@@ -244,6 +251,26 @@ export const v67: Core = {
     ...atomic(`iommufd_object_remove(ictx, NULL, ${id}, 0): under xa_lock`, [xaUnlock]),
     { ret: 'errno' },
   ],
+  // iommufd_private.h v6.7 iommufd_object_put_and_try_destroy: iommufd_object_remove(ictx, obj, obj->id, 0): the
+  // caller's users reference goes under xa_lock; the xarray's too if it is the last (-EBUSY, ignored, if not).
+  putAndTryDestroy: (local, done) => [
+    ...atomic(`iommufd_object_put_and_try_destroy(ictx, &${local}->obj): under xa_lock`, [
+      xaLock,
+      callersPut(local, undefined),
+      step(`if (!refcount_dec_if_one(&${local}->users))`, { op: 'refcount', call: 'refcount_dec_if_one', ptr: local, field: 'users', for: 'objects' }, { fail: `${local}_busy` }),
+      step('xas_store(&xas, NULL)', { op: 'xa_erase', space: 'objects', ptr: local }),
+      xaUnlock,
+      jump(`${local}_erased`),
+      label(`${local}_busy`),
+      xaUnlock,
+      jump(done),
+      label(`${local}_erased`),
+    ]),
+    ...decWaitShortterm(local, `${local}_destroy`, undefined, false),
+    label(`${local}_destroy`),
+    ...destroyAndFree(local),
+    jump(done),
+  ],
 };
 
 /** The kinds of a design: each object is a `struct iommufd_object` header and the pointers its type adds. */
@@ -252,7 +279,11 @@ export function kinds(core: Core): Record<Kind, KindSpec> {
   return {
     ioas: { slots: 1, fields: { ...header } },
     // hw_pagetable.c: "Pairs with iommufd_hw_pagetable_destroy()": refcount_inc(&ioas->obj.users); hwpt_paging->ioas = ioas.
-    hwpt_paging: { slots: 1, fields: { ...header, ioas: { type: 'pointer', kind: 'ioas', holds: 'users' } } },
+    hwpt_paging: {
+      slots: 1,
+      // hw_pagetable.c: hwpt_paging->auto_domain, set when attach made the hwpt for an IOAS (detach then destroys it).
+      fields: { ...header, ioas: { type: 'pointer', kind: 'ioas', holds: 'users' }, auto_domain: { type: 'counter', max: 1 } },
+    },
     // hw_pagetable.c v6.7 iommufd_hwpt_nested_alloc: refcount_inc(&parent->common.obj.users); hwpt_nested->parent = parent.
     hwpt_nested: { slots: 1, fields: { ...header, parent: { type: 'pointer', kind: 'hwpt_paging', holds: 'users' } } },
     device: {

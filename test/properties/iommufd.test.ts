@@ -6,7 +6,7 @@
  * one does, else a user-style patch (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds, type Trace } from 'lifecheck';
+import { checkVariant, starved, type AnyVariant, type Bounds, type Trace } from 'lifecheck';
 import { iommufd } from 'lifecheck/models';
 import { destroyIgnoresUsers, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
@@ -68,6 +68,20 @@ describe('the file release', () => {
     expect(v.counterexample!.violation.message).toBe('ioas 1#1 is left after iommufd_fops_release (users=2)');
     const lines = calls(mapLeaksUsers, v.counterexample!.trace);
     expect(lines.slice(-2)).toEqual(['if (WARN_ON(!destroyed)) break = NULL', 'WARN_ON(!destroyed) = WARN; returns 0']);
+  });
+});
+
+describe('attach to an IOAS (the auto domain)', () => {
+  it.each(['v6.2-rwsem', 'v6.7-shortterm'])('%s: makes a hwpt for the device, and detach destroys it, breaking nothing', async (name) => {
+    const bounds = scenario3(['iommufd_device_bind', 'iommufd_device_attach', 'iommufd_device_detach', 'IOMMU_IOAS_ALLOC']);
+    const r = await checkVariant(variant(name), { bounds, runs: 0, seed: 42, exhaustive: {} });
+    expect(r.verdicts.filter((v) => v.actual === 'violated').map((v) => v.property)).toEqual([]);
+    const never = starved(r.coverage ?? []);
+    for (const reached of ['iommufd_device_attach: hwpt_paging->auto_domain = true', 'iommufd_device_detach: if (hwpt_paging->auto_domain)', 'iommufd_device_detach: kfree(hwpt)']) {
+      expect(never, reached).not.toContain(reached);
+    }
+    // The machines name every step: a step no run reached would be listed.
+    expect(never).toContain('iommufd_fops_release: WARN_ON(!destroyed)');
   });
 });
 
