@@ -68,8 +68,14 @@ export const kernelDestroyCompletes: IommufdProperty = {
     const call = th.call ?? step.op;
     // A wait the explorer timed out carries its errno as the step's argument; that is a timeout, not a refusal.
     if (!KERNEL_DESTROYS.includes(call) || !reply.text.startsWith('-EBUSY') || step.args.some((a) => typeof a === 'string')) return undefined;
-    const p = Object.values(th.frame).find((v) => v !== null && typeof v === 'object' && (v.kind === 'device' || v.kind === 'access'));
-    if (!p || typeof p !== 'object') return `${call} could not destroy its object (-EBUSY)`;
+    // The refusal is the destroy's own: a refcount_dec_if_one of the step (or its block) on the device or access.
+    // (Detach's put of an auto domain hwpt may be refused: the kernel lets that one fail.)
+    const next = nextStep(spec, before, step);
+    const c = callOf(spec, call);
+    const block = next.atomic ? c.items.filter((i) => 'fn' in i && i.atomic?.fn === next.atomic!.fn) : [next];
+    const decIfOne = block.flatMap((i) => ('fn' in i && i.action.op === 'refcount' && i.action.call === 'refcount_dec_if_one' ? [i.action.ptr] : []));
+    const p = decIfOne.map((local) => th.frame[local]).find((v) => v !== null && typeof v === 'object' && (v.kind === 'device' || v.kind === 'access'));
+    if (!p || typeof p !== 'object') return undefined;
     const o = before.objects[p.kind]![p.slot]!;
     const others = [...holders(spec, before, p.kind, p.slot, o, 'users').keys()].filter((h) => !h.startsWith('objects[') && !h.startsWith('bound[') && !h.startsWith('accesses[') && !h.startsWith(`${actor(before, step.thread)}'s `));
     return `${call} could not destroy ${objName(p.kind, p.slot, p.gen)} (-EBUSY)${others.length ? `: ${hold(others)}` : ''}`;
