@@ -1,82 +1,17 @@
 /**
- * The kit's primitives: what each action does to the world, with the
- * kernel's checks on every dereference (KASAN's use-after-free, a NULL
- * oops, the pointer's protection) and each primitive's own findings.
+ * The kit's primitives: what each action does to the world (objects,
+ * refcounts, fields and pointers, locks, RCU, waits, deferred work; the id
+ * spaces' are in spaces.ts), each dereference checked (deref.ts), and each
+ * primitive's own findings.
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
+import { deref, failed, oops, otherwise, pointer } from './deref.ts';
+import { setEntry, xaAlloc, xaFind, xaLookup, xaStore } from './spaces.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, counted, entryHolds, sortedRecord, entryOf, initialCounts, resolveLock, spaceHolds, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type KitWorld, type Obj, type Ptr, type Rwsem, type Slot, type SpaceSpec } from './world.ts';
+import { actor, blank, counted, entryOf, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
 
-/** A failed step: the errno it returns, down the step's unwind path. */
-export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
-
-/** A pointer local that is set; a definition error when the model names an unset or non-pointer local. */
-function pointer(ctx: Ctx, name: LocalName, step: Step): Ptr | null {
-  const v = ctx.local(name);
-  if (v === null || typeof v === 'object') return v;
-  throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${name}' holds an id, not a pointer`);
-}
-
-/** What KASAN and the kit see when `p` is dereferenced: a report when the memory is freed or reused, or the pointer unprotected. */
-function derefWarnings(ctx: Ctx, local: LocalName, p: Ptr, fn: string): string[] {
-  const o = ctx.obj(p);
-  const who = `${ctx.who} ${fn}: ${ptrName(local, p)}`;
-  if (o.gen !== p.gen || o.state === 'free') {
-    const reused = o.gen !== p.gen && o.state !== 'free' ? ', and its memory is reused' : '';
-    return [`BUG: KASAN: slab-use-after-free: ${who} after kfree${reused}`];
-  }
-  if (o.state === 'rcu' && !(p.prot === 'rcu' && o.readers.includes(ctx.t))) {
-    return [`BUG: KASAN: slab-use-after-free: ${who} after kfree_rcu, outside the RCU section that could keep it`];
-  }
-  if (counted(p)) return [];
-  if (p.prot === 'none') return [`lifecheck: ${who} with nothing keeping it alive (no reference, no RCU section, no lock)`];
-  if (p.prot.startsWith('borrow:')) return borrowed(ctx, p, who);
-  if (p.prot.startsWith('ended:')) return [`lifecheck: ${who} after ${p.prot.slice('ended:'.length)}`];
-  return [];
-}
-
-
-/**
- * A step dereferencing `local`: the pointer and what KASAN and the kit say
- * of it, or the step's end when it is NULL (an oops) or its memory is freed
- * (the access is reported, and nothing the model tracks changes).
- */
-function deref(ctx: Ctx, step: Step, local: LocalName): { p: Ptr; warnings: string[] } | { done: Done } {
-  const p = pointer(ctx, local, step);
-  if (p === null) return { done: oops(ctx, step, local) };
-  const warnings = derefWarnings(ctx, local, p, step.fn);
-  if (!alive(ctx, p)) return { done: { world: ctx.world, text: 'UAF', flow: NEXT, warnings } };
-  return { p, warnings };
-}
-
-/** A borrowed pointer (`q = p->field`) is safe while the thread's `p` is, and `p->field` still points to it. */
-function borrowed(ctx: Ctx, q: Ptr, who: string): string[] {
-  const [holderLocal, field] = q.prot.slice('borrow:'.length).split('->') as [string, string];
-  const holder = ctx.local(holderLocal);
-  const via = `${holderLocal}->${field}`;
-  if (holder === null || typeof holder !== 'object') return [`lifecheck: ${who} after ${holderLocal} was cleared, which kept it through ${via}`];
-  const o = ctx.obj(holder);
-  if (o.gen !== holder.gen || o.state === 'free' || (!counted(holder) && (holder.prot === 'none' || holder.prot.startsWith('ended:')))) {
-    return [`lifecheck: ${who} borrowed through ${via}, after ${holderLocal} itself lost its protection`];
-  }
-  const e = o.links[field];
-  if (!e || e.kind !== q.kind || e.slot !== q.slot || e.gen !== q.gen) return [`lifecheck: ${who} borrowed through ${via}, which no longer holds it`];
-  return [];
-}
-
-/** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
-function oops(ctx: Ctx, step: Step, local: LocalName): Done {
-  const warnings = [`BUG: kernel NULL pointer dereference: ${ctx.who} ${step.fn}: ${local} is NULL`];
-  return { world: ctx.world, text: 'Oops', flow: { to: 'oops' }, warnings };
-}
-
-/** Whether `p` still points at the object it was made for. */
-const alive = (ctx: Ctx, p: Ptr) => {
-  const o = ctx.obj(p);
-  return o.gen === p.gen && o.state !== 'free';
-};
 
 export function perform(ctx: Ctx, step: Step): Done {
   const a = resolveLock(ctx.world, ctx.t, step.action);
@@ -195,140 +130,6 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   return { world: ctx.world, text: objName(kind, slot), flow: NEXT };
 }
 
-function spaceOf(ctx: Ctx, name: string): SpaceSpec {
-  const s = ctx.spec.spaces[name];
-  if (!s) throw new DefinitionError(`no id space '${name}'; known: ${Object.keys(ctx.spec.spaces).join(', ')}`);
-  return s;
-}
-
-function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefined, into: LocalName): Done {
-  spaceOf(ctx, name);
-  const p = local === undefined ? undefined : pointer(ctx, local, step);
-  if (p === null) return oops(ctx, step, local!);
-  const entries = ctx.world.spaces[name]!;
-  const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
-  const order = entries.map((_, k) => (from + k) % entries.length);
-  const k = order.find((i) => entries[i] === null);
-  if (k === undefined) return failed(ctx.world, '-EBUSY');
-  const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
-  const id = ctx.bounds.ids.min + k;
-  // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
-  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
-  setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
-  ctx.setLocal(into, id);
-  ctx.effect(`${name}[${id}]`, 1);
-  if (p) takeOver(ctx, name, local!, p);
-  return { world: ctx.world, text: String(id), flow: NEXT, warnings };
-}
-
-function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
-  const entries = ctx.world.spaces[name]!;
-  const k = id - ctx.bounds.ids.min;
-  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
-}
-
-/** The table takes over the creator's references it holds on: the creator's pointer keeps what else it has. */
-function takeOver(ctx: Ctx, name: string, local: LocalName, p: Ptr): void {
-  for (const field of spaceHolds(spaceOf(ctx, name))) {
-    if (refsOn(p, field) > 0) ctx.loseRef(local, field, `ended:its reference went to ${name}`);
-  }
-}
-
-function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
-  spaceOf(ctx, name);
-  const id = ctx.local(idLocal);
-  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
-  const p = pointer(ctx, local, step);
-  if (p === null) return oops(ctx, step, local);
-  const warnings = derefWarnings(ctx, local, p, step.fn);
-  // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
-  const old = entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min]);
-  if (old) warnings.push(`lifecheck: ${ctx.who} ${step.fn}: xa_store over ${name} ${id}, which held ${objName(old.kind, old.slot, old.gen)}`);
-  // Into a free id the entry is new; into a reserved one, the id was this call's already.
-  if (ctx.world.spaces[name]![id - ctx.bounds.ids.min] === null) ctx.effect(`${name}[${id}]`, 1);
-  setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
-  takeOver(ctx, name, local, p);
-  return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
-}
-
-/** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
-function foundProtection(ctx: Ctx, space: SpaceSpec): string {
-  if (ctx.world.exited && ctx.th.call === ctx.spec.exit?.name) return 'own';
-  return space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
-}
-
-/** `xa_find` / `xa_find_after`: the next entry (a reservation is skipped, as `xa_for_each` skips it), or a branch when none is left. */
-function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
-  const space = spaceOf(ctx, a.space);
-  const entries = ctx.world.spaces[a.space]!;
-  const from = a.after ? (ctx.local(a.id) as number) - ctx.bounds.ids.min + 1 : 0;
-  const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
-  if (k < 0) {
-    ctx.setLocal(a.into, null);
-    return { world: ctx.world, text: 'NULL', flow: otherwise(step, undefined) };
-  }
-  const e = entryOf(entries[k])!;
-  ctx.setLocal(a.id, ctx.bounds.ids.min + k);
-  ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
-  return { world: ctx.world, text: objName(e.kind, e.slot, e.gen), flow: NEXT };
-}
-
-/** The id an `xa_load`/`xa_erase` acts on: its `id` local's, or (erase by object) the id of the entry `ptr`'s object has. */
-function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): number | undefined {
-  if (a.id !== undefined) {
-    const id = ctx.local(a.id);
-    if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' is not an id`);
-    return id;
-  }
-  const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
-  const k = ctx.world.spaces[a.space]!.findIndex((s) => {
-    const e = entryOf(s);
-    return p !== null && e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
-  });
-  return k < 0 ? undefined : ctx.bounds.ids.min + k;
-}
-
-function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): Done {
-  const { op, space: name } = a;
-  const space = spaceOf(ctx, name);
-  // Where the pointer goes: `into`, or (erase by object) the local that names it.
-  const byObject = op === 'xa_erase' ? a.ptr : undefined;
-  const into = a.into ?? byObject;
-  const id = idOf(ctx, step, a);
-  const k = id === undefined ? -1 : id - ctx.bounds.ids.min;
-  const slot = ctx.world.spaces[name]![k] ?? null;
-  const found = entryOf(slot);
-  // A lookup for one kind in a table of several: another kind's entry is no match.
-  const entry = a.op === 'xa_load' && a.kind !== undefined && found?.kind !== a.kind ? undefined : found;
-  if (!entry) {
-    // A reserved id looks empty to lookups; erasing it gives the id back.
-    if (op === 'xa_erase' && slot === 'reserved') {
-      setEntry(ctx, name, id!, null);
-      ctx.effect(`${name}[${id}]`, -1);
-    }
-    if (into !== undefined && byObject === undefined) ctx.setLocal(into, null);
-    return { world: ctx.world, text: 'NULL', flow: NEXT };
-  }
-  let prot = foundProtection(ctx, space);
-  // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
-  const given = op === 'xa_erase' ? entryHolds(space, entry) : [];
-  if (op === 'xa_erase') {
-    setEntry(ctx, name, id!, null);
-    ctx.effect(`${name}[${id}]`, -1);
-    const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
-    if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
-  }
-  // A local that already points to the object keeps what it held: its references, and ownership.
-  const was = into === undefined ? null : ctx.local(into);
-  const same = was !== null && typeof was === 'object' && was.kind === entry.kind && was.slot === entry.slot && was.gen === entry.gen ? was : undefined;
-  if (same?.prot === 'own') prot = 'own';
-  const counts: Record<string, number> = { ...same?.refs };
-  for (const f of given) counts[f] = (counts[f] ?? 0) + 1;
-  const refs = Object.keys(counts).length ? { refs: sortedRecord(counts) } : {};
-  if (into !== undefined) ctx.setLocal(into, { kind: entry.kind, slot: entry.slot, gen: entry.gen, prot, ...refs });
-  const o = ctx.world.objects[entry.kind]![entry.slot]!;
-  return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
-}
 
 const REFCOUNT_EVENT = {
   refcount_inc: 'INC',
@@ -387,8 +188,6 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   return [];
 }
 
-/** Where a test that does not hold goes: a failure with `errno`, or without one, a branch to the step's `fail` label. */
-const otherwise = (step: Step, errno: string | undefined): Flow => (errno === undefined ? { to: 'label', label: step.fail! } : { to: 'fail', errno });
 
 /** `switch (obj->type)`: reading the type dereferences the object. */
 function isKind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'is_kind' }>): Done {

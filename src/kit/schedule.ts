@@ -4,7 +4,7 @@
  * timeout), and the transition system that puts it together.
  */
 import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
-import type { Action, Call, Step } from './calls.ts';
+import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { blockedOn } from './waits.ts';
 import { initialWorld, nextStep, type KitSpec, type KitWorld } from './world.ts';

@@ -8,7 +8,8 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
-import { failed, perform } from './actions.ts';
+import { perform } from './actions.ts';
+import { failed } from './deref.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';

@@ -1,0 +1,145 @@
+/**
+ * The id spaces' primitives (xarray, IDA): allocation (lowest free or
+ * cyclic, a reservation), store, load, erase and the walk of `xa_for_each`,
+ * with the references a space's entries hold handed to and from the thread.
+ */
+import { DefinitionError } from '../engine/define.ts';
+import type { Action, LocalName, Step } from './calls.ts';
+import { NEXT, type Ctx, type Done } from './context.ts';
+import { derefWarnings, failed, oops, otherwise, pointer } from './deref.ts';
+import { entryHolds, entryOf, objName, refsOn, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
+
+export function spaceOf(ctx: Ctx, name: string): SpaceSpec {
+  const s = ctx.spec.spaces[name];
+  if (!s) throw new DefinitionError(`no id space '${name}'; known: ${Object.keys(ctx.spec.spaces).join(', ')}`);
+  return s;
+}
+
+export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefined, into: LocalName): Done {
+  spaceOf(ctx, name);
+  const p = local === undefined ? undefined : pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local!);
+  const entries = ctx.world.spaces[name]!;
+  const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
+  const order = entries.map((_, k) => (from + k) % entries.length);
+  const k = order.find((i) => entries[i] === null);
+  if (k === undefined) return failed(ctx.world, '-EBUSY');
+  const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
+  const id = ctx.bounds.ids.min + k;
+  // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
+  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
+  setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
+  ctx.setLocal(into, id);
+  ctx.effect(`${name}[${id}]`, 1);
+  if (p) takeOver(ctx, name, local!, p);
+  return { world: ctx.world, text: String(id), flow: NEXT, warnings };
+}
+
+export function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
+  const entries = ctx.world.spaces[name]!;
+  const k = id - ctx.bounds.ids.min;
+  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
+}
+
+/** The table takes over the creator's references it holds on: the creator's pointer keeps what else it has. */
+function takeOver(ctx: Ctx, name: string, local: LocalName, p: Ptr): void {
+  for (const field of spaceHolds(spaceOf(ctx, name))) {
+    if (refsOn(p, field) > 0) ctx.loseRef(local, field, `ended:its reference went to ${name}`);
+  }
+}
+
+export function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
+  spaceOf(ctx, name);
+  const id = ctx.local(idLocal);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
+  const p = pointer(ctx, local, step);
+  if (p === null) return oops(ctx, step, local);
+  const warnings = derefWarnings(ctx, local, p, step.fn);
+  // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
+  const old = entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min]);
+  if (old) warnings.push(`lifecheck: ${ctx.who} ${step.fn}: xa_store over ${name} ${id}, which held ${objName(old.kind, old.slot, old.gen)}`);
+  // Into a free id the entry is new; into a reserved one, the id was this call's already.
+  if (ctx.world.spaces[name]![id - ctx.bounds.ids.min] === null) ctx.effect(`${name}[${id}]`, 1);
+  setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
+  takeOver(ctx, name, local, p);
+  return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
+}
+
+/** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
+function foundProtection(ctx: Ctx, space: SpaceSpec): string {
+  if (ctx.world.exited && ctx.th.call === ctx.spec.exit?.name) return 'own';
+  return space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
+}
+
+/** `xa_find` / `xa_find_after`: the next entry (a reservation is skipped, as `xa_for_each` skips it), or a branch when none is left. */
+export function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
+  const space = spaceOf(ctx, a.space);
+  const entries = ctx.world.spaces[a.space]!;
+  const from = a.after ? (ctx.local(a.id) as number) - ctx.bounds.ids.min + 1 : 0;
+  const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
+  if (k < 0) {
+    ctx.setLocal(a.into, null);
+    return { world: ctx.world, text: 'NULL', flow: otherwise(step, undefined) };
+  }
+  const e = entryOf(entries[k])!;
+  ctx.setLocal(a.id, ctx.bounds.ids.min + k);
+  ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
+  return { world: ctx.world, text: objName(e.kind, e.slot, e.gen), flow: NEXT };
+}
+
+/** The id an `xa_load`/`xa_erase` acts on: its `id` local's, or (erase by object) the id of the entry `ptr`'s object has. */
+function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): number | undefined {
+  if (a.id !== undefined) {
+    const id = ctx.local(a.id);
+    if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' is not an id`);
+    return id;
+  }
+  const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
+  const k = ctx.world.spaces[a.space]!.findIndex((s) => {
+    const e = entryOf(s);
+    return p !== null && e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
+  });
+  return k < 0 ? undefined : ctx.bounds.ids.min + k;
+}
+
+export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): Done {
+  const { op, space: name } = a;
+  const space = spaceOf(ctx, name);
+  // Where the pointer goes: `into`, or (erase by object) the local that names it.
+  const byObject = op === 'xa_erase' ? a.ptr : undefined;
+  const into = a.into ?? byObject;
+  const id = idOf(ctx, step, a);
+  const k = id === undefined ? -1 : id - ctx.bounds.ids.min;
+  const slot = ctx.world.spaces[name]![k] ?? null;
+  const found = entryOf(slot);
+  // A lookup for one kind in a table of several: another kind's entry is no match.
+  const entry = a.op === 'xa_load' && a.kind !== undefined && found?.kind !== a.kind ? undefined : found;
+  if (!entry) {
+    // A reserved id looks empty to lookups; erasing it gives the id back.
+    if (op === 'xa_erase' && slot === 'reserved') {
+      setEntry(ctx, name, id!, null);
+      ctx.effect(`${name}[${id}]`, -1);
+    }
+    if (into !== undefined && byObject === undefined) ctx.setLocal(into, null);
+    return { world: ctx.world, text: 'NULL', flow: NEXT };
+  }
+  let prot = foundProtection(ctx, space);
+  // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
+  const given = op === 'xa_erase' ? entryHolds(space, entry) : [];
+  if (op === 'xa_erase') {
+    setEntry(ctx, name, id!, null);
+    ctx.effect(`${name}[${id}]`, -1);
+    const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
+    if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
+  }
+  // A local that already points to the object keeps what it held: its references, and ownership.
+  const was = into === undefined ? null : ctx.local(into);
+  const same = was !== null && typeof was === 'object' && was.kind === entry.kind && was.slot === entry.slot && was.gen === entry.gen ? was : undefined;
+  if (same?.prot === 'own') prot = 'own';
+  const counts: Record<string, number> = { ...same?.refs };
+  for (const f of given) counts[f] = (counts[f] ?? 0) + 1;
+  const refs = Object.keys(counts).length ? { refs: sortedRecord(counts) } : {};
+  if (into !== undefined) ctx.setLocal(into, { kind: entry.kind, slot: entry.slot, gen: entry.gen, prot, ...refs });
+  const o = ctx.world.objects[entry.kind]![entry.slot]!;
+  return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
+}
