@@ -77,7 +77,8 @@ export const iommufdVariants = (model: Model<KitWorld, IommufdSpec>): readonly V
       // What follows from that abort: the creator's pointer is unprotected once finalize gave its reference to the
       // xarray, the object is freed under a lookup's users reference, and that lookup's later steps touch freed memory
       // (a use after free, a reference taken or dropped on a dead count, a read lock never released, counts and
-      // holders out of step). With --ops 3 a destroy also waits for ever, locks go out of order and an object leaks.
+      // holders out of step). With --ops 3 (3,116,998 states) a destroy also waits for ever, locks go out of order, and
+      // an object leaks, also past the file's release.
       'no-use-after-protection': 'violated',
       'no-free-while-referenced': 'violated',
       'no-use-after-free': 'violated',
