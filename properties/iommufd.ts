@@ -153,8 +153,8 @@ export const releaseDestroysAll: IommufdProperty = {
   source: 'seed 002 ("the refcount is defined so that it must be unheld internally in the kernel when the fd is released"); A.6 iommufd_fops_release',
   kind: 'final',
   check(world, spec) {
-    // The release ran: the exit finished with no driver holding the ctx (no device bound, no access left).
-    const released = world.exited && world.threads.every((th) => th.call === null) && !['bound', 'accesses'].some((t) => world.spaces[t]?.some((e) => entryOf(e)));
+    // The release ran: the exit finished, and the ctx is freed (no driver held it any more).
+    const released = world.exited && world.threads.every((th) => th.call === null) && world.objects.ctx?.every((o) => o.state === 'free');
     if (!released || !spec.exit) return undefined;
     for (const [kind, slots] of Object.entries(world.objects)) {
       for (const [slot, o] of slots.entries()) {

@@ -52,6 +52,9 @@ export const abortAndDestroy = (local: string): Item[] =>
 /** `iommufd_ucmd_respond(ucmd, sizeof(*cmd))`: copying the reply to user space can fault. */
 const respond = (fail: string) => step('iommufd_ucmd_respond(ucmd, sizeof(*cmd))', { op: 'fallible', errno: '-EFAULT' }, { fail });
 
+/** `iommufd_ctx_put(ictx)` (fput): the reference ctxFromFd took, on an error path. */
+const putCtx = step('iommufd_ctx_put(ictx)', { op: 'refcount', call: 'refcount_dec', ptr: 'ictx', field: 'f_count' });
+
 const devSetLock = step('mutex_lock(&vdev->dev_set->lock)', { op: 'mutex_lock', lock: 'dev_set' });
 const devSetUnlock = step('mutex_unlock(&vdev->dev_set->lock)', { op: 'mutex_unlock', lock: 'dev_set' });
 
@@ -71,6 +74,37 @@ const driversPointer = (local: string, table: string, handle: string, fail: stri
     local,
   );
 };
+
+/**
+ * main.c iommufd_ctx_from_fd, as vfio calls it for the process's iommufd fd: the file under files->file_lock, and a
+ * reference on it (get_file), -EBADF when the fd is closed. The driver keeps it in `local->ictx` (iommufd_ctx_get).
+ */
+const ctxFromFd = (fail: string): Item[] =>
+  atomic(
+    'ictx = iommufd_ctx_from_fd(fd)',
+    [
+      step('fd = the process\'s iommufd fd', { op: 'let', local: 'fd', to: 1 }),
+      step('spin_lock(&files->file_lock)', { op: 'mutex_lock', lock: 'file_lock' }),
+      step('file = files_lookup_fd_locked(files, fd)', { op: 'xa_load', space: 'files', id: 'fd', into: 'ictx' }),
+      step('if (!file) return -EBADF', { op: 'if_null', ptr: 'ictx', errno: '-EBADF' }, { fail: 'ctx_unlock' }),
+      step('get_file(file)', { op: 'refcount', call: 'refcount_inc', ptr: 'ictx', field: 'f_count' }),
+      step('spin_unlock(&files->file_lock)', { op: 'mutex_unlock', lock: 'file_lock' }),
+      jump('ctx_found'),
+      label('ctx_unlock'),
+      step('spin_unlock(&files->file_lock)', { op: 'mutex_unlock', lock: 'file_lock' }),
+      jump(fail),
+      label('ctx_found'),
+    ],
+    'ictx',
+  );
+
+/** The process opened /dev/iommu before the scenario: iommufd_fops_open's ctx, its file in the fd table. */
+export const open = (): Call =>
+  call('iommufd_fops_open', {}, [
+    step('ictx = kzalloc(sizeof(*ictx)); filp->private_data = ictx', { op: 'alloc', kind: 'ctx', into: 'ictx' }),
+    step('fd_install(fd, filp)', { op: 'xa_alloc', space: 'files', ptr: 'ictx', into: 'fd' }),
+    ret(0),
+  ]);
 
 /** ioas.c iommufd_ioas_alloc_ioctl. */
 const ioasAlloc = (): Call =>
@@ -149,13 +183,17 @@ const destroy = (core: Core): Call => call('IOMMU_DESTROY', { id: 'objects' }, c
 const bind = (): Call =>
   call('iommufd_device_bind', {}, [
     devSetLock,
-    ...objectAlloc('idev', 'device', 'out_unlock'),
+    ...ctxFromFd('out_unlock'),
+    ...objectAlloc('idev', 'device', 'out_put_ctx'),
+    step('idev->ictx = ictx; iommufd_ctx_get(ictx)', { op: 'set_link', ptr: 'idev', field: 'ictx', to: 'ictx' }),
     // "The calling driver is a user until iommufd_device_unbind()".
     step('refcount_inc(&idev->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'idev', field: 'users' }),
     finalize('idev'),
     step('vdev->iommufd_device = idev', { op: 'xa_alloc', space: 'bound', ptr: 'idev', into: 'dev' }),
     devSetUnlock,
     retId('dev', 'bound', 0),
+    label('out_put_ctx'),
+    putCtx,
     label('out_unlock'),
     devSetUnlock,
     ret('errno'),
@@ -273,19 +311,23 @@ const keepAccess: Item[] = [
 
 const accessCreate62 = (core: Core): Item[] => [
   devSetLock,
-  ...objectAlloc('access', 'access', 'out_unlock'),
+  ...ctxFromFd('out_unlock'),
+  ...objectAlloc('access', 'access', 'out_put_ctx'),
   ...core.getObject('ioas', 'ioas_id', 'ioas', 'out_abort'),
   step('access->ioas = container_of(obj, struct iommufd_ioas, obj)', { op: 'set_link', ptr: 'access', field: 'ioas', to: 'ioas' }),
   ...core.refToUsers('ioas'),
   step('iopt_add_access(&access->ioas->iopt, access)', { op: 'fallible', errno: '-ENOMEM' }, { fail: 'out_put_ioas' }),
   // "The calling driver is a user until iommufd_access_destroy()".
   step('refcount_inc(&access->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'access', field: 'users' }),
+  step('access->ictx = ictx; iommufd_ctx_get(ictx)', { op: 'set_link', ptr: 'access', field: 'ictx', to: 'ictx' }),
   finalize('access'),
   ...keepAccess,
   label('out_put_ioas'),
   step('refcount_dec(&access->ioas->obj.users)', { op: 'put_links', ptr: 'access' }),
   label('out_abort'),
   ...abort('access'),
+  label('out_put_ctx'),
+  putCtx,
   label('out_unlock'),
   devSetUnlock,
   ret('errno'),
@@ -293,11 +335,17 @@ const accessCreate62 = (core: Core): Item[] => [
 
 const accessCreate67 = (): Item[] => [
   devSetLock,
-  ...objectAlloc('access', 'access', 'out_unlock'),
+  ...ctxFromFd('out_unlock'),
+  ...objectAlloc('access', 'access', 'out_put_ctx'),
   // "The calling driver is a user until iommufd_access_destroy()".
   step('refcount_inc(&access->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'access', field: 'users' }),
+  step('access->ictx = ictx; iommufd_ctx_get(ictx)', { op: 'set_link', ptr: 'access', field: 'ictx', to: 'ictx' }),
   finalize('access'),
   ...keepAccess,
+  label('out_put_ctx'),
+  putCtx,
+  devSetUnlock,
+  ret('errno'),
   label('out_unlock'),
   devSetUnlock,
   ret('errno'),
@@ -343,19 +391,17 @@ const accessDestroy = (core: Core): Call =>
   ]);
 
 /**
- * main.c iommufd_fops_release, when the process exits and its fput is the last reference: vfio holds the ctx
- * (iommufd_ctx_get at bind and at access creation, put at unbind and destroy), so while a driver still owns a device
- * or an access, release does not run. Then it destroys every object with users 1, pass after pass, leaves first,
- * until the xarray is empty; a pass that destroys nothing is a refcount bug: WARN_ON, and the rest leaks.
+ * The process's exit closes its iommufd fd: fput, and on the last reference (no driver holds the ctx any more),
+ * main.c iommufd_fops_release: every object with users 1 destroyed, pass after pass, leaves first, until the xarray
+ * is empty (a pass that destroys nothing is a refcount bug: WARN_ON, and the rest leaks); then the ctx is freed.
  */
 const release = (): Call =>
   call('iommufd_fops_release', {}, [
-    step('vfio holds ictx while a device is bound: fput is not the last', { op: 'xa_find', space: 'bound', id: 'd', into: 'vdev' }, { fail: 'no_device' }),
+    step('fd = the process\'s iommufd fd', { op: 'let', local: 'fd', to: 1 }),
+    step('filp = close_fd(fd)', { op: 'xa_erase', space: 'files', id: 'fd', into: 'ictx' }),
+    step('if (!atomic_long_dec_and_test(&filp->f_count)) return', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'ictx', field: 'f_count' }, { zero: 'release' }),
     ret(0),
-    label('no_device'),
-    step('vfio holds ictx while an access exists: fput is not the last', { op: 'xa_find', space: 'accesses', id: 'a', into: 'vacc' }, { fail: 'no_access' }),
-    ret(0),
-    label('no_access'),
+    label('release'),
     label('pass'),
     step('while (!xa_empty(&ictx->objects)): xa_for_each: obj = xa_find(&ictx->objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'obj' }, { fail: 'empty' }),
     step('destroyed = 0', { op: 'let', local: 'destroyed', to: null }),
@@ -375,6 +421,7 @@ const release = (): Call =>
     label('stuck'),
     step('WARN_ON(!destroyed)', { op: 'warn' }),
     label('empty'),
+    step('kfree(ictx)', { op: 'kfree', ptr: 'ictx' }),
     ret(0),
   ]);
 

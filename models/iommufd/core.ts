@@ -274,9 +274,13 @@ export const v67: Core = {
 };
 
 /** The kinds of a design: each object is a `struct iommufd_object` header and the pointers its type adds. */
-export function kinds(core: Core): Record<Kind, KindSpec> {
+export function kinds(core: Core): Record<Kind | 'ctx', KindSpec> {
   const header = core.header;
+  // A driver's pointer to the ctx it got from the fd holds a file reference (iommufd_ctx_get is get_file, A.6).
+  const ictx = { type: 'pointer', kind: 'ctx', holds: 'f_count' } as const;
   return {
+    // struct iommufd_ctx, in its struct file: f_count counts the fd's reference and each driver's iommufd_ctx_get.
+    ctx: { slots: 1, fields: { f_count: { type: 'refcount', max: 4 } } },
     ioas: { slots: 1, fields: { ...header } },
     // hw_pagetable.c: "Pairs with iommufd_hw_pagetable_destroy()": refcount_inc(&ioas->obj.users); hwpt_paging->ioas = ioas.
     hwpt_paging: {
@@ -295,13 +299,16 @@ export function kinds(core: Core): Record<Kind, KindSpec> {
         // device.c iommufd_device_attach: refcount_inc(&idev->obj.users), "Pairs with iommufd_device_detach()";
         // vfio records the attachment in vdev->iommufd_attached, which holds that reference here.
         iommufd_attached: { type: 'counter', max: 1, holds: 'users' },
+        // device.c iommufd_device_bind: idev->ictx = ictx; iommufd_ctx_get(ictx) (put by iommufd_device_destroy).
+        ictx,
       },
     },
     // device.c iommufd_access_change_ioas: refcount_inc(&new_ioas->obj.users); access->ioas = new_ioas.
     access: {
       slots: 1,
       // vfio's vdev->iommufd_attached for an emulated device (v6.7's iommufd_access_attach).
-      fields: { ...header, ioas: { type: 'pointer', kind: 'ioas', holds: 'users' }, iommufd_attached: { type: 'counter', max: 1 } },
+      // device.c iommufd_access_create: access->ictx = ictx; iommufd_ctx_get(ictx).
+      fields: { ...header, ioas: { type: 'pointer', kind: 'ioas', holds: 'users' }, iommufd_attached: { type: 'counter', max: 1 }, ictx },
     },
   };
 }
@@ -309,6 +316,8 @@ export function kinds(core: Core): Record<Kind, KindSpec> {
 /** The id spaces: the ctx's objects xarray (XA_FLAGS_ALLOC1, lowest free id), and the drivers' own pointers to what they own. */
 export function spaces(core: Core): Record<string, SpaceSpec> {
   return {
+    // The process's fd table: its fd for /dev/iommu holds a reference on the file.
+    files: { kind: 'ctx', holds: 'f_count', lock: 'file_lock' },
     // A.6: "objects: an XArray with XA_FLAGS_ALLOC1"; the xarray holds one users reference (and v6.7's shortterm bias).
     objects: { kind: [...KINDS], holds: core.holds, lock: 'xa_lock' },
     // device.c iommufd_device_bind: "The calling driver is a user until iommufd_device_unbind()" (vdev->iommufd_device).

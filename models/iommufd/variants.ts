@@ -6,7 +6,7 @@
  */
 import { insert, without, type KitCall, type KitWorld, type Model, type Variant } from 'lifecheck';
 import type { IommufdSpec } from '../../properties/iommufd.ts';
-import { iommufdCalls, iommufdRelease, roles } from './calls.ts';
+import { iommufdCalls, iommufdRelease, open, roles } from './calls.ts';
 import { kinds, spaces, v62, v67, type Core } from './core.ts';
 import { mergedDispatch, postedDispatch } from './dispatch.ts';
 
@@ -16,7 +16,10 @@ export function iommufdSpec(core: Core, dispatch = mergedDispatch): IommufdSpec 
     kinds: kinds(core),
     spaces: spaces(core),
     // xa_lock: the objects xarray's spinlock; dev_set: vfio's vdev->dev_set->lock, around every driver call.
-    locks: ['xa_lock', 'dev_set'],
+    // file_lock: the process's files->file_lock.
+    locks: ['xa_lock', 'dev_set', 'file_lock'],
+    // The process opened /dev/iommu before the scenario.
+    setup: open(),
     calls: iommufdCalls(core),
     roles: roles(iommufdCalls(core)),
     // The process exits last: its file's release.
@@ -77,8 +80,8 @@ export const iommufdVariants = (model: Model<KitWorld, IommufdSpec>): readonly V
       // What follows from that abort: the creator's pointer is unprotected once finalize gave its reference to the
       // xarray, the object is freed under a lookup's users reference, and that lookup's later steps touch freed memory
       // (a use after free, a reference taken or dropped on a dead count, a read lock never released, counts and
-      // holders out of step). With --ops 3 (3,116,998 states) a destroy also waits for ever, locks go out of order, and
-      // an object leaks, also past the file's release.
+      // holders out of step, and the ctx reference handed to a freed access leaks the file). With --ops 3 a destroy
+      // also waits for ever, locks go out of order, and objects are left after the file's release.
       'no-use-after-protection': 'violated',
       'no-free-while-referenced': 'violated',
       'no-use-after-free': 'violated',
@@ -87,6 +90,7 @@ export const iommufdVariants = (model: Model<KitWorld, IommufdSpec>): readonly V
       'locks-released': 'violated',
       'failed-call-changes-nothing': 'violated',
       'refcount-matches-holders': 'violated',
+      'nothing-leaked': 'violated',
       // v6.2's race of 99f98a7c0d69, as in v6.2-rwsem.
       'kernel-destroy-completes': 'violated',
     },

@@ -7,6 +7,7 @@ import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { blockedOn } from './waits.ts';
+import { DefinitionError } from '../engine/define.ts';
 import { initialWorld, nextStep, type KitSpec, type KitWorld } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id per argument. */
@@ -69,6 +70,24 @@ function worksQueued(spec: KitSpec, c: Call, seen: ReadonlySet<string>): number 
   }, 0);
 }
 
+/** The world the scenario starts from: the initial one, after the spec's `setup` call ran to its end on CPU0. */
+function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
+  let world = initialWorld(spec, bounds);
+  if (!spec.setup) return world;
+  const setup = spec.setup;
+  for (let n = 0; n === 0 || world.threads[0]!.call !== null; n++) {
+    const step = { thread: 0, op: setup.name, args: [] };
+    const next = nextStep(spec, world, step);
+    const waits = blockedOn(world, 0, next.action);
+    const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, world, step) : undefined;
+    const wrong = !done ? `waits (${waits ?? 'for ever'})` : !done.reply.ok ? `fails (${done.reply.text})` : done.reply.warnings?.[0];
+    if (wrong) throw new DefinitionError(`setup '${setup.name}', step '${next.fn}': ${wrong}; the setup must run alone to its end, cleanly`);
+    world = done!.world;
+  }
+  // The setup made what exists; it is not one of CPU0's calls.
+  return { ...world, threads: world.threads.map((th, t) => (t === 0 ? { ...th, calls: 0 } : th)) };
+}
+
 /** The transition system of a kit model within bounds. */
 export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
@@ -81,7 +100,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const longest = Math.max(1, ...all.map(cost));
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   return {
-    init: initialWorld(spec, bounds),
+    init: startingWorld(spec, bounds),
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),

@@ -87,7 +87,7 @@ export function checkSpec(spec: KitSpec): void {
     }
     if (s.lock) known('lock or rw_semaphore', s.lock, [...(spec.locks ?? []), ...(spec.rwsems ?? [])], `id space '${name}'`);
   }
-  for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {}), ...(spec.exit ? [spec.exit] : [])]) {
+  for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {}), ...(spec.exit ? [spec.exit] : []), ...(spec.setup ? [spec.setup] : [])]) {
     for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
   }
   for (const name of (spec.roles ?? []).flat()) known('call', name, Object.keys(spec.calls), 'roles');

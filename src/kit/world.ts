@@ -62,6 +62,11 @@ export interface KitSpec {
   /** Deferred work (a work item's function, task_work, an RCU callback): calls the kworker runs once queued. */
   readonly works?: Readonly<Record<string, Call>>;
   /**
+   * What exists before the scenario, made by a call that runs once, alone, before any step: an open file
+   * (`open("/dev/iommu")`), a registered driver. A setup step that warns, fails or waits is the model's error.
+   */
+  readonly setup?: Call;
+  /**
    * What the last CPU runs once every thread has made all its calls and no work is queued: a process's exit,
    * closing its files (`fput` and, for the last reference, `release`). Nothing else runs beside it.
    */
@@ -257,7 +262,7 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
 
 /** The item a thread's program counter is at. */
 export function callOf(spec: KitSpec, name: string): Call {
-  const c = spec.calls[name] ?? spec.works?.[name] ?? (spec.exit?.name === name ? spec.exit : undefined);
+  const c = spec.calls[name] ?? spec.works?.[name] ?? [spec.exit, spec.setup].find((x) => x?.name === name);
   if (!c) throw new DefinitionError(`no call or work '${name}'; known: ${[...Object.keys(spec.calls), ...Object.keys(spec.works ?? {})].join(', ')}`);
   return c;
 }

@@ -14,8 +14,8 @@ const kinds: KitSpec['kinds'] = {
 };
 const spaces: KitSpec['spaces'] = { objects: { kind: ['ioas', 'hwpt'], holds: 'users', lock: 'xa_lock' } };
 
-function system(calls: Record<string, KitCall>, threads = 2) {
-  const spec: KitSpec = { kinds, spaces, locks: ['xa_lock'], calls };
+function system(calls: Record<string, KitCall>, threads = 2, extra: Partial<KitSpec> = {}) {
+  const spec: KitSpec = { kinds, spaces, locks: ['xa_lock'], calls, ...extra };
   const model = defineKitModel({
     name: 'blocks',
     title: 'blocks',
@@ -230,5 +230,20 @@ describe('read locks', () => {
     const { warnings, world } = run(sys, [t(0, 'both'), ...Array.from({ length: 5 }, () => t(0, 'both'))]);
     expect(warnings).toEqual([]);
     expect(world.rwsems['ioas 1.sem']!.readers).toEqual([]);
+  });
+});
+
+describe('setup: what exists before the scenario', () => {
+  it('runs its call alone to its end before any step, and counts as no call of CPU0', () => {
+    const { sys } = system({ new_ioas: newIoas }, 2, { setup: newIoas });
+    expect(sys.init.spaces.objects).toEqual([{ kind: 'ioas', slot: 0, gen: 1 }, null]);
+    expect(sys.init.threads.map((th) => [th.call, th.calls])).toEqual([[null, 0], [null, 0]]);
+  });
+
+  it("is the model's error when a step of it fails, warns or waits", () => {
+    const failing = call('failing', {}, [s('copy_from_user', { op: 'error', errno: '-EFAULT' })]);
+    expect(() => system({ new_ioas: newIoas }, 2, { setup: failing })).toThrow(
+      "setup 'failing', step 'copy_from_user': fails (-EFAULT; returns -EFAULT); the setup must run alone to its end, cleanly",
+    );
   });
 });
