@@ -72,7 +72,7 @@ export const kernelDestroyCompletes: IommufdProperty = {
     // (Detach's put of an auto domain hwpt may be refused: the kernel lets that one fail.)
     const next = nextStep(spec, before, step);
     const c = callOf(spec, call);
-    const block = next.atomic ? c.items.filter((i) => 'fn' in i && i.atomic?.fn === next.atomic!.fn) : [next];
+    const block = next.atomic ? c.items.filter((i) => 'fn' in i && i.atomic === next.atomic) : [next];
     const decIfOne = block.flatMap((i) => ('fn' in i && i.action.op === 'refcount' && i.action.call === 'refcount_dec_if_one' ? [i.action.ptr] : []));
     const p = decIfOne.map((local) => th.frame[local]).find((v) => v !== null && typeof v === 'object' && (v.kind === 'device' || v.kind === 'access'));
     if (!p || typeof p !== 'object') return undefined;
@@ -89,7 +89,7 @@ function abortedId(spec: KitSpec, world: KitWorld, t: number): number | undefine
   if (th.call === null || !first.atomic?.fn.startsWith('iommufd_object_abort')) return undefined;
   const items = callOf(spec, th.call).items.slice(th.pc);
   for (const item of items) {
-    if (!('fn' in item) || item.atomic?.fn !== first.atomic.fn) break;
+    if (!('fn' in item) || item.atomic !== first.atomic) break;
     if (item.action.op === 'xa_erase' && item.action.id !== undefined) return th.frame[item.action.id] as number;
   }
   return undefined;

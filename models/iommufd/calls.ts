@@ -11,7 +11,7 @@
  * and driver calls run under vfio's `dev_set->lock`.
  */
 import { atomic, call, jump, label, ret, retId, step, type Item, type KitCall as Call } from 'lifecheck';
-import { opsDestroy, TYPE, type Core, type Kind } from './core.ts';
+import { opsDestroy, refToUsers, TYPE, type Core, type Kind } from './core.ts';
 
 /** `local = iommufd_object_alloc(ictx, local, TYPE)` (main.c _iommufd_object_alloc): kzalloc, then an id reserved as XA_ZERO_ENTRY. */
 export function objectAlloc(local: string, kind: Kind, fail: string): Item[] {
@@ -45,7 +45,7 @@ export const abort = (local: string): Item[] =>
     step(`kfree(${local})`, { op: 'kfree', ptr: local }),
   ]);
 
-/** `iommufd_object_abort_and_destroy(ictx, &obj->obj)` (main.c v6.2-v6.7): `ops->destroy(obj)`, then the abort. */
+/** `iommufd_object_abort_and_destroy(ictx, &obj->obj)` (main.c v6.2-v6.5; v6.7 calls ops->abort where a type has one, which puts the same references): `ops->destroy(obj)`, then the abort. */
 export const abortAndDestroy = (local: string): Item[] =>
   atomic(`iommufd_object_abort_and_destroy(ictx, &${local}->obj)`, [opsDestroy(local), ...abort(local)]);
 
@@ -143,6 +143,8 @@ const hwptAlloc = (core: Core): Call =>
     jump('respond'),
     label('case_paging'),
     step('case IOMMUFD_OBJ_HWPT_PAGING:', { op: 'is_kind', ptr: 'pt_obj', kind: 'hwpt_paging', errno: '-EINVAL' }, { fail: 'out_put_pt' }),
+    // hw_pagetable.c v6.7 iommufd_hwpt_nested_alloc: "if (parent->auto_domain || !parent->nest_parent) return ERR_PTR(-EINVAL)".
+    step('if (parent->auto_domain) return -EINVAL', { op: 'check', ptr: 'pt_obj', field: 'auto_domain', is: 'zero', errno: '-EINVAL' }, { fail: 'out_put_pt' }),
     ...objectAlloc('hwpt', 'hwpt_nested', 'out_put_pt'),
     step('refcount_inc(&parent->common.obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'pt_obj', field: 'users' }),
     step('hwpt_nested->parent = parent', { op: 'set_link', ptr: 'hwpt', field: 'parent', to: 'pt_obj' }),
@@ -185,6 +187,7 @@ const bind = (): Call =>
     devSetLock,
     ...ctxFromFd('out_unlock'),
     ...objectAlloc('idev', 'device', 'out_put_ctx'),
+    // The file reference iommufd_ctx_from_fd took is the device's (the kernel's iommufd_ctx_get, and vfio's put of its own).
     step('idev->ictx = ictx; iommufd_ctx_get(ictx)', { op: 'set_link', ptr: 'idev', field: 'ictx', to: 'ictx' }),
     // "The calling driver is a user until iommufd_device_unbind()".
     step('refcount_inc(&idev->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'idev', field: 'users' }),
@@ -200,8 +203,8 @@ const bind = (): Call =>
   ]);
 
 /**
- * device.c iommufd_device_attach (via vfio_iommufd_physical_attach_ioas, which
- * refuses an attached device with -EBUSY): the page table by id; a hwpt is
+ * device.c iommufd_device_attach, via vfio_iommufd_physical_attach_ioas (the model refuses an attached device with
+ * -EBUSY, as vfio did before iommufd_device_replace): the page table by id; a hwpt is
  * attached as it is, an IOAS gets an auto domain (iommufd_device_auto_get_domain:
  * a paging hwpt made, attached at once and finalized; the model makes a new
  * one each time, as it has no IOAS hwpt_list to reuse one from). The device's
@@ -315,7 +318,7 @@ const accessCreate62 = (core: Core): Item[] => [
   ...objectAlloc('access', 'access', 'out_put_ctx'),
   ...core.getObject('ioas', 'ioas_id', 'ioas', 'out_abort'),
   step('access->ioas = container_of(obj, struct iommufd_ioas, obj)', { op: 'set_link', ptr: 'access', field: 'ioas', to: 'ioas' }),
-  ...core.refToUsers('ioas'),
+  ...refToUsers('ioas'),
   step('iopt_add_access(&access->ioas->iopt, access)', { op: 'fallible', errno: '-ENOMEM' }, { fail: 'out_put_ioas' }),
   // "The calling driver is a user until iommufd_access_destroy()".
   step('refcount_inc(&access->obj.users)', { op: 'refcount', call: 'refcount_inc', ptr: 'access', field: 'users' }),

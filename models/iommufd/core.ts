@@ -34,8 +34,6 @@ export interface Core {
   getObject(into: string, id: string, type: Kind | 'any', fail: string): Item[];
   /** `iommufd_put_object(obj)`: two touches of the object, each a step. */
   putObject(local: string): Item[];
-  /** v6.2 `iommufd_ref_to_users(obj)`: the short-term hold goes, the users reference stays (v6.7: refcount_inc + put_object). */
-  refToUsers(local: string): Item[];
   /**
    * `iommufd_object_destroy_user(ictx, obj)` by a caller holding a users reference: in `local`, or (`callerRef`) in that
    * id space's entry, a driver's pointer (`vdev->iommufd_device`). On at `notDestroyed` when it could not, its errno
@@ -110,8 +108,7 @@ export const v62: Core = {
     step(`iommufd_put_object: refcount_dec(&${local}->users)`, { op: 'refcount', call: 'refcount_dec', ptr: local, field: 'users' }),
     step(`iommufd_put_object: up_read(&${local}->destroy_rwsem)`, { op: 'up_read', sem: 'destroy_rwsem', ptr: local }),
   ],
-  // Seed 002: "Switch from destroy_rwsem to users refcount protection".
-  refToUsers: (local) => [step(`iommufd_ref_to_users(${local})`, { op: 'up_read', sem: 'destroy_rwsem', ptr: local })],
+
   // A.6 v6.2 iommufd_object_destroy_user: down_write waits for short-term readers; under xa_lock the caller's users
   // reference goes and refcount_dec_if_one takes the xarray's, or it returns false.
   destroyUser: (local, notDestroyed, callerRef) => [
@@ -135,7 +132,7 @@ export const v62: Core = {
   // Seed 002 iommufd_destroy: get_object(ANY), then ref_to_users ("See iommufd_ref_to_users"), then destroy_user; false is -EBUSY.
   destroyIoctl: (id) => [
     ...v62GetAny(id),
-    ...v62.refToUsers('obj'),
+    ...refToUsers('obj'),
     ...v62.destroyUser('obj', 'busy'),
     { ret: 0 },
     label('busy'),
@@ -149,11 +146,15 @@ export const v62: Core = {
 
 const v62GetAny = (id: string) => v62.getObject('obj', id, 'any', 'out');
 
+/** v6.2 `iommufd_ref_to_users(obj)` (seed 002: "Switch from destroy_rwsem to users refcount protection"): the short-term hold goes, the users reference stays. Gone in v6.7 (6f9c4d8c468c). */
+export const refToUsers = (local: string): Item[] => [step(`iommufd_ref_to_users(${local})`, { op: 'up_read', sem: 'destroy_rwsem', ptr: local })];
+
 /**
  * v6.7 `iommufd_object_dec_wait_shortterm(ictx, obj)` (main.c): drop a short-term reference, then wait (10 s) for the
- * rest. With `timedOut`, the wait may time out (a short-term holder can be an ioctl that sleeps); without, it waits
- * on: after IOMMU_DESTROY's erase, "any positive users_shortterm must be racing iommufd_put_object()", which always
- * finishes, so only a leaked count keeps it waiting, and then for ever (the no-deadlock property's finding).
+ * rest. With `timedOut`, the wait may time out (a short-term holder can be an ioctl that sleeps). Without, the model
+ * waits on where the kernel gives up after 10 s with WARN_ON(ret) and leaks the erased object: after an erase
+ * "any positive users_shortterm must be racing iommufd_put_object()", which always finishes at once, so only a
+ * leaked count keeps the model waiting, and then for ever (the no-deadlock property's finding).
  */
 function decWaitShortterm(local: string, done: string, timedOut: string | undefined, forTable: boolean): Item[] {
   const on = forTable ? { for: 'objects' } : {};
@@ -201,11 +202,6 @@ export const v67: Core = {
     step(`iommufd_put_object: refcount_dec(&${local}->users)`, { op: 'refcount', call: 'refcount_dec', ptr: local, field: 'users' }),
     step(`iommufd_put_object: refcount_dec_and_test(&${local}->shortterm_users)`, { op: 'refcount', call: 'refcount_dec_and_test', ptr: local, field: 'shortterm_users' }),
   ],
-  // iommufd_ref_to_users is gone in v6.7 (6f9c4d8c468c): its callers do refcount_inc(&obj->users), then iommufd_put_object.
-  refToUsers: (local) => [
-    step(`refcount_inc(&${local}->users)`, { op: 'refcount', call: 'refcount_inc', ptr: local, field: 'users' }),
-    ...v67.putObject(local),
-  ],
   // A.6 v6.7 iommufd_object_remove(ictx, obj, obj->id, REMOVE_WAIT_SHORTTERM): drop the bias and wait, then under
   // xa_lock put the caller's users and take the xarray's with refcount_dec_if_one; iommufd_object_destroy_user WARNs on failure.
   destroyUser: (local, notDestroyed, callerRef) => [
@@ -223,14 +219,18 @@ export const v67: Core = {
       step(`refcount_set(&${local}->shortterm_users, 1)`, { op: 'refcount', call: 'refcount_set', ptr: local, field: 'shortterm_users', for: 'objects' }),
       xaUnlock,
       jump(notDestroyed),
-      label(`${local}_timeout`),
-      // A.6: "On timeout: pr_crit, restore the bias, users-- (the caller's), return -EBUSY".
-      step(`pr_crit(...); refcount_inc(&${local}->shortterm_users)`, { op: 'refcount', call: 'refcount_inc', ptr: local, field: 'shortterm_users', for: 'objects' }),
-      callersPut(local, callerRef),
-      jump(notDestroyed),
       label(`${local}_destroy`),
     ]),
     ...destroyAndFree(local),
+    jump(`${local}_destroyed`),
+    label(`${local}_timeout`),
+    // A.6: "On timeout: pr_crit, restore the bias, users-- (the caller's), return -EBUSY" (no xa_lock held).
+    ...atomic(`iommufd_object_dec_wait_shortterm(ictx, ${local}) timed out`, [
+      step(`pr_crit(...); refcount_inc(&${local}->shortterm_users)`, { op: 'refcount', call: 'refcount_inc', ptr: local, field: 'shortterm_users', for: 'objects' }),
+      callersPut(local, callerRef),
+    ]),
+    jump(notDestroyed),
+    label(`${local}_destroyed`),
   ],
   // A.6 v6.5-rc4+: IOMMU_DESTROY is iommufd_object_remove(ictx, NULL, id, 0): "No refcount increment on this path".
   destroyIoctl: (id) => [
@@ -241,15 +241,17 @@ export const v67: Core = {
       step('if (!refcount_dec_if_one(&obj->users))', { op: 'refcount', call: 'refcount_dec_if_one', ptr: 'obj', field: 'users', for: 'objects' }, { fail: 'err_xa' }),
       step('xas_store(&xas, NULL)', { op: 'xa_erase', space: 'objects', ptr: 'obj' }),
       xaUnlock,
+      jump('removed'),
+      label('err_xa'),
+      xaUnlock,
+      { ret: 'errno' },
+      label('removed'),
     ]),
     // "Since users is zero any positive users_shortterm must be racing iommufd_put_object(), or we have a bug."
     ...decWaitShortterm('obj', 'destroy', undefined, false),
     label('destroy'),
     ...destroyAndFree('obj'),
     { ret: 0 },
-    label('err_xa'),
-    ...atomic(`iommufd_object_remove(ictx, NULL, ${id}, 0): under xa_lock`, [xaUnlock]),
-    { ret: 'errno' },
   ],
   // iommufd_private.h v6.7 iommufd_object_put_and_try_destroy: iommufd_object_remove(ictx, obj, obj->id, 0): the
   // caller's users reference goes under xa_lock; the xarray's too if it is the last (-EBUSY, ignored, if not).

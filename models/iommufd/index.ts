@@ -16,8 +16,11 @@ export const iommufd = defineKitModel<IommufdSpec>({
   // interleaving is checked by default.
   search: 'exhaustive',
   // A.6: the objects xarray is XA_FLAGS_ALLOC1, "so ID 0 is never allocated".
+  // The process's iommufd fd is 1, in the same id range.
   checkBounds: ({ ids }) =>
-    ids.min < 1 ? `--ids ${ids.min}..${ids.max}: iommufd never allocates id 0 (XA_FLAGS_ALLOC1); give --ids ${ids.max - ids.min + 1} or 1..N` : undefined,
+    ids.min === 1
+      ? undefined
+      : `--ids ${ids.min}..${ids.max}: iommufd's ids start at 1 (XA_FLAGS_ALLOC1 never allocates id 0, and the process's fd is 1); give --ids ${ids.max - ids.min + 1} or 1..N`,
   variants: iommufdVariants,
 });
 

@@ -47,7 +47,7 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'put_links':
       return putLinks(ctx, step, a.ptr);
     case 'warn':
-      if (a.ptr !== undefined && ctx.local(a.ptr) === null) return { world: ctx.world, text: 'ok', flow: NEXT };
+      if (a.ptr !== undefined && ctx.read(a.ptr, step.fn) === null) return { world: ctx.world, text: 'ok', flow: NEXT };
       return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: at ${ctx.th.call} (${ctx.who}): ${step.fn}`] };
     case 'is_kind':
       return isKind(ctx, step, a);
@@ -94,7 +94,7 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'get_link':
       return link(ctx, step, a);
     case 'if_null':
-      return ctx.local(a.ptr) === null ? { world: ctx.world, text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'ok', flow: NEXT };
+      return ctx.read(a.ptr, step.fn) === null ? { world: ctx.world, text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'ok', flow: NEXT };
     case 'xa_find':
       return xaFind(ctx, step, a);
     case 'let':
@@ -159,8 +159,8 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
   for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${ctx.who} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
   if (after !== before && a.for !== undefined) warnings.push(...onBehalf(ctx, step, a.for, local, p, field, after > before));
   else if (after > before) ctx.gainRef(local, field);
-  // Dropping the last reference makes the thread the object's only owner: it is the one to free it.
-  else if (after < before) ctx.loseRef(local, field, after === 0 ? 'own' : `ended:${call}`);
+  // Dropping the object's last reference (every count at 0) makes the thread its only owner: it is the one to free it.
+  else if (after < before) ctx.loseRef(local, field, lastReference(ctx, p) ? 'own' : `ended:${call}`);
   return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
 }
 
@@ -184,7 +184,7 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   const dropped = give ? (e.dropped ?? []).filter((f) => f !== field) : [...(e.dropped ?? []), field].sort();
   const { dropped: _, ...bare } = e;
   setEntry(ctx, name, ctx.bounds.ids.min + k, dropped.length ? { ...bare, dropped } : bare);
-  if (!give && ctx.obj(p).fields[field] === 0 && !counted(p)) ctx.setLocal(local, { ...p, prot: 'own' });
+  if (!give && lastReference(ctx, p) && !counted(p)) ctx.setLocal(local, { ...p, prot: 'own' });
   return [];
 }
 
@@ -196,6 +196,16 @@ function isKind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'is_kind' }>): Do
   const kinds = typeof a.kind === 'string' ? [a.kind] : a.kind;
   const flow = kinds.includes(d.p.kind) ? NEXT : otherwise(step, a.errno);
   return { world: ctx.world, text: d.p.kind, flow, warnings: d.warnings };
+}
+
+/**
+ * Whether the object's lifetime count, its kind's first refcount (`users`, `ref`), is 0: no one else can get it
+ * any more. Another count at 0 (iommufd's `shortterm_users`, a wait count) gives no ownership.
+ */
+function lastReference(ctx: Ctx, p: Ptr): boolean {
+  const fields = ctx.spec.kinds[p.kind]!.fields;
+  const lifetime = Object.keys(fields).find((f) => fields[f]!.type === 'refcount');
+  return lifetime !== undefined && ctx.obj(p).fields[lifetime] === 0;
 }
 
 /** `ops->destroy(p)`: each pointer field that holds a reference is cleared, and its reference put (`refcount_dec`). */
@@ -355,9 +365,9 @@ function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_
     ctx.setObj(p, { ...o, links: { ...o.links, [a.field]: to } });
   };
   if (a.op === 'set_link') {
-    const q = pointer(ctx, a.to, step);
+    const q = a.to === null ? null : pointer(ctx, a.to, step);
     set(q && { kind: q.kind, slot: q.slot, gen: q.gen });
-    if (q && holds && refsOn(q, holds) > 0) ctx.loseRef(a.to, holds, `ended:its reference went to ${where}`);
+    if (q && holds && a.to !== null && refsOn(q, holds) > 0) ctx.loseRef(a.to, holds, `ended:its reference went to ${where}`);
     return { world: ctx.world, text: q ? objName(q.kind, q.slot, q.gen) : 'NULL', flow: NEXT, warnings };
   }
   const e = o.links[a.field] ?? null;

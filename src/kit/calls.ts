@@ -66,8 +66,8 @@ export type Action =
   | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu' }
   /** `queue_work(wq, &p->work)`: the work runs later on the kworker, given `p` (and the reference it holds, if any). */
   | { readonly op: 'queue_work'; readonly work: string; readonly ptr: LocalName }
-  /** `p->field = to;` (a pointer field; one that holds a reference takes the thread's). */
-  | { readonly op: 'set_link'; readonly ptr: LocalName; readonly field: string; readonly to: LocalName }
+  /** `p->field = to;` (a pointer field; one that holds a reference takes the thread's), or with `to: null`, `p->field = NULL;`. */
+  | { readonly op: 'set_link'; readonly ptr: LocalName; readonly field: string; readonly to: LocalName | null }
   /** `into = p->field; p->field = NULL;`, with the reference the field held; or, `get_link`, `into = p->field;` borrowed. */
   | { readonly op: 'take_link' | 'get_link'; readonly ptr: LocalName; readonly field: string; readonly into: LocalName }
   /** `ops->destroy(p)`: every pointer field of `p` that holds a reference gives it back (`refcount_dec(&hwpt->ioas->obj.users)`). */
@@ -115,7 +115,7 @@ export interface Step {
   readonly atomic?: Atomic;
 }
 
-/** A block of steps run as one: a helper called under a spinlock (`iommufd_get_object`), traced by its name. */
+/** A block of steps run as one: a helper called under a spinlock (`iommufd_get_object`), traced by its name; each `atomic()` makes its own, however named. */
 export interface Atomic {
   readonly fn: string;
   /** The local the block's result is in: the trace shows its object (or the errno the block failed with). */
@@ -168,7 +168,7 @@ export function call(name: string, args: Readonly<Record<LocalName, string>>, it
   const twice = labels.find((l, k) => labels.indexOf(l) !== k);
   if (twice) throw new DefinitionError(`call '${name}': label '${twice}' is defined twice`);
   const labelAt = (l: string) => items.findIndex((j) => 'label' in j && j.label === l);
-  items.forEach((i, k) => {
+  items.forEach((i) => {
     if (!('goto' in i)) return;
     if (labelAt(i.goto) < 0) throw new DefinitionError(`call '${name}': goto '${i.goto}', which the call does not have; add label('${i.goto}')`);
   });

@@ -3,6 +3,7 @@
  * the context the interpreter runs it in: the world as it changes, the
  * thread, its frame and the references its pointers hold.
  */
+import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
 import { actor, counted, entryOf, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
@@ -50,6 +51,14 @@ export class Ctx {
 
   local(name: LocalName): Local {
     return this.th.frame[name] ?? null;
+  }
+
+  /** The local a step reads: a model that reads one no step has set (a typo, a path that skips the lookup) is in error, not a NULL. */
+  read(name: LocalName, fn: string): Local {
+    if (!(name in this.th.frame)) {
+      throw new DefinitionError(`call '${this.th.call}', step '${fn}': '${name}' is read before any step set it; set it first (a lookup, an alloc, a let), or check the name`);
+    }
+    return this.th.frame[name]!;
   }
 
   setLocal(name: LocalName, value: Local): void {

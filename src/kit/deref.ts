@@ -13,7 +13,7 @@ export const failed = (world: KitWorld, errno: string): Done => ({ world, text: 
 
 /** A pointer local that is set; a definition error when the model names an unset or non-pointer local. */
 export function pointer(ctx: Ctx, name: LocalName, step: Step): Ptr | null {
-  const v = ctx.local(name);
+  const v = ctx.read(name, step.fn);
   if (v === null || typeof v === 'object') return v;
   throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${name}' holds an id, not a pointer`);
 }

@@ -43,7 +43,7 @@ function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: Kit
   const next = nextStep(spec, before, step);
   const th = before.threads[step.thread]!;
   const c = callOf(spec, th.call ?? step.op);
-  const block = next.atomic ? c.items.slice(c.items.indexOf(next)).filter((i): i is Step => 'fn' in i && i.atomic?.fn === next.atomic!.fn) : [next];
+  const block = next.atomic ? c.items.slice(c.items.indexOf(next)).filter((i): i is Step => 'fn' in i && i.atomic === next.atomic) : [next];
   const local = next.atomic?.result ?? block.map((i) => localOf(i.action)).find((l) => l !== undefined);
   if (local === undefined) return undefined;
   const frameOf = (w: KitWorld) => w.threads[step.thread]!.frame;

@@ -75,7 +75,9 @@ function foundProtection(ctx: Ctx, space: SpaceSpec): string {
 export function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
   const space = spaceOf(ctx, a.space);
   const entries = ctx.world.spaces[a.space]!;
-  const from = a.after ? (ctx.local(a.id) as number) - ctx.bounds.ids.min + 1 : 0;
+  const at = ctx.local(a.id);
+  if (a.after && typeof at !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' holds no id to find after; an xa_find from the first id sets it`);
+  const from = a.after ? (at as number) - ctx.bounds.ids.min + 1 : 0;
   const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
   if (k < 0) {
     ctx.setLocal(a.into, null);

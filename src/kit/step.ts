@@ -39,7 +39,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
       return { world: ctx.world, reply: reply(!String(ended.value).startsWith('-'), text, warnings) };
     }
     const next = c.items[ctx.th.pc] as Step;
-    const inBlock = item.atomic !== undefined && next.atomic?.fn === item.atomic.fn && done.flow.to !== 'stay';
+    const inBlock = item.atomic !== undefined && next.atomic === item.atomic && done.flow.to !== 'stay';
     if (!inBlock || blockedOn(ctx.world, ctx.t, next.action)) {
       const ok = failedWith === undefined && done.flow.to !== 'fail';
       return { world: ctx.world, reply: reply(ok, blockText(ctx, item, done.text, failedWith), warnings) };

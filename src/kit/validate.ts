@@ -62,6 +62,21 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   }
 }
 
+/**
+ * A failure the explorer chooses (a fallible step, a bounded wait's timeout) is offered only for a thread's next
+ * step, so inside an atomic block it must be the block's first step.
+ */
+function checkBlocks(c: Call): void {
+  c.items.forEach((item, k) => {
+    if (!('fn' in item) || item.atomic === undefined) return;
+    const chosen = item.action.op === 'fallible' || (item.action.op === 'wait' && item.action.timeout !== undefined);
+    const first = c.items.findIndex((i) => 'fn' in i && i.atomic === item.atomic) === k;
+    if (chosen && !first) {
+      throw new DefinitionError(`call '${c.name}', step '${item.fn}': the explorer can make it fail only as the first step of its atomic block '${item.atomic.fn}'; start a block with it, or take it out`);
+    }
+  });
+}
+
 /** Checks every call and work of `spec`, and what the spec itself refers to. */
 export function checkSpec(spec: KitSpec): void {
   for (const [kind, k] of Object.entries(spec.kinds)) {
@@ -89,6 +104,7 @@ export function checkSpec(spec: KitSpec): void {
   }
   for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {}), ...(spec.exit ? [spec.exit] : []), ...(spec.setup ? [spec.setup] : [])]) {
     for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
+    checkBlocks(c);
   }
   for (const name of (spec.roles ?? []).flat()) known('call', name, Object.keys(spec.calls), 'roles');
 }

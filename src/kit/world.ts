@@ -10,7 +10,10 @@ import type { Bounds, Step as EngineStep } from '../engine/model.ts';
 import type { Action, Call, LocalName, Step } from './calls.ts';
 /** A field of an object kind: a `refcount_t`, or a counter (which may hold references on a refcount field). */
 export type FieldSpec =
-  /** `init`: the count a new object starts with, its creator holding those references (1 for a kind's first refcount, 0 for others, by default). */
+  /**
+   * `init`: the count a new object starts with, its creator holding those references (1 for a kind's first refcount,
+   * 0 for others, by default). A kind's first refcount is its lifetime count: whoever drops it to 0 owns the object.
+   */
   | { readonly type: 'refcount'; readonly max: number; readonly init?: number }
   | { readonly type: 'counter'; readonly max: number; readonly holds?: string }
   /** A pointer to an object of `kind` (or one of several kinds: a device's hwpt, paging or nested); with `holds`, it counts as a reference on that refcount of its target. */

@@ -343,10 +343,10 @@ describe('pointer fields (one object holding another)', () => {
   it('lend a borrowed pointer only while the holder still holds it', async () => {
     const getLink = s('ioas = hwpt->ioas', { op: 'get_link', ptr: 'hwpt', field: 'ioas', into: 'ioas' });
     const use = s('ioas->iopt', { op: 'use', ptr: 'ioas' });
-    const late = make([erase, noHwpt, getLink, takeIoas, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'none' }), use, putIoas, putHwpt, ret(0), label('free'), free]);
+    const late = make([erase, noHwpt, getLink, takeIoas, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: null }), use, putIoas, putHwpt, ret(0), label('free'), free]);
     const found = await verdicts(late);
     expect(found['no-use-after-protection']).toBeUndefined();
-    const borrowedLate = make([erase, noHwpt, getLink, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: 'none' }), use, putHwpt, ret(0), label('free'), free]);
+    const borrowedLate = make([erase, noHwpt, getLink, s('hwpt->ioas = NULL', { op: 'set_link', ptr: 'hwpt', field: 'ioas', to: null }), use, putHwpt, ret(0), label('free'), free]);
     expect((await verdicts(borrowedLate))['no-use-after-protection']).toBe('lifecheck: CPU0 ioas->iopt: ioas (ioas 1#1) borrowed through hwpt->ioas, which no longer holds it');
   });
 });
