@@ -9,7 +9,7 @@ export const iommufd = defineKitModel<IommufdSpec>({
   source: 'seed 002; kernel-semantics A.6, D',
   // A driver (bind, attach, detach, unbind, access) and a process (ioctls), two calls each, three ids: an IOAS, a
   // device and a hwpt can all exist, so attach runs (every call starts; a detach that finds an attachment, a nested
-  // hwpt, need --ops 3: 457,606 states for v6.7, 56 s here).
+  // hwpt, need --ops 3: 460,129 states for v6.7, about a minute here).
   defaults: { threads: 2, ops: 2, ids: { min: 1, max: 3 } },
   properties: iommufdProperties,
   // The random explorer misses races 12 to 26 steps deep here (the 99f98a7c0d69 race among them): every
