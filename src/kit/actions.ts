@@ -5,6 +5,7 @@
  * primitive's own findings.
  */
 import { DefinitionError } from '../engine/define.ts';
+import { fire, initialState } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
@@ -51,6 +52,8 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
       return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: at ${ctx.th.call} (${ctx.who}): ${step.fn}`] };
     case 'is_kind':
       return isKind(ctx, step, a);
+    case 'send':
+      return send(ctx, step, a);
     case 'error':
       return failed(ctx.world, a.errno);
     case 'counter':
@@ -124,7 +127,8 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const p: Ptr = { kind, slot, gen: old.gen + 1, prot: Object.keys(refs).length ? 'none' : 'own', ...(Object.keys(refs).length ? { refs } : {}) };
   const { fields: zeros, links } = blank(spec);
   const fields = { ...zeros, ...counts };
-  ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [] });
+  const machine = spec.machine;
+  ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [], ...(machine ? { phase: initialState(machine).value } : {}) });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);
   return { world: ctx.world, text: objName(kind, slot), flow: NEXT };
@@ -188,6 +192,23 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   return [];
 }
 
+
+/** An event to the object's lifecycle machine: the phase it moves to, or the step's failure with the machine's reply. */
+function send(ctx: Ctx, step: Step, a: Extract<Action, { op: 'send' }>): Done {
+  const d = deref(ctx, step, a.ptr);
+  if ('done' in d) return d.done;
+  const { p, warnings } = d;
+  const machine = ctx.spec.kinds[p.kind]!.machine;
+  const o = ctx.obj(p);
+  if (!machine || o.phase === undefined) throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': kind '${p.kind}' has no lifecycle machine to send '${a.event}' to; give the kind a machine`);
+  const fired = fire<object>(machine, { value: o.phase, context: {} }, { type: a.event });
+  if (fired.edge < 0) {
+    throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': ${p.kind}'s machine has no transition for ${a.event} in state '${o.phase}'; add one (err('-EBUSY') to refuse it)`);
+  }
+  ctx.setObj(p, { ...o, phase: fired.state.value });
+  const flow = fired.reply.ok ? NEXT : { to: 'fail' as const, errno: fired.reply.text };
+  return { world: ctx.world, text: fired.reply.text || fired.state.value, flow, warnings };
+}
 
 /** `switch (obj->type)`: reading the type dereferences the object. */
 function isKind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'is_kind' }>): Done {

@@ -61,6 +61,7 @@ function canFail(a: Action): boolean {
     case 'is_kind':
     case 'error':
     case 'xa_find':
+    case 'send':
       return true;
     case 'refcount':
       return a.call === 'refcount_inc_not_zero' || a.call === 'refcount_dec_if_one';

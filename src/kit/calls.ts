@@ -79,6 +79,8 @@ export type Action =
    * them), else fails with `errno`; without `errno`, it branches to the step's `fail` label (the next `case`).
    */
   | { readonly op: 'is_kind'; readonly ptr: LocalName; readonly kind: string | readonly string[]; readonly errno?: string }
+  /** An event to the object's lifecycle machine (`ioasid_free` moving an id to FREE_PENDING): its reply decides the step. */
+  | { readonly op: 'send'; readonly ptr: LocalName; readonly event: string }
   /** `rc = errno; goto fail;`: the step always fails with `errno`, down its unwind path (an error a helper's caller replaces). */
   | { readonly op: 'error'; readonly errno: string }
   /** A step the explorer may make fail with `errno` (an allocation, a driver callback), as fail_nth does. */

@@ -58,7 +58,7 @@ function stateOf(world: KitWorld, subject: string): string {
   if (o.state === 'free') return 'freed';
   const links = Object.entries(o.links).flatMap(([f, e]) => (e ? [`${f}=${objName(e.kind, e.slot)}`] : []));
   const fields = [...Object.entries(o.fields).map(([f, v]) => `${f}=${v}`), ...links].join(' ');
-  return `${o.state === 'rcu' ? 'kfree_rcu queued' : 'live'}${fields ? ` ${fields}` : ''}`;
+  return `${o.state === 'rcu' ? 'kfree_rcu queued' : (o.phase ?? 'live')}${fields ? ` ${fields}` : ''}`;
 }
 
 function presenter<S extends KitSpec>(): Presenter<KitWorld, S> {
@@ -91,6 +91,10 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
     present: presenter(),
     choices: (config) => ({ calls: Object.keys(config.calls) }),
     machines: (config, bounds) => ({
+      // Each kind's lifecycle: drawn by the review, its transitions counted by coverage.
+      ...Object.fromEntries(
+        Object.entries(config.kinds).flatMap(([kind, k]) => (k.machine ? [[kind, { machine: k.machine, object: kind }]] : [])),
+      ),
       refcount: {
         machine: refcountMachine,
         object: 'refcount_t',

@@ -5,6 +5,7 @@
  * NaN deep in a search.
  */
 import { DefinitionError } from '../engine/define.ts';
+import { machineEdges } from '../engine/edges.ts';
 import type { Action, Call, Step } from './calls.ts';
 import { spaceHolds, spaceKinds, type FieldSpec, type KitSpec } from './world.ts';
 
@@ -30,6 +31,10 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
   if ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null' || a.op === 'xa_find') && (a.op === 'xa_find' || a.errno === undefined) && step.fail === undefined) {
     throw new DefinitionError(`${where}: a ${a.op} without an errno is a branch, and needs a label to go to: give it { fail: 'label' }`);
+  }
+  if (a.op === 'send') {
+    const events = kinds.flatMap((k) => (spec.kinds[k]!.machine ? machineEdges(spec.kinds[k]!.machine!).map((e) => e.event) : []));
+    known('event of a kind\'s machine', a.event, [...new Set(events)], where);
   }
   if (a.op === 'is_kind') for (const k of typeof a.kind === 'string' ? [a.kind] : a.kind) known('kind', k, kinds, where);
   if (a.op === 'xa_erase' && (a.id === undefined) === (a.ptr === undefined)) {

@@ -5,6 +5,7 @@
  * is in (program counter, frame of locals, the errno it will return, what it
  * holds, the net effects of the call so far, the ids it kept).
  */
+import type { AnyStateMachine } from 'xstate';
 import { DefinitionError } from '../engine/define.ts';
 import type { Bounds, Step as EngineStep } from '../engine/model.ts';
 import type { Action, Call, LocalName, Step } from './calls.ts';
@@ -34,11 +35,17 @@ export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<str
 export const numberFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'refcount' || k.fields[f]!.type === 'counter');
 export const pointerFields = (k: KindSpec) => Object.keys(k.fields).filter((f) => k.fields[f]!.type === 'pointer');
 
-/** An object kind: how many may exist at once, and its declared fields. */
+/** An object kind: how many may exist at once, its declared fields, and its lifecycle. */
 export interface KindSpec {
   /** How many objects of the kind may exist at once: memory the allocator can hand out. */
   readonly slots: number;
   readonly fields: Readonly<Record<string, FieldSpec>>;
+  /**
+   * The lifecycle of one object as an xstate machine (`setup(...).createMachine`, replies by `ok()`/`err()`): its
+   * state is the object's phase, from its initial state at allocation; a `send` step fires one of its events, and a
+   * reply that is not ok fails the step with the reply's text as errno. Its context is not kept: fields are the object's.
+   */
+  readonly machine?: AnyStateMachine;
 }
 
 /** An id space (xarray, IDA): what it maps ids to, how it allocates, what reference it holds, its lock. */
@@ -114,6 +121,8 @@ export interface Obj {
   /** `free`, `live`, or `rcu` (freed by kfree_rcu, waiting for `readers` to leave their sections). */
   readonly state: 'free' | 'live' | 'rcu';
   readonly fields: Readonly<Record<string, number>>;
+  /** Its lifecycle machine's state, for a kind that has one. */
+  readonly phase?: string;
   /** Its pointer fields: the object each points to, or null. */
   readonly links: Readonly<Record<string, Entry | null>>;
   readonly readers: readonly number[];
