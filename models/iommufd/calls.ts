@@ -417,7 +417,7 @@ const release = (): Call =>
     label('next'),
     step('obj = xa_find_after(&ictx->objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'obj', after: true }, { fail: 'pass_end' }),
     label('body'),
-    step('if (!refcount_dec_if_one(&obj->users)) continue', { op: 'refcount', call: 'refcount_dec_if_one', ptr: 'obj', field: 'users', for: 'objects' }, { fail: 'next' }),
+    step('if (!refcount_dec_if_one(&obj->users)) continue', { op: 'refcount', call: 'refcount_dec_if_one', ptr: 'obj', field: 'users', for: 'objects', errno: null }, { fail: 'next' }),
     step('destroyed++', { op: 'let', local: 'destroyed', to: 1 }),
     step('xa_erase(&ictx->objects, index)', { op: 'xa_erase', space: 'objects', id: 'index', into: 'obj' }),
     opsDestroy('obj'),

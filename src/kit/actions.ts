@@ -165,7 +165,7 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
   else if (after > before) ctx.gainRef(local, field);
   // Dropping the object's last reference (every count at 0) makes the thread its only owner: it is the one to free it.
   else if (after < before) ctx.loseRef(local, field, lastReference(ctx, p) ? 'own' : `ended:${call}`);
-  return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(call, fired.reply.text, step), warnings };
+  return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(a, fired.reply.text, step), warnings };
 }
 
 /**
@@ -260,11 +260,13 @@ function putLinks(ctx: Ctx, step: Step, local: LocalName): Done {
 }
 
 /** Where a refcount call goes: the last put to its `zero` label, a refused get or dec_if_one down its error path. */
-function refcountFlow(call: string, answer: string, step: Step): Flow {
-  if (call === 'refcount_dec_and_test') return answer === 'true' && step.zero ? { to: 'label', label: step.zero } : NEXT;
-  if (call === 'refcount_inc_not_zero' && answer === 'false') return { to: 'fail', errno: '-ENOENT' };
-  if (call === 'refcount_dec_if_one' && answer === 'false') return { to: 'fail', errno: '-EBUSY' };
-  return NEXT;
+function refcountFlow(a: Extract<Action, { op: 'refcount' }>, answer: string, step: Step): Flow {
+  if (a.call === 'refcount_dec_and_test') return answer === 'true' && step.zero ? { to: 'label', label: step.zero } : NEXT;
+  const refused = (a.call === 'refcount_inc_not_zero' || a.call === 'refcount_dec_if_one') && answer === 'false';
+  if (!refused) return NEXT;
+  // `errno: null`: a refusal that is a branch (`continue`), which sets no errno for the call to return.
+  if (a.errno === null) return otherwise(step, undefined);
+  return { to: 'fail', errno: a.errno ?? (a.call === 'refcount_inc_not_zero' ? '-ENOENT' : '-EBUSY') };
 }
 
 function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'check' | 'use' | 'kfree' | 'wait' }>): Done {

@@ -36,7 +36,15 @@ export type Action =
    * that space's entry for the object holds (`refcount_dec_if_one(&obj->users)` dropping the xarray's reference under
    * its lock before the erase; a restore of the xarray's bias), which an erase then no longer hands over.
    */
-  | { readonly op: 'refcount'; readonly call: RefcountCall; readonly ptr: LocalName; readonly field: string; readonly for?: string }
+  | {
+      readonly op: 'refcount';
+      readonly call: RefcountCall;
+      readonly ptr: LocalName;
+      readonly field: string;
+      readonly for?: string;
+      /** The errno a refused `inc_not_zero` (-ENOENT) or `dec_if_one` (-EBUSY) fails with; `null`: a branch to `fail`, no errno (`continue`). */
+      readonly errno?: string | null;
+    }
   /** `p->field++` or `--`: a counter; a counter that holds references counts as their holders. */
   | { readonly op: 'counter'; readonly delta: 1 | -1; readonly ptr: LocalName; readonly field: string }
   /**

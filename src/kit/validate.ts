@@ -29,7 +29,8 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   const a = step.action;
   const kinds = Object.keys(spec.kinds);
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
-  if ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null' || a.op === 'xa_find') && (a.op === 'xa_find' || a.errno === undefined) && step.fail === undefined) {
+  const branches = a.op === 'xa_find' || ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null') && a.errno === undefined) || (a.op === 'refcount' && a.errno === null);
+  if (branches && step.fail === undefined) {
     throw new DefinitionError(`${where}: a ${a.op} without an errno is a branch, and needs a label to go to: give it { fail: 'label' }`);
   }
   if (a.op === 'send') {

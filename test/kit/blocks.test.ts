@@ -193,6 +193,26 @@ describe("references a table's entry holds", () => {
   });
 });
 
+describe('a refusal that is a branch', () => {
+  it("(errno: null) goes to its label and leaves the call's errno alone: the loop's `continue` does not make the call fail", () => {
+    const sweep = call('sweep', {}, [
+      s('p = xa_find(&objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'p' }, { fail: 'done' }),
+      jump('body'),
+      label('next'),
+      s('p = xa_find_after(&objects, &index)', { op: 'xa_find', space: 'objects', id: 'index', into: 'p', after: true }, { fail: 'done' }),
+      label('body'),
+      s('if (!refcount_dec_if_one(&p->users)) continue', { op: 'refcount', call: 'refcount_dec_if_one', ptr: 'p', field: 'users', for: 'objects', errno: null }, { fail: 'next' }),
+      jump('next'),
+      label('done'),
+      ret('errno'),
+    ]);
+    const { sys } = system({ new_ioas: newIoas, lookup: call('lookup', { id: 'objects' }, [...get(), ret(0), label('out'), ret('errno')]), sweep });
+    // CPU0 holds a reference on ioas 1, so the sweep's dec_if_one is refused, and the sweep still returns 0.
+    const { replies } = run(sys, [t(0, 'new_ioas'), t(0, 'new_ioas'), t(0, 'lookup', 1), t(1, 'sweep'), t(1, 'sweep'), t(1, 'sweep')]);
+    expect(replies.slice(3)).toEqual(['ioas 1#1', 'false', 'NULL; returns 0']);
+  });
+});
+
 describe('ops->destroy, WARN_ON and refcount_dec', () => {
   it('puts the references the pointer fields hold, and a refcount_dec that drops the last one warns', () => {
     const mk = call('mk', { id: 'objects' }, [
