@@ -87,6 +87,10 @@ function checkBlocks(c: Call): void {
 export function checkSpec(spec: KitSpec): void {
   for (const [kind, k] of Object.entries(spec.kinds)) {
     for (const [name, f] of Object.entries(k.fields)) {
+      // A counter holds references on a refcount of its own object (`attached` on `ref`).
+      if (f.type === 'counter' && f.holds !== undefined && k.fields[f.holds]?.type !== 'refcount') {
+        throw new DefinitionError(`field '${kind}.${name}' holds '${f.holds}', which is not a refcount of kind '${kind}'; declare it { type: 'refcount' }`);
+      }
       if (f.type !== 'pointer') continue;
       const where = `field '${kind}.${name}'`;
       for (const target of typeof f.kind === 'string' ? [f.kind] : f.kind) {

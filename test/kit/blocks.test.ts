@@ -267,3 +267,12 @@ describe('setup: what exists before the scenario', () => {
     );
   });
 });
+
+describe('a counter that holds references', () => {
+  it('must hold them on a refcount of its own kind', () => {
+    const bad: KitSpec['kinds'] = { ...kinds, ioas: { slots: 1, fields: { ...header, attached: { type: 'counter', max: 2, holds: 'refs' } } } };
+    expect(() => defineKitModel({ name: 'c', title: 'c', source: 'test', defaults: { threads: 1, ops: 1, ids: { min: 1, max: 1 } }, variants: (m) => [m.variant({ name: 'v', title: 'v', source: 'test', config: { kinds: bad, spaces, locks: ['xa_lock'], calls: { new_ioas: newIoas } }, expect: {} })] }).system({ kinds: bad, spaces, locks: ['xa_lock'], calls: { new_ioas: newIoas } }, { threads: 1, ops: 1, ids: { min: 1, max: 1 } })).toThrow(
+      "field 'ioas.attached' holds 'refs', which is not a refcount of kind 'ioas'; declare it { type: 'refcount' }",
+    );
+  });
+});
