@@ -1,6 +1,6 @@
 /** The iommufd object lifecycle model: seed 002 and its successors (kernel-semantics A.6), on the lifecycle kit. */
 import { defineKitModel } from 'lifecheck';
-import { iommufdProperties, type IommufdSpec } from '../../properties/iommufd.ts';
+import { iommufdProperties, type IommufdSpec } from './properties.ts';
 import { iommufdVariants } from './variants.ts';
 
 export const iommufd = defineKitModel<IommufdSpec>({

@@ -5,7 +5,7 @@
  * finds at the default bounds.
  */
 import { insert, without, type KitCall, type KitWorld, type Model, type Variant } from 'lifecheck';
-import type { IommufdSpec } from '../../properties/iommufd.ts';
+import type { IommufdSpec } from './properties.ts';
 import { iommufdCalls, iommufdRelease, open, roles } from './calls.ts';
 import { kinds, spaces, v62, v67, type Core } from './core.ts';
 import { mergedDispatch, postedDispatch } from './dispatch.ts';

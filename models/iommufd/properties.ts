@@ -7,7 +7,7 @@
  * pointers, holders), so a user's patched call is judged by the same rules.
  */
 import { actor, callOf, entryOf, fire, holders, initialState, nextStep, objName, type AnyStateMachine, type KitSpec, type KitWorld, type Property } from 'lifecheck';
-import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from '../models/iommufd/dispatch.ts';
+import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from './dispatch.ts';
 
 /** A design: the kit's spec, and the ioctl dispatcher in front of its calls. */
 export interface IommufdSpec extends KitSpec {
