@@ -99,7 +99,7 @@ const ctxFromFd = (fail: string): Item[] =>
   );
 
 /** The process opened /dev/iommu before the scenario: iommufd_fops_open's ctx, its file in the fd table. */
-export const open = (): Call =>
+export const iommufdOpen = (): Call =>
   call('iommufd_fops_open', {}, [
     step('ictx = kzalloc(sizeof(*ictx)); filp->private_data = ictx', { op: 'alloc', kind: 'ctx', into: 'ictx' }),
     step('fd_install(fd, filp)', { op: 'xa_alloc', space: 'files', ptr: 'ictx', into: 'fd' }),
@@ -403,7 +403,7 @@ const accessDestroy = (core: Core): Call =>
  * main.c iommufd_fops_release: every object with users 1 destroyed, pass after pass, leaves first, until the xarray
  * is empty (a pass that destroys nothing is a refcount bug: WARN_ON, and the rest leaks); then the ctx is freed.
  */
-const release = (): Call =>
+export const iommufdRelease = (): Call =>
   call('iommufd_fops_release', {}, [
     step('fd = the process\'s iommufd fd', { op: 'let', local: 'fd', to: 1 }),
     step('filp = close_fd(fd)', { op: 'xa_erase', space: 'files', id: 'fd', into: 'ictx' }),
@@ -434,8 +434,6 @@ const release = (): Call =>
   ]);
 
 /** Every call of a design, by the name a scenario and `--only calls=` use. */
-export const iommufdRelease = release;
-
 export function iommufdCalls(core: Core): Record<string, Call> {
   return {
     IOMMU_IOAS_ALLOC: ioasAlloc(),

@@ -6,7 +6,7 @@
  */
 import { insert, without, type KitCall, type KitWorld, type Model, type Variant } from 'lifecheck';
 import type { IommufdSpec } from './properties.ts';
-import { iommufdCalls, iommufdRelease, open, roles } from './calls.ts';
+import { iommufdCalls, iommufdOpen, iommufdRelease, roles } from './calls.ts';
 import { kinds, spaces, v62, v67, type Core } from './core.ts';
 import { mergedDispatch, postedDispatch } from './dispatch.ts';
 
@@ -19,7 +19,7 @@ export function iommufdSpec(core: Core, dispatch = mergedDispatch): IommufdSpec 
     // file_lock: the process's files->file_lock.
     locks: ['xa_lock', 'dev_set', 'file_lock'],
     // The process opened /dev/iommu before the scenario.
-    setup: open(),
+    setup: iommufdOpen(),
     calls: iommufdCalls(core),
     roles: roles(iommufdCalls(core)),
     // The process exits last: its file's release.
