@@ -61,6 +61,31 @@ const load = (into: string, id: string, type: Kind | 'any'): Item[] => [
   step(`${into} = xa_load(&ictx->objects, ${id})`, { op: 'xa_load', space: 'objects', id, into, ...(type === 'any' ? {} : { kind: type }) }),
 ];
 
+/**
+ * main.c `into = iommufd_get_object(ictx, id, type)`, one step under xa_lock: the load with its type check, then the
+ * design's iommufd_lock_obj (`lock`, whose second step undoes its first with `undo` when it fails), or -ENOENT on at `fail`.
+ */
+function getObject(into: string, id: string, type: Kind | 'any', fail: string, lockObj: { lock: readonly Item[]; undo: Item }): Item[] {
+  return atomic(
+    `${into} = iommufd_get_object(ictx, ${id}, ${TYPE[type]})`,
+    [
+      xaLock,
+      ...load(into, id, type),
+      step(`if (!${into} || ${into}->type != type)`, { op: 'if_null', ptr: into, errno: '-ENOENT' }, { fail: `${into}_unlock` }),
+      ...lockObj.lock,
+      xaUnlock,
+      jump(`${into}_found`),
+      label(`${into}_undo`),
+      lockObj.undo,
+      label(`${into}_unlock`),
+      xaUnlock,
+      jump(fail),
+      label(`${into}_found`),
+    ],
+    into,
+  );
+}
+
 /** `ops->destroy(obj)`: the references the object's pointers hold are put (hwpt->ioas, access->ioas, a nested hwpt's parent). */
 export const opsDestroy = (local: string): Item => step(`iommufd_object_ops[${local}->type].destroy(${local})`, { op: 'put_links', ptr: local });
 
@@ -82,26 +107,15 @@ export const v62: Core = {
   },
   holds: ['users'],
   getObject: (into, id, type, fail) =>
-    atomic(
-      `${into} = iommufd_get_object(ictx, ${id}, ${TYPE[type]})`,
-      [
-        xaLock,
-        ...load(into, id, type),
-        step(`if (!${into} || ${into}->type != type)`, { op: 'if_null', ptr: into, errno: '-ENOENT' }, { fail: `${into}_unlock` }),
-        // A.6 v6.2 iommufd_lock_obj: "down_read_trylock(destroy_rwsem) (fails while a destroyer holds it for write)".
+    getObject(into, id, type, fail, {
+      // A.6 v6.2 iommufd_lock_obj: "down_read_trylock(destroy_rwsem) (fails while a destroyer holds it for write)",
+      // then refcount_inc_not_zero(users), with up_read if that fails.
+      lock: [
         step(`down_read_trylock(&${into}->destroy_rwsem)`, { op: 'down_read_trylock', sem: 'destroy_rwsem', ptr: into, errno: '-ENOENT' }, { fail: `${into}_unlock` }),
-        step(`refcount_inc_not_zero(&${into}->users)`, { op: 'refcount', call: 'refcount_inc_not_zero', ptr: into, field: 'users' }, { fail: `${into}_up_read` }),
-        xaUnlock,
-        jump(`${into}_found`),
-        label(`${into}_up_read`),
-        step(`up_read(&${into}->destroy_rwsem)`, { op: 'up_read', sem: 'destroy_rwsem', ptr: into }),
-        label(`${into}_unlock`),
-        xaUnlock,
-        jump(fail),
-        label(`${into}_found`),
+        step(`refcount_inc_not_zero(&${into}->users)`, { op: 'refcount', call: 'refcount_inc_not_zero', ptr: into, field: 'users' }, { fail: `${into}_undo` }),
       ],
-      into,
-    ),
+      undo: step(`up_read(&${into}->destroy_rwsem)`, { op: 'up_read', sem: 'destroy_rwsem', ptr: into }),
+    }),
   // A.6 v6.2 iommufd_put_object: "users--, then up_read(destroy_rwsem). The second touch of obj happens after users may
   // have reached the value that lets another thread free it."
   putObject: (local) => [
@@ -177,26 +191,14 @@ export const v67: Core = {
   },
   holds: ['users', 'shortterm_users'],
   getObject: (into, id, type, fail) =>
-    atomic(
-      `${into} = iommufd_get_object(ictx, ${id}, ${TYPE[type]})`,
-      [
-        xaLock,
-        ...load(into, id, type),
-        step(`if (!${into} || ${into}->type != type)`, { op: 'if_null', ptr: into, errno: '-ENOENT' }, { fail: `${into}_unlock` }),
-        // A.6 v6.7 iommufd_lock_obj: "refcount_inc_not_zero(users), then refcount_inc_not_zero(shortterm_users). If the second fails, undo the first."
+    getObject(into, id, type, fail, {
+      // A.6 v6.7 iommufd_lock_obj: "refcount_inc_not_zero(users), then refcount_inc_not_zero(shortterm_users). If the second fails, undo the first."
+      lock: [
         step(`refcount_inc_not_zero(&${into}->users)`, { op: 'refcount', call: 'refcount_inc_not_zero', ptr: into, field: 'users' }, { fail: `${into}_unlock` }),
         step(`refcount_inc_not_zero(&${into}->shortterm_users)`, { op: 'refcount', call: 'refcount_inc_not_zero', ptr: into, field: 'shortterm_users' }, { fail: `${into}_undo` }),
-        xaUnlock,
-        jump(`${into}_found`),
-        label(`${into}_undo`),
-        step(`refcount_dec(&${into}->users)`, { op: 'refcount', call: 'refcount_dec', ptr: into, field: 'users' }),
-        label(`${into}_unlock`),
-        xaUnlock,
-        jump(fail),
-        label(`${into}_found`),
       ],
-      into,
-    ),
+      undo: step(`refcount_dec(&${into}->users)`, { op: 'refcount', call: 'refcount_dec', ptr: into, field: 'users' }),
+    }),
   // A.6 v6.7 put: "users-- first, then shortterm_users--; when that reaches 0, wake_up_interruptible_all(&ictx->destroy_wait)".
   putObject: (local) => [
     step(`iommufd_put_object: refcount_dec(&${local}->users)`, { op: 'refcount', call: 'refcount_dec', ptr: local, field: 'users' }),

@@ -6,7 +6,7 @@
  * and D). They read worlds and the kit's own records (ids, entries,
  * pointers, holders), so a user's patched call is judged by the same rules.
  */
-import { actor, callOf, entryOf, fire, holders, initialState, nextStep, objName, type AnyStateMachine, type KitSpec, type KitWorld, type Property } from 'lifecheck';
+import { actor, callOf, entryIndex, entryOf, fire, holders, initialState, nextStep, objName, sameObject, type AnyStateMachine, type Item, type KitSpec, type KitWorld, type Local, type Property } from 'lifecheck';
 import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from './dispatch.ts';
 
 /** A design: the kit's spec, and the ioctl dispatcher in front of its calls. */
@@ -114,13 +114,20 @@ export const finalizeXorAbort: IommufdProperty = {
   },
 };
 
-/** The objects thread `t` has allocated and not yet finalized: pointers whose finalize (their `xa_store` into the xarray) is still ahead in its call. */
-function unfinalized(spec: KitSpec, world: KitWorld, t: number): string[] {
+const finalizedAhead = new WeakMap<object, string[][]>();
+
+/** The locals a call finalizes (its `xa_store`s into the xarray) from item `pc` on, per call and pc computed once: the invariant asks at every world. */
+function finalizesFrom(items: readonly Item[], pc: number): readonly string[] {
+  let byPc = finalizedAhead.get(items);
+  if (!byPc) finalizedAhead.set(items, (byPc = []));
+  return (byPc[pc] ??= items.slice(pc).flatMap((i) => ('fn' in i && i.action.op === 'xa_store' && i.action.space === 'objects' ? [i.action.ptr] : [])));
+}
+
+/** The objects thread `t` has allocated and not yet finalized: pointers whose finalize is still ahead in its call. */
+function unfinalized(spec: KitSpec, world: KitWorld, t: number): readonly string[] {
   const th = world.threads[t]!;
   if (th.call === null) return [];
-  const ahead = callOf(spec, th.call).items.slice(th.pc);
-  const finalizes = (local: string) => ahead.some((i) => 'fn' in i && i.action.op === 'xa_store' && i.action.space === 'objects' && i.action.ptr === local);
-  return Object.keys(th.frame).filter(finalizes);
+  return finalizesFrom(callOf(spec, th.call).items, th.pc).filter((local) => local in th.frame);
 }
 
 export const invisibleUntilFinalized: IommufdProperty = {
@@ -135,11 +142,11 @@ export const invisibleUntilFinalized: IommufdProperty = {
         if (p === null || p === undefined || typeof p !== 'object') continue;
         const o = world.objects[p.kind]![p.slot]!;
         if (o.gen !== p.gen || o.state !== 'live') continue;
-        const same = (q: unknown) => q !== null && typeof q === 'object' && (q as { kind: string }).kind === p.kind && (q as { slot: number }).slot === p.slot && (q as { gen: number }).gen === p.gen;
+        const same = (q: Local) => q !== null && typeof q === 'object' && sameObject(q, p);
         const name = objName(p.kind, p.slot, p.gen);
         const other = world.threads.findIndex((u, k) => k !== t && Object.values(u.frame).some(same));
         if (other >= 0) return `${actor(world, other)} holds ${name}, which ${actor(world, t)} has not finalized yet`;
-        const id = world.spaces.objects!.findIndex((s) => same(entryOf(s)));
+        const id = entryIndex(world, 'objects', p);
         if (id >= 0) return `${name} is published as id ${id + ID_MIN} before ${actor(world, t)} finalizes it`;
       }
     }

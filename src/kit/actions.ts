@@ -11,7 +11,7 @@ import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
 import { setEntry, xaAlloc, xaFind, xaLookup, xaStore } from './spaces.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, counted, entryOf, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
+import { actor, blank, counted, entryOf, sameObject, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
 
 
 export function perform(ctx: Ctx, step: Step): Done {
@@ -178,7 +178,7 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   const entries = ctx.world.spaces[name]!;
   const k = entries.findIndex((s) => {
     const e = entryOf(s);
-    return e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen && (e.dropped?.includes(field) ?? false) === give;
+    return sameObject(e, p) && (e!.dropped?.includes(field) ?? false) === give;
   });
   const e = entryOf(entries[k]);
   if (!e) {
@@ -294,7 +294,7 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
       // the count reaching 0, which any change of this call's shows already; any other kfree is a change.
       if (ctx.th.effects[name] === 1) ctx.forget(name);
       else if (p.prot !== 'own') ctx.effect(name, -1);
-      ctx.reprotect((q) => q.kind === p.kind && q.slot === p.slot && q.gen === p.gen, 'ended:kfree');
+      ctx.reprotect((q) => sameObject(q, p), 'ended:kfree');
       return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }
   }

@@ -5,7 +5,7 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
-import { actor, counted, entryOf, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, counted, entryIndex, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -131,11 +131,7 @@ export class Ctx {
     if (own) return `lock:${own}`;
     for (const [name, s] of Object.entries(this.spec.spaces)) {
       if (!s.lock || !this.th.locks.includes(s.lock)) continue;
-      const holds = this.world.spaces[name]!.some((slot) => {
-        const e = entryOf(slot);
-        return e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
-      });
-      if (holds) return `lock:${s.lock}`;
+      if (entryIndex(this.world, name, p) >= 0) return `lock:${s.lock}`;
     }
     return undefined;
   }

@@ -9,7 +9,7 @@ import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
 import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
-import { actor, entryOf, nextStep, objName, refsOn, spaceHolds } from './world.ts';
+import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -36,7 +36,7 @@ function warned(id: string, title: string, matches: RegExp, source: string): Kit
  */
 export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
-  const same = (e: { kind: string; slot: number; gen: number }) => e.kind === kind && e.slot === slot && e.gen === o.gen;
+  const same = (e: { kind: string; slot: number; gen: number }) => sameObject(e, { kind, slot, gen: o.gen });
   world.threads.forEach((th, t) => {
     for (const [local, v] of Object.entries(th.frame)) {
       if (v !== null && typeof v === 'object' && same(v) && refsOn(v, field) > 0) held.set(`${actor(world, t)}'s ${local}`, refsOn(v, field));

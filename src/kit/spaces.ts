@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { NEXT, type Ctx, type Done } from './context.ts';
 import { derefWarnings, failed, oops, otherwise, pointer } from './deref.ts';
-import { entryHolds, entryOf, objName, refsOn, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
+import { entryHolds, entryIndex, entryOf, objName, refsOn, sameObject, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
 
 export function spaceOf(ctx: Ctx, name: string): SpaceSpec {
   const s = ctx.spec.spaces[name];
@@ -97,10 +97,7 @@ function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_era
     return id;
   }
   const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
-  const k = ctx.world.spaces[a.space]!.findIndex((s) => {
-    const e = entryOf(s);
-    return p !== null && e !== undefined && e.kind === p.kind && e.slot === p.slot && e.gen === p.gen;
-  });
+  const k = p === null ? -1 : entryIndex(ctx.world, a.space, p);
   return k < 0 ? undefined : ctx.bounds.ids.min + k;
 }
 
@@ -136,7 +133,7 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   }
   // A local that already points to the object keeps what it held: its references, and ownership.
   const was = into === undefined ? null : ctx.local(into);
-  const same = was !== null && typeof was === 'object' && was.kind === entry.kind && was.slot === entry.slot && was.gen === entry.gen ? was : undefined;
+  const same = was !== null && typeof was === 'object' && sameObject(was, entry) ? was : undefined;
   if (same?.prot === 'own') prot = 'own';
   const counts: Record<string, number> = { ...same?.refs };
   for (const f of given) counts[f] = (counts[f] ?? 0) + 1;

@@ -14,7 +14,7 @@ import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
 import { blockedOn } from './waits.ts';
-import { callOf, entryOf, sortedRecord, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -80,7 +80,7 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
     const id = frame[local] as number;
     const then = ctx.th.handles?.[`${space}:${id}`];
     const now = entryOf(ctx.world.spaces[space]?.[id - ctx.bounds.ids.min]);
-    if (!then || !now || (now.kind === then.kind && now.slot === then.slot && now.gen === then.gen)) return [];
+    if (!then || !now || sameObject(now, then)) return [];
     const was = objName(then.kind, then.slot, then.gen);
     return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
   });

@@ -143,6 +143,16 @@ export type Slot = Entry | 'reserved' | null;
 /** The object an id maps to, if it maps to one. */
 export const entryOf = (s: Slot | undefined): Entry | undefined => (s && s !== 'reserved' ? s : undefined);
 
+/** The identity of an object: kind, slot and generation (a pointer, an entry, a link), whatever else each carries. */
+type Identity = { readonly kind: string; readonly slot: number; readonly gen: number };
+
+/** Whether `a` names the same object as `b` (not merely the same memory: the generation counts). */
+export const sameObject = (a: Identity | null | undefined, b: Identity): boolean =>
+  a !== null && a !== undefined && a.kind === b.kind && a.slot === b.slot && a.gen === b.gen;
+
+/** Where in space `name` the entry that maps to `p`'s object is (its index from the first id), or -1. */
+export const entryIndex = (world: KitWorld, name: string, p: Identity): number => world.spaces[name]!.findIndex((s) => sameObject(entryOf(s), p));
+
 /** A thread: the call it is in and where, its locals, what it holds, and what its call changed. */
 export interface Thread {
   /** The call it is in, or null between calls. */
