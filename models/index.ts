@@ -21,7 +21,6 @@ export function findVariant(from: string | unknown, name: string): AnyVariant {
 }
 
 export * from './ioasid/index.ts';
-export { ioasidProperties } from '../properties/ioasid.ts';
 export * from './iommufd/index.ts';
 export { expectedErrno, iommufdProperties } from './iommufd/properties.ts';
 export * from './ioasid-bench/index.ts';

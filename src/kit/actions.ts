@@ -96,8 +96,12 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'take_link':
     case 'get_link':
       return link(ctx, step, a);
+    case 'link_is':
+      return linkIs(ctx, step, a);
     case 'if_null':
       return ctx.read(a.ptr, step.fn) === null ? { world: ctx.world, text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'ok', flow: NEXT };
+    case 'if_set':
+      return ctx.read(a.ptr, step.fn) !== null ? { world: ctx.world, text: a.errno ?? 'set', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'NULL', flow: NEXT };
     case 'xa_find':
       return xaFind(ctx, step, a);
     case 'let':
@@ -162,6 +166,7 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
   if (after !== before) ctx.effect(where, after - before);
   for (const w of fired.reply.warnings ?? []) warnings.push(`${w} ${ctx.who} ${call} on ${objName(p.kind, p.slot)} whose ${field} is ${before}`);
   if (after !== before && a.for !== undefined) warnings.push(...onBehalf(ctx, step, a.for, local, p, field, after > before));
+  else if (after !== before && a.of !== undefined) warnings.push(...ofLocal(ctx, step, a.of, local, p, field, after > before));
   else if (after > before) ctx.gainRef(local, field);
   // Dropping the object's last reference (every count at 0) makes the thread its only owner: it is the one to free it.
   else if (after < before) ctx.loseRef(local, field, lastReference(ctx, p) ? 'own' : `ended:${call}`);
@@ -192,6 +197,22 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   return [];
 }
 
+/**
+ * A reference taken or dropped by id on behalf of the caller's pointer `of` (`ioasid_put(set, id)`): it moves to or
+ * from that pointer, which must point to the object the lookup found and, for a drop, hold a reference on it.
+ */
+function ofLocal(ctx: Ctx, step: Step, of: LocalName, local: LocalName, p: Ptr, field: string, take: boolean): string[] {
+  const q = pointer(ctx, of, step);
+  const holds = q !== null && sameObject(q, p) && (take || refsOn(q, field) > 0);
+  if (!holds) {
+    const has = q === null ? `${of} is NULL` : sameObject(q, p) ? `${of} holds none` : `${of} points to ${objName(q.kind, q.slot, q.gen)}`;
+    return [`lifecheck: ${ctx.who} ${step.fn}: ${take ? 'takes a reference for' : 'drops a reference of'} ${of} on ${objName(p.kind, p.slot, p.gen)}.${field}, but ${has}`];
+  }
+  if (take) ctx.gainRef(of, field);
+  else ctx.loseRef(of, field, lastReference(ctx, p) ? 'own' : `ended:${step.fn}`);
+  if (!take && lastReference(ctx, p) && !counted(p)) ctx.setLocal(local, { ...p, prot: 'own' });
+  return [];
+}
 
 /** An event to the object's lifecycle machine: the phase it moves to, or the step's failure with the machine's reply. */
 function send(ctx: Ctx, step: Step, a: Extract<Action, { op: 'send' }>): Done {
@@ -205,6 +226,8 @@ function send(ctx: Ctx, step: Step, a: Extract<Action, { op: 'send' }>): Done {
   if (fired.edge < 0) {
     throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': ${p.kind}'s machine has no transition for ${a.event} in state '${o.phase}'; add one (err('-EBUSY') to refuse it)`);
   }
+  // A failed call that moved an object's phase changed what others can see (ioasid_set_free's -EBUSY marking it pending).
+  if (fired.state.value !== o.phase) ctx.linkWas(`${objName(p.kind, p.slot)}.phase`, o.phase);
   ctx.setObj(p, { ...o, phase: fired.state.value });
   const flow = fired.reply.ok ? NEXT : { to: 'fail' as const, errno: fired.reply.text };
   return { world: ctx.world, text: fired.reply.text || fired.state.value, flow, warnings };
@@ -276,8 +299,11 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
   const o = ctx.obj(p);
   const name = objName(p.kind, p.slot);
   switch (a.op) {
-    case 'use':
-      return { world: ctx.world, text: 'ok', flow: NEXT, warnings };
+    case 'use': {
+      const as = useAs(ctx, step, a);
+      if (as !== undefined && as !== p.kind) warnings.push(`type confusion: ${ctx.who} ${step.fn}: ${ptrName(a.ptr, p)} used as ${as}`);
+      return { world: ctx.world, text: as === undefined || as === p.kind ? 'ok' : `${p.kind} as ${as}`, flow: NEXT, warnings };
+    }
     case 'wait':
       return { world: ctx.world, text: `${a.field} = ${o.fields[a.field]}`, flow: NEXT, warnings };
     case 'check': {
@@ -298,6 +324,12 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
       return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }
   }
+}
+
+/** The kind a `use` takes its object for: `as`, or the kind of what `like` points to (nothing, when it is NULL). */
+function useAs(ctx: Ctx, step: Step, a: Extract<Action, { op: 'use' }>): string | undefined {
+  if (a.like === undefined) return a.as;
+  return pointer(ctx, a.like, step)?.kind;
 }
 
 /** `list` without its first `x`. */
@@ -398,6 +430,16 @@ function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_
   ctx.setLocal(a.into, e && { ...e, prot: a.op === 'get_link' ? `borrow:${a.ptr}->${a.field}` : 'none', ...taken });
   if (a.op === 'take_link' && e) set(null);
   return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: NEXT, warnings };
+}
+
+/** `if (p->field != q)`: reading the field dereferences `p`; the comparison is of objects (a reused slot is another). */
+function linkIs(ctx: Ctx, step: Step, a: Extract<Action, { op: 'link_is' }>): Done {
+  const d = deref(ctx, step, a.ptr);
+  if ('done' in d) return d.done;
+  const e = ctx.obj(d.p).links[a.field] ?? null;
+  const q = a.to === null ? null : pointer(ctx, a.to, step);
+  const same = q === null ? e === null : sameObject(e, q);
+  return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: same ? NEXT : otherwise(step, a.errno), warnings: d.warnings };
 }
 
 function unlock(ctx: Ctx, lock: string): Done {

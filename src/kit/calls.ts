@@ -42,6 +42,11 @@ export type Action =
       readonly ptr: LocalName;
       readonly field: string;
       readonly for?: string;
+      /**
+       * The reference taken or dropped is the one local `of` holds on the same object: an API by id (`ioasid_put(set, id)`)
+       * dropping the reference its caller's pointer holds, though it works on the pointer its own lookup found.
+       */
+      readonly of?: LocalName;
       /** The errno a refused `inc_not_zero` (-ENOENT) or `dec_if_one` (-EBUSY) fails with; `null`: a branch to `fail`, no errno (`continue`). */
       readonly errno?: string | null;
     }
@@ -52,8 +57,17 @@ export type Action =
    * fails with `errno`; without `errno`, it is a branch (`if (!vdev->iommufd_attached) return;`) to the step's `fail` label.
    */
   | { readonly op: 'check'; readonly ptr: LocalName; readonly field: string; readonly is: 'zero' | 'nonzero'; readonly errno?: string }
-  /** A dereference that changes nothing the model tracks (reading a field, calling through an ops pointer). */
-  | { readonly op: 'use'; readonly ptr: LocalName }
+  /**
+   * A dereference that changes nothing the model tracks (reading a field, calling through an ops pointer); with `as`,
+   * a use as that kind (`struct mm_struct *mm = priv;`), which is type confusion when the object is of another kind;
+   * with `like`, a use as the kind of the object in that local (the caller's own private data, whatever its type).
+   */
+  | { readonly op: 'use'; readonly ptr: LocalName; readonly as?: string; readonly like?: LocalName }
+  /**
+   * `if (p->field != q) return errno;` (`ioasid_data->set != set`): goes on when the pointer field points to the object
+   * in local `to` (or, with `to: null`, is NULL), else fails with `errno`; without `errno`, a branch to the step's `fail`.
+   */
+  | { readonly op: 'link_is'; readonly ptr: LocalName; readonly field: string; readonly to: LocalName | null; readonly errno?: string }
   /** `kfree(p)` at once, or `kfree_rcu(p)` once every reader inside an RCU section now has left it. */
   | { readonly op: 'kfree'; readonly ptr: LocalName; readonly rcu?: boolean }
   /** A global lock by name, or, with `ptr`, the lock field of that object (`mutex_lock(&dev->lock)`). */
@@ -95,6 +109,8 @@ export type Action =
   | { readonly op: 'fallible'; readonly errno: string }
   /** `if (!p) return errno;`: fails when the local is NULL (a lookup found nothing); without `errno`, a branch to the step's `fail` label. */
   | { readonly op: 'if_null'; readonly ptr: LocalName; readonly errno?: string }
+  /** `if (p) return errno;`: fails when the local is not NULL (`if (xa_load(&bonds, id)) return -EBUSY;`); without `errno`, a branch. */
+  | { readonly op: 'if_set'; readonly ptr: LocalName; readonly errno?: string }
   /**
    * `p = xa_find(&space, &id, ...)` (from the first id) or, `after`, `xa_find_after`: the next entry, its id into `id`;
    * with none left, `p` is NULL and the step branches to its `fail` label. With a `goto` back to it, `xa_for_each`.

@@ -73,7 +73,7 @@ export class Ctx {
     });
   }
 
-  /** Remembers what pointer field `where` held before this call first changed it. */
+  /** Remembers what pointer field (or phase) `where` held before this call first changed it. */
   linkWas(where: string, was: string): void {
     if (this.th.linksWas?.[where] !== undefined) return;
     this.thread((th) => ({ ...th, linksWas: sortedRecord({ ...th.linksWas, [where]: was }) }));

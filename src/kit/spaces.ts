@@ -134,7 +134,9 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   // A local that already points to the object keeps what it held: its references, and ownership.
   const was = into === undefined ? null : ctx.local(into);
   const same = was !== null && typeof was === 'object' && sameObject(was, entry) ? was : undefined;
-  if (same?.prot === 'own') prot = 'own';
+  // Ownership, or the task's own object (`current`'s), is not lost by looking it up again; erasing the entry of the
+  // object a local points to leaves that local's protection as it was.
+  if (same && (same.prot === 'own' || same.prot === 'current' || byObject !== undefined)) prot = same.prot;
   const counts: Record<string, number> = { ...same?.refs };
   for (const f of given) counts[f] = (counts[f] ?? 0) + 1;
   const refs = Object.keys(counts).length ? { refs: sortedRecord(counts) } : {};

@@ -36,7 +36,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
     if (ended) {
       warnings.push(...ended.warnings);
       const text = `${blockText(ctx, item, done.text, failedWith)}; returns ${ended.value}`;
-      return { world: ctx.world, reply: reply(!String(ended.value).startsWith('-'), text, warnings) };
+      return { world: ctx.world, reply: reply(!ended.failure, text, warnings) };
     }
     const next = c.items[ctx.th.pc] as Step;
     const inBlock = item.atomic !== undefined && next.atomic === item.atomic && done.flow.to !== 'stay';
@@ -68,10 +68,21 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame: { [head!.local]: head!.ptr }, errno: null, effects: {} }));
     return;
   }
-  const frame = Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])]));
+  const frame = { ...currentLocals(ctx), ...Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])])) };
   if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
   ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + (c === ctx.spec.exit ? 0 : 1), effects: {} }));
   ctx.stale = staleIds(ctx, c, frame);
+}
+
+/** The locals `current` gives the thread: each the object its space maps the id to now, or NULL. */
+function currentLocals(ctx: Ctx): Record<string, Local> {
+  const given = ctx.spec.current?.(ctx.t, ctx.bounds.threads) ?? {};
+  return Object.fromEntries(
+    Object.entries(given).map(([local, at]) => {
+      const e = at && entryOf(ctx.world.spaces[at.space]?.[at.id - ctx.bounds.ids.min]);
+      return [local, e ? { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' } : null];
+    }),
+  );
 }
 
 /** The ids this call was given that the thread got from an earlier call, and that now name another object. */
@@ -99,7 +110,7 @@ function countStep(c: Call, pc: number, flow: Flow): void {
 }
 
 /** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
-function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | number; warnings: string[] } | undefined {
+function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): Ended | undefined {
   const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
   let pc: number;
   if (flow.to === 'oops') return finish(ctx, c, 'Oops');
@@ -119,11 +130,14 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): { value: string | n
   return undefined;
 }
 
-/** What the pointer field `where` (`hwpt 1->ioas`) holds now, as a failed call's report shows it. */
-function linkNow(world: KitWorld, where: string): string {
-  const [object, field] = where.split('->') as [string, string];
+/** What a pointer field (`hwpt 1->ioas`) holds now, or an object's phase (`set 1.phase`), as a failed call's report shows it. */
+function valueNow(world: KitWorld, where: string): string {
+  const phase = where.endsWith('.phase');
+  const [object, field] = (phase ? [where.slice(0, -'.phase'.length), ''] : where.split('->')) as [string, string];
   const [kind, n] = object.split(' ') as [string, string];
-  const e = world.objects[kind]![Number(n) - 1]!.links[field] ?? null;
+  const o = world.objects[kind]![Number(n) - 1]!;
+  if (phase) return o.state === 'live' ? String(o.phase) : 'freed';
+  const e = o.links[field] ?? null;
   return e ? objName(e.kind, e.slot, e.gen) : 'NULL';
 }
 
@@ -139,18 +153,27 @@ function returned(ctx: Ctx, r: Return): string | number {
   return r.value === undefined ? id : `${r.value} (id ${id})`;
 }
 
+/** How a call ended: what it returned, whether that is a failure, and what lockdep and its unwinding say. */
+interface Ended {
+  readonly value: string | number;
+  readonly failure: boolean;
+  readonly warnings: string[];
+}
+
 /** The call returns `value`: lockdep's word on what it still holds, and the thread is idle again. */
-function finish(ctx: Ctx, c: Call, value: string | number): { value: string | number; warnings: string[] } {
+function finish(ctx: Ctx, c: Call, value: string | number): Ended {
   const th = ctx.th;
+  // A failure is an errno: `-EBUSY`, or a failed step's own word for it (`INVALID_IOASID`, which is no errno).
+  const failure = typeof value === 'string' && (value.startsWith('-') || value === th.errno);
   const warnings = [
     ...th.locks.map((l) => `WARNING: lock held when returning to user space! ${ctx.who} returns from ${c.name} holding ${l}`),
     ...(th.rcu > 0 ? [`WARNING: ${ctx.who} returns from ${c.name} inside rcu_read_lock()`] : []),
   ];
-  if (String(value).startsWith('-')) {
+  if (failure) {
     const changed = [
       ...Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`),
       ...Object.entries(th.linksWas ?? {}).flatMap(([where, was]) => {
-        const now = linkNow(ctx.world, where);
+        const now = valueNow(ctx.world, where);
         return now === was ? [] : [`${where} ${was} → ${now}`];
       }),
     ];
@@ -164,5 +187,5 @@ function finish(ctx: Ctx, c: Call, value: string | number): { value: string | nu
     ...(t.worker ? { worker: t.worker } : {}),
     ...(t.handles ? { handles: t.handles } : {}),
   }));
-  return { value, warnings };
+  return { value, failure, warnings };
 }

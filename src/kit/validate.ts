@@ -20,7 +20,7 @@ function fieldNeeds(a: Action): { field: string; type: FieldSpec['type'] | 'numb
   if (a.op === 'refcount') return { field: a.field, type: 'refcount' };
   if (a.op === 'counter') return { field: a.field, type: 'counter' };
   if (a.op === 'check' || a.op === 'wait') return { field: a.field, type: 'number' };
-  if (a.op === 'set_link' || a.op === 'take_link' || a.op === 'get_link') return { field: a.field, type: 'pointer' };
+  if (a.op === 'set_link' || a.op === 'take_link' || a.op === 'get_link' || a.op === 'link_is') return { field: a.field, type: 'pointer' };
   return undefined;
 }
 
@@ -29,7 +29,7 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
   const a = step.action;
   const kinds = Object.keys(spec.kinds);
   if (a.op === 'alloc') known('kind', a.kind, kinds, where);
-  const branches = a.op === 'xa_find' || ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null') && a.errno === undefined) || (a.op === 'refcount' && a.errno === null);
+  const branches = a.op === 'xa_find' || ((a.op === 'check' || a.op === 'is_kind' || a.op === 'if_null' || a.op === 'if_set' || a.op === 'link_is') && a.errno === undefined) || (a.op === 'refcount' && a.errno === null);
   if (branches && step.fail === undefined) {
     throw new DefinitionError(`${where}: a ${a.op} without an errno is a branch, and needs a label to go to: give it { fail: 'label' }`);
   }
@@ -37,6 +37,8 @@ function checkStep(spec: KitSpec, c: Call, step: Step): void {
     const events = kinds.flatMap((k) => (spec.kinds[k]!.machine ? machineEdges(spec.kinds[k]!.machine!).map((e) => e.event) : []));
     known('event of a kind\'s machine', a.event, [...new Set(events)], where);
   }
+  if (a.op === 'use' && a.as !== undefined) known('kind', a.as, kinds, where);
+  if (a.op === 'refcount' && a.for !== undefined && a.of !== undefined) throw new DefinitionError(`${where}: the reference is either an entry's ('for') or a local's ('of'), not both`);
   if (a.op === 'is_kind') for (const k of typeof a.kind === 'string' ? [a.kind] : a.kind) known('kind', k, kinds, where);
   if (a.op === 'xa_erase' && (a.id === undefined) === (a.ptr === undefined)) {
     throw new DefinitionError(`${where}: xa_erase needs the id to erase: give it 'id' (a local holding an id) or 'ptr' (the object whose entry goes), not ${a.id === undefined ? 'neither' : 'both'}`);
@@ -116,5 +118,6 @@ export function checkSpec(spec: KitSpec): void {
     for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
     checkBlocks(c);
   }
+  for (const at of Object.values(spec.current?.(0, 1) ?? {})) if (at) known('id space', at.space, Object.keys(spec.spaces), 'current');
   for (const name of (spec.roles ?? []).flat()) known('call', name, Object.keys(spec.calls), 'roles');
 }

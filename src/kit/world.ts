@@ -81,6 +81,11 @@ export interface KitSpec {
    * closing its files (`fput` and, for the last reference, `release`). Nothing else runs beside it.
    */
   readonly exit?: Call;
+  /**
+   * What `current` gives thread t's calls (`current->mm`, the task's ioasid_set): locals set before each call's first
+   * step, each the object an id space maps the id to (NULL when it maps none, or for `null`), kept alive by the task.
+   */
+  readonly current?: (thread: number, threads: number) => Readonly<Record<LocalName, { readonly space: string; readonly id: number } | null>>;
   /** Stock properties this design turns off, by id, where it intends otherwise. */
   readonly off?: readonly string[];
   /**
@@ -97,7 +102,7 @@ export interface Ptr {
   readonly gen: number;
   /**
    * What keeps it alive besides counted references: `rcu`, `lock:NAME`, `own`
-   * (it was created, or its last reference dropped, by this thread),
+   * (it was created, or its last reference dropped, by this thread), `current` (the task's own, as `current->mm`),
    * `borrow:LOCAL->FIELD`, `none`, or `ended:WHY` once that protection is gone.
    */
   readonly prot: string;
@@ -168,7 +173,7 @@ export interface Thread {
   readonly calls: number;
   /** The call's net changes to what other threads can see (`buf 1.ref: +1`), for a failed call's check. */
   readonly effects: Readonly<Record<string, number>>;
-  /** The pointer fields the call set or cleared, and what each held before it (`hwpt 1->ioas`: `NULL`). */
+  /** The pointer fields the call set or cleared, and the phases it moved, with what each was before (`hwpt 1->ioas`: `NULL`; `set 1.phase`: `live`). */
   readonly linksWas?: Readonly<Record<string, string>>;
   /** The thread that runs queued work (a kworker), not a CPU making calls. */
   readonly worker?: true;

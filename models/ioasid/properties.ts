@@ -1,0 +1,253 @@
+/**
+ * What a reviewer of the IOASID allocator asks, beside the kit's stock
+ * properties (no use after free or after protection, counts matching their
+ * holders, no free while referenced, failed calls changing nothing, type
+ * confusion, nothing leaked), each with its source (seeds 000, 001, 004,
+ * kernel-semantics A.2-A.5). They read the kit's world: the IOASIDs, their
+ * phases and sets, the users' records, and the replies.
+ */
+import { entryOf, nextStep, objName, sameObject, type Entry, type KitObject, type KitSpec, type KitWorld, type Property } from 'lifecheck';
+import { INVALID, QUOTA, XA, type Design } from './core.ts';
+import type { SetSpec } from './calls.ts';
+
+/** A design of the IOASID core as a kit spec, with what its properties read. */
+export interface IoasidSpec extends KitSpec {
+  readonly design: Design;
+  readonly sets: readonly SetSpec[];
+}
+
+type IoasidProperty = Property<KitWorld, IoasidSpec>;
+
+/** The users' records: a guest's PASIDs, and the devices bound to one. */
+const RECORDS = ['pasids', 'bonds'] as const;
+
+const ioasids = (world: KitWorld) => world.objects.ioasid!.flatMap((o, slot) => (o.state === 'live' ? [{ o, slot }] : []));
+
+/** The set object a thread's calls pass (what `current` gives it now), or null for the NULL set or an unregistered one. */
+function setOf(spec: IoasidSpec, world: KitWorld, t: number, threads: number): Entry | null {
+  const at = spec.current?.(t, threads).set;
+  return (at && entryOf(world.spaces[at.space]?.[at.id - 1])) ?? null;
+}
+
+const setName = (e: Entry | null) => (e ? objName(e.kind, e.slot) : 'NULL');
+
+/** The IOASID an id names now, as `ioasid 1#2`, or that it is free. */
+function nowAt(world: KitWorld, id: number): string {
+  const e = entryOf(world.spaces[XA]?.[id - 1]);
+  return e ? `reused as ${objName(e.kind, e.slot, e.gen)}` : 'freed';
+}
+
+const isLive = (world: KitWorld, e: Entry) => {
+  const o = world.objects[e.kind]![e.slot]!;
+  return o.state === 'live' && o.gen === e.gen;
+};
+
+export const noReuseWhileReferenced: IoasidProperty = {
+  id: 'no-reuse-while-referenced',
+  title: 'an IOASID returns to the pool only when no user still holds it (no bond or guest record outlives it)',
+  source: 'seed 001 ("The IOASID will be returned to the pool" only at refcount 0); seed 000',
+  kind: 'invariant',
+  check(world, spec) {
+    for (const table of RECORDS) {
+      const holds = spec.spaces[table]!.holds !== undefined;
+      for (const [k, s] of (world.spaces[table] ?? []).entries()) {
+        const e = entryOf(s);
+        // An entry whose reference its holder already dropped is on its way out.
+        if (!e || (holds && e.dropped?.length) || isLive(world, e)) continue;
+        return `${table}[${k + 1}] still holds ${objName(e.kind, e.slot, e.gen)}, which is ${nowAt(world, k + 1)}`;
+      }
+    }
+    return undefined;
+  },
+};
+
+/** The atomic block (the core function) a step runs, by its name. */
+const blockOf = (spec: KitSpec, before: KitWorld, step: Parameters<typeof nextStep>[2]) => nextStep(spec, before, step).atomic?.fn ?? '';
+
+export const getFailsOnFreePending: IoasidProperty = {
+  id: 'get-fails-on-free-pending',
+  title: 'ioasid_get never takes a reference on a free-pending IOASID',
+  source: 'seed 001 ("No new reference can be added"; "After free, ioasid_get() will return error")',
+  kind: 'step',
+  applies: (spec) => spec.design.api === 'series',
+  check({ before, step, after }, spec) {
+    if (!blockOf(spec, before, step).startsWith('ioasid_get')) return undefined;
+    for (const { o, slot } of ioasids(before)) {
+      const now = after.objects.ioasid![slot]!;
+      if (o.phase === 'freePending' && now.gen === o.gen && now.fields.refs! > o.fields.refs!) {
+        return `ioasid_get took a reference on free-pending ${objName('ioasid', slot, o.gen)} (refs ${o.fields.refs} -> ${now.fields.refs})`;
+      }
+    }
+    return undefined;
+  },
+};
+
+export const findWorksUntilLastPut: IoasidProperty = {
+  id: 'find-works-until-last-put',
+  title: 'ioasid_find finds an IOASID of its set while a user still holds a reference on it',
+  source: 'seed 001 ("ioasid_find() ... will continue to work until the last reference is dropped")',
+  kind: 'step',
+  applies: (spec) => spec.design.api !== 'v1',
+  check({ before, step, reply, after }, spec) {
+    if (before.threads[step.thread]!.call !== null || step.op !== 'find') return undefined;
+    const id = Number(step.args[0]);
+    const set = setOf(spec, before, step.thread, before.threads.length);
+    for (const table of RECORDS) {
+      const e = entryOf(before.spaces[table]?.[id - 1]);
+      if (!e || e.dropped?.length || !isLive(before, e)) continue;
+      const owner = before.objects.ioasid![e.slot]!.links.set ?? null;
+      if (!spec.design.findWithNull && !(owner === null ? set === null : sameObject(set, owner))) continue;
+      const found = after.threads[step.thread]!.frame.found;
+      if (found !== null && typeof found === 'object' && sameObject(found, e)) return undefined;
+      return `${table}[${id}] holds ${objName(e.kind, e.slot, e.gen)}, but ioasid_find(${setName(set)}, ${id}) gave ${reply.text}`;
+    }
+    return undefined;
+  },
+};
+
+/** The IOASIDs a step touched: its count or phase changed, or it was freed. */
+function touched(before: KitWorld, after: KitWorld): { slot: number; o: KitObject }[] {
+  return ioasids(before).filter(({ o, slot }) => {
+    const now = after.objects.ioasid![slot]!;
+    return now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs;
+  });
+}
+
+export const setIsolation: IoasidProperty = {
+  id: 'set-isolation',
+  title: 'a call reaches only the IOASIDs of the set it passes: another set’s are refused and unchanged',
+  source: 'seed 004 ("IOASID allocated by one guest can only be used by the same guest"); seed 001 (-EACCES); A.5',
+  kind: 'step',
+  check({ before, step, after }, spec) {
+    const th = before.threads[step.thread]!;
+    // The guests' exit lets go of each record with the set it belongs to.
+    if ((th.call ?? step.op) === spec.exit?.name) return undefined;
+    const set = setOf(spec, before, step.thread, before.threads.length);
+    const mine = (o: KitObject) => (o.links.set ? sameObject(set, o.links.set) : set === null);
+    const next = nextStep(spec, before, step);
+    // A use of what a lookup found (the same object, not its memory reused: that is a use after free).
+    const used = next.action.op === 'use' ? th.frame[next.action.ptr] : null;
+    const usedNow = used !== null && typeof used === 'object' && used !== undefined && used.kind === 'ioasid' ? before.objects.ioasid![used.slot]! : undefined;
+    const uses = usedNow && usedNow.gen === (used as Entry).gen ? [{ slot: (used as Entry).slot, o: usedNow }] : [];
+    const reached = [...touched(before, after), ...uses].find(({ o }) => o.state === 'live' && !mine(o));
+    if (!reached) return undefined;
+    const owner = reached.o.links.set ?? null;
+    return `CPU${step.thread} (set ${setName(set)}) reached ${objName('ioasid', reached.slot, reached.o.gen)} of set ${setName(owner)}`;
+  },
+};
+
+/** The live IOASIDs of a set object. */
+const members = (world: KitWorld, set: Entry) => ioasids(world).filter(({ o }) => sameObject(o.links.set, set)).length;
+
+export const setQuotaRespected: IoasidProperty = {
+  id: 'set-quota-respected',
+  title: 'no set ever holds more IOASIDs than its quota, and nr_ioasids counts them',
+  source: 'kernel-semantics A.4 (ioasid_alloc: "set->nr_ioasids >= set->quota" fails); D.8 ("Capacity is conserved")',
+  kind: 'invariant',
+  applies: (spec) => spec.design.setObjects === true,
+  check(world) {
+    for (const [slot, o] of world.objects.ioasid_set!.entries()) {
+      if (o.state !== 'live') continue;
+      const n = members(world, { kind: 'ioasid_set', slot, gen: o.gen });
+      if (n > QUOTA || n !== o.fields.nr_ioasids) return `${objName('ioasid_set', slot)} has ${n} IOASIDs (nr_ioasids=${o.fields.nr_ioasids}, quota ${QUOTA})`;
+    }
+    return undefined;
+  },
+};
+
+export const setFreedWithLastMember: IoasidProperty = {
+  id: 'set-freed-with-last-member',
+  title: 'a set is freed exactly when it is free-pending and its last IOASID goes: no IOASID outlives its set',
+  source: 'kernel-semantics A.4 (ioasid_set_free: -EBUSY with members, freed when the last IOASID is reclaimed); D.8',
+  kind: 'invariant',
+  applies: (spec) => spec.design.setObjects === true,
+  check(world) {
+    for (const { o, slot } of ioasids(world)) {
+      const set = o.links.set;
+      if (set && !isLive(world, set)) return `${objName('ioasid', slot, o.gen)} outlives its ${objName(set.kind, set.slot, set.gen)}`;
+    }
+    for (const [slot, o] of world.objects.ioasid_set!.entries()) {
+      if (o.state === 'live' && o.phase === 'freePending' && members(world, { kind: 'ioasid_set', slot, gen: o.gen }) === 0) {
+        return `${objName('ioasid_set', slot)} is free-pending with no IOASIDs left, and never freed`;
+      }
+    }
+    return undefined;
+  },
+};
+
+export const nothingLeakedAtQuiescence: IoasidProperty = {
+  id: 'nothing-leaked-at-quiescence',
+  title: 'once every guest has exited, every IOASID is back in the pool',
+  source: 'seed 001 ("The IOASID will be returned to the pool and available for new allocations")',
+  kind: 'final',
+  check(world) {
+    const left = ioasids(world)[0];
+    if (!left) return undefined;
+    const { o, slot } = left;
+    const refs = o.fields.refs === undefined ? '' : ` refs=${o.fields.refs}`;
+    return `${objName('ioasid', slot, o.gen)} still ${o.phase ?? 'allocated'}${refs} after every guest exited`;
+  },
+};
+
+/**
+ * What a call returns by the API's documentation, from the world it starts
+ * in (the calls are atomic under their locks): A.4's get (-EINVAL unknown,
+ * -EBUSY free-pending, -EACCES another set's), A.2's find (-ENOENT,
+ * -EACCES), alloc (INVALID_IOASID when refused or full), ioasid_free (void,
+ * again on a free-pending IOASID as well: 001), ioasid_set_free (-EINVAL,
+ * -EBUSY). Undefined where the design documents nothing to hold it to.
+ */
+function documented(spec: IoasidSpec, world: KitWorld, t: number, call: string, id: number): string | undefined {
+  const d = spec.design;
+  const set = setOf(spec, world, t, world.threads.length);
+  const e = entryOf(world.spaces[XA]?.[id - 1]);
+  const o = e && world.objects.ioasid![e.slot]!;
+  const owned = (x: KitObject) => (x.links.set ? sameObject(set, x.links.set) : set === null);
+  switch (call) {
+    case 'bind':
+      if (d.api !== 'series' || entryOf(world.spaces.bonds?.[id - 1])) return undefined;
+      return !o ? '-EINVAL' : o.phase === 'freePending' ? '-EBUSY' : !set && d.nullSetRefused ? '-EINVAL' : set && !owned(o) ? '-EACCES' : '0';
+    case 'find':
+      if (!o) return '-ENOENT';
+      if (d.findWithNull) return 'found';
+      return !set && d.nullSetRefused ? '-EINVAL' : set && !owned(o) ? '-EACCES' : 'found';
+    case 'free':
+      return d.api === 'series' ? '0' : undefined;
+    case 'set_free': {
+      if (!set) return '-EINVAL';
+      return world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! > 0 ? '-EBUSY' : '0';
+    }
+    case 'alloc': {
+      const full = world.spaces[XA]!.every((s) => s !== null);
+      const refused = d.setObjects && (!set || world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! >= QUOTA);
+      return refused || full ? INVALID : String(world.spaces[XA]!.findIndex((s) => s === null) + 1);
+    }
+    default:
+      return undefined;
+  }
+}
+
+export const documentedReplies: IoasidProperty = {
+  id: 'documented-replies',
+  title: 'every call returns what the API documents for its situation (errno, INVALID_IOASID, void)',
+  source: 'kernel-semantics A.2 (find: -ENOENT, -EACCES), A.4 (get: -EINVAL, -EBUSY, -EACCES in that order; set_free); seed 001',
+  kind: 'step',
+  check({ before, step, reply }, spec) {
+    if (before.threads[step.thread]!.call !== null || step.op === spec.exit?.name) return undefined;
+    const want = documented(spec, before, step.thread, step.op, Number(step.args[0]));
+    if (want === undefined) return undefined;
+    const got = /returns (\S+)/.exec(reply.text)?.[1] ?? 'found';
+    return got === want ? undefined : `${step.op}(${step.args.join(',')}) by CPU${step.thread} returned ${got}; documented: ${want}`;
+  },
+};
+
+export const ioasidProperties: readonly IoasidProperty[] = [
+  noReuseWhileReferenced,
+  getFailsOnFreePending,
+  findWorksUntilLastPut,
+  setIsolation,
+  setQuotaRespected,
+  setFreedWithLastMember,
+  nothingLeakedAtQuiescence,
+  documentedReplies,
+];
