@@ -10,7 +10,7 @@
  * set and private data (an mm, or an aux domain).
  */
 import { atomic, call, jump, label, ret, retId, step, type Item, type KitCall, type KitSpec } from 'lifecheck';
-import { ioasidAlloc, ioasidFind, ioasidFree, ioasidGet, ioasidPut, ioasidSetFree, PRIVATE, SETS, XA, type DataType, type Design } from './core.ts';
+import { HOST, idSpace, ioasidAlloc, ioasidFind, ioasidFree, ioasidGet, ioasidPut, ioasidSetFree, PRIVATE, registerAllocator, SETS, unregisterAllocator, XA, type DataType, type Design } from './core.ts';
 
 /** A guest's set (A.4/A.5): its name (null: the NULL set) and the type of the private data its IOASIDs carry. */
 export interface SetSpec {
@@ -34,20 +34,46 @@ export function setIndex(t: number, threads: number, sets: readonly SetSpec[]): 
   return k >= 0 ? k + 1 : 0;
 }
 
-/** What `current` gives thread t: its guest's set (registered at id k+1 of ioasid_sets, or NULL) and private data. */
-export function current(sets: readonly SetSpec[]): NonNullable<KitSpec['current']> {
+/**
+ * What `current` gives thread t: its guest's set (registered at id k+1 of ioasid_sets, or NULL) and private data;
+ * with custom allocators, also the core's globals and which guest it is (the last thread is the other guest).
+ */
+export function current(sets: readonly SetSpec[], custom: boolean): NonNullable<KitSpec['current']> {
   return (t, threads) => {
     const k = setIndex(t, threads, sets);
-    return { set: sets[k]!.name === null ? null : { space: SETS, id: k + 1 }, private: { space: PRIVATE, id: k + 1 } };
+    const own = { set: sets[k]!.name === null ? null : { space: SETS, id: k + 1 }, private: { space: PRIVATE, id: k + 1 } };
+    return custom ? { ...own, core: { space: 'globals', id: 1 }, guest: { space: 'guests', id: otherGuest(t) ? 2 : 1 } } : own;
   };
 }
 
+/** With custom allocators CPU1 (and CPU4, ...) is the other guest: its role is the second of `customRoles`. */
+const otherGuest = (t: number) => t % 3 === 1;
+
+/** The roles with custom allocators: this guest's vCPUs make its calls; the other guest only asks the host for PASIDs and gives them back. */
+export function customRoles(calls: Record<string, KitCall>): string[][] {
+  const guest = Object.keys(calls).filter((c) => !c.startsWith('other_'));
+  return [guest, ['other_vcmd_alloc', 'other_vcmd_free'], guest];
+}
+
+/** The vIOMMUs' ops, the core's globals and the guests sharing the host (custom allocators, A.3 and 003). */
+const customExist: Item[] = [
+  step('ioasid core: active_allocator = &default_allocator', { op: 'alloc', kind: 'ioasid_core', into: 'g' }),
+  step('gid = 1', { op: 'let', local: 'gid', to: 1 }),
+  step('globals', { op: 'xa_store', space: 'globals', id: 'gid', ptr: 'g' }),
+  ...[1, 2].flatMap((n): Item[] => [
+    step(`viommu${n - 1}->ops = intel_vcmd_allocator`, { op: 'alloc', kind: 'ops', into: 'o' }),
+    step(n === 1 ? 'this guest' : 'another guest', { op: 'alloc', kind: n === 1 ? 'guest' : 'other_guest', into: 'gu' }),
+    step(`n = ${n}`, { op: 'let', local: 'n', to: n }),
+    step('ops_table[n] = ops', { op: 'xa_store', space: 'ops_table', id: 'n', ptr: 'o' }),
+    step('guests[n] = guest', { op: 'xa_store', space: 'guests', id: 'n', ptr: 'gu' }),
+  ]),
+];
+
 /** Before the scenario: each guest's set (DECLARE_IOASID_SET, or dcp's ioasid_set_alloc) and private data. */
-export function guestsExist(sets: readonly SetSpec[]): KitCall {
-  return call(
-    'guests start',
-    {},
-    sets.flatMap((s, k): Item[] => [
+export function guestsExist(sets: readonly SetSpec[], custom = false): KitCall {
+  return call('guests start', {}, [
+    ...(custom ? customExist : []),
+    ...sets.flatMap((s, k): Item[] => [
       ...(s.name === null
         ? []
         : [
@@ -59,7 +85,7 @@ export function guestsExist(sets: readonly SetSpec[]): KitCall {
       step(`pid = ${k + 1}`, { op: 'let', local: 'pid', to: k + 1 }),
       step('xa_store(&private_data, pid, private)', { op: 'xa_store', space: PRIVATE, id: 'pid', ptr: 'p' }),
     ]),
-  );
+  ]);
 }
 
 const lock = step('mutex_lock(&pasid_mutex)', { op: 'mutex_lock', lock: 'pasid_mutex' });
@@ -70,7 +96,8 @@ const record = (table: string, local: string) => step(`${local} = ${table}[id]`,
 
 /** The calls of a design, keyed by name. */
 export function ioasidCalls(d: Design): Record<string, KitCall> {
-  const calls = [alloc(d), free(d), bind(d), unbind(d), find(d), ...(d.setObjects ? [setFree()] : [])];
+  const custom = d.custom ? [register(), unregister(d), otherAlloc(), otherFree()] : [];
+  const calls = [alloc(d), free(d), bind(d), unbind(d), find(d), ...(d.setObjects ? [setFree()] : []), ...custom];
   return Object.fromEntries(calls.map((c) => [c.name, c]));
 }
 
@@ -81,7 +108,7 @@ function alloc(d: Design): KitCall {
     {},
     atomic(
       'ioasid_alloc(set, min, max, private)',
-      [lock, ...ioasidAlloc(d, 'alloc_failed'), step('pasids[id] = data', { op: 'xa_store', space: 'pasids', id: 'id', ptr: 'data' }), unlock, retId('id', XA), label('alloc_failed'), unlock, ret('errno')],
+      [lock, ...ioasidAlloc(d, 'alloc_failed'), step('pasids[id] = data', { op: 'xa_store', space: 'pasids', id: 'id', ptr: 'data' }), unlock, retId('id', idSpace(d)), label('alloc_failed'), unlock, ret('errno')],
       'data',
     ),
   );
@@ -105,7 +132,7 @@ function free(d: Design): KitCall {
         ];
   return call(
     'free',
-    { id: XA },
+    { id: idSpace(d) },
     atomic('ioasid_free(set, id)', [
       lock,
       ...ownRecord,
@@ -128,7 +155,7 @@ function bind(d: Design): KitCall {
   const body = d.api === 'v1' ? ioasidFind(d, 'bind_out', [store]) : [...ioasidGet(d, 'bind_out'), store];
   return call(
     'bind',
-    { id: XA },
+    { id: idSpace(d) },
     atomic(d.api === 'v1' ? 'ioasid_find(set, id, NULL)' : 'ioasid_get(set, id)', [
       lock,
       record('bonds', 'bond'),
@@ -143,18 +170,22 @@ function bind(d: Design): KitCall {
   );
 }
 
-/** The device is unbound: ioasid_put drops the bond's reference (the last put frees the IOASID). */
+/**
+ * The device is unbound, then ioasid_put drops the reference its bond held (the last put frees the IOASID):
+ * 001's order, where a device lets go before the put. Only the bond's own guest unbinds it.
+ */
 function unbind(d: Design): KitCall {
+  const owner = d.api === 'series' ? [step('if (bond->set != set) return -EINVAL', { op: 'link_is', ptr: 'bond', field: 'set', to: 'set', errno: '-EINVAL' }, { fail: 'unbind_out' })] : [];
   return call(
     'unbind',
-    { id: XA },
+    { id: idSpace(d) },
     atomic(d.api === 'v1' ? 'bonds[id] = NULL' : 'ioasid_put(set, id)', [
       lock,
       record('bonds', 'bond'),
       step('if (!bond) return -EINVAL', { op: 'if_null', ptr: 'bond', errno: '-EINVAL' }, { fail: 'unbind_out' }),
-      // A put refused (another set's IOASID) leaves the bond.
-      ...(d.api === 'v1' ? [] : ioasidPut(d, { for: 'bonds' }, 'unbind_out')),
+      ...owner,
       step('bonds[id] = NULL', { op: 'xa_erase', space: 'bonds', id: 'id', into: 'bond' }),
+      ...(d.api === 'v1' ? [] : ioasidPut(d, { of: 'bond' }, 'unbind_out')),
       label('unbind_out'),
       unlock,
       ret('errno'),
@@ -170,7 +201,7 @@ function unbind(d: Design): KitCall {
 function find(d: Design): KitCall {
   // A.2: "A NULL set means no ownership check (global search)"; what it found, it puts with the same NULL set.
   const global = d.findWithNull ? [step('set = NULL', { op: 'let', local: 'set', to: null })] : [];
-  return call('find', { id: XA }, [
+  return call('find', { id: idSpace(d) }, [
     ...atomic(d.findWithNull ? 'ioasid_find(NULL, id, NULL)' : 'ioasid_find(set, id, NULL)', [...global, ...ioasidFind(d, 'find_out')], 'found'),
     ...atomic('use(found, priv)', [
       // 001 review: "Otherwise, the ioasid might be freed elsewhere."
@@ -184,6 +215,36 @@ function find(d: Design): KitCall {
     label('find_out'),
     ret('errno'),
   ]);
+}
+
+/** A vIOMMU registers its ops (A.3: VT-d in a guest, once per vIOMMU, the same helpers). */
+function register(): KitCall {
+  return call('register', { o: 'ops_table' }, atomic('ioasid_register_allocator(ops)', [...registerAllocator(), ret('errno')]));
+}
+
+/** A vIOMMU unregisters its ops (A.3). */
+function unregister(d: Design): KitCall {
+  return call('unregister', { o: 'ops_table' }, atomic('ioasid_unregister_allocator(ops)', [...unregisterAllocator(d.custom!), ret('errno')]));
+}
+
+/** 003: "several guests share the host's system-wide namespace": another guest asks the host for a PASID. */
+function otherAlloc(): KitCall {
+  return call('other_vcmd_alloc', {}, atomic('vcmd_alloc_pasid()', [step('host: xa_alloc(&host_pasids, &id, guest)', { op: 'xa_alloc', space: HOST, ptr: 'guest', into: 'id' }), retId('id', HOST)]));
+}
+
+/** The other guest gives one of its PASIDs back. */
+function otherFree(): KitCall {
+  return call(
+    'other_vcmd_free',
+    { id: HOST },
+    atomic('vcmd_free_pasid(id)', [
+      // The host hands back only the guest's own PASIDs.
+      step('if (host_pasids[id] != guest) return -EINVAL', { op: 'xa_load', space: HOST, id: 'id', into: 'g', kind: 'other_guest' }),
+      step('if (!g)', { op: 'if_null', ptr: 'g', errno: '-EINVAL' }),
+      step('xa_erase(&host_pasids, id)', { op: 'xa_erase', space: HOST, id: 'id', into: 'g' }),
+      ret(0),
+    ]),
+  );
 }
 
 /** A guest's owner frees its set (A.4 dcp ioasid_set_free). */
@@ -203,9 +264,9 @@ export function guestsExit(d: Design): KitCall {
     step('bond = xa_find(&bonds, &id)', { op: 'xa_find', space: 'bonds', id: 'id', into: 'bond' }, { fail: 'next_pasid' }),
     ...atomic(d.api === 'v1' ? 'bonds[id] = NULL' : 'ioasid_put(bond->set, id)', [
       step('set = bond->set', { op: 'get_link', ptr: 'bond', field: 'set', into: 'set' }),
-      ...(d.api === 'v1' ? [] : ioasidPut(d, { for: 'bonds' }, 'bond_gone', 'exit_put')),
-      label('bond_gone'),
       step('bonds[id] = NULL', { op: 'xa_erase', space: 'bonds', id: 'id', into: 'bond' }),
+      ...(d.api === 'v1' ? [] : ioasidPut(d, { of: 'bond' }, 'bond_gone', 'exit_put')),
+      label('bond_gone'),
     ]),
     jump('next_bond'),
     label('next_pasid'),

@@ -10,8 +10,8 @@
  * Locals: `set` and `private` are what the caller passes (its task's, see
  * calls.ts), `id` the IOASID, `data` the `struct ioasid_data` a lookup finds.
  */
-import { jump, label, step, type AnyStateMachine, type FieldSpec, type Item, type KindSpec, type SpaceSpec } from 'lifecheck';
-import { ioasidMachine, setMachine } from './lifecycles.ts';
+import { jump, label, step, type AnyStateMachine, type Bounds, type FieldSpec, type Item, type KindSpec, type SpaceSpec } from 'lifecheck';
+import { allocatorMachine, ioasidMachine, setMachine } from './lifecycles.ts';
 
 /** A design of the IOASID core. */
 export interface Design {
@@ -27,7 +27,33 @@ export interface Design {
   readonly setObjects?: boolean;
   /** Design 004 (set mandatory): get, put and find refuse the NULL set (-EINVAL) instead of skipping the ownership check. */
   readonly nullSetRefused?: boolean;
+  /** A.3, seed 003: the guest's vIOMMUs register VT-d's virtual-command helpers as a custom allocator. */
+  readonly custom?: Custom;
 }
+
+/** A custom allocator (A.3) whose ids come from the host by virtual command (003). */
+export interface Custom {
+  /** 003 review, "How does this honor min/max?": the host allocates within the guest's [min,max]. */
+  readonly honoursRange: boolean;
+  /**
+   * Which ids intel_vcmd_ioasid_free keeps on the host: `bound` ones (A.3 upstream: "refuses to free when
+   * ioasid_find(NULL,id,NULL) is truthy"), or `unbound` ones (003 as posted: "Freeing unbond IOASID", -EBUSY).
+   */
+  readonly refusesFree: 'bound' | 'unbound';
+  /** A.3 rule 3 read strictly: unregistering the last sharer with live ids fails with -EBUSY (merged: WARN_ON, orphaned). */
+  readonly unregisterBusy?: boolean;
+}
+
+/** The custom allocator's XArray (A.3: `ioasid_allocator_data.xa`, shared by the vIOMMUs' identical helpers). */
+export const CUSTOM_XA = 'vcmd_xa';
+/** 003: the host's system-wide PASID namespace, which other guests share. */
+export const HOST = 'host_pasids';
+
+/** 003: the host's namespace is system-wide, shared with another guest: twice the guest's range here. */
+export const hostRange = ({ ids }: Bounds) => ({ min: ids.min, max: ids.max + (ids.max - ids.min + 1) });
+
+/** The space a design's lookups read by default: the default allocator's, or with custom allocators, the ids the host hands out. */
+export const idSpace = (d: Design) => (d.custom ? CUSTOM_XA : XA);
 
 /** The default allocator's XArray (A.2: `default_allocator.xa`, the active allocator's). */
 export const XA = 'ioasid_xa';
@@ -59,8 +85,20 @@ export function ioasidKinds(d: Design, sets: number): Record<string, KindSpec> {
     ioasid_set: { slots: Math.max(1, sets), fields: { nr_ioasids: { type: 'counter', max: 3 } }, ...(d.setObjects ? { machine: setMachine } : {}) },
     mm: { slots: 2, fields: {} },
     aux_domain: { slots: 2, fields: {} },
+    ...(d.custom ? customKinds : {}),
   };
 }
+
+/** A.3: the allocators' registry: each `ioasid_allocator_data` (sharers: its slist), the vIOMMUs' ops, the core's globals, the guests. */
+const customKinds: Record<string, KindSpec> = {
+  allocator: { slots: 2, fields: { sharers: { type: 'counter', max: 2 } }, machine: allocatorMachine },
+  // Which registered allocator an ops structure is on the slist of.
+  ops: { slots: 2, fields: { entry: { type: 'pointer', kind: 'allocator' } } },
+  // A.2 `active_allocator`: NULL stands for `&default_allocator`, which is never registered (A.3 rule 1).
+  ioasid_core: { slots: 1, fields: { active: { type: 'pointer', kind: 'allocator' } } },
+  guest: { slots: 1, fields: {} },
+  other_guest: { slots: 1, fields: {} },
+};
 
 /**
  * The id spaces: the allocator's XArray, the sets, the private data, and
@@ -70,23 +108,53 @@ export function ioasidKinds(d: Design, sets: number): Record<string, KindSpec> {
  */
 export function ioasidSpaces(d: Design): Record<string, SpaceSpec> {
   const holds = d.api === 'v1' ? {} : { holds: 'refs' };
+  // A custom allocator's ids are the host's, which need not lie in the guest's range (003).
+  const ids = d.custom ? { ids: hostRange } : {};
   return {
     [XA]: { kind: 'ioasid', lock: LOCK },
     [SETS]: { kind: 'ioasid_set', lock: LOCK },
     [PRIVATE]: { kind: ['mm', 'aux_domain'] },
-    pasids: { kind: 'ioasid', lock: 'pasid_mutex', ...holds },
-    bonds: { kind: 'ioasid', lock: 'pasid_mutex', ...holds },
+    pasids: { kind: 'ioasid', lock: 'pasid_mutex', ...holds, ...ids },
+    bonds: { kind: 'ioasid', lock: 'pasid_mutex', ...holds, ...ids },
+    ...(d.custom
+      ? {
+          [CUSTOM_XA]: { kind: 'ioasid', lock: LOCK, ids: hostRange },
+          [HOST]: { kind: ['guest', 'other_guest'], ids: hostRange },
+          ops_table: { kind: 'ops', lock: LOCK },
+          globals: { kind: 'ioasid_core' },
+          guests: { kind: ['guest', 'other_guest'] },
+        }
+      : {}),
   };
 }
 
 const lock = step('spin_lock(&ioasid_allocator_lock)', { op: 'mutex_lock', lock: LOCK });
 const unlock = step('spin_unlock(&ioasid_allocator_lock)', { op: 'mutex_unlock', lock: LOCK });
 
-/** `data = xa_load(&active_allocator->xa, id)`, and what the function does when it finds nothing. */
-const lookup = (fail: string, errno?: string): Item[] => [
-  step('data = xa_load(&active_allocator->xa, id)', { op: 'xa_load', space: XA, id: 'id', into: 'data' }),
-  step('if (!data)', { op: 'if_null', ptr: 'data', ...(errno ? { errno } : {}) }, { fail }),
+/**
+ * `data = xa_load(&active_allocator->xa, id)` (A.3: "Every lookup uses only the currently active allocator's
+ * XArray"), and what the function does when it finds nothing; `into` the local, `tag` names the labels.
+ */
+const lookup = (d: Design, tag: string, fail: string, errno?: string, into = 'data'): Item[] => [
+  ...onActive(d, tag, [step(`${into} = xa_load(&active_allocator->xa, id)`, { op: 'xa_load', space: CUSTOM_XA, id: 'id', into })], [
+    step(`${into} = xa_load(&active_allocator->xa, id)`, { op: 'xa_load', space: XA, id: 'id', into }),
+  ]),
+  step(`if (!${into})`, { op: 'if_null', ptr: into, ...(errno ? { errno } : {}) }, { fail }),
 ];
+
+/** Steps on the active allocator: `custom` while one is registered and active, else `fallback`, the default's. */
+function onActive(d: Design, tag: string, custom: readonly Item[], fallback: readonly Item[]): Item[] {
+  if (!d.custom) return [...fallback];
+  return [
+    step('a = rcu_dereference(active_allocator)', { op: 'get_link', ptr: 'core', field: 'active', into: 'a' }),
+    step('if (a != &default_allocator)', { op: 'if_null', ptr: 'a' }, { fail: `${tag}_default` }),
+    ...custom,
+    jump(`${tag}_active`),
+    label(`${tag}_default`),
+    ...fallback,
+    label(`${tag}_active`),
+  ];
+}
 
 /**
  * A.4 get/put, A.2 find: "set non-NULL and not equal to data->set" fails (a
@@ -118,11 +186,39 @@ function doFree(d: Design, tag: string): Item[] {
       ]
     : [];
   return [
-    // A.2: "active_allocator->ops->free(id, pdata)": the default allocator's erases the entry.
-    step('xa_erase(&default_allocator.xa, data->id)', { op: 'xa_erase', space: XA, ptr: 'data' }),
+    // A.2: "active_allocator->ops->free(id, pdata)": a custom allocator's callback runs before the entry leaves the
+    // XArray ("for a custom allocator, the core then also calls xa_erase + kfree_rcu"); the default's erases it.
+    ...onActive(d, `${tag}_free`, d.custom ? [...vcmdFree(d.custom, `${tag}_vcmd`), step('xa_erase(&active_allocator->xa, data->id)', { op: 'xa_erase', space: CUSTOM_XA, ptr: 'data' })] : [], [
+      step('xa_erase(&default_allocator.xa, data->id)', { op: 'xa_erase', space: XA, ptr: 'data' }),
+    ]),
     ...reclaim,
     step('kfree_rcu(data, rcu)', { op: 'kfree', ptr: 'data', rcu: true }),
   ];
+}
+
+/**
+ * A custom allocator's `id = ops->alloc(min, max, pdata)`: VT-d asks the host by virtual command (003), within
+ * [min,max] only where the design passes them on; then `xa_alloc(XA_LIMIT(id, id))` into its XArray (A.2).
+ */
+function customAlloc(c: Custom): Item[] {
+  return [
+    step('id = vcmd_alloc_pasid(iommu)', { op: 'xa_alloc', space: HOST, ptr: 'guest', into: 'id', ...(c.honoursRange ? { range: 'scenario' as const } : {}) }, { fail: 'exit_free' }),
+    step('xa_alloc(&active_allocator->xa, &id, data, XA_LIMIT(id, id))', { op: 'xa_insert', space: CUSTOM_XA, id: 'id', ptr: 'data' }, { fail: 'alloc_taken' }),
+  ];
+}
+
+/**
+ * VT-d's `intel_vcmd_ioasid_free(id, iommu)` (A.3, 003): the host's PASID goes back by virtual command, unless the
+ * helper keeps it: while a device is still bound to it (upstream), or while none is (as posted, "Freeing unbond
+ * IOASID").
+ */
+function vcmdFree(c: Custom, tag: string): Item[] {
+  const bound = step('svm = ioasid_find(NULL, id, NULL)', { op: 'xa_load', space: 'bonds', id: 'id', into: 'svm' });
+  const keeps =
+    c.refusesFree === 'bound'
+      ? step('if (svm) return', { op: 'if_set', ptr: 'svm' }, { fail: `${tag}_kept` })
+      : step('if (!svm) return -EBUSY', { op: 'if_null', ptr: 'svm' }, { fail: `${tag}_kept` });
+  return [bound, keeps, step('vcmd_free_pasid(iommu, id)', { op: 'xa_erase', space: HOST, id: 'id', into: 'host' }), label(`${tag}_kept`)];
 }
 
 /**
@@ -146,11 +242,15 @@ export function ioasidAlloc(d: Design, fail: string): Item[] {
     step('data->private = private', { op: 'set_link', ptr: 'data', field: 'private', to: 'private' }),
     lock,
     ...setChecks,
-    // A.2: "xa_alloc(XA_LIMIT(min,max)) ... returns the lowest free index >= min".
-    step('xa_alloc(&active_allocator->xa, &id, data, XA_LIMIT(min, max))', { op: 'xa_alloc', space: XA, ptr: 'data', into: 'id' }, { fail: 'exit_free' }),
+    ...onActive(d, 'alloc', d.custom ? customAlloc(d.custom) : [], [
+      // A.2: "xa_alloc(XA_LIMIT(min,max)) ... returns the lowest free index >= min".
+      step('xa_alloc(&active_allocator->xa, &id, data, XA_LIMIT(min, max))', { op: 'xa_alloc', space: XA, ptr: 'data', into: 'id' }, { fail: 'exit_free' }),
+    ]),
     ...(d.setObjects ? [step('set->nr_ioasids++', { op: 'counter', delta: 1, ptr: 'set', field: 'nr_ioasids' })] : []),
     unlock,
     jump('alloc_done'),
+    // A.2: "If that second step fails (the slot is already taken), call ops->free(id,pdata) and fail".
+    ...(d.custom ? [label('alloc_taken'), ...vcmdFree(d.custom, 'alloc_taken')] : []),
     label('exit_free'),
     unlock,
     step('kfree(data)', { op: 'kfree', ptr: 'data' }),
@@ -169,7 +269,7 @@ export function ioasidGet(d: Design, refused: string): Item[] {
   if (d.api === 'v5.11') {
     return [
       lock,
-      ...lookup('get_unknown'),
+      ...lookup(d, 'get', 'get_unknown'),
       step('refcount_inc(&data->refs)', { op: 'refcount', call: 'refcount_inc', ptr: 'data', field: 'refs' }),
       unlock,
       jump('get_done'),
@@ -183,7 +283,7 @@ export function ioasidGet(d: Design, refused: string): Item[] {
   }
   return [
     lock,
-    ...lookup('get_refused', '-EINVAL'),
+    ...lookup(d, 'get', 'get_refused', '-EINVAL'),
     step('if (data->state == IOASID_STATE_FREE_PENDING) return -EBUSY', { op: 'send', ptr: 'data', event: 'GET' }, { fail: 'get_refused' }),
     ...setMatches(d, 'get', 'data', 'get_refused', '-EACCES'),
     step('refcount_inc(&data->refs)', { op: 'refcount', call: 'refcount_inc', ptr: 'data', field: 'refs' }),
@@ -205,7 +305,7 @@ export function ioasidPut(d: Design, holder: Holder, refused: string, tag = 'put
   return [
     lock,
     // A.4: "Unknown ID: false, with a log".
-    ...lookup(`${tag}_refused`),
+    ...lookup(d, tag, `${tag}_refused`),
     ...(d.api === 'series' ? setMatches(d, tag, 'data', `${tag}_refused`) : []),
     step('if (refcount_dec_and_test(&data->refs))', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'data', field: 'refs', ...holder }, { zero: `${tag}_last` }),
     jump(`${tag}_unlock`),
@@ -228,11 +328,11 @@ export function ioasidPut(d: Design, holder: Holder, refused: string, tag = 'put
  */
 export function ioasidFree(d: Design, holder: Holder, refused: string): Item[] {
   if (d.api === 'v5.11') return ioasidPut(d, holder, refused, 'free');
-  if (d.api === 'v1') return [lock, ...lookup('free_refused'), ...doFree(d, 'free'), unlock, jump('free_done'), label('free_refused'), unlock, jump(refused), label('free_done')];
+  if (d.api === 'v1') return [lock, ...lookup(d, 'free', 'free_refused'), ...doFree(d, 'free'), unlock, jump('free_done'), label('free_refused'), unlock, jump(refused), label('free_done')];
   return [
     lock,
     // A.4: "Unknown ID: a rate-limited error and nothing else".
-    ...lookup('free_refused'),
+    ...lookup(d, 'free', 'free_refused'),
     // A.4: "data->set != set (a strict compare, so NULL is not a wildcard here)": "Cannot free IOASID ... due to set ownership".
     step('if (data->set != set)', { op: 'link_is', ptr: 'data', field: 'set', to: 'set' }, { fail: 'free_refused' }),
     step('if (data->state == IOASID_STATE_FREE_PENDING) return; data->state = IOASID_STATE_FREE_PENDING', { op: 'send', ptr: 'data', event: 'FREE' }, { fail: 'free_refused' }),
@@ -259,8 +359,8 @@ export function ioasidFree(d: Design, holder: Holder, refused: string): Item[] {
 export function ioasidFind(d: Design, refused: string, within: readonly Item[] = []): Item[] {
   return [
     step('rcu_read_lock()', { op: 'rcu_read_lock' }),
-    step('found = xa_load(&rcu_dereference(active_allocator)->xa, id)', { op: 'xa_load', space: XA, id: 'id', into: 'found' }),
-    step('if (!found) return ERR_PTR(-ENOENT)', { op: 'if_null', ptr: 'found', errno: '-ENOENT' }, { fail: 'find_unlock' }),
+    // A.2: "It reads whichever allocator is active now".
+    ...lookup(d, 'find', 'find_unlock', '-ENOENT', 'found'),
     ...setMatches(d, 'find', 'found', 'find_unlock', '-EACCES'),
     ...(d.findTakesRef ? [step('if (!refcount_inc_not_zero(&found->refs)) return ERR_PTR(-ENOENT)', { op: 'refcount', call: 'refcount_inc_not_zero', ptr: 'found', field: 'refs' }, { fail: 'find_unlock' })] : []),
     step('priv = rcu_dereference(found->private)', { op: 'get_link', ptr: 'found', field: 'private', into: 'priv' }),
@@ -289,5 +389,67 @@ export function ioasidSetFree(): Item[] {
     label('set_free_out'),
     unlock,
     label('set_free_done'),
+  ];
+}
+
+/**
+ * `ioasid_register_allocator(ops)` (A.3): -EEXIST for ops already registered; the same helper pair joins the
+ * registered entry's slist and shares its XArray; the first custom allocator needs the default XArray empty
+ * (-EAGAIN) and is published as the active one at once. `o` names the vIOMMU's ops.
+ */
+export function registerAllocator(): Item[] {
+  return [
+    lock,
+    step('ops = &viommu[o]->ops', { op: 'xa_load', space: 'ops_table', id: 'o', into: 'ops' }),
+    step('if (ops is on an slist) return -EEXIST', { op: 'link_is', ptr: 'ops', field: 'entry', to: null, errno: '-EEXIST' }, { fail: 'reg_out' }),
+    // Every vIOMMU registers the same helpers (A.3 VT-d use): the entry that has them, if any, is the active one.
+    step('pallocator = the entry with the same helpers', { op: 'get_link', ptr: 'core', field: 'active', into: 'e' }),
+    step('if (pallocator)', { op: 'if_null', ptr: 'e' }, { fail: 'reg_new' }),
+    step('list_add_tail(&ops->list, &pallocator->slist)', { op: 'set_link', ptr: 'ops', field: 'entry', to: 'e' }),
+    step('pallocator->slist gains one', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }),
+    jump('reg_done'),
+    label('reg_new'),
+    step('if (!xa_empty(&default_allocator.xa))', { op: 'xa_find', space: XA, id: 'any', into: 'busy' }, { fail: 'reg_empty' }),
+    step('return -EAGAIN', { op: 'error', errno: '-EAGAIN' }, { fail: 'reg_out' }),
+    label('reg_empty'),
+    step('ia_data = kzalloc(sizeof(*ia_data), GFP_ATOMIC)', { op: 'alloc', kind: 'allocator', into: 'ia' }, { fail: 'reg_out' }),
+    step('xa_init_flags(&ia_data->xa, XA_FLAGS_ALLOC)', { op: 'xa_init', space: CUSTOM_XA }),
+    step('list_add(&ops->list, &ia_data->slist)', { op: 'set_link', ptr: 'ops', field: 'entry', to: 'ia' }),
+    step('ia_data->slist gains one', { op: 'counter', delta: 1, ptr: 'ia', field: 'sharers' }),
+    step('rcu_assign_pointer(active_allocator, ia_data)', { op: 'set_link', ptr: 'core', field: 'active', to: 'ia' }),
+    label('reg_done'),
+    label('reg_out'),
+    unlock,
+  ];
+}
+
+/**
+ * `ioasid_unregister_allocator(ops)` (A.3): another sharer left, this ops is unlinked and the ids kept; the last
+ * sharer removes the entry, WARN_ON its XArray not empty ("The IDs are orphaned, not freed"; or -EBUSY where the
+ * design refuses), the default allocator becomes active again, and the entry goes after a grace period. The kernel
+ * finds the entry by helper pair; here by the ops' own entry (an ops never registered unregisters nothing).
+ */
+export function unregisterAllocator(c: Custom): Item[] {
+  const live = (then: string) => step('if (!xa_empty(&pallocator->xa))', { op: 'xa_find', space: CUSTOM_XA, id: 'any', into: 'left' }, { fail: then });
+  const check = c.unregisterBusy
+    ? [live('unreg_empty'), step('pallocator->slist keeps it', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }), step('return -EBUSY', { op: 'error', errno: '-EBUSY' }, { fail: 'unreg_out' })]
+    : [live('unreg_empty'), step('WARN_ON(!xa_empty(&pallocator->xa))', { op: 'warn' })];
+  return [
+    lock,
+    step('ops = &viommu[o]->ops', { op: 'xa_load', space: 'ops_table', id: 'o', into: 'ops' }),
+    step('pallocator = the entry ops is on', { op: 'get_link', ptr: 'ops', field: 'entry', into: 'e' }),
+    // A.2: "With no custom allocators it logs \"No custom IOASID allocators active!\"".
+    step('if (!pallocator) return', { op: 'if_null', ptr: 'e' }, { fail: 'unreg_out' }),
+    step('pallocator->slist loses one', { op: 'counter', delta: -1, ptr: 'e', field: 'sharers' }),
+    step('if (!list_is_singular(&pallocator->slist))', { op: 'check', ptr: 'e', field: 'sharers', is: 'zero' }, { fail: 'unreg_unlink' }),
+    ...check,
+    label('unreg_empty'),
+    step('list_del(&pallocator->list)', { op: 'send', ptr: 'e', event: 'UNREGISTER' }),
+    step('rcu_assign_pointer(active_allocator, &default_allocator)', { op: 'set_link', ptr: 'core', field: 'active', to: null }),
+    step('kfree_rcu(pallocator, rcu)', { op: 'kfree', ptr: 'e', rcu: true }),
+    label('unreg_unlink'),
+    step('list_del(&ops->list)', { op: 'set_link', ptr: 'ops', field: 'entry', to: null }),
+    label('unreg_out'),
+    unlock,
   ];
 }

@@ -78,3 +78,23 @@ export const setMachine = setup({
     },
   },
 });
+
+/**
+ * A custom allocator's `ioasid_allocator_data` (kernel-semantics A.3): active
+ * from its registration (the first custom allocator is published at once;
+ * the vIOMMUs' identical helpers share it rather than queue a standby), then
+ * unregistered by its last sharer and freed after a grace period.
+ */
+export const allocatorMachine = setup({
+  types: { ...replies, events: {} as { type: 'UNREGISTER' } },
+  actions: { reply: assign((_, params: Reply) => ({ reply: params })) },
+}).createMachine({
+  id: 'ioasid_allocator',
+  initial: 'active',
+  context: { reply: { ok: true, text: '' } },
+  states: {
+    // A.3: "If the list is now empty, the active allocator becomes default_allocator"; kfree_rcu follows.
+    active: { on: { UNREGISTER: { target: 'unregistered', actions: ok('unregistered') } } },
+    unregistered: {},
+  },
+});

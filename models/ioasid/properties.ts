@@ -7,7 +7,7 @@
  * phases and sets, the users' records, and the replies.
  */
 import { entryOf, nextStep, objName, sameObject, type Entry, type KitObject, type KitSpec, type KitWorld, type Property } from 'lifecheck';
-import { INVALID, QUOTA, XA, type Design } from './core.ts';
+import { CUSTOM_XA, HOST, INVALID, QUOTA, XA, type Design } from './core.ts';
 import type { SetSpec } from './calls.ts';
 
 /** A design of the IOASID core as a kit spec, with what its properties read. */
@@ -31,9 +31,12 @@ function setOf(spec: IoasidSpec, world: KitWorld, t: number, threads: number): E
 
 const setName = (e: Entry | null) => (e ? objName(e.kind, e.slot) : 'NULL');
 
+/** The XArray lookups read now: a registered custom allocator's, or the default allocator's (A.3). */
+const activeXa = (world: KitWorld) => (world.objects.ioasid_core?.[0]?.links.active ? CUSTOM_XA : XA);
+
 /** The IOASID an id names now, as `ioasid 1#2`, or that it is free. */
 function nowAt(world: KitWorld, id: number): string {
-  const e = entryOf(world.spaces[XA]?.[id - 1]);
+  const e = entryOf(world.spaces[activeXa(world)]?.[id - 1]);
   return e ? `reused as ${objName(e.kind, e.slot, e.gen)}` : 'freed';
 }
 
@@ -44,7 +47,7 @@ const isLive = (world: KitWorld, e: Entry) => {
 
 export const noReuseWhileReferenced: IoasidProperty = {
   id: 'no-reuse-while-referenced',
-  title: 'an IOASID returns to the pool only when no user still holds it (no bond or guest record outlives it)',
+  title: 'an IOASID returns to the pool only when no user still holds it (no bond or guest record outlives it, nor sees its id handed out again)',
   source: 'seed 001 ("The IOASID will be returned to the pool" only at refcount 0); seed 000',
   kind: 'invariant',
   check(world, spec) {
@@ -53,7 +56,10 @@ export const noReuseWhileReferenced: IoasidProperty = {
       for (const [k, s] of (world.spaces[table] ?? []).entries()) {
         const e = entryOf(s);
         // An entry whose reference its holder already dropped is on its way out.
-        if (!e || (holds && e.dropped?.length) || isLive(world, e)) continue;
+        if (!e || (holds && e.dropped?.length)) continue;
+        // The id handed out again while the user still holds the old IOASID under it (an orphan's id, A.3).
+        const now = entryOf(world.spaces[activeXa(world)]?.[k]);
+        if (isLive(world, e) && (!now || sameObject(now, e))) continue;
         return `${table}[${k + 1}] still holds ${objName(e.kind, e.slot, e.gen)}, which is ${nowAt(world, k + 1)}`;
       }
     }
@@ -200,7 +206,7 @@ export const nothingLeakedAtQuiescence: IoasidProperty = {
 function documented(spec: IoasidSpec, world: KitWorld, t: number, call: string, id: number): string | undefined {
   const d = spec.design;
   const set = setOf(spec, world, t, world.threads.length);
-  const e = entryOf(world.spaces[XA]?.[id - 1]);
+  const e = entryOf(world.spaces[activeXa(world)]?.[id - 1]);
   const o = e && world.objects.ioasid![e.slot]!;
   const owned = (x: KitObject) => (x.links.set ? sameObject(set, x.links.set) : set === null);
   switch (call) {
@@ -218,6 +224,8 @@ function documented(spec: IoasidSpec, world: KitWorld, t: number, call: string, 
       return world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! > 0 ? '-EBUSY' : '0';
     }
     case 'alloc': {
+      // A custom allocator's ids are the host's to give (003): no documented id to expect.
+      if (activeXa(world) !== XA) return undefined;
       const full = world.spaces[XA]!.every((s) => s !== null);
       const refused = d.setObjects && (!set || world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! >= QUOTA);
       return refused || full ? INVALID : String(world.spaces[XA]!.findIndex((s) => s === null) + 1);
@@ -241,6 +249,59 @@ export const documentedReplies: IoasidProperty = {
   },
 };
 
+/** The ids of a space's entries that map to live IOASIDs, with the IOASID. */
+function liveIn(world: KitWorld, space: string, base: number): { id: number; e: Entry }[] {
+  return (world.spaces[space] ?? []).flatMap((s, k) => {
+    const e = entryOf(s);
+    return e && isLive(world, e) ? [{ id: base + k, e }] : [];
+  });
+}
+
+const custom = (spec: IoasidSpec) => spec.design.custom !== undefined;
+
+export const allocatedIdsStayFindable: IoasidProperty = {
+  id: 'allocated-ids-stay-findable',
+  title: 'every live IOASID stays in the XArray lookups read: switching allocators orphans none',
+  source: 'kernel-semantics A.3 (rule 5: "Switching between custom and default requires that all IDs be freed"); D.7',
+  kind: 'invariant',
+  applies: custom,
+  check(world) {
+    const active = activeXa(world);
+    const findable = new Set(liveIn(world, active, 1).map(({ e }) => `${e.slot}/${e.gen}`));
+    const orphan = ioasids(world).find(({ o, slot }) => !findable.has(`${slot}/${o.gen}`));
+    if (!orphan) return undefined;
+    const who = active === XA ? 'the default allocator' : 'the custom allocator';
+    return `${objName('ioasid', orphan.slot, orphan.o.gen)} is live, but lookups read ${who}'s XArray, which does not have it`;
+  },
+};
+
+export const noLostHostIds: IoasidProperty = {
+  id: 'no-lost-host-ids',
+  title: 'every host PASID handed to the guest goes back to the host when the guest frees it',
+  source: 'seed 003 (intel_ioasid_free: "Freeing unbond IOASID" returns -EBUSY; vcmd_free_pasid); A.2 (ops->free)',
+  kind: 'invariant',
+  applies: custom,
+  check(world) {
+    const held = new Set([CUSTOM_XA, 'pasids', 'bonds'].flatMap((space) => liveIn(world, space, 1).map(({ id }) => id)));
+    const lost = (world.spaces[HOST] ?? []).findIndex((s, k) => entryOf(s)?.kind === 'guest' && !held.has(k + 1));
+    return lost < 0 ? undefined : `host PASID ${lost + 1} is still the guest's, which holds no IOASID ${lost + 1}`;
+  },
+};
+
+export const idsInRange: IoasidProperty = {
+  id: 'ids-in-range',
+  title: 'every IOASID a guest is given lies in the [min,max] it asked for',
+  source: 'seed 000 (ioasid_alloc: "Allocate an ID between @min and @max"); seed 003 ("How does this honor min/max?")',
+  kind: 'invariant',
+  applies: custom,
+  check(world) {
+    // The guest asks for the scenario's ids: those of the default allocator's XArray.
+    const max = world.spaces[XA]!.length;
+    const out = liveIn(world, CUSTOM_XA, 1).find(({ id }) => id > max);
+    return out && `IOASID ${out.id} is allocated outside [1,${max}]`;
+  },
+};
+
 export const ioasidProperties: readonly IoasidProperty[] = [
   noReuseWhileReferenced,
   getFailsOnFreePending,
@@ -250,4 +311,7 @@ export const ioasidProperties: readonly IoasidProperty[] = [
   setFreedWithLastMember,
   nothingLeakedAtQuiescence,
   documentedReplies,
+  allocatedIdsStayFindable,
+  noLostHostIds,
+  idsInRange,
 ];

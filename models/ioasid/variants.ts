@@ -5,8 +5,8 @@
  * the same way: `ioasidSpec({ ...design, ... })`, or a spec with a call changed.
  */
 import type { KitWorld, Model, Variant } from 'lifecheck';
-import { current, guestSets, guestsExist, guestsExit, ioasidCalls, type SetSpec } from './calls.ts';
-import { ioasidKinds, ioasidSpaces, LOCK, type Design } from './core.ts';
+import { current, customRoles, guestSets, guestsExist, guestsExit, ioasidCalls, type SetSpec } from './calls.ts';
+import { ioasidKinds, ioasidSpaces, LOCK, type Custom, type Design } from './core.ts';
 import { ioasidMachine } from './lifecycles.ts';
 import type { IoasidSpec } from './properties.ts';
 
@@ -16,10 +16,11 @@ export function ioasidSpec(design: Design, sets: readonly SetSpec[] = guestSets)
     kinds: ioasidKinds(design, sets.filter((s) => s.name !== null).length),
     spaces: ioasidSpaces(design),
     locks: [LOCK, 'pasid_mutex'],
-    setup: guestsExist(sets),
+    setup: guestsExist(sets, design.custom !== undefined),
     calls: ioasidCalls(design),
+    ...(design.custom ? { roles: customRoles(ioasidCalls(design)) } : {}),
     exit: guestsExit(design),
-    current: current(sets),
+    current: current(sets, design.custom !== undefined),
     // A guest's vCPUs share its PASIDs: one freeing what another allocated, and the id handed out again, is the
     // guest's own business. An id reused under a user that still holds it is no-reuse-while-referenced's.
     off: ['no-stale-id'],
@@ -28,8 +29,9 @@ export function ioasidSpec(design: Design, sets: readonly SetSpec[] = guestSets)
   };
 }
 
-const series: Design = { api: 'series', machine: ioasidMachine };
-const findGet: Design = { ...series, findTakesRef: true };
+/** Seed 001 as posted, and with ioasid_find taking a reference: the designs patches start from. */
+export const seriesDesign: Design = { api: 'series', machine: ioasidMachine };
+export const findGetDesign: Design = { ...seriesDesign, findTakesRef: true };
 
 export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Variant<IoasidSpec>[] => [
   model.variant({
@@ -62,7 +64,7 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
     name: 'series',
     title: 'refcounts with FREE_PENDING as posted; ioasid_find takes no reference',
     source: 'seed 001',
-    config: ioasidSpec(series),
+    config: ioasidSpec(seriesDesign),
     expect: {
       // 001 review: "Do you need to increase the refcount of the found ioasid ...? Otherwise, the ioasid might be freed elsewhere."
       'no-use-after-free': 'violated',
@@ -73,14 +75,14 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
     name: 'series-find-get',
     title: 'ioasid_find takes a reference, dropped after use (the reviewer’s question)',
     source: 'seed 001 (review by Lu Baolu)',
-    config: ioasidSpec(findGet),
+    config: ioasidSpec(findGetDesign),
     expect: {},
   }),
   model.variant({
     name: 'series-free-every-call',
     title: 'each ioasid_free call drops a reference (the other reading of 001)',
     source: 'seed 001 ("can be called multiple times without error until all refs are dropped")',
-    config: ioasidSpec({ ...findGet, machine: ioasidMachine.provide({ guards: { freeDropsEveryCall: () => true } }) }),
+    config: ioasidSpec({ ...findGetDesign, machine: ioasidMachine.provide({ guards: { freeDropsEveryCall: () => true } }) }),
     expect: {
       // A second ioasid_free drops a reference its caller no longer has: the bond's, and the IOASID goes under it.
       'no-free-while-referenced': 'violated',
@@ -93,7 +95,7 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
     name: 'null-set-global',
     title: 'the NULL set is allowed: a global pool for aux domains and a global ioasid_find',
     source: 'design.md (seed 004); kernel-semantics A.5 (yiliu1765: NULL set means the global pool)',
-    config: ioasidSpec({ ...findGet, findWithNull: true }, [
+    config: ioasidSpec({ ...findGetDesign, findWithNull: true }, [
       { name: 's1', data: 'mm' },
       { name: null, data: 'aux_domain' },
     ]),
@@ -107,7 +109,7 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
     name: 'set-mandatory',
     title: 'every call names a set (one per private-data type, quota 1, freed with its last id)',
     source: 'design.md (seed 004); kernel-semantics A.4 (dcp: set must be non-NULL, quota, ioasid_set_free)',
-    config: ioasidSpec({ ...findGet, setObjects: true, nullSetRefused: true }, [
+    config: ioasidSpec({ ...findGetDesign, setObjects: true, nullSetRefused: true }, [
       { name: 's1', data: 'mm' },
       { name: 'aux', data: 'aux_domain' },
     ]),
@@ -116,5 +118,50 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
       // "nothing happened" is wrong about its set.
       'failed-call-changes-nothing': 'violated',
     },
+  }),
+  ...customVariants(model),
+];
+
+/**
+ * Unregistering the last sharer with live ids orphans them (A.3: WARN_ON, "The IDs are orphaned, not freed"): they
+ * stay live with their references, lookups and puts miss them, their holders' records hold an id the default
+ * allocator hands out again, re-registering starts an empty XArray (kmemleak), and their host PASIDs never go back.
+ */
+const orphaning = {
+  'no-warn': 'violated',
+  'allocated-ids-stay-findable': 'violated',
+  'find-works-until-last-put': 'violated',
+  'no-overwritten-entry': 'violated',
+  'refcount-matches-holders': 'violated',
+  'no-lost-host-ids': 'violated',
+  'nothing-leaked': 'violated',
+  'nothing-leaked-at-quiescence': 'violated',
+} as const;
+
+/** 003/A.3: custom allocators on the design that keeps every seed-001 property, so each row shows only what the allocator breaks; one guest (two vCPUs) beside another guest sharing the host's PASIDs. */
+const customSpec = (custom: Custom) => ioasidSpec({ ...findGetDesign, custom }, [{ name: 's1', data: 'mm' }]);
+
+const customVariants = (model: Model<KitWorld, IoasidSpec>): Variant<IoasidSpec>[] => [
+  model.variant({
+    name: 'custom-honours-range',
+    title: 'guest vcmd allocator asks the host for an id within [min,max]; unregister with live ids warns',
+    source: 'seed 003 (the reviewer’s "How does this honor min/max?"); kernel-semantics A.3',
+    config: customSpec({ honoursRange: true, refusesFree: 'bound' }),
+    expect: orphaning,
+  }),
+  model.variant({
+    name: 'custom-ignores-range',
+    title: 'guest vcmd allocator as posted: any host id, whatever [min,max]; its free refuses unbound ids',
+    source: 'seed 003 (intel_ioasid_alloc ignores min/max; intel_ioasid_free: "Freeing unbond IOASID" -EBUSY)',
+    config: customSpec({ honoursRange: false, refusesFree: 'unbound' }),
+    // 003: the host hands out ids past max, and the posted free keeps every id no device is bound to.
+    expect: { ...orphaning, 'ids-in-range': 'violated' },
+  }),
+  model.variant({
+    name: 'custom-unregister-busy',
+    title: 'unregistering an allocator whose table has live ids fails with -EBUSY instead of orphaning them',
+    source: 'kernel-semantics A.3 (rule 3: "all its outstanding IDs must already have been freed")',
+    config: customSpec({ honoursRange: true, refusesFree: 'bound', unregisterBusy: true }),
+    expect: {},
   }),
 ];

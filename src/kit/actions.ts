@@ -9,7 +9,7 @@ import { fire, initialState } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
-import { setEntry, xaAlloc, xaFind, xaLookup, xaStore } from './spaces.ts';
+import { setEntry, xaAlloc, xaFind, xaInit, xaInsert, xaLookup, xaStore } from './spaces.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
 import { actor, blank, counted, entryOf, sameObject, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
 
@@ -37,7 +37,11 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'alloc':
       return alloc(ctx, a.kind, a.into);
     case 'xa_alloc':
-      return xaAlloc(ctx, step, a.space, a.ptr, a.into);
+      return xaAlloc(ctx, step, a.space, a.ptr, a.into, a.range === 'scenario' ? ctx.bounds.ids : undefined);
+    case 'xa_insert':
+      return xaInsert(ctx, step, a.space, a.id, a.ptr);
+    case 'xa_init':
+      return xaInit(ctx, a.space);
     case 'xa_store':
       return xaStore(ctx, step, a.space, a.id, a.ptr);
     case 'xa_load':
@@ -192,7 +196,7 @@ function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, 
   }
   const dropped = give ? (e.dropped ?? []).filter((f) => f !== field) : [...(e.dropped ?? []), field].sort();
   const { dropped: _, ...bare } = e;
-  setEntry(ctx, name, ctx.bounds.ids.min + k, dropped.length ? { ...bare, dropped } : bare);
+  setEntry(ctx, name, ctx.idBase(name) + k, dropped.length ? { ...bare, dropped } : bare);
   if (!give && lastReference(ctx, p) && !counted(p)) ctx.setLocal(local, { ...p, prot: 'own' });
   return [];
 }

@@ -55,6 +55,9 @@ function canFail(a: Action): boolean {
     case 'xa_alloc':
     case 'fallible':
     case 'if_null':
+    case 'if_set':
+    case 'link_is':
+    case 'xa_insert':
     case 'check':
     case 'mutex_trylock':
     case 'down_read_trylock':

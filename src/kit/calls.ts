@@ -18,7 +18,18 @@ export type Action =
    * `xa_alloc(&space, &id, p)`: the lowest (or, cyclic, the next) free id; the entry takes over the creator's reference
    * when the space holds one. Without `ptr`, `xa_alloc(.., XA_ZERO_ENTRY)`: the id is reserved, and loads find NULL until `xa_store`.
    */
-  | { readonly op: 'xa_alloc'; readonly space: string; readonly ptr?: LocalName; readonly into: LocalName }
+  | {
+      readonly op: 'xa_alloc';
+      readonly space: string;
+      readonly ptr?: LocalName;
+      readonly into: LocalName;
+      /** `XA_LIMIT(min, max)` of the scenario's ids (`--ids`), in a space that maps more (a host's PASIDs asked for a guest's range). */
+      readonly range?: 'scenario';
+    }
+  /** `xa_insert(&space, id, p)` (or `xa_alloc(.., XA_LIMIT(id, id))`): `p` at that very id; `-EBUSY` when it is taken. */
+  | { readonly op: 'xa_insert'; readonly space: string; readonly id: LocalName; readonly ptr: LocalName }
+  /** `xa_init(&space)`: the XArray of a new object (an allocator's) starts empty; what an old one held is forgotten there. */
+  | { readonly op: 'xa_init'; readonly space: string }
   /** `xa_store(&space, id, p)` into a reserved (or free) id: the object becomes visible (iommufd_object_finalize). */
   | { readonly op: 'xa_store'; readonly space: string; readonly id: LocalName; readonly ptr: LocalName }
   /**

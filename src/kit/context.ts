@@ -5,7 +5,7 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
-import { actor, counted, entryIndex, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { actor, counted, entryIndex, spaceIds, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -39,6 +39,11 @@ export class Ctx {
 
   get th(): Thread {
     return this.world.threads[this.t]!;
+  }
+
+  /** The first id of space `name`: entries are kept from it. */
+  idBase(name: string): number {
+    return spaceIds(this.spec, name, this.bounds).min;
   }
 
   get who(): string {

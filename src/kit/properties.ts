@@ -176,6 +176,7 @@ export const stockProperties: readonly KitProperty[] = [
     /^lifecheck: /,
     `${KIT}: a pointer's protection (reference, RCU, lock)`,
   ),
+  warned('no-overwritten-entry', 'no xa_store replaces an entry it did not expect (what the old entry held is lost)', /^xa_store over an entry: /, `${KIT}: xarray`),
   warned('no-type-confusion', 'no object is used as a kind it is not (private data of another type)', /^type confusion: /, `${KIT}: container_of on the wrong type`),
   warned('no-stale-id', 'no call acts on an id its caller got for an object since freed and the id reused', /^stale id: /, `${KIT}: ids reused (seed 001)`),
   warned('no-ref-from-zero', 'no reference is taken on a count of 0', /^refcount_t: addition on 0/, `${KIT}: lib/refcount.c`),

@@ -8,12 +8,15 @@ import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { initialWorld, nextStep, type KitSpec, type KitWorld } from './world.ts';
+import { initialWorld, nextStep, spaceIds, type KitSpec, type KitWorld } from './world.ts';
 
-/** The ids a call's arguments may take, in order: every combination, one id per argument. */
-function argumentChoices(c: Call, bounds: Bounds): number[][] {
-  const ids = Array.from({ length: bounds.ids.max - bounds.ids.min + 1 }, (_, k) => bounds.ids.min + k);
-  return Object.keys(c.args).reduce<number[][]>((acc) => acc.flatMap((a) => ids.map((id) => [...a, id])), [[]]);
+/** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
+function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
+  const idsOf = (space: string) => {
+    const { min, max } = spaceIds(spec, space, bounds);
+    return Array.from({ length: max - min + 1 }, (_, k) => min + k);
+  };
+  return Object.values(c.args).reduce<number[][]>((acc, space) => acc.flatMap((a) => idsOf(space).map((id) => [...a, id])), [[]]);
 }
 
 /** The thread that runs the spec's `exit`: the last CPU, once every thread has made all the calls it can and no work is left. */
@@ -37,7 +40,7 @@ export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): En
     if (th.call === null) {
       if (th.calls >= bounds.ops) return [];
       // A call starts by running its first step, so it waits as that step would.
-      return callsOf(thread).flatMap((c) => argumentChoices(c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
+      return callsOf(thread).flatMap((c) => argumentChoices(spec, c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
     }
     return stepChoices(spec, world, { thread, op: th.call, args: [] });
   }).concat(exitStep(spec, bounds, world, (t) => callsOf(t).length));
@@ -92,7 +95,7 @@ function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
 export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
   const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
-  const ids = bounds.ids.max - bounds.ids.min + 1;
+  const ids = Math.max(1, ...Object.keys(spec.spaces).map((name) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1));
   // A down_write that queues runs twice: once to queue, once to take the semaphore. A call that loops over a table
   // (its only jumps back) runs a round per entry, and its passes over the table at most once per entry.
   const loops = (c: Call) => steps(c).some((i) => i.action.op === 'xa_find');

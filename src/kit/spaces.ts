@@ -15,17 +15,18 @@ export function spaceOf(ctx: Ctx, name: string): SpaceSpec {
   return s;
 }
 
-export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefined, into: LocalName): Done {
+export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | undefined, into: LocalName, limit?: { min: number; max: number }): Done {
   spaceOf(ctx, name);
   const p = local === undefined ? undefined : pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local!);
   const entries = ctx.world.spaces[name]!;
   const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
   const order = entries.map((_, k) => (from + k) % entries.length);
-  const k = order.find((i) => entries[i] === null);
+  const within = (k: number) => !limit || (ctx.idBase(name) + k >= limit.min && ctx.idBase(name) + k <= limit.max);
+  const k = order.find((i) => entries[i] === null && within(i));
   if (k === undefined) return failed(ctx.world, '-EBUSY');
   const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
-  const id = ctx.bounds.ids.min + k;
+  const id = ctx.idBase(name) + k;
   // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
   if (spaceOf(ctx, name).alloc === 'cyclic') ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
   setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
@@ -37,7 +38,7 @@ export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | u
 
 export function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
   const entries = ctx.world.spaces[name]!;
-  const k = id - ctx.bounds.ids.min;
+  const k = id - ctx.idBase(name);
   ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
 }
 
@@ -56,13 +57,30 @@ export function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, 
   if (p === null) return oops(ctx, step, local);
   const warnings = derefWarnings(ctx, local, p, step.fn);
   // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
-  const old = entryOf(ctx.world.spaces[name]![id - ctx.bounds.ids.min]);
-  if (old) warnings.push(`lifecheck: ${ctx.who} ${step.fn}: xa_store over ${name} ${id}, which held ${objName(old.kind, old.slot, old.gen)}`);
+  const old = entryOf(ctx.world.spaces[name]![id - ctx.idBase(name)]);
+  if (old) warnings.push(`xa_store over an entry: ${ctx.who} ${step.fn}: ${name} ${id} held ${objName(old.kind, old.slot, old.gen)}, now lost to it`);
   // Into a free id the entry is new; into a reserved one, the id was this call's already.
-  if (ctx.world.spaces[name]![id - ctx.bounds.ids.min] === null) ctx.effect(`${name}[${id}]`, 1);
+  if (ctx.world.spaces[name]![id - ctx.idBase(name)] === null) ctx.effect(`${name}[${id}]`, 1);
   setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
   takeOver(ctx, name, local, p);
   return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
+}
+
+/** `xa_insert(&space, id, p)`: the entry at that id, unless it is taken (`-EBUSY`) or outside the space (`-EINVAL`). */
+export function xaInsert(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
+  const id = ctx.local(idLocal);
+  if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
+  const at = ctx.world.spaces[name]![id - ctx.idBase(name)];
+  if (at === undefined) return failed(ctx.world, '-EINVAL');
+  if (at !== null) return failed(ctx.world, '-EBUSY');
+  return xaStore(ctx, step, name, idLocal, local);
+}
+
+/** `xa_init(&space)`: an empty XArray; the entries it had are forgotten, with the references they held. */
+export function xaInit(ctx: Ctx, name: string): Done {
+  spaceOf(ctx, name);
+  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: ctx.world.spaces[name]!.map(() => null) } };
+  return { world: ctx.world, text: 'ok', flow: NEXT };
 }
 
 /** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
@@ -77,14 +95,14 @@ export function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' 
   const entries = ctx.world.spaces[a.space]!;
   const at = ctx.local(a.id);
   if (a.after && typeof at !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' holds no id to find after; an xa_find from the first id sets it`);
-  const from = a.after ? (at as number) - ctx.bounds.ids.min + 1 : 0;
+  const from = a.after ? (at as number) - ctx.idBase(a.space) + 1 : 0;
   const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
   if (k < 0) {
     ctx.setLocal(a.into, null);
     return { world: ctx.world, text: 'NULL', flow: otherwise(step, undefined) };
   }
   const e = entryOf(entries[k])!;
-  ctx.setLocal(a.id, ctx.bounds.ids.min + k);
+  ctx.setLocal(a.id, ctx.idBase(a.space) + k);
   ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
   return { world: ctx.world, text: objName(e.kind, e.slot, e.gen), flow: NEXT };
 }
@@ -98,7 +116,7 @@ function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_era
   }
   const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
   const k = p === null ? -1 : entryIndex(ctx.world, a.space, p);
-  return k < 0 ? undefined : ctx.bounds.ids.min + k;
+  return k < 0 ? undefined : ctx.idBase(a.space) + k;
 }
 
 export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_erase' }>): Done {
@@ -108,7 +126,7 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   const byObject = op === 'xa_erase' ? a.ptr : undefined;
   const into = a.into ?? byObject;
   const id = idOf(ctx, step, a);
-  const k = id === undefined ? -1 : id - ctx.bounds.ids.min;
+  const k = id === undefined ? -1 : id - ctx.idBase(name);
   const slot = ctx.world.spaces[name]![k] ?? null;
   const found = entryOf(slot);
   // A lookup for one kind in a table of several: another kind's entry is no match.

@@ -79,7 +79,7 @@ function currentLocals(ctx: Ctx): Record<string, Local> {
   const given = ctx.spec.current?.(ctx.t, ctx.bounds.threads) ?? {};
   return Object.fromEntries(
     Object.entries(given).map(([local, at]) => {
-      const e = at && entryOf(ctx.world.spaces[at.space]?.[at.id - ctx.bounds.ids.min]);
+      const e = at && entryOf(ctx.world.spaces[at.space]?.[at.id - ctx.idBase(at.space)]);
       return [local, e ? { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' } : null];
     }),
   );
@@ -90,7 +90,7 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
   return Object.entries(c.args).flatMap(([local, space]) => {
     const id = frame[local] as number;
     const then = ctx.th.handles?.[`${space}:${id}`];
-    const now = entryOf(ctx.world.spaces[space]?.[id - ctx.bounds.ids.min]);
+    const now = entryOf(ctx.world.spaces[space]?.[id - ctx.idBase(space)]);
     if (!then || !now || sameObject(now, then)) return [];
     const was = objName(then.kind, then.slot, then.gen);
     return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
@@ -148,7 +148,7 @@ function returned(ctx: Ctx, r: Return): string | number {
   if (r.value !== undefined && ctx.th.errno !== null) return ctx.th.errno;
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
-  const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.bounds.ids.min]);
+  const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.idBase(r.space)]);
   if (entry) ctx.thread((th) => ({ ...th, handles: sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } }) }));
   return r.value === undefined ? id : `${r.value} (id ${id})`;
 }

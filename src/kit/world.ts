@@ -58,7 +58,12 @@ export interface SpaceSpec {
   readonly holds?: string | readonly string[];
   /** The lock that keeps an entry's object alive while held (lookups under it are protected by it). */
   readonly lock?: string;
+  /** The ids it maps, when not the scenario's (`--ids`): a host's PASID space, wider than the guest's it serves. */
+  readonly ids?: (bounds: Bounds) => { readonly min: number; readonly max: number };
 }
+
+/** The ids space `name` maps: its own, or the scenario's. */
+export const spaceIds = (spec: KitSpec, name: string, bounds: Bounds) => spec.spaces[name]?.ids?.(bounds) ?? bounds.ids;
 
 /** A design in the kit: object kinds, id spaces, locks, calls and deferred work, stock properties off, roles. */
 export interface KitSpec {
@@ -198,7 +203,7 @@ export interface Work {
 /** The kit's world: objects, id spaces, locks, threads in their calls, queued work, lock orders. */
 export interface KitWorld {
   readonly objects: Readonly<Record<string, readonly Obj[]>>;
-  /** Per space, the entry of each id from `bounds.ids.min`: an object, `reserved` (XA_ZERO_ENTRY), or null when free. */
+  /** Per space, the entry of each id from its first (`spaceIds`): an object, `reserved` (XA_ZERO_ENTRY), or null when free. */
   readonly spaces: Readonly<Record<string, readonly Slot[]>>;
   /** Where a cyclic space's next search starts. */
   readonly cursors: Readonly<Record<string, number>>;
@@ -271,13 +276,13 @@ export function resolveLock(world: KitWorld, t: number, a: Action): Action {
 export const lockClass = (name: string) => name.replace(/^(\S+) \d+\./, '$1.');
 
 export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
-  const ids = bounds.ids.max - bounds.ids.min + 1;
+  const count = (name: string) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1;
   const map = <T, U>(o: Readonly<Record<string, T>>, f: (v: T) => U) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
   return {
     objects: map(spec.kinds, (k) =>
       Array.from({ length: k.slots }, (): Obj => ({ gen: 0, state: 'free', ...blank(k), readers: [] })),
     ),
-    spaces: map(spec.spaces, () => Array.from({ length: ids }, () => null)),
+    spaces: Object.fromEntries(Object.keys(spec.spaces).map((name) => [name, Array.from({ length: count(name) }, () => null)])),
     cursors: map(spec.spaces, () => 0),
     locks: Object.fromEntries([...(spec.locks ?? []), ...objectLocks(spec, 'mutex')].map((l) => [l, -1])),
     rwsems: Object.fromEntries([...(spec.rwsems ?? []), ...objectLocks(spec, 'rwsem')].map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),

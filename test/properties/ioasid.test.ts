@@ -1,97 +1,108 @@
 /**
- * Every property, with a design that breaks it and one that keeps it, both
- * found by the random explorer itself (fixed seeds). Breaking designs are the
- * built-in variants where one does, else a user-style patch (fixtures).
+ * Every IOASID property, with a design that breaks it and one that keeps it,
+ * each decided by the exhaustive explorer on a scenario narrowed to the
+ * calls that matter. Breaking designs are built-in variants where one does,
+ * else a user-style patch (fixtures/ioasid-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, walk, type AnyVariant } from 'lifecheck';
+import { checkVariant, type AnyVariant, type Bounds, type Step, type Trace } from 'lifecheck';
 import { ioasid } from 'lifecheck/models';
-import { describeBreaksAndKeeps, verdict, type PropertyCase } from '../helpers/properties.ts';
-import {
-  allocIgnoresMax,
-  eexistStillLinks,
-  getIgnoresPending,
-  getIncBeforeCheck,
-  pendingPutLeaks,
-  quotaOffByOne,
-  registerIgnoresLiveIds,
-  setFreeIgnoresMembers,
-} from '../fixtures/patches.ts';
+import { allocIgnoresQuota, freeErasesAtOnce, freeForgetsDoFree, getChecksSetFirst, getIgnoresPending, setFreeIgnoresMembers } from '../fixtures/ioasid-patches.ts';
 import { variantOf } from '../helpers/variants.ts';
 
 const variant = (name: string) => variantOf(ioasid, name);
-const defaults = ioasid.defaults;
 
-const cases: PropertyCase[] = [
-  ['no-reuse-while-referenced', variant('v1'), defaults, variant('series')],
-  ['no-use-after-free', variant('series'), defaults, variant('series-find-get')],
-  ['refcount-matches-holders', getIncBeforeCheck, defaults, variant('series')],
-  ['get-fails-on-free-pending', getIgnoresPending, defaults, variant('series')],
-  ['ids-in-range', allocIgnoresMax, defaults, variant('series')],
-  ['set-isolation', variant('upstream-v5.11'), defaults, variant('series')],
-  ['rejected-call-changes-nothing', getIncBeforeCheck, defaults, variant('series')],
-  ['nothing-leaked-at-quiescence', pendingPutLeaks, defaults, variant('series')],
-  // Seeds 003 and 004: allocators and sets.
-  ['ids-in-range', variant('custom-ignores-range'), defaults, variant('custom-honours-range')],
-  ['no-lost-host-ids', variant('custom-ignores-range'), defaults, variant('custom-honours-range')],
-  ['allocated-ids-stay-findable', variant('custom-honours-range'), defaults, variant('custom-unregister-busy')],
-  ['allocated-ids-stay-findable', registerIgnoresLiveIds, defaults, variant('custom-unregister-busy')],
-  ['rejected-call-changes-nothing', eexistStillLinks, defaults, variant('custom-unregister-busy')],
-  ['no-type-confusion', variant('null-set-global'), defaults, variant('set-mandatory')],
-  ['set-isolation', variant('null-set-global'), defaults, variant('set-mandatory')],
-  ['set-quota-respected', quotaOffByOne, defaults, variant('set-mandatory')],
-  ['set-freed-with-last-member', setFreeIgnoresMembers, defaults, variant('set-mandatory')],
-  // A.4: ioasid_set_free's -EBUSY marks the set free-pending.
-  ['rejected-call-changes-nothing', variant('set-mandatory'), defaults, variant('series-find-get')],
-  // Deeper on one CPU: alloc, get, get, free, free leaves refs=1 with two references held.
-  ['refcount-matches-holders', variant('series-free-every-call'), { ...defaults, threads: 2, ops: 5, ids: { min: 1, max: 1 } }, variant('series')],
+/** Two vCPUs of one guest (`threads` 3 adds a vCPU of the other guest), these calls only, two each. */
+const scenario = (calls: readonly string[] | undefined, threads = 2, ops = 2): Bounds => ({ threads, ops, ids: { min: 1, max: 2 }, ...(calls ? { only: { calls } } : {}) });
+const ALL = scenario(undefined);
+
+async function exhaustive(v: AnyVariant, property: string, bounds: Bounds) {
+  const r = await checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
+  return r.verdicts[0]!;
+}
+
+const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: AnyVariant, bounds: Bounds])[] = [
+  ['no-reuse-while-referenced', variant('v1'), variant('series'), ALL],
+  ['no-use-after-free', variant('series'), variant('series-find-get'), ALL],
+  ['no-use-after-protection', variant('series'), variant('series-find-get'), ALL],
+  ['no-free-while-referenced', variant('series-free-every-call'), variant('series'), ALL],
+  // A find's reference keeps the id free-pending while the same guest's vCPU binds it: three calls on one vCPU.
+  ['get-fails-on-free-pending', getIgnoresPending, variant('series-find-get'), scenario(['alloc', 'find', 'free', 'bind'], 2, 3)],
+  ['find-works-until-last-put', freeErasesAtOnce, variant('series-find-get'), scenario(['alloc', 'bind', 'free', 'find'])],
+  ['set-isolation', variant('upstream-v5.11'), variant('series'), scenario(['alloc', 'bind', 'unbind'], 3)],
+  ['set-isolation', variant('null-set-global'), variant('set-mandatory'), scenario(['alloc', 'find'], 3)],
+  ['no-type-confusion', variant('null-set-global'), variant('set-mandatory'), scenario(['alloc', 'find'], 3)],
+  ['no-warn', variant('upstream-v5.11'), variant('series'), scenario(['alloc', 'bind'])],
+  ['failed-call-changes-nothing', variant('set-mandatory'), variant('series-find-get'), ALL],
+  ['set-quota-respected', allocIgnoresQuota, variant('set-mandatory'), scenario(['alloc', 'free'])],
+  ['set-freed-with-last-member', setFreeIgnoresMembers, variant('set-mandatory'), scenario(['alloc', 'set_free'])],
+  ['nothing-leaked-at-quiescence', freeForgetsDoFree, variant('series-find-get'), scenario(['alloc', 'bind', 'free'])],
+  // The other guest's vCPU binds an id a find keeps free-pending: -EBUSY comes before -EACCES (A.4).
+  ['documented-replies', getChecksSetFirst, variant('series-find-get'), scenario(['alloc', 'find', 'free', 'bind'], 3)],
 ];
 
-describeBreaksAndKeeps(cases);
-
-describe('find-works-until-last-put', () => {
-  // Five steps on one CPU, deeper than random schedules reach at these bounds:
-  // the trace is scripted, the verdict is the property's own.
-  const script = ['alloc', 'get', 'free', 'free', 'find'];
-  const run = (v: AnyVariant) =>
-    walk(
-      v.model.system(v.config, { threads: 1, ops: 5, ids: { min: 1, max: 1 } }),
-      ioasid.properties.filter((p) => p.id === 'find-works-until-last-put'),
-      (enabled, _w, depth) => enabled.find((s) => s.op === script[depth] && s.args[0] !== 'ENOMEM'),
-      { stopAtViolation: false },
-    );
-
-  it('is broken by series-free-every-call: the second free loses the id under its holder', async () => {
-    const r = run(variant('series-free-every-call'));
-    expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'freed', '-ENOENT']);
-    expect(r.violations).toEqual([
-      { property: 'find-works-until-last-put', at: 5, message: 'CPU0 holds 1#1 (get) but ioasid_find gave -ENOENT' },
-    ]);
+describe.each(cases)('%s', (property, breaks, keeps, bounds) => {
+  it(`is broken by ${breaks.name}`, async () => {
+    const v = await exhaustive(breaks, property, bounds);
+    expect(v.actual).toBe('violated');
+    expect(v.counterexample!.violation.property).toBe(property);
   });
 
-  it('is kept by series on the same script (the second free is a no-op)', async () => {
-    const r = run(variant('series'));
-    expect(r.trace.steps.map((s) => s.reply.text)).toEqual(['1', '0', 'free-pending', 'no-op', 'found']);
-    expect(r.violations).toEqual([]);
-  });
-
-  it('is kept by series at random', async () => {
-    expect((await verdict(variant('series'), 'find-works-until-last-put', defaults, 3_000)).actual).toBe('holds');
+  it(`is kept by ${keeps.name}`, async () => {
+    expect((await exhaustive(keeps, property, bounds)).actual).toBe('holds');
   });
 });
 
-describe('not applicable', () => {
-  it('leaves refcount and custom-allocator properties out of designs without them', async () => {
-    const report = await checkVariant(variant('v1'), { bounds: defaults, runs: 100, seed: 1 });
-    const na = report.verdicts.filter((v) => v.actual === 'n/a').map((v) => v.property);
-    expect(na).toEqual([
-      'refcount-matches-holders',
-      'get-fails-on-free-pending',
-      'find-works-until-last-put',
-      'allocated-ids-stay-findable',
-      'no-lost-host-ids',
-      'set-quota-respected',
-      'set-freed-with-last-member',
+/** Each step of a trace as it prints: `free(1): ioasid_free(set, id) = ok; returns 0`. */
+function lines(v: AnyVariant, trace: Trace<unknown>): string[] {
+  const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
+  return trace.steps.map((s, k) => `CPU${s.step.thread} ${v.model.present.call(s.step, s.reply, worlds[k], v.config)}`);
+}
+
+/** Runs `steps` from the start (a call's atomic block is one step); each step as the trace prints it. */
+function run(v: AnyVariant, bounds: Bounds, steps: readonly Step[]): string[] {
+  const sys = v.model.system(v.config, bounds);
+  let world = sys.init;
+  return steps.map((st) => {
+    expect(sys.enabled(world)).toContainEqual(st);
+    const o = sys.apply(world, st);
+    const line = v.model.present.call(st, o.reply, world, v.config);
+    world = o.world;
+    return line;
+  });
+}
+
+const t = (thread: number, op: string, ...args: number[]): Step => ({ thread, op, args });
+
+describe('the IOASID model', () => {
+  it("finds seed 001's use after free on its own, the free a step of its own", async () => {
+    const v = await exhaustive(variant('series'), 'no-use-after-free', ALL);
+    expect(lines(variant('series'), v.counterexample!.trace as Trace<unknown>)).toEqual([
+      'CPU0 alloc(): ioasid_alloc(set, min, max, private) = ok; returns 1',
+      'CPU0 find(1): ioasid_find(set, id, NULL) = ioasid 1#1',
+      'CPU1 free(1): ioasid_free(set, id) = ok; returns 0',
+      'CPU0 use(found, priv) = ok; returns 0',
+    ]);
+  });
+
+  it('lets a guest free an id again while it is free-pending, without error (001)', () => {
+    const replies = run(variant('series'), ALL, [t(0, 'alloc'), t(1, 'bind', 1), t(0, 'free', 1), t(1, 'free', 1)]);
+    expect(replies.map((r) => r.replace(/.*; /, ''))).toEqual(['returns 1', 'returns 0', 'returns 0', 'returns 0']);
+  });
+
+  it("lets go of what the guests hold at their exit one release at a time, each the core's own call", () => {
+    const calls = [t(0, 'alloc'), t(0, 'bind', 1), t(1, 'find', 2), t(1, 'find', 2)];
+    const exit = Array.from({ length: 8 }, () => t(1, 'guests exit'));
+    const trace = run(variant('series'), ALL, [...calls, ...exit]).slice(calls.length);
+    expect(trace).toEqual([
+      'guests exit(): mutex_lock(&pasid_mutex) = locked',
+      'bond = xa_find(&bonds, &id) = ioasid 1#1',
+      'ioasid_put(bond->set, id) = ok',
+      'bond = xa_find(&bonds, &id) = NULL',
+      'rec = xa_find(&pasids, &id) = ioasid 1#1',
+      'ioasid_free(rec->set, id) = ok',
+      'rec = xa_find(&pasids, &id) = NULL',
+      'mutex_unlock(&pasid_mutex) = unlocked; returns 0',
     ]);
   });
 });
