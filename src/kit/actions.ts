@@ -443,7 +443,8 @@ function linkIs(ctx: Ctx, step: Step, a: Extract<Action, { op: 'link_is' }>): Do
   const e = ctx.obj(d.p).links[a.field] ?? null;
   const q = a.to === null ? null : pointer(ctx, a.to, step);
   const same = q === null ? e === null : sameObject(e, q);
-  return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: same ? NEXT : otherwise(step, a.errno), warnings: d.warnings };
+  const text = !same && a.errno !== undefined ? a.errno : e ? objName(e.kind, e.slot, e.gen) : 'NULL';
+  return { world: ctx.world, text, flow: same ? NEXT : otherwise(step, a.errno), warnings: d.warnings };
 }
 
 function unlock(ctx: Ctx, lock: string): Done {

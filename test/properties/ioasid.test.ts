@@ -37,6 +37,11 @@ const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: An
   ['set-quota-respected', allocIgnoresQuota, variant('set-mandatory'), scenario(['alloc', 'free'])],
   ['set-freed-with-last-member', setFreeIgnoresMembers, variant('set-mandatory'), scenario(['alloc', 'set_free'])],
   ['nothing-leaked-at-quiescence', freeForgetsDoFree, variant('series-find-get'), scenario(['alloc', 'bind', 'free'])],
+  // Seed 003: custom allocators. One vCPU of the guest (CPU1, with --threads 2, is the other guest).
+  ['allocated-ids-stay-findable', variant('custom-honours-range'), variant('custom-unregister-busy'), scenario(['register', 'alloc', 'unregister'], 1, 3)],
+  ['no-lost-host-ids', variant('custom-ignores-range'), variant('custom-unregister-busy'), scenario(['register', 'alloc', 'free'], 1, 3)],
+  ['ids-in-range', variant('custom-ignores-range'), variant('custom-honours-range'), scenario(['register', 'alloc', 'other_vcmd_alloc'])],
+  ['no-overwritten-entry', variant('custom-honours-range'), variant('custom-unregister-busy'), scenario(['register', 'alloc', 'unregister'], 3)],
   // The other guest's vCPU binds an id a find keeps free-pending: -EBUSY comes before -EACCES (A.4).
   ['documented-replies', getChecksSetFirst, variant('series-find-get'), scenario(['alloc', 'find', 'free', 'bind'], 3)],
 ];
