@@ -32,17 +32,19 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
     ctx.world = done.world;
     warnings.push(...(done.warnings ?? []));
     countStep(c, ctx.th.pc, done.flow);
+    // What the step (or its block) shows, read before a return clears the frame.
+    const shown = blockText(ctx, item, done.text, failedWith);
     const ended = advance(ctx, c, item, done.flow);
     if (ended) {
       warnings.push(...ended.warnings);
-      const text = `${blockText(ctx, item, done.text, failedWith)}; returns ${ended.value}`;
+      const text = `${shown}; returns ${ended.value}`;
       return { world: ctx.world, reply: reply(!ended.failure, text, warnings) };
     }
     const next = c.items[ctx.th.pc] as Step;
     const inBlock = item.atomic !== undefined && next.atomic === item.atomic && done.flow.to !== 'stay';
     if (!inBlock || blockedOn(ctx.world, ctx.t, next.action)) {
       const ok = failedWith === undefined && done.flow.to !== 'fail';
-      return { world: ctx.world, reply: reply(ok, blockText(ctx, item, done.text, failedWith), warnings) };
+      return { world: ctx.world, reply: reply(ok, shown, warnings) };
     }
     item = next;
     done = perform(ctx, item);

@@ -83,7 +83,7 @@ describe('the IOASID model', () => {
   it("finds seed 001's use after free on its own, the free a step of its own", async () => {
     const v = await exhaustive(variant('series'), 'no-use-after-free', ALL);
     expect(lines(variant('series'), v.counterexample!.trace as Trace<unknown>)).toEqual([
-      'CPU0 alloc(): ioasid_alloc(set, min, max, private) = ok; returns 1',
+      'CPU0 alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1',
       'CPU0 find(1): ioasid_find(set, id, NULL) = ioasid 1#1',
       'CPU1 free(1): ioasid_free(set, id) = ok; returns 0',
       'CPU0 use(found, priv) = ok; returns 0',

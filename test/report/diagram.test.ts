@@ -2,7 +2,8 @@
 /**
  * State diagrams are drawn from the xstate machines: every built-in machine's
  * diagram is Mermaid that mermaid itself reads back as exactly the machine's
- * states and edges, and a changed machine draws a changed diagram.
+ * states and edges, and a changed machine draws a changed diagram (shown on
+ * the IOASID lifecycle and on the test slot of test/helpers/machines.ts).
  */
 import mermaid from 'mermaid';
 import { spawnSync } from 'node:child_process';
@@ -11,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { and, assign, not, or, setup, type AnyStateMachine } from 'xstate';
 import { ok, type Reply } from 'lifecheck';
-import { builtInModels, ioasidSetup, seriesDefinition, seriesFindGet, seriesMachine, seriesStates } from 'lifecheck/models';
+import { builtInModels, ioasid, ioasidMachine } from 'lifecheck/models';
 import { guardName, machineEdges } from '../../src/engine/edges.ts';
 import { edgeLabel, stateDiagram } from '../../src/report/diagram.ts';
+import { slotDefinition, slotFreeEveryCall, slotMachine, slotSetup, slotStates } from '../helpers/machines.ts';
+import { variantOf } from '../helpers/variants.ts';
 
 interface Relation {
   readonly id1: string;
@@ -39,14 +42,19 @@ const shown = (title: string | undefined) => (title ?? '').replace(/ﬂ°°(\d+)
 
 const initialOf = (machine: AnyStateMachine) => String(machine.config.initial);
 
-/** Every machine of every variant of every built-in model, one per distinct diagram. */
-function builtInDiagrams(): [name: string, machine: AnyStateMachine, text: string][] {
-  const byText = new Map<string, [string, AnyStateMachine, string]>();
+/**
+ * Every machine of every variant of every built-in model, one per distinct
+ * diagram, with every `model.machine` that draws it (the kit's refcount_t
+ * machine is the same in ioasid and iommufd).
+ */
+function builtInDiagrams(): [name: string, machine: AnyStateMachine, text: string, drawnFor: Set<string>][] {
+  const byText = new Map<string, [string, AnyStateMachine, string, Set<string>]>();
   for (const model of builtInModels) {
     for (const variant of model.variants) {
       for (const [name, info] of Object.entries(model.machines?.(variant.config) ?? {})) {
         const text = stateDiagram(info.machine);
-        if (!byText.has(text)) byText.set(text, [`${model.name}.${name} (${variant.name})`, info.machine, text]);
+        if (!byText.has(text)) byText.set(text, [`${model.name}.${name} (${variant.name})`, info.machine, text, new Set()]);
+        byText.get(text)![3].add(`${model.name}.${name}`);
       }
     }
   }
@@ -57,9 +65,28 @@ const diagrams = builtInDiagrams();
 
 describe('stateDiagram of every built-in machine', () => {
   it('covers every machine the built-in models declare', () => {
-    const names = new Set(diagrams.map(([name]) => name.split(' ')[0]));
-    const iommufdCalls = Object.keys(builtInModels.find((m) => m.name === 'iommufd')!.machines!(builtInModels.find((m) => m.name === 'iommufd')!.variants.at(-2)!.config)).map((n) => `iommufd.${n}`);
-    expect([...names].sort()).toEqual(['ioasid-bench.slot', 'ioasid.registry', 'ioasid.set', 'ioasid.slot', ...iommufdCalls].sort());
+    const drawn = new Set(diagrams.flatMap(([, , , drawnFor]) => [...drawnFor]));
+    for (const model of builtInModels) {
+      for (const variant of model.variants) {
+        for (const [name, info] of Object.entries(model.machines?.(variant.config) ?? {})) {
+          expect(diagrams.find(([, , text]) => text === stateDiagram(info.machine))?.[3], `${model.name}.${name} (${variant.name})`).toContain(`${model.name}.${name}`);
+        }
+      }
+    }
+    const iommufd = builtInModels.find((m) => m.name === 'iommufd')!;
+    const iommufdCalls = Object.keys(iommufd.machines!(iommufd.variants.at(-2)!.config)).map((n) => `iommufd.${n}`);
+    const ioasidMachines = ['ioasid', 'ioasid_set', 'refcount', 'alloc', 'free', 'bind', 'unbind', 'find', 'set_free', 'guests exit'].map((n) => `ioasid.${n}`);
+    expect([...drawn]).toEqual(expect.arrayContaining(['ioasid-bench.slot', ...ioasidMachines, ...iommufdCalls]));
+  });
+
+  it("declares ioasid's machines per variant: each object's lifecycle where it has one, refcount_t, each call", () => {
+    const names = (variant: string) => Object.keys(ioasid.machines!(variantOf(ioasid, variant).config));
+    const calls = ['alloc', 'free', 'bind', 'unbind', 'find'];
+    // 000 has no refcount and no IOASID states (its calls still count no refcount_t); the series has both.
+    expect(names('v1')).toEqual(['refcount', ...calls, 'guests exit']);
+    expect(names('series')).toEqual(['ioasid', 'refcount', ...calls, 'guests exit']);
+    // Sets as objects (dcp) add the set's lifecycle and ioasid_set_free.
+    expect(names('set-mandatory')).toEqual(['ioasid', 'ioasid_set', 'refcount', ...calls, 'set_free', 'guests exit']);
   });
 
   it.each(diagrams)('%s parses as a Mermaid state diagram', async (_name, _machine, text) => {
@@ -80,36 +107,35 @@ describe('stateDiagram of every built-in machine', () => {
   });
 });
 
-describe('the IOASID series slot', () => {
-  const lines = stateDiagram(seriesMachine).split('\n');
+describe("the IOASID series' lifecycle (ioasidMachine)", () => {
+  const lines = stateDiagram(ioasidMachine).split('\n');
 
-  it('starts freed, and draws its known edges', () => {
-    expect(lines.slice(1, 5)).toEqual(['    freed', '    active', '    freePending', '    [*] --> freed']);
-    expect(lines).toContain('    freed --> active: ALLOC / allocated');
-    expect(lines).toContain('    active --> freePending: FREE / free-pending');
-    expect(lines).toContain('    freePending --> freed: FREE [freeDropsEveryCall && lastRef] / freed');
+  it('starts idle, and draws its known edges', () => {
+    expect(lines.slice(1, 4)).toEqual(['    idle', '    freePending', '    [*] --> idle']);
+    expect(lines).toContain('    idle --> idle: GET / 0');
+    expect(lines).toContain('    idle --> freePending: FREE / FREE_PENDING');
     expect(lines).toContain('    freePending --> freePending: GET / -EBUSY');
   });
 
   it("draws an event's branches in the order xstate tries them", () => {
-    expect(lines.filter((l) => l.startsWith('    active --> ') && l.includes(': FREE'))).toEqual([
-      '    active --> active: FREE [notOwner] / refused',
-      '    active --> freed: FREE [lastRef] / freed',
-      '    active --> freePending: FREE / free-pending',
+    expect(lines.filter((l) => l.startsWith('    freePending --> ') && l.includes(': FREE'))).toEqual([
+      '    freePending --> freePending: FREE [freeDropsEveryCall] / FREE_PENDING',
+      '    freePending --> freePending: FREE / already FREE_PENDING',
     ]);
   });
 });
 
 describe('the diagram follows the machine', () => {
   it('a patch that changes one transition changes that line and no other', () => {
-    const patched = ioasidSetup.createMachine({
-      ...seriesDefinition,
+    // The test slot, with a get that succeeds on a free-pending id.
+    const patched = slotSetup.createMachine({
+      ...slotDefinition,
       states: {
-        ...seriesStates,
-        freePending: { on: { ...seriesStates.freePending.on, GET: { actions: ['ref', ok('0')] } } },
+        ...slotStates,
+        freePending: { on: { ...slotStates.freePending.on, GET: { actions: ['ref', ok('0')] } } },
       },
     });
-    const before = stateDiagram(seriesMachine).split('\n');
+    const before = stateDiagram(slotMachine).split('\n');
     const after = stateDiagram(patched).split('\n');
     expect(after).toHaveLength(before.length);
     expect(before.filter((l) => !after.includes(l))).toEqual(['    freePending --> freePending: GET / -EBUSY']);
@@ -118,8 +144,11 @@ describe('the diagram follows the machine', () => {
   });
 
   it('flipping a guard with provide() keeps the drawing: guards are drawn by name', () => {
-    expect(seriesFindGet.config.machine).not.toBe(seriesMachine);
-    expect(stateDiagram(seriesFindGet.config.machine)).toBe(stateDiagram(seriesMachine));
+    // series-free-every-call runs the IOASID lifecycle with freeDropsEveryCall provided.
+    const everyCall = variantOf(ioasid, 'series-free-every-call').config.kinds.ioasid!.machine!;
+    expect(everyCall).not.toBe(ioasidMachine);
+    expect(stateDiagram(everyCall)).toBe(stateDiagram(ioasidMachine));
+    expect(stateDiagram(slotFreeEveryCall)).toBe(stateDiagram(slotMachine));
   });
 });
 
@@ -230,13 +259,13 @@ describe('states the diagram must still show', () => {
 
 describe('lifecheck diagram', () => {
   it('prints the machine of the variant it is given, drawn by stateDiagram', () => {
-    const r = spawnSync(process.execPath, ['bin/lifecheck.js', 'diagram', 'ioasid.slot', '--variant', 'series'], {
+    const r = spawnSync(process.execPath, ['bin/lifecheck.js', 'diagram', 'ioasid.ioasid', '--variant', 'series'], {
       cwd: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(stateDiagram(seriesMachine) + '\n');
+    expect(r.stdout).toBe(stateDiagram(ioasidMachine) + '\n');
   });
 });

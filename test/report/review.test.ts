@@ -150,10 +150,19 @@ describe('the review page', () => {
   });
 
   it('says every holding verdict took the full runs, and no verdict is other than expected', async () => {
-    // Sampled checks took the full runs; exhaustive ones (iommufd's default) searched every state instead.
+    // Sampled checks (ioasid-bench's) took the full runs; exhaustive ones (ioasid's and iommufd's default) searched every state instead.
     const sampled = groups.flatMap((g) => g.results.filter((r) => !r.report.search).flatMap((r) => r.report.verdicts));
     expect(sampled.length).toBeGreaterThan(0);
     for (const v of sampled.filter((x) => x.actual === 'holds')) expect(v.runs).toBe(DEFAULT_RUNS);
+    // Each variant's verdicts, as a table against its expectations, so a mismatch names the variant and property.
+    for (const { model, results } of groups) {
+      for (const { report } of results) {
+        const where = `${model.name} --variant ${report.variant}`;
+        expect(Object.fromEntries(report.verdicts.map((v) => [v.property, v.actual])), where).toEqual(
+          Object.fromEntries(report.verdicts.map((v) => [v.property, v.expected])),
+        );
+      }
+    }
     expect(groups.every((g) => g.results.every((r) => r.report.matches && r.report.complete))).toBe(true);
     // The legend explains ⚠; no section uses it.
     for (const [model, section] of sections(page)) expect(section, model).not.toContain('⚠');
@@ -279,23 +288,35 @@ describe('lifecheck review', () => {
 
 describe('lifecheck diagram', () => {
   it('prints a machine as the state diagram the page draws (exit 0)', async () => {
-    const r = lifecheck('diagram', 'ioasid.slot');
+    const r = lifecheck('diagram', 'ioasid.ioasid');
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^stateDiagram-v2\n/);
-    expect(r.out).toBe(`${await diagram(['ioasid.slot'], undefined, builtInModels)}\n`);
+    expect(r.out).toBe(`${await diagram(['ioasid.ioasid'], undefined, builtInModels)}\n`);
     expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
   });
 
   it('draws a machine only some variants have: the first that has it, or the one named', async () => {
-    const named = lifecheck('diagram', 'ioasid.registry', '--variant', 'custom-honours-range');
+    // 000 (v1) has no IOASID states; the series is the first variant with them.
+    const named = lifecheck('diagram', 'ioasid.ioasid', '--variant', 'series');
     expect(named.code).toBe(0);
     expect(named.out).toMatch(/^stateDiagram-v2\n/);
-    expect(lifecheck('diagram', 'ioasid.registry')).toEqual(named);
+    expect(lifecheck('diagram', 'ioasid.ioasid')).toEqual(named);
     expectUsageError(
-      lifecheck('diagram', 'ioasid.registry', '--variant', 'v1'),
-      /variant 'v1' of model 'ioasid' has no machine 'registry'; known: ioasid\.slot \(give MODEL\.MACHINE\)/,
+      lifecheck('diagram', 'ioasid.ioasid', '--variant', 'v1'),
+      /variant 'v1' of model 'ioasid' has no machine 'ioasid'; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit \(give MODEL\.MACHINE\)/,
     );
+  });
+
+  it('draws the first variant’s machine when variants draw it differently', async () => {
+    // Every variant has a free call; 000's erases at once, the series' goes through FREE_PENDING.
+    const first = lifecheck('diagram', 'ioasid.free', '--variant', 'v1');
+    expect(first.code).toBe(0);
+    expect(lifecheck('diagram', 'ioasid.free')).toEqual(first);
+    const series = lifecheck('diagram', 'ioasid.free', '--variant', 'series');
+    expect(series.code).toBe(0);
+    expect(series.out).not.toBe(first.out);
+    expect(series.out).toContain('IOASID_STATE_FREE_PENDING');
   });
 });
 
@@ -305,7 +326,7 @@ describe("lifecheck diagram of a user's module", () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toBe(`${stateDiagram(lockMachine)}\n`);
-    expectUsageError(lifecheck('diagram', 'test/fixtures/spinlock.ts', 'ioasid.slot'), /'test\/fixtures\/spinlock\.ts' defines no model 'ioasid'; it defines spinlock$/m);
+    expectUsageError(lifecheck('diagram', 'test/fixtures/spinlock.ts', 'ioasid.ioasid'), /'test\/fixtures\/spinlock\.ts' defines no model 'ioasid'; it defines spinlock$/m);
   });
 });
 
@@ -315,14 +336,14 @@ describe('bad input to review and diagram: exit 2, one line, nothing written', (
     ['review ioasid-bench --out plain/sub', /--out plain\/sub: .*plain is a file, not a folder/],
     ['review --min-coverage 101', /--min-coverage 101 is out of range; use 0 to 100/],
     ['diagram nosuch.slot', /unknown model 'nosuch'/],
-    ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
-    ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.slot, ioasid\.registry, ioasid\.set/],
+    ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
+    ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
     ['diagram ioasid.toString', /model 'ioasid' has no machine 'toString'/],
     ['check ioasid-bench --junit out/', /--junit out\/: names a folder; give a file name/],
-    ['diagram ioasid.slot.extra', /unknown model 'ioasid\.slot'; known models: ioasid, iommufd, ioasid-bench \(or a path to a \.ts module\)\n/],
+    ['diagram ioasid.ioasid.extra', /unknown model 'ioasid\.ioasid'; known models: ioasid, iommufd, ioasid-bench \(or a path to a \.ts module\)\n/],
     ['review test/fixtures/patches.ts', /no such file 'test\/fixtures\/patches\.ts'; give a path to a \.ts or \.js module\n/],
     ['diagram test/fixtures/spinlock.ts', /diagram takes MODEL\.MACHINE, or a path to a \.ts module and then MODEL\.MACHINE; got 'test\/fixtures\/spinlock\.ts'/],
-    ['diagram ioasid.slot --variant nosuch', /unknown variant 'nosuch' of model 'ioasid'/],
+    ['diagram ioasid.ioasid --variant nosuch', /unknown variant 'nosuch' of model 'ioasid'/],
   ] as const)('lifecheck %s', (command, says) => {
     // In a folder of its own, where the default --out (reports) would land.
     const cwd = mkdtempSync(join(root, 'bad-'));
