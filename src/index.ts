@@ -29,7 +29,7 @@ export type {
 } from './engine/model.ts';
 /** A machine a model names in `machines()`: the object it is the lifecycle of and the kernel call behind each event. */
 export type { MachineInfo } from './engine/model.ts';
-/** A scenario's narrowing (`--only ops=alloc,free`): for each choice a model offers, the names to keep. */
+/** A scenario's narrowing (`--only calls=alloc,free`): for each choice a model offers, the names to keep. */
 export type { Only } from './engine/model.ts';
 export { defineModel, DefinitionError } from './engine/define.ts';
 export {

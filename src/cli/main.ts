@@ -203,7 +203,7 @@ function program(): Command {
     .option('--threads <n>', 'threads (CPUs)', (v) => parse.intIn('--threads', v, 1, parse.LIMITS.threads))
     .option('--ids <K|MIN..MAX>', 'id range', parse.idRange)
     .option('--ops <n>', 'operations per thread', (v) => parse.intIn('--ops', v, 1, parse.LIMITS.ops))
-    .option('--only <key=names>', 'narrow the scenario, e.g. ops=alloc,free or sets=s1 (repeatable; see list)', parse.only)
+    .option('--only <key=names>', 'narrow the scenario, e.g. calls=alloc,free (repeatable; see list)', parse.only)
     .option('--json', 'print one JSON document instead of text')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'write JUnit XML (a test case per variant and property) for CI')

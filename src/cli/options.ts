@@ -48,7 +48,7 @@ export function path(value: string): string {
 /** `--only KEY=NAME[,NAME...]`, repeatable: accumulates into one narrowing. */
 export function only(value: string, previous: Only = {}): Only {
   const m = /^([a-z-]+)=([^=]+)$/.exec(value);
-  if (!m) throw new UsageError(`--only takes KEY=NAME[,NAME...] (e.g. --only ops=alloc,free), not '${value}'`);
+  if (!m) throw new UsageError(`--only takes KEY=NAME[,NAME...] (e.g. --only calls=alloc,free), not '${value}'`);
   const [, key, names] = m as unknown as [string, string, string];
   const list = names.split(',').filter((n) => n !== '');
   if (list.length === 0) throw new UsageError(`--only ${key}= names nothing; give at least one name`);

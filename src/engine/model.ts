@@ -202,7 +202,7 @@ export interface Model<W, C> {
   readonly variants: readonly BoundVariant<W, C>[];
   readonly properties: readonly Property<W, C>[];
   readonly present: Presenter<W, C>;
-  /** What a scenario may narrow, by name (`--only ops=alloc,free`): the ops, sets, ... a variant has. */
+  /** What a scenario may narrow, by name (`--only calls=alloc,free`): the calls, ... a variant has. */
   choices?(config: C): Only;
   /** Why `bounds` mean nothing for this model (e.g. an id it never allocates), or undefined when they are fine. */
   checkBounds?(bounds: Bounds): string | undefined;

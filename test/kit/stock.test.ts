@@ -104,6 +104,20 @@ const cases: [property: string, breaks: ReturnType<typeof tiny>, message: RegExp
     /^WARNING: possible circular locking dependency detected: CPU0 takes (lock|other) while holding (other|lock), and (lock|other) while holding (other|lock) was taken before$/,
     tiny({ ab: [lock('lock'), lock('other'), unlock('other'), unlock('lock')], ba: [lock('lock'), lock('other'), unlock('other'), unlock('lock')] }, 1, {}, 2),
   ],
+  [
+    'no-type-confusion',
+    // A buffer taken for a page (`struct page *p = b`): container_of on the wrong type.
+    tiny({ f: [alloc, s('p = (struct page *)b', { op: 'use', ptr: 'b', as: 'page' })] }, 1, { kinds: { buf, page: { slots: 1, fields: {} } } }),
+    /^type confusion: CPU0 p = \(struct page \*\)b: b \(buf 1#1\) used as page$/,
+    tiny({ f: [alloc, s('b->len', { op: 'use', ptr: 'b', as: 'buf' })] }, 1, { kinds: { buf, page: { slots: 1, fields: {} } } }),
+  ],
+  [
+    'no-overwritten-entry',
+    // A second buffer stored over the first's id: the table's reference on the first is lost.
+    tiny({ f: [alloc, publish, s('c = kzalloc()', { op: 'alloc', kind: 'buf', into: 'c' }), s('xa_store(&bufs, id, c)', { op: 'xa_store', space: 'bufs', id: 'id', ptr: 'c' })] }),
+    /^xa_store over an entry: CPU0 xa_store\(&bufs, id, c\): bufs 1 held buf 1#1, now lost to it$/,
+    tiny({ f: [alloc, publish] }),
+  ],
   ['nothing-leaked', tiny({ f: [alloc] }), /^unreferenced object buf 1#1 is never freed \(ref=1\)$/, tiny({ f: [alloc, publish] })],
   [
     'no-stale-id',
