@@ -24,4 +24,4 @@ export * from './ioasid/index.ts';
 export * from './iommufd/index.ts';
 export { expectedErrno, iommufdProperties } from './iommufd/properties.ts';
 export * from './ioasid-bench/index.ts';
-export { benchProperties } from '../properties/ioasid-bench.ts';
+export { benchProperties } from './ioasid-bench/properties.ts';

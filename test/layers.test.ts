@@ -52,16 +52,16 @@ function offending(files: readonly string[], wrong: (i: Import) => boolean): str
 }
 
 describe('the layers', () => {
-  it('src/ imports no built-in model or property, but for the CLI entry', () => {
+  it('src/ imports no built-in model, but for the CLI entry', () => {
     const files = sources('src').filter((f) => !ENTRIES.includes(f));
     expect(files).toContain('src/index.ts');
-    expect(offending(files, (i) => isUnder(i.target, 'models', 'properties') || i.specifier.startsWith('lifecheck'))).toEqual([]);
+    expect(offending(files, (i) => isUnder(i.target, 'models') || i.specifier.startsWith('lifecheck'))).toEqual([]);
   });
 
-  it("models/ and properties/ import only 'lifecheck' and each other, never src/", () => {
-    const files = [...sources('models'), ...sources('properties')];
+  it("models/ (with their properties) import only 'lifecheck' and each other, never src/", () => {
+    const files = sources('models');
     expect(files).toContain('models/index.ts');
-    expect(offending(files, (i) => i.specifier !== 'lifecheck' && !isUnder(i.target, 'models', 'properties'))).toEqual([]);
+    expect(offending(files, (i) => i.specifier !== 'lifecheck' && !isUnder(i.target, 'models'))).toEqual([]);
   });
 
   it('the examples, like a user module, reach the built-ins only through the package', () => {

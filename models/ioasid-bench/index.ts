@@ -4,7 +4,7 @@
  * vector so `npm run bench` can count and time both on the same space.
  */
 import { defineModel, type Presenter, type Variant } from 'lifecheck';
-import { benchProperties } from '../../properties/ioasid-bench.ts';
+import { benchProperties } from './properties.ts';
 import { slotMachine } from './machine.ts';
 import { bor, gen, held, pc, rc, slotOf, st, STATE_NAMES, benchSystem, type BenchConfig, type BenchWorld } from './world.ts';
 

@@ -4,8 +4,8 @@
  * every world.
  */
 import type { Property } from 'lifecheck';
-import { bor, gen, held, rc, slotOf, st, type BenchConfig, type BenchWorld, type Layout } from '../models/ioasid-bench/world.ts';
-import { FREE } from '../models/ioasid-bench/machine.ts';
+import { bor, gen, held, rc, slotOf, st, type BenchConfig, type BenchWorld, type Layout } from './world.ts';
+import { FREE } from './machine.ts';
 
 type BenchProperty = Property<BenchWorld, BenchConfig>;
 
