@@ -45,10 +45,18 @@ function subjectOf(spec: KitSpec, step: EngineStep, before: KitWorld, after: Kit
   const c = callOf(spec, th.call ?? step.op);
   const block = next.atomic ? c.items.slice(c.items.indexOf(next)).filter((i): i is Step => 'fn' in i && i.atomic === next.atomic) : [next];
   const local = next.atomic?.result ?? block.map((i) => localOf(i.action)).find((l) => l !== undefined);
-  if (local === undefined) return undefined;
   const frameOf = (w: KitWorld) => w.threads[step.thread]!.frame;
-  const p = (frameOf(before)[local] ?? frameOf(after)[local]) as Ptr | number | null | undefined;
-  return p !== null && typeof p === 'object' ? objName(p.kind, p.slot) : undefined;
+  const p = local === undefined ? undefined : ((frameOf(before)[local] ?? frameOf(after)[local]) as Ptr | number | null | undefined);
+  return p !== null && typeof p === 'object' ? objName(p.kind, p.slot) : changedObject(before, after);
+}
+
+/** The first object a step changed (made, freed, or moved a field, link or phase of): a returning block's subject, its frame gone. */
+function changedObject(before: KitWorld, after: KitWorld): string | undefined {
+  for (const [kind, slots] of Object.entries(after.objects)) {
+    const k = slots.findIndex((o, slot) => o !== before.objects[kind]![slot] && JSON.stringify(o) !== JSON.stringify(before.objects[kind]![slot]));
+    if (k >= 0) return objName(kind, k);
+  }
+  return undefined;
 }
 
 function stateOf(world: KitWorld, subject: string): string {

@@ -97,7 +97,11 @@ export const itfVar = (vars: Readonly<Record<string, unknown>>, name: string): I
   vars[name] === undefined ? { '#unserializable': 'absent' } : itfValue(vars[name]);
 
 /** The kernel function a rendered call names (its first `name(`), else the step's operation. */
-const functionOf = (call: string, op: string) => /([A-Za-z_]\w*)\(/.exec(call)?.[1] ?? op;
+const functionOf = (call: string, op: string) => {
+  // A kit call's first line starts with the call it begins (`alloc(): ioasid_alloc(set, ...)`): the kernel function is the step's.
+  const step = call.startsWith(`${op}(`) ? call.replace(/^[^:]*\): /, '') : call;
+  return /([A-Za-z_]\w*)\(/.exec(step)?.[1] ?? op;
+};
 
 /** The ITF form of a counterexample. Every state has every var; one absent from a world is `#unserializable`. */
 export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, origin: TraceOrigin): ItfTrace {

@@ -14,63 +14,76 @@ function lifecheck(...args: string[]) {
 }
 
 describe('lifecheck check', () => {
-  it('reports the use-after-free of the series in JSON, with a short trace', () => {
+  it('reports the use-after-free of the series in JSON, with the shortest trace', () => {
+    // ioasid's default search: every interleaving, so the trace is a shortest one, replayed with --exhaustive.
     const r = lifecheck('check', 'ioasid', '--variant', 'series', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    expect(doc.schemaVersion).toBe(1);
+    expect(doc).toMatchObject({ schemaVersion: 1, explorer: 'exhaustive', complete: true, matches: true });
     const uaf = doc.results[0].verdicts.find((v: { property: string }) => v.property === 'no-use-after-free');
     expect(uaf).toMatchObject({ actual: 'violated', expected: 'violated', matches: true });
-    expect(uaf.counterexample.steps.length).toBeLessThanOrEqual(6);
-    expect(uaf.counterexample.replay).toContain('--seed 42 --path ');
+    // CPU0 allocates and finds, CPU1 (the same guest) frees, CPU0 uses what it found.
+    expect(uaf.counterexample.steps.map((s: { thread: number; call: string }) => `CPU${s.thread} ${s.call}`)).toEqual([
+      'CPU0 alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1',
+      'CPU0 find(1): ioasid_find(set, id, NULL) = ioasid 1#1',
+      'CPU1 free(1): ioasid_free(set, id) = ok; returns 0',
+      'CPU0 use(found, priv) = ok; returns 0',
+    ]);
+    expect(uaf.counterexample.replay).toBe('lifecheck check ioasid --variant series --property no-use-after-free --exhaustive');
   });
 
   it('replays a counterexample from the printed seed and path', () => {
-    const first = JSON.parse(lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--json').out);
+    const first = JSON.parse(lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--random', '--json').out);
     const cx = first.results[0].verdicts[0].counterexample;
+    expect(cx.replay).toBe(`lifecheck check ioasid --variant series --property no-use-after-free --seed 42 --path ${cx.path}`);
+    // The printed line as it stands: a --path is a random run's, whatever the model's default search.
     const again = lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--seed', String(cx.seed), '--path', cx.path, '--json');
     expect(JSON.parse(again.out).results[0].verdicts[0].counterexample.text).toBe(cx.text);
   });
 
   it('reports v1 reusing an id a second user still holds, as text with lockdep columns', () => {
-    const r = lifecheck('check', 'ioasid', '--variant', 'v1', '--property', 'no-reuse-while-referenced');
+    const r = lifecheck('check', 'ioasid', '--variant', 'v1', '--property', 'no-reuse-while-referenced', '--threads', '2');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/CPU0/);
+    expect(r.out).toMatch(/^ +CPU0 +CPU1/m);
     expect(r.out).toMatch(/<-- no-reuse-while-referenced/);
   });
 
   it('exits 1 when a verdict is not what the variant expects', () => {
-    // With one id and one op per CPU nothing can be freed and used: the expected violation is not found.
-    const r = lifecheck('check', 'ioasid', '--variant', 'series', '--ops', '1', '--runs', '200');
+    // With one call per vCPU, the guest that allocates has none left to free what its other vCPU found: the
+    // expected use-after-free is not found (the other guest's vCPU may not free it).
+    const r = lifecheck('check', 'ioasid', '--variant', 'series', '--ops', '1');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/UNEXPECTED: expected violated/);
+    expect(r.out).toMatch(/no-use-after-free +holds \(all [\d,]+ states\) +UNEXPECTED: expected violated/);
   });
 
   it('checks a variant from a file outside models/', () => {
-    const r = lifecheck('check', 'test/fixtures/patches.ts', '--variant', 'alloc-ignores-max', '--runs', '500');
+    // A user's patch: spin_unlock's guard overridden, so the lock stays held.
+    const r = lifecheck('check', 'test/fixtures/spinlock.ts', '--variant', 'unlock-refused', '--runs', '500');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/ids-in-range +violated/);
+    expect(r.out).toMatch(/unlocked-at-end +violated/);
     // Its replay line names the file, since the variant is not built in.
-    expect(r.out).toMatch(/replay: lifecheck check test\/fixtures\/patches\.ts --variant alloc-ignores-max --property ids-in-range --seed 42 --path /);
+    expect(r.out).toMatch(/replay: lifecheck check test\/fixtures\/spinlock\.ts --variant unlock-refused --property unlocked-at-end --seed 42 --path /);
   });
 
   it('writes its reports into --report and nothing else', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecheck-'));
-    const r = lifecheck('check', 'ioasid', '--variant', 'series-find-get', '--runs', '200', '--report', dir);
+    const r = lifecheck('check', 'ioasid', '--variant', 'series-find-get', '--threads', '2', '--report', dir);
     expect(r.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['check.json', 'check.txt']);
   });
 });
 
-describe('the review findings of seeds 003 and 004, from the checker itself', () => {
+describe('the review findings of seeds 000, 001 and 004, from the checker itself', () => {
+  // Narrowed scenarios: each finding needs two vCPUs, or the calls named.
   it.each([
-    ['custom-ignores-range', 'ids-in-range', /ioasid 3 allocated outside \[1,2\]/],
-    ['null-set-global', 'no-type-confusion', /CPU0 expects mm but ioasid_find gave .*aux-domain/],
-    ['custom-honours-range', 'allocated-ids-stay-findable', /WARN: ids orphaned/],
-  ])('%s breaks %s, with a trace (exit 0: as expected)', (variant, property, trace) => {
-    const r = lifecheck('check', 'ioasid', '--variant', variant, '--property', property, '--runs', '3000');
+    ['v1', 'no-reuse-while-referenced', ['--threads', '2'], /bonds\[1\] still holds ioasid 1#1, which is freed/],
+    ['series-free-every-call', 'no-free-while-referenced', ['--threads', '2', '--only', 'calls=alloc,bind,free'], /CPU1 frees ioasid 1#1 while bonds\[0\] still holds a reference/],
+    ['null-set-global', 'no-type-confusion', ['--only', 'calls=alloc,find'], /find\(1\): ioasid_find\(NULL, .*type confusion: CPU2 use\(priv\): priv \(mm 1#1\) used as aux_domain/],
+    ['set-mandatory', 'failed-call-changes-nothing', ['--threads', '2', '--only', 'calls=alloc,set_free'], /set_free returned -EBUSY but left changed: ioasid_set 1\.phase live → freePending/],
+  ])('%s breaks %s, with a trace (exit 0: as expected)', (variant, property, scenario, trace) => {
+    const r = lifecheck('check', 'ioasid', '--variant', variant, '--property', property, ...scenario);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`✗ ${property} +violated`));
+    expect(r.out).toMatch(new RegExp(`✗ ${property} +violated in \\d+ steps \\(shortest`));
     expect(r.out.replace(/\n\s+/g, ' ')).toMatch(trace);
   });
 });
@@ -93,17 +106,19 @@ describe('bad input: one line, exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['check', 'nosuch'], /unknown model 'nosuch'; known models: ioasid/],
     [['check', 'ioasid', '--variant', 'nope'], /unknown variant 'nope' of model 'ioasid'; known: v1, /],
-    [['check', 'ioasid', '--property', 'nope'], /unknown property 'nope' .*known: no-reuse-while-referenced/],
+    [['check', 'ioasid', '--property', 'nope'], /unknown property 'nope' of model 'ioasid'; known: no-use-after-free, .*, no-reuse-while-referenced, /],
     [['check', 'ioasid', '--threads', '0'], /--threads 0 is out of range; use 1 to 32/],
     [['check', 'ioasid', '--ops', '1000'], /--ops 1000 is out of range/],
     [['check', 'ioasid', '--ids', '3..1'], /min 3 is above max 1/],
     [['check', 'ioasid', '--ids', '0'], /--ids 0 is an empty range/],
-    [['check', 'ioasid', '--only', 'sets'], /--only takes KEY=NAME/],
-    [['check', 'ioasid', '--only', 'sets=,'], /--only sets= names nothing/],
-    [['check', 'ioasid', '--variant', 'series', '--only', 'sets=s9'], /has no sets 's9'; known: s1, s2/],
-    [['check', 'ioasid', '--variant', 'series', '--only', 'allocators=viommu0'], /has no allocators to narrow; it offers: ops, sets/],
-    [['check', 'ioasid', '--variant', 'custom-ignores-range', '--only', 'allocators=vcmd9'], /has no allocators 'vcmd9'; known: viommu0, viommu1/],
-    [['check', 'ioasid', '--variant', 'series', '--only', 'ops=frob'], /has no ops 'frob'; known: alloc, get/],
+    [['check', 'ioasid', '--only', 'calls'], /--only takes KEY=NAME/],
+    [['check', 'ioasid', '--only', 'calls=,'], /--only calls= names nothing/],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'calls=frob'], /--only calls=frob: variant 'series' of model 'ioasid' has no calls 'frob'; known: alloc, free, bind, unbind, find$/m],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'sets=s1'], /--only sets: variant 'series' of model 'ioasid' has no sets to narrow; it offers: calls$/m],
+    // A call only one variant has: ioasid_set_free is set-mandatory's.
+    [['check', 'ioasid', '--variant', 'series', '--only', 'calls=alloc,set_free'], /has no calls 'set_free'; known: alloc, free, bind, unbind, find$/m],
+    [['check', 'ioasid', '--variant', 'set-mandatory', '--only', 'calls=set_frob'], /has no calls 'set_frob'; known: alloc, free, bind, unbind, find, set_free$/m],
+    [['check', 'ioasid', '--ids', '1'], /--ids 1\.\.1: ioasid's ids start at 1 and the two guests' sets take ids 1 and 2/],
     // Issue 4: a scenario naming an object kind that does not exist.
     [['check', 'iommufd', '--only', 'kinds=gpu'], /--only kinds: .* has no kinds to narrow; it offers: calls/],
     [['check', 'iommufd', '--only', 'calls=IOMMU_FROB'], /--only calls=IOMMU_FROB: .* has no calls 'IOMMU_FROB'; known: IOMMU_IOAS_ALLOC, IOMMU_HWPT_ALLOC/],

@@ -223,7 +223,7 @@ describe('toItf on the ioasid-bench use-after-free', () => {
 describe('toItf on the ioasid series use-after-free', () => {
   const series = variantOf(ioasid, 'series');
   let cx: Counterexample<unknown>;
-  // The series' counterexample takes the random explorer's 10 000 runs.
+  // From the random explorer (seed 42, up to 10 000 runs), whose seed and path the trace file carries.
   beforeAll(async () => {
     cx = randomCounterexample(await verdict(series, 'no-use-after-free'));
   }, 60_000);
@@ -233,18 +233,24 @@ describe('toItf on the ioasid series use-after-free', () => {
     const worlds = [cx.trace.init, ...cx.trace.steps.map((s) => s.world)] as Record<string, unknown>[];
     const { vars, states } = itf();
     expect(new Set(vars)).toEqual(new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined))));
-    expect(vars).toEqual(expect.arrayContaining(['range', 'tables', 'cpus']));
+    expect(vars).toEqual(expect.arrayContaining(['objects', 'spaces', 'threads']));
     for (const s of states) expect(Object.keys(s).sort()).toEqual(['#meta', ...vars].sort());
-    states.forEach((s, i) => expect(s['cpus']).toEqual(itfValue(worlds[i]!['cpus'])));
+    states.forEach((s, i) => expect(s['threads']).toEqual(itfValue(worlds[i]!['threads'])));
   });
 
-  it('names the kernel function of each call, or the operation when the call names none', async () => {
+  it('names the function each call line opens with (a kit call: its own name), or the operation when the line names none', async () => {
     const steps = itf().states.slice(1).map(metaOf);
-    const find = steps.find((s) => s.op === 'find')!;
-    expect(find).toMatchObject({ call: 'p1 = ioasid_find(s1,1)', function: 'ioasid_find', actor: 'CPU1', args: [1] });
-    expect(steps.find((s) => s.op === 'alloc')!.function).toBe('ioasid_alloc');
-    expect(steps.find((s) => s.op === 'exit')).toMatchObject({ call: 'exit (release all)', function: 'exit' });
+    expect(steps.map((s) => [s.actor, s.op, s.args, s.function, s.call])).toEqual([
+      ['CPU0', 'alloc', [], 'alloc', 'alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1'],
+      ['CPU0', 'find', [1], 'find', 'find(1): ioasid_find(set, id, NULL) = ioasid 1#1'],
+      ['CPU1', 'free', [1], 'free', 'free(1): ioasid_free(set, id) = ok; returns 0'],
+      // find's second block, where its caller uses what it found: the line names use, the step is still find's.
+      ['CPU0', 'find', [], 'use', 'use(found, priv) = ok; returns 0'],
+    ]);
     steps.forEach((s, k) => expect(s).toMatchObject({ index: k + 1, reply: cx.trace.steps[k]!.reply }));
+    // A line that calls nothing by name falls back on the step's operation.
+    const plain = toItf(cx.trace, { ...ioasid.present, call: (_, reply) => `returned ${reply.text}` }, series.config, originOf(series, ioasid.defaults, cx));
+    expect(plain.states.slice(1).map((s) => metaOf(s).function)).toEqual(cx.trace.steps.map((s) => s.step.op));
   });
 
   it("carries the random explorer's seed and path with the violation", async () => {

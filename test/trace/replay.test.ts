@@ -103,8 +103,9 @@ describe('replay', () => {
   });
 
   it('refuses a property that does not apply to the variant', async () => {
-    expect(() => replay(variantOf(ioasid, 'series'), ioasid.defaults, [], 'allocated-ids-stay-findable')).toThrow(
-      "property 'allocated-ids-stay-findable' does not apply to variant 'series'",
+    // v1 has no free-pending state for ioasid_get to refuse.
+    expect(() => replay(variantOf(ioasid, 'v1'), ioasid.defaults, [], 'get-fails-on-free-pending')).toThrow(
+      "property 'get-fails-on-free-pending' does not apply to variant 'v1'",
     );
   });
 });
