@@ -38,8 +38,8 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
   };
 }
 
-/** `freePending` → `free-pending`: state names as the kernel's comments spell them. */
-const spoken = (state: string) => state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** `freePending` → `free-pending`: state names as the kernel's comments spell them (a call's steps are kernel text already). */
+const spoken = (state: string) => (/^[a-z][A-Za-z]*$/.test(state) ? state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : state);
 
 function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCoverage {
   const counts = hits.get(info.machine);

@@ -71,7 +71,7 @@ const customExist: Item[] = [
 
 /** Before the scenario: each guest's set (DECLARE_IOASID_SET, or dcp's ioasid_set_alloc) and private data. */
 export function guestsExist(sets: readonly SetSpec[], custom = false): KitCall {
-  return call('guests start', {}, [
+  return call('guests_start', {}, [
     ...(custom ? customExist : []),
     ...sets.flatMap((s, k): Item[] => [
       ...(s.name === null
@@ -258,7 +258,7 @@ function setFree(): KitCall {
  * devices and address space).
  */
 export function guestsExit(d: Design): KitCall {
-  return call('guests exit', {}, [
+  return call('guests_exit', {}, [
     lock,
     label('next_bond'),
     step('bond = xa_find(&bonds, &id)', { op: 'xa_find', space: 'bonds', id: 'id', into: 'bond' }, { fail: 'next_pasid' }),

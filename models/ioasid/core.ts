@@ -79,10 +79,14 @@ export function ioasidKinds(d: Design, sets: number): Record<string, KindSpec> {
     ioasid: {
       slots: 3,
       fields: { ...refs, set: { type: 'pointer', kind: 'ioasid_set' }, private: { type: 'pointer', kind: ['mm', 'aux_domain'] } },
-      ...(d.api === 'series' ? { machine: d.machine ?? ioasidMachine } : {}),
+      ...(d.api === 'series' ? { machine: d.machine ?? ioasidMachine, events: { GET: 'ioasid_get', FREE: 'ioasid_free' } } : {}),
     },
     // A.4: set->nr_ioasids, counted against the quota.
-    ioasid_set: { slots: Math.max(1, sets), fields: { nr_ioasids: { type: 'counter', max: 3 } }, ...(d.setObjects ? { machine: setMachine } : {}) },
+    ioasid_set: {
+      slots: Math.max(1, sets),
+      fields: { nr_ioasids: { type: 'counter', max: 3 } },
+      ...(d.setObjects ? { machine: setMachine, events: { SET_FREE: 'ioasid_set_free', RECLAIMED: 'ioasid_do_free_locked' } } : {}),
+    },
     mm: { slots: 2, fields: {} },
     aux_domain: { slots: 2, fields: {} },
     ...(d.custom ? customKinds : {}),
@@ -91,7 +95,7 @@ export function ioasidKinds(d: Design, sets: number): Record<string, KindSpec> {
 
 /** A.3: the allocators' registry: each `ioasid_allocator_data` (sharers: its slist), the vIOMMUs' ops, the core's globals, the guests. */
 const customKinds: Record<string, KindSpec> = {
-  allocator: { slots: 2, fields: { sharers: { type: 'counter', max: 2 } }, machine: allocatorMachine },
+  allocator: { slots: 2, fields: { sharers: { type: 'counter', max: 2 } }, machine: allocatorMachine, events: { UNREGISTER: 'ioasid_unregister_allocator' } },
   // Which registered allocator an ops structure is on the slist of.
   ops: { slots: 2, fields: { entry: { type: 'pointer', kind: 'allocator' } } },
   // A.2 `active_allocator`: NULL stands for `&default_allocator`, which is never registered (A.3 rule 1).

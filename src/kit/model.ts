@@ -101,13 +101,18 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
     machines: (config, bounds) => ({
       // Each kind's lifecycle: drawn by the review, its transitions counted by coverage.
       ...Object.fromEntries(
-        Object.entries(config.kinds).flatMap(([kind, k]) => (k.machine ? [[kind, { machine: k.machine, object: kind }]] : [])),
+        Object.entries(config.kinds).flatMap(([kind, k]) => (k.machine ? [[kind, { machine: k.machine, object: kind, ...(k.events ? { calls: k.events } : {}) }]] : [])),
       ),
-      refcount: {
-        machine: refcountMachine,
-        object: 'refcount_t',
-        calls: { SET_ONE: 'refcount_set(.., 1)', INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one', DEC: 'refcount_dec' },
-      },
+      // refcount_t, where a kind has one.
+      ...(Object.values(config.kinds).some((k) => Object.values(k.fields).some((f) => f.type === 'refcount'))
+        ? {
+            refcount: {
+              machine: refcountMachine,
+              object: 'refcount_t',
+              calls: { SET_ONE: 'refcount_set(.., 1)', INC: 'refcount_inc', INC_NOT_ZERO: 'refcount_inc_not_zero', DEC_AND_TEST: 'refcount_dec_and_test', DEC_IF_ONE: 'refcount_dec_if_one', DEC: 'refcount_dec' },
+            },
+          }
+        : {}),
       // Each call and work as the machine of its steps: drawn by the review, and its unreached steps reported.
       ...Object.fromEntries(
         [

@@ -46,6 +46,8 @@ export interface KindSpec {
    * reply that is not ok fails the step with the reply's text as errno. Its context is not kept: fields are the object's.
    */
   readonly machine?: AnyStateMachine;
+  /** The kernel function behind each of its machine's events (`FREE: 'ioasid_free'`), as coverage names them. */
+  readonly events?: Readonly<Record<string, string>>;
 }
 
 /** An id space (xarray, IDA): what it maps ids to, how it allocates, what reference it holds, its lock. */

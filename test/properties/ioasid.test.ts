@@ -97,10 +97,10 @@ describe('the IOASID model', () => {
 
   it("lets go of what the guests hold at their exit one release at a time, each the core's own call", () => {
     const calls = [t(0, 'alloc'), t(0, 'bind', 1), t(1, 'find', 2), t(1, 'find', 2)];
-    const exit = Array.from({ length: 8 }, () => t(1, 'guests exit'));
+    const exit = Array.from({ length: 8 }, () => t(1, 'guests_exit'));
     const trace = run(variant('series'), ALL, [...calls, ...exit]).slice(calls.length);
     expect(trace).toEqual([
-      'guests exit(): mutex_lock(&pasid_mutex) = locked',
+      'guests_exit(): mutex_lock(&pasid_mutex) = locked',
       'bond = xa_find(&bonds, &id) = ioasid 1#1',
       'ioasid_put(bond->set, id) = ok',
       'bond = xa_find(&bonds, &id) = NULL',

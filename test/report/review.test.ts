@@ -306,7 +306,7 @@ describe('lifecheck diagram', () => {
     expect(lifecheck('diagram', 'ioasid.ioasid')).toEqual(named);
     expectUsageError(
       lifecheck('diagram', 'ioasid.ioasid', '--variant', 'v1'),
-      /variant 'v1' of model 'ioasid' has no machine 'ioasid'; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit \(give MODEL\.MACHINE\)/,
+      /variant 'v1' of model 'ioasid' has no machine 'ioasid'; known: ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests_exit \(give MODEL\.MACHINE\)/,
     );
   });
 
@@ -338,8 +338,8 @@ describe('bad input to review and diagram: exit 2, one line, nothing written', (
     ['review ioasid-bench --out plain/sub', /--out plain\/sub: .*plain is a file, not a folder/],
     ['review --min-coverage 101', /--min-coverage 101 is out of range; use 0 to 100/],
     ['diagram nosuch.slot', /unknown model 'nosuch'/],
-    ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
-    ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
+    ['diagram ioasid.nosuch', /model 'ioasid' has no machine 'nosuch'; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests_exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
+    ['diagram ioasid', /'ioasid' names no machine; known: ioasid\.refcount, ioasid\.alloc, ioasid\.free, ioasid\.bind, ioasid\.unbind, ioasid\.find, ioasid\.guests_exit, ioasid\.ioasid, ioasid\.ioasid_set, ioasid\.set_free\b/],
     ['diagram ioasid.toString', /model 'ioasid' has no machine 'toString'/],
     ['check ioasid-bench --junit out/', /--junit out\/: names a folder; give a file name/],
     ['diagram ioasid.ioasid.extra', /unknown model 'ioasid\.ioasid'; known models: ioasid, iommufd, ioasid-bench \(or a path to a \.ts module\)\n/],
