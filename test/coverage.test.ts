@@ -323,7 +323,7 @@ describe('coverageOf', () => {
     // The only edge fired: the last member's release asking a live set whether it may go.
     expect(sets.edges.filter((e) => e.hits > 0).map(drawn)).toEqual(['live --> live: RECLAIMED / not free_pending']);
     expect(sets.edgesReached).toBe(1);
-    expect(sets.never).toEqual(['no ioasid_set was ever free-pending', '`SET_FREE` never met a live ioasid_set']);
+    expect(sets.never).toEqual(['no ioasid_set was ever free-pending', '`ioasid_set_free` never met a live ioasid_set']);
   });
 
   it('counts no state reached, not even the initial one, when a machine never fired', async () => {

@@ -114,19 +114,21 @@ export function ioasidSpaces(d: Design): Record<string, SpaceSpec> {
   const holds = d.api === 'v1' ? {} : { holds: 'refs' };
   // A custom allocator's ids are the host's, which need not lie in the guest's range (003).
   const ids = d.custom ? { ids: hostRange } : {};
+  // What exists before the scenario sits at ids of its own: the guests' sets and private data, the vIOMMUs' ops.
+  const two = { ids: () => ({ min: 1, max: 2 }) };
   return {
     [XA]: { kind: 'ioasid', lock: LOCK },
-    [SETS]: { kind: 'ioasid_set', lock: LOCK },
-    [PRIVATE]: { kind: ['mm', 'aux_domain'] },
+    [SETS]: { kind: 'ioasid_set', lock: LOCK, ...two },
+    [PRIVATE]: { kind: ['mm', 'aux_domain'], ...two },
     pasids: { kind: 'ioasid', lock: 'pasid_mutex', ...holds, ...ids },
     bonds: { kind: 'ioasid', lock: 'pasid_mutex', ...holds, ...ids },
     ...(d.custom
       ? {
           [CUSTOM_XA]: { kind: 'ioasid', lock: LOCK, ids: hostRange },
           [HOST]: { kind: ['guest', 'other_guest'], ids: hostRange },
-          ops_table: { kind: 'ops', lock: LOCK },
-          globals: { kind: 'ioasid_core' },
-          guests: { kind: ['guest', 'other_guest'] },
+          ops_table: { kind: 'ops', lock: LOCK, ...two },
+          globals: { kind: 'ioasid_core', ids: () => ({ min: 1, max: 1 }) },
+          guests: { kind: ['guest', 'other_guest'], ...two },
         }
       : {}),
   };

@@ -118,7 +118,7 @@ describe('bad input: one line, exit 2', () => {
     // A call only one variant has: ioasid_set_free is set-mandatory's.
     [['check', 'ioasid', '--variant', 'series', '--only', 'calls=alloc,set_free'], /has no calls 'set_free'; known: alloc, free, bind, unbind, find$/m],
     [['check', 'ioasid', '--variant', 'set-mandatory', '--only', 'calls=set_frob'], /has no calls 'set_frob'; known: alloc, free, bind, unbind, find, set_free$/m],
-    [['check', 'ioasid', '--ids', '1'], /--ids 1\.\.1: ioasid's ids start at 1 and the two guests' sets take ids 1 and 2/],
+    [['check', 'ioasid', '--ids', '0..1'], /--ids 0..1: ioasid's ids start at 1 here; give --ids 2 or 1..N/],
     // Issue 4: a scenario naming an object kind that does not exist.
     [['check', 'iommufd', '--only', 'kinds=gpu'], /--only kinds: .* has no kinds to narrow; it offers: calls/],
     [['check', 'iommufd', '--only', 'calls=IOMMU_FROB'], /--only calls=IOMMU_FROB: .* has no calls 'IOMMU_FROB'; known: IOMMU_IOAS_ALLOC, IOMMU_HWPT_ALLOC/],
