@@ -29,6 +29,12 @@ export interface Design {
   readonly nullSetRefused?: boolean;
   /** A.3, seed 003: the guest's vIOMMUs register VT-d's virtual-command helpers as a custom allocator. */
   readonly custom?: Custom;
+  /**
+   * A.4 (dcp): an ioasid_free that leaves references sends IOASID_NOTIFY_FREE to the set's subscribers; the bound
+   * driver lets go of its bond from a work item (`deferred`), or at once from the notifier (`inline`), which runs
+   * under ioasid_allocator_lock.
+   */
+  readonly notify?: 'deferred' | 'inline';
 }
 
 /** A custom allocator (A.3) whose ids come from the host by virtual command (003). */
@@ -343,6 +349,7 @@ export function ioasidFree(d: Design, holder: Holder, refused: string): Item[] {
     step('if (data->set != set)', { op: 'link_is', ptr: 'data', field: 'set', to: 'set' }, { fail: 'free_refused' }),
     step('if (data->state == IOASID_STATE_FREE_PENDING) return; data->state = IOASID_STATE_FREE_PENDING', { op: 'send', ptr: 'data', event: 'FREE' }, { fail: 'free_refused' }),
     step('if (refcount_dec_and_test(&data->refs))', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'data', field: 'refs', ...holder }, { zero: 'free_last' }),
+    ...notifyFree(d),
     jump('free_unlock'),
     label('free_last'),
     ...doFree(d, 'free'),
@@ -353,6 +360,35 @@ export function ioasidFree(d: Design, holder: Holder, refused: string): Item[] {
     unlock,
     jump(refused),
     label('free_done'),
+  ];
+}
+
+/**
+ * A.4 (dcp) ioasid_free: "If refs is not zero: send IOASID_NOTIFY_FREE to set and global subscribers and return".
+ * The subscriber is the driver a device is bound through: its atomic notifier runs here, under the spinlock.
+ */
+function notifyFree(d: Design): Item[] {
+  if (d.notify === 'deferred') return [step('atomic_notifier_call_chain(&set->nh, IOASID_NOTIFY_FREE, data): schedule_work()', { op: 'queue_work', work: 'ioasid_notify_free', ptr: 'data' })];
+  if (d.notify !== 'inline') return [];
+  // The handler unbinds at once: its ioasid_put takes ioasid_allocator_lock, which ioasid_free holds.
+  return [
+    step('atomic_notifier_call_chain(&set->nh, IOASID_NOTIFY_FREE, data): bond = bonds[id]', { op: 'xa_erase', space: 'bonds', id: 'id', into: 'bond' }),
+    step('if (!bond)', { op: 'if_null', ptr: 'bond' }, { fail: 'notified' }),
+    ...ioasidPut(d, { of: 'bond' }, 'notified', 'notify_put'),
+    label('notified'),
+  ];
+}
+
+/** The bound driver's work on IOASID_NOTIFY_FREE: it unbinds the device from the id going away (as unbind does). */
+export function notifyFreeWork(d: Design): Item[] {
+  return [
+    step('mutex_lock(&pasid_mutex)', { op: 'mutex_lock', lock: 'pasid_mutex' }),
+    step('bond = the bond of data->id; bonds[id] = NULL', { op: 'xa_erase', space: 'bonds', ptr: 'data', into: 'bond', at: 'id' }),
+    step('if (!bond)', { op: 'if_null', ptr: 'bond' }, { fail: 'unbound' }),
+    step('set = bond->set', { op: 'get_link', ptr: 'bond', field: 'set', into: 'set' }),
+    ...ioasidPut(d, { of: 'bond' }, 'unbound', 'notify_put'),
+    label('unbound'),
+    step('mutex_unlock(&pasid_mutex)', { op: 'mutex_unlock', lock: 'pasid_mutex' }),
   ];
 }
 

@@ -4,9 +4,9 @@
  * the default bounds (unnamed properties hold). A user's variant is written
  * the same way: `ioasidSpec({ ...design, ... })`, or a spec with a call changed.
  */
-import type { KitWorld, Model, Variant } from 'lifecheck';
+import { atomic, call, ret, type KitWorld, type Model, type Variant } from 'lifecheck';
 import { current, customRoles, guestSets, guestsExist, guestsExit, ioasidCalls, type SetSpec } from './calls.ts';
-import { ioasidKinds, ioasidSpaces, LOCK, type Custom, type Design } from './core.ts';
+import { ioasidKinds, ioasidSpaces, LOCK, notifyFreeWork, type Custom, type Design } from './core.ts';
 import { ioasidMachine } from './lifecycles.ts';
 import type { IoasidSpec } from './properties.ts';
 
@@ -20,6 +20,7 @@ export function ioasidSpec(design: Design, sets: readonly SetSpec[] = guestSets)
     calls: ioasidCalls(design),
     ...(design.custom ? { roles: customRoles(ioasidCalls(design)) } : {}),
     exit: guestsExit(design),
+    ...(design.notify === 'deferred' ? { works: { ioasid_notify_free: call('ioasid_notify_free', {}, atomic('the driver unbinds on IOASID_NOTIFY_FREE', [...notifyFreeWork(design), ret(0)])) } } : {}),
     current: current(sets, design.custom !== undefined),
     // A guest's vCPUs share its PASIDs: one freeing what another allocated, and the id handed out again, is the
     // guest's own business. An id reused under a user that still holds it is no-reuse-while-referenced's.
@@ -118,6 +119,21 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
       // "nothing happened" is wrong about its set.
       'failed-call-changes-nothing': 'violated',
     },
+  }),
+  model.variant({
+    name: 'series-notify',
+    title: 'ioasid_free with references left notifies the set’s subscribers; the bound driver unbinds from a work item',
+    source: 'kernel-semantics A.4 (dcp: IOASID_NOTIFY_FREE to set subscribers); seed 001 ("the IOASID will be returned to the pool" at the last put)',
+    config: ioasidSpec({ ...findGetDesign, notify: 'deferred' }),
+    expect: {},
+  }),
+  model.variant({
+    name: 'series-notify-inline',
+    title: 'the bound driver unbinds from the FREE notifier itself, under ioasid_allocator_lock',
+    source: 'kernel-semantics A.4 (dcp: atomic notifier chain called under the spinlock)',
+    config: ioasidSpec({ ...findGetDesign, notify: 'inline' }),
+    // Its ioasid_put takes ioasid_allocator_lock, which ioasid_free holds around the notifier: the CPU spins for ever.
+    expect: { 'no-deadlock': 'violated', 'nothing-leaked-at-quiescence': 'violated' },
   }),
   ...customVariants(model),
 ];

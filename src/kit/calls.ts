@@ -39,9 +39,10 @@ export type Action =
   | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName; readonly kind?: string }
   /**
    * `p = xa_erase(&space, id)`: the entry goes, and with it the references it held, now the thread's (in `into`, or
-   * in `ptr`'s local). With `ptr` instead of `id`, `__xa_erase(&space, p->id)`: the entry of the object `ptr` points to.
+   * in `ptr`'s local). With `ptr` instead of `id`, `__xa_erase(&space, p->id)`: the entry of the object `ptr` points to,
+   * and, with `at`, the id it had into that local (a notifier's work, given the object, finding its id).
    */
-  | { readonly op: 'xa_erase'; readonly space: string; readonly id?: LocalName; readonly ptr?: LocalName; readonly into?: LocalName }
+  | { readonly op: 'xa_erase'; readonly space: string; readonly id?: LocalName; readonly ptr?: LocalName; readonly into?: LocalName; readonly at?: LocalName }
   /**
    * A refcount_t call on `p->field`. The reference taken or dropped is the pointer's; with `for: SPACE`, it is the one
    * that space's entry for the object holds (`refcount_dec_if_one(&obj->users)` dropping the xarray's reference under

@@ -137,13 +137,15 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
       setEntry(ctx, name, id!, null);
       ctx.effect(`${name}[${id}]`, -1);
     }
-    if (into !== undefined && byObject === undefined) ctx.setLocal(into, null);
+    // Nothing found: the local it was to go into is NULL (an erase by object leaves its own pointer as it is).
+    if (a.into !== undefined) ctx.setLocal(a.into, null);
     return { world: ctx.world, text: 'NULL', flow: NEXT };
   }
   let prot = foundProtection(ctx, space);
   // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
   const given = op === 'xa_erase' ? entryHolds(space, entry) : [];
   if (op === 'xa_erase') {
+    if (a.at !== undefined) ctx.setLocal(a.at, id!);
     setEntry(ctx, name, id!, null);
     ctx.effect(`${name}[${id}]`, -1);
     const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};

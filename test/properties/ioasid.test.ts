@@ -42,6 +42,8 @@ const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: An
   ['no-lost-host-ids', variant('custom-ignores-range'), variant('custom-unregister-busy'), scenario(['register', 'alloc', 'free'], 1, 3)],
   ['ids-in-range', variant('custom-ignores-range'), variant('custom-honours-range'), scenario(['register', 'alloc', 'other_vcmd_alloc'])],
   ['no-overwritten-entry', variant('custom-honours-range'), variant('custom-unregister-busy'), scenario(['register', 'alloc', 'unregister'], 3)],
+  // A.4 dcp: the FREE notifier's subscriber unbinding under ioasid_allocator_lock spins on it for ever.
+  ['no-deadlock', variant('series-notify-inline'), variant('series-notify'), scenario(['alloc', 'bind', 'free'])],
   // The other guest's vCPU binds an id a find keeps free-pending: -EBUSY comes before -EACCES (A.4).
   ['documented-replies', getChecksSetFirst, variant('series-find-get'), scenario(['alloc', 'find', 'free', 'bind'], 3)],
 ];
@@ -93,6 +95,18 @@ describe('the IOASID model', () => {
   it('lets a guest free an id again while it is free-pending, without error (001)', () => {
     const replies = run(variant('series'), ALL, [t(0, 'alloc'), t(1, 'bind', 1), t(0, 'free', 1), t(1, 'free', 1)]);
     expect(replies.map((r) => r.replace(/.*; /, ''))).toEqual(['returns 1', 'returns 0', 'returns 0', 'returns 0']);
+  });
+
+  it("notifies a free's subscriber, whose work unbinds the device and puts the last reference (dcp IOASID_NOTIFY_FREE)", () => {
+    const notify = variant('series-notify');
+    const kworker = ALL.threads;
+    const trace = run(notify, ALL, [t(0, 'alloc'), t(0, 'bind', 1), t(1, 'free', 1), t(kworker, 'ioasid_notify_free')]);
+    expect(trace).toEqual([
+      'alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1',
+      'bind(1): ioasid_get(set, id) = ok; returns 0',
+      'free(1): ioasid_free(set, id) = ok; returns 0',
+      'ioasid_notify_free(): the driver unbinds on IOASID_NOTIFY_FREE = ok; returns 0',
+    ]);
   });
 
   it("lets go of what the guests hold at their exit one release at a time, each the core's own call", () => {
