@@ -91,6 +91,11 @@ export function guestsExist(sets: readonly SetSpec[], custom = false): KitCall {
 const lock = step('mutex_lock(&pasid_mutex)', { op: 'mutex_lock', lock: 'pasid_mutex' });
 const unlock = step('mutex_unlock(&pasid_mutex)', { op: 'mutex_unlock', lock: 'pasid_mutex' });
 
+/** How a design's function reads in a trace: the series' takes the set (`ioasid_put(set, id)`), v5.11's and 000's only the id. */
+const fn = (d: Design, name: string, set = 'set') => (d.api === 'series' ? `${name}(${set}, id)` : `${name}(id)`);
+/** The owner's free: `ioasid_free`, or v5.11's put (it has no free). */
+const freeFn = (d: Design, set?: string) => fn(d, d.api === 'v5.11' ? 'ioasid_put' : 'ioasid_free', set);
+
 /** `local = table[id]`: a record of the core's users, read under pasid_mutex. */
 const record = (table: string, local: string) => step(`${local} = ${table}[id]`, { op: 'xa_load', space: table, id: 'id', into: local });
 
@@ -133,7 +138,7 @@ function free(d: Design): KitCall {
   return call(
     'free',
     { id: idSpace(d) },
-    atomic('ioasid_free(set, id)', [
+    atomic(freeFn(d), [
       lock,
       ...ownRecord,
       ...ioasidFree(d, { for: 'pasids' }, 'free_out'),
@@ -156,7 +161,7 @@ function bind(d: Design): KitCall {
   return call(
     'bind',
     { id: idSpace(d) },
-    atomic(d.api === 'v1' ? 'ioasid_find(set, id, NULL)' : 'ioasid_get(set, id)', [
+    atomic(d.api === 'v1' ? 'ioasid_find(set, id, NULL)' : fn(d, 'ioasid_get'), [
       lock,
       record('bonds', 'bond'),
       step('if (bond) return -EBUSY', { op: 'if_set', ptr: 'bond', errno: '-EBUSY' }, { fail: 'bind_out' }),
@@ -179,7 +184,7 @@ function unbind(d: Design): KitCall {
   return call(
     'unbind',
     { id: idSpace(d) },
-    atomic(d.api === 'v1' ? 'bonds[id] = NULL' : 'ioasid_put(set, id)', [
+    atomic(d.api === 'v1' ? 'bonds[id] = NULL' : fn(d, 'ioasid_put'), [
       lock,
       record('bonds', 'bond'),
       step('if (!bond) return -EINVAL', { op: 'if_null', ptr: 'bond', errno: '-EINVAL' }, { fail: 'unbind_out' }),
@@ -262,7 +267,7 @@ export function guestsExit(d: Design): KitCall {
     lock,
     label('next_bond'),
     step('bond = xa_find(&bonds, &id)', { op: 'xa_find', space: 'bonds', id: 'id', into: 'bond' }, { fail: 'next_pasid' }),
-    ...atomic(d.api === 'v1' ? 'bonds[id] = NULL' : 'ioasid_put(bond->set, id)', [
+    ...atomic(d.api === 'v1' ? 'bonds[id] = NULL' : fn(d, 'ioasid_put', 'bond->set'), [
       step('set = bond->set', { op: 'get_link', ptr: 'bond', field: 'set', into: 'set' }),
       step('bonds[id] = NULL', { op: 'xa_erase', space: 'bonds', id: 'id', into: 'bond' }),
       ...(d.api === 'v1' ? [] : ioasidPut(d, { of: 'bond' }, 'bond_gone', 'exit_put')),
@@ -271,7 +276,7 @@ export function guestsExit(d: Design): KitCall {
     jump('next_bond'),
     label('next_pasid'),
     step('rec = xa_find(&pasids, &id)', { op: 'xa_find', space: 'pasids', id: 'id', into: 'rec' }, { fail: 'exited' }),
-    ...atomic('ioasid_free(rec->set, id)', [
+    ...atomic(freeFn(d, 'rec->set'), [
       step('set = rec->set', { op: 'get_link', ptr: 'rec', field: 'set', into: 'set' }),
       ...ioasidFree(d, { for: 'pasids' }, 'pasid_gone'),
       label('pasid_gone'),

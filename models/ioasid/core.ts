@@ -225,6 +225,8 @@ function customAlloc(c: Custom): Item[] {
  * IOASID").
  */
 function vcmdFree(c: Custom, tag: string): Item[] {
+  // VT-d's private data is the bond's svm: find(NULL, id) is truthy while a device is bound. A bond holds a reference,
+  // so the last put (ops->free's only caller) never meets one: upstream's refusal cannot fire; the posted one always does.
   const bound = step('svm = ioasid_find(NULL, id, NULL)', { op: 'xa_load', space: 'bonds', id: 'id', into: 'svm' });
   const keeps =
     c.refusesFree === 'bound'
@@ -241,8 +243,11 @@ function vcmdFree(c: Custom, tag: string): Item[] {
 export function ioasidAlloc(d: Design, fail: string): Item[] {
   const setChecks = d.setObjects
     ? [
-        // A.4: "set must be non-NULL and registered (xa_load(&ioasid_sets, set->id) == set)".
-        step('if (!set || xa_load(&ioasid_sets, set->id) != set)', { op: 'if_null', ptr: 'set', errno: INVALID }, { fail: 'exit_free' }),
+        // A.4: "set must be non-NULL and registered (xa_load(&ioasid_sets, set->id) == set)": reading set->id of a set
+        // its owner freed is a use after free before the check can say no.
+        step('if (!set', { op: 'if_null', ptr: 'set', errno: INVALID }, { fail: 'exit_free' }),
+        step('|| xa_load(&ioasid_sets, set->id) != set)', { op: 'xa_load_of', space: SETS, ptr: 'set', into: 'registered' }),
+        step('goto exit_free', { op: 'if_null', ptr: 'registered', errno: INVALID }, { fail: 'exit_free' }),
         step('if (set->nr_ioasids >= set->quota)', { op: 'check', ptr: 'set', field: 'nr_ioasids', is: 'zero', errno: INVALID }, { fail: 'exit_free' }),
       ]
     : [];
@@ -420,7 +425,9 @@ export function ioasidFind(d: Design, refused: string, within: readonly Item[] =
 export function ioasidSetFree(): Item[] {
   return [
     lock,
-    step('if (xa_load(&ioasid_sets, set->id) != set) return -EINVAL', { op: 'if_null', ptr: 'set', errno: '-EINVAL' }, { fail: 'set_free_out' }),
+    // A.4: "Set not registered: -EINVAL" (set->id read first).
+    step('registered = xa_load(&ioasid_sets, set->id)', { op: 'xa_load_of', space: SETS, ptr: 'set', into: 'registered' }),
+    step('if (registered != set) return -EINVAL', { op: 'if_null', ptr: 'registered', errno: '-EINVAL' }, { fail: 'set_free_out' }),
     step('if (set->nr_ioasids)', { op: 'check', ptr: 'set', field: 'nr_ioasids', is: 'zero' }, { fail: 'set_busy' }),
     step('xa_erase(&ioasid_sets, set->id)', { op: 'xa_erase', space: SETS, ptr: 'set' }),
     step('kfree_rcu(set, rcu)', { op: 'kfree', ptr: 'set', rcu: true }),
@@ -435,18 +442,23 @@ export function ioasidSetFree(): Item[] {
 }
 
 /**
- * `ioasid_register_allocator(ops)` (A.3): -EEXIST for ops already registered; the same helper pair joins the
- * registered entry's slist and shares its XArray; the first custom allocator needs the default XArray empty
- * (-EAGAIN) and is published as the active one at once. `o` names the vIOMMU's ops.
+ * `ioasid_register_allocator(ops)` (A.3): -EEXIST for ops already on the entry's slist; the same helper pair joins
+ * it and shares its XArray; the first custom allocator needs the default XArray empty (-EAGAIN) and is published as
+ * the active one at once. `o` names the vIOMMU's ops. Every vIOMMU registers the same helpers (A.3 VT-d use), so the
+ * entry with them, if any, is the active one; an ops is on its slist while `ops->entry` is that entry. (The kernel
+ * returns -EEXIST only for the entry's first ops; another sharer registered twice corrupts the slist.)
  */
 export function registerAllocator(): Item[] {
   return [
     lock,
     step('ops = &viommu[o]->ops', { op: 'xa_load', space: 'ops_table', id: 'o', into: 'ops' }),
-    step('if (ops is on an slist) return -EEXIST', { op: 'link_is', ptr: 'ops', field: 'entry', to: null, errno: '-EEXIST' }, { fail: 'reg_out' }),
-    // Every vIOMMU registers the same helpers (A.3 VT-d use): the entry that has them, if any, is the active one.
     step('pallocator = the entry with the same helpers', { op: 'get_link', ptr: 'core', field: 'active', into: 'e' }),
     step('if (pallocator)', { op: 'if_null', ptr: 'e' }, { fail: 'reg_new' }),
+    // A.3: "Same ops pointer: -EEXIST".
+    step('if (ops is on pallocator->slist) return -EEXIST', { op: 'link_is', ptr: 'ops', field: 'entry', to: 'e' }, { fail: 'reg_share' }),
+    step('return -EEXIST', { op: 'error', errno: '-EEXIST' }, { fail: 'reg_out' }),
+    label('reg_share'),
+    // A.3: "Same function pair ...: the ops are added to the existing entry's slist, which shares its XArray".
     step('list_add_tail(&ops->list, &pallocator->slist)', { op: 'set_link', ptr: 'ops', field: 'entry', to: 'e' }),
     step('pallocator->slist gains one', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }),
     jump('reg_done'),
@@ -466,31 +478,39 @@ export function registerAllocator(): Item[] {
 }
 
 /**
- * `ioasid_unregister_allocator(ops)` (A.3): another sharer left, this ops is unlinked and the ids kept; the last
- * sharer removes the entry, WARN_ON its XArray not empty ("The IDs are orphaned, not freed"; or -EBUSY where the
- * design refuses), the default allocator becomes active again, and the entry goes after a grace period. The kernel
- * finds the entry by helper pair; here by the ops' own entry (an ops never registered unregisters nothing).
+ * `ioasid_unregister_allocator(ops)` (A.3): the entry is found by helper pair. The last sharer (a singular slist)
+ * removes it, whichever ops asks: WARN_ON its XArray not empty ("The IDs are orphaned, not freed"; or -EBUSY where
+ * the design refuses), the default allocator is active again, and the entry goes after a grace period. Otherwise
+ * this ops, if it is on the slist, leaves it and the ids stay.
  */
 export function unregisterAllocator(c: Custom): Item[] {
   const live = (then: string) => step('if (!xa_empty(&pallocator->xa))', { op: 'xa_find', space: CUSTOM_XA, id: 'any', into: 'left' }, { fail: then });
   const check = c.unregisterBusy
-    ? [live('unreg_empty'), step('pallocator->slist keeps it', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }), step('return -EBUSY', { op: 'error', errno: '-EBUSY' }, { fail: 'unreg_out' })]
+    ? [live('unreg_empty'), step('pallocator->sharers + 1', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }), step('return -EBUSY', { op: 'error', errno: '-EBUSY' }, { fail: 'unreg_out' })]
     : [live('unreg_empty'), step('WARN_ON(!xa_empty(&pallocator->xa))', { op: 'warn' })];
   return [
     lock,
     step('ops = &viommu[o]->ops', { op: 'xa_load', space: 'ops_table', id: 'o', into: 'ops' }),
-    step('pallocator = the entry ops is on', { op: 'get_link', ptr: 'ops', field: 'entry', into: 'e' }),
+    step('pallocator = the entry with the same helpers', { op: 'get_link', ptr: 'core', field: 'active', into: 'e' }),
     // A.2: "With no custom allocators it logs \"No custom IOASID allocators active!\"".
     step('if (!pallocator) return', { op: 'if_null', ptr: 'e' }, { fail: 'unreg_out' }),
-    step('pallocator->slist loses one', { op: 'counter', delta: -1, ptr: 'e', field: 'sharers' }),
-    step('if (!list_is_singular(&pallocator->slist))', { op: 'check', ptr: 'e', field: 'sharers', is: 'zero' }, { fail: 'unreg_unlink' }),
+    step('pallocator->sharers - 1', { op: 'counter', delta: -1, ptr: 'e', field: 'sharers' }),
+    step('if (!list_is_singular(&pallocator->slist))', { op: 'check', ptr: 'e', field: 'sharers', is: 'zero' }, { fail: 'unreg_shared' }),
     ...check,
     label('unreg_empty'),
     step('list_del(&pallocator->list)', { op: 'send', ptr: 'e', event: 'UNREGISTER' }),
-    step('rcu_assign_pointer(active_allocator, &default_allocator)', { op: 'set_link', ptr: 'core', field: 'active', to: null }),
+    // Queued before the pointer is switched here (the model's pointer to it is borrowed from active_allocator): the
+    // same grace period as the kernel's switch, then kfree_rcu.
     step('kfree_rcu(pallocator, rcu)', { op: 'kfree', ptr: 'e', rcu: true }),
-    label('unreg_unlink'),
-    step('list_del(&ops->list)', { op: 'set_link', ptr: 'ops', field: 'entry', to: null }),
+    step('rcu_assign_pointer(active_allocator, &default_allocator)', { op: 'set_link', ptr: 'core', field: 'active', to: null }),
+    step('ops off the slist', { op: 'set_link', ptr: 'ops', field: 'entry', to: null }),
+    jump('unreg_out'),
+    label('unreg_shared'),
+    step('pallocator->sharers + 1', { op: 'counter', delta: 1, ptr: 'e', field: 'sharers' }),
+    // A.3: "Find the custom allocator with matching ops": only an ops on the slist leaves it.
+    step('if (ops is on pallocator->slist)', { op: 'link_is', ptr: 'ops', field: 'entry', to: 'e' }, { fail: 'unreg_out' }),
+    step('list_del(&sallocator->list)', { op: 'set_link', ptr: 'ops', field: 'entry', to: null }),
+    step('pallocator->slist loses one', { op: 'counter', delta: -1, ptr: 'e', field: 'sharers' }),
     label('unreg_out'),
     unlock,
   ];

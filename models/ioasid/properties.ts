@@ -23,12 +23,8 @@ const RECORDS = ['pasids', 'bonds'] as const;
 
 const ioasids = (world: KitWorld) => world.objects.ioasid!.flatMap((o, slot) => (o.state === 'live' ? [{ o, slot }] : []));
 
-/** The set object a thread's calls pass (what `current` gives it now), or null for the NULL set or an unregistered one. */
-function setOf(spec: IoasidSpec, world: KitWorld, t: number): Entry | null {
-  // `current` counts the CPUs, not the kworker that runs deferred work.
-  const at = spec.current?.(t, world.threads.filter((th) => !th.worker).length).set;
-  return (at && entryOf(world.spaces[at.space]?.[at.id - 1])) ?? null;
-}
+/** The set a thread's calls pass: its task's (what `current` gives it), or null for the NULL set. */
+const setOf = (_spec: IoasidSpec, world: KitWorld, t: number): Entry | null => world.threads[t]?.task?.set ?? null;
 
 const setName = (e: Entry | null) => (e ? objName(e.kind, e.slot) : 'NULL');
 
@@ -122,7 +118,7 @@ function touched(before: KitWorld, after: KitWorld): { slot: number; o: KitObjec
 
 export const setIsolation: IoasidProperty = {
   id: 'set-isolation',
-  title: 'a call reaches only the IOASIDs of the set it passes: another set’s are refused and unchanged',
+  title: 'a call reaches only the IOASIDs of its caller’s set: another set’s are refused and unchanged',
   source: 'seed 004 ("IOASID allocated by one guest can only be used by the same guest"); seed 001 (-EACCES); A.5',
   kind: 'step',
   check({ before, step, after }, spec) {
@@ -221,14 +217,14 @@ function documented(spec: IoasidSpec, world: KitWorld, t: number, call: string, 
     case 'free':
       return d.api === 'series' ? '0' : undefined;
     case 'set_free': {
-      if (!set) return '-EINVAL';
+      if (!set || !isLive(world, set)) return '-EINVAL';
       return world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! > 0 ? '-EBUSY' : '0';
     }
     case 'alloc': {
       // A custom allocator's ids are the host's to give (003): no documented id to expect.
       if (activeXa(world) !== XA) return undefined;
       const full = world.spaces[XA]!.every((s) => s !== null);
-      const refused = d.setObjects && (!set || world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! >= QUOTA);
+      const refused = d.setObjects && (!set || !isLive(world, set) || world.objects.ioasid_set![set.slot]!.fields.nr_ioasids! >= QUOTA);
       return refused || full ? INVALID : String(world.spaces[XA]!.findIndex((s) => s === null) + 1);
     }
     default:

@@ -118,6 +118,8 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
       // A.4 ioasid_set_free returns -EBUSY *and* marks the set free-pending: a caller that reads -EBUSY as
       // "nothing happened" is wrong about its set.
       'failed-call-changes-nothing': 'violated',
+      // A guest's vCPU still passes the set another freed: ioasid_alloc's "registered" check reads set->id first.
+      'no-use-after-free': 'violated',
     },
   }),
   model.variant({

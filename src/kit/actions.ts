@@ -9,7 +9,7 @@ import { fire, initialState } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
-import { setEntry, xaAlloc, xaFind, xaInit, xaInsert, xaLookup, xaStore } from './spaces.ts';
+import { setEntry, xaAlloc, xaFind, xaInit, xaInsert, xaLoadOf, xaLookup, xaStore } from './spaces.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
 import { actor, blank, counted, entryOf, sameObject, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
 
@@ -40,6 +40,8 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
       return xaAlloc(ctx, step, a.space, a.ptr, a.into, a.range === 'scenario' ? ctx.bounds.ids : undefined);
     case 'xa_insert':
       return xaInsert(ctx, step, a.space, a.id, a.ptr);
+    case 'xa_load_of':
+      return xaLoadOf(ctx, step, a);
     case 'xa_init':
       return xaInit(ctx, a.space);
     case 'xa_store':

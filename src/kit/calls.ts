@@ -38,6 +38,11 @@ export type Action =
    */
   | { readonly op: 'xa_load'; readonly space: string; readonly id: LocalName; readonly into: LocalName; readonly kind?: string }
   /**
+   * `xa_load(&space, p->id) == p`: the entry of the object `ptr` points to, into `into`, or NULL when the space maps it
+   * no more (a registration check); reading `p->id` dereferences `p`.
+   */
+  | { readonly op: 'xa_load_of'; readonly space: string; readonly ptr: LocalName; readonly into: LocalName }
+  /**
    * `p = xa_erase(&space, id)`: the entry goes, and with it the references it held, now the thread's (in `into`, or
    * in `ptr`'s local). With `ptr` instead of `id`, `__xa_erase(&space, p->id)`: the entry of the object `ptr` points to,
    * and, with `at`, the id it had into that local (a notifier's work, given the object, finding its id).

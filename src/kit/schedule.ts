@@ -8,7 +8,7 @@ import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { initialWorld, nextStep, spaceIds, type KitSpec, type KitWorld } from './world.ts';
+import { entryOf, initialWorld, nextStep, spaceIds, type KitSpec, type KitWorld } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
 function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
@@ -76,7 +76,7 @@ function worksQueued(spec: KitSpec, c: Call, seen: ReadonlySet<string>): number 
 /** The world the scenario starts from: the initial one, after the spec's `setup` call ran to its end on CPU0. */
 function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   let world = initialWorld(spec, bounds);
-  if (!spec.setup) return world;
+  if (!spec.setup) return withTasks(spec, bounds, world);
   const setup = spec.setup;
   for (let n = 0; n === 0 || world.threads[0]!.call !== null; n++) {
     const step = { thread: 0, op: setup.name, args: [] };
@@ -88,7 +88,17 @@ function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     world = done!.world;
   }
   // The setup made what exists; it is not one of CPU0's calls.
-  return { ...world, threads: world.threads.map((th, t) => (t === 0 ? { ...th, calls: 0 } : th)) };
+  return withTasks(spec, bounds, { ...world, threads: world.threads.map((th, t) => (t === 0 ? { ...th, calls: 0 } : th)) });
+}
+
+/** Each CPU's task: the objects `current` names, as the spaces map them now (once the setup has run). */
+function withTasks(spec: KitSpec, bounds: Bounds, world: KitWorld): KitWorld {
+  if (!spec.current) return world;
+  const taskOf = (t: number) =>
+    Object.fromEntries(
+      Object.entries(spec.current!(t, bounds.threads)).map(([local, at]) => [local, (at && entryOf(world.spaces[at.space]?.[at.id - spaceIds(spec, at.space, bounds).min])) ?? null]),
+    );
+  return { ...world, threads: world.threads.map((th, t) => (th.worker ? th : { ...th, task: taskOf(t) })) };
 }
 
 /** The transition system of a kit model within bounds. */

@@ -83,6 +83,17 @@ export function xaInit(ctx: Ctx, name: string): Done {
   return { world: ctx.world, text: 'ok', flow: NEXT };
 }
 
+/** `xa_load(&space, p->id) == p`: reads `p->id`, then the entry if it is still `p`'s. */
+export function xaLoadOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load_of' }>): Done {
+  spaceOf(ctx, a.space);
+  const p = pointer(ctx, a.ptr, step);
+  if (p === null) return oops(ctx, step, a.ptr);
+  const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
+  const k = entryIndex(ctx.world, a.space, p);
+  ctx.setLocal(a.into, k < 0 ? null : { kind: p.kind, slot: p.slot, gen: p.gen, prot: foundProtection(ctx, spaceOf(ctx, a.space)) });
+  return { world: ctx.world, text: k < 0 ? 'NULL' : objName(p.kind, p.slot, p.gen), flow: NEXT, warnings };
+}
+
 /** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
 function foundProtection(ctx: Ctx, space: SpaceSpec): string {
   if (ctx.world.exited && ctx.th.call === ctx.spec.exit?.name) return 'own';

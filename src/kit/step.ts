@@ -76,15 +76,9 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
   ctx.stale = staleIds(ctx, c, frame);
 }
 
-/** The locals `current` gives the thread: each the object its space maps the id to now, or NULL. */
+/** The locals `current` gives the thread: its task's objects, each as it was when the scenario started, or NULL. */
 function currentLocals(ctx: Ctx): Record<string, Local> {
-  const given = ctx.spec.current?.(ctx.t, ctx.bounds.threads) ?? {};
-  return Object.fromEntries(
-    Object.entries(given).map(([local, at]) => {
-      const e = at && entryOf(ctx.world.spaces[at.space]?.[at.id - ctx.idBase(at.space)]);
-      return [local, e ? { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' } : null];
-    }),
-  );
+  return Object.fromEntries(Object.entries(ctx.th.task ?? {}).map(([local, e]) => [local, e && { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' }]));
 }
 
 /** The ids this call was given that the thread got from an earlier call, and that now name another object. */
@@ -188,6 +182,7 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     locks: t.locks,
     ...(t.worker ? { worker: t.worker } : {}),
     ...(t.handles ? { handles: t.handles } : {}),
+    ...(t.task ? { task: t.task } : {}),
   }));
   return { value, failure, warnings };
 }

@@ -90,7 +90,8 @@ export interface KitSpec {
   readonly exit?: Call;
   /**
    * What `current` gives thread t's calls (`current->mm`, the task's ioasid_set): locals set before each call's first
-   * step, each the object an id space maps the id to (NULL when it maps none, or for `null`), kept alive by the task.
+   * step, each the object an id space maps the id to once the setup has run (NULL when it maps none, or for `null`).
+   * The task keeps its object: freed later, it is a stale pointer its calls still pass (a use after free), not NULL.
    */
   readonly current?: (thread: number, threads: number) => Readonly<Record<LocalName, { readonly space: string; readonly id: number } | null>>;
   /** Stock properties this design turns off, by id, where it intends otherwise. */
@@ -186,6 +187,8 @@ export interface Thread {
   readonly worker?: true;
   /** The ids calls returned to this thread (`space:id`), and what each meant then. */
   readonly handles?: Readonly<Record<string, Entry>>;
+  /** What `current` gives its calls: the objects its task had when the scenario started. */
+  readonly task?: Readonly<Record<LocalName, Entry | null>>;
 }
 
 /** An rw_semaphore: the threads reading, the writer (-1 for none), and the writers queued for it, in order. */

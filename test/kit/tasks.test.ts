@@ -94,6 +94,20 @@ describe("a task's own objects (current)", () => {
   });
 });
 
+describe("a task's object freed under it", () => {
+  it('stays the stale pointer its calls pass, so using it is a use after free, not a NULL', () => {
+    const drop = call('mmdrop', {}, [
+      step('m = xa_erase(&mms, current->mm)', { op: 'xa_erase', space: 'mms', ptr: 'mm', into: 'm' }),
+      step('kfree(mm)', { op: 'kfree', ptr: 'm' }),
+      ret(0),
+    ]);
+    const touch = call('touch', {}, [step('current->mm->users', { op: 'use', ptr: 'mm' }), ret(0)]);
+    const { sys } = system({ mmdrop: drop, touch }, {}, 1);
+    const { replies } = run(sys, [t(0, 'mmdrop'), t(0, 'mmdrop'), t(0, 'touch')]);
+    expect(replies[2]!.warnings).toEqual(['BUG: KASAN: slab-use-after-free: CPU0 current->mm->users: mm (mm 1#1) after kfree']);
+  });
+});
+
 describe('if (p) and a use as a kind', () => {
   const twice = call('create_once', {}, [
     step('mutex_lock', { op: 'mutex_lock', lock: 'lock' }),
