@@ -56,7 +56,9 @@ export const ioasidVariants = (model: Model<KitWorld, IoasidSpec>): readonly Var
       // A.2: "the IOASID may be freed once ioasid_find() returns" (JPB): its caller's use is unprotected.
       'no-use-after-free': 'violated',
       'no-use-after-protection': 'violated',
-      // A.2: get and put take no set: any caller reaches any IOASID; a get of an unknown id hits WARN_ON(1).
+      // A.2: get and put take no set, and JPB's get expects a caller "already holding" a reference. The host serves
+      // its guests' requests, and a guest names the PASID it binds: another guest's is reached, an unknown one hits
+      // WARN_ON(1) (a guest-triggered WARN).
       'set-isolation': 'violated',
       'no-warn': 'violated',
     },

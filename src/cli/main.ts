@@ -234,7 +234,7 @@ function program(): Command {
     .command('diagram')
     .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
     .usage('[options] [module] <MODEL.MACHINE>')
-    .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.slot or iommufd.IOMMU_DESTROY; or a path to your own .ts module, then MODEL.MACHINE')
+    .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.ioasid or iommufd.IOMMU_DESTROY; or a path to your own .ts module, then MODEL.MACHINE')
     .option('--variant <name>', 'the variant whose machine to draw (default: the first that runs it)')
     .action(async (args: string[], flags: { variant?: string }) => {
       process.stdout.write((await diagram(args, flags.variant, builtInModels)) + '\n');
