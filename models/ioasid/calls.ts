@@ -10,7 +10,7 @@
  * set and private data (an mm, or an aux domain).
  */
 import { atomic, call, jump, label, ret, retId, step, type Item, type KitCall, type KitSpec } from 'lifecheck';
-import { HOST, idSpace, ioasidAlloc, ioasidFind, ioasidFree, ioasidGet, ioasidPut, ioasidSetFree, PRIVATE, registerAllocator, SETS, unregisterAllocator, XA, type DataType, type Design } from './core.ts';
+import { HOST, idSpace, ioasidAlloc, ioasidFind, ioasidFree, ioasidGet, ioasidPut, ioasidSetFree, PRIVATE, registerAllocator, SETS, unregisterAllocator, type DataType, type Design } from './core.ts';
 
 /** A guest's set (A.4/A.5): its name (null: the NULL set) and the type of the private data its IOASIDs carry. */
 export interface SetSpec {
@@ -28,7 +28,7 @@ export const guestSets: readonly SetSpec[] = [
  * The set of thread `t`: the last threads take sets[1], sets[2], ... as long
  * as two stay in sets[0], so that two vCPUs always share a guest.
  */
-export function setIndex(t: number, threads: number, sets: readonly SetSpec[]): number {
+function setIndex(t: number, threads: number, sets: readonly SetSpec[]): number {
   const others = Math.min(sets.length - 1, Math.max(0, threads - 2));
   const k = t - (threads - others);
   return k >= 0 ? k + 1 : 0;

@@ -56,7 +56,7 @@ export const CUSTOM_XA = 'vcmd_xa';
 export const HOST = 'host_pasids';
 
 /** 003: the host's namespace is system-wide, shared with another guest: twice the guest's range here. */
-export const hostRange = ({ ids }: Bounds) => ({ min: ids.min, max: ids.max + (ids.max - ids.min + 1) });
+const hostRange = ({ ids }: Bounds) => ({ min: ids.min, max: ids.max + (ids.max - ids.min + 1) });
 
 /** The space a design's lookups read by default: the default allocator's, or with custom allocators, the ids the host hands out. */
 export const idSpace = (d: Design) => (d.custom ? CUSTOM_XA : XA);
