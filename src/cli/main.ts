@@ -43,6 +43,7 @@ interface CheckFlags extends OutputFlags {
   maxStates?: number;
   maxMemory?: number;
   timeout?: number;
+  preemptions?: number;
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
@@ -107,12 +108,13 @@ const exhaustiveFor = (model: AnyModel, flags: CheckFlags): boolean =>
 /** Search flags only mean something to the exhaustive explorer, and symmetry only where the model declares one. */
 function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; variant: AnyVariant }[]): void {
   if (flags.exhaustive && flags.random) throw new UsageError('give either --exhaustive or --random, not both');
-  const searchOnly = (['symmetry', 'maxStates', 'maxMemory', 'timeout'] as const).find((f) => flags[f] !== undefined);
+  const searchOnly = (['symmetry', 'maxStates', 'maxMemory', 'timeout', 'preemptions'] as const).find((f) => flags[f] !== undefined);
   if (searchOnly && !plan.every(({ model }) => exhaustiveFor(model, flags))) {
     const flag = `--${searchOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
   }
   if (flags.exhaustive && flags.path !== undefined) throw new UsageError('--path replays a random run; drop --exhaustive');
+  if (flags.symmetry && flags.preemptions !== undefined) throw new UsageError('--symmetry and --preemptions do not go together (a preemption depends on which thread ran last); drop one');
   if (!flags.symmetry) return;
   for (const { model, variant } of plan) {
     if (!model.system(variant.config, boundsOf(model, flags)).symmetry) {
@@ -143,6 +145,7 @@ function searchOptions(flags: CheckFlags): NonNullable<CheckOptions['exhaustive'
     maxMemoryMB: flags.maxMemory ?? parse.defaultMaxMemoryMB(),
     ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
+    ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}),
     ...(watching ? { onProgress: (s: SearchStats) => progress.show(progressLine(s)) } : {}),
   };
 }
@@ -215,6 +218,7 @@ function program(): Command {
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
+    .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
     });

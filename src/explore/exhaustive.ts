@@ -13,6 +13,7 @@ import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
 import { plainCodec } from './codec.ts';
 import { findLoop } from './loops.ts';
+import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
 
@@ -33,6 +34,8 @@ export interface ExhaustiveOptions {
   readonly config?: unknown;
   /** Aborted by Ctrl-C: the search stops as at a cap (`interrupted`). */
   readonly signal?: AbortSignal;
+  /** Only runs with at most this many preemptions, searched with the bound rising from 0 (`preemptions.ts`). */
+  readonly preemptions?: number;
 }
 
 /** An exhaustive search's figures: states, transitions, depth, speed and memory. */
@@ -63,6 +66,8 @@ export interface ExhaustiveCounterexample<W> {
   /** When the search met it: milliseconds and states stored so far. */
   readonly afterMs: number;
   readonly afterStates: number;
+  /** In a preemption-bounded search, the preemptions it takes: the fewest any trace of the violation takes. */
+  readonly preemptions?: number;
 }
 
 /** What an exhaustive search found: its figures, whether it saw every world, and each property's counterexample. */
@@ -78,6 +83,8 @@ export interface ExhaustiveResult<W> {
   readonly collisionOdds: number;
   /** Each property's shortest counterexample, if it has one. */
   readonly counterexamples: ReadonlyMap<string, ExhaustiveCounterexample<W>>;
+  /** The preemption bound the search kept to, if any: "complete" is within it. */
+  readonly preemptions?: number;
 }
 
 /** Where a violation was met: the stored world it was met at, and the step from it (if a step broke it). */
@@ -332,5 +339,25 @@ export function exploreExhaustive<W, C>(
   properties: readonly Property<W, C>[],
   options: ExhaustiveOptions = {},
 ): Promise<ExhaustiveResult<W>> {
+  if (options.preemptions !== undefined) return preemptionRounds(system, properties, options.preemptions, options);
   return new Search(system, properties, options).run();
+}
+
+/**
+ * The search with at most 0, 1, 2, ... `bound` preemptions per run: each property's counterexample comes from the
+ * first round that breaks it, so it takes the fewest preemptions (and is the shortest such trace). The figures are
+ * the last round's, which holds every run the earlier rounds did.
+ */
+async function preemptionRounds<W, C>(system: System<W>, properties: readonly Property<W, C>[], bound: number, options: ExhaustiveOptions): Promise<ExhaustiveResult<W>> {
+  const found = new Map<string, ExhaustiveCounterexample<W>>();
+  const { preemptions: _, ...each } = options;
+  for (let k = 0; ; k++) {
+    const left = properties.filter((p) => !found.has(p.id));
+    const round = await new Search(preemptionBounded(system, k), left.map(liftProperty), each).run();
+    for (const [id, cx] of round.counterexamples) found.set(id, { ...cx, trace: unwrapTrace(cx.trace), preemptions: k });
+    if (k === bound || !round.complete || found.size === properties.length) {
+      const { counterexamples: __, symmetry: ___, ...rest } = round;
+      return { ...rest, counterexamples: found, preemptions: bound };
+    }
+  }
 }

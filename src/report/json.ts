@@ -27,7 +27,7 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
     violation: cx.violation,
     ...(cx.explorer === 'random'
       ? { seed: cx.seed, path: cx.path, shrinks: cx.shrinks }
-      : { shortest: cx.shortest, afterMs: cx.afterMs, afterStates: cx.afterStates }),
+      : { shortest: cx.shortest, afterMs: cx.afterMs, afterStates: cx.afterStates, ...(cx.preemptions !== undefined ? { preemptions: cx.preemptions } : {}) }),
     replay: replayCommand(r, property, cx, model, module),
     steps,
     text: renderTrace(cx.trace, model.present, config, cx.violation),

@@ -23,21 +23,30 @@ type Found = NonNullable<V['counterexample']>;
 export function replayCommand(r: VariantReport, property: string, cx: Found, model: AnyModel, module?: string): string {
   const bounds = boundsArgs(r, model);
   const how =
-    cx.explorer === 'random' ? ` --seed ${cx.seed} --path ${cx.path}` : ` --exhaustive${r.search?.symmetry ? ' --symmetry' : ''}`;
+    cx.explorer === 'random'
+      ? ` --seed ${cx.seed} --path ${cx.path}`
+      : ` --exhaustive${r.search?.symmetry ? ' --symmetry' : ''}${r.search?.preemptions !== undefined ? ` --preemptions ${r.search.preemptions}` : ''}`;
   return `lifecheck check ${module ?? r.model} --variant ${r.variant} --property ${property}${bounds}${how}`;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** What an exhaustive counterexample is: a shortest trace, the shortest with the fewest preemptions, or a loop. */
+const how = (cx: { shortest: boolean; preemptions?: number }) =>
+  !cx.shortest ? 'a loop' : cx.preemptions === undefined ? 'shortest' : `fewest preemptions, ${cx.preemptions}, then shortest`;
+
+/** The preemption bound a search kept to, as a verdict says it. */
+const within = (s: { preemptions?: number }) => (s.preemptions === undefined ? '' : ` within ${s.preemptions} preemption${s.preemptions === 1 ? '' : 's'}`);
 
 function outcomeText(v: Verdict, r: VariantReport): string {
   const cx = v.counterexample;
   switch (v.actual) {
     case 'violated':
       return cx?.explorer === 'exhaustive'
-        ? `violated in ${cx.trace.steps.length} steps (${cx.shortest ? 'shortest' : 'a loop'}; found after ${count(cx.afterStates)} states)`
+        ? `violated in ${cx.trace.steps.length} steps (${how(cx)}; found after ${count(cx.afterStates)} states)`
         : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
     case 'holds':
-      return r.search ? `holds (all ${count(r.search.stats.states)} states)` : `holds (${v.runs} runs)`;
+      return r.search ? `holds (all ${count(r.search.stats.states)} states${within(r.search)})` : `holds (${v.runs} runs)`;
     case 'unknown':
       return r.search
         ? `not refuted in ${count(r.search.stats.states)} states (search stopped early)`
@@ -96,7 +105,7 @@ export function searchLines(s: SearchSummary, model: AnyModel): string[] {
     `  exhaustive${s.symmetry ? ` (symmetry: ${s.symmetry})` : ''}: ${count(stats.states)} states, ` +
     `${count(stats.transitions)} transitions, depth ${stats.depth}, ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
     `(${count(stats.statesPerSecond)} states/s), peak ${mb(stats.peakRssBytes)}, ${stats.bytesPerState} B/state`;
-  if (s.complete) return [figures, pc.dim(`  bounds fully explored; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];
+  if (s.complete) return [figures, pc.dim(`  bounds fully explored${within(s)}; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];
   const where = `${count(stats.queued)} states still queued at depth ${stats.depth}`;
   if (s.stoppedBy === 'interrupted') return [figures, pc.yellow(`  INCOMPLETE: interrupted by Ctrl-C with ${where}`)];
   const flag = CAP_FLAGS[s.stoppedBy!];

@@ -84,6 +84,14 @@ describe('lifecheck check --exhaustive', () => {
     expect(r.out).toMatch(/replay: .*--exhaustive --symmetry/);
   });
 
+  it('bounds preemptions with --preemptions: the fewest-preemption trace, verdicts within the bound, a replay line that keeps it', () => {
+    const r = lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--preemptions', '2');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/no-use-after-free +violated in 5 steps \(fewest preemptions, 1, then shortest; found after [\d,]+ states\)/);
+    expect(r.out).toContain('replay: lifecheck check ioasid --variant series --property no-use-after-free --exhaustive --preemptions 2');
+    expect(r.out).toContain('bounds fully explored within 2 preemptions');
+  });
+
   it('writes check.json of an exhaustive run into --report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecheck-exhaustive-'));
     const r = lifecheck(...small, '--report', dir);
@@ -101,6 +109,9 @@ describe('search flags misused: one line, exit 2, nothing on stdout', () => {
     [['check', 'ioasid-bench', '--max-states', '10'], /--max-states .*add --exhaustive/],
     [['check', 'ioasid-bench', '--exhaustive', '--max-states', '0'], /--max-states 0 is out of range/],
     [['check', 'ioasid-bench', '--exhaustive', '--max-memory', 'abc'], /--max-memory takes a whole number, not 'abc'/],
+    [['check', 'ioasid-bench', '--preemptions', '1'], /--preemptions .*add --exhaustive/],
+    [['check', 'ioasid-bench', '--exhaustive', '--symmetry', '--preemptions', '1'], /--symmetry and --preemptions do not go together/],
+    [['check', 'ioasid', '--preemptions', '-1'], /--preemptions -1 is out of range/],
   ];
   it.each(cases)('%j', (args, message) => {
     const r = lifecheck(...args);

@@ -1,0 +1,86 @@
+/**
+ * Preemption bounding (Musuvathi and Qadeer, "Iterative context bounding",
+ * PLDI 2007; loom's and Lincheck's shape): a system whose runs switch away
+ * from a thread that could still go on at most `k` times. Switching from a
+ * thread that waits or has nothing left to do is free. The exhaustive search
+ * over it, with `k` rising 0, 1, 2, ..., gives each violation a trace with the
+ * fewest preemptions, and makes larger scenarios checkable for shallow races.
+ * It knows only the `System` interface, so every model has it.
+ */
+import type { Codec, Move, Property, System, WordSink } from '../engine/model.ts';
+import type { Trace } from '../engine/run.ts';
+import { plainCodec } from './codec.ts';
+
+/** A world, the thread that took the last step (-1 before any), and the preemptions so far. */
+export interface Preempted<W> {
+  readonly world: W;
+  readonly last: number;
+  readonly preemptions: number;
+}
+
+/** Words ahead of the world's own in a preempted world's encoding. */
+const HEADER = 2;
+
+function preemptedCodec<W>(inner: Codec<W>): Codec<Preempted<W>> {
+  return {
+    encode(p: Preempted<W>, out: WordSink) {
+      out.push(p.last);
+      out.push(p.preemptions);
+      inner.encode(p.world, out);
+    },
+    decode: (words: Int32Array) => ({ last: words[0]!, preemptions: words[1]!, world: inner.decode(words.subarray(HEADER)) }),
+  };
+}
+
+/** `system` with at most `k` preemptions per run. */
+export function preemptionBounded<W>(system: System<W>, k: number): System<Preempted<W>> {
+  const canGoOn = (p: Preempted<W>) => p.last >= 0 && system.enabled(p.world).some((s) => s.thread === p.last);
+  return {
+    init: { world: system.init, last: -1, preemptions: 0 },
+    horizon: system.horizon,
+    enabled(p) {
+      const steps = system.enabled(p.world);
+      if (p.preemptions < k || !steps.some((s) => s.thread === p.last)) return steps;
+      return steps.filter((s) => s.thread === p.last);
+    },
+    apply(p, step) {
+      const preempts = step.thread !== p.last && canGoOn(p);
+      const o = system.apply(p.world, step);
+      return { ...o, world: { world: o.world, last: step.thread, preemptions: p.preemptions + (preempts ? 1 : 0) } };
+    },
+    codec: preemptedCodec(system.codec ?? plainCodec<W>()),
+  };
+}
+
+/** A property of `W` as one of its preempted worlds. */
+export function liftProperty<W, C>(p: Property<W, C>): Property<Preempted<W>, C> {
+  switch (p.kind) {
+    case 'invariant':
+      return { ...p, check: (q: Preempted<W>, config: C) => p.check(q.world, config) };
+    case 'final':
+      return { ...p, check: (q: Preempted<W>, config: C) => p.check(q.world, config) };
+    case 'step':
+      return { ...p, check: (m: Move<Preempted<W>>, config: C) => p.check({ before: m.before.world, step: m.step, reply: m.reply, after: m.after.world }, config) };
+    case 'run':
+      return p;
+  }
+}
+
+/** A trace of preempted worlds as the system's own. */
+export const unwrapTrace = <W>(t: Trace<Preempted<W>>): Trace<W> => ({
+  init: t.init.world,
+  steps: t.steps.map((s) => ({ step: s.step, reply: s.reply, world: s.world.world })),
+});
+
+/** How many preemptions a trace takes: switches away from a thread that could have gone on. */
+export function preemptionsOf<W>(system: System<W>, trace: Trace<W>): number {
+  let n = 0;
+  let world = trace.init;
+  let last = -1;
+  for (const s of trace.steps) {
+    if (last >= 0 && s.step.thread !== last && system.enabled(world).some((e) => e.thread === last)) n++;
+    last = s.step.thread;
+    world = s.world;
+  }
+  return n;
+}
