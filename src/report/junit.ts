@@ -18,7 +18,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 /** What a matching verdict found, so CI pages show more than a green tick. */
 function outcome(v: Verdict, r: VariantReport): string {
   if (v.actual === 'violated') return `violated in ${v.counterexample?.trace.steps.length} steps, as expected`;
-  return r.search ? `holds (all ${r.search.stats.states} states), as expected` : `holds (${v.runs} runs), as expected`;
+  return r.search ? `holds (all ${r.search.stats.states} states), as expected` : `no violation in ${v.runs} random schedules, as expected`;
 }
 
 function testcase(variant: AnyVariant, r: VariantReport, v: Verdict, module?: string) {

@@ -42,7 +42,7 @@ function verdictCell(v: Verdict, r: VariantReport, meta: ReviewMeta): string {
       return `✗ [${stepsText(steps)}](#${anchor(r.model, r.variant, v.property)}) ([itf](${file('itf.json')}), [txt](${file('txt')}))${expectation}`;
     }
     case 'holds':
-      return `✓ ${r.search ? `${count(r.search.stats.states)} states` : `${count(v.runs)} runs`}${expectation}`;
+      return `✓ ${r.search ? `${count(r.search.stats.states)} states` : `none in ${count(v.runs)} schedules`}${expectation}`;
     case 'unknown':
       return `? search stopped${expectation}`;
     default:

@@ -46,7 +46,8 @@ function outcomeText(v: Verdict, r: VariantReport): string {
         ? `violated in ${cx.trace.steps.length} steps (${how(cx)}; found after ${count(cx.afterStates)} states)`
         : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
     case 'holds':
-      return r.search ? `holds (all ${count(r.search.stats.states)} states${within(r.search)})` : `holds (${v.runs} runs)`;
+      // A sample is no proof: "holds" is the exhaustive search's word, within its bounds.
+      return r.search ? `holds (all ${count(r.search.stats.states)} states${within(r.search)})` : `no violation in ${count(v.runs)} random schedules`;
     case 'unknown':
       return r.search
         ? `not refuted in ${count(r.search.stats.states)} states (search stopped early)`

@@ -144,7 +144,7 @@ describe('the review page', () => {
           const where = `${model.name} --variant ${report.variant}, ${properties[k]}`;
           expect(v, where).toBeDefined();
           if (v!.actual === 'violated') expect(cell, where).toMatch(BROKEN);
-          else if (v!.actual === 'holds') expect(cell, where).toBe(report.search ? `✓ ${runs(report.search.stats.states)} states` : `✓ ${runs(v!.runs)} runs`);
+          else if (v!.actual === 'holds') expect(cell, where).toBe(report.search ? `✓ ${runs(report.search.stats.states)} states` : `✓ none in ${runs(v!.runs)} schedules`);
           else expect([v!.actual, cell], where).toEqual(['n/a', '–']);
         });
       });
