@@ -5,9 +5,10 @@
  * else a user-style patch (fixtures/ioasid-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds, type Step, type Trace } from 'lifecheck';
+import { type AnyVariant, type Bounds, type Step, type Trace } from 'lifecheck';
 import { ioasid } from 'lifecheck/models';
 import { allocIgnoresQuota, freeErasesAtOnce, freeForgetsDoFree, getChecksSetFirst, getIgnoresPending, setFreeIgnoresMembers } from '../fixtures/ioasid-patches.ts';
+import { callLines, describeBreaksAndKeepsExhaustively, exhaustiveVerdict, type ExhaustiveCase } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
 
 const variant = (name: string) => variantOf(ioasid, name);
@@ -16,12 +17,8 @@ const variant = (name: string) => variantOf(ioasid, name);
 const scenario = (calls: readonly string[] | undefined, threads = 2, ops = 2): Bounds => ({ threads, ops, ids: { min: 1, max: 2 }, ...(calls ? { only: { calls } } : {}) });
 const ALL = scenario(undefined);
 
-async function exhaustive(v: AnyVariant, property: string, bounds: Bounds) {
-  const r = await checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
-  return r.verdicts[0]!;
-}
 
-const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: AnyVariant, bounds: Bounds])[] = [
+const cases: readonly ExhaustiveCase[] = [
   ['no-reuse-while-referenced', variant('v1'), variant('series'), ALL],
   ['no-use-after-free', variant('series'), variant('series-find-get'), ALL],
   ['no-use-after-protection', variant('series'), variant('series-find-get'), ALL],
@@ -48,23 +45,10 @@ const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: An
   ['documented-replies', getChecksSetFirst, variant('series-find-get'), scenario(['alloc', 'find', 'free', 'bind'], 3)],
 ];
 
-describe.each(cases)('%s', (property, breaks, keeps, bounds) => {
-  it(`is broken by ${breaks.name}`, async () => {
-    const v = await exhaustive(breaks, property, bounds);
-    expect(v.actual).toBe('violated');
-    expect(v.counterexample!.violation.property).toBe(property);
-  });
+describeBreaksAndKeepsExhaustively(cases);
 
-  it(`is kept by ${keeps.name}`, async () => {
-    expect((await exhaustive(keeps, property, bounds)).actual).toBe('holds');
-  });
-});
-
-/** Each step of a trace as it prints: `free(1): ioasid_free(set, id) = ok; returns 0`. */
-function lines(v: AnyVariant, trace: Trace<unknown>): string[] {
-  const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
-  return trace.steps.map((s, k) => `CPU${s.step.thread} ${v.model.present.call(s.step, s.reply, worlds[k], v.config)}`);
-}
+/** Each step of a trace as it prints, with its CPU: `CPU1 free(1): ioasid_free(set, id) = ok; returns 0`. */
+const lines = (v: AnyVariant, trace: Trace<unknown>) => callLines(v, trace).map((l, k) => `CPU${trace.steps[k]!.step.thread} ${l}`);
 
 /** Runs `steps` from the start (a call's atomic block is one step); each step as the trace prints it. */
 function run(v: AnyVariant, bounds: Bounds, steps: readonly Step[]): string[] {
@@ -83,7 +67,7 @@ const t = (thread: number, op: string, ...args: number[]): Step => ({ thread, op
 
 describe('the IOASID model', () => {
   it("finds seed 001's use after free on its own, the free a step of its own", async () => {
-    const v = await exhaustive(variant('series'), 'no-use-after-free', ALL);
+    const v = await exhaustiveVerdict(variant('series'), 'no-use-after-free', ALL);
     expect(lines(variant('series'), v.counterexample!.trace as Trace<unknown>)).toEqual([
       'CPU0 alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1',
       'CPU0 find(1): ioasid_find(set, id, NULL) = ioasid 1#1',

@@ -6,9 +6,10 @@
  * one does, else a user-style patch (fixtures/iommufd-patches.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkVariant, starved, type AnyVariant, type Bounds, type Trace } from 'lifecheck';
+import { checkVariant, starved, type Bounds } from 'lifecheck';
 import { iommufd } from 'lifecheck/models';
 import { destroyIgnoresUsers, mapLeaksUsers, publishAtReserve } from '../fixtures/iommufd-patches.ts';
+import { callLines, describeBreaksAndKeepsExhaustively, exhaustiveVerdict, type ExhaustiveCase } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
 
 const variant = (name: string) => variantOf(iommufd, name);
@@ -23,18 +24,9 @@ const RACE = scenario(['iommufd_device_bind', 'iommufd_device_unbind', 'IOMMU_DE
 /** Two processes creating, using and destroying an IOAS. */
 const IOAS = scenario(['IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_MAP', 'IOMMU_DESTROY'], 3);
 
-/** Each step of a counterexample as the trace prints it: `IOMMU_DESTROY(1): obj = iommufd_get_object(...) = device 1#1`. */
-function calls(v: AnyVariant, trace: Trace<unknown>): string[] {
-  const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
-  return trace.steps.map((s, k) => v.model.present.call(s.step, s.reply, worlds[k], v.config));
-}
 
-async function exhaustive(v: AnyVariant, property: string, bounds: Bounds) {
-  const r = await checkVariant(v, { bounds, runs: 0, seed: 42, properties: [property], exhaustive: {} });
-  return r.verdicts[0]!;
-}
 
-const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: AnyVariant, bounds: Bounds])[] = [
+const cases: readonly ExhaustiveCase[] = [
   ['kernel-destroy-completes', variant('v6.2-rwsem'), variant('v6.7-shortterm'), RACE],
   ['destroy-busy-iff-held', destroyIgnoresUsers, variant('v6.7-shortterm'), IOAS],
   ['finalize-xor-abort', variant('finalize-before-fail'), variant('v6.2-rwsem'), IOAS],
@@ -44,17 +36,7 @@ const cases: readonly (readonly [property: string, breaks: AnyVariant, keeps: An
   ['ioctl-errno-order', variant('posted-ioctl-eopnotsupp'), variant('v6.2-rwsem'), RACE],
 ];
 
-describe.each(cases)('%s', (property, breaks, keeps, bounds) => {
-  it(`is broken by ${breaks.name}`, async () => {
-    const v = await exhaustive(breaks, property, bounds);
-    expect(v.actual).toBe('violated');
-    expect(v.counterexample!.violation.property).toBe(property);
-  });
-
-  it(`is kept by ${keeps.name}`, async () => {
-    expect((await exhaustive(keeps, property, bounds)).actual).toBe('holds');
-  });
-});
+describeBreaksAndKeepsExhaustively(cases);
 
 describe('the file release', () => {
   it('destroys leaves first: a hwpt, then the IOAS it held, then nothing is left', async () => {
@@ -64,9 +46,9 @@ describe('the file release', () => {
   });
 
   it('leaks what a missing put left, with the WARN of a pass that destroys nothing', async () => {
-    const v = await exhaustive(mapLeaksUsers, 'release-destroys-all', IOAS);
+    const v = await exhaustiveVerdict(mapLeaksUsers, 'release-destroys-all', IOAS);
     expect(v.counterexample!.violation.message).toBe('ioas 1#1 is left after iommufd_fops_release (users=2)');
-    const lines = calls(mapLeaksUsers, v.counterexample!.trace);
+    const lines = callLines(mapLeaksUsers, v.counterexample!.trace);
     expect(lines.slice(-3)).toEqual(['if (WARN_ON(!destroyed)) break = NULL', 'WARN_ON(!destroyed) = WARN', 'kfree(ictx) = freed; returns 0']);
   });
 });
@@ -87,23 +69,23 @@ describe('attach to an IOAS (the auto domain)', () => {
 
 describe('the findings of seed 002, each on its own', () => {
   it('v6.2: IOMMU_DESTROY racing a kernel destroy makes it fail (99f98a7c0d69, found by syzkaller)', async () => {
-    const v = await exhaustive(variant('v6.2-rwsem'), 'kernel-destroy-completes', RACE);
+    const v = await exhaustiveVerdict(variant('v6.2-rwsem'), 'kernel-destroy-completes', RACE);
     const cx = v.counterexample!;
     expect(cx.violation.message).toMatch(/^iommufd_device_unbind could not destroy device 1#1 \(-EBUSY\): CPU1's obj holds a users reference$/);
-    const lines = calls(variant('v6.2-rwsem'), cx.trace);
+    const lines = callLines(variant('v6.2-rwsem'), cx.trace);
     expect(lines.some((c) => c.startsWith('iommufd_ref_to_users(obj) = '))).toBe(true);
     expect(lines.at(-1)).toBe('iommufd_object_destroy_user(ictx, idev): under xa_lock = -EBUSY');
   });
 
   it('destroy without ref_to_users waits for its own read side for ever', async () => {
-    const v = await exhaustive(variant('destroy-without-ref-to-users'), 'no-deadlock', IOAS);
+    const v = await exhaustiveVerdict(variant('destroy-without-ref-to-users'), 'no-deadlock', IOAS);
     expect(v.counterexample!.violation.message).toMatch(/^(CPU\d) waits for ever in IOMMU_DESTROY: down_write\(&ioas 1\.destroy_rwsem\), queued behind \1$/);
   });
 
   it('finalize before a failing step aborts an object already published', async () => {
-    const v = await exhaustive(variant('finalize-before-fail'), 'finalize-xor-abort', IOAS);
+    const v = await exhaustiveVerdict(variant('finalize-before-fail'), 'finalize-xor-abort', IOAS);
     expect(v.counterexample!.violation.message).toMatch(/^CPU\d aborts id 1, already finalized as ioas 1#1$/);
-    expect(calls(variant('finalize-before-fail'), v.counterexample!.trace).at(-2)).toBe('iommufd_ucmd_respond(ucmd, sizeof(*cmd)) (made to fail) = -EFAULT');
+    expect(callLines(variant('finalize-before-fail'), v.counterexample!.trace).at(-2)).toBe('iommufd_ucmd_respond(ucmd, sizeof(*cmd)) (made to fail) = -EFAULT');
   });
 
   it('v6.7 keeps the race of 99f98a7c0d69 away: IOMMU_DESTROY takes no reference', async () => {
