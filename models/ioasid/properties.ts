@@ -24,7 +24,10 @@ const RECORDS = ['pasids', 'bonds'] as const;
 const ioasids = (world: KitWorld) => world.objects.ioasid!.flatMap((o, slot) => (o.state === 'live' ? [{ o, slot }] : []));
 
 /** The set a thread's calls pass: its task's (what `current` gives it), or null for the NULL set. */
-const setOf = (_spec: IoasidSpec, world: KitWorld, t: number): Entry | null => world.threads[t]?.task?.set ?? null;
+const setOf = (world: KitWorld, t: number): Entry | null => world.threads[t]?.task?.set ?? null;
+
+/** Whether an IOASID belongs to `set` (both NULL included). */
+const inSet = (o: KitObject, set: Entry | null) => (o.links.set ? sameObject(set, o.links.set) : set === null);
 
 const setName = (e: Entry | null) => (e ? objName(e.kind, e.slot) : 'NULL');
 
@@ -94,12 +97,11 @@ export const findWorksUntilLastPut: IoasidProperty = {
   check({ before, step, reply, after }, spec) {
     if (before.threads[step.thread]!.call !== null || step.op !== 'find') return undefined;
     const id = Number(step.args[0]);
-    const set = setOf(spec, before, step.thread);
+    const set = setOf(before, step.thread);
     for (const table of RECORDS) {
       const e = entryOf(before.spaces[table]?.[id - 1]);
       if (!e || e.dropped?.length || !isLive(before, e)) continue;
-      const owner = before.objects.ioasid![e.slot]!.links.set ?? null;
-      if (!spec.design.findWithNull && !(owner === null ? set === null : sameObject(set, owner))) continue;
+      if (!spec.design.findWithNull && !inSet(before.objects.ioasid![e.slot]!, set)) continue;
       const found = after.threads[step.thread]!.frame.found;
       if (found !== null && typeof found === 'object' && sameObject(found, e)) return undefined;
       return `${table}[${id}] holds ${objName(e.kind, e.slot, e.gen)}, but ioasid_find(${setName(set)}, ${id}) gave ${reply.text}`;
@@ -125,14 +127,13 @@ export const setIsolation: IoasidProperty = {
     const th = before.threads[step.thread]!;
     // The guests' exit lets go of each record with the set it belongs to; a kworker runs a driver's work for the set it serves.
     if ((th.call ?? step.op) === spec.exit?.name || th.worker) return undefined;
-    const set = setOf(spec, before, step.thread);
-    const mine = (o: KitObject) => (o.links.set ? sameObject(set, o.links.set) : set === null);
+    const set = setOf(before, step.thread);
     const next = nextStep(spec, before, step);
     // A use of what a lookup found (the same object, not its memory reused: that is a use after free).
     const used = next.action.op === 'use' ? th.frame[next.action.ptr] : null;
     const usedNow = used !== null && typeof used === 'object' && used !== undefined && used.kind === 'ioasid' ? before.objects.ioasid![used.slot]! : undefined;
     const uses = usedNow && usedNow.gen === (used as Entry).gen ? [{ slot: (used as Entry).slot, o: usedNow }] : [];
-    const reached = [...touched(before, after), ...uses].find(({ o }) => o.state === 'live' && !mine(o));
+    const reached = [...touched(before, after), ...uses].find(({ o }) => o.state === 'live' && !inSet(o, set));
     if (!reached) return undefined;
     const owner = reached.o.links.set ?? null;
     return `CPU${step.thread} (set ${setName(set)}) reached ${objName('ioasid', reached.slot, reached.o.gen)} of set ${setName(owner)}`;
@@ -202,18 +203,17 @@ export const nothingLeakedAtQuiescence: IoasidProperty = {
  */
 function documented(spec: IoasidSpec, world: KitWorld, t: number, call: string, id: number): string | undefined {
   const d = spec.design;
-  const set = setOf(spec, world, t);
+  const set = setOf(world, t);
   const e = entryOf(world.spaces[activeXa(world)]?.[id - 1]);
   const o = e && world.objects.ioasid![e.slot]!;
-  const owned = (x: KitObject) => (x.links.set ? sameObject(set, x.links.set) : set === null);
   switch (call) {
     case 'bind':
       if (d.api !== 'series' || entryOf(world.spaces.bonds?.[id - 1])) return undefined;
-      return !o ? '-EINVAL' : o.phase === 'freePending' ? '-EBUSY' : !set && d.nullSetRefused ? '-EINVAL' : set && !owned(o) ? '-EACCES' : '0';
+      return !o ? '-EINVAL' : o.phase === 'freePending' ? '-EBUSY' : !set && d.nullSetRefused ? '-EINVAL' : set && !inSet(o, set) ? '-EACCES' : '0';
     case 'find':
       if (!o) return '-ENOENT';
       if (d.findWithNull) return 'found';
-      return !set && d.nullSetRefused ? '-EINVAL' : set && !owned(o) ? '-EACCES' : 'found';
+      return !set && d.nullSetRefused ? '-EINVAL' : set && !inSet(o, set) ? '-EACCES' : 'found';
     case 'free':
       return d.api === 'series' ? '0' : undefined;
     case 'set_free': {
