@@ -34,13 +34,17 @@ function preemptedCodec<W>(inner: Codec<W>): Codec<Preempted<W>> {
 
 /** `system` with at most `k` preemptions per run. */
 export function preemptionBounded<W>(system: System<W>, k: number): System<Preempted<W>> {
-  const canGoOn = (p: Preempted<W>) => p.last >= 0 && system.enabled(p.world).some((s) => s.thread === p.last);
+  // Whether the last thread could go on, as `enabled` found it: the explorer asks it before each `apply` of the same world.
+  const lastCanGoOn = new WeakMap<Preempted<W>, boolean>();
+  const canGoOn = (p: Preempted<W>) => lastCanGoOn.get(p) ?? (p.last >= 0 && system.enabled(p.world).some((s) => s.thread === p.last));
   return {
     init: { world: system.init, last: -1, preemptions: 0 },
     horizon: system.horizon,
     enabled(p) {
       const steps = system.enabled(p.world);
-      if (p.preemptions < k || !steps.some((s) => s.thread === p.last)) return steps;
+      const goesOn = steps.some((s) => s.thread === p.last);
+      lastCanGoOn.set(p, goesOn);
+      if (p.preemptions < k || !goesOn) return steps;
       return steps.filter((s) => s.thread === p.last);
     },
     apply(p, step) {
