@@ -32,19 +32,19 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
     ctx.world = done.world;
     warnings.push(...(done.warnings ?? []));
     countStep(c, ctx.th.pc, done.flow);
-    // What the step (or its block) shows, read before a return clears the frame.
-    const shown = blockText(ctx, item, done.text, failedWith);
+    // The frame the step ends with: a return clears the thread's, and the block's result is read from it.
+    const frame = ctx.th.frame;
     const ended = advance(ctx, c, item, done.flow);
     if (ended) {
       warnings.push(...ended.warnings);
-      const text = `${shown}; returns ${ended.value}`;
+      const text = `${blockText(frame, item, done.text, failedWith)}; returns ${ended.value}`;
       return { world: ctx.world, reply: reply(!ended.failure, text, warnings) };
     }
     const next = c.items[ctx.th.pc] as Step;
     const inBlock = item.atomic !== undefined && next.atomic === item.atomic && done.flow.to !== 'stay';
     if (!inBlock || blockedOn(ctx.world, ctx.t, next.action)) {
       const ok = failedWith === undefined && done.flow.to !== 'fail';
-      return { world: ctx.world, reply: reply(ok, shown, warnings) };
+      return { world: ctx.world, reply: reply(ok, blockText(frame, item, done.text, failedWith), warnings) };
     }
     item = next;
     done = perform(ctx, item);
@@ -55,10 +55,10 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
 const reply = (ok: boolean, text: string, warnings: readonly string[]): Reply => ({ ok, text, ...(warnings.length ? { warnings: [...warnings] } : {}) });
 
 /** What a step's trace line says: its own text, or for a block, the errno it failed with or the object in its result. */
-function blockText(ctx: Ctx, item: Step, text: string, failedWith: string | undefined): string {
+function blockText(frame: Readonly<Record<string, Local>>, item: Step, text: string, failedWith: string | undefined): string {
   if (item.atomic === undefined) return text;
   if (failedWith !== undefined) return failedWith;
-  const r = item.atomic.result === undefined ? undefined : ctx.local(item.atomic.result);
+  const r = item.atomic.result === undefined ? undefined : frame[item.atomic.result];
   return r !== null && r !== undefined && typeof r === 'object' ? objName(r.kind, r.slot, r.gen) : 'ok';
 }
 
