@@ -8,6 +8,7 @@ import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
+import type { Guarantee, Scheduler } from './explore/schedulers.ts';
 
 /** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
 export type Status = 'holds' | 'violated' | 'n/a' | 'unknown';
@@ -44,6 +45,8 @@ export interface VariantReport {
   /** Ctrl-C stopped the check before it was done. */
   readonly interrupted?: boolean;
   readonly search?: SearchSummary;
+  /** What a random search's schedules promise about what they did not find. */
+  readonly guarantee?: Guarantee;
   /** Which states and transitions of the variant's machines the exploration fired. */
   readonly coverage?: readonly MachineCoverage[];
   readonly durationMs: number;
@@ -56,6 +59,9 @@ export interface CheckOptions {
   readonly seed: number;
   /** Check only these properties (all when absent). */
   readonly properties?: readonly string[];
+  /** How random schedules are drawn (`portfolio` when absent), and `pct`'s depth. */
+  readonly scheduler?: Scheduler;
+  readonly depth?: number;
   /** Replay one counterexample by its fast-check path (needs exactly one property). */
   readonly path?: string;
   /** Search every interleaving breadth-first instead of sampling schedules. */
@@ -112,6 +118,7 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
   const signal = options.signal ? { signal: options.signal } : {};
   const outcomes = new Map<string, Outcome>();
   let search: SearchSummary | undefined;
+  let guarantee: Guarantee | undefined;
   if (options.exhaustive) {
     const { counterexamples, ...summary } = await exploreExhaustive(system, applicable, { ...options.exhaustive, ...signal, config });
     search = { ...summary, symmetryDeclared: system.symmetry !== undefined };
@@ -121,15 +128,17 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
       outcomes.set(p.id, { status, runs: 0, ...(cx ? { counterexample: cx } : {}) });
     }
   } else {
-    const results = await exploreRandom(system, applicable, {
+    const random = await exploreRandom(system, applicable, {
       runs: options.runs,
       seed: options.seed,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      ...(options.depth !== undefined ? { depth: options.depth } : {}),
       path: options.path,
-      maxSteps: system.horizon,
       config,
       ...signal,
     });
-    for (const r of results) outcomes.set(r.property, r);
+    for (const r of random.results) outcomes.set(r.property, r);
+    guarantee = random.guarantee;
   }
   const verdicts = selected.map((p): Verdict => {
     const r = outcomes.get(p.id);
@@ -158,6 +167,7 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
     complete: verdicts.every((v) => v.actual !== 'unknown'),
     ...(options.signal?.aborted ? { interrupted: true } : {}),
     ...(search ? { search } : {}),
+    ...(guarantee ? { guarantee } : {}),
     ...(model.machines ? { coverage: coverageOf(model.machines(config, options.bounds), hits) } : {}),
     durationMs: Math.round(performance.now() - started),
   };

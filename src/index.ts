@@ -45,7 +45,8 @@ export {
   type StateCode,
 } from './engine/machine.ts';
 export { walk, type Run, type Trace, type TraceStep, type Violation } from './engine/run.ts';
-export { exploreRandom, runPlan, type Counterexample, type Plan, type RandomOptions } from './explore/random.ts';
+export { exploreRandom, runPlan, type Counterexample, type RandomOptions, type RandomResult } from './explore/random.ts';
+export { SCHEDULERS, type Guarantee, type Plan, type Scheduler } from './explore/schedulers.ts';
 export {
   exploreExhaustive,
   type Cap,

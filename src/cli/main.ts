@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
+import { DEFAULT_PCT_DEPTH, SCHEDULERS, type Scheduler } from '../explore/schedulers.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
 import { builtInModels } from '../../models/index.ts';
@@ -44,6 +45,8 @@ interface CheckFlags extends OutputFlags {
   maxMemory?: number;
   timeout?: number;
   preemptions?: number;
+  scheduler?: Scheduler;
+  pctDepth?: number;
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
@@ -84,6 +87,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
       signal,
       ...(flags.property ? { properties: flags.property } : {}),
       ...(flags.path !== undefined ? { path: flags.path } : {}),
+      ...(flags.scheduler ? { scheduler: flags.scheduler } : {}),
+      ...(flags.pctDepth !== undefined ? { depth: flags.pctDepth } : {}),
       ...(exhaustiveFor(model, flags) ? { exhaustive: searchOptions(flags) } : {}),
     });
     progress.clear();
@@ -114,6 +119,11 @@ function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; v
     throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
   }
   if (flags.exhaustive && flags.path !== undefined) throw new UsageError('--path replays a random run; drop --exhaustive');
+  const randomOnly = flags.scheduler !== undefined ? '--scheduler' : flags.pctDepth !== undefined ? '--pct-depth' : undefined;
+  if (randomOnly && plan.some(({ model }) => exhaustiveFor(model, flags))) {
+    throw new UsageError(`${randomOnly} applies to the random search only; add --random (or drop --exhaustive)`);
+  }
+  if (flags.pctDepth !== undefined && flags.scheduler !== 'pct') throw new UsageError('--pct-depth is the depth of --scheduler pct; add --scheduler pct');
   if (flags.symmetry && flags.preemptions !== undefined) throw new UsageError('--symmetry and --preemptions do not go together (a preemption depends on which thread ran last); drop one');
   if (!flags.symmetry) return;
   for (const { model, variant } of plan) {
@@ -214,6 +224,8 @@ function program(): Command {
     .option('--out <dir>', 'write each counterexample into this folder as <model>-<variant>-<property>.itf.json (ITF)')
     .option('--exhaustive', 'search every interleaving breadth-first: proof within the bounds, shortest counterexamples')
     .option('--random', "sample schedules at random even where the model's default search is exhaustive")
+    .addOption(new Option('--scheduler <name>', 'how random schedules are drawn: a portfolio of all (default), uniform, swarm, or PCT').choices(SCHEDULERS))
+    .option('--pct-depth <d>', `with --scheduler pct: the bug depth PCT aims at (default ${DEFAULT_PCT_DEPTH})`, (v) => parse.intIn('--pct-depth', v, 1, 8))
     .option('--symmetry', 'with --exhaustive: store one world per thread permutation (models that declare it)')
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))

@@ -47,7 +47,7 @@ export function traceFiles(dir: string, results: readonly Written[], version: st
         bounds: report.bounds,
         explorer: cx.explorer,
         ...(cx.explorer === 'random'
-          ? { seed: cx.seed, path: cx.path }
+          ? { seed: cx.seed, path: cx.path, ...(cx.scheduler !== 'portfolio' ? { scheduler: cx.scheduler } : {}), ...(cx.depth !== undefined ? { depth: cx.depth } : {}) }
           : { actions: actionsOf(cx.trace, variant.model.system(variant.config, report.bounds)), symmetry: Boolean(report.search?.symmetry) }),
         violation: cx.violation,
       };
@@ -196,7 +196,7 @@ function render(loaded: Loaded, result: Replay<unknown>, violation: Violation | 
     case 'fast-check': {
       if (!violation) throw new UsageError(`${loaded.file.path}: the trace records no violation and breaks nothing now; there is no bug to pin`);
       const input = { ...reproducerInput(loaded, trace, violation), fixed: !result.violation };
-      return flags.format === 'vitest' ? vitestReproducer(input) : fastCheckReproducer({ ...input, seed: origin.seed!, path: origin.path! });
+      return flags.format === 'vitest' ? vitestReproducer(input) : fastCheckReproducer({ ...input, seed: origin.seed!, path: origin.path!, scheduler: origin.scheduler, depth: origin.depth });
     }
   }
 }

@@ -17,8 +17,8 @@ import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
 import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
 
-/** What may stop a search before it has seen every world. */
-export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted';
+/** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
+export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
 
 /** How the exhaustive search runs: symmetry, its caps (states, memory, time), progress, the Ctrl-C signal. */
 export interface ExhaustiveOptions {
@@ -36,6 +36,8 @@ export interface ExhaustiveOptions {
   readonly signal?: AbortSignal;
   /** Only runs with at most this many preemptions, searched with the bound rising from 0 (`preemptions.ts`). */
   readonly preemptions?: number;
+  /** Stop at the end of the level where every property has been broken (verdicts of the rest are not wanted). */
+  readonly untilAllBroken?: boolean;
 }
 
 /** An exhaustive search's figures: states, transitions, depth, speed and memory. */
@@ -166,6 +168,11 @@ class Search<W, C> {
     let lastProgress = this.started;
     for (let state = 0; this.queue.size > 0; state++) {
       if (state === levelEnd) {
+        // A level's worlds may still break a final property at its own depth, so only now is the shortest known.
+        if (this.options.untilAllBroken && this.sightings.size === this.properties.length) {
+          stoppedBy = 'all-broken';
+          break;
+        }
         this.depth++;
         levelEnd = this.parents.length;
       }

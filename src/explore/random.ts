@@ -1,57 +1,52 @@
 /**
- * The random explorer: fast-check generates schedules (which thread moves,
- * which of its enabled steps it takes), every property is checked after every
- * step, and a failing schedule is shrunk to a minimal trace that the seed and
- * path replay exactly. It knows only the `System` interface.
+ * The random explorer: fast-check generates plans (see `schedulers.ts`: which
+ * thread moves, which of its enabled steps it takes), every property is
+ * checked after every step, and a failing plan is shrunk and its trace then
+ * shortened (`shorten.ts`), both deterministic, so the seed and path replay
+ * exactly the trace reported. It knows only the `System` interface.
  *
- * A schedule is a list of choices `[thread, step]`, each taken modulo what is
- * enabled at that point; past its end the run goes on with `[0, 0]` (the first
- * enabled step of the first thread that can move) until nothing is enabled, so
- * every run reaches quiescence and shrinking heads towards short traces on few
- * threads.
- *
- * Each run also draws a swarm (Groce et al., "Swarm testing", ISSTA 2012): a
- * random subset of operation names that the run prefers. Runs that never call,
- * say, `bind` reach deeper into what the other calls do; a swarm of 0 (where
- * shrinking ends) prefers nothing, so minimal traces do not depend on it.
+ * Past its plan's end a run goes on with the first enabled step of the first
+ * thread that can move until nothing is enabled, so every run reaches
+ * quiescence and shrinking heads towards short traces on few threads.
  */
 import fc from 'fast-check';
-import type { Property, Step, System } from '../engine/model.ts';
-import { walk, type Chooser, type Run, type Trace, type Violation } from '../engine/run.ts';
+import type { Property, System } from '../engine/model.ts';
+import { walk, type Run, type Trace, type Violation } from '../engine/run.ts';
 import { pauser } from './pause.ts';
+import { chooser, missedAtMost, plansOf, shapeOf, type Guarantee, type Plan, type Scheduler, type Shape } from './schedulers.ts';
+import { shorten } from './shorten.ts';
 
-export type Choice = readonly [thread: number, step: number];
-
-/** One generated run: the operations it prefers, and its schedule. */
-export interface Plan {
-  readonly swarm: number;
-  readonly schedule: readonly Choice[];
-}
-
-/** How the random explorer searches: runs, seed, a replay path, the schedule length, the Ctrl-C signal. */
+/** How the random explorer searches: runs, seed, scheduler, a replay path, the Ctrl-C signal. */
 export interface RandomOptions {
   /** Schedules to try. */
   readonly runs: number;
   readonly seed: number;
+  /** How plans are drawn (`portfolio` when absent). */
+  readonly scheduler?: Scheduler;
+  /** `--scheduler pct`'s depth. */
+  readonly depth?: number;
   /** fast-check's replay path of a counterexample; needs a single property. */
   readonly path?: string;
-  /** The longest schedule worth generating (further choices default to [0, 0]). */
-  readonly maxSteps: number;
   /** The variant's config, for properties that read it. */
   readonly config?: unknown;
   /** Aborted by Ctrl-C: the search ends with what it has found. */
   readonly signal?: AbortSignal;
 }
 
-/** A random explorer's counterexample: its trace, the violation, and the seed and path that replay it. */
+/** A random explorer's counterexample: its trace, the violation, and what replays it. */
 export interface Counterexample<W> {
   readonly explorer: 'random';
   readonly trace: Trace<W>;
   readonly violation: Violation;
-  /** What `--seed` and `--path` take to replay it. */
+  /** What `--seed`, `--path` and `--scheduler` take to replay it. */
   readonly seed: number;
   readonly path: string;
+  readonly scheduler: Scheduler;
+  /** `--pct-depth`, for `--scheduler pct`. */
+  readonly depth?: number;
   readonly shrinks: number;
+  /** Steps the shrunk schedule took before a breadth-first search over its own steps found this shortest one. */
+  readonly shortenedFrom?: number;
 }
 
 export interface PropertyResult<W> {
@@ -63,37 +58,6 @@ export interface PropertyResult<W> {
   readonly counterexample?: Counterexample<W>;
 }
 
-/** A stable bit of the swarm for an operation name. */
-function swarmBit(step: Step): number {
-  const key = step.op;
-  let h = 0;
-  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-  return 1 << (Math.abs(h) % 31);
-}
-
-/** Picks steps by a plan: its swarm's operations where one is enabled, else any. */
-export function planChooser<W>(plan: Plan): Chooser<W> {
-  return (enabled, _world, depth) => {
-    const [a, b] = plan.schedule[depth] ?? [0, 0];
-    const threads = [...new Set(enabled.map((s) => s.thread))];
-    const thread = threads[a % threads.length];
-    const mine = enabled.filter((s) => s.thread === thread);
-    const preferred = mine.filter((s) => (plan.swarm & swarmBit(s)) !== 0);
-    const pool = preferred.length > 0 ? preferred : mine;
-    return pool[b % pool.length] as Step;
-  };
-}
-
-function plans(maxSteps: number): fc.Arbitrary<Plan> {
-  // Unbiased: fast-check favours small numbers, which would favour each
-  // thread's first step over the rest.
-  const choice = fc.noBias(fc.tuple(fc.nat(), fc.nat())) as fc.Arbitrary<Choice>;
-  return fc.record({
-    swarm: fc.noBias(fc.nat()),
-    schedule: fc.array(choice, { maxLength: maxSteps, size: 'max' }),
-  });
-}
-
 /** Runs one plan to the end, recording every property's first violation. */
 export function runPlan<W, C>(
   system: System<W>,
@@ -102,7 +66,7 @@ export function runPlan<W, C>(
   stopAtViolation = false,
   config?: C,
 ): Run<W> {
-  return walk(system, properties, planChooser(plan), { stopAtViolation, config });
+  return walk(system, properties, chooser(plan), { stopAtViolation, config });
 }
 
 /**
@@ -146,22 +110,32 @@ interface Sighting {
 
 interface Survey {
   readonly broken: ReadonlyMap<string, Sighting>;
-  /** Schedules run. */
+  /** Schedules run, and those at each PCT depth. */
   readonly runs: number;
+  readonly pctRuns: ReadonlyMap<number, number>;
+  /** Runs longer than the shape's `steps`. */
+  readonly longer: number;
   readonly interrupted: boolean;
 }
 
+const schedulerOf = (options: RandomOptions): Scheduler => options.scheduler ?? 'portfolio';
+
 /** Which properties some schedule breaks, and first where. */
-async function survey<W, C>(system: System<W>, properties: readonly Property<W, C>[], options: RandomOptions): Promise<Survey> {
+async function survey<W, C>(system: System<W>, shape: Shape, properties: readonly Property<W, C>[], options: RandomOptions): Promise<Survey> {
   const broken = new Map<string, Sighting>();
+  const pctRuns = new Map<number, number>();
   let runs = 0;
+  let longer = 0;
   const guard = guarded(options.signal, false);
   await fc.check(
     fc.asyncProperty(
-      plans(options.maxSteps),
+      plansOf(schedulerOf(options), shape, options.depth),
       guard.wrap((plan: Plan) => {
         runs++;
-        for (const v of runPlan(system, properties, plan, false, options.config as C).violations) {
+        if (plan.scheduler === 'pct') pctRuns.set(plan.depth, (pctRuns.get(plan.depth) ?? 0) + 1);
+        const run = runPlan(system, properties, plan, false, options.config as C);
+        if (run.trace.steps.length > shape.steps) longer++;
+        for (const v of run.violations) {
           if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
         }
         // Stop early once every property is broken: nothing more to learn.
@@ -170,21 +144,28 @@ async function survey<W, C>(system: System<W>, properties: readonly Property<W, 
     ),
     { seed: options.seed, numRuns: options.runs, endOnFailure: true },
   );
-  return { broken, runs, interrupted: guard.finish() };
+  return { broken, runs, pctRuns, longer, interrupted: guard.finish() };
+}
+
+/** What the survey's schedules promise about the bugs they did not find. */
+function guaranteeOf(shape: Shape, s: Survey, scheduler: Scheduler): Guarantee {
+  const depths = [...s.pctRuns].sort(([a], [b]) => a - b).map(([depth, runs]) => ({ depth, runs, missed: missedAtMost(shape, depth, runs) }));
+  return { scheduler, schedules: s.runs, threads: shape.threads, steps: shape.steps, longer: s.longer, depths };
 }
 
 /**
- * The fast-check property behind every counterexample: no schedule (of at
- * most `maxSteps` choices) breaks `property`. With a counterexample's seed and
- * path, `fc.assert` on it replays exactly that counterexample.
+ * The fast-check property behind every counterexample: no plan of `scheduler`
+ * breaks `property`. With a counterexample's seed and path, `fc.assert` on it
+ * replays exactly that counterexample.
  */
 export function planProperty<W, C>(
   system: System<W>,
   property: Property<W, C>,
-  maxSteps: number,
+  scheduler: Scheduler = 'portfolio',
   config?: C,
+  depth?: number,
 ): fc.IPropertyWithHooks<[Plan]> {
-  return fc.property(plans(maxSteps), noneBreaks(system, property, config));
+  return fc.property(plansOf(scheduler, shapeOf(system), depth), noneBreaks(system, property, config));
 }
 
 const noneBreaks =
@@ -193,33 +174,60 @@ const noneBreaks =
     runPlan(system, [property], plan, true, config).violations.length === 0;
 
 /**
- * Finds, shrinks and packages a counterexample for one property (or replays
- * one by path, exactly: no shrinking past it). Interrupted while shrinking,
- * it keeps the smallest so far; before any failure, it has none.
+ * Shrinks and packages a counterexample for one property, from the run that
+ * first broke it (`from`, its 0-based index: fast-check's path of that run,
+ * so the runs before it are not run again); or replays one by path, exactly,
+ * with no shrinking past it. Interrupted while shrinking, it keeps the
+ * smallest so far.
  */
 async function counterexample<W, C>(
   system: System<W>,
+  shape: Shape,
   property: Property<W, C>,
   options: RandomOptions,
+  from?: number,
 ): Promise<{ runs: number; found?: Counterexample<W> }> {
   const guard = guarded(options.signal, true);
-  const details = await fc.check(fc.asyncProperty(plans(options.maxSteps), guard.wrap(noneBreaks(system, property, options.config as C))), {
+  const plans = plansOf(schedulerOf(options), shape, options.depth);
+  const details = await fc.check(fc.asyncProperty(plans, guard.wrap(noneBreaks(system, property, options.config as C))), {
     seed: options.seed,
     numRuns: options.runs,
-    ...(options.path !== undefined ? { path: options.path, endOnFailure: true } : {}),
+    ...(options.path !== undefined ? { path: options.path, endOnFailure: true } : { path: String(from) }),
   });
   guard.finish();
   if (!details.failed || !details.counterexample) return { runs: details.numRuns };
   const [plan] = details.counterexample;
-  return { runs: details.numRuns, found: packaged(system, property, plan, options, details.counterexamplePath ?? '', details.numShrinks) };
+  return { runs: details.numRuns, found: await packaged(system, property, plan, options, details.counterexamplePath ?? '', details.numShrinks) };
 }
 
-/** The counterexample `plan` gives, with what replays it. */
-function packaged<W, C>(system: System<W>, property: Property<W, C>, plan: Plan, options: RandomOptions, path: string, shrinks: number): Counterexample<W> {
-  const run = runPlan(system, [property], plan, true, options.config as C);
+/** The counterexample `plan` gives, shortened, with what replays it. */
+async function packaged<W, C>(
+  system: System<W>,
+  property: Property<W, C>,
+  plan: Plan,
+  options: RandomOptions,
+  path: string,
+  shrinks: number,
+): Promise<Counterexample<W>> {
+  const config = options.config as C;
+  const run = runPlan(system, [property], plan, true, config);
   const violation = run.violations[0];
   if (!violation) throw new Error(`internal: counterexample of ${property.id} does not replay`);
-  return { explorer: 'random', trace: run.trace, violation, seed: options.seed, path, shrinks };
+  const scheduler = schedulerOf(options);
+  const depth = scheduler === 'pct' && options.depth !== undefined ? { depth: options.depth } : {};
+  const replays = { explorer: 'random', seed: options.seed, path, scheduler, ...depth, shrinks } as const;
+  // Even after Ctrl-C: shortening is brief, and the replay line must give this very trace.
+  const shorter = await shorten(system, property, run.trace, config);
+  return shorter
+    ? { ...replays, trace: shorter.trace, violation: shorter.violation, shortenedFrom: run.trace.steps.length }
+    : { ...replays, trace: run.trace, violation };
+}
+
+/** The random explorer's verdicts, and for what it did not find, what its schedules promise. */
+export interface RandomResult<W> {
+  readonly results: readonly PropertyResult<W>[];
+  /** Absent for a replay (`path`) or an interrupted search. */
+  readonly guarantee?: Guarantee;
 }
 
 /**
@@ -232,26 +240,27 @@ export async function exploreRandom<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
   options: RandomOptions,
-): Promise<PropertyResult<W>[]> {
+): Promise<RandomResult<W>> {
   const results: PropertyResult<W>[] = [];
+  const shape = shapeOf(system);
   if (options.path !== undefined) {
     for (const p of properties) {
-      const { runs, found } = await counterexample(system, p, options);
+      const { runs, found } = await counterexample(system, shape, p, options);
       results.push(found ? { property: p.id, status: 'violated', runs, counterexample: found } : { property: p.id, status: 'holds', runs });
     }
-    return results;
+    return { results };
   }
-  const s = await survey(system, properties, options);
+  const s = await survey(system, shape, properties, options);
   for (const p of properties) {
     const seen = s.broken.get(p.id);
     if (!seen) {
       results.push({ property: p.id, status: s.interrupted ? 'unknown' : 'holds', runs: s.runs });
       continue;
     }
-    const shrunk = options.signal?.aborted ? undefined : await counterexample(system, p, options);
+    const shrunk = options.signal?.aborted ? undefined : await counterexample(system, shape, p, options, seen.run - 1);
     // fast-check's path of an unshrunk failure is its run's index.
-    const found = shrunk?.found ?? packaged(system, p, seen.plan, options, String(seen.run - 1), 0);
-    results.push({ property: p.id, status: 'violated', runs: shrunk?.found ? shrunk.runs : seen.run, counterexample: found });
+    const found = shrunk?.found ?? (await packaged(system, p, seen.plan, options, String(seen.run - 1), 0));
+    results.push({ property: p.id, status: 'violated', runs: seen.run, counterexample: found });
   }
-  return results;
+  return { results, ...(s.interrupted ? {} : { guarantee: guaranteeOf(shape, s, schedulerOf(options)) }) };
 }

@@ -26,7 +26,14 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
   return {
     violation: cx.violation,
     ...(cx.explorer === 'random'
-      ? { seed: cx.seed, path: cx.path, shrinks: cx.shrinks }
+      ? {
+          seed: cx.seed,
+          path: cx.path,
+          scheduler: cx.scheduler,
+          ...(cx.depth !== undefined ? { depth: cx.depth } : {}),
+          shrinks: cx.shrinks,
+          ...(cx.shortenedFrom !== undefined ? { shortenedFrom: cx.shortenedFrom } : {}),
+        }
       : { shortest: cx.shortest, afterMs: cx.afterMs, afterStates: cx.afterStates, ...(cx.preemptions !== undefined ? { preemptions: cx.preemptions } : {}) }),
     replay: replayCommand(r, property, cx, model, module),
     steps,

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { AnyModel, AnyVariant } from '../engine/model.ts';
 import type { Verdict, VariantReport } from '../check.ts';
 import type { SearchSummary, Verdict as V } from '../check.ts';
+import type { Guarantee } from '../explore/schedulers.ts';
 import { starved } from '../coverage.ts';
 import { renderTrace } from '../trace/text.ts';
 
@@ -24,7 +25,7 @@ export function replayCommand(r: VariantReport, property: string, cx: Found, mod
   const bounds = boundsArgs(r, model);
   const how =
     cx.explorer === 'random'
-      ? ` --seed ${cx.seed} --path ${cx.path}`
+      ? ` --seed ${cx.seed} --path ${cx.path}${cx.scheduler !== 'portfolio' ? ` --scheduler ${cx.scheduler}` : ''}${cx.depth !== undefined ? ` --pct-depth ${cx.depth}` : ''}`
       : ` --exhaustive${r.search?.symmetry ? ' --symmetry' : ''}${r.search?.preemptions !== undefined ? ` --preemptions ${r.search.preemptions}` : ''}`;
   return `lifecheck check ${module ?? r.model} --variant ${r.variant} --property ${property}${bounds}${how}`;
 }
@@ -86,6 +87,7 @@ export function textReport(variant: AnyVariant, r: VariantReport, module?: strin
     for (const s of never) lines.push(pc.yellow(`    ${s}`));
   }
   if (r.search) lines.push('', ...searchLines(r.search, model));
+  else if (r.guarantee && r.verdicts.some((v) => v.actual === 'holds')) lines.push('', ...guaranteeLines(r.guarantee).map((l) => pc.dim(`  ${l}`)));
   else if (r.interrupted) lines.push('', pc.yellow('  INCOMPLETE: interrupted by Ctrl-C; what no schedule broke yet is unknown'));
   const status = !r.matches
     ? pc.red('some verdicts are not as expected')
@@ -94,6 +96,26 @@ export function textReport(variant: AnyVariant, r: VariantReport, module?: strin
       : pc.yellow('no verdict contradicts its expectation, but the search is incomplete');
   lines.push('', `  ${status} (${r.durationMs} ms)`, '');
   return lines.join('\n');
+}
+
+/** A probability as a bound reads best: tiny ones as a power of ten, others with two digits. */
+function probability(p: number): string {
+  if (p < 1e-12) return '< 1e-12';
+  return p < 0.001 ? `<= ${p.toExponential(0)}` : `<= ${p.toPrecision(2)}`;
+}
+
+/**
+ * What a random search that found nothing means (issue 18): the schedules, and
+ * for each PCT depth it ran, the probability that a bug of that depth among
+ * the calls the runs drew was missed by every one of them. Never "holds".
+ */
+export function guaranteeLines(g: Guarantee): string[] {
+  const mix = g.depths.map((d) => `${count(d.runs)} PCT at depth ${d.depth}`).join(', ');
+  const head = `random: ${count(g.schedules)} schedules (${g.scheduler}${mix ? `: ${mix}` : ''}), ${g.threads} threads, runs of up to ${g.steps} steps`;
+  if (g.depths.length === 0) return [`${head}: no bound on what they missed (only PCT gives one; try --scheduler pct)`];
+  const bounds = g.depths.map((d) => `depth ${d.depth} ${probability(d.missed)}`).join(', ');
+  const past = g.longer > 0 ? `; ${count(g.longer)} runs went past ${g.steps} steps, where the bound says nothing` : '';
+  return [head, `a bug of a given depth among the calls the runs drew is missed with probability ${bounds}${past}`];
 }
 
 const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', timeout: '--timeout' } as const;
@@ -109,6 +131,7 @@ export function searchLines(s: SearchSummary, model: AnyModel): string[] {
   if (s.complete) return [figures, pc.dim(`  bounds fully explored${within(s)}; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];
   const where = `${count(stats.queued)} states still queued at depth ${stats.depth}`;
   if (s.stoppedBy === 'interrupted') return [figures, pc.yellow(`  INCOMPLETE: interrupted by Ctrl-C with ${where}`)];
+  if (s.stoppedBy === 'all-broken') return [figures, pc.dim(`  stopped once every property was broken, with ${where}`)];
   const flag = CAP_FLAGS[s.stoppedBy!];
   return [
     figures,

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../registry.ts';
+import { SCHEDULERS } from '../explore/schedulers.ts';
 import { ITF_SPEC } from './itf.ts';
 import type { RecordedStep } from './replay.ts';
 
@@ -43,6 +44,8 @@ const originSchema = z.object({
   explorer: z.enum(['random', 'exhaustive']).optional(),
   seed: int.optional(),
   path: z.string().regex(/^\d+(:\d+)*$/, 'is not a fast-check path').optional(),
+  scheduler: z.enum(SCHEDULERS).optional(),
+  depth: int.min(1).optional(),
   actions: z.array(int.min(0)).optional(),
   symmetry: z.boolean().optional(),
   version: z.string().optional(),

@@ -7,6 +7,7 @@
  */
 import type { Arg, Bounds, Presenter, Reply } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
+import type { Scheduler } from '../explore/schedulers.ts';
 import { worldVars } from './changes.ts';
 import { traceRows } from './text.ts';
 
@@ -62,9 +63,11 @@ export interface TraceOrigin {
   readonly module?: string;
   readonly bounds: Bounds;
   readonly explorer: 'random' | 'exhaustive';
-  /** The random explorer's replay: `--seed` and `--path`. */
+  /** The random explorer's replay: `--seed`, `--path`, and `--scheduler` (with `--pct-depth`) where not the default. */
   readonly seed?: number;
   readonly path?: string;
+  readonly scheduler?: Scheduler;
+  readonly depth?: number;
   /** The exhaustive explorer's path: each step's index among the steps enabled before it. */
   readonly actions?: readonly number[];
   readonly symmetry?: boolean;

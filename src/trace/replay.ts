@@ -7,6 +7,7 @@
  */
 import { propertiesOf, type Arg, type BoundVariant, type Bounds, type Presenter, type Property, type Reply, type Step } from '../engine/model.ts';
 import { planProperty } from '../explore/random.ts';
+import type { Scheduler } from '../explore/schedulers.ts';
 import { replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { UsageError } from '../registry.ts';
 
@@ -60,9 +61,9 @@ function propertyOf<W, C>(variant: BoundVariant<W, C>, id: string): Property<W, 
  * The fast-check property the random explorer checks for `property`: with a
  * counterexample's seed and path, `fc.assert` on it finds that counterexample again.
  */
-export function scheduleProperty<W, C>(variant: BoundVariant<W, C>, bounds: Bounds, property: string) {
+export function scheduleProperty<W, C>(variant: BoundVariant<W, C>, bounds: Bounds, property: string, scheduler?: Scheduler, depth?: number) {
   const system = variant.model.system(variant.config, bounds);
-  return planProperty(system, propertyOf(variant, property), system.horizon, variant.config);
+  return planProperty(system, propertyOf(variant, property), scheduler, variant.config, depth);
 }
 
 /** Replays `steps` on `variant` within `bounds`, checking `property` after each. */

@@ -6,6 +6,7 @@
  */
 import type { Arg, Bounds } from '../engine/model.ts';
 import type { Violation } from '../engine/run.ts';
+import type { Scheduler } from '../explore/schedulers.ts';
 
 export interface ReproducerInput {
   readonly model: string;
@@ -95,7 +96,10 @@ export function vitestReproducer(input: ReproducerInput): string {
 }
 
 /** The `fc.assert` call that finds the counterexample again from its seed and path. */
-export function fastCheckReproducer(input: ReproducerInput & { readonly seed: number; readonly path: string }): string {
+export function fastCheckReproducer(
+  input: ReproducerInput & { readonly seed: number; readonly path: string; readonly scheduler?: Scheduler; readonly depth?: number },
+): string {
+  const how = input.scheduler === undefined ? '' : `, ${literal(input.scheduler)}${input.depth === undefined ? '' : `, ${input.depth}`}`;
   const { imports, variant } = variantSource(input, ['scheduleProperty']);
   return [
     `// Written by \`lifecheck show ${input.from} --format fast-check\`.`,
@@ -105,7 +109,7 @@ export function fastCheckReproducer(input: ReproducerInput & { readonly seed: nu
     ...imports,
     '',
     'fc.assert(',
-    `  scheduleProperty(${variant}, ${literal(input.bounds)}, ${literal(input.property)}),`,
+    `  scheduleProperty(${variant}, ${literal(input.bounds)}, ${literal(input.property)}${how}),`,
     `  { seed: ${input.seed}, path: ${literal(input.path)}, endOnFailure: true },`,
     ');',
     '',

@@ -32,6 +32,15 @@ describe('lifecheck check', () => {
     expect(uaf.counterexample.replay).toBe('lifecheck check ioasid --variant series --property no-use-after-free --exhaustive');
   });
 
+  it('replays a counterexample found by another scheduler from its printed line, which names the scheduler', () => {
+    const args = ['check', 'ioasid-bench', '--variant', 'bench-buggy', '--property', 'no-use-after-free'];
+    const cx = JSON.parse(lifecheck(...args, '--scheduler', 'pct', '--pct-depth', '2', '--json').out).results[0].verdicts[0].counterexample;
+    expect(cx).toMatchObject({ scheduler: 'pct', depth: 2 });
+    expect(cx.replay).toBe(`lifecheck ${args.join(' ')} --seed 42 --path ${cx.path} --scheduler pct --pct-depth 2`);
+    const again = JSON.parse(lifecheck(...cx.replay.split(' ').slice(1), '--json').out).results[0].verdicts[0].counterexample;
+    expect(again.text).toBe(cx.text);
+  });
+
   it('replays a counterexample from the printed seed and path', () => {
     const first = JSON.parse(lifecheck('check', 'ioasid', '--variant', 'series', '--property', 'no-use-after-free', '--random', '--json').out);
     const cx = first.results[0].verdicts[0].counterexample;
@@ -129,6 +138,9 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--variant', 'series', '--path', 'x:y'], /--path 'x:y' is not a replay path/],
     [['check', 'ioasid', '--variant', 'series', '--path', '1:2'], /--path replays one counterexample/],
     [['check', 'ioasid', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['check', 'ioasid', '--scheduler', 'pct'], /--scheduler applies to the random search only; add --random/],
+    [['check', 'ioasid-bench', '--pct-depth', '2'], /--pct-depth is the depth of --scheduler pct; add --scheduler pct/],
+    [['check', 'ioasid-bench', '--scheduler', 'fair'], /argument 'fair' is invalid. Allowed choices are portfolio, uniform, swarm, pct/],
     [['check', './no/such/file.ts'], /no such file/],
     [['check', 'test/fixtures/not-a-model.ts'], /must default-export a model, a variant/],
   ];

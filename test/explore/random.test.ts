@@ -8,12 +8,24 @@ const series = variantOf(ioasid, 'series');
 const options = { bounds: ioasid.defaults, runs: 10_000, seed: 42, properties: ['no-use-after-free'] };
 
 describe('random explorer', () => {
-  it('finds the use-after-free of the series as posted in at most 6 steps', async () => {
+  it("finds the use-after-free of the series as posted in 4 steps, the exhaustive search's shortest", async () => {
     const v = (await checkVariant(series, options)).verdicts[0]!;
     expect(v.actual).toBe('violated');
     // checkVariant samples at random unless asked for the exhaustive search, whatever the model's CLI default.
     expect(v.counterexample!.explorer).toBe('random');
-    expect(v.counterexample!.trace.steps.length).toBeLessThanOrEqual(6);
+    expect(v.counterexample!.trace.steps.length).toBe(4);
+  });
+
+  it("shortens a find with filler steps to the exhaustive search's length, and the seed and path replay the short one", async () => {
+    // v1's reuse under a bond: shrinking leaves two failed allocs and a guest's exit; the shortest takes 4 steps.
+    const v1 = variantOf(ioasid, 'v1');
+    const at = { ...options, runs: 2_000, seed: 1 };
+    const cx = randomCounterexample((await checkVariant(v1, at)).verdicts[0]!);
+    expect(cx.shortenedFrom).toBe(9);
+    const exhaustive = (await checkVariant(v1, { ...at, exhaustive: {} })).verdicts[0]!.counterexample!;
+    expect(cx.trace.steps.length).toBe(exhaustive.trace.steps.length);
+    const again = randomCounterexample((await checkVariant(v1, { ...at, path: cx.path })).verdicts[0]!);
+    expect(again.trace).toEqual(cx.trace);
   });
 
   it('is deterministic for a seed', async () => {

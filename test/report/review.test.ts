@@ -210,7 +210,7 @@ describe("the review's trace files", () => {
   it('still fail under lifecheck replay (exit 1)', async () => {
     const r = lifecheck('replay', 'reports/traces/ioasid-bench-bench-buggy-no-use-after-free.itf.json');
     expect(r.code).toBe(1);
-    expect(r.out).toContain('still fails: no-use-after-free breaks at step 6, as the trace recorded');
+    expect(r.out).toContain('still fails: no-use-after-free breaks at step 4, as the trace recorded');
   });
 
   it('have a text rendering beside each: the one on the page, marked at the property, within 80 columns', async () => {
