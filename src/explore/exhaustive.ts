@@ -353,7 +353,7 @@ export function exploreExhaustive<W, C>(
 /**
  * The search with at most 0, 1, 2, ... `bound` preemptions per run: each property's counterexample comes from the
  * first round that breaks it, so it takes the fewest preemptions (and is the shortest such trace). The figures are
- * the last round's, which holds every run the earlier rounds did.
+ * the last round's, which holds every run the earlier rounds did; its bound is the one reported.
  */
 async function preemptionRounds<W, C>(system: System<W>, properties: readonly Property<W, C>[], bound: number, options: ExhaustiveOptions): Promise<ExhaustiveResult<W>> {
   const found = new Map<string, ExhaustiveCounterexample<W>>();
@@ -364,7 +364,8 @@ async function preemptionRounds<W, C>(system: System<W>, properties: readonly Pr
     for (const [id, cx] of round.counterexamples) found.set(id, { ...cx, trace: unwrapTrace(cx.trace), preemptions: k });
     if (k === bound || !round.complete || found.size === properties.length) {
       const { counterexamples: __, symmetry: ___, ...rest } = round;
-      return { ...rest, counterexamples: found, preemptions: bound };
+      // The bound the search kept to: below `bound` when every property broke sooner.
+      return { ...rest, counterexamples: found, preemptions: k };
     }
   }
 }

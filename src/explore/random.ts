@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { Property, System } from '../engine/model.ts';
 import { walk, type Run, type Trace, type Violation } from '../engine/run.ts';
 import { pauser } from './pause.ts';
-import { chooser, missedAtMost, plansOf, shapeOf, type Guarantee, type Plan, type Scheduler, type Shape } from './schedulers.ts';
+import { chooser, countingChoices, missedAtMost, plansOf, shapeOf, type Guarantee, type Plan, type Scheduler, type Shape } from './schedulers.ts';
 import { shorten } from './shorten.ts';
 
 /** How the random explorer searches: runs, seed, scheduler, a replay path, the Ctrl-C signal. */
@@ -113,7 +113,7 @@ interface Survey {
   /** Schedules run, and those at each PCT depth. */
   readonly runs: number;
   readonly pctRuns: ReadonlyMap<number, number>;
-  /** Runs longer than the shape's `steps`. */
+  /** Runs with more choice points than the shape's. */
   readonly longer: number;
   readonly interrupted: boolean;
 }
@@ -133,8 +133,9 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
       guard.wrap((plan: Plan) => {
         runs++;
         if (plan.scheduler === 'pct') pctRuns.set(plan.depth, (pctRuns.get(plan.depth) ?? 0) + 1);
-        const run = runPlan(system, properties, plan, false, options.config as C);
-        if (run.trace.steps.length > shape.steps) longer++;
+        const counted = countingChoices(chooser<W>(plan));
+        const run = walk(system, properties, counted.choose, { stopAtViolation: false, config: options.config as C });
+        if (counted.choices() > shape.choices) longer++;
         for (const v of run.violations) {
           if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
         }
@@ -150,7 +151,7 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
 /** What the survey's schedules promise about the bugs they did not find. */
 function guaranteeOf(shape: Shape, s: Survey, scheduler: Scheduler): Guarantee {
   const depths = [...s.pctRuns].sort(([a], [b]) => a - b).map(([depth, runs]) => ({ depth, runs, missed: missedAtMost(shape, depth, runs) }));
-  return { scheduler, schedules: s.runs, threads: shape.threads, steps: shape.steps, longer: s.longer, depths };
+  return { scheduler, schedules: s.runs, threads: shape.threads, choices: shape.choices, longer: s.longer, depths };
 }
 
 /**

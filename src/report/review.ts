@@ -10,6 +10,7 @@ import type { AnyModel, AnyVariant, Bounds } from '../engine/model.ts';
 import { traceFileName } from '../trace/itf.ts';
 import { renderTrace } from '../trace/text.ts';
 import { stateDiagram } from './diagram.ts';
+import { guaranteeLines } from './text.ts';
 
 export interface Reviewed {
   readonly variant: AnyVariant;
@@ -121,6 +122,14 @@ function coverageLines(r: VariantReport, coverage: readonly MachineCoverage[]): 
   });
 }
 
+/** For each variant a random search found nothing in, what that means by PCT's bound. */
+function guarantees(results: readonly Reviewed[]): string[] {
+  const lines = results.flatMap(({ report: r }) =>
+    r.guarantee && r.verdicts.some((v) => v.actual === 'holds') ? [`- \`${r.variant}\`: ${guaranteeLines(r.guarantee).join('; ')}`] : [],
+  );
+  return lines.length ? ['What a ✓ from random schedules is worth:', '', ...lines, ''] : [];
+}
+
 function modelSection(model: AnyModel, results: readonly Reviewed[], meta: ReviewMeta): string[] {
   const bounds = results[0]?.report.bounds ?? model.defaults;
   const covered = results.filter((x) => x.report.coverage?.length);
@@ -131,6 +140,7 @@ function modelSection(model: AnyModel, results: readonly Reviewed[], meta: Revie
     '',
     ...matrix(model, results, meta),
     '',
+    ...guarantees(results),
     '### Counterexamples',
     '',
     ...counterexamples(results, meta),

@@ -111,10 +111,10 @@ function probability(p: number): string {
  */
 export function guaranteeLines(g: Guarantee): string[] {
   const mix = g.depths.map((d) => `${count(d.runs)} PCT at depth ${d.depth}`).join(', ');
-  const head = `random: ${count(g.schedules)} schedules (${g.scheduler}${mix ? `: ${mix}` : ''}), ${g.threads} threads, runs of up to ${g.steps} steps`;
+  const head = `random: ${count(g.schedules)} schedules (${g.scheduler}${mix ? `: ${mix}` : ''}), ${g.threads} threads, up to ${g.choices} choice points a run`;
   if (g.depths.length === 0) return [`${head}: no bound on what they missed (only PCT gives one; try --scheduler pct)`];
   const bounds = g.depths.map((d) => `depth ${d.depth} ${probability(d.missed)}`).join(', ');
-  const past = g.longer > 0 ? `; ${count(g.longer)} runs went past ${g.steps} steps, where the bound says nothing` : '';
+  const past = g.longer > 0 ? `; ${count(g.longer)} runs had more choice points, past which the bound says nothing` : '';
   return [head, `a bug of a given depth among the calls the runs drew is missed with probability ${bounds}${past}`];
 }
 

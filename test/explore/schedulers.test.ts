@@ -3,7 +3,7 @@
  * threads of 20 steps each, broken only when B's first step falls between A's
  * 15th and 16th and A's 16th comes before B's second (PCT depth 3). Uniform
  * thread choice hits that about once in 2^17 runs; PCT at depth 3 with
- * probability at least 1/(2·k²). What a search that found nothing says is
+ * probability at least 1/(2·k²), k the 39 points where both can move. What a search that found nothing says is
  * PCT's bound, never "holds" in words.
  */
 import { describe, expect, it } from 'vitest';
@@ -42,8 +42,9 @@ const found = async (scheduler: 'uniform' | 'pct', runs: number, depth?: number)
 };
 
 describe('schedulers', () => {
-  it('measure the system first: its threads and its longest run, the same for every seed', () => {
-    expect(shapeOf(race)).toEqual({ threads: 2, steps: 2 * LENGTH, horizon: 2 * LENGTH });
+  it('measure the system first: its threads and the most choice points of a run, the same for every seed', () => {
+    // Both threads can move until one is done: at most 39 of the 40 steps are choices.
+    expect(shapeOf(race)).toEqual({ threads: 2, choices: 2 * LENGTH - 1, horizon: 2 * LENGTH });
   });
 
   it('PCT at depth 3 finds a depth-3 race that uniform thread choice misses in as many runs', async () => {
@@ -69,15 +70,15 @@ describe('schedulers', () => {
     expect(g.depths.map((d) => d.depth)).toEqual([1, 2, 3]);
     // The portfolio's other runs (uniform, swarm) promise nothing.
     expect(g.depths.reduce((n, d) => n + d.runs, 0)).toBeLessThan(500);
-    for (const d of g.depths) expect(d.missed).toBeCloseTo((1 - 1 / (2 * 40 ** (d.depth - 1))) ** d.runs, 12);
+    for (const d of g.depths) expect(d.missed).toBeCloseTo((1 - 1 / (2 * 39 ** (d.depth - 1))) ** d.runs, 12);
     const [head, bound] = guaranteeLines(g);
-    expect(head).toMatch(/^random: 500 schedules \(portfolio: \d+ PCT at depth 1, \d+ PCT at depth 2, \d+ PCT at depth 3\), 2 threads, runs of up to 40 steps$/);
+    expect(head).toMatch(/^random: 500 schedules \(portfolio: \d+ PCT at depth 1, \d+ PCT at depth 2, \d+ PCT at depth 3\), 2 threads, up to 39 choice points a run$/);
     expect(bound).toMatch(/^a bug of a given depth among the calls the runs drew is missed with probability depth 1 < 1e-12, depth 2 <= 0\.\d+, depth 3 <= 0\.9\d+$/);
-    expect(missedAtMost({ threads: 2, steps: 40 }, 2, 80)).toBeCloseTo((1 - 1 / 80) ** 80, 12);
+    expect(missedAtMost({ threads: 2, choices: 40 }, 2, 80)).toBeCloseTo((1 - 1 / 80) ** 80, 12);
   });
 
   it('say a scheduler without PCT runs bounds nothing', async () => {
     const r = await exploreRandom(race, [{ ...noRace, check: () => undefined }], { runs: 100, seed: 7, scheduler: 'uniform' });
-    expect(guaranteeLines(r.guarantee!)).toEqual(['random: 100 schedules (uniform), 2 threads, runs of up to 40 steps: no bound on what they missed (only PCT gives one; try --scheduler pct)']);
+    expect(guaranteeLines(r.guarantee!)).toEqual(['random: 100 schedules (uniform), 2 threads, up to 39 choice points a run: no bound on what they missed (only PCT gives one; try --scheduler pct)']);
   });
 });

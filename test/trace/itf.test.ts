@@ -242,10 +242,10 @@ describe('toItf on the ioasid series use-after-free', () => {
     const steps = itf().states.slice(1).map(metaOf);
     expect(steps.map((s) => [s.actor, s.op, s.args, s.function, s.call])).toEqual([
       ['CPU0', 'alloc', [], 'ioasid_alloc', 'alloc(): ioasid_alloc(set, min, max, private) = ioasid 1#1; returns 1'],
-      ['CPU0', 'find', [1], 'ioasid_find', 'find(1): ioasid_find(set, id, NULL) = ioasid 1#1'],
-      ['CPU1', 'free', [1], 'ioasid_free', 'free(1): ioasid_free(set, id) = ok; returns 0'],
+      ['CPU1', 'find', [1], 'ioasid_find', 'find(1): ioasid_find(set, id, NULL) = ioasid 1#1'],
+      ['CPU0', 'free', [1], 'ioasid_free', 'free(1): ioasid_free(set, id) = ok; returns 0'],
       // find's second block, where its caller uses what it found: the line names use, the step is still find's.
-      ['CPU0', 'find', [], 'use', 'use(found, priv) = ok; returns 0'],
+      ['CPU1', 'find', [], 'use', 'use(found, priv) = ok; returns 0'],
     ]);
     steps.forEach((s, k) => expect(s).toMatchObject({ index: k + 1, reply: cx.trace.steps[k]!.reply }));
     // A line that calls nothing by name falls back on the step's operation.
