@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: the anchor model (shared/anchors/README.md) explored by
  * lifecheck's exhaustive BFS and, when `spin` is installed, by SPIN on the same
- * configurations, side by side. Each lifecheck run is its own process, so its
+ * configurations, side by side; then every variant of every built-in model
+ * searched exhaustively at its default bounds, its speed as a ratio to the
+ * anchor's in the same run. Each lifecheck run is its own process, so its
  * peak RSS is its own. Figures only: nothing here passes or fails.
  *
- *   npm run bench                 all configurations
- *   npm run bench -- --quick      skip (3,3,4)
+ *   npm run bench                 all configurations, every variant
+ *   npm run bench -- --quick      skip (3,3,4), and two variants of each model
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkVariant } from '../src/index.ts';
-import { benchProperties, ioasidBench } from '../models/index.ts';
+import { benchProperties, builtInModels, ioasidBench } from '../models/index.ts';
 
 interface Figures {
   readonly tool: string;
@@ -54,12 +56,32 @@ async function runLifecheck([n, k, l]: Config, variantName: string, symmetry: bo
   };
 }
 
-function lifecheckProcess(config: Config, variant: string, symmetry: boolean): Figures {
-  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, '--one', [...config, variant, symmetry].join(',')];
+/** One built-in variant searched exhaustively at its model's default bounds, every property, as `check` does. */
+async function runVariant(modelName: string, variantName: string): Promise<Figures> {
+  const model = builtInModels.find((m) => m.name === modelName)!;
+  const variant = model.variants.find((v) => v.name === variantName)!;
+  const report = await checkVariant(variant, { bounds: model.defaults, runs: 1, seed: 0, exhaustive: {} });
+  const { stats } = report.search!;
+  return {
+    tool: 'lifecheck',
+    states: stats.states,
+    transitions: stats.transitions,
+    // The search's, as the anchor's rows are.
+    seconds: stats.elapsedMs / 1000,
+    peakMB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    bytesPerState: stats.bytesPerState,
+  };
+}
+
+/** Runs this script with `flag value` in a process of its own, and reads the figures it prints. */
+function inProcess(flag: '--one' | '--variant', value: string): Figures {
+  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, flag, value];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`lifecheck run ${config} ${variant} failed:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`lifecheck run ${flag} ${value} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as Figures;
 }
+
+const lifecheckProcess = (config: Config, variant: string, symmetry: boolean) => inProcess('--one', [...config, variant, symmetry].join(','));
 
 const hasSpin = () => spawnSync('spin', ['-V']).status === 0;
 
@@ -110,6 +132,7 @@ function runSpin(config: Config, variant: string): Figures {
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+const perSecond = (f: Figures) => f.states / Math.max(f.seconds, 1e-3);
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 
 function table(config: Config, variant: string, runs: readonly Figures[]): string[] {
@@ -121,7 +144,7 @@ function table(config: Config, variant: string, runs: readonly Figures[]): strin
       fmt(f.states),
       fmt(f.transitions),
       f.seconds.toFixed(2),
-      fmt(Math.round(f.states / Math.max(f.seconds, 1e-3))),
+      fmt(Math.round(perSecond(f))),
       f.peakMB.toFixed(0),
       f.bytesPerState !== undefined ? String(f.bytesPerState) : '',
       f.firstCx ? `${f.firstCx.seconds.toFixed(3)} s, ${f.firstCx.steps} steps` : '—',
@@ -138,11 +161,31 @@ function ratios(runs: readonly Figures[]): string | undefined {
   return `  ${parts.join('; ')}`;
 }
 
+/** Every built-in variant at its default bounds, beside the anchor's speed (`anchor`, states/s). */
+function modelTable(quick: boolean, anchor: number): void {
+  console.log(`\nEvery built-in variant, exhaustive at its model's default bounds, every property; speed as a ratio to ioasid-bench (3,2,4) fixed's ${fmt(Math.round(anchor))} states/s:\n`);
+  console.log(row(['model', 'variant', 'bounds', 'states', 'transitions', 'wall s', 'states/s', '× anchor', 'peak MB', 'B/state']));
+  console.log(row(Array.from({ length: 10 }, () => '---')));
+  for (const model of builtInModels) {
+    const b = model.defaults;
+    for (const v of quick ? model.variants.slice(0, 2) : model.variants) {
+      const f = inProcess('--variant', `${model.name},${v.name}`);
+      const cells = [fmt(f.states), fmt(f.transitions), f.seconds.toFixed(2), fmt(Math.round(perSecond(f))), (perSecond(f) / anchor).toFixed(2)];
+      console.log(row([model.name, v.name, `(${b.threads},${b.ids.max - b.ids.min + 1},${b.ops})`, ...cells, f.peakMB.toFixed(0), String(f.bytesPerState)]));
+    }
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' }, variant: { type: 'string' } } });
   if (values.one) {
     const [n, k, l, variant, symmetry] = values.one.split(',');
     process.stdout.write(JSON.stringify(await runLifecheck([Number(n), Number(k), Number(l)], variant!, symmetry === 'true')));
+    return;
+  }
+  if (values.variant) {
+    const [model, variant] = values.variant.split(',');
+    process.stdout.write(JSON.stringify(await runVariant(model!, variant!)));
     return;
   }
   const spin = hasSpin();
@@ -150,9 +193,11 @@ async function main(): Promise<void> {
   console.log(row(['N,K,L', 'variant', 'tool', 'states', 'transitions', 'wall s', 'states/s', 'peak MB', 'B/state', 'first counterexample']));
   console.log(row(Array.from({ length: 10 }, () => '---')));
   const notes: string[] = [];
+  let anchor = NaN;
   for (const config of values.quick ? CONFIGS.slice(0, 2) : CONFIGS) {
     for (const variant of VARIANTS) {
       const runs = [lifecheckProcess(config, variant, false), lifecheckProcess(config, variant, true)];
+      if (config.join() === '3,2,4' && variant === 'fixed') anchor = perSecond(runs[0]!);
       if (spin) runs.push(runSpin(config, variant));
       for (const line of table(config, variant, runs)) console.log(line);
       const r = ratios(runs);
@@ -161,6 +206,7 @@ async function main(): Promise<void> {
   }
   if (notes.length) console.log(['', ...notes].join('\n'));
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
+  modelTable(Boolean(values.quick), anchor);
 }
 
 await main();

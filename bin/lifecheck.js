@@ -1,13 +1,5 @@
 #!/usr/bin/env node
-// The CLI entry: run the TypeScript sources (and users' .ts modules) through
-// tsx, and let users' modules `import ... from 'lifecheck'` wherever they live.
-import { register } from 'node:module';
-import { register as registerTsx } from 'tsx/esm/api';
+// The CLI entry.
+import './register.js';
 
-// A model's frame can sit deep under xstate's when a guard throws: keep enough to find it.
-Error.stackTraceLimit = 64;
-
-// Hooks run last-registered first: tsx resolves, and hands `lifecheck` to ours.
-register('./resolve-self.js', import.meta.url);
-registerTsx();
 await import('../src/cli/main.ts');

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The one file of src/ that may import the built-in models: the CLI's entry. */
-const ENTRIES = ['src/cli/main.ts'];
+/** The files of src/ that may import the built-in models: the CLI's entry, and its worker threads' entry. */
+const ENTRIES = ['src/cli/main.ts', 'src/cli/check-worker.ts'];
 
 /** The .ts files under `dir`, relative to the repository's root. */
 function sources(dir: string): string[] {

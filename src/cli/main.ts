@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
+import type { VariantReport } from '../check.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
 import { DEFAULT_PCT_DEPTH, SCHEDULERS, type Scheduler } from '../explore/schedulers.ts';
 import { DefinitionError } from '../engine/define.ts';
@@ -19,6 +19,7 @@ import { diagram, review } from './review.ts';
 import { endQuietlyOnOutputErrors } from './streams.ts';
 import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
 import { checkOnly, checkProperties } from './validate.ts';
+import { checkAll, threadsFor, type Job, type SentOptions } from './workers.ts';
 
 endQuietlyOnOutputErrors();
 
@@ -47,6 +48,7 @@ interface CheckFlags extends OutputFlags {
   preemptions?: number;
   scheduler?: Scheduler;
   pctDepth?: number;
+  jobs?: number;
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
@@ -78,20 +80,14 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const signal = stopOnCtrlC();
   const module = modelArg !== undefined && looksLikePath(modelArg) ? modelArg : undefined;
   const results: { variant: AnyVariant; report: VariantReport; module?: string }[] = [];
-  for (const { model, variant } of plan) {
-    if (signal.aborted) break;
-    const report = await checkVariant(variant, {
-      bounds: boundsOf(model, flags),
-      runs: flags.runs,
-      seed: flags.seed,
-      signal,
-      ...(flags.property ? { properties: flags.property } : {}),
-      ...(flags.path !== undefined ? { path: flags.path } : {}),
-      ...(flags.scheduler ? { scheduler: flags.scheduler } : {}),
-      ...(flags.pctDepth !== undefined ? { depth: flags.pctDepth } : {}),
-      ...(exhaustiveFor(model, flags) ? { exhaustive: searchOptions(flags) } : {}),
-    });
+  const jobs = plan.map(({ model, variant }): Job => ({ variant, target: modelArg, options: checkOptions(model, flags) }));
+  const watching = process.stdout.isTTY && !flags.json;
+  const threads = threadsFor(jobs.length, flags.jobs);
+  // On threads several searches run at once: each line says whose it is.
+  const onProgress = watching ? (v: AnyVariant, s: SearchStats) => progress.show(`${threads > 1 ? `${v.name}: ` : ''}${progressLine(s)}`) : undefined;
+  for await (const report of checkAll(jobs, threads, signal, onProgress)) {
     progress.clear();
+    const { variant } = jobs[results.length]!;
     results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report, module) + '\n');
   }
@@ -148,17 +144,30 @@ const progress = {
   },
 };
 
-function searchOptions(flags: CheckFlags): NonNullable<CheckOptions['exhaustive']> {
-  const watching = process.stdout.isTTY && !flags.json;
+/** How `check` checks a variant of `model`, as the flags say. */
+function checkOptions(model: AnyModel, flags: CheckFlags): SentOptions {
+  return {
+    bounds: boundsOf(model, flags),
+    runs: flags.runs,
+    seed: flags.seed,
+    ...(flags.property ? { properties: flags.property } : {}),
+    ...(flags.path !== undefined ? { path: flags.path } : {}),
+    ...(flags.scheduler ? { scheduler: flags.scheduler } : {}),
+    ...(flags.pctDepth !== undefined ? { depth: flags.pctDepth } : {}),
+    ...(exhaustiveFor(model, flags) ? { exhaustive: searchOptions(flags) } : {}),
+  };
+}
+
+function searchOptions(flags: CheckFlags): NonNullable<SentOptions['exhaustive']> {
   return {
     symmetry: Boolean(flags.symmetry),
     maxMemoryMB: flags.maxMemory ?? parse.defaultMaxMemoryMB(),
     ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
     ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}),
-    ...(watching ? { onProgress: (s: SearchStats) => progress.show(progressLine(s)) } : {}),
   };
 }
+
 
 function progressLine(s: SearchStats): string {
   const n = (x: number) => x.toLocaleString('en-US');
@@ -230,6 +239,7 @@ function program(): Command {
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
+    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core)', (v) => parse.intIn('--jobs', v, 1, 256))
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
@@ -242,7 +252,8 @@ function program(): Command {
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
-    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number }) => {
+    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
     });

@@ -6,7 +6,6 @@
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { checkVariant } from '../check.ts';
 import { propertiesOf, type AnyModel, type AnyVariant } from '../engine/model.ts';
 import { builtInTarget, loadModule, looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
@@ -17,6 +16,7 @@ import { traceFileName } from '../trace/itf.ts';
 import { stopOnCtrlC } from './interrupt.ts';
 import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from './outputs.ts';
 import { traceFiles, type Written } from './traces.ts';
+import { checkAll, threadsFor, type Job } from './workers.ts';
 
 /** The review's trace files live here, relative to the page. */
 const TRACES = 'traces';
@@ -31,20 +31,23 @@ export interface ReviewGroup {
  * Checks the variants of `targets` at their model's defaults, with the
  * default runs and seed, until `signal` aborts: one group per model, which
  * targets of the same model share (a module's variants of a built-in model).
+ * On `threads` worker threads, when more than one.
  */
-export async function reviewChecks(targets: readonly Target[], signal?: AbortSignal): Promise<ReviewGroup[]> {
-  const groups = new Map<AnyModel, Written[]>();
+export async function reviewChecks(targets: readonly Target[], signal = new AbortController().signal, threads = 1): Promise<ReviewGroup[]> {
+  const groups = new Map<AnyModel, Written[]>(targets.map((t) => [t.model, []]));
+  const jobs: (Job & { module?: string })[] = [];
   for (const { model, variants, module } of targets) {
-    const results = groups.get(model) ?? [];
-    groups.set(model, results);
-    for (const variant of variants) {
-      if (signal?.aborted) break;
-      // A module may export a model and one of its variants too: check it once.
-      if (results.some((r) => r.variant === variant)) continue;
+    // A module may export a model and one of its variants too: check it once.
+    for (const variant of variants.filter((v, i) => !jobs.some((j) => j.variant === v) && variants.indexOf(v) === i)) {
       const search = model.search === 'exhaustive' ? { exhaustive: {} } : {};
-      const report = await checkVariant(variant, { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...search, ...(signal ? { signal } : {}) });
-      results.push({ variant, report, ...(module ? { module } : {}) });
+      const options = { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...search };
+      jobs.push({ variant, target: module ?? model.name, options, ...(module ? { module } : {}) });
     }
+  }
+  let done = 0;
+  for await (const report of checkAll(jobs, threads, signal)) {
+    const { variant, module } = jobs[done++]!;
+    groups.get(variant.model)!.push({ variant, report, ...(module ? { module } : {}) });
   }
   return [...groups].map(([model, results]) => ({ model, results }));
 }
@@ -78,6 +81,8 @@ function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written:
 
 export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
   dir: string;
+  /** Variants checked at once, on worker threads (one per core when absent). */
+  jobs?: number;
 }
 
 /** What the arguments name, each once: built-in models and users' modules; every built-in model when none is named. */
@@ -100,7 +105,8 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
-  const groups = await reviewChecks(targets, signal);
+  const variants = new Set(targets.flatMap((t) => t.variants)).size;
+  const groups = await reviewChecks(targets, signal, threadsFor(variants, flags.jobs));
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;

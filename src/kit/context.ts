@@ -152,13 +152,16 @@ export class Ctx {
     // lockdep orders classes: every hwpt's destroy_rwsem is one `hwpt.destroy_rwsem`.
     const to = lockClass(lock);
     const from = [...new Set(held.map(lockClass))].filter((c) => c !== to);
+    // Most locks are taken holding none: nothing to order, nothing to warn about.
+    if (from.length === 0) return [];
     const edges = new Set(this.world.lockOrder);
     const warnings = from.flatMap((f) => {
       const back = orderPath(edges, to, f);
       return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${to} while holding ${f}, and ${back} was taken before`] : [];
     });
-    for (const f of from) edges.add(`${f}>${to}`);
-    this.world = { ...this.world, lockOrder: [...edges].sort() };
+    const fresh = from.filter((f) => !edges.has(`${f}>${to}`));
+    for (const f of fresh) edges.add(`${f}>${to}`);
+    if (fresh.length > 0) this.world = { ...this.world, lockOrder: [...edges].sort() };
     return warnings;
   }
 

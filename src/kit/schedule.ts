@@ -20,30 +20,43 @@ function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
 }
 
 /** The thread that runs the spec's `exit`: the last CPU, once every thread has made all the calls it can and no work is left. */
-function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, callable: (thread: number) => number): EngineStep[] {
+function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
   if (!spec.exit || world.exited || world.queue.length > 0) return [];
-  const busy = (th: KitWorld['threads'][number], t: number) => th.call !== null || (!th.worker && callable(t) > 0 && th.calls < bounds.ops);
+  const busy = (th: KitWorld['threads'][number], t: number) => th.call !== null || (!th.worker && starts[t]!.length > 0 && th.calls < bounds.ops);
   if (world.threads.some(busy)) return [];
   return stepChoices(spec, world, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
 }
 
-export function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld): EngineStep[] {
+/**
+ * Each thread's calls as it may start them, every argument combination: the
+ * same in every world, so made once per system (the scenario's `--only
+ * calls=`, and each CPU's role, narrow them).
+ */
+function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[][] {
   const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
   const roles = spec.roles;
-  const callsOf = (thread: number) => (roles ? narrowed.filter((c) => roles[thread % roles.length]!.includes(c.name)) : narrowed);
-  return world.threads.flatMap((th, thread): EngineStep[] => {
+  return Array.from({ length: threads }, (_, thread) =>
+    (roles ? narrowed.filter((c) => roles[thread % roles.length]!.includes(c.name)) : narrowed).flatMap((c) =>
+      argumentChoices(spec, c, bounds).map((args) => ({ thread, op: c.name, args })),
+    ),
+  );
+}
+
+function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
+  const enabled: EngineStep[] = [];
+  world.threads.forEach((th, thread) => {
     if (th.call === null && th.worker) {
       const head = world.queue[0];
       // The work's first step waits as it would with its pointer in hand.
-      return head ? stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }) : [];
-    }
-    if (th.call === null) {
-      if (th.calls >= bounds.ops) return [];
+      if (head) enabled.push(...stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }));
+    } else if (th.call === null) {
       // A call starts by running its first step, so it waits as that step would.
-      return callsOf(thread).flatMap((c) => argumentChoices(spec, c, bounds).flatMap((args) => stepChoices(spec, world, { thread, op: c.name, args })));
+      if (th.calls < bounds.ops) for (const start of starts[thread]!) enabled.push(...stepChoices(spec, world, start));
+    } else {
+      enabled.push(...stepChoices(spec, world, { thread, op: th.call, args: [] }));
     }
-    return stepChoices(spec, world, { thread, op: th.call, args: [] });
-  }).concat(exitStep(spec, bounds, world, (t) => callsOf(t).length));
+  });
+  return enabled.concat(exitStep(spec, bounds, world, starts));
 }
 
 /** `world` with the kworker's frame holding the pointer its next work will start with. */
@@ -112,12 +125,14 @@ export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const cost = (c: Call) => (steps(c).length + steps(c).filter((i) => i.action.op === 'down_write').length) * (loops(c) ? (ids + 1) ** 2 : 1);
   const longest = Math.max(1, ...all.map(cost));
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
+  const init = startingWorld(spec, bounds);
+  const starts = callStarts(spec, bounds, init.threads.length);
   return {
-    init: startingWorld(spec, bounds),
+    init,
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
-    enabled: (world) => enabledSteps(spec, bounds, world),
+    enabled: (world) => enabledSteps(spec, bounds, world, starts),
     apply: (world, step) => applyStep(spec, bounds, world, step),
   };
 }

@@ -32,6 +32,15 @@ describe('lifecheck check', () => {
     expect(uaf.counterexample.replay).toBe('lifecheck check ioasid --variant series --property no-use-after-free --exhaustive');
   });
 
+  it('says what a random check that found nothing is worth, by PCT, and never that it holds', () => {
+    const r = lifecheck('check', 'ioasid-bench', '--variant', 'fixed', '--runs', '300');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/✓ no-use-after-free +no violation in 300 random schedules +as expected/);
+    expect(r.out).toMatch(/random: 300 schedules \(portfolio: \d+ PCT at depth 1, \d+ PCT at depth 2, \d+ PCT at depth 3\), 3 threads, up to \d+ choice points a run\n/);
+    expect(r.out).toMatch(/a bug of a given depth among the calls the runs drew is missed with probability depth 1 [<=]+ [\d.e-]+, depth 2 [<=]+ [\d.e-]+, depth 3 <= 0\.\d+/);
+    expect(r.out).not.toMatch(/\bholds\b/);
+  });
+
   it('replays a counterexample found by another scheduler from its printed line, which names the scheduler', () => {
     const args = ['check', 'ioasid-bench', '--variant', 'bench-buggy', '--property', 'no-use-after-free'];
     const cx = JSON.parse(lifecheck(...args, '--scheduler', 'pct', '--pct-depth', '2', '--json').out).results[0].verdicts[0].counterexample;
@@ -39,6 +48,15 @@ describe('lifecheck check', () => {
     expect(cx.replay).toBe(`lifecheck ${args.join(' ')} --seed 42 --path ${cx.path} --scheduler pct --pct-depth 2`);
     const again = JSON.parse(lifecheck(...cx.replay.split(' ').slice(1), '--json').out).results[0].verdicts[0].counterexample;
     expect(again.text).toBe(cx.text);
+  });
+
+  it('checks variants on worker threads with the same reports as on one', () => {
+    const without = (doc: { durationMs?: number; results: { durationMs?: number }[] }) =>
+      JSON.stringify({ ...doc, durationMs: 0, results: doc.results.map((r) => ({ ...r, durationMs: 0 })) });
+    const one = lifecheck('check', 'ioasid-bench', '--runs', '2000', '--json', '--jobs', '1');
+    const two = lifecheck('check', 'ioasid-bench', '--runs', '2000', '--json', '--jobs', '2');
+    expect(two.code).toBe(one.code);
+    expect(without(JSON.parse(two.out))).toBe(without(JSON.parse(one.out)));
   });
 
   it('replays a counterexample from the printed seed and path', () => {

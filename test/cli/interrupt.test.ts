@@ -67,6 +67,13 @@ describe('Ctrl-C during a check', () => {
     expect(readdirSync(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('stops the searches of every worker thread, each with its figures so far, exit 3', async () => {
+    const r = await interrupted([bin, 'check', slow, '--exhaustive', '--threads', '3', '--ops', '4', '--ids', '3', '--jobs', '2'], ['search started\nsearch started']);
+    expect(r.code).toBe(3);
+    expect(r.out.match(/INCOMPLETE: interrupted by Ctrl-C with [\d,]+ states still queued/g)).toHaveLength(2);
+    expect(r.out).not.toMatch(/✓/);
+  });
+
   it('exits at once on a second Ctrl-C', async () => {
     const r = await interrupted(['--import', 'tsx', 'test/fixtures/waits-for-ctrl-c.ts'], ['ready', 'stopping']);
     expect(r.code).toBe(130);

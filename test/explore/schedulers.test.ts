@@ -44,7 +44,7 @@ const found = async (scheduler: 'uniform' | 'pct', runs: number, depth?: number)
 describe('schedulers', () => {
   it('measure the system first: its threads and the most choice points of a run, the same for every seed', () => {
     // Both threads can move until one is done: at most 39 of the 40 steps are choices.
-    expect(shapeOf(race)).toEqual({ threads: 2, choices: 2 * LENGTH - 1, horizon: 2 * LENGTH });
+    expect(shapeOf(race)).toEqual({ threads: 2, choices: 2 * LENGTH - 1, length: 2 * LENGTH });
   });
 
   it('PCT at depth 3 finds a depth-3 race that uniform thread choice misses in as many runs', async () => {

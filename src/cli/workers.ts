@@ -1,0 +1,122 @@
+/**
+ * Checking variants on worker threads, one variant per thread at a time, so
+ * `check` of several variants and `review` use every core. Each variant's
+ * check is what it would be in this thread (same bounds, seed, explorer), so
+ * the reports are the same; they come back in the order the variants were
+ * given. Ctrl-C (`signal`) stops every running check as it would stop one
+ * here, and starts no more.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
+import { DefinitionError } from '../engine/define.ts';
+import type { AnyVariant } from '../engine/model.ts';
+import type { SearchStats } from '../explore/exhaustive.ts';
+import { UsageError } from '../registry.ts';
+
+/** Check options a thread can be sent: no signal, no callback. */
+export type SentOptions = Omit<CheckOptions, 'signal' | 'exhaustive'> & {
+  readonly exhaustive?: Omit<NonNullable<CheckOptions['exhaustive']>, 'onProgress'>;
+};
+
+export type ToWorker =
+  | {
+      readonly kind: 'check';
+      readonly job: number;
+      /** The model argument the CLI was given (a name or a module's path); none for every built-in model. */
+      readonly target: string | undefined;
+      readonly model: string;
+      readonly variant: string;
+      readonly options: SentOptions;
+      readonly progress: boolean;
+    }
+  | { readonly kind: 'abort' };
+
+export type FromWorker =
+  | { readonly kind: 'done'; readonly job: number; readonly report: VariantReport }
+  | { readonly kind: 'progress'; readonly job: number; readonly stats: SearchStats }
+  | { readonly kind: 'failed'; readonly job: number; readonly usage: 'usage' | 'definition'; readonly message: string }
+  | { readonly kind: 'failed'; readonly job: number; readonly stack: string };
+
+/** A variant to check, and where a thread finds it: the CLI's model argument. */
+export interface Job {
+  readonly variant: AnyVariant;
+  readonly target: string | undefined;
+  readonly options: SentOptions;
+}
+
+/** Threads worth starting for `jobs` variants: one per core, never more than the variants. */
+export const threadsFor = (jobs: number, asked?: number) => Math.max(1, Math.min(jobs, asked ?? availableParallelism()));
+
+/** The error a failed job's message stands for, as this thread would have thrown it. */
+function errorOf(m: Extract<FromWorker, { kind: 'failed' }>): Error {
+  if ('stack' in m) return new Error(`a worker thread failed: ${m.stack}`);
+  return m.usage === 'usage' ? new UsageError(m.message) : new DefinitionError(m.message);
+}
+
+interface Pending {
+  resolve(report: VariantReport): void;
+  reject(error: Error): void;
+}
+
+/** Reports a search's progress, for a person watching. */
+export type OnProgress = (variant: AnyVariant, stats: SearchStats) => void;
+
+/** Each job's report, in order: on `threads` worker threads, or in this one when one is all there is to use. */
+export function checkAll(jobs: readonly Job[], threads: number, signal: AbortSignal, onProgress?: OnProgress): AsyncIterable<VariantReport> {
+  return threads > 1 ? checkOnThreads(jobs, threads, signal, onProgress) : checkHere(jobs, signal, onProgress);
+}
+
+async function* checkHere(jobs: readonly Job[], signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
+  for (const { variant, options } of jobs) {
+    if (signal.aborted) return;
+    const { exhaustive, ...rest } = options;
+    const progress = onProgress ? { onProgress: (s: SearchStats) => onProgress(variant, s) } : {};
+    yield await checkVariant(variant, { ...rest, ...(exhaustive ? { exhaustive: { ...exhaustive, ...progress } } : {}), signal });
+  }
+}
+
+/**
+ * Checks `jobs` on `threads` worker threads; yields each report in the jobs'
+ * order as soon as it and those before it are done. After Ctrl-C it yields
+ * the reports of the jobs that had started (interrupted, as a check here
+ * would be), then ends: the rest never started.
+ */
+async function* checkOnThreads(jobs: readonly Job[], threads: number, signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
+  const pending: Pending[] = [];
+  const results = jobs.map(
+    (_, i) =>
+      new Promise<VariantReport>((resolve, reject) => {
+        pending[i] = { resolve, reject };
+      }),
+  );
+  // A job that fails before its turn to be yielded must not be an unhandled rejection meanwhile.
+  for (const r of results) r.catch(() => undefined);
+  let next = 0;
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('../../bin/check-worker.js', import.meta.url)));
+  const send = (worker: Worker) => {
+    if (signal.aborted || next >= jobs.length) return;
+    const job = next++;
+    const { variant, target, options } = jobs[job]!;
+    const message: ToWorker = { kind: 'check', job, target, model: variant.model.name, variant: variant.name, options, progress: onProgress !== undefined };
+    worker.postMessage(message);
+  };
+  const abort = () => workers.forEach((w) => w.postMessage({ kind: 'abort' } satisfies ToWorker));
+  signal.addEventListener('abort', abort);
+  for (const worker of workers) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind === 'progress') return onProgress?.(jobs[m.job]!.variant, m.stats);
+      if (m.kind === 'done') pending[m.job]!.resolve(m.report);
+      else pending[m.job]!.reject(errorOf(m));
+      send(worker);
+    });
+    worker.on('error', (e) => pending.forEach((p) => p.reject(e)));
+    send(worker);
+  }
+  try {
+    for (let i = 0; i < jobs.length && i < next; i++) yield await results[i]!;
+  } finally {
+    signal.removeEventListener('abort', abort);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
