@@ -18,6 +18,8 @@ import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from '.
 import { diagram, review } from './review.ts';
 import { endQuietlyOnOutputErrors } from './streams.ts';
 import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
+import { merge } from './merge.ts';
+import type { Shard } from '../report/json.ts';
 import { checkOnly, checkProperties } from './validate.ts';
 import { checkAll, threadsFor, type Job, type SentOptions } from './workers.ts';
 
@@ -49,6 +51,7 @@ interface CheckFlags extends OutputFlags {
   scheduler?: Scheduler;
   pctDepth?: number;
   jobs?: number;
+  shard?: Shard;
 }
 
 async function targetsOf(modelArg: string | undefined): Promise<Target[]> {
@@ -80,7 +83,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const signal = stopOnCtrlC();
   const module = modelArg !== undefined && looksLikePath(modelArg) ? modelArg : undefined;
   const results: { variant: AnyVariant; report: VariantReport; module?: string }[] = [];
-  const jobs = plan.map(({ model, variant }): Job => ({ variant, target: modelArg, options: checkOptions(model, flags) }));
+  const seed = flags.shard ? parse.shardSeed(flags.seed, flags.shard.index) : flags.seed;
+  const jobs = plan.map(({ model, variant }): Job => ({ variant, target: modelArg, options: checkOptions(model, { ...flags, seed }) }));
   const watching = process.stdout.isTTY && !flags.json;
   const threads = threadsFor(jobs.length, flags.jobs);
   // On threads several searches run at once: each line says whose it is.
@@ -91,7 +95,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
     results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report, module) + '\n');
   }
-  const code = writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
+  const code = writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started), ...(flags.shard ? { shard: flags.shard } : {}) });
   return notChecked(plan.slice(results.length).map((p) => p.variant), code);
 }
 
@@ -115,7 +119,8 @@ function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; v
     throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
   }
   if (flags.exhaustive && flags.path !== undefined) throw new UsageError('--path replays a random run; drop --exhaustive');
-  const randomOnly = flags.scheduler !== undefined ? '--scheduler' : flags.pctDepth !== undefined ? '--pct-depth' : undefined;
+  const randomOnly = flags.scheduler !== undefined ? '--scheduler' : flags.pctDepth !== undefined ? '--pct-depth' : flags.shard ? '--shard' : undefined;
+  if (flags.shard && flags.path !== undefined) throw new UsageError('--path replays one counterexample, whatever shard found it (its --seed says which); drop --shard');
   if (randomOnly && plan.some(({ model }) => exhaustiveFor(model, flags))) {
     throw new UsageError(`${randomOnly} applies to the random search only; add --random (or drop --exhaustive)`);
   }
@@ -240,6 +245,7 @@ function program(): Command {
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .option('--shard <i/n>', 'run part i of n of the random search (seed + i - 1), for a CI matrix; lifecheck merge puts the parts\' --json reports together', parse.shard)
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
@@ -256,6 +262,14 @@ function program(): Command {
     .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
+    });
+  cli
+    .command('merge')
+    .description("put the --json reports of a sharded random check (check --shard i/n) together: one verdict per property")
+    .argument('<reports...>', 'the JSON reports of the shards (check --json > FILE, or --report DIR\'s check.json)')
+    .option('--json', 'print one JSON document instead of text')
+    .action((files: string[], flags: { json?: boolean }) => {
+      process.exitCode = merge(files, Boolean(flags.json));
     });
   cli
     .command('diagram')

@@ -54,3 +54,17 @@ export function only(value: string, previous: Only = {}): Only {
   if (list.length === 0) throw new UsageError(`--only ${key}= names nothing; give at least one name`);
   return { ...previous, [key]: [...(previous[key] ?? []), ...list] };
 }
+
+/** `--shard I/N`: the I-th of N parts of a random search (1-based). */
+export function shard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || count > 1024 || index < 1 || index > count) {
+    throw new UsageError(`--shard ${value} is not a part of a search; give I/N with 1 <= I <= N <= 1024, e.g. --shard 2/4`);
+  }
+  return { index, count };
+}
+
+/** The seed of shard `index` of a search from `seed`: shard 1 runs the search's own, so 1/1 is the search itself. */
+export const shardSeed = (seed: number, index: number) => (seed + index - 1) | 0;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { transitionPercent } from '../coverage.ts';
 import { UsageError } from '../registry.ts';
-import { jsonReport } from '../report/json.ts';
+import { jsonReport, type Shard } from '../report/json.ts';
 import { junitReport } from '../report/junit.ts';
 import { textReport } from '../report/text.ts';
 import { checkFileIn, checkOutputFile, checkWritableDir, writeFiles } from '../report/write.ts';
@@ -34,7 +34,7 @@ export function checkOutputs(flags: OutputFlags): void {
 }
 
 /** Writes what the flags ask for; returns the exit code: 1 when a verdict, or the coverage, falls short. */
-export function writeOutputs(results: readonly Written[], flags: OutputFlags, meta: { version: string; durationMs: number }): number {
+export function writeOutputs(results: readonly Written[], flags: OutputFlags, meta: { version: string; durationMs: number; shard?: Shard }): number {
   const json = jsonReport(results, meta);
   if (flags.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   const files = new Map<string, string>();

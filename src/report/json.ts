@@ -41,14 +41,21 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
   };
 }
 
+/** Which of a sharded search's parts a report is (`check --shard 2/4`): `lifecheck merge` puts them together. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
 export function jsonReport(
   reports: readonly { variant: AnyVariant; report: VariantReport; module?: string }[],
-  meta: { version: string; durationMs: number },
+  meta: { version: string; durationMs: number; shard?: Shard },
 ) {
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: 'lifecheck',
     version: meta.version,
+    ...(meta.shard ? { shard: meta.shard } : {}),
     explorer: reports[0]?.report.explorer ?? 'random',
     complete: reports.every((x) => x.report.complete),
     matches: reports.every((x) => x.report.matches),

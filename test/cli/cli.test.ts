@@ -1,6 +1,6 @@
 /** The command line as a user runs it: exit codes, one-line errors, JSON, user modules. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,35 @@ describe('lifecheck check', () => {
     const two = lifecheck('check', 'ioasid-bench', '--runs', '2000', '--json', '--jobs', '2');
     expect(two.code).toBe(one.code);
     expect(without(JSON.parse(two.out))).toBe(without(JSON.parse(one.out)));
+  });
+
+  it('splits a random check into shards from seeds of their own, and merges their reports into one verdict', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifecheck-shards-'));
+    try {
+      const part = (i: number) => {
+        const file = join(dir, `${i}.json`);
+        const r = lifecheck('check', 'ioasid-bench', '--variant', 'fixed', '--runs', '300', '--shard', `${i}/3`, '--json');
+        writeFileSync(file, r.out);
+        expect(JSON.parse(r.out)).toMatchObject({ shard: { index: i, count: 3 }, results: [{ seed: 42 + i - 1 }] });
+        return file;
+      };
+      const files = [1, 2, 3].map(part);
+      const merged = lifecheck('merge', ...files, '--json');
+      expect(merged.code).toBe(0);
+      const doc = JSON.parse(merged.out);
+      expect(doc).toMatchObject({ merged: { count: 3, parts: [1, 2, 3] }, complete: true, matches: true });
+      expect(doc.results[0].verdicts.map((v: { actual: string; runs: number }) => [v.actual, v.runs])).toEqual(Array(4).fill(['holds', 900]));
+      const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')).results[0].guarantee);
+      expect(doc.results[0].guarantee.depths.map((d: { runs: number }) => d.runs)).toEqual(
+        parts[0].depths.map((_: unknown, k: number) => parts.reduce((n: number, g: { depths: { runs: number }[] }) => n + g.depths[k]!.runs, 0)),
+      );
+      const short = lifecheck('merge', files[0]!, files[2]!);
+      expect(short.code).toBe(3);
+      expect(short.out).toContain('INCOMPLETE: part 2 of 3 missing');
+      expect(lifecheck('merge', files[0]!, files[0]!).err).toBe('lifecheck: part 1/3 is given twice; give each part once\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('replays a counterexample from the printed seed and path', () => {
@@ -158,6 +187,9 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--frobnicate'], /unknown option '--frobnicate'/],
     [['check', 'ioasid', '--scheduler', 'pct'], /--scheduler applies to the random search only; add --random/],
     [['check', 'ioasid-bench', '--pct-depth', '2'], /--pct-depth is the depth of --scheduler pct; add --scheduler pct/],
+    [['check', 'ioasid', '--shard', '1/2'], /--shard applies to the random search only; add --random/],
+    [['check', 'ioasid-bench', '--shard', '3/2'], /--shard 3\/2 is not a part of a search; give I\/N/],
+    [['merge', 'README.md'], /README.md: is not JSON/],
     [['check', 'ioasid-bench', '--scheduler', 'fair'], /argument 'fair' is invalid. Allowed choices are portfolio, uniform, swarm, pct/],
     [['check', './no/such/file.ts'], /no such file/],
     [['check', 'test/fixtures/not-a-model.ts'], /must default-export a model, a variant/],
