@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The CLI entry.
-import './register.js';
+import '../src/cli/register.js';
 
 await import('../src/cli/main.ts');

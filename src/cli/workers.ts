@@ -93,7 +93,7 @@ async function* checkOnThreads(jobs: readonly Job[], threads: number, signal: Ab
   // A job that fails before its turn to be yielded must not be an unhandled rejection meanwhile.
   for (const r of results) r.catch(() => undefined);
   let next = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('../../bin/check-worker.js', import.meta.url)));
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./check-worker-entry.js', import.meta.url)));
   const send = (worker: Worker) => {
     if (signal.aborted || next >= jobs.length) return;
     const job = next++;

@@ -2,8 +2,8 @@
 // user's variant file can import it from anywhere on disk.
 // `lifecheck/models` names the built-in models, for variants built on them.
 const entries = {
-  lifecheck: new URL('../src/index.ts', import.meta.url).href,
-  'lifecheck/models': new URL('../models/index.ts', import.meta.url).href,
+  lifecheck: new URL('../index.ts', import.meta.url).href,
+  'lifecheck/models': new URL('../../models/index.ts', import.meta.url).href,
 };
 
 export async function resolve(specifier, context, next) {
