@@ -244,7 +244,7 @@ function program(): Command {
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
-    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
     .option('--shard <i/n>', 'run part i of n of the random search (seed + i - 1), for a CI matrix; lifecheck merge puts the parts\' --json reports together', parse.shard)
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {
@@ -258,7 +258,7 @@ function program(): Command {
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
-    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
     .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);

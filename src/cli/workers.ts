@@ -45,8 +45,14 @@ export interface Job {
   readonly options: SentOptions;
 }
 
-/** Threads worth starting for `jobs` variants: one per core, never more than the variants. */
-export const threadsFor = (jobs: number, asked?: number) => Math.max(1, Math.min(jobs, asked ?? availableParallelism()));
+/** Variants below which a thread's start-up (loading every source again) is not worth it unless asked for. */
+const WORTH_THREADS = 3;
+
+/** Threads worth starting for `jobs` variants: as asked, else one per core from a few variants on; never more than the variants. */
+export function threadsFor(jobs: number, asked?: number): number {
+  const wanted = asked ?? (jobs >= WORTH_THREADS ? availableParallelism() : 1);
+  return Math.max(1, Math.min(jobs, wanted));
+}
 
 /** The error a failed job's message stands for, as this thread would have thrown it. */
 function errorOf(m: Extract<FromWorker, { kind: 'failed' }>): Error {

@@ -27,7 +27,7 @@ describe('exhaustive and random explorers', () => {
 
   it.each(variants)('%s: exhaustive breaks every property the random explorer breaks at 2 threads x 2 ops', async (_, v) => {
     const bounds: Bounds = { threads: 2, ops: 2, ids: { min: 1, max: 2 } };
-    const random = await checkVariant(v, { bounds, runs: 1_000, seed: 42 });
+    const random = await checkVariant(v, { bounds, runs: 500, seed: 42 });
     const exhaustive = statuses(await checkVariant(v, { bounds, runs: 0, seed: 42, exhaustive: {} }));
     for (const r of random.verdicts.filter((x) => x.actual === 'violated')) {
       expect(exhaustive[r.property], r.property).toBe('violated');
