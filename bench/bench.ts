@@ -3,7 +3,8 @@
  * lifecheck's exhaustive BFS and, when `spin` is installed, by SPIN on the same
  * configurations, side by side; then every variant of every built-in model
  * searched exhaustively at its default bounds, its speed as a ratio to the
- * anchor's in the same run. Each lifecheck run is its own process, so its
+ * anchor's in the same run; then each built-in model checked with one thread
+ * and with one per core, and the speed-up. Each lifecheck run is its own process, so its
  * peak RSS is its own. Figures only: nothing here passes or fails.
  *
  *   npm run bench                 all configurations, every variant
@@ -11,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkVariant } from '../src/index.ts';
@@ -176,6 +177,27 @@ function modelTable(quick: boolean, anchor: number): void {
   }
 }
 
+/** The built-in models checked with one thread and with one per core: wall times, the speed-up, and whether the verdicts agree. */
+function parallelRows(): void {
+  const cores = availableParallelism();
+  console.log(`\nThe built-in models' variants one at a time (--jobs 1) and ${cores} at once (--jobs ${cores}, worker threads):\n`);
+  console.log(row(['model', 'variants', '--jobs 1 wall s', `--jobs ${cores} wall s`, 'speed-up', 'same verdicts']));
+  console.log(row(Array.from({ length: 6 }, () => '---')));
+  const bin = new URL('../bin/lifecheck.js', import.meta.url).pathname;
+  for (const model of builtInModels) {
+    const run = (jobs: number) => {
+      const started = performance.now();
+      const r = spawnSync(process.execPath, [bin, 'check', model.name, '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const seconds = (performance.now() - started) / 1000;
+      const doc = JSON.parse(r.stdout) as { results: { verdicts: { property: string; actual: string }[] }[] };
+      return { seconds, verdicts: JSON.stringify(doc.results.map((x) => x.verdicts.map((v) => [v.property, v.actual]))) };
+    };
+    const one = run(1);
+    const all = run(cores);
+    console.log(row([model.name, String(model.variants.length), one.seconds.toFixed(1), all.seconds.toFixed(1), `${(one.seconds / all.seconds).toFixed(2)}×`, one.verdicts === all.verdicts ? 'yes' : 'NO']));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' }, variant: { type: 'string' } } });
   if (values.one) {
@@ -207,6 +229,7 @@ async function main(): Promise<void> {
   if (notes.length) console.log(['', ...notes].join('\n'));
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
   modelTable(Boolean(values.quick), anchor);
+  parallelRows();
 }
 
 await main();
