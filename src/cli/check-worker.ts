@@ -10,7 +10,8 @@ import { checkVariant } from '../check.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyVariant } from '../engine/model.ts';
 import { targetOf, targetsNamed, UsageError } from '../registry.ts';
-import type { FromWorker, ToWorker } from './workers.ts';
+import type { SearchStats } from '../explore/exhaustive.ts';
+import { checkOptionsOf, type FromWorker, type ToWorker } from './workers.ts';
 
 const port = parentPort!;
 const stop = new AbortController();
@@ -25,13 +26,8 @@ async function variantOf(job: Extract<ToWorker, { kind: 'check' }>): Promise<Any
 
 async function check(job: Extract<ToWorker, { kind: 'check' }>): Promise<FromWorker> {
   try {
-    const { exhaustive, ...options } = job.options;
-    const progress = job.progress ? { onProgress: (stats: NonNullable<unknown>) => port.postMessage({ kind: 'progress', job: job.job, stats }) } : {};
-    const report = await checkVariant(await variantOf(job), {
-      ...options,
-      ...(exhaustive ? { exhaustive: { ...exhaustive, ...progress } } : {}),
-      signal: stop.signal,
-    });
+    const progress = job.progress ? (stats: SearchStats) => port.postMessage({ kind: 'progress', job: job.job, stats } satisfies FromWorker) : undefined;
+    const report = await checkVariant(await variantOf(job), checkOptionsOf(job.options, stop.signal, progress));
     return { kind: 'done', job: job.job, report };
   } catch (e) {
     const usage = e instanceof UsageError ? 'usage' : e instanceof DefinitionError ? 'definition' : undefined;

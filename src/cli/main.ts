@@ -173,7 +173,6 @@ function searchOptions(flags: CheckFlags): NonNullable<SentOptions['exhaustive']
   };
 }
 
-
 function progressLine(s: SearchStats): string {
   const n = (x: number) => x.toLocaleString('en-US');
   return `exploring: ${n(s.states)} states, ${n(s.transitions)} transitions, depth ${s.depth}, ${n(s.queued)} queued, ${n(s.statesPerSecond)} states/s, ${Math.round(s.peakRssBytes / 2 ** 20)} MB`;

@@ -12,7 +12,7 @@ import pc from 'picocolors';
 import { z } from 'zod';
 import { missedAtMost, SCHEDULERS, type Guarantee } from '../explore/schedulers.ts';
 import { UsageError } from '../registry.ts';
-import { guaranteeLines } from '../report/text.ts';
+import { guaranteeLines, verdictMark } from '../report/text.ts';
 import { EXIT_INCOMPLETE } from './outputs.ts';
 
 const verdictSchema = z.looseObject({
@@ -114,8 +114,7 @@ function text(r: Merged): string {
   for (const v of r.verdicts) {
     const what =
       v.actual === 'violated' ? `violated (run ${count(v.runs)})` : v.actual === 'holds' ? `no violation in ${count(v.runs)} random schedules` : v.actual === 'unknown' ? 'unknown (a part was interrupted)' : 'not applicable';
-    const mark = v.actual === 'violated' ? pc.red('✗') : v.actual === 'holds' ? pc.green('✓') : v.actual === 'unknown' ? pc.yellow('?') : pc.dim('–');
-    lines.push(`  ${mark} ${v.property.padEnd(30)} ${what}  ${v.matches ? pc.dim('as expected') : pc.bold(pc.red(`UNEXPECTED: expected ${v.expected}`))}`);
+    lines.push(`  ${verdictMark(v.actual)} ${v.property.padEnd(30)} ${what}  ${v.matches ? pc.dim('as expected') : pc.bold(pc.red(`UNEXPECTED: expected ${v.expected}`))}`);
   }
   for (const v of r.verdicts) {
     if (v.counterexample) lines.push('', v.counterexample.text.replace(/^(?=.)/gm, '    '), pc.dim(`    replay: ${v.counterexample.replay}`));

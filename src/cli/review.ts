@@ -31,22 +31,25 @@ export interface ReviewGroup {
  * Checks the variants of `targets` at their model's defaults, with the
  * default runs and seed, until `signal` aborts: one group per model, which
  * targets of the same model share (a module's variants of a built-in model).
- * On `threads` worker threads, when more than one.
+ * On worker threads as `--jobs` asks (`threadsFor`); in this thread when `jobs` is 1.
  */
-export async function reviewChecks(targets: readonly Target[], signal = new AbortController().signal, threads = 1): Promise<ReviewGroup[]> {
+export async function reviewChecks(targets: readonly Target[], signal = new AbortController().signal, jobs?: number): Promise<ReviewGroup[]> {
   const groups = new Map<AnyModel, Written[]>(targets.map((t) => [t.model, []]));
-  const jobs: (Job & { module?: string })[] = [];
+  const queued: (Job & { module?: string })[] = [];
+  const seen = new Set<AnyVariant>();
   for (const { model, variants, module } of targets) {
-    // A module may export a model and one of its variants too: check it once.
-    for (const variant of variants.filter((v, i) => !jobs.some((j) => j.variant === v) && variants.indexOf(v) === i)) {
+    for (const variant of variants) {
+      // A module may export a model and one of its variants too: check it once.
+      if (seen.has(variant)) continue;
+      seen.add(variant);
       const search = model.search === 'exhaustive' ? { exhaustive: {} } : {};
       const options = { bounds: model.defaults, runs: DEFAULT_RUNS, seed: DEFAULT_SEED, ...search };
-      jobs.push({ variant, target: module ?? model.name, options, ...(module ? { module } : {}) });
+      queued.push({ variant, target: module ?? model.name, options, ...(module ? { module } : {}) });
     }
   }
   let done = 0;
-  for await (const report of checkAll(jobs, threads, signal)) {
-    const { variant, module } = jobs[done++]!;
+  for await (const report of checkAll(queued, threadsFor(queued.length, jobs), signal)) {
+    const { variant, module } = queued[done++]!;
     groups.get(variant.model)!.push({ variant, report, ...(module ? { module } : {}) });
   }
   return [...groups].map(([model, results]) => ({ model, results }));
@@ -105,8 +108,7 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
-  const variants = new Set(targets.flatMap((t) => t.variants)).size;
-  const groups = await reviewChecks(targets, signal, threadsFor(variants, flags.jobs));
+  const groups = await reviewChecks(targets, signal, flags.jobs);
   const results = groups.flatMap((g) => g.results);
   for (const { report: r } of results) {
     const broken = r.verdicts.filter((v) => v.actual === 'violated').length;

@@ -73,12 +73,16 @@ export function checkAll(jobs: readonly Job[], threads: number, signal: AbortSig
   return threads > 1 ? checkOnThreads(jobs, threads, signal, onProgress) : checkHere(jobs, signal, onProgress);
 }
 
+/** A job's options as `checkVariant` takes them here: with the signal, and the search's progress reported to `onProgress`. */
+export function checkOptionsOf(options: SentOptions, signal: AbortSignal, onProgress?: (stats: SearchStats) => void): CheckOptions {
+  const { exhaustive, ...rest } = options;
+  return { ...rest, ...(exhaustive ? { exhaustive: { ...exhaustive, ...(onProgress ? { onProgress } : {}) } } : {}), signal };
+}
+
 async function* checkHere(jobs: readonly Job[], signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
   for (const { variant, options } of jobs) {
     if (signal.aborted) return;
-    const { exhaustive, ...rest } = options;
-    const progress = onProgress ? { onProgress: (s: SearchStats) => onProgress(variant, s) } : {};
-    yield await checkVariant(variant, { ...rest, ...(exhaustive ? { exhaustive: { ...exhaustive, ...progress } } : {}), signal });
+    yield await checkVariant(variant, checkOptionsOf(options, signal, onProgress && ((s) => onProgress(variant, s))));
   }
 }
 

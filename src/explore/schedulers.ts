@@ -83,12 +83,15 @@ export function shapeOf<W>(system: System<W>): Shape {
   return { threads: Math.max(threads, 1), choices, length: Math.min(system.horizon, 2 * steps) };
 }
 
-/** `choose`, counting the choice points it met: steps where more than one thread could move. */
+/** A choice point: more than one thread could move. */
+const isChoicePoint = (enabled: readonly Step[]) => enabled.some((s) => s.thread !== enabled[0]!.thread);
+
+/** `choose`, counting the choice points it met. */
 export function countingChoices<W>(choose: Chooser<W>): { choose: Chooser<W>; choices: () => number } {
   let n = 0;
   return {
     choose(enabled, world, depth) {
-      if (enabled.some((s) => s.thread !== enabled[0]!.thread)) n++;
+      if (isChoicePoint(enabled)) n++;
       return choose(enabled, world, depth);
     },
     choices: () => n,
@@ -183,7 +186,7 @@ function pctChooser<W>(plan: Extract<Plan, { scheduler: 'pct' }>): Chooser<W> {
   return (enabled, _world, depth) => {
     const threads = threadsOf(enabled);
     // Only where threads race is a change of priority a choice: elsewhere one thread is all that can move.
-    const change = threads.length > 1 ? plan.changes.indexOf(++choices) : -1;
+    const change = isChoicePoint(enabled) ? plan.changes.indexOf(++choices) : -1;
     // Below every initial priority (those are >= 0), the earlier-numbered change point lowest.
     if (change >= 0) lowered.set(highest(threads), change - plan.depth);
     const thread = highest(threads);

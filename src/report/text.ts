@@ -58,9 +58,12 @@ function outcomeText(v: Verdict, r: VariantReport): string {
   }
 }
 
+/** A verdict's mark at the head of its line: broken, held, unknown, not applicable. */
+export const verdictMark = (actual: Verdict['actual']): string =>
+  actual === 'violated' ? pc.red('✗') : actual === 'holds' ? pc.green('✓') : actual === 'unknown' ? pc.yellow('?') : pc.dim('–');
+
 function verdictLine(v: Verdict, r: VariantReport): string {
-  const mark =
-    v.actual === 'violated' ? pc.red('✗') : v.actual === 'holds' ? pc.green('✓') : v.actual === 'unknown' ? pc.yellow('?') : pc.dim('–');
+  const mark = verdictMark(v.actual);
   const expectation =
     v.actual === 'unknown'
       ? pc.yellow(`expected ${v.expected}; unknown`)
@@ -105,17 +108,25 @@ function probability(p: number): string {
 }
 
 /**
- * What a random search that found nothing means (issue 18): the schedules, and
- * for each PCT depth it ran, the probability that a bug of that depth among
- * the calls the runs drew was missed by every one of them. Never "holds".
+ * What a random search that found nothing means (issue 18): the schedules;
+ * PCT's promise per run, for a bug of each depth it ran among the calls that
+ * run drew; and what all its runs together promise for a bug that every run's
+ * calls hold. The calls are drawn at random, so a bug that needs a rare mix of
+ * calls is covered only as often as the mix is drawn: the lines say which
+ * calls they are about. Never "holds".
  */
 export function guaranteeLines(g: Guarantee): string[] {
   const mix = g.depths.map((d) => `${count(d.runs)} PCT at depth ${d.depth}`).join(', ');
   const head = `random: ${count(g.schedules)} schedules (${g.scheduler}${mix ? `: ${mix}` : ''}), ${g.threads} threads, up to ${g.choices} choice points a run`;
   if (g.depths.length === 0) return [`${head}: no bound on what they missed (only PCT gives one; try --scheduler pct)`];
+  const perRun = g.depths.map((d) => `depth ${d.depth} 1/${count(Math.round(g.threads * g.choices ** (d.depth - 1)))}`).join(', ');
   const bounds = g.depths.map((d) => `depth ${d.depth} ${probability(d.missed)}`).join(', ');
   const past = g.longer > 0 ? `; ${count(g.longer)} runs had more choice points, past which the bound says nothing` : '';
-  return [head, `a bug of a given depth among the calls the runs drew is missed with probability ${bounds}${past}`];
+  return [
+    head,
+    `each PCT run finds a bug of a given depth in the calls it drew with probability at least ${perRun}`,
+    `a bug in the calls every run drew is missed by all of them with probability ${bounds}${past}`,
+  ];
 }
 
 const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', timeout: '--timeout' } as const;

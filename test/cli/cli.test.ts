@@ -37,7 +37,8 @@ describe('lifecheck check', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✓ no-use-after-free +no violation in 300 random schedules +as expected/);
     expect(r.out).toMatch(/random: 300 schedules \(portfolio: \d+ PCT at depth 1, \d+ PCT at depth 2, \d+ PCT at depth 3\), 3 threads, up to \d+ choice points a run\n/);
-    expect(r.out).toMatch(/a bug of a given depth among the calls the runs drew is missed with probability depth 1 [<=]+ [\d.e-]+, depth 2 [<=]+ [\d.e-]+, depth 3 <= 0\.\d+/);
+    expect(r.out).toMatch(/each PCT run finds a bug of a given depth in the calls it drew with probability at least depth 1 1\/3, depth 2 1\/\d+, depth 3 1\/[\d,]+\n/);
+    expect(r.out).toMatch(/a bug in the calls every run drew is missed by all of them with probability depth 1 [<=]+ [\d.e-]+, depth 2 [<=]+ [\d.e-]+, depth 3 <= 0\.\d+/);
     expect(r.out).not.toMatch(/\bholds\b/);
   });
 

@@ -71,9 +71,11 @@ describe('schedulers', () => {
     // The portfolio's other runs (uniform, swarm) promise nothing.
     expect(g.depths.reduce((n, d) => n + d.runs, 0)).toBeLessThan(500);
     for (const d of g.depths) expect(d.missed).toBeCloseTo((1 - 1 / (2 * 39 ** (d.depth - 1))) ** d.runs, 12);
-    const [head, bound] = guaranteeLines(g);
+    const [head, perRun, bound] = guaranteeLines(g);
     expect(head).toMatch(/^random: 500 schedules \(portfolio: \d+ PCT at depth 1, \d+ PCT at depth 2, \d+ PCT at depth 3\), 2 threads, up to 39 choice points a run$/);
-    expect(bound).toMatch(/^a bug of a given depth among the calls the runs drew is missed with probability depth 1 < 1e-12, depth 2 <= 0\.\d+, depth 3 <= 0\.9\d+$/);
+    // Per run: 1/n, 1/(n·k), 1/(n·k²) with n = 2 threads and k = 39 choice points.
+    expect(perRun).toBe('each PCT run finds a bug of a given depth in the calls it drew with probability at least depth 1 1/2, depth 2 1/78, depth 3 1/3,042');
+    expect(bound).toMatch(/^a bug in the calls every run drew is missed by all of them with probability depth 1 < 1e-12, depth 2 <= 0\.\d+, depth 3 <= 0\.9\d+$/);
     expect(missedAtMost({ threads: 2, choices: 40 }, 2, 80)).toBeCloseTo((1 - 1 / 80) ** 80, 12);
   });
 
