@@ -11,11 +11,11 @@ import type { Codec, Property, Step, System } from '../engine/model.ts';
 import { checkMove, checkWorld, replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
-import { plainCodec } from './codec.ts';
-import { findLoop } from './loops.ts';
+import { collapseCodec } from './collapse.ts';
+import { findCycle } from './loops.ts';
 import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
-import { Column, fingerprint, FingerprintSet, WorldQueue, Words } from './store.ts';
+import { Column, fingerprint, FingerprintMap, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
@@ -63,7 +63,7 @@ export interface ExhaustiveCounterexample<W> {
   readonly explorer: 'exhaustive';
   readonly trace: Trace<W>;
   readonly violation: Violation;
-  /** True for the breadth-first search's finds; a loop comes from the depth-first pass, not always shortest. */
+  /** True for the breadth-first search's finds; a loop is the shortest way into its cycle, then round it, not always the shortest loop. */
   readonly shortest: boolean;
   /** When the search met it: milliseconds and states stored so far. */
   readonly afterMs: number;
@@ -104,9 +104,13 @@ const CHECK_EVERY = 1024;
 class Search<W, C> {
   private readonly codec: Codec<W>;
   private readonly canonical: (world: W) => W;
-  private readonly seen = new FingerprintSet();
+  private readonly seen = new FingerprintMap();
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
+  /** Every step's target world, kept when a run property needs the graph (`loops.ts`): world s's from `edgeStarts[s]`. */
+  private readonly edges?: { readonly starts: Column<Int32Array>; readonly targets: Column<Int32Array> };
+  /** Whether the world `store` last met was new. */
+  private fresh = false;
   private readonly queue = new WorldQueue();
   private readonly words = new Words();
   private readonly hash = new Uint32Array(2);
@@ -131,7 +135,8 @@ class Search<W, C> {
     this.invariants = properties.filter((p) => p.kind === 'invariant');
     this.moves = properties.filter((p) => p.kind === 'step');
     this.finals = properties.filter((p) => p.kind === 'final');
-    this.codec = system.codec ?? plainCodec<W>();
+    if (properties.some((p) => p.kind === 'run')) this.edges = { starts: new Column((n) => new Int32Array(n)), targets: new Column((n) => new Int32Array(n)) };
+    this.codec = system.codec ?? collapseCodec<W>();
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
@@ -140,14 +145,9 @@ class Search<W, C> {
   private readonly pause = pauser();
 
   async run(): Promise<ExhaustiveResult<W>> {
-    let stoppedBy = await this.breadthFirst();
-    // The loops only a depth-first pass can see, once every world is known to be finite in number.
-    let loop: readonly number[] | undefined;
-    if (!stoppedBy && this.properties.some((p) => p.kind === 'run')) {
-      const found = await this.findLoop();
-      if (found && 'stoppedBy' in found) stoppedBy = found.stoppedBy;
-      else loop = found?.choices;
-    }
+    const stoppedBy = await this.breadthFirst();
+    // A run that never ends goes round a cycle of the graph, once every world is known to be finite in number.
+    const loop = !stoppedBy && this.edges ? this.loopChoices() : undefined;
     return {
       stats: this.stats(),
       complete: stoppedBy === undefined,
@@ -195,15 +195,12 @@ class Search<W, C> {
     return stoppedBy;
   }
 
-  private findLoop() {
-    return findLoop({
-      system: this.system,
-      codec: this.codec,
-      canonical: this.canonical,
-      stop: (visited): Cap | undefined => (visited >= (this.options.maxStates ?? Infinity) ? 'max-states' : this.capReached()),
-      pause: this.pause,
-      symmetric: this.options.symmetry === true,
-    });
+  /** The steps from the initial world into a cycle, then once round it; undefined when every run ends. */
+  private loopChoices(): number[] | undefined {
+    const { starts, targets } = this.edges!;
+    starts.push(targets.length);
+    const cycle = findCycle({ states: this.parents.length, starts, targets });
+    return cycle && [...this.pathTo(cycle.states[0]!), ...cycle.steps];
   }
 
   /** Takes every enabled step from the next queued world; a throw from the model is a ModelError. */
@@ -212,6 +209,7 @@ class Search<W, C> {
     try {
       const world = this.codec.decode(this.queue.shift());
       const enabled = this.system.enabled(world);
+      this.edges?.starts.push(this.edges.targets.length);
       if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
       for (let k = 0; k < enabled.length; k++) {
         step = enabled[k]!;
@@ -220,19 +218,22 @@ class Search<W, C> {
         const broken = checkMove(this.moves, this.config, { before: world, step, reply, after }, this.depth + 1);
         if (broken.length > 0) this.note(broken, state, k);
         const next = this.store(this.canonical(after), state, k);
-        if (next >= 0) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
+        this.edges?.targets.push(next);
+        if (this.fresh) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
       }
     } catch (e) {
       throw modelError(e, step ? { at: this.depth + 1, step } : { at: this.depth, part: 'enabled' });
     }
   }
 
-  /** Stores a world if it is new; its index, or -1 when it was seen before. */
+  /** Stores a world if it is new (then `fresh` is set); its index, whether new or seen before. */
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
     fingerprint(this.words.buffer, this.words.length, this.hash);
-    if (!this.seen.add(this.hash[0]!, this.hash[1]!)) return -1;
+    const seen = this.seen.add(this.hash[0]!, this.hash[1]!, this.parents.length);
+    this.fresh = seen < 0;
+    if (!this.fresh) return seen;
     if (step > 0xffff) throw new Error(`a world has more than ${0xffff} enabled steps; narrow the bounds`);
     this.parents.push(parent);
     this.steps.push(step);
@@ -267,7 +268,9 @@ class Search<W, C> {
   private stats(): SearchStats {
     const elapsedMs = performance.now() - this.started;
     const states = this.parents.length;
-    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.bytes;
+    const parts = 'bytes' in this.codec ? (this.codec.bytes as number) : 0;
+    const graph = this.edges ? this.edges.starts.bytes + this.edges.targets.bytes : 0;
+    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.bytes + parts + graph;
     return {
       states,
       transitions: this.transitions,
@@ -305,9 +308,9 @@ class Search<W, C> {
     return found;
   }
 
-  /** The run that goes round a cycle the depth-first pass found; its steps are taken on real worlds. */
+  /** The run that goes round a cycle of the stored graph, replayed on real worlds. */
   private loopCounterexample(choices: readonly number[]): ExhaustiveCounterexample<W> {
-    const run = replaySteps(this.system, [runEnds], choices, (k, enabled) => enabled[k]);
+    const run = replaySteps(this.system, [runEnds], choices, this.stepOfIndex);
     const violation = run.violations[0];
     if (!violation) throw new Error(`internal: the loop the search found does not replay`);
     return { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, afterMs: Math.round(performance.now() - this.started), afterStates: this.parents.length };

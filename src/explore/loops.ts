@@ -1,138 +1,81 @@
 /**
- * The search for runs that never end. Breadth-first search stores each world
- * once and cannot tell a step back to an earlier world from a step to a
- * sibling's, so `run-ends` gets a depth-first pass of its own over the same
- * worlds: a step to a world still on the stack closes a cycle, and those
- * steps can repeat for ever (a livelock). Within finite bounds a run that
- * never ends must revisit a world, so no cycle means every run ends.
+ * The search for runs that never end, on the graph the breadth-first search
+ * stored. Within finite bounds a run that never ends must revisit a world, so
+ * there is such a run exactly when the graph of stored worlds and their steps
+ * has a cycle (those steps can repeat for ever: a livelock). The graph is
+ * peeled of every world from which all runs end (Kahn's algorithm, on
+ * successors); what is left has a cycle, found by following steps inside it.
  */
-import type { Codec, Step, System } from '../engine/model.ts';
-import { fingerprint, FingerprintSet, Words } from './store.ts';
+import { Column } from './store.ts';
 
-interface Frame<W> {
-  readonly world: W;
-  readonly key: string;
-  readonly enabled: readonly Step[];
-  /** The next of `enabled` to take; the one taken last is `next - 1`. */
-  next: number;
+/** The stored graph: world `s`'s steps are edges `starts[s]` up to `starts[s + 1]`, each to the world `targets` names. */
+export interface StateGraph {
+  readonly states: number;
+  readonly starts: Column<Int32Array>;
+  readonly targets: Column<Int32Array>;
 }
 
-export interface LoopSearch<W, R> {
-  readonly system: System<W>;
-  readonly codec: Codec<W>;
-  readonly canonical: (world: W) => W;
-  /** Asked every so often: a reason to stop (a cap, an interrupt), or undefined to go on. */
-  readonly stop: (visited: number) => R | undefined;
-  /** Lets the event loop run now and then (see `pauser`). */
-  readonly pause: () => Promise<void> | undefined;
-  /** Whether worlds are compared under a symmetry (then a cycle's steps fit only the worlds the pass went through). */
-  readonly symmetric: boolean;
+/** A cycle: its worlds in order, each with the index (among its steps) of the one to the next, back to the first. */
+export interface Cycle {
+  readonly states: readonly number[];
+  readonly steps: readonly number[];
 }
 
-/** A world's 64-bit fingerprint (two 32-bit halves, in a buffer reused for every world): how both searches here tell worlds apart. */
-function fingerprinter<W>(codec: Codec<W>): (world: W) => Uint32Array {
-  const words = new Words();
-  const hash = new Uint32Array(2);
-  return (world) => {
-    words.clear();
-    codec.encode(world, words);
-    fingerprint(words.buffer, words.length, hash);
-    return hash;
-  };
-}
-
-/** Memory and time are looked at every this many steps. */
-const CHECK_EVERY = 1024;
-
-/**
- * A cycle's steps as indices among the enabled steps of each world from the
- * initial one (the last step returns to a world on the way), `undefined` when
- * there is none, or why the search stopped before it could tell.
- */
-export async function findLoop<W, R>(search: LoopSearch<W, R>): Promise<{ choices: number[] } | { stoppedBy: R } | undefined> {
-  const { system, canonical } = search;
-  const hashOf = fingerprinter(search.codec);
-  const visited = new FingerprintSet();
-  const onStack = new Set<string>();
-  const frames: Frame<W>[] = [];
-  // The world's canonical fingerprint as a key; adds it to `visited`, and says whether it was new.
-  const visit = (world: W): { key: string; fresh: boolean } => {
-    const hash = hashOf(canonical(world));
-    return { key: `${hash[0]}:${hash[1]}`, fresh: visited.add(hash[0]!, hash[1]!) };
-  };
-  const push = (world: W, key: string): void => {
-    onStack.add(key);
-    frames.push({ world, key, enabled: system.enabled(world), next: 0 });
-  };
-  push(system.init, visit(system.init).key);
-  for (let n = 1; frames.length > 0; n++) {
-    if (n % CHECK_EVERY === 0) {
-      await search.pause();
-      const why = search.stop(visited.size);
-      if (why !== undefined) return { stoppedBy: why };
-    }
-    const top = frames[frames.length - 1]!;
-    if (top.next === top.enabled.length) {
-      onStack.delete(top.key);
-      frames.pop();
-      continue;
-    }
-    const after = system.apply(top.world, top.enabled[top.next++]!).world;
-    const { key, fresh } = visit(after);
-    if (onStack.has(key)) {
-      const cycle = frames.slice(frames.findIndex((f) => f.key === key));
-      const stem = search.symmetric ? undefined : await shortestStem(search, new Set(cycle.map((f) => f.key)));
-      return { choices: stem ? lasso(stem, cycle) : frames.map((f) => f.next - 1) };
-    }
-    if (fresh) push(after, key);
+/** A cycle of the graph, from its shallowest world (the earliest stored); undefined when every run ends. */
+export function findCycle(graph: StateGraph): Cycle | undefined {
+  const alive = survivors(graph);
+  const first = alive.indexOf(1);
+  if (first < 0) return undefined;
+  // Every survivor has a step to a survivor: walking them must come round.
+  const order = new Map<number, number>();
+  const walk: number[] = [];
+  const steps: number[] = [];
+  for (let s = first; !order.has(s); ) {
+    order.set(s, walk.length);
+    walk.push(s);
+    const k = stepInto(graph, s, alive);
+    steps.push(k);
+    s = graph.targets.get(graph.starts.get(s) + k);
   }
-  return undefined;
+  const repeated = graph.targets.get(graph.starts.get(walk[walk.length - 1]!) + steps[steps.length - 1]!);
+  const from = order.get(repeated)!;
+  const states = walk.slice(from);
+  const cycleSteps = steps.slice(from);
+  // Entered at its shallowest world, which the shortest stem reaches.
+  const j = states.indexOf(states.reduce((a, b) => Math.min(a, b)));
+  return { states: [...states.slice(j), ...states.slice(0, j)], steps: [...cycleSteps.slice(j), ...cycleSteps.slice(0, j)] };
 }
 
-/** The stem's steps and the cycle world it ends at, then once round the cycle from there back to it. */
-function lasso<W>(stem: { choices: number[]; entry: string }, cycle: readonly Frame<W>[]): number[] {
-  const j = cycle.findIndex((f) => f.key === stem.entry);
-  const round = [...cycle.slice(j), ...cycle.slice(0, j)].map((f) => f.next - 1);
-  return [...stem.choices, ...round];
+/** The index among `s`'s steps of its first step to a surviving world. */
+function stepInto(graph: StateGraph, s: number, alive: Uint8Array): number {
+  const end = graph.starts.get(s + 1);
+  for (let e = graph.starts.get(s); e < end; e++) if (alive[graph.targets.get(e)]) return e - graph.starts.get(s);
+  throw new Error(`internal: world ${s} survived the peeling with no step to a survivor`);
 }
 
-/**
- * The shortest way from the initial world to any world of a cycle, breadth
- * first: the depth-first pass found the cycle at the end of whatever path it
- * took, which can be long; a reader wants the fewest steps into the loop.
- * Undefined when a cap or Ctrl-C stops it (the depth-first path still serves).
- */
-async function shortestStem<W, R>(search: LoopSearch<W, R>, cycle: ReadonlySet<string>): Promise<{ choices: number[]; entry: string } | undefined> {
-  const { system } = search;
-  const hashOf = fingerprinter(search.codec);
-  const keyOf = (world: W): string => {
-    const hash = hashOf(world);
-    return `${hash[0]}:${hash[1]}`;
-  };
-  const parents = new Map<string, { parent: string | undefined; step: number }>();
-  const start = keyOf(system.init);
-  parents.set(start, { parent: undefined, step: -1 });
-  const pathTo = (key: string): number[] => {
-    const path: number[] = [];
-    for (let at = parents.get(key)!; at.parent !== undefined; at = parents.get(at.parent)!) path.push(at.step);
-    return path.reverse();
-  };
-  let level: { world: W; key: string }[] = [{ world: system.init, key: start }];
-  for (let n = 1; level.length > 0; n++) {
-    const next: { world: W; key: string }[] = [];
-    for (const { world, key } of level) {
-      if (cycle.has(key)) return { choices: pathTo(key), entry: key };
-      system.enabled(world).forEach((step, k) => {
-        const after = system.apply(world, step).world;
-        const afterKey = keyOf(after);
-        if (parents.has(afterKey)) return;
-        parents.set(afterKey, { parent: key, step: k });
-        next.push({ world: after, key: afterKey });
-      });
-    }
-    await search.pause();
-    if (search.stop(parents.size) !== undefined) return undefined;
-    level = next;
+/** 1 for each world some run from which never ends, 0 for the rest: worlds are peeled once all their steps lead to peeled ones. */
+function survivors(graph: StateGraph): Uint8Array {
+  const n = graph.states;
+  const left = new Int32Array(n);
+  // Predecessors, as a compressed table: world t's are `from[into[t], into[t + 1])`.
+  const into = new Int32Array(n + 1);
+  for (let s = 0; s < n; s++) {
+    const end = graph.starts.get(s + 1);
+    left[s] = end - graph.starts.get(s);
+    for (let e = graph.starts.get(s); e < end; e++) into[graph.targets.get(e) + 1]!++;
   }
-  return undefined;
+  for (let t = 0; t < n; t++) into[t + 1]! += into[t]!;
+  const from = new Int32Array(into[n]!);
+  const filled = into.slice(0, n);
+  for (let s = 0; s < n; s++) {
+    const end = graph.starts.get(s + 1);
+    for (let e = graph.starts.get(s); e < end; e++) from[filled[graph.targets.get(e)]!++] = s;
+  }
+  const done: number[] = [];
+  for (let s = 0; s < n; s++) if (left[s] === 0) done.push(s);
+  while (done.length > 0) {
+    const t = done.pop()!;
+    for (let i = into[t]!; i < into[t + 1]!; i++) if (--left[from[i]!]! === 0) done.push(from[i]!);
+  }
+  return Uint8Array.from(left, (l) => (l > 0 ? 1 : 0));
 }

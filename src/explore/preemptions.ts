@@ -9,7 +9,7 @@
  */
 import type { Codec, Move, Property, System, WordSink } from '../engine/model.ts';
 import type { Trace } from '../engine/run.ts';
-import { plainCodec } from './codec.ts';
+import { collapseCodec } from './collapse.ts';
 
 /** A world, the thread that took the last step (-1 before any), and the preemptions so far. */
 export interface Preempted<W> {
@@ -52,7 +52,7 @@ export function preemptionBounded<W>(system: System<W>, k: number): System<Preem
       const o = system.apply(p.world, step);
       return { ...o, world: { world: o.world, last: step.thread, preemptions: p.preemptions + (preempts ? 1 : 0) } };
     },
-    codec: preemptedCodec(system.codec ?? plainCodec<W>()),
+    codec: preemptedCodec(system.codec ?? collapseCodec<W>()),
   };
 }
 

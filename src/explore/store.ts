@@ -1,5 +1,5 @@
 /**
- * The exhaustive explorer's memory: a set of 64-bit state fingerprints, chunked
+ * The exhaustive explorer's memory: a map of 64-bit state fingerprints to state indices, chunked
  * integer columns (parent links, step indices) and a queue of encoded worlds,
  * all in typed arrays so that tens of millions of states stay off the JS heap.
  */
@@ -62,17 +62,18 @@ export function fingerprint(words: Int32Array, length: number, out: Uint32Array)
 }
 
 /**
- * An open-addressing set of 64-bit fingerprints (linear probing). As in TLC,
- * two distinct states can share a fingerprint; `collisionOdds` estimates how
- * likely that was for a search of this size.
+ * An open-addressing map from 64-bit fingerprints to state indices (linear
+ * probing). As in TLC, two distinct states can share a fingerprint;
+ * `collisionOdds` estimates how likely that was for a search of this size.
  */
-export class FingerprintSet {
+export class FingerprintMap {
+  /** Per slot: the fingerprint's halves and its index. */
   private table: Uint32Array;
   private mask: number;
   size = 0;
 
   constructor(log2Capacity = 12) {
-    this.table = new Uint32Array(2 << log2Capacity);
+    this.table = new Uint32Array(3 << log2Capacity);
     this.mask = (1 << log2Capacity) - 1;
   }
 
@@ -85,22 +86,23 @@ export class FingerprintSet {
     return this.size > (this.mask + 1) * 0.6 ? this.table.byteLength * 2 : 0;
   }
 
-  /** Adds a fingerprint; false when it was already there. */
-  add(hi: number, lo: number): boolean {
+  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives the index it has. */
+  add(hi: number, lo: number, index: number): number {
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     const table = this.table;
     let slot = lo & this.mask;
     for (;;) {
-      const at = slot << 1;
+      const at = slot * 3;
       const h = table[at]!;
       const l = table[at + 1]!;
       if (h === 0 && l === 0) {
         table[at] = hi;
         table[at + 1] = lo;
+        table[at + 2] = index;
         if (++this.size > (this.mask + 1) * 0.7) this.grow();
-        return true;
+        return -1;
       }
-      if (h === hi && l === lo) return false;
+      if (h === hi >>> 0 && l === lo >>> 0) return table[at + 2]!;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -110,8 +112,8 @@ export class FingerprintSet {
     this.table = new Uint32Array(old.length * 2);
     this.mask = this.mask * 2 + 1;
     this.size = 0;
-    for (let at = 0; at < old.length; at += 2) {
-      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!);
+    for (let at = 0; at < old.length; at += 3) {
+      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!, old[at + 2]!);
     }
   }
 

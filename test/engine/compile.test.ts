@@ -2,8 +2,8 @@
  * The exhaustive explorer's fast path and memory: the benchmark slot machine
  * compiled to a table (`compileMachine`) gives the same next state and reply
  * as xstate's own `transition()` (`fireUncached`) for every event; the slot
- * state code, `packedCodec` and `plainCodec` round-trip and refuse what they
- * cannot hold; `FingerprintSet` keeps its answers through growth; and
+ * state code, `packedCodec`, `plainCodec` and `collapseCodec` round-trip, tell
+ * worlds apart as equality does, and refuse what they cannot hold; `FingerprintMap` keeps its answers through growth; and
  * `WorldQueue` stays FIFO across its chunk boundaries.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,8 @@ import {
 } from 'lifecheck';
 import { benchSlotMachine, compiledSlot, slotCode } from 'lifecheck/models';
 import type { SlotContext } from '../../models/ioasid-bench/machine.ts';
-import { FingerprintSet, WorldQueue, Words } from '../../src/explore/store.ts';
+import { collapseCodec } from '../../src/explore/collapse.ts';
+import { FingerprintMap, WorldQueue, Words } from '../../src/explore/store.ts';
 
 const MAX_RC = 9;
 const MAX_GEN = 12;
@@ -74,63 +75,105 @@ describe('packedCodec', () => {
   });
 });
 
-describe('plainCodec', () => {
-  // Plain data without -0 (it encodes as 0, which === it); any keys, '', NUL and '__proto__' included.
-  const key = fc.oneof(fc.string(), fc.constantFrom('', '__proto__', 'a\u0000b', 'a', 'b'));
-  const { value: plain } = fc.letrec((tie) => ({
-    value: fc.oneof(
-      { depthSize: 'small' },
-      fc.constantFrom(null, undefined, true, false),
-      fc.integer(),
-      fc.double({ noNaN: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
-      fc.string(),
-      tie('array'),
-      tie('object'),
-    ),
-    array: fc.array(tie('value'), { maxLength: 5 }),
-    object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
-  }));
-  const codec = plainCodec(); // shared, so strings and shapes are interned across runs
+// Plain data without -0 (it encodes as 0, which === it); any keys, '', NUL and '__proto__' included.
+const key = fc.oneof(fc.string(), fc.constantFrom('', '__proto__', 'a\u0000b', 'a', 'b'));
+const { value: plain } = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(null, undefined, true, false),
+    fc.integer(),
+    fc.double({ noNaN: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
+    fc.string(),
+    tie('array'),
+    tie('object'),
+  ),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
+}));
+
+/** A world's words, as a string to compare. */
+function wordsOf<W>(codec: Codec<W>, world: W): string {
+  const words = new Words();
+  codec.encode(world, words);
+  return words.view().join();
+}
+
+/** A copy that shares nothing with `x` (structuredClone drops own `__proto__` keys' meaning, JSON keeps no undefined). */
+function copy(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(copy);
+  if (x === null || typeof x !== 'object') return x;
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(x)) Object.defineProperty(o, k, { value: copy((x as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+  return o;
+}
+
+describe.each([
+  ['plainCodec', () => plainCodec()],
+  ['collapseCodec', () => collapseCodec()],
+  ['collapseCodec, every level a part', () => collapseCodec(0)],
+])('%s', (_, make) => {
+  const codec = make(); // shared, so strings, shapes and parts are interned across runs
 
   test.prop([plain], { seed: 7, numRuns: 1000 })('decodes what it encodes, key order kept', (x) => {
-    const y = roundTrip(codec, x);
+    const y = roundTrip(codec, copy(x));
     expect(y).toStrictEqual(x);
     expect(JSON.stringify(y)).toBe(JSON.stringify(x));
   });
 
+  test.prop([plain, plain], { seed: 7, numRuns: 1000 })('gives equal worlds equal words, and others other words', (x, y) => {
+    expect(wordsOf(codec, copy(x))).toBe(wordsOf(codec, copy(x)));
+    const same = JSON.stringify(x) === JSON.stringify(y) && wordsOf(plainCodec(), x) === wordsOf(plainCodec(), y);
+    expect(wordsOf(codec, copy(x)) === wordsOf(codec, copy(y))).toBe(same);
+  });
+
   it('refuses a Map as not plain data', () => {
-    expect(() => roundTrip(codec, { ids: new Map([[1, 2]]) })).toThrow(/plain data/);
+    expect(() => roundTrip(codec, { threads: [{ ids: new Map([[1, 2]]) }] })).toThrow(/plain data/);
   });
 });
 
-describe('FingerprintSet', () => {
-  it('adds a fingerprint once', () => {
-    const set = new FingerprintSet();
-    expect(set.add(0xdead, 0xbeef)).toBe(true);
-    expect(set.add(0xdead, 0xbeef)).toBe(false);
-    expect(set.add(0xbeef, 0xdead)).toBe(true);
-    expect(set.size).toBe(2);
+describe('collapseCodec', () => {
+  it('keeps each part once, and hands back the stored part', () => {
+    const codec = collapseCodec<{ threads: { pc: number; frame: { id: number } }[] }>();
+    const a = codec.decode(Int32Array.from(wordsOf(codec, { threads: [{ pc: 1, frame: { id: 2 } }, { pc: 1, frame: { id: 2 } }] }).split(',').map(Number)));
+    expect(a.threads[0]).toBe(a.threads[1]);
+    const b = roundTrip(codec, { threads: [{ pc: 3, frame: { id: 2 } }, { pc: 1, frame: { id: 2 } }] });
+    expect(b.threads[1]).toBe(a.threads[0]);
   });
 
-  it('keeps every fingerprint through many growths', () => {
-    const set = new FingerprintSet(4);
+  it('freezes what it stores, so a model that writes into a world it was given fails at the write', () => {
+    const codec = collapseCodec<{ threads: { locks: string[] }[] }>();
+    const world = roundTrip(codec, { threads: [{ locks: [] }] });
+    expect(() => world.threads[0]!.locks.push('pasid_mutex')).toThrow(TypeError);
+  });
+});
+
+describe('FingerprintMap', () => {
+  it('maps a fingerprint once, to its first index', () => {
+    const map = new FingerprintMap();
+    expect(map.add(0xdead, 0xbeef, 0)).toBe(-1);
+    expect(map.add(0xdead, 0xbeef, 1)).toBe(0);
+    expect(map.add(0xbeef, 0xdead, 2)).toBe(-1);
+    expect(map.size).toBe(2);
+  });
+
+  it('keeps every fingerprint and its index through many growths', () => {
+    const map = new FingerprintMap(4);
     const n = 100_000;
     const hi = (i: number) => Math.imul(i, 0x9e3779b1) >>> 0;
-    let added = 0;
-    for (let i = 0; i < n; i++) if (set.add(hi(i), i)) added++;
-    expect(added).toBe(n);
-    expect(set.size).toBe(n);
-    for (let i = 0; i < n; i++) if (set.add(hi(i), i)) added++;
-    expect(added).toBe(n);
-    expect(set.size).toBe(n);
-    expect(set.add(hi(n), n)).toBe(true);
+    for (let i = 0; i < n; i++) expect(map.add(hi(i), i, i)).toBe(-1);
+    expect(map.size).toBe(n);
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (map.add(hi(i), i, n + i) === i) kept++;
+    expect(kept).toBe(n);
+    expect(map.size).toBe(n);
+    expect(map.add(hi(n), n, n)).toBe(-1);
   });
 
   it('tells apart fingerprints that share their low half', () => {
-    const set = new FingerprintSet(4);
-    for (let i = 1; i <= 1000; i++) expect(set.add(i, 42)).toBe(true);
-    for (let i = 1; i <= 1000; i++) expect(set.add(i, 42)).toBe(false);
-    expect(set.size).toBe(1000);
+    const map = new FingerprintMap(4);
+    for (let i = 1; i <= 1000; i++) expect(map.add(i, 42, i)).toBe(-1);
+    for (let i = 1; i <= 1000; i++) expect(map.add(i, 42, 0)).toBe(i);
+    expect(map.size).toBe(1000);
   });
 });
 

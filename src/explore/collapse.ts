@@ -1,0 +1,260 @@
+/**
+ * SPIN's collapse compression for plain-data worlds. Every object and array
+ * below the top levels of a world is hash-consed: stored once, in a table of
+ * its own, and named in a world's words by its index there. A world is then a
+ * short vector of such indices (a thread, an id space, a kind's objects each
+ * one word), and worlds that share parts share their storage.
+ *
+ * It is fast where the explorer spends its time: a world's unchanged parts are
+ * the very objects already stored, so encoding finds their index by identity,
+ * and decoding hands the stored objects back instead of building new ones.
+ * Stored objects are frozen, so a model that writes into a world it was given
+ * fails at that write instead of corrupting every world that shares the part.
+ */
+import type { Codec, WordSink } from '../engine/model.ts';
+
+const INT = 0;
+const STRING = 1;
+const OBJECT = 2;
+const ARRAY = 3;
+const CONSTANT = 4;
+const NUMBER = 5;
+/** A part stored in the table: its index there. */
+const PART = 6;
+const CONSTANTS = [null, undefined, false, true] as const;
+const SMALL = 2 ** 28;
+
+const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
+
+/** Sequences of 32-bit words, each stored once and named by its index (open addressing over a shared pool). */
+class WordInterner {
+  private pool: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  private poolUsed = 0;
+  private starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  private lengths: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  private table = new Int32Array(1 << 13).fill(-1);
+  size = 0;
+
+  /** The index of `words[0, length)`, stored now if it is new; `isNew` tells which. */
+  intern(words: Int32Array, from: number, length: number): number {
+    let h = 0x811c9dc5 ^ length;
+    for (let i = from; i < from + length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+    h ^= h >>> 15;
+    const mask = this.table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const id = this.table[slot]!;
+      if (id < 0) {
+        this.table[slot] = this.add(words, from, length);
+        this.isNew = true;
+        if (this.size * 2 > this.table.length) this.rehash();
+        return this.size - 1;
+      }
+      if (this.equals(id, words, from, length)) {
+        this.isNew = false;
+        return id;
+      }
+    }
+  }
+
+  isNew = false;
+
+  get bytes(): number {
+    return this.pool.byteLength + this.starts.byteLength + this.lengths.byteLength + this.table.byteLength;
+  }
+
+  private equals(id: number, words: Int32Array, from: number, length: number): boolean {
+    if (this.lengths[id] !== length) return false;
+    const at = this.starts[id]!;
+    for (let i = 0; i < length; i++) if (this.pool[at + i] !== words[from + i]) return false;
+    return true;
+  }
+
+  private add(words: Int32Array, from: number, length: number): number {
+    while (this.poolUsed + length > this.pool.length) this.pool = grown(this.pool, this.pool.length * 2);
+    this.pool.set(words.subarray(from, from + length), this.poolUsed);
+    if (this.size === this.starts.length) {
+      this.starts = grown(this.starts, this.size * 2);
+      this.lengths = grown(this.lengths, this.size * 2);
+    }
+    this.starts[this.size] = this.poolUsed;
+    this.lengths[this.size] = length;
+    this.poolUsed += length;
+    return this.size++;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    const mask = this.table.length - 1;
+    for (let id = 0; id < this.size; id++) {
+      const at = this.starts[id]!;
+      const length = this.lengths[id]!;
+      let h = 0x811c9dc5 ^ length;
+      for (let i = at; i < at + length; i++) h = Math.imul(h ^ this.pool[i]!, 0x01000193);
+      h ^= h >>> 15;
+      let slot = h & mask;
+      while (this.table[slot]! >= 0) slot = (slot + 1) & mask;
+      this.table[slot] = id;
+    }
+  }
+}
+
+function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
+}
+
+interface Shape {
+  readonly id: number;
+  readonly keys: readonly string[];
+}
+
+interface ShapeNode {
+  readonly next: Map<string, ShapeNode>;
+  shape?: Shape;
+}
+
+/** A codec with its tables' memory, for the explorer's figures. */
+export interface MeasuredCodec<W> extends Codec<W> {
+  readonly bytes: number;
+}
+
+/**
+ * A collapse codec for worlds of plain objects, arrays, strings, numbers,
+ * booleans, null and undefined. The top `inline` levels (the world, and its
+ * fields: threads, objects, spaces) are written out word by word; each object
+ * or array below them is one word naming its stored part. Key order is kept,
+ * as `JSON.stringify` would see it. One codec per search: its tables grow
+ * with the parts it has seen.
+ */
+export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
+  const strings: string[] = [];
+  const stringIds = new Map<string, number>();
+  const numbers: number[] = [];
+  const numberIds = new Map<number, number>();
+  const shapes: Shape[] = [];
+  const root: ShapeNode = { next: new Map() };
+  const parts = new WordInterner();
+  const partValues: unknown[] = [];
+  // The part each object is, once known: a world's unchanged parts are found without reading them.
+  const partOf = new WeakMap<object, number>();
+  let stack: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  let sp = 0;
+
+  const intern = <T>(value: T, ids: Map<T, number>, table: T[]): number => {
+    let id = ids.get(value);
+    if (id === undefined) {
+      id = table.push(value) - 1;
+      ids.set(value, id);
+    }
+    return id;
+  };
+  const shapeOf = (object: object): Shape => {
+    let node = root;
+    for (const k in object) {
+      let next = node.next.get(k);
+      if (!next) node.next.set(k, (next = { next: new Map() }));
+      node = next;
+    }
+    if (!node.shape) {
+      node.shape = { id: shapes.length, keys: Object.keys(object) };
+      shapes.push(node.shape);
+    }
+    return node.shape;
+  };
+  const push = (word: number): void => {
+    if (sp === stack.length) stack = grown(stack, stack.length * 2);
+    stack[sp++] = word;
+  };
+
+  /** Pushes a value's words: a leaf's, a container's header and its items (each inline or a part). */
+  const write = (value: unknown, depth: number): void => {
+    if (typeof value === 'number') {
+      push(Number.isInteger(value) && value >= -SMALL && value < SMALL ? tag(value, INT) : tag(intern(value, numberIds, numbers), NUMBER));
+    } else if (typeof value === 'string') {
+      push(tag(intern(value, stringIds, strings), STRING));
+    } else if (value === null || value === undefined || typeof value === 'boolean') {
+      push(tag(CONSTANTS.indexOf(value), CONSTANT));
+    } else if (depth >= inline) {
+      push(tag(partIndex(value as object), PART));
+    } else {
+      writeContainer(value as object, depth);
+    }
+  };
+
+  const writeContainer = (value: object, depth: number): void => {
+    if (Array.isArray(value)) {
+      push(tag(value.length, ARRAY));
+      for (let i = 0; i < value.length; i++) write(value[i], depth + 1);
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      const shape = shapeOf(value);
+      push(tag(shape.id, OBJECT));
+      for (const k of shape.keys) write((value as Record<string, unknown>)[k], depth + 1);
+    } else {
+      const what = value.constructor?.name ?? 'object';
+      throw new Error(`collapseCodec: a world holds a ${what}; worlds must be plain data (objects, arrays, strings, numbers)`);
+    }
+  };
+
+  /** The stored part equal to `value`, stored (and frozen) now if there is none. */
+  const partIndex = (value: object): number => {
+    const known = partOf.get(value);
+    if (known !== undefined) return known;
+    const mark = sp;
+    // Its own objects and arrays are parts too, so a part that changed finds its unchanged ones by identity.
+    writeContainer(value, inline - 1);
+    const id = parts.intern(stack, mark, sp - mark);
+    sp = mark;
+    // Only stored parts are remembered: they are what decoded worlds hold, and a WeakMap entry costs the collector.
+    if (parts.isNew) {
+      partValues.push(Object.freeze(value));
+      partOf.set(value, id);
+    }
+    return id;
+  };
+
+  const read = (words: Int32Array, at: { i: number }): unknown => {
+    const word = words[at.i++]!;
+    const kind = word & 7;
+    const payload = (word - kind) / 8;
+    switch (kind) {
+      case INT:
+        return payload;
+      case STRING:
+        return strings[payload];
+      case NUMBER:
+        return numbers[payload];
+      case CONSTANT:
+        return CONSTANTS[payload];
+      case PART:
+        return partValues[payload];
+      case ARRAY: {
+        const array = new Array<unknown>(payload);
+        for (let k = 0; k < payload; k++) array[k] = read(words, at);
+        return array;
+      }
+      default: {
+        const object: Record<string, unknown> = {};
+        for (const k of shapes[payload]!.keys) {
+          const value = read(words, at);
+          // defineProperty only where assignment would set the prototype instead of a key
+          if (k === '__proto__') Object.defineProperty(object, k, { value, enumerable: true, writable: true, configurable: true });
+          else object[k] = value;
+        }
+        return object;
+      }
+    }
+  };
+
+  return {
+    encode(world, out: WordSink) {
+      sp = 0;
+      write(world, 0);
+      for (let i = 0; i < sp; i++) out.push(stack[i]!);
+    },
+    decode: (words) => read(words, { i: 0 }) as W,
+    get bytes() {
+      return parts.bytes;
+    },
+  };
+}
