@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
+import { loadTypeScript } from './cli/typescript.js';
 import { whyNotLoaded } from './module-error.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */
@@ -49,6 +50,7 @@ export async function loadModule(path: string): Promise<Target[]> {
   if (!existsSync(file)) throw new UsageError(`no such file '${path}'; give a path to a .ts or .js module`);
   let mod: { default?: unknown };
   try {
+    if (/\.[cm]?ts$/.test(file)) await loadTypeScript();
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
     const why = whyNotLoaded(e, file);

@@ -2,7 +2,7 @@
  * The `lifecheck` command line. Every user mistake ends as one line on stderr
  * and exit code 2; verdicts as expected exit 0, any other verdict exits 1.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { VariantReport } from '../check.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
@@ -25,9 +25,9 @@ import { checkAll, threadsFor, type Job, type SentOptions } from './workers.ts';
 
 endQuietlyOnOutputErrors();
 
-const version = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+// lifecheck's package.json: two folders up from the sources, three from the compiled dist/src/cli.
+const packageJson = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find((u) => existsSync(u))!;
+const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 
 
 interface CheckFlags extends OutputFlags {

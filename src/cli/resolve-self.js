@@ -1,9 +1,13 @@
 // A module resolve hook: `lifecheck` names this package's public API, so a
 // user's variant file can import it from anywhere on disk.
 // `lifecheck/models` names the built-in models, for variants built on them.
+// Compiled, they are the JavaScript beside this file; else the sources.
+import { existsSync } from 'node:fs';
+
+const ext = existsSync(new URL('../index.js', import.meta.url)) ? 'js' : 'ts';
 const entries = {
-  lifecheck: new URL('../index.ts', import.meta.url).href,
-  'lifecheck/models': new URL('../../models/index.ts', import.meta.url).href,
+  lifecheck: new URL(`../index.${ext}`, import.meta.url).href,
+  'lifecheck/models': new URL(`../../models/index.${ext}`, import.meta.url).href,
 };
 
 export async function resolve(specifier, context, next) {
