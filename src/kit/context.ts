@@ -51,7 +51,9 @@ export class Ctx {
   }
 
   thread(f: (th: Thread) => Thread): void {
-    this.world = { ...this.world, threads: this.world.threads.map((th, u) => (u === this.t ? f(th) : th)) };
+    const threads = this.world.threads.slice();
+    threads[this.t] = f(threads[this.t]!);
+    this.world = { ...this.world, threads };
   }
 
   local(name: LocalName): Local {

@@ -66,18 +66,82 @@ export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: numb
   return held;
 }
 
+/** What holds references in a spec, found once: the refcount fields of each kind, counters and pointer fields that hold them. */
+interface HoldPlan {
+  readonly refcounts: Readonly<Record<string, readonly string[]>>;
+  readonly counters: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
+  readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
+}
+
+const holdPlans = new WeakMap<KitSpec, HoldPlan>();
+
+function holdPlan(spec: KitSpec): HoldPlan {
+  let plan = holdPlans.get(spec);
+  if (!plan) {
+    const fields = Object.entries(spec.kinds).flatMap(([kind, k]) => Object.entries(k.fields).map(([field, f]) => ({ kind, field, f })));
+    plan = {
+      refcounts: Object.fromEntries(Object.keys(spec.kinds).map((kind) => [kind, refcountFields(spec, kind)])),
+      counters: fields.flatMap(({ kind, field, f }) => (f.type === 'counter' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
+      pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
+    };
+    holdPlans.set(spec, plan);
+  }
+  return plan;
+}
+
+/**
+ * The references held on every object's refcount fields, counted as `holders` counts them but in one pass over
+ * the world and without naming anyone: `counts[kind][field][slot]`, for the object now in that slot.
+ */
+function heldCounts(spec: KitSpec, world: KitWorld): Record<string, Record<string, number[]>> {
+  const plan = holdPlan(spec);
+  const counts: Record<string, Record<string, number[]>> = {};
+  for (const kind in world.objects) {
+    counts[kind] = {};
+    for (const field of plan.refcounts[kind]!) counts[kind][field] = new Array<number>(world.objects[kind]!.length).fill(0);
+  }
+  const add = (e: { kind: string; slot: number; gen: number }, field: string, n: number) => {
+    const c = counts[e.kind]?.[field];
+    if (c && world.objects[e.kind]![e.slot]!.gen === e.gen) c[e.slot]! += n;
+  };
+  for (const th of world.threads) {
+    for (const local in th.frame) {
+      const v = th.frame[local];
+      if (v !== null && typeof v === 'object' && v.refs) for (const field in v.refs) if (v.refs[field]! > 0) add(v, field, v.refs[field]!);
+    }
+  }
+  for (const w of world.queue) if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) add(w.ptr, field, 1);
+  for (const name in world.spaces) {
+    const holds = spaceHolds(spec.spaces[name]!);
+    if (holds.length === 0) continue;
+    for (const s of world.spaces[name]!) {
+      const e = entryOf(s);
+      if (e) for (const field of holds) if (!e.dropped?.includes(field)) add(e, field, 1);
+    }
+  }
+  for (const { kind, field, holds } of plan.counters) {
+    world.objects[kind]!.forEach((o, slot) => o.fields[field]! > 0 && add({ kind, slot, gen: o.gen }, holds, o.fields[field]!));
+  }
+  for (const { kind, field, holds } of plan.pointers) {
+    for (const h of world.objects[kind]!) {
+      const e = h.state === 'live' ? h.links[field] : null;
+      if (e) add(e, holds, 1);
+    }
+  }
+  return counts;
+}
+
 function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
+  const counts = heldCounts(spec, world);
   for (const [kind, slots] of Object.entries(world.objects)) {
     for (const [slot, o] of slots.entries()) {
       if (o.state !== 'live') continue;
-      for (const [field, f] of Object.entries(spec.kinds[kind]!.fields)) {
-        if (f.type !== 'refcount') continue;
+      for (const field of holdPlan(spec).refcounts[kind]!) {
+        const count = counts[kind]![field]![slot]!;
+        if (count === o.fields[field]) continue;
         const held = holders(spec, world, kind, slot, o, field);
-        const count = [...held.values()].reduce((a, b) => a + b, 0);
-        if (count !== o.fields[field]) {
-          const who = count ? [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') : 'nobody';
-          return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${who})`;
-        }
+        const who = count ? [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') : 'nobody';
+        return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${who})`;
       }
     }
   }
