@@ -149,19 +149,6 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
     }
     return id;
   };
-  const shapeOf = (object: object): Shape => {
-    let node = root;
-    for (const k in object) {
-      let next = node.next.get(k);
-      if (!next) node.next.set(k, (next = { next: new Map() }));
-      node = next;
-    }
-    if (!node.shape) {
-      node.shape = { id: shapes.length, keys: Object.keys(object) };
-      shapes.push(node.shape);
-    }
-    return node.shape;
-  };
   const push = (word: number): void => {
     if (sp === stack.length) stack = grown(stack, stack.length * 2);
     stack[sp++] = word;
@@ -187,9 +174,21 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
       push(tag(value.length, ARRAY));
       for (let i = 0; i < value.length; i++) write(value[i], depth + 1);
     } else if (Object.getPrototypeOf(value) === Object.prototype) {
-      const shape = shapeOf(value);
-      push(tag(shape.id, OBJECT));
-      for (const k of shape.keys) write((value as Record<string, unknown>)[k], depth + 1);
+      // Its keys and values in one pass: the keys walk the trie of shapes, whose id then heads the values.
+      const head = sp;
+      push(0);
+      let node = root;
+      for (const k in value) {
+        let next = node.next.get(k);
+        if (!next) node.next.set(k, (next = { next: new Map() }));
+        node = next;
+        write((value as Record<string, unknown>)[k], depth + 1);
+      }
+      if (!node.shape) {
+        node.shape = { id: shapes.length, keys: Object.keys(value) };
+        shapes.push(node.shape);
+      }
+      stack[head] = tag(node.shape.id, OBJECT);
     } else {
       const what = value.constructor?.name ?? 'object';
       throw new Error(`collapseCodec: a world holds a ${what}; worlds must be plain data (objects, arrays, strings, numbers)`);
