@@ -58,8 +58,9 @@ class WordInterner {
 
   isNew = false;
 
+  /** The bytes its parts' words, their places and its hash table take. */
   get bytes(): number {
-    return this.pool.byteLength + this.starts.byteLength + this.lengths.byteLength + this.table.byteLength;
+    return this.poolUsed * 4 + this.size * 8 + this.table.byteLength;
   }
 
   private equals(id: number, words: Int32Array, from: number, length: number): boolean {

@@ -54,7 +54,10 @@ export interface SearchStats {
   readonly statesPerSecond: number;
   /** The process's peak resident memory. */
   readonly peakRssBytes: number;
-  /** Memory the search's own tables hold, per stored world. */
+  /**
+   * Memory the search's own tables take, per stored world: fingerprints, parent links and steps, the graph (for
+   * run-ends), the queue at its fullest, and a collapse codec's tables (its parts' objects live on the JS heap, in the peak RSS).
+   */
   readonly bytesPerState: number;
 }
 
@@ -104,7 +107,7 @@ const CHECK_EVERY = 1024;
 class Search<W, C> {
   private readonly codec: Codec<W>;
   private readonly canonical: (world: W) => W;
-  private readonly seen = new FingerprintMap();
+  private readonly seen: FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
   /** Every step's target world, kept when a run property needs the graph (`loops.ts`): world s's from `edgeStarts[s]`. */
@@ -136,6 +139,8 @@ class Search<W, C> {
     this.moves = properties.filter((p) => p.kind === 'step');
     this.finals = properties.filter((p) => p.kind === 'final');
     if (properties.some((p) => p.kind === 'run')) this.edges = { starts: new Column((n) => new Int32Array(n)), targets: new Column((n) => new Int32Array(n)) };
+    // A seen world's index is wanted only for the graph's edges.
+    this.seen = new FingerprintMap(12, this.edges !== undefined);
     this.codec = system.codec ?? collapseCodec<W>();
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
@@ -270,7 +275,7 @@ class Search<W, C> {
     const states = this.parents.length;
     const parts = 'bytes' in this.codec ? (this.codec.bytes as number) : 0;
     const graph = this.edges ? this.edges.starts.bytes + this.edges.targets.bytes : 0;
-    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.bytes + parts + graph;
+    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.peakBytes + parts + graph;
     return {
       states,
       transitions: this.transitions,

@@ -63,17 +63,20 @@ export function fingerprint(words: Int32Array, length: number, out: Uint32Array)
 
 /**
  * An open-addressing map from 64-bit fingerprints to state indices (linear
- * probing). As in TLC, two distinct states can share a fingerprint;
- * `collisionOdds` estimates how likely that was for a search of this size.
+ * probing); without `indices` a set, 8 bytes a slot instead of 12. As in TLC,
+ * two distinct states can share a fingerprint; `collisionOdds` estimates how
+ * likely that was for a search of this size.
  */
 export class FingerprintMap {
-  /** Per slot: the fingerprint's halves and its index. */
+  /** Per slot: the fingerprint's halves, and its index when kept. */
   private table: Uint32Array;
   private mask: number;
+  private readonly stride: number;
   size = 0;
 
-  constructor(log2Capacity = 12) {
-    this.table = new Uint32Array(3 << log2Capacity);
+  constructor(log2Capacity = 12, indices = true) {
+    this.stride = indices ? 3 : 2;
+    this.table = new Uint32Array(this.stride << log2Capacity);
     this.mask = (1 << log2Capacity) - 1;
   }
 
@@ -86,34 +89,36 @@ export class FingerprintMap {
     return this.size > (this.mask + 1) * 0.6 ? this.table.byteLength * 2 : 0;
   }
 
-  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives the index it has. */
+  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives its index (0 when indices are not kept). */
   add(hi: number, lo: number, index: number): number {
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     const table = this.table;
+    const stride = this.stride;
     let slot = lo & this.mask;
     for (;;) {
-      const at = slot * 3;
+      const at = slot * stride;
       const h = table[at]!;
       const l = table[at + 1]!;
       if (h === 0 && l === 0) {
         table[at] = hi;
         table[at + 1] = lo;
-        table[at + 2] = index;
+        if (stride === 3) table[at + 2] = index;
         if (++this.size > (this.mask + 1) * 0.7) this.grow();
         return -1;
       }
-      if (h === hi >>> 0 && l === lo >>> 0) return table[at + 2]!;
+      if (h === hi >>> 0 && l === lo >>> 0) return stride === 3 ? table[at + 2]! : 0;
       slot = (slot + 1) & this.mask;
     }
   }
 
   private grow(): void {
     const old = this.table;
+    const stride = this.stride;
     this.table = new Uint32Array(old.length * 2);
     this.mask = this.mask * 2 + 1;
     this.size = 0;
-    for (let at = 0; at < old.length; at += 3) {
-      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!, old[at + 2]!);
+    for (let at = 0; at < old.length; at += stride) {
+      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!, stride === 3 ? old[at + 2]! : 0);
     }
   }
 
@@ -144,8 +149,9 @@ export class Column<A extends Int32Array | Uint16Array> {
     return this.chunks[index >>> CHUNK_BITS]![index & (CHUNK - 1)]!;
   }
 
+  /** The bytes its values take (the rest of the last chunk is room, not use). */
   get bytes(): number {
-    return this.chunks.reduce((sum, c) => sum + c.byteLength, 0);
+    return this.length * (this.chunks[0]?.BYTES_PER_ELEMENT ?? 0);
   }
 }
 
@@ -157,6 +163,9 @@ export class WorldQueue {
   private writeAt = CHUNK; // forces a first chunk
   private readAt = 0;
   size = 0;
+  /** Words queued now, and the most there have been. */
+  private held = 0;
+  private peak = 0;
 
   push(words: Int32Array, length: number): void {
     if (length + 1 > CHUNK) throw new Error(`a world encodes to ${length} words; the queue takes at most ${CHUNK - 1}`);
@@ -170,6 +179,8 @@ export class WorldQueue {
     chunk.set(words.subarray(0, length), this.writeAt + 1);
     this.writeAt += length + 1;
     this.size++;
+    this.held += length + 1;
+    this.peak = Math.max(this.peak, this.held);
   }
 
   /** The next world's words (a view, valid until the next shift). */
@@ -184,10 +195,12 @@ export class WorldQueue {
     const view = chunk.subarray(this.readAt + 1, this.readAt + 1 + length);
     this.readAt += length + 1;
     this.size--;
+    this.held -= length + 1;
     return view;
   }
 
-  get bytes(): number {
-    return this.chunks.length * CHUNK * 4;
+  /** The most bytes its worlds have taken at once (its chunks are released as they are spent). */
+  get peakBytes(): number {
+    return this.peak * 4;
   }
 }

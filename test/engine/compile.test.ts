@@ -156,6 +156,13 @@ describe('FingerprintMap', () => {
     expect(map.size).toBe(2);
   });
 
+  it('as a set, keeps no index: a seen fingerprint gives 0', () => {
+    const set = new FingerprintMap(4, false);
+    for (let i = 1; i <= 100; i++) expect(set.add(i, 7, i)).toBe(-1);
+    for (let i = 1; i <= 100; i++) expect(set.add(i, 7, 0)).toBe(0);
+    expect(set.size).toBe(100);
+  });
+
   it('keeps every fingerprint and its index through many growths', () => {
     const map = new FingerprintMap(4);
     const n = 100_000;
