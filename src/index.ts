@@ -57,6 +57,7 @@ export {
 } from './explore/exhaustive.ts';
 export { packedCodec, plainCodec } from './explore/codec.ts';
 export { collapseCodec } from './explore/collapse.ts';
+export { mergeSplit } from './explore/split.ts';
 export { checkVariant, type CheckOptions, type SearchSummary, type Status, type Verdict, type VariantReport } from './check.ts';
 export { renderTrace, type TextOptions } from './trace/text.ts';
 export { markdownTrace } from './trace/markdown.ts';

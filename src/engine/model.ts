@@ -71,6 +71,12 @@ export interface WordSink {
 export interface Codec<W> {
   encode(world: W, out: WordSink): void;
   decode(words: Int32Array): W;
+  /**
+   * A 64-bit fingerprint of an encoding (two halves into `out`) that does not depend on what this codec numbered in
+   * the order it met it (strings, shapes, parts): the parts of a split search, each with its own codec, must agree
+   * on it. Absent, the words themselves are hashed, which is right for a codec whose words are the world's values.
+   */
+  fingerprint?(words: Int32Array, length: number, out: Uint32Array): void;
 }
 
 /**

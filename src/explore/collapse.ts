@@ -12,6 +12,7 @@
  * fails at that write instead of corrupting every world that shares the part.
  */
 import type { Codec, WordSink } from '../engine/model.ts';
+import { finish, mix } from './store.ts';
 
 const INT = 0;
 const STRING = 1;
@@ -99,6 +100,19 @@ class WordInterner {
   }
 }
 
+/** Two 32-bit hashes of a string's characters (FNV-1a from two seeds, then MurmurHash3's finish). */
+function hashString(s: string, out: Uint32Array): void {
+  let hi = 0x811c9dc5;
+  let lo = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    hi = Math.imul(hi ^ c, 0x01000193);
+    lo = Math.imul(lo ^ c, 0x01000193);
+  }
+  out[0] = finish(hi, s.length);
+  out[1] = finish(lo, s.length + 1);
+}
+
 function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(length);
   b.set(a);
@@ -142,13 +156,39 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
   let stack: Int32Array<ArrayBuffer> = new Int32Array(1024);
   let sp = 0;
 
-  const intern = <T>(value: T, ids: Map<T, number>, table: T[]): number => {
+  // What each number stands for, hashed by its content (two 32-bit lanes), for a fingerprint no numbering changes.
+  const stringHash: number[] = [];
+  const numberHash: number[] = [];
+  const shapeHash: number[] = [];
+  const partHash: number[] = [];
+  const pair = new Uint32Array(2);
+
+  const intern = <T>(value: T, ids: Map<T, number>, table: T[], hashes: number[]): number => {
     let id = ids.get(value);
     if (id === undefined) {
       id = table.push(value) - 1;
       ids.set(value, id);
+      hashString(String(value), pair);
+      hashes.push(pair[0]!, pair[1]!);
     }
     return id;
+  };
+  /** The content hash of a word, in lane 0 or 1: what it names, or its own value. */
+  const stable = (word: number, lane: number): number => {
+    const kind = word & 7;
+    const at = ((word - kind) / 8) * 2 + lane;
+    return kind === STRING ? stringHash[at]! : kind === NUMBER ? numberHash[at]! : kind === OBJECT ? shapeHash[at]! : kind === PART ? partHash[at]! : lane ? word ^ 0x2545f491 : word;
+  };
+  const hashWords = (words: Int32Array, from: number, length: number, out: Uint32Array): void => {
+    let hi = 0x9747b28c;
+    let lo = 0x5bd1e995;
+    for (let i = from; i < from + length; i++) {
+      const w = words[i]!;
+      hi = mix(mix(hi, w & 7), stable(w, 0));
+      lo = mix(mix(lo, w & 7), stable(w, 1));
+    }
+    out[0] = finish(hi, length);
+    out[1] = finish(lo, length);
   };
   const push = (word: number): void => {
     if (sp === stack.length) stack = grown(stack, stack.length * 2);
@@ -158,9 +198,9 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
   /** Pushes a value's words: a leaf's, a container's header and its items (each inline or a part). */
   const write = (value: unknown, depth: number): void => {
     if (typeof value === 'number') {
-      push(Number.isInteger(value) && value >= -SMALL && value < SMALL ? tag(value, INT) : tag(intern(value, numberIds, numbers), NUMBER));
+      push(Number.isInteger(value) && value >= -SMALL && value < SMALL ? tag(value, INT) : tag(intern(value, numberIds, numbers, numberHash), NUMBER));
     } else if (typeof value === 'string') {
-      push(tag(intern(value, stringIds, strings), STRING));
+      push(tag(intern(value, stringIds, strings, stringHash), STRING));
     } else if (value === null || value === undefined || typeof value === 'boolean') {
       push(tag(CONSTANTS.indexOf(value), CONSTANT));
     } else if (depth >= inline) {
@@ -188,6 +228,8 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
       if (!node.shape) {
         node.shape = { id: shapes.length, keys: Object.keys(value) };
         shapes.push(node.shape);
+        hashString(node.shape.keys.join('\u0000') + `\u0000${node.shape.keys.length}`, pair);
+        shapeHash.push(pair[0]!, pair[1]!);
       }
       stack[head] = tag(node.shape.id, OBJECT);
     } else {
@@ -204,12 +246,14 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
     // Its own objects and arrays are parts too, so a part that changed finds its unchanged ones by identity.
     writeContainer(value, inline - 1);
     const id = parts.intern(stack, mark, sp - mark);
-    sp = mark;
     // Only stored parts are remembered: they are what decoded worlds hold, and a WeakMap entry costs the collector.
     if (parts.isNew) {
       partValues.push(Object.freeze(value));
       partOf.set(value, id);
+      hashWords(stack, mark, sp - mark, pair);
+      partHash.push(pair[0]!, pair[1]!);
     }
+    sp = mark;
     return id;
   };
 
@@ -253,6 +297,7 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
       for (let i = 0; i < sp; i++) out.push(stack[i]!);
     },
     decode: (words) => read(words, { i: 0 }) as W,
+    fingerprint: (words, length, out) => hashWords(words, 0, length, out),
     get bytes() {
       return parts.bytes;
     },

@@ -38,6 +38,8 @@ export interface ExhaustiveOptions {
   readonly preemptions?: number;
   /** Stop at the end of the level where every property has been broken (verdicts of the rest are not wanted). */
   readonly untilAllBroken?: boolean;
+  /** Part `part` (from 0) of `parts` of a split search (`split.ts`): past the split level, only the worlds its share leads to. */
+  readonly split?: { readonly part: number; readonly parts: number };
 }
 
 /** An exhaustive search's figures: states, transitions, depth, speed and memory. */
@@ -68,9 +70,11 @@ export interface ExhaustiveCounterexample<W> {
   readonly violation: Violation;
   /** True for the breadth-first search's finds; a loop is the shortest way into its cycle, then round it, not always the shortest loop. */
   readonly shortest: boolean;
-  /** When the search met it: milliseconds and states stored so far. */
+  /** The step indices that lead to it from the initial world, each among the enabled steps of its world (canonical, under symmetry). */
+  readonly path: readonly number[];
+  /** When the search met it: milliseconds, and states stored so far (not said for a split search's: its parts count their own). */
   readonly afterMs: number;
-  readonly afterStates: number;
+  readonly afterStates?: number;
   /** In a preemption-bounded search, the preemptions it takes: the fewest any trace of the violation takes. */
   readonly preemptions?: number;
 }
@@ -90,6 +94,18 @@ export interface ExhaustiveResult<W> {
   readonly counterexamples: ReadonlyMap<string, ExhaustiveCounterexample<W>>;
   /** The preemption bound the search kept to, if any: "complete" is within it. */
   readonly preemptions?: number;
+  /** A part of a split search: every world it stored, by its fingerprint, for `mergeSplit` to count each once. */
+  readonly split?: SplitTables;
+  /** A split search put back together: how many parts it ran in. */
+  readonly parts?: number;
+}
+
+/** A split search's part, world by world in the order it stored them: fingerprint halves, BFS depth, and steps taken (-1: another part's to expand). */
+export interface SplitTables {
+  readonly hi: Int32Array;
+  readonly lo: Int32Array;
+  readonly depth: Int32Array;
+  readonly steps: Int32Array;
 }
 
 /** Where a violation was met: the stored world it was met at, and the step from it (if a step broke it). */
@@ -104,6 +120,9 @@ interface Sighting {
 /** Memory and time are looked at every this many expansions. */
 const CHECK_EVERY = 1024;
 
+/** A split search shares out the first level with at least this many worlds per part. */
+const SPLIT_LEVEL = 32;
+
 class Search<W, C> {
   private readonly codec: Codec<W>;
   private readonly canonical: (world: W) => W;
@@ -114,6 +133,8 @@ class Search<W, C> {
   private readonly edges?: { readonly starts: Column<Int32Array>; readonly targets: Column<Int32Array> };
   /** Whether the world `store` last met was new. */
   private fresh = false;
+  /** In a split search, each stored world's fingerprint and how many steps it took here (`SplitTables`). */
+  private readonly tables?: { readonly hi: Column<Int32Array>; readonly lo: Column<Int32Array>; readonly steps: Column<Int32Array> };
   private readonly queue = new WorldQueue();
   private readonly words = new Words();
   private readonly hash = new Uint32Array(2);
@@ -141,6 +162,7 @@ class Search<W, C> {
     if (properties.some((p) => p.kind === 'run')) this.edges = { starts: new Column((n) => new Int32Array(n)), targets: new Column((n) => new Int32Array(n)) };
     // A seen world's index is wanted only for the graph's edges.
     this.seen = new FingerprintMap(12, this.edges !== undefined);
+    if (options.split) this.tables = { hi: new Column((n) => new Int32Array(n)), lo: new Column((n) => new Int32Array(n)), steps: new Column((n) => new Int32Array(n)) };
     this.codec = system.codec ?? collapseCodec<W>();
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
@@ -160,7 +182,19 @@ class Search<W, C> {
       ...(this.options.symmetry ? { symmetry: this.system.symmetry!.name } : {}),
       collisionOdds: this.seen.collisionOdds(),
       counterexamples: this.counterexamples(loop),
+      ...(this.tables ? { split: this.splitTables() } : {}),
     };
+  }
+
+  /** The part's worlds for `mergeSplit`: their fingerprints, depths (from the parent links) and steps taken here. */
+  private splitTables(): SplitTables {
+    const n = this.parents.length;
+    const column = (c: Column<Int32Array>) => Int32Array.from({ length: n }, (_, i) => c.get(i));
+    const depth = new Int32Array(n);
+    for (let i = 1; i < n; i++) depth[i] = depth[this.parents.get(i)]! + 1;
+    const { hi, lo, steps } = this.tables!;
+    // A search cut short expanded only some: the rest count as another part's.
+    return { hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
   }
 
   /** Visits every world level by level; the cap that stopped it early, if one did. */
@@ -171,6 +205,8 @@ class Search<W, C> {
     let stoppedBy: Cap | undefined;
     let levelEnd = 1;
     let lastProgress = this.started;
+    // A split search's shared level: each part expands every parts-th of its worlds (and all it reaches from them).
+    let shared: { readonly from: number; readonly to: number } | undefined;
     for (let state = 0; this.queue.size > 0; state++) {
       if (state === levelEnd) {
         // A level's worlds may still break a final property at its own depth, so only now is the shortest known.
@@ -179,9 +215,11 @@ class Search<W, C> {
           break;
         }
         this.depth++;
+        if (this.options.split && !shared && this.parents.length - levelEnd >= SPLIT_LEVEL * this.options.split.parts) shared = { from: levelEnd, to: this.parents.length };
         levelEnd = this.parents.length;
       }
-      this.expand(state);
+      if (shared && state >= shared.from && state < shared.to && (state - shared.from) % this.options.split!.parts !== this.options.split!.part) this.skip();
+      else this.expand(state);
       if (this.parents.length >= (this.options.maxStates ?? Infinity)) {
         stoppedBy = 'max-states';
         break;
@@ -208,6 +246,13 @@ class Search<W, C> {
     return cycle && [...this.pathTo(cycle.states[0]!), ...cycle.steps];
   }
 
+  /** Passes over the next queued world, another part's: it has no steps here. */
+  private skip(): void {
+    this.queue.shift();
+    this.edges?.starts.push(this.edges.targets.length);
+    this.tables?.steps.push(-1);
+  }
+
   /** Takes every enabled step from the next queued world; a throw from the model is a ModelError. */
   private expand(state: number): void {
     let step: Step | undefined;
@@ -215,6 +260,7 @@ class Search<W, C> {
       const world = this.codec.decode(this.queue.shift());
       const enabled = this.system.enabled(world);
       this.edges?.starts.push(this.edges.targets.length);
+      this.tables?.steps.push(enabled.length);
       if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
       for (let k = 0; k < enabled.length; k++) {
         step = enabled[k]!;
@@ -235,13 +281,15 @@ class Search<W, C> {
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
-    fingerprint(this.words.buffer, this.words.length, this.hash);
+    (this.codec.fingerprint ?? fingerprint)(this.words.buffer, this.words.length, this.hash);
     const seen = this.seen.add(this.hash[0]!, this.hash[1]!, this.parents.length);
     this.fresh = seen < 0;
     if (!this.fresh) return seen;
     if (step > 0xffff) throw new Error(`a world has more than ${0xffff} enabled steps; narrow the bounds`);
     this.parents.push(parent);
     this.steps.push(step);
+    this.tables?.hi.push(this.hash[0]!);
+    this.tables?.lo.push(this.hash[1]!);
     this.queue.push(this.words.buffer, this.words.length);
     return this.parents.length - 1;
   }
@@ -308,7 +356,7 @@ class Search<W, C> {
         const why = this.options.symmetry ? ': is the declared symmetry one the model really has?' : '';
         throw new Error(`the shortest counterexample of ${id} does not replay${why}`);
       }
-      found.set(id, { explorer: 'exhaustive', trace: run.trace, violation, shortest: true, afterMs: Math.round(s.afterMs), afterStates: s.afterStates });
+      found.set(id, { explorer: 'exhaustive', trace: run.trace, violation, shortest: true, path: choices, afterMs: Math.round(s.afterMs), afterStates: s.afterStates });
     }
     return found;
   }
@@ -318,7 +366,7 @@ class Search<W, C> {
     const run = replaySteps(this.system, [runEnds], choices, this.stepOfIndex);
     const violation = run.violations[0];
     if (!violation) throw new Error(`internal: the loop the search found does not replay`);
-    return { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, afterMs: Math.round(performance.now() - this.started), afterStates: this.parents.length };
+    return { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, path: choices, afterMs: Math.round(performance.now() - this.started), afterStates: this.parents.length };
   }
 
   /**

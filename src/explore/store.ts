@@ -30,7 +30,8 @@ export class Words {
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-function mix(h: number, word: number): number {
+/** One MurmurHash3 step: `word` mixed into the hash `h`. */
+export function mix(h: number, word: number): number {
   let k = Math.imul(word, C1);
   k = (k << 15) | (k >>> 17);
   h ^= Math.imul(k, C2);
@@ -38,7 +39,8 @@ function mix(h: number, word: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function finish(h: number, length: number): number {
+/** MurmurHash3's finish: the hash of `length` words mixed into `h`, as an unsigned 32-bit number. */
+export function finish(h: number, length: number): number {
   h ^= length;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

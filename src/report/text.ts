@@ -44,7 +44,7 @@ function outcomeText(v: Verdict, r: VariantReport): string {
   switch (v.actual) {
     case 'violated':
       return cx?.explorer === 'exhaustive'
-        ? `violated in ${cx.trace.steps.length} steps (${how(cx)}; found after ${count(cx.afterStates)} states)`
+        ? `violated in ${cx.trace.steps.length} steps (${how(cx)}${cx.afterStates === undefined ? '' : `; found after ${count(cx.afterStates)} states`})`
         : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
     case 'holds':
       // A sample is no proof: "holds" is the exhaustive search's word, within its bounds.

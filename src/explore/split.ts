@@ -1,0 +1,112 @@
+/**
+ * A breadth-first search split into parts that run at once (on worker
+ * threads, or as the jobs of a CI matrix), put back together as the one
+ * search would have been. Every part searches the same levels up to the
+ * first with enough worlds to share (`ExhaustiveOptions.split`), expands
+ * every n-th world of it, and everything those lead to. Each world past
+ * that level is found by the part whose share its first shortest path
+ * goes through, at its true depth, so:
+ *
+ * - counting each world once (by fingerprint) at the least depth any part
+ *   found it gives the one search's states, transitions and depth;
+ * - a property's shortest counterexample is the shortest of the parts', and
+ *   among those the first in breadth-first order, which is the least path
+ *   (step indices compared in turn): the one search's own trace.
+ *
+ * Parts overlap where their shares lead to the same worlds, so together
+ * they store more than the one search, each less.
+ */
+import type { ExhaustiveCounterexample, ExhaustiveResult, SearchStats } from './exhaustive.ts';
+import { FingerprintMap } from './store.ts';
+
+/** What a part's search gives besides its counterexamples. */
+export type SearchFigures = Omit<ExhaustiveResult<unknown>, 'counterexamples'>;
+
+/** Whether path `a` comes before path `b` in breadth-first order: shorter first, then by the first step index that differs. */
+function before(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return a.length < b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+/** The counterexample the one search would have given, of the parts' for one property. */
+export function firstFound<C extends Pick<ExhaustiveCounterexample<unknown>, 'path'>>(found: readonly (C | undefined)[]): C | undefined {
+  let first: C | undefined;
+  for (const cx of found) if (cx && (!first || before(cx.path, first.path))) first = cx;
+  return first;
+}
+
+/** Each world counted once over the parts: its least depth, and the steps it took in a part that expanded it. */
+function distinctWorlds(parts: readonly SearchFigures[]): { states: number; transitions: number; depth: number } {
+  const index = new FingerprintMap();
+  let depth: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  let steps: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  let states = 0;
+  for (const { split } of parts) {
+    if (!split) throw new Error('internal: a part of a split search came without its tables');
+    for (let i = 0; i < split.hi.length; i++) {
+      let at = index.add(split.hi[i]!, split.lo[i]!, states);
+      if (at < 0) {
+        if (states === depth.length) [depth, steps] = [grown(depth), grown(steps)];
+        at = states++;
+        depth[at] = split.depth[i]!;
+        steps[at] = split.steps[i]!;
+      } else {
+        depth[at] = Math.min(depth[at]!, split.depth[i]!);
+        if (steps[at]! < 0) steps[at] = split.steps[i]!;
+      }
+    }
+  }
+  let transitions = 0;
+  let deepest = 0;
+  for (let i = 0; i < states; i++) {
+    transitions += Math.max(0, steps[i]!);
+    deepest = Math.max(deepest, depth[i]!);
+  }
+  return { states, transitions, depth: deepest };
+}
+
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** The parts' figures as the one search's: distinct worlds, the slowest part's time, the memory of all. */
+export function mergeFigures(parts: readonly SearchFigures[]): SearchFigures {
+  const { states, transitions, depth } = distinctWorlds(parts);
+  const elapsedMs = Math.max(...parts.map((p) => p.stats.elapsedMs));
+  const held = parts.reduce((n, p) => n + p.stats.bytesPerState * p.stats.states, 0);
+  const stats: SearchStats = {
+    states,
+    transitions,
+    depth,
+    queued: parts.reduce((n, p) => n + p.stats.queued, 0),
+    elapsedMs,
+    statesPerSecond: Math.round(states / Math.max(elapsedMs / 1000, 1e-3)),
+    peakRssBytes: Math.max(...parts.map((p) => p.stats.peakRssBytes)),
+    bytesPerState: Math.round(held / Math.max(states, 1)),
+  };
+  const { split: _, counterexamples: __, ...first } = parts[0]! as SearchFigures & { counterexamples?: unknown };
+  const stopped = parts.find((p) => !p.complete);
+  const { stoppedBy: ___, ...rest } = first;
+  return {
+    ...rest,
+    stats,
+    complete: stopped === undefined,
+    ...(stopped?.stoppedBy ? { stoppedBy: stopped.stoppedBy } : {}),
+    collisionOdds: Math.min(1, (states * states) / 2 ** 65),
+    parts: parts.length,
+  };
+}
+
+/** The parts' results as the one search's: its figures, and for each property the counterexample it would have found. */
+export function mergeSplit<W>(parts: readonly ExhaustiveResult<W>[]): ExhaustiveResult<W> {
+  const ids = [...new Set(parts.flatMap((p) => [...p.counterexamples.keys()]))];
+  const counterexamples = new Map<string, ExhaustiveCounterexample<W>>();
+  for (const id of ids) {
+    const { afterStates: _, ...cx } = firstFound(parts.map((p) => p.counterexamples.get(id)))!;
+    counterexamples.set(id, cx);
+  }
+  return { ...mergeFigures(parts), counterexamples };
+}
