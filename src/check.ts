@@ -8,6 +8,7 @@ import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample } from './explore/random.ts';
+import { firstFound, mergeFigures } from './explore/split.ts';
 import type { Guarantee, Scheduler } from './explore/schedulers.ts';
 
 /** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
@@ -171,4 +172,45 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
     ...(model.machines ? { coverage: coverageOf(model.machines(config, options.bounds), hits) } : {}),
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The reports of a split exhaustive check's parts (`ExhaustiveOptions.split`, each part's check of `variant`) as
+ * the one check's: the search's figures and each property's counterexample as the one search would have found them
+ * (`split.ts`). Coverage says what any part fired; its counts add the parts', so a transition several parts took
+ * counts once in each.
+ */
+export function mergeParts(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): VariantReport {
+  const first = parts[0]!;
+  const figures = mergeFigures(parts.map((p) => p.search!));
+  const verdicts = first.verdicts.map((v): Verdict => {
+    const each = parts.map((p) => p.verdicts.find((x) => x.property === v.property)!);
+    const cx = firstFound(each.map((x) => x.counterexample as ExhaustiveCounterexample<unknown> | undefined));
+    const actual: Status = v.actual === 'n/a' ? 'n/a' : cx ? 'violated' : figures.complete ? 'holds' : 'unknown';
+    const { counterexample: _, ...rest } = v;
+    const found = cx && (({ afterStates: __, ...c }) => c)(cx);
+    return { ...rest, actual, matches: v.expected === actual || actual === 'unknown', ...(found ? { counterexample: found } : {}) };
+  });
+  const coverage = first.coverage && variant.model.machines ? coverageOf(variant.model.machines(variant.config, bounds), addedHits(variant, bounds, parts)) : undefined;
+  return {
+    ...first,
+    verdicts,
+    matches: verdicts.every((v) => v.matches),
+    complete: verdicts.every((v) => v.actual !== 'unknown'),
+    ...(parts.some((p) => p.interrupted) ? { interrupted: true } : {}),
+    search: { ...figures, symmetryDeclared: first.search!.symmetryDeclared },
+    ...(coverage ? { coverage } : {}),
+    durationMs: Math.max(...parts.map((p) => p.durationMs)),
+  };
+}
+
+/** The parts' coverage counts added up, as the hits of the variant's machines. */
+function addedHits(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): Hits {
+  const hits: Hits = new Map();
+  for (const [name, info] of Object.entries(variant.model.machines!(variant.config, bounds))) {
+    const byEdge = new Map<number, number>();
+    for (const p of parts) p.coverage?.find((c) => c.machine === name)?.edges.forEach((e, i) => e.hits > 0 && byEdge.set(i, (byEdge.get(i) ?? 0) + e.hits));
+    hits.set(info.machine, byEdge);
+  }
+  return hits;
 }

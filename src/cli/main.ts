@@ -86,7 +86,7 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const seed = flags.shard ? parse.shardSeed(flags.seed, flags.shard.index) : flags.seed;
   const jobs = plan.map(({ model, variant }): Job => ({ variant, target: modelArg, options: checkOptions(model, { ...flags, seed }) }));
   const watching = process.stdout.isTTY && !flags.json;
-  const threads = threadsFor(jobs.length, flags.jobs);
+  const threads = threadsFor(jobs, flags.jobs);
   // On threads several searches run at once: each line says whose it is.
   const onProgress = watching ? (v: AnyVariant, s: SearchStats) => progress.show(`${threads > 1 ? `${v.name}: ` : ''}${progressLine(s)}`) : undefined;
   for await (const report of checkAll(jobs, threads, signal, onProgress)) {
@@ -243,7 +243,7 @@ function program(): Command {
     .option('--max-states <n>', 'with --exhaustive: stop after this many states (exit 3, incomplete)', (v) => parse.intIn('--max-states', v, 1, parse.LIMITS.states))
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
-    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on); one variant searched exhaustively is split into n parts, the same search', (v) => parse.intIn('--jobs', v, 1, 256))
     .option('--shard <i/n>', 'run part i of n of the random search (seed + i - 1), for a CI matrix; lifecheck merge puts the parts\' --json reports together', parse.shard)
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {

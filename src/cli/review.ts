@@ -48,7 +48,7 @@ export async function reviewChecks(targets: readonly Target[], signal = new Abor
     }
   }
   let done = 0;
-  for await (const report of checkAll(queued, threadsFor(queued.length, jobs), signal)) {
+  for await (const report of checkAll(queued, threadsFor(queued, jobs, false), signal)) {
     const { variant, module } = queued[done++]!;
     groups.get(variant.model)!.push({ variant, report, ...(module ? { module } : {}) });
   }

@@ -3,12 +3,14 @@
  * `check` of several variants and `review` use every core. Each variant's
  * check is what it would be in this thread (same bounds, seed, explorer), so
  * the reports are the same; they come back in the order the variants were
- * given. Ctrl-C (`signal`) stops every running check as it would stop one
+ * given. One variant searched exhaustively is split instead, a part per
+ * thread (`explore/split.ts`), and the parts' reports merged into the one
+ * search's. Ctrl-C (`signal`) stops every running check as it would stop one
  * here, and starts no more.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkVariant, type CheckOptions, type VariantReport } from '../check.ts';
+import { checkVariant, mergeParts, type CheckOptions, type VariantReport } from '../check.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyVariant } from '../engine/model.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
@@ -48,10 +50,19 @@ export interface Job {
 /** Variants below which a thread's start-up (loading every source again) is not worth it unless asked for. */
 const WORTH_THREADS = 3;
 
-/** Threads worth starting for `jobs` variants: as asked, else one per core from a few variants on; never more than the variants. */
-export function threadsFor(jobs: number, asked?: number): number {
-  const wanted = asked ?? (jobs >= WORTH_THREADS ? availableParallelism() : 1);
-  return Math.max(1, Math.min(jobs, wanted));
+/** A check that can be split into parts on several threads: one exhaustive search, not preemption-bounded. */
+const splittable = (jobs: readonly Job[]) => jobs.length === 1 && jobs[0]!.options.exhaustive !== undefined && jobs[0]!.options.exhaustive.preemptions === undefined;
+
+/**
+ * Threads worth starting for `jobs`: as asked (for one exhaustive search, its parts, when `maySplit`), else one per
+ * core from a few variants on; never more than the variants, unless split. One search is split only when asked: its
+ * parts overlap (together they search about a third more worlds), and one search already keeps a second core busy
+ * with V8's garbage collector, so on two cores a split search is slower.
+ */
+export function threadsFor(jobs: readonly Job[], asked?: number, maySplit = true): number {
+  if (asked !== undefined && maySplit && splittable(jobs)) return asked;
+  const wanted = asked ?? (jobs.length >= WORTH_THREADS ? availableParallelism() : 1);
+  return Math.max(1, Math.min(jobs.length, wanted));
 }
 
 /** The error a failed job's message stands for, as this thread would have thrown it. */
@@ -65,12 +76,31 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** Reports a search's progress, for a person watching. */
-export type OnProgress = (variant: AnyVariant, stats: SearchStats) => void;
+/** Reports a search's progress, for a person watching; `job` is the job's index. */
+export type OnProgress = (variant: AnyVariant, stats: SearchStats, job: number) => void;
 
-/** Each job's report, in order: on `threads` worker threads, or in this one when one is all there is to use. */
+/** Each job's report, in order: on `threads` worker threads (one search split over them), or in this one when one is all there is to use. */
 export function checkAll(jobs: readonly Job[], threads: number, signal: AbortSignal, onProgress?: OnProgress): AsyncIterable<VariantReport> {
+  if (threads > 1 && splittable(jobs)) return checkSplit(jobs[0]!, threads, signal, onProgress);
   return threads > 1 ? checkOnThreads(jobs, threads, signal, onProgress) : checkHere(jobs, signal, onProgress);
+}
+
+/** One exhaustive search in `parts` parts, a thread each; its progress the parts' added up (they overlap). */
+async function* checkSplit(job: Job, parts: number, signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
+  const exhaustive = job.options.exhaustive!;
+  const jobs = Array.from({ length: parts }, (_, part): Job => ({ ...job, options: { ...job.options, exhaustive: { ...exhaustive, split: { part, parts } } } }));
+  const latest: SearchStats[] = [];
+  const added = onProgress && ((variant: AnyVariant, stats: SearchStats, part: number) => {
+    latest[part] = stats;
+    const all = latest.filter((s) => s !== undefined);
+    const sum = (f: (s: SearchStats) => number) => all.reduce((n, s) => n + f(s), 0);
+    const elapsedMs = Math.max(...all.map((s) => s.elapsedMs));
+    const states = sum((s) => s.states);
+    onProgress(variant, { ...stats, states, transitions: sum((s) => s.transitions), queued: sum((s) => s.queued), depth: Math.max(...all.map((s) => s.depth)), elapsedMs, statesPerSecond: Math.round(states / Math.max(elapsedMs / 1000, 1e-3)) }, 0);
+  });
+  const reports: VariantReport[] = [];
+  for await (const report of checkOnThreads(jobs, parts, signal, added)) reports.push(report);
+  if (reports.length === parts) yield mergeParts(job.variant, job.options.bounds, reports);
 }
 
 /** A job's options as `checkVariant` takes them here: with the signal, and the search's progress reported to `onProgress`. */
@@ -82,7 +112,7 @@ export function checkOptionsOf(options: SentOptions, signal: AbortSignal, onProg
 async function* checkHere(jobs: readonly Job[], signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
   for (const { variant, options } of jobs) {
     if (signal.aborted) return;
-    yield await checkVariant(variant, checkOptionsOf(options, signal, onProgress && ((s) => onProgress(variant, s))));
+    yield await checkVariant(variant, checkOptionsOf(options, signal, onProgress && ((s) => onProgress(variant, s, 0))));
   }
 }
 
@@ -115,7 +145,7 @@ async function* checkOnThreads(jobs: readonly Job[], threads: number, signal: Ab
   signal.addEventListener('abort', abort);
   for (const worker of workers) {
     worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'progress') return onProgress?.(jobs[m.job]!.variant, m.stats);
+      if (m.kind === 'progress') return onProgress?.(jobs[m.job]!.variant, m.stats, m.job);
       if (m.kind === 'done') pending[m.job]!.resolve(m.report);
       else pending[m.job]!.reject(errorOf(m));
       send(worker);

@@ -135,8 +135,9 @@ const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', 
 export function searchLines(s: SearchSummary, model: AnyModel): string[] {
   const { stats } = s;
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+  const how = [...(s.symmetry ? [`symmetry: ${s.symmetry}`] : []), ...(s.parts ? [`split over ${s.parts} threads`] : [])];
   const figures =
-    `  exhaustive${s.symmetry ? ` (symmetry: ${s.symmetry})` : ''}: ${count(stats.states)} states, ` +
+    `  exhaustive${how.length ? ` (${how.join('; ')})` : ''}: ${count(stats.states)} states, ` +
     `${count(stats.transitions)} transitions, depth ${stats.depth}, ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
     `(${count(stats.statesPerSecond)} states/s), peak ${mb(stats.peakRssBytes)}, ${stats.bytesPerState} B/state`;
   if (s.complete) return [figures, pc.dim(`  bounds fully explored${within(s)}; fingerprint collision odds ${s.collisionOdds.toExponential(1)}`)];

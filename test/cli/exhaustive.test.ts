@@ -93,6 +93,22 @@ describe('lifecheck check --exhaustive', () => {
     expect(r.out).toContain('bounds fully explored within 1 preemption;');
   });
 
+  it('splits one variant\'s search over --jobs threads into the same search: counts, verdicts and traces', () => {
+    const args = ['check', 'iommufd', '--variant', 'finalize-before-fail', '--exhaustive', '--threads', '2', '--ops', '2', '--ids', '2', '--json'];
+    const what = (out: string) => {
+      const [r] = (JSON.parse(out) as { results: (Doc['results'][number] & { search: { stats: { transitions: number; depth: number }; parts?: number } })[] }).results;
+      const { states, transitions, depth } = r!.search.stats;
+      return { figures: [states, transitions, depth, r!.search.complete], verdicts: r!.verdicts.map((v) => [v.property, v.actual, v.counterexample?.steps, v.counterexample?.replay]) };
+    };
+    const one = lifecheck(...args, '--jobs', '1');
+    const two = lifecheck(...args, '--jobs', '2');
+    expect(two.code).toBe(one.code);
+    expect(JSON.parse(two.out).results[0].search.parts).toBe(2);
+    expect(what(two.out)).toEqual(what(one.out));
+    expect(what(one.out).verdicts.filter((v) => v[1] === 'violated').length).toBeGreaterThan(3);
+    expect(lifecheck(...args.slice(0, -1), '--jobs', '2').out).toMatch(/exhaustive \(split over 2 threads\): [\d,]+ states/);
+  });
+
   it('writes check.json of an exhaustive run into --report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecheck-exhaustive-'));
     const r = lifecheck(...small, '--report', dir);
