@@ -4,8 +4,9 @@
  * configurations, side by side; then every variant of every built-in model
  * searched exhaustively at its default bounds, its speed as a ratio to the
  * anchor's in the same run; then each built-in model checked with one thread
- * and with one per core, and the speed-up. Each lifecheck run is its own process, so its
- * peak RSS is its own. Figures only: nothing here passes or fails.
+ * and with one per core, and one variant's search split over every core, with
+ * the speed-ups. Each lifecheck run is its own process, so its peak RSS is its
+ * own. Figures only: nothing here passes or fails.
  *
  *   npm run bench                 all configurations, every variant
  *   npm run bench -- --quick      skip (3,3,4), and two variants of each model
@@ -198,6 +199,28 @@ function parallelRows(): void {
   }
 }
 
+/** One variant's exhaustive search on one thread and split over one per core (`--jobs`): wall times, the speed-up, and whether counts and verdicts agree. */
+function splitRows(): void {
+  const cores = availableParallelism();
+  console.log(`\nOne variant's exhaustive search on one thread (--jobs 1) and split into ${cores} parts (--jobs ${cores}):\n`);
+  console.log(row(['model', 'variant', 'states', '--jobs 1 wall s', `--jobs ${cores} wall s`, 'speed-up', 'same counts and verdicts']));
+  console.log(row(Array.from({ length: 7 }, () => '---')));
+  const bin = new URL('../bin/lifecheck.js', import.meta.url).pathname;
+  for (const [model, variant] of [['iommufd', 'finalize-before-fail'], ['ioasid', 'custom-ignores-range']] as const) {
+    const run = (jobs: number) => {
+      const started = performance.now();
+      const r = spawnSync(process.execPath, [bin, 'check', model, '--variant', variant, '--exhaustive', '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const seconds = (performance.now() - started) / 1000;
+      const [x] = (JSON.parse(r.stdout) as { results: { search: { stats: { states: number; transitions: number } }; verdicts: { property: string; actual: string; counterexample?: { text: string } }[] }[] }).results;
+      const said = JSON.stringify([x!.search.stats.states, x!.search.stats.transitions, x!.verdicts.map((v) => [v.property, v.actual, v.counterexample?.text])]);
+      return { seconds, states: x!.search.stats.states, said };
+    };
+    const one = run(1);
+    const all = run(cores);
+    console.log(row([model, variant, fmt(one.states), one.seconds.toFixed(1), all.seconds.toFixed(1), `${(one.seconds / all.seconds).toFixed(2)}×`, one.said === all.said ? 'yes' : 'NO']));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' }, variant: { type: 'string' } } });
   if (values.one) {
@@ -230,6 +253,7 @@ async function main(): Promise<void> {
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
   modelTable(Boolean(values.quick), anchor);
   parallelRows();
+  splitRows();
 }
 
 await main();

@@ -119,7 +119,8 @@ function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; v
     throw new UsageError(`${flag} applies to the exhaustive search only; add --exhaustive`);
   }
   if (flags.exhaustive && flags.path !== undefined) throw new UsageError('--path replays a random run; drop --exhaustive');
-  const randomOnly = flags.scheduler !== undefined ? '--scheduler' : flags.pctDepth !== undefined ? '--pct-depth' : flags.shard ? '--shard' : undefined;
+  const randomOnly = flags.scheduler !== undefined ? '--scheduler' : flags.pctDepth !== undefined ? '--pct-depth' : undefined;
+  if (flags.shard && flags.preemptions !== undefined) throw new UsageError('--shard splits one breadth-first search, and --preemptions runs several; drop one');
   if (flags.shard && flags.path !== undefined) throw new UsageError('--path replays one counterexample, whatever shard found it (its --seed says which); drop --shard');
   if (randomOnly && plan.some(({ model }) => exhaustiveFor(model, flags))) {
     throw new UsageError(`${randomOnly} applies to the random search only; add --random (or drop --exhaustive)`);
@@ -163,6 +164,7 @@ function checkOptions(model: AnyModel, flags: CheckFlags): SentOptions {
   };
 }
 
+/** The search options the flags ask for; with `--shard I/N`, part I of the search split N ways (`explore/split.ts`). */
 function searchOptions(flags: CheckFlags): NonNullable<SentOptions['exhaustive']> {
   return {
     symmetry: Boolean(flags.symmetry),
@@ -170,6 +172,7 @@ function searchOptions(flags: CheckFlags): NonNullable<SentOptions['exhaustive']
     ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
     ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}),
+    ...(flags.shard ? { split: { part: flags.shard.index - 1, parts: flags.shard.count } } : {}),
   };
 }
 
@@ -244,7 +247,7 @@ function program(): Command {
     .option('--max-memory <MB>', 'with --exhaustive: stop before the process passes this (default: 3/4 of RAM)', (v) => parse.intIn('--max-memory', v, 64, parse.LIMITS.memoryMB))
     .option('--timeout <s>', 'with --exhaustive: stop after this many seconds (exit 3, incomplete)', (v) => parse.intIn('--timeout', v, 1, parse.LIMITS.seconds))
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on); one variant searched exhaustively is split into n parts, the same search', (v) => parse.intIn('--jobs', v, 1, 256))
-    .option('--shard <i/n>', 'run part i of n of the random search (seed + i - 1), for a CI matrix; lifecheck merge puts the parts\' --json reports together', parse.shard)
+    .option('--shard <i/n>', 'run part i of n of the search, for a CI matrix: a random one from seed + i - 1, an exhaustive one split n ways; lifecheck merge puts the parts\' --json reports together', parse.shard)
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
@@ -264,7 +267,7 @@ function program(): Command {
     });
   cli
     .command('merge')
-    .description("put the --json reports of a sharded random check (check --shard i/n) together: one verdict per property")
+    .description('put the --json reports of a sharded check (check --shard i/n, random or exhaustive) together: one verdict per property')
     .argument('<reports...>', 'the JSON reports of the shards (check --json > FILE, or --report DIR\'s check.json)')
     .option('--json', 'print one JSON document instead of text')
     .action((files: string[], flags: { json?: boolean }) => {

@@ -1,16 +1,21 @@
 /**
- * `lifecheck merge`: the `--json` reports of a random check split over a CI
- * matrix (`check --shard i/n`, each part from its own seed) put back together.
- * A property is broken when any part broke it (the first part's trace, which
- * its own seed and path replay); it held when every part ran all its
- * schedules without breaking it, in as many schedules as they ran together,
- * and PCT's bound is that of all their PCT runs. A part that is missing or
- * was interrupted leaves the merge incomplete (exit 3), never "holds".
+ * `lifecheck merge`: the `--json` reports of a check split over a CI matrix
+ * (`check --shard i/n`) put back together. A random check's parts each ran
+ * from their own seed: a property is broken when any part broke it (the first
+ * part's trace, which its own seed and path replay); it held when every part
+ * ran all its schedules without breaking it, in as many schedules as they ran
+ * together, and PCT's bound is that of all their PCT runs. An exhaustive
+ * check's parts each searched their share (`explore/split.ts`): a property is
+ * broken when any part broke it, with the trace the one search would give
+ * (the least path among the shortest), and holds when every part searched
+ * its share to the end. A part that is missing, was interrupted or was capped
+ * leaves the merge incomplete (exit 3), never "holds".
  */
 import { readFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { z } from 'zod';
 import { missedAtMost, SCHEDULERS, type Guarantee } from '../explore/schedulers.ts';
+import { firstFound } from '../explore/split.ts';
 import { UsageError } from '../registry.ts';
 import { guaranteeLines, verdictMark } from '../report/text.ts';
 import { EXIT_INCOMPLETE } from './outputs.ts';
@@ -20,7 +25,7 @@ const verdictSchema = z.looseObject({
   expected: z.string(),
   actual: z.enum(['holds', 'violated', 'n/a', 'unknown']),
   runs: z.number(),
-  counterexample: z.looseObject({ text: z.string(), replay: z.string() }).optional(),
+  counterexample: z.looseObject({ text: z.string(), replay: z.string(), path: z.union([z.string(), z.array(z.number())]) }).optional(),
 });
 
 const guaranteeSchema = z.object({
@@ -37,8 +42,9 @@ const resultSchema = z.looseObject({
   variant: z.string(),
   title: z.string(),
   seed: z.number(),
-  explorer: z.literal('random', { error: 'is not from the random explorer (only random checks are sharded)' }),
+  explorer: z.enum(['random', 'exhaustive']),
   verdicts: z.array(verdictSchema),
+  search: z.looseObject({ complete: z.boolean(), stats: z.looseObject({ states: z.number() }), split: z.object({ part: z.number(), parts: z.number() }).optional() }).optional(),
   guarantee: guaranteeSchema.optional(),
   interrupted: z.boolean().optional(),
 });
@@ -70,10 +76,14 @@ function read(file: string): Report {
   return parsed.data;
 }
 
-/** One property's verdict over every part: broken by the first that broke it, else unknown if any part could not say. */
-function mergedVerdict(parts: readonly Verdict[]): Verdict & { matches: boolean } {
+/**
+ * One property's verdict over every part: broken by the first that broke it (of an exhaustive search's parts, the
+ * one search's trace), else unknown if any part could not say.
+ */
+function mergedVerdict(parts: readonly Verdict[], exhaustive: boolean): Verdict & { matches: boolean } {
   const first = parts[0]!;
-  const broken = parts.find((v) => v.actual === 'violated');
+  const pathOf = (v: Verdict) => (v.actual === 'violated' && Array.isArray(v.counterexample?.path) ? { v, path: v.counterexample.path } : undefined);
+  const broken = exhaustive ? firstFound(parts.map(pathOf))?.v : parts.find((v) => v.actual === 'violated');
   const actual = broken ? 'violated' : parts.some((v) => v.actual === 'unknown') ? 'unknown' : first.actual;
   const runs = broken ? broken.runs : parts.reduce((n, v) => n + v.runs, 0);
   return { ...(broken ?? first), actual, runs, matches: first.expected === actual || actual === 'unknown' };
@@ -98,22 +108,42 @@ function mergedGuarantee(parts: readonly (Guarantee | undefined)[]): Guarantee |
 
 /** The parts' results for one variant, merged. */
 function mergedResult(parts: readonly Result[]) {
-  const { model, variant, title } = parts[0]!;
-  const verdicts = parts[0]!.verdicts.map((v) => mergedVerdict(parts.map((r) => r.verdicts.find((x) => x.property === v.property) ?? v)));
+  const { model, variant, title, explorer } = parts[0]!;
+  const exhaustive = explorer === 'exhaustive';
+  const other = parts.find((r) => r.explorer !== explorer);
+  if (other) throw new UsageError(`part ${other.search?.split ? other.search.split.part + 1 : '?'} of ${model} --variant ${variant} ran the ${other.explorer} explorer, another the ${explorer}; merge the parts of one check`);
+  // A part of an exhaustive search says "holds" of its share only: the search held when every part searched its own.
+  const searched = parts.every((r) => r.search?.complete !== false);
+  const verdicts = parts[0]!.verdicts.map((v) => {
+    const merged = mergedVerdict(parts.map((r) => r.verdicts.find((x) => x.property === v.property) ?? v), exhaustive);
+    return merged.actual === 'holds' && !searched ? { ...merged, actual: 'unknown' as const, matches: true } : merged;
+  });
   const guarantee = mergedGuarantee(parts.map((r) => r.guarantee));
   const complete = parts.every((r) => !r.interrupted) && verdicts.every((v) => v.actual !== 'unknown');
-  return { model, variant, title, seeds: parts.map((r) => r.seed), verdicts, ...(guarantee ? { guarantee } : {}), matches: verdicts.every((v) => v.matches), complete };
+  const states = exhaustive ? { states: parts.map((r) => r.search?.stats.states ?? 0) } : { seeds: parts.map((r) => r.seed) };
+  return { model, variant, title, explorer, ...states, verdicts, ...(guarantee ? { guarantee } : {}), matches: verdicts.every((v) => v.matches), complete };
 }
 
 type Merged = ReturnType<typeof mergedResult>;
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** What a merged verdict says, for the random explorer's parts or an exhaustive search's. */
+function outcome(r: Merged, v: Merged['verdicts'][number]): string {
+  const steps = (v.counterexample as { steps?: unknown[] } | undefined)?.steps?.length;
+  if (v.actual === 'n/a') return 'not applicable';
+  if (r.explorer === 'exhaustive') {
+    if (v.actual === 'violated') return `violated in ${steps} steps (shortest)`;
+    return v.actual === 'holds' ? `holds (every part searched its share: ${r.states!.map(count).join(' + ')} states, overlapping)` : 'unknown (a part was interrupted or stopped early)';
+  }
+  return v.actual === 'violated' ? `violated (run ${count(v.runs)})` : v.actual === 'holds' ? `no violation in ${count(v.runs)} random schedules` : 'unknown (a part was interrupted)';
+}
+
 function text(r: Merged): string {
-  const lines = [`${pc.bold(`${r.model} --variant ${r.variant}`)}: ${r.title} (seeds ${r.seeds.join(', ')})`];
+  const from = r.seeds ? `seeds ${r.seeds.join(', ')}` : `an exhaustive search in ${r.states!.length} parts`;
+  const lines = [`${pc.bold(`${r.model} --variant ${r.variant}`)}: ${r.title} (${from})`];
   for (const v of r.verdicts) {
-    const what =
-      v.actual === 'violated' ? `violated (run ${count(v.runs)})` : v.actual === 'holds' ? `no violation in ${count(v.runs)} random schedules` : v.actual === 'unknown' ? 'unknown (a part was interrupted)' : 'not applicable';
+    const what = outcome(r, v);
     lines.push(`  ${verdictMark(v.actual)} ${v.property.padEnd(30)} ${what}  ${v.matches ? pc.dim('as expected') : pc.bold(pc.red(`UNEXPECTED: expected ${v.expected}`))}`);
   }
   for (const v of r.verdicts) {
@@ -140,7 +170,7 @@ export function merge(files: readonly string[], asJson: boolean): number {
   const complete = missing.length === 0 && results.every((r) => r.complete);
   const matches = results.every((r) => r.matches);
   if (asJson) {
-    const doc = { schemaVersion: 1, tool: 'lifecheck', version: reports[0]!.version, merged: { count: n, parts: reports.map((r) => r.shard.index) }, explorer: 'random', complete, matches, results };
+    const doc = { schemaVersion: 1, tool: 'lifecheck', version: reports[0]!.version, merged: { count: n, parts: reports.map((r) => r.shard.index) }, explorer: results[0]?.explorer, complete, matches, results };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     process.stdout.write(results.map(text).join('\n'));

@@ -51,7 +51,10 @@ export interface Job {
 const WORTH_THREADS = 3;
 
 /** A check that can be split into parts on several threads: one exhaustive search, not preemption-bounded. */
-const splittable = (jobs: readonly Job[]) => jobs.length === 1 && jobs[0]!.options.exhaustive !== undefined && jobs[0]!.options.exhaustive.preemptions === undefined;
+const splittable = (jobs: readonly Job[]) => {
+  const exhaustive = jobs.length === 1 ? jobs[0]!.options.exhaustive : undefined;
+  return exhaustive !== undefined && exhaustive.preemptions === undefined && exhaustive.split === undefined;
+};
 
 /**
  * Threads worth starting for `jobs`: as asked (for one exhaustive search, its parts, when `maySplit`), else one per

@@ -100,8 +100,10 @@ export interface ExhaustiveResult<W> {
   readonly parts?: number;
 }
 
-/** A split search's part, world by world in the order it stored them: fingerprint halves, BFS depth, and steps taken (-1: another part's to expand). */
+/** A split search's part (which, of how many), world by world in the order it stored them: fingerprint halves, BFS depth, and steps taken (-1: another part's to expand). */
 export interface SplitTables {
+  readonly part: number;
+  readonly parts: number;
   readonly hi: Int32Array;
   readonly lo: Int32Array;
   readonly depth: Int32Array;
@@ -194,7 +196,7 @@ class Search<W, C> {
     for (let i = 1; i < n; i++) depth[i] = depth[this.parents.get(i)]! + 1;
     const { hi, lo, steps } = this.tables!;
     // A search cut short expanded only some: the rest count as another part's.
-    return { hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
+    return { ...this.options.split!, hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
   }
 
   /** Visits every world level by level; the cap that stopped it early, if one did. */

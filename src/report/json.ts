@@ -34,7 +34,7 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
           shrinks: cx.shrinks,
           ...(cx.shortenedFrom !== undefined ? { shortenedFrom: cx.shortenedFrom } : {}),
         }
-      : { shortest: cx.shortest, afterMs: cx.afterMs, afterStates: cx.afterStates, ...(cx.preemptions !== undefined ? { preemptions: cx.preemptions } : {}) }),
+      : { shortest: cx.shortest, path: cx.path, afterMs: cx.afterMs, afterStates: cx.afterStates, ...(cx.preemptions !== undefined ? { preemptions: cx.preemptions } : {}) }),
     replay: replayCommand(r, property, cx, model, module),
     steps,
     text: renderTrace(cx.trace, model.present, config, cx.violation),
@@ -62,6 +62,8 @@ export function jsonReport(
     durationMs: meta.durationMs,
     results: reports.map(({ variant, report, module }) => ({
       ...report,
+      // A part of a split search says which part it is; its world tables are for merging in memory, not for the file.
+      ...(report.search?.split ? { search: { ...report.search, split: { part: report.search.split.part, parts: report.search.split.parts } } } : {}),
       verdicts: report.verdicts.map(({ counterexample: _, ...v }) => ({
         ...v,
         ...(v.actual === 'violated' ? { counterexample: counterexampleJson(variant, report, v.property, module) } : {}),

@@ -48,6 +48,7 @@ function outcomeText(v: Verdict, r: VariantReport): string {
         : `violated in ${cx?.trace.steps.length} steps (run ${v.runs})`;
     case 'holds':
       // A sample is no proof: "holds" is the exhaustive search's word, within its bounds.
+      if (r.search?.split) return `no violation in this part's ${count(r.search.stats.states)} states`;
       return r.search ? `holds (all ${count(r.search.stats.states)} states${within(r.search)})` : `no violation in ${count(v.runs)} random schedules`;
     case 'unknown':
       return r.search
@@ -135,7 +136,11 @@ const CAP_FLAGS = { 'max-states': '--max-states', 'max-memory': '--max-memory', 
 export function searchLines(s: SearchSummary, model: AnyModel): string[] {
   const { stats } = s;
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
-  const how = [...(s.symmetry ? [`symmetry: ${s.symmetry}`] : []), ...(s.parts ? [`split over ${s.parts} threads`] : [])];
+  const how = [
+    ...(s.symmetry ? [`symmetry: ${s.symmetry}`] : []),
+    ...(s.parts ? [`split over ${s.parts} threads`] : []),
+    ...(s.split ? [`part ${s.split.part + 1} of ${s.split.parts}: lifecheck merge gives the verdicts`] : []),
+  ];
   const figures =
     `  exhaustive${how.length ? ` (${how.join('; ')})` : ''}: ${count(stats.states)} states, ` +
     `${count(stats.transitions)} transitions, depth ${stats.depth}, ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
