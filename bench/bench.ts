@@ -105,7 +105,9 @@ function build(dir: string, [n, k, l]: Config, fixed: boolean, bfs: boolean): vo
   }
 }
 
+// pan prints large counts in e-notation (2.77416e+08 transitions), rounded to six figures.
 const number = (out: string, re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+const COUNT = String.raw`(\d+(?:\.\d+)?(?:e\+\d+)?)`;
 
 /** SPIN on the same configuration: the whole space (`pan -A`), then the first counterexample by BFS. */
 function runSpin(config: Config, variant: string): Figures {
@@ -118,8 +120,8 @@ function runSpin(config: Config, variant: string): Figures {
     const whole = timed(dir, './pan', ['-A', `-w${config[2] * config[0] * config[1] > 24 ? 26 : 22}`]);
     const figures: Figures = {
       tool: 'SPIN',
-      states: number(whole.out, /(\d+) states, stored/),
-      transitions: number(whole.out, /(\d+) transitions/) - 1, // SPIN counts the initial state as one
+      states: number(whole.out, new RegExp(`${COUNT} states, stored`)),
+      transitions: number(whole.out, new RegExp(`${COUNT} transitions`)) - 1, // SPIN counts the initial state as one
       seconds: whole.seconds,
       peakMB: whole.peakMB,
     };
