@@ -1,8 +1,11 @@
 /**
- * The JUnit XML report, in the schema Jenkins, GitLab and the GitHub test
- * report actions read: a test suite per variant, a test case per property.
- * A verdict that contradicts its expectation is a failure carrying its trace;
- * a property that does not apply, or that a capped search left unknown, is skipped.
+ * The JUnit XML report, valid against the schema Jenkins validates with
+ * (xunit's junit-10.xsd) and as GitLab and the GitHub test report actions
+ * read it: a test suite per variant (its `file` the module that defines the
+ * variant), a test case per property. A verdict that contradicts its
+ * expectation is a failure carrying its trace; a property that does not
+ * apply, or that a capped search left unknown, is skipped. There are no
+ * errors: a model that throws stops the check before any report is written.
  */
 import { XMLBuilder } from 'fast-xml-parser';
 import type { AnyVariant } from '../engine/model.ts';
@@ -21,8 +24,11 @@ function outcome(v: Verdict, r: VariantReport): string {
   return r.search ? `holds (all ${r.search.stats.states} states), as expected` : `no violation in ${v.runs} random schedules, as expected`;
 }
 
+/** How long the check took to know a verdict: until its counterexample was met, else the whole check (all properties are checked at once). */
+const timeOf = (v: Verdict, r: VariantReport) => seconds(v.counterexample?.explorer === 'exhaustive' ? v.counterexample.afterMs : r.durationMs);
+
 function testcase(variant: AnyVariant, r: VariantReport, v: Verdict, module?: string) {
-  const head = { '@_classname': `${r.model}.${r.variant}`, '@_name': v.property, '@_time': 0 };
+  const head = { '@_classname': `${r.model}.${r.variant}`, '@_name': v.property, '@_time': timeOf(v, r) };
   if (!v.matches) {
     const cx = v.counterexample;
     const { model, config } = variant;
@@ -43,7 +49,7 @@ function testcase(variant: AnyVariant, r: VariantReport, v: Verdict, module?: st
 function counts(verdicts: readonly Verdict[]) {
   const failures = verdicts.filter((v) => !v.matches).length;
   const skipped = verdicts.filter((v) => v.matches && (v.actual === 'n/a' || v.actual === 'unknown')).length;
-  return { '@_tests': verdicts.length, '@_failures': failures, '@_skipped': skipped };
+  return { '@_tests': verdicts.length, '@_failures': failures, '@_errors': 0, '@_skipped': skipped };
 }
 
 export function junitReport(
@@ -54,12 +60,15 @@ export function junitReport(
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     testsuites: {
       '@_name': 'lifecheck',
-      ...counts(results.flatMap((x) => x.report.verdicts)),
+      // The schema gives the whole run no skipped count: its suites have theirs.
+      ...(({ '@_skipped': _, ...rest }) => rest)(counts(results.flatMap((x) => x.report.verdicts))),
       '@_time': seconds(meta.durationMs),
       testsuite: results.map(({ variant, report: r, module }) => ({
         '@_name': `${r.model} --variant ${r.variant}`,
         ...counts(r.verdicts),
         '@_time': seconds(r.durationMs),
+        // The module that defines the variant: the user's file, or the package's built-in models.
+        '@_file': module ?? 'lifecheck/models',
         // How to run the suite again: what checked it, and with which explorer and seed.
         properties: {
           property: [

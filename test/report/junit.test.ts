@@ -1,7 +1,8 @@
 /**
  * `check --junit`: JUnit XML that CI servers read. Real checks (seed 42), the
- * XML validated and parsed back; failures, skips and counts compared with the
- * verdicts the same run reports in JSON.
+ * XML validated against Jenkins' schema (xunit's junit-10.xsd, by xmllint)
+ * and parsed back; failures, skips and counts compared with the verdicts the
+ * same run reports in JSON.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ interface Counts {
   name: string;
   tests: string;
   failures: string;
+  errors: string;
   skipped: string;
   time: string;
 }
@@ -39,7 +41,7 @@ interface Case {
   skipped?: { message: string };
   'system-out'?: string;
 }
-type Suite = Counts & { properties: { property: { name: string; value: string }[] }; testcase: Case[] };
+type Suite = Counts & { file: string; properties: { property: { name: string; value: string }[] }; testcase: Case[] };
 interface Doc {
   '?xml': { version: string; encoding: string };
   testsuites: Counts & { testsuite: Suite[] };
@@ -56,9 +58,21 @@ const parser = new XMLParser({
   isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name),
 });
 
-/** Well-formed, in the schema's shape, and with counts that add up per suite and overall. */
+const schema = new URL('../fixtures/schemas/junit-10.xsd', import.meta.url).pathname;
+
+/** What xmllint says of `xml` against Jenkins' JUnit schema: nothing but that it validates. */
+function validated(xml: string): string {
+  const file = join(root, `validate-${Math.random().toString(36).slice(2)}.xml`);
+  writeFileSync(file, xml);
+  const r = spawnSync('xmllint', ['--noout', '--schema', schema, file], { encoding: 'utf8' });
+  if (r.error) throw new Error('xmllint is not installed: apt-get install libxml2-utils (.ci/run installs it)');
+  return r.stderr.replace(file, 'report.xml').trim();
+}
+
+/** Well-formed, valid against Jenkins' schema, and with counts that add up per suite and overall. */
 function parseJunit(xml: string): Doc {
   expect(XMLValidator.validate(xml)).toBe(true);
+  expect(validated(xml)).toBe('report.xml validates');
   expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
   const doc = parser.parse(xml) as Doc;
   const all = doc.testsuites;
@@ -67,9 +81,13 @@ function parseJunit(xml: string): Doc {
   for (const s of all.testsuite) {
     expect(s.name).toMatch(/^\S+ --variant \S+$/);
     expect(s.time).toMatch(/^\d+\.\d{3}$/);
+    expect(s.errors).toBe('0');
+    expect(s.file).toMatch(/^lifecheck\/models$|\.m?ts$/);
     for (const c of s.testcase) {
       expect(c.classname).toBe(s.name.replace(' --variant ', '.'));
-      expect(c.time).toBe('0');
+      // When the verdict was known: its counterexample met, or the check done.
+      expect(Number(c.time)).toBeLessThanOrEqual(Number(s.time));
+      expect(c.time).toMatch(/^\d+\.\d{3}$/);
       // Exactly one of: a failure, a skip, or the outcome as expected.
       expect([c.failure, c.skipped, c['system-out']].filter((x) => x !== undefined)).toHaveLength(1);
     }
@@ -79,7 +97,7 @@ function parseJunit(xml: string): Doc {
   }
   expect(Number(all.tests)).toBe(sum((s) => s.tests));
   expect(Number(all.failures)).toBe(sum((s) => s.failures));
-  expect(Number(all.skipped)).toBe(sum((s) => s.skipped));
+  expect(Number(all.errors)).toBe(0);
   return doc;
 }
 
@@ -116,7 +134,8 @@ describe('lifecheck check --junit', () => {
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s.name)).toEqual(['ioasid-bench --variant bench-buggy', 'ioasid-bench --variant fixed']);
     // Three properties of the model's and the engine's run-ends, per variant.
-    expect(doc.testsuites).toMatchObject({ tests: '8', failures: '0', skipped: '0' });
+    expect(doc.testsuites).toMatchObject({ tests: '8', failures: '0', errors: '0' });
+    expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s.skipped), 0)).toBe(0);
     expect(suites[0]!.properties.property).toEqual([
       { name: 'lifecheck.version', value: expect.any(String) },
       { name: 'explorer', value: 'exhaustive' },
@@ -144,7 +163,10 @@ describe('lifecheck check --junit', () => {
     const { code, json, doc, xml } = checked('wrong', module, ...bench.slice(1));
     expect(code).toBe(1);
     expectSameVerdicts(doc, json);
-    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '1', skipped: '0' });
+    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '1', errors: '0' });
+    expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s.skipped), 0)).toBe(0);
+    // The suite names the module that defines the variant, as given.
+    expect(doc.testsuites.testsuite[0]!.file).toBe(module);
     const failed = doc.testsuites.testsuite[0]!.testcase.filter((c) => c.failure);
     expect(failed.map((c) => c.name)).toEqual(['no-use-after-free']);
     const body = failed[0]!.failure!['#text']!;
@@ -176,14 +198,16 @@ describe('lifecheck check --junit', () => {
     const [na, isolation] = doc.testsuites.testsuite[0]!.testcase;
     expect(na).toMatchObject({ name: 'get-fails-on-free-pending', skipped: { message: 'not applicable' } });
     expect(isolation).toMatchObject({ name: 'set-isolation', 'system-out': expect.stringMatching(/^holds \(all \d+ states\), as expected$/) });
-    expect(doc.testsuites).toMatchObject({ tests: '2', failures: '0', skipped: '1' });
+    expect(doc.testsuites).toMatchObject({ tests: '2', failures: '0', errors: '0' });
+    expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s.skipped), 0)).toBe(1);
   });
 
   it('skips, without failing, the verdicts a capped search left unknown', async () => {
     const { code, doc } = checked('capped', 'ioasid-bench', '--variant', 'fixed', '--exhaustive', '--max-states', '10');
     expect(code).toBe(3);
     for (const c of doc.testsuites.testsuite[0]!.testcase) expect(c.skipped).toEqual({ message: 'search stopped before a verdict' });
-    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '0', skipped: '4' });
+    expect(doc.testsuites).toMatchObject({ tests: '4', failures: '0', errors: '0' });
+    expect(doc.testsuites.testsuite.reduce((n, s) => n + Number(s.skipped), 0)).toBe(4);
   });
 });
 
