@@ -1,8 +1,11 @@
 /**
  * State diagrams drawn from the machines themselves: a Mermaid
  * `stateDiagram-v2` with every state, and every transition labelled with its
- * event, its guard by name and the reply it gives. Change a machine and its
- * diagram follows; nothing here is drawn by hand.
+ * event, its guard by name and the reply it gives. Mermaid draws the edges
+ * between one pair of states (a state's self-loops above all: its errno
+ * paths) over one another, so each pair is one edge whose label has a line
+ * per transition, and every transition is on the page. Change a machine and
+ * its diagram follows; nothing here is drawn by hand.
  */
 import type { AnyStateMachine } from 'xstate';
 import { machineEdges, type Edge } from '../engine/edges.ts';
@@ -12,6 +15,9 @@ export const edgeLabel = (e: Edge) => `${e.event}${e.guard ? ` [${e.guard}]` : '
 
 /** Mermaid reads `;` and `#` in labels as markup. */
 const label = (s: string) => s.replace(/[#;]/g, (c) => `#${c.charCodeAt(0)};`);
+
+/** An edge's label is HTML once it has a line break: its `<` and `>` are text, its only tags the breaks. */
+const edgeText = (s: string) => label(s).replace(/[<>]/g, (c) => `#${c.charCodeAt(0)};`);
 
 /** Mermaid's own words, which cannot name a state. */
 const RESERVED = new Set(['state', 'note', 'class', 'classDef', 'direction', 'end', 'as', 'style', 'click', 'linkStyle']);
@@ -28,7 +34,20 @@ function stateIds(states: readonly string[]): Map<string, string> {
   return new Map(states.map((name, i) => [name, /^[A-Za-z_]\w*$/.test(name) && !RESERVED.has(name) ? name : standIn(i)]));
 }
 
-/** The machine as a Mermaid `stateDiagram-v2`: every state, then every transition. */
+/** The line that separates a pair's transitions in its edge's label. */
+export const LABEL_BREAK = '<br>';
+
+/** The machine's edges by the pair of states they join, each pair where its first edge is, its edges in order. */
+function byPair(edges: readonly Edge[]): Edge[][] {
+  const pairs = new Map<string, Edge[]>();
+  for (const e of edges) {
+    const key = JSON.stringify([e.from, e.to]);
+    pairs.set(key, [...(pairs.get(key) ?? []), e]);
+  }
+  return [...pairs.values()];
+}
+
+/** The machine as a Mermaid `stateDiagram-v2`: every state, then an edge per pair of states, labelled with every transition between them. */
 export function stateDiagram(machine: AnyStateMachine): string {
   const initial = (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
   const ids = stateIds(Object.keys(machine.root.states));
@@ -37,6 +56,6 @@ export function stateDiagram(machine: AnyStateMachine): string {
     'stateDiagram-v2',
     ...[...ids].map(([name, sid]) => (name === sid ? `    ${sid}` : `    state "${label(name).replace(/"/g, '#quot;')}" as ${sid}`)),
     ...(initial ? [`    [*] --> ${id(initial)}`] : []),
-    ...machineEdges(machine).map((e) => `    ${id(e.from)} --> ${id(e.to)}: ${label(edgeLabel(e))}`),
+    ...byPair(machineEdges(machine)).map((pair) => `    ${id(pair[0]!.from)} --> ${id(pair[0]!.to)}: ${pair.map((e) => edgeText(edgeLabel(e))).join(LABEL_BREAK)}`),
   ].join('\n');
 }

@@ -144,7 +144,7 @@ function modelSection(model: AnyModel, results: readonly Reviewed[], meta: Revie
     '### Counterexamples',
     '',
     ...counterexamples(results, meta),
-    ...(model.machines ? ['### State machines', '', 'Drawn from the xstate machines themselves: `event [guard] / reply`.', '', ...diagrams(model, results)] : []),
+    ...(model.machines ? ['### State machines', '', 'Drawn from the xstate machines themselves: `event [guard] / reply`, the transitions between two states on one edge, a line each.', '', ...diagrams(model, results)] : []),
     ...(covered.length
       ? ['### Coverage', '', 'What the exploration fired of each machine, and what it never did.', '', ...covered.flatMap((x) => coverageLines(x.report, x.report.coverage!)), '']
       : []),
