@@ -6,6 +6,7 @@
  * `model.variant()`), or an array of them.
  */
 import { existsSync } from 'node:fs';
+import { closest, distance } from 'fastest-levenshtein';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
@@ -25,10 +26,18 @@ export interface Target {
   readonly module?: string;
 }
 
+/** ` (did you mean 'x'?)` when one of `known` is a likely spelling of `name` (a third of its letters off, or fewer), else nothing. */
+export function didYouMean(name: string, known: readonly string[]): string {
+  if (known.length === 0) return '';
+  const guess = closest(name, [...known]);
+  return distance(name, guess) <= Math.max(1, Math.floor(guess.length / 3)) ? ` (did you mean '${guess}'?)` : '';
+}
+
 /** A built-in model by name. */
 function findModel(builtIns: readonly AnyModel[], name: string): AnyModel {
   const model = builtIns.find((m) => m.name === name);
-  if (!model) throw new UsageError(`unknown model '${name}'; known models: ${builtIns.map((m) => m.name).join(', ')} (or a path to a .ts module)`);
+  const names = builtIns.map((m) => m.name);
+  if (!model) throw new UsageError(`unknown model '${name}'${didYouMean(name, names)}; known models: ${names.join(', ')} (or a path to a .ts module)`);
   return model;
 }
 
@@ -95,7 +104,8 @@ export function pickVariants(targets: readonly Target[], name: string | undefine
   const picked = all.filter((v) => v.name === name);
   if (picked.length === 0) {
     const models = [...new Set(targets.map((t) => t.model.name))].join(', ');
-    throw new UsageError(`unknown variant '${name}' of model '${models}'; known: ${all.map((v) => v.name).join(', ')}`);
+    const names = all.map((v) => v.name);
+    throw new UsageError(`unknown variant '${name}' of model '${models}'${didYouMean(name, names)}; known: ${names.join(', ')}`);
   }
   return picked;
 }

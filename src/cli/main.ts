@@ -208,19 +208,34 @@ function list(asJson: boolean): void {
   }
 }
 
+const EXIT_CODES = `
+Exit codes:
+  0    every verdict is what its variant expects (and --min-coverage is met)
+  1    some verdict is not what its variant expects, or coverage is below --min-coverage
+  2    an error, never a verdict: bad input, or a model that throws (one line on stderr)
+  3    incomplete: a search stopped by --max-states, --max-memory, --timeout or Ctrl-C,
+       nothing contradicting what is expected so far (undecided verdicts are unknown)
+  130  a second Ctrl-C`;
+
+/** `--no-color`, which picocolors reads from the command line itself (as it reads NO_COLOR): here it only has to be accepted. */
+const noColor = () => new Option('--no-color', 'print no colours (as NO_COLOR=1 does)');
+
 function program(): Command {
   const cli = new Command('lifecheck')
     .description('Model-check the lifecycles of Linux IOMMU objects (IOASID, iommufd) under many interleavings.')
     .version(version)
     .exitOverride()
-    .configureOutput({ outputError: (msg, write) => write(`lifecheck: ${msg.replace(/^error: /, '').trim()}\n`) });
+    // One line: commander puts its "Did you mean" on a line of its own.
+    .configureOutput({ outputError: (msg, write) => write(`lifecheck: ${msg.replace(/^error: /, '').trim().replace(/\s*\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')}\n`) });
   cli
     .command('list')
+    .addOption(noColor())
     .description('list models, their variants (with expected verdicts) and properties')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => list(Boolean(o.json)));
   cli
     .command('check')
+    .addOption(noColor())
     .description('check variants of a model (all built-in models when none is named) against its properties')
     .argument('[model]', 'a built-in model name, or a path to your own .ts module')
     .option('--variant <name>', 'check one variant')
@@ -249,11 +264,13 @@ function program(): Command {
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on); one variant searched exhaustively is split into n parts, the same search', (v) => parse.intIn('--jobs', v, 1, 256))
     .option('--shard <i/n>', 'run part i of n of the search, for a CI matrix: a random one from seed + i - 1, an exhaustive one split n ways; lifecheck merge puts the parts\' --json reports together', parse.shard)
     .option('--preemptions <k>', 'with --exhaustive: only runs that preempt a thread at most k times, k rising from 0 (fewest-preemption traces)', (v) => parse.intIn('--preemptions', v, 0, 64))
+    .addHelpText('after', EXIT_CODES)
     .action(async (model: string | undefined, flags: CheckFlags) => {
       process.exitCode = await check(model, flags);
     });
   cli
     .command('review')
+    .addOption(noColor())
     .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files')
     .argument('[models...]', 'built-in model names, or paths to your own .ts modules')
     .option('--out <dir>', 'where to write review.md and traces/', 'reports')
@@ -261,12 +278,14 @@ function program(): Command {
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .addHelpText('after', EXIT_CODES)
     .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
     });
   cli
     .command('merge')
+    .addOption(noColor())
     .description('put the --json reports of a sharded check (check --shard i/n, random or exhaustive) together: one verdict per property')
     .argument('<reports...>', 'the JSON reports of the shards (check --json > FILE, or --report DIR\'s check.json)')
     .option('--json', 'print one JSON document instead of text')
@@ -275,6 +294,7 @@ function program(): Command {
     });
   cli
     .command('diagram')
+    .addOption(noColor())
     .description("print a machine of a model as a Mermaid state diagram, drawn from the xstate machine itself")
     .usage('[options] [module] <MODEL.MACHINE>')
     .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.ioasid or iommufd.IOMMU_DESTROY; or a path to your own .ts module, then MODEL.MACHINE')
@@ -284,6 +304,7 @@ function program(): Command {
     });
   cli
     .command('replay')
+    .addOption(noColor())
     .description('run a trace file again: exit 1 when its property still breaks, 0 when it no longer does')
     .argument('<file>', 'a .itf.json trace (from check --out)')
     .option('--json', 'print one JSON document instead of text')
@@ -292,8 +313,9 @@ function program(): Command {
     });
   cli
     .command('show')
+    .addOption(noColor())
     .description('render a trace file: lockdep-style text, a Markdown table, a Mermaid diagram, JSON, or a reproducer test')
-    .argument('<file>', 'a .itf.json trace (from check --out)')
+    .argument('<file>', 'a .itf.json trace (from check --out), or - to read one from standard input')
     .addOption(new Option('--format <format>', 'what to print').choices(FORMATS).default('text'))
     .option('--changes', 'with --format text: below each step, the values it changed')
     .action(async (file: string, flags: { format: Format; changes?: boolean }) => {

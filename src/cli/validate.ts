@@ -1,13 +1,13 @@
 /** Checks of what a user names against what a model offers: one UsageError per mistake. */
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
-import { UsageError } from '../registry.ts';
+import { didYouMean, UsageError } from '../registry.ts';
 import * as parse from './options.ts';
 
 /** Every `--property` must be one of the model's, or of one of the variants checked. */
 export function checkProperties(model: AnyModel, ids: readonly string[] | undefined, variants: readonly AnyVariant[] = []): void {
   const known = [...new Set([...model.properties, ...variants.flatMap((v) => v.properties ?? [])].map((p) => p.id))];
   for (const id of ids ?? []) {
-    if (!known.includes(id)) throw new UsageError(`unknown property '${id}' of model '${model.name}'; known: ${known.join(', ')}`);
+    if (!known.includes(id)) throw new UsageError(`unknown property '${id}' of model '${model.name}'${didYouMean(id, known)}; known: ${known.join(', ')}`);
   }
 }
 
@@ -23,7 +23,7 @@ export function checkOnly(variant: AnyVariant, only: Only | undefined, flag = '-
     }
     const unknown = names.find((n) => !known.includes(n));
     if (unknown !== undefined) {
-      throw new UsageError(`${flag} ${key}=${unknown}: ${where} has no ${key} '${unknown}'; known: ${known.join(', ')}`);
+      throw new UsageError(`${flag} ${key}=${unknown}: ${where} has no ${key} '${unknown}'${didYouMean(unknown, known)}; known: ${known.join(', ')}`);
     }
   }
 }

@@ -90,16 +90,17 @@ function writer(meta: Record<string, unknown> | undefined): string {
   return said ? ` (it says: ${said.length > 60 ? `${said.slice(0, 57)}...` : said})` : '';
 }
 
-/** Reads and validates a trace file; every problem is a UsageError naming the file. */
+/** Reads and validates a trace file (`-`: standard input); every problem is a UsageError naming the file. */
 export function readTraceFile(path: string): TraceFile {
+  const stdin = path === '-';
   const fail = (what: string): never => {
-    throw new UsageError(`${path}: ${what}`);
+    throw new UsageError(`${stdin ? 'standard input' : path}: ${what}`);
   };
-  if (!existsSync(path)) fail('no such trace file; give the path of a .itf.json file (lifecheck check --out DIR writes them)');
-  if (statSync(path).isDirectory()) fail('is a folder; give the path of a .itf.json file in it');
+  if (!stdin && !existsSync(path)) fail('no such trace file; give the path of a .itf.json file (lifecheck check --out DIR writes them)');
+  if (!stdin && statSync(path).isDirectory()) fail('is a folder; give the path of a .itf.json file in it');
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readFileSync(stdin ? 0 : path, 'utf8'));
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     fail(e instanceof SyntaxError ? `not JSON (${why}); a trace file is ITF JSON` : `cannot read it (${why})`);

@@ -204,7 +204,7 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid', '--variant', 'series', '--only', 'sets=s1'], /--only sets: variant 'series' of model 'ioasid' has no sets to narrow; it offers: calls$/m],
     // A call only one variant has: ioasid_set_free is set-mandatory's.
     [['check', 'ioasid', '--variant', 'series', '--only', 'calls=alloc,set_free'], /has no calls 'set_free'; known: alloc, free, bind, unbind, find$/m],
-    [['check', 'ioasid', '--variant', 'set-mandatory', '--only', 'calls=set_frob'], /has no calls 'set_frob'; known: alloc, free, bind, unbind, find, set_free$/m],
+    [['check', 'ioasid', '--variant', 'set-mandatory', '--only', 'calls=set_frob'], /has no calls 'set_frob' \(did you mean 'set_free'\?\); known: alloc, free, bind, unbind, find, set_free$/m],
     [['check', 'ioasid', '--ids', '0..1'], /--ids 0..1: ioasid's ids start at 1 here; give --ids 2 or 1..N/],
     // Issue 4: a scenario naming an object kind that does not exist.
     [['check', 'iommufd', '--only', 'kinds=gpu'], /--only kinds: .* has no kinds to narrow; it offers: calls/],
@@ -222,6 +222,13 @@ describe('bad input: one line, exit 2', () => {
     [['check', 'ioasid-bench', '--shard', '3/2'], /--shard 3\/2 is not a part of a search; give I\/N/],
     [['merge', 'README.md'], /README.md: is not JSON/],
     [['check', 'ioasid-bench', '--scheduler', 'fair'], /argument 'fair' is invalid. Allowed choices are portfolio, uniform, swarm, pct/],
+    [['check', 'iommfd'], /^lifecheck: unknown model 'iommfd' \(did you mean 'iommufd'\?\); known models: /],
+    [['check', 'ioasid', '--variant', 'seris'], /unknown variant 'seris' of model 'ioasid' \(did you mean 'series'\?\); known: /],
+    [['check', 'ioasid', '--property', 'no-use-after-fre'], /unknown property 'no-use-after-fre' of model 'ioasid' \(did you mean 'no-use-after-free'\?\)/],
+    [['check', 'ioasid', '--variant', 'series', '--only', 'calls=aloc'], /has no calls 'aloc' \(did you mean 'alloc'\?\)/],
+    [['check', 'ioasid', '--variantt', 'series'], /^lifecheck: unknown option '--variantt' \(did you mean --variant\?\)$/m],
+    [['chek'], /^lifecheck: unknown command 'chek' \(did you mean check\?\)$/m],
+    [['show', '-'], /^lifecheck: standard input: not JSON/],
     [['check', './no/such/file.ts'], /no such file/],
     [['check', 'test/fixtures/not-a-model.ts'], /must default-export a model, a variant/],
   ];
@@ -231,6 +238,33 @@ describe('bad input: one line, exit 2', () => {
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
+  });
+});
+
+describe('first contact', () => {
+  const colored = (env: Record<string, string>, ...args: string[]) =>
+    /\x1b\[/.test(spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, ...env } }).stdout);
+
+  it('colours what it prints only where asked: --no-color and NO_COLOR take it away', () => {
+    const args = ['check', 'ioasid-bench', '--runs', '50'];
+    expect(colored({ FORCE_COLOR: '1' }, ...args)).toBe(true);
+    expect(colored({ FORCE_COLOR: '1' }, ...args, '--no-color')).toBe(false);
+    expect(colored({ FORCE_COLOR: '1', NO_COLOR: '1' }, ...args)).toBe(false);
+  });
+
+  it('lists the exit codes in check --help and review --help', () => {
+    for (const command of ['check', 'review']) {
+      const help = lifecheck(command, '--help').out;
+      expect(help).toMatch(/^Exit codes:$/m);
+      for (const code of ['0', '1', '2', '3', '130']) expect(help).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
+    }
+  });
+
+  it('shows a trace read from standard input (show -)', () => {
+    const file = new URL('../../reports/traces/ioasid-bench-bench-buggy-no-use-after-free.itf.json', import.meta.url).pathname;
+    const piped = spawnSync(process.execPath, [bin, 'show', '-'], { input: readFileSync(file, 'utf8'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toBe(lifecheck('show', file).out);
   });
 });
 
