@@ -181,12 +181,27 @@ function progressLine(s: SearchStats): string {
   return `exploring: ${n(s.states)} states, ${n(s.transitions)} transitions, depth ${s.depth}, ${n(s.queued)} queued, ${n(s.statesPerSecond)} states/s, ${Math.round(s.peakRssBytes / 2 ** 20)} MB`;
 }
 
+/** What `--only` can narrow in a model: each key's names, over all its variants (a call only some have is among them). */
+function narrowable(model: AnyModel): Record<string, string[]> {
+  const keys: Record<string, string[]> = {};
+  for (const v of model.variants) for (const [key, names] of Object.entries(model.choices?.(v.config) ?? {})) keys[key] = [...new Set([...(keys[key] ?? []), ...names])];
+  return keys;
+}
+
+/** A model's default scenario, as `check` runs it with no bounds given. */
+function scenarioText(m: AnyModel): string {
+  const { threads, ops, ids } = m.defaults;
+  return `${threads} threads × ${ops} calls each, ids ${ids.min}..${ids.max}, searched ${m.search === 'exhaustive' ? 'exhaustively' : 'by random schedules'}`;
+}
+
 function list(asJson: boolean): void {
   const models = builtInModels.map((m) => ({
     name: m.name,
     title: m.title,
     source: m.source,
     defaults: m.defaults,
+    search: m.search ?? 'random',
+    only: narrowable(m),
     variants: m.variants.map((v) => ({ name: v.name, title: v.title, source: v.source, expect: v.expect })),
     properties: m.properties.map((p) => ({ id: p.id, title: p.title, kind: p.kind, source: p.source })),
   }));
@@ -194,8 +209,11 @@ function list(asJson: boolean): void {
     process.stdout.write(JSON.stringify({ schemaVersion: 1, models }, null, 2) + '\n');
     return;
   }
-  for (const m of models) {
-    const out = [`model ${m.name}: ${m.title} [${m.source}]`, '  variants:'];
+  for (const [i, m] of models.entries()) {
+    const only = Object.entries(m.only).map(([key, names]) => `    --only ${key}=${names.join(',')}`);
+    const out = [`model ${m.name}: ${m.title} [${m.source}]`, `  default scenario: ${scenarioText(builtInModels[i]!)} (--threads, --ops, --ids change it)`];
+    out.push(only.length ? '  --only keeps some of (repeatable):' : '  --only: nothing to narrow', ...only);
+    out.push('  variants:');
     const width = Math.max(...m.variants.map((v) => v.name.length));
     for (const v of m.variants) {
       const breaks = Object.entries(v.expect).filter(([, e]) => e === 'violated').map(([p]) => p);

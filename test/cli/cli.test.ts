@@ -187,6 +187,15 @@ describe('lifecheck list', () => {
     expect(r.out).toContain('no-use-after-free');
     expect(r.out).toContain('destroy-busy-iff-held');
   });
+
+  it("says each model's default scenario and what --only narrows, every call of every variant (set_free is set-mandatory's)", () => {
+    const r = lifecheck('list');
+    expect(r.out).toContain('  default scenario: 3 threads × 2 calls each, ids 1..1, searched exhaustively');
+    expect(r.out).toMatch(/^ {4}--only calls=alloc,free,bind,unbind,find,set_free,/m);
+    expect(r.out).toContain('  --only: nothing to narrow');
+    const json = JSON.parse(lifecheck('list', '--json').out) as { models: { name: string; search: string; only: Record<string, string[]> }[] };
+    expect(json.models.find((m) => m.name === 'iommufd')).toMatchObject({ search: 'exhaustive', only: { calls: expect.arrayContaining(['IOMMU_DESTROY']) } });
+  });
 });
 
 describe('bad input: one line, exit 2', () => {
