@@ -6,8 +6,8 @@ import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
 import { checkImplementations, type Hits } from './engine/machine.ts';
 import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
-import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult } from './explore/exhaustive.ts';
-import { exploreRandom, type Counterexample } from './explore/random.ts';
+import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult, type SearchStats } from './explore/exhaustive.ts';
+import { exploreRandom, type Counterexample, type RandomProgress } from './explore/random.ts';
 import { firstFound, mergeFigures } from './explore/split.ts';
 import type { Guarantee, Scheduler } from './explore/schedulers.ts';
 
@@ -66,10 +66,15 @@ export interface CheckOptions {
   /** Replay one counterexample by its fast-check path (needs exactly one property). */
   readonly path?: string;
   /** Search every interleaving breadth-first instead of sampling schedules. */
-  readonly exhaustive?: Omit<ExhaustiveOptions, 'config' | 'signal'>;
+  readonly exhaustive?: Omit<ExhaustiveOptions, 'config' | 'signal' | 'onProgress'>;
   /** Aborted (Ctrl-C): the explorer stops and reports what it has, the rest unknown. */
   readonly signal?: AbortSignal;
+  /** Called every half second or so with how far the check is, for a person watching. */
+  readonly onProgress?: (progress: Progress) => void;
 }
+
+/** How far a check is: the exhaustive search's figures so far, or the random search's schedules (`'runs' in`). */
+export type Progress = SearchStats | RandomProgress;
 
 interface Outcome {
   readonly status: 'holds' | 'violated' | 'unknown';
@@ -121,7 +126,8 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
   let search: SearchSummary | undefined;
   let guarantee: Guarantee | undefined;
   if (options.exhaustive) {
-    const { counterexamples, ...summary } = await exploreExhaustive(system, applicable, { ...options.exhaustive, ...signal, config });
+    const progress = options.onProgress ? { onProgress: options.onProgress } : {};
+    const { counterexamples, ...summary } = await exploreExhaustive(system, applicable, { ...options.exhaustive, ...signal, ...progress, config });
     search = { ...summary, symmetryDeclared: system.symmetry !== undefined };
     for (const p of applicable) {
       const cx = counterexamples.get(p.id);
@@ -137,6 +143,7 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
       path: options.path,
       config,
       ...signal,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     for (const r of random.results) outcomes.set(r.property, r);
     guarantee = random.guarantee;

@@ -6,11 +6,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { builtInModels } from '../../models/index.ts';
-import { checkVariant } from '../check.ts';
+import { checkVariant, type Progress } from '../check.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyVariant } from '../engine/model.ts';
 import { targetOf, targetsNamed, UsageError } from '../registry.ts';
-import type { SearchStats } from '../explore/exhaustive.ts';
 import { checkOptionsOf, type FromWorker, type ToWorker } from './workers.ts';
 
 const port = parentPort!;
@@ -26,7 +25,7 @@ async function variantOf(job: Extract<ToWorker, { kind: 'check' }>): Promise<Any
 
 async function check(job: Extract<ToWorker, { kind: 'check' }>): Promise<FromWorker> {
   try {
-    const progress = job.progress ? (stats: SearchStats) => port.postMessage({ kind: 'progress', job: job.job, stats } satisfies FromWorker) : undefined;
+    const progress = job.progress ? (p: Progress) => port.postMessage({ kind: 'progress', job: job.job, progress: p } satisfies FromWorker) : undefined;
     const report = await checkVariant(await variantOf(job), checkOptionsOf(job.options, stop.signal, progress));
     return { kind: 'done', job: job.job, report };
   } catch (e) {

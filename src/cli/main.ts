@@ -4,8 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { VariantReport } from '../check.ts';
-import type { SearchStats } from '../explore/exhaustive.ts';
+import type { Progress, VariantReport } from '../check.ts';
 import { DEFAULT_PCT_DEPTH, SCHEDULERS, type Scheduler } from '../explore/schedulers.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyModel, AnyVariant, Bounds, Only } from '../engine/model.ts';
@@ -19,6 +18,7 @@ import { diagram, review } from './review.ts';
 import { endQuietlyOnOutputErrors } from './streams.ts';
 import { FORMATS, replayFile, showFile, type Format } from './traces.ts';
 import { merge } from './merge.ts';
+import { progressLine, statusLine } from './progress.ts';
 import type { Shard } from '../report/json.ts';
 import { checkOnly, checkProperties } from './validate.ts';
 import { checkAll, threadsFor, type Job, type SentOptions } from './workers.ts';
@@ -88,9 +88,9 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const watching = process.stdout.isTTY && !flags.json;
   const threads = threadsFor(jobs, flags.jobs);
   // On threads several searches run at once: each line says whose it is.
-  const onProgress = watching ? (v: AnyVariant, s: SearchStats) => progress.show(`${threads > 1 ? `${v.name}: ` : ''}${progressLine(s)}`) : undefined;
+  const onProgress = watching ? (v: AnyVariant, p: Progress) => statusLine.show(`${threads > 1 ? `${v.name}: ` : ''}${progressLine(p)}`) : undefined;
   for await (const report of checkAll(jobs, threads, signal, onProgress)) {
-    progress.clear();
+    statusLine.clear();
     const { variant } = jobs[results.length]!;
     results.push({ variant, report, ...(module ? { module } : {}) });
     if (!flags.json) process.stdout.write(textReport(variant, report, module) + '\n');
@@ -137,19 +137,6 @@ function checkSearchFlags(flags: CheckFlags, plan: readonly { model: AnyModel; v
   }
 }
 
-/** A status line on stderr while a search runs, only when a person is watching stdout. */
-const progress = {
-  shown: false,
-  show(line: string): void {
-    process.stderr.write(`\r${line}\x1b[K`);
-    this.shown = true;
-  },
-  clear(): void {
-    if (this.shown) process.stderr.write('\r\x1b[K');
-    this.shown = false;
-  },
-};
-
 /** How `check` checks a variant of `model`, as the flags say. */
 function checkOptions(model: AnyModel, flags: CheckFlags): SentOptions {
   return {
@@ -174,11 +161,6 @@ function searchOptions(flags: CheckFlags): NonNullable<SentOptions['exhaustive']
     ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}),
     ...(flags.shard ? { split: { part: flags.shard.index - 1, parts: flags.shard.count } } : {}),
   };
-}
-
-function progressLine(s: SearchStats): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  return `exploring: ${n(s.states)} states, ${n(s.transitions)} transitions, depth ${s.depth}, ${n(s.queued)} queued, ${n(s.statesPerSecond)} states/s, ${Math.round(s.peakRssBytes / 2 ** 20)} MB`;
 }
 
 /** What `--only` can narrow in a model: each key's names, over all its variants (a call only some have is among them). */

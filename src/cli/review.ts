@@ -17,6 +17,8 @@ import { stopOnCtrlC } from './interrupt.ts';
 import { checkOutputs, EXIT_INCOMPLETE, writeOutputs, type OutputFlags } from './outputs.ts';
 import { traceFiles, type Written } from './traces.ts';
 import { checkAll, threadsFor, type Job } from './workers.ts';
+import { progressLine, statusLine } from './progress.ts';
+import type { Progress, VariantReport } from '../check.ts';
 
 /** The review's trace files live here, relative to the page. */
 const TRACES = 'traces';
@@ -33,7 +35,7 @@ export interface ReviewGroup {
  * targets of the same model share (a module's variants of a built-in model).
  * On worker threads as `--jobs` asks (`threadsFor`); in this thread when `jobs` is 1.
  */
-export async function reviewChecks(targets: readonly Target[], signal = new AbortController().signal, jobs?: number): Promise<ReviewGroup[]> {
+export async function reviewChecks(targets: readonly Target[], signal = new AbortController().signal, jobs?: number, watch?: Watch): Promise<ReviewGroup[]> {
   const groups = new Map<AnyModel, Written[]>(targets.map((t) => [t.model, []]));
   const queued: (Job & { module?: string })[] = [];
   const seen = new Set<AnyVariant>();
@@ -48,11 +50,26 @@ export async function reviewChecks(targets: readonly Target[], signal = new Abor
     }
   }
   let done = 0;
-  for await (const report of checkAll(queued, threadsFor(queued, jobs, false), signal)) {
+  const onProgress = watch && ((variant: AnyVariant, p: Progress) => watch.onProgress(`review: ${done} of ${queued.length} variants checked; ${variant.model.name} --variant ${variant.name}: ${progressLine(p)}`));
+  for await (const report of checkAll(queued, threadsFor(queued, jobs, false), signal, onProgress)) {
     const { variant, module } = queued[done++]!;
     groups.get(variant.model)!.push({ variant, report, ...(module ? { module } : {}) });
+    watch?.onReport(report);
   }
   return [...groups].map(([model, results]) => ({ model, results }));
+}
+
+/** What a person watching a review sees: each variant's line as it is checked, and how far the check running is. */
+interface Watch {
+  onReport(report: VariantReport): void;
+  onProgress(line: string): void;
+}
+
+/** A variant's line in the review's summary: how many properties it broke, and whether that is what it expects. */
+function summaryLine(r: VariantReport): string {
+  const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
+  const status = r.interrupted ? pc.yellow('interrupted') : r.matches ? pc.green('as expected') : pc.red('NOT as expected');
+  return `${r.model} --variant ${r.variant}: ${broken} of ${r.verdicts.length} properties broken, ${status}\n`;
 }
 
 /** The review's files under `dir`, by path: its trace files (ITF and text), then the page. */
@@ -108,13 +125,17 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
-  const groups = await reviewChecks(targets, signal, flags.jobs);
+  // Each variant's line as soon as it is checked; on a terminal, a status line for the one running.
+  const watching = process.stderr.isTTY;
+  const groups = await reviewChecks(targets, signal, flags.jobs, {
+    onReport: (r) => {
+      statusLine.clear();
+      process.stdout.write(summaryLine(r));
+    },
+    onProgress: (line) => watching && statusLine.show(line),
+  });
+  statusLine.clear();
   const results = groups.flatMap((g) => g.results);
-  for (const { report: r } of results) {
-    const broken = r.verdicts.filter((v) => v.actual === 'violated').length;
-    const status = r.interrupted ? pc.yellow('interrupted') : r.matches ? pc.green('as expected') : pc.red('NOT as expected');
-    process.stdout.write(`${r.model} --variant ${r.variant}: ${broken} of ${r.verdicts.length} properties broken, ${status}\n`);
-  }
   if (signal.aborted) {
     process.stderr.write(`lifecheck: interrupted; nothing written (the review is written whole or not at all)\n`);
     return results.every((r) => r.report.matches) ? EXIT_INCOMPLETE : 1;

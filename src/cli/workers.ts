@@ -10,16 +10,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkVariant, mergeParts, type CheckOptions, type VariantReport } from '../check.ts';
+import { checkVariant, mergeParts, type CheckOptions, type Progress, type VariantReport } from '../check.ts';
 import { DefinitionError } from '../engine/define.ts';
 import type { AnyVariant } from '../engine/model.ts';
 import type { SearchStats } from '../explore/exhaustive.ts';
 import { UsageError } from '../registry.ts';
 
 /** Check options a thread can be sent: no signal, no callback. */
-export type SentOptions = Omit<CheckOptions, 'signal' | 'exhaustive'> & {
-  readonly exhaustive?: Omit<NonNullable<CheckOptions['exhaustive']>, 'onProgress'>;
-};
+export type SentOptions = Omit<CheckOptions, 'signal' | 'onProgress'>;
 
 export type ToWorker =
   | {
@@ -36,7 +34,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly kind: 'done'; readonly job: number; readonly report: VariantReport }
-  | { readonly kind: 'progress'; readonly job: number; readonly stats: SearchStats }
+  | { readonly kind: 'progress'; readonly job: number; readonly progress: Progress }
   | { readonly kind: 'failed'; readonly job: number; readonly usage: 'usage' | 'definition'; readonly message: string }
   | { readonly kind: 'failed'; readonly job: number; readonly stack: string };
 
@@ -80,7 +78,7 @@ interface Pending {
 }
 
 /** Reports a search's progress, for a person watching; `job` is the job's index. */
-export type OnProgress = (variant: AnyVariant, stats: SearchStats, job: number) => void;
+export type OnProgress = (variant: AnyVariant, progress: Progress, job: number) => void;
 
 /** Each job's report, in order: on `threads` worker threads (one search split over them), or in this one when one is all there is to use. */
 export function checkAll(jobs: readonly Job[], threads: number, signal: AbortSignal, onProgress?: OnProgress): AsyncIterable<VariantReport> {
@@ -93,7 +91,9 @@ async function* checkSplit(job: Job, parts: number, signal: AbortSignal, onProgr
   const exhaustive = job.options.exhaustive!;
   const jobs = Array.from({ length: parts }, (_, part): Job => ({ ...job, options: { ...job.options, exhaustive: { ...exhaustive, split: { part, parts } } } }));
   const latest: SearchStats[] = [];
-  const added = onProgress && ((variant: AnyVariant, stats: SearchStats, part: number) => {
+  const added = onProgress && ((variant: AnyVariant, progress: Progress, part: number) => {
+    if ('runs' in progress) return;
+    const stats = progress;
     latest[part] = stats;
     const all = latest.filter((s) => s !== undefined);
     const sum = (f: (s: SearchStats) => number) => all.reduce((n, s) => n + f(s), 0);
@@ -106,10 +106,9 @@ async function* checkSplit(job: Job, parts: number, signal: AbortSignal, onProgr
   if (reports.length === parts) yield mergeParts(job.variant, job.options.bounds, reports);
 }
 
-/** A job's options as `checkVariant` takes them here: with the signal, and the search's progress reported to `onProgress`. */
-export function checkOptionsOf(options: SentOptions, signal: AbortSignal, onProgress?: (stats: SearchStats) => void): CheckOptions {
-  const { exhaustive, ...rest } = options;
-  return { ...rest, ...(exhaustive ? { exhaustive: { ...exhaustive, ...(onProgress ? { onProgress } : {}) } } : {}), signal };
+/** A job's options as `checkVariant` takes them here: with the signal, and the check's progress reported to `onProgress`. */
+export function checkOptionsOf(options: SentOptions, signal: AbortSignal, onProgress?: (progress: Progress) => void): CheckOptions {
+  return { ...options, ...(onProgress ? { onProgress } : {}), signal };
 }
 
 async function* checkHere(jobs: readonly Job[], signal: AbortSignal, onProgress?: OnProgress): AsyncGenerator<VariantReport> {
@@ -148,7 +147,7 @@ async function* checkOnThreads(jobs: readonly Job[], threads: number, signal: Ab
   signal.addEventListener('abort', abort);
   for (const worker of workers) {
     worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'progress') return onProgress?.(jobs[m.job]!.variant, m.stats, m.job);
+      if (m.kind === 'progress') return onProgress?.(jobs[m.job]!.variant, m.progress, m.job);
       if (m.kind === 'done') pending[m.job]!.resolve(m.report);
       else pending[m.job]!.reject(errorOf(m));
       send(worker);

@@ -31,6 +31,17 @@ export interface RandomOptions {
   readonly config?: unknown;
   /** Aborted by Ctrl-C: the search ends with what it has found. */
   readonly signal?: AbortSignal;
+  /** Called about every `progressEveryMs` (500) while schedules run, with how far the search is. */
+  readonly onProgress?: (progress: RandomProgress) => void;
+  readonly progressEveryMs?: number;
+}
+
+/** How far a random search is: schedules run of those it will run, properties broken so far, time taken. */
+export interface RandomProgress {
+  readonly runs: number;
+  readonly of: number;
+  readonly broken: number;
+  readonly elapsedMs: number;
 }
 
 /** A random explorer's counterexample: its trace, the violation, and what replays it. */
@@ -127,6 +138,14 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
   let runs = 0;
   let longer = 0;
   const guard = guarded(options.signal, false);
+  const started = performance.now();
+  let shown = started;
+  const report = (): void => {
+    const now = performance.now();
+    if (!options.onProgress || now - shown < (options.progressEveryMs ?? 500)) return;
+    shown = now;
+    options.onProgress({ runs, of: options.runs, broken: broken.size, elapsedMs: Math.round(now - started) });
+  };
   await fc.check(
     fc.asyncProperty(
       plansOf(schedulerOf(options), shape, options.depth),
@@ -139,6 +158,7 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
         for (const v of run.violations) {
           if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
         }
+        report();
         // Stop early once every property is broken: nothing more to learn.
         return broken.size < properties.length;
       }),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ioasid, iommufd } from 'lifecheck/models';
+import { progressLine } from '../../src/cli/progress.ts';
 
 const bin = new URL('../../bin/lifecheck.js', import.meta.url).pathname;
 
@@ -267,6 +268,12 @@ describe('first contact', () => {
       expect(help).toMatch(/^Exit codes:$/m);
       for (const code of ['0', '1', '2', '3', '130']) expect(help).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
     }
+  });
+
+  it("a check's progress reads as a line with an estimate of the time left, or the exhaustive search's figures", () => {
+    expect(progressLine({ runs: 2_500, of: 10_000, broken: 1, elapsedMs: 1_000 })).toBe('sampling: 2,500 of 10,000 schedules, 1 property broken, about 3 s left');
+    const stats = { states: 12_345, transitions: 40_000, depth: 7, queued: 900, elapsedMs: 500, statesPerSecond: 24_690, peakRssBytes: 150 * 2 ** 20, bytesPerState: 60 };
+    expect(progressLine(stats)).toBe('exploring: 12,345 states, 40,000 transitions, depth 7, 900 queued, 24,690 states/s, 150 MB');
   });
 
   it('shows a trace read from standard input (show -)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkVariant, renderTrace } from 'lifecheck';
-import { ioasid } from 'lifecheck/models';
+import { checkVariant, exploreRandom, renderTrace } from 'lifecheck';
+import { ioasid, ioasidBench } from 'lifecheck/models';
 import { randomCounterexample } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
 
@@ -53,5 +53,24 @@ describe('random explorer', () => {
     // object's state: the vCPU uses what its find returned, freed meanwhile by the other vCPU of its guest.
     expect(text).toMatch(/^4 +use\(found, priv\) = ok; returns 0 +freed +<-- no-use-after-free\n/m);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('progress', () => {
+  it('says how far a random check is: schedules run of all, properties broken, as they go', async () => {
+    const seen: { runs: number; of: number; broken: number }[] = [];
+    const bench = variantOf(ioasidBench, 'bench-buggy');
+    await exploreRandom(ioasidBench.system(bench.config, ioasidBench.defaults), ioasidBench.properties, {
+      runs: 300,
+      seed: 42,
+      config: bench.config,
+      progressEveryMs: 0,
+      onProgress: ({ runs, of, broken }) => seen.push({ runs, of, broken }),
+    });
+    expect(seen.map((p) => p.runs)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(new Set(seen.map((p) => p.of))).toEqual(new Set([300]));
+    // Broken properties only add up.
+    expect(seen.every((p, i) => i === 0 || p.broken >= seen[i - 1]!.broken)).toBe(true);
+    expect(seen.at(-1)!.broken).toBe(1);
   });
 });
