@@ -278,8 +278,9 @@ function program(): Command {
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
+    .option('--json', 'print the checks as one JSON document (as check --json does) instead of a line per variant')
     .addHelpText('after', EXIT_CODES)
-    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number }) => {
+    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number; json?: boolean }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
     });
@@ -299,8 +300,10 @@ function program(): Command {
     .usage('[options] [module] <MODEL.MACHINE>')
     .argument('<machine...>', 'MODEL.MACHINE, e.g. ioasid.ioasid or iommufd.IOMMU_DESTROY; or a path to your own .ts module, then MODEL.MACHINE')
     .option('--variant <name>', 'the variant whose machine to draw (default: the first that runs it)')
-    .action(async (args: string[], flags: { variant?: string }) => {
-      process.stdout.write((await diagram(args, flags.variant, builtInModels)) + '\n');
+    .option('--json', 'print JSON: the model, variant and machine, the Mermaid text, and every transition')
+    .action(async (args: string[], flags: { variant?: string; json?: boolean }) => {
+      const drawn = await diagram(args, flags.variant, builtInModels);
+      process.stdout.write(flags.json ? JSON.stringify(drawn, null, 2) + '\n' : drawn.mermaid + '\n');
     });
   cli
     .command('replay')

@@ -9,6 +9,7 @@ import pc from 'picocolors';
 import { propertiesOf, type AnyModel, type AnyVariant } from '../engine/model.ts';
 import { builtInTarget, loadModule, looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
+import { machineEdges, type Edge } from '../engine/edges.ts';
 import { reviewMarkdown } from '../report/review.ts';
 import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
@@ -125,12 +126,12 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
-  // Each variant's line as soon as it is checked; on a terminal, a status line for the one running.
-  const watching = process.stderr.isTTY;
+  // Each variant's line as soon as it is checked (with --json, the document at the end); on a terminal, a status line for the one running.
+  const watching = process.stderr.isTTY && !flags.json;
   const groups = await reviewChecks(targets, signal, flags.jobs, {
     onReport: (r) => {
       statusLine.clear();
-      process.stdout.write(summaryLine(r));
+      if (!flags.json) process.stdout.write(summaryLine(r));
     },
     onProgress: (line) => watching && statusLine.show(line),
   });
@@ -143,7 +144,8 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   const files = reviewFiles(flags.dir, groups, version);
   writeFiles(files);
   removeStaleTraces(join(flags.dir, TRACES), groups, files);
-  process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${files.size - 1} trace files\n`);
+  if (!flags.json) process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${files.size - 1} trace files\n`);
+  // With --json, the checks' JSON document, as `check --json` prints it.
   return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }
 
@@ -164,7 +166,16 @@ function ofModel(targets: readonly Target[], name: string, module: string): Targ
 }
 
 /** `lifecheck diagram [MODULE] MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
-export async function diagram(args: readonly string[], variantName: string | undefined, builtIns: readonly AnyModel[]): Promise<string> {
+/** A machine drawn: which model, variant and machine, its Mermaid diagram, and its transitions as data. */
+export interface Drawn {
+  readonly model: string;
+  readonly variant: string;
+  readonly machine: string;
+  readonly mermaid: string;
+  readonly transitions: readonly Edge[];
+}
+
+export async function diagram(args: readonly string[], variantName: string | undefined, builtIns: readonly AnyModel[]): Promise<Drawn> {
   const { module, name } = diagramArgs(args);
   const dot = name.lastIndexOf('.');
   const modelName = dot < 0 ? name : name.slice(0, dot);
@@ -180,5 +191,6 @@ export async function diagram(args: readonly string[], variantName: string | und
     const what = machineName === undefined ? `'${name}' names no machine` : `${where} has no machine '${machineName}'`;
     throw new UsageError(`${what}; known: ${known.join(', ') || 'none'} (give MODEL.MACHINE)`);
   }
-  return stateDiagram(machinesOf(variant)[machineName!]!.machine);
+  const { machine } = machinesOf(variant)[machineName!]!;
+  return { model: modelName, variant: variant.name, machine: machineName!, mermaid: stateDiagram(machine), transitions: machineEdges(machine) };
 }

@@ -294,8 +294,28 @@ describe('lifecheck diagram', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^stateDiagram-v2\n/);
-    expect(r.out).toBe(`${await diagram(['ioasid.ioasid'], undefined, builtInModels)}\n`);
+    expect(r.out).toBe(`${(await diagram(['ioasid.ioasid'], undefined, builtInModels)).mermaid}\n`);
     expect(page).toContain(`\`\`\`mermaid\n${r.out}\`\`\``);
+  });
+
+  it('prints it as JSON with --json: which machine, its Mermaid text and every transition', () => {
+    const doc = JSON.parse(lifecheck('diagram', 'ioasid.ioasid', '--variant', 'series', '--json').out) as { model: string; variant: string; machine: string; mermaid: string; transitions: { from: string; to: string; event: string }[] };
+    expect(doc).toMatchObject({ model: 'ioasid', variant: 'series', machine: 'ioasid' });
+    expect(`${doc.mermaid}\n`).toBe(lifecheck('diagram', 'ioasid.ioasid', '--variant', 'series').out);
+    expect(doc.transitions).toContainEqual(expect.objectContaining({ from: 'freePending', to: 'freePending', event: 'GET' }));
+  });
+
+  it('review --json prints the checks as one JSON document, as check --json does', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lifecheck-review-json-'));
+    try {
+      const r = lifecheck('review', 'ioasid-bench', '--out', out, '--json');
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.out) as { results: { variant: string }[]; matches: boolean };
+      expect(doc.matches).toBe(true);
+      expect(doc.results.map((x) => x.variant)).toEqual(['bench-buggy', 'fixed']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('draws a machine only some variants have: the first that has it, or the one named', async () => {
