@@ -12,7 +12,7 @@ import { builtInTarget, loadModule, pickVariants, UsageError } from '../registry
 import { traceJson } from '../report/json.ts';
 import { differences, worldVars } from '../trace/changes.ts';
 import { readTraceFile, type TraceFile } from '../trace/file.ts';
-import { itfText, itfVar, toItf, traceFileName, type TraceOrigin } from '../trace/itf.ts';
+import { itfText, toItf, traceFileName, typedStates, type TraceOrigin } from '../trace/itf.ts';
 import { markdownTrace } from '../trace/markdown.ts';
 import { mermaidTrace } from '../trace/mermaid.ts';
 import { replay, sameStep, type Replay } from '../trace/replay.ts';
@@ -110,11 +110,11 @@ function rerun(loaded: Loaded): Replay<unknown> {
 function drift(loaded: Loaded, result: Replay<unknown>): string[] {
   const notes = result.changedReplies.map(({ at, recorded, now }) => `step ${at} now replies ${now.text} (the trace recorded ${recorded.text})`);
   const { present } = loaded.variant.model;
-  const worlds = [result.trace.init, ...result.trace.steps.map((s) => s.world)];
-  const state = worlds.findIndex((w, i) => {
-    const vars = worldVars(present, w);
-    const recorded = loaded.file.states[i]!;
-    return Object.keys(recorded).some((v) => differences(itfVar(vars, v), recorded[v]).length > 0);
+  // The replayed worlds as the file would hold them: typed over the whole replay, as `toItf` types a trace.
+  const replayed = typedStates([result.trace.init, ...result.trace.steps.map((s) => s.world)].map((w) => worldVars(present, w))).states;
+  const state = replayed.findIndex((vars, i) => {
+    const recorded = loaded.file.states[i];
+    return recorded === undefined || Object.keys(recorded).some((v) => differences(vars[v], recorded[v]).length > 0);
   });
   if (state >= 0) notes.push(`the world ${state === 0 ? 'at the start' : `after step ${state}`} differs from the one the trace recorded`);
   return notes;

@@ -9,6 +9,7 @@ import type { Arg, Bounds, Presenter, Reply } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import type { Scheduler } from '../explore/schedulers.ts';
 import { worldVars } from './changes.ts';
+import { encode, typeName, typeOf, unify, type ItfType } from './itf-types.ts';
 import { traceRows } from './text.ts';
 
 /** A value as ITF holds it: tagged big integers, maps, sets and unserializable values. */
@@ -95,9 +96,23 @@ export interface ItfTrace {
   readonly states: readonly Record<string, unknown>[];
 }
 
-/** A world's var as a trace state holds it: `#unserializable` where the world has none. */
-export const itfVar = (vars: Readonly<Record<string, unknown>>, name: string): ItfValue =>
-  vars[name] === undefined ? { '#unserializable': 'absent' } : itfValue(vars[name]);
+/**
+ * Worlds' vars as ITF states with one type per var (`itf-types.ts`), inferred over all of them: the vars, each
+ * var's type as Apalache spells it, and each world's values. A var some world lacks is an option.
+ */
+export function typedStates(worlds: readonly Readonly<Record<string, unknown>>[]): {
+  vars: string[];
+  varTypes: Record<string, string>;
+  states: Record<string, ItfValue>[];
+} {
+  const vars = [...new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined)))];
+  const types = new Map<string, ItfType>(vars.map((v) => [v, worlds.map((w) => typeOf(w[v] ?? null)).reduce(unify)]));
+  return {
+    vars,
+    varTypes: Object.fromEntries(vars.map((v) => [v, typeName(types.get(v))])),
+    states: worlds.map((w) => Object.fromEntries(vars.map((v) => [v, encode(w[v] ?? null, types.get(v)!)]))),
+  };
+}
 
 /** The kernel function a rendered call names (its first `name(`), else the step's operation. */
 const functionOf = (call: string, op: string) => {
@@ -106,10 +121,10 @@ const functionOf = (call: string, op: string) => {
   return /([A-Za-z_]\w*)\(/.exec(step)?.[1] ?? op;
 };
 
-/** The ITF form of a counterexample. Every state has every var; one absent from a world is `#unserializable`. */
+/** The ITF form of a counterexample: every state has every var, each var of one type (`#meta.varTypes`). */
 export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C, origin: TraceOrigin): ItfTrace {
   const worlds = [trace.init, ...trace.steps.map((s) => s.world)].map((w) => worldVars(present, w));
-  const vars = [...new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined)))];
+  const { vars, varTypes, states } = typedStates(worlds);
   const rows = traceRows(trace, present, config);
   const stepMeta = (i: number): StepMeta => {
     const { step, reply } = trace.steps[i]!;
@@ -135,12 +150,10 @@ export function toItf<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C
       tool: 'lifecheck',
       ...rest,
       violation,
+      varTypes,
     },
     vars,
-    states: worlds.map((w, i) => ({
-      '#meta': i === 0 ? { index: 0 } : stepMeta(i - 1),
-      ...Object.fromEntries(vars.map((v) => [v, itfVar(w, v)])),
-    })),
+    states: states.map((s, i) => ({ '#meta': i === 0 ? { index: 0 } : stepMeta(i - 1), ...s })),
   };
 }
 

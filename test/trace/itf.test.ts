@@ -1,8 +1,11 @@
 /**
  * Trace files in ITF: how plain values are tagged, and what `toItf` makes of
- * real counterexamples (every var in every state, each step's facts in its
- * state's `#meta`, the trace's origin at the top), written one state a line.
+ * real counterexamples (every var in every state, of one type in all of them,
+ * as a strict reader of the spec reads it; each step's facts in its state's
+ * `#meta`, the trace's origin at the top), written one state a line.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkVariant,
@@ -22,6 +25,7 @@ import {
   type BenchWorld,
 } from 'lifecheck/models';
 import { itfText, type StepMeta } from '../../src/trace/itf.ts';
+import { readItfStrictly } from '../helpers/itf-reader.ts';
 import { randomCounterexample, verdict } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
 
@@ -195,19 +199,26 @@ describe('toItf on the ioasid-bench use-after-free', () => {
       bounds: benchBounds,
       explorer: 'exhaustive',
       violation: { property: 'no-use-after-free', at: 4, message: cx.violation.message },
+      varTypes: {
+        slots: 'Int -> { st: Str, rc: Int, gen: Int }',
+        threads: 'Seq({ pc: Int, held: Int -> Int, bor: Int -> Int })',
+      },
     });
   });
 
-  it('lists a var absent from some worlds, marking it there, and drops one absent from all', async () => {
+  it('lists a var absent from some worlds as an option, and drops one absent from all', async () => {
     // After the first step some cell is non-zero: `late` appears and `early` goes.
     const shifting: Presenter<BenchWorld, BenchConfig> = {
       ...present,
       vars: (w) => (w.cells.some((c) => c > 0) ? { late: 1, never: undefined } : { early: 0, never: undefined }),
     };
-    const { vars, states } = toItf(cx.trace, shifting, buggy.config, originOf(buggy, benchBounds, cx));
-    expect(vars).toEqual(['early', 'late']);
-    expect(withoutMeta(states[0]!)).toEqual({ early: big(0), late: { '#unserializable': 'absent' } });
-    for (const s of states.slice(1)) expect(withoutMeta(s)).toEqual({ early: { '#unserializable': 'absent' }, late: big(1) });
+    const doc = toItf(cx.trace, shifting, buggy.config, originOf(buggy, benchBounds, cx));
+    expect(doc.vars).toEqual(['early', 'late']);
+    const none = { tag: 'None', value: { '#tup': [] } };
+    expect(withoutMeta(doc.states[0]!)).toEqual({ early: { tag: 'Some', value: big(0) }, late: none });
+    for (const s of doc.states.slice(1)) expect(withoutMeta(s)).toEqual({ early: none, late: { tag: 'Some', value: big(1) } });
+    expect(doc['#meta']['varTypes']).toEqual({ early: 'Some(Int) | None(UNIT)', late: 'Some(Int) | None(UNIT)' });
+    expect(readItfStrictly(doc).vars).toEqual(['early', 'late']);
   });
 
   it('writes text that parses back to the same trace, with one state per line', async () => {
@@ -235,7 +246,8 @@ describe('toItf on the ioasid series use-after-free', () => {
     expect(new Set(vars)).toEqual(new Set(worlds.flatMap((w) => Object.keys(w).filter((k) => w[k] !== undefined))));
     expect(vars).toEqual(expect.arrayContaining(['objects', 'spaces', 'threads']));
     for (const s of states) expect(Object.keys(s).sort()).toEqual(['#meta', ...vars].sort());
-    states.forEach((s, i) => expect(s['threads']).toEqual(itfValue(worlds[i]!['threads'])));
+    // Each var has one type in every state, as a typed reader reads it.
+    expect(readItfStrictly(itf()).states).toBe(worlds.length);
   });
 
   it("names the kernel function of each step (a kit call's first line: its step's, not the call's), or the operation when the line names none", async () => {
@@ -268,5 +280,42 @@ describe('toItf on the ioasid series use-after-free', () => {
       path: cx.path,
       violation: cx.violation,
     });
+  });
+});
+
+describe('ITF as the spec writes it: one type per variable, read by a strict reader of ADR-015', () => {
+  const dir = new URL('../../reports/traces/', import.meta.url).pathname;
+  const committed = readdirSync(dir).filter((f) => f.endsWith('.itf.json'));
+
+  it('reads every committed trace, each var typed in #meta.varTypes', () => {
+    expect(committed.length).toBeGreaterThan(40);
+    for (const f of committed) {
+      const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { '#meta': { varTypes: Record<string, string> } };
+      const read = readItfStrictly(doc);
+      expect(Object.keys(doc['#meta'].varTypes), f).toEqual(read.vars);
+    }
+  });
+
+  it('reads the traces checks write now, pointers that go NULL and calls whose locals come and go', async () => {
+    for (const [model, name, property] of [
+      [ioasid, 'series', 'no-use-after-free'],
+      [ioasid, 'custom-ignores-range', 'no-overwritten-entry'],
+    ] as const) {
+      const v = variantOf(model, name);
+      const r = await checkVariant(v, { bounds: model.defaults, runs: 1, seed: 42, properties: [property], exhaustive: {} });
+      const found = r.verdicts[0]!.counterexample! as Found;
+      const doc = toItf(found.trace, model.present as Presenter<unknown, unknown>, v.config, originOf(v as AnyVariant, model.defaults, found));
+      expect(() => readItfStrictly(JSON.parse(itfText(doc)))).not.toThrow();
+      expect(JSON.stringify(doc)).not.toContain('#unserializable');
+    }
+  });
+
+  it('and the reader is no rubber stamp: it refuses #unserializable, a bare number, and a var whose type changes', () => {
+    const doc = (states: unknown[]) => ({ vars: ['x'], states: states.map((x) => ({ x })) });
+    expect(() => readItfStrictly(doc([{ '#unserializable': 'null' }]))).toThrow(/#unserializable/);
+    expect(() => readItfStrictly(doc([1]))).toThrow(/bare number/);
+    expect(() => readItfStrictly(doc([{ '#bigint': '1' }, 'one']))).toThrow(/var x/);
+    expect(() => readItfStrictly(doc([{ a: { '#bigint': '1' } }, { b: { '#bigint': '1' } }]))).toThrow(/var x/);
+    expect(readItfStrictly(doc([{ tag: 'None', value: { '#tup': [] } }, { tag: 'Some', value: { '#bigint': '2' } }])).states).toBe(2);
   });
 });
