@@ -1,8 +1,11 @@
 /**
- * The design review page: per model, a matrix of every variant against every
- * property, the counterexample behind each ✗ inline, the state diagrams of
- * the machines, and what the exploration covered. It holds no timings, so the
- * same seeds give the same page, which is committed and checked for staleness.
+ * The design review page: per model, a matrix of every property against every
+ * variant, the counterexample behind each ✗ inline, the state diagrams of the
+ * machines, and what the exploration covered. The matrix fits GitHub's page
+ * column: a row per property, a narrow column per variant (numbered, and
+ * named in the list above it with what a ✓ there means), each cell a symbol
+ * and a length. It holds no timings, so the same seeds give the same page,
+ * which is committed and checked for staleness.
  */
 import type { MachineCoverage } from '../coverage.ts';
 import type { Verdict, VariantReport } from '../check.ts';
@@ -34,35 +37,40 @@ function boundsText(b: Bounds): string {
   return `${b.threads} threads, ${b.ops} operations each, ids ${b.ids.min}..${b.ids.max}${only.join('')}`;
 }
 
-function verdictCell(v: Verdict, r: VariantReport, meta: ReviewMeta): string {
-  const expectation = v.matches ? '' : ` ⚠ expected ${v.expected}`;
+/** A matrix cell: a symbol, a broken one bold with its length linked to its counterexample; ⚠ where not expected. */
+function verdictCell(v: Verdict, r: VariantReport): string {
+  const expectation = v.matches ? '' : ` ⚠`;
   switch (v.actual) {
-    case 'violated': {
-      const file = (ext: 'itf.json' | 'txt') => `${meta.traces}/${traceFileName(r.model, r.variant, v.property, ext)}`;
-      const steps = v.counterexample?.trace.steps.length ?? 0;
-      return `✗ [${stepsText(steps)}](#${anchor(r.model, r.variant, v.property)}) ([itf](${file('itf.json')}), [txt](${file('txt')}))${expectation}`;
-    }
+    case 'violated':
+      return `**✗ [${v.counterexample?.trace.steps.length ?? 0}](#${anchor(r.model, r.variant, v.property)})**${expectation}`;
     case 'holds':
-      return `✓ ${r.search ? `${count(r.search.stats.states)} states` : `none in ${count(v.runs)} schedules`}${expectation}`;
+      return `✓${expectation}`;
     case 'unknown':
-      return `? search stopped${expectation}`;
+      return `?${expectation}`;
     default:
       return `–${expectation}`;
   }
 }
 
-function matrix(model: AnyModel, results: readonly Reviewed[], meta: ReviewMeta): string[] {
+/** What a ✓ of the variant's column means: every state searched, or no violation in its schedules. */
+const holdsText = (r: VariantReport) =>
+  r.search ? `✓ in all ${count(r.search.stats.states)} states` : `✓ in ${count(r.verdicts.find((v) => v.actual === 'holds')?.runs ?? 0)} random schedules`;
+
+function matrix(model: AnyModel, results: readonly Reviewed[]): string[] {
   // The model's properties, then any a variant brings of its own.
   const properties = [...new Set([...model.properties, ...results.flatMap(({ variant }) => variant.properties ?? [])].map((p) => p.id))];
+  const columns = results.map((_, i) => String(i + 1));
   return [
-    `| variant | ${properties.join(' | ')} |`,
-    `| --- |${properties.map(() => ' --- |').join('')}`,
-    ...results.map(({ report: r }) => {
-      const cells = properties.map((p) => {
+    ...results.map(({ report: r }, i) => `${i + 1}. \`${r.variant}\`: ${r.title} (${holdsText(r)})`),
+    '',
+    `| property | ${columns.join(' | ')} |`,
+    `| --- |${columns.map(() => ' :-: |').join('')}`,
+    ...properties.map((p) => {
+      const cells = results.map(({ report: r }) => {
         const v = r.verdicts.find((x) => x.property === p);
-        return v ? verdictCell(v, r, meta) : '';
+        return v ? verdictCell(v, r) : '';
       });
-      return `| \`${r.variant}\` | ${cells.join(' | ')} |`;
+      return `| ${p} | ${cells.join(' | ')} |`;
     }),
   ];
 }
@@ -73,6 +81,7 @@ function counterexamples(results: readonly Reviewed[], meta: ReviewMeta): string
       const cx = v.counterexample;
       if (!cx) return [];
       const file = `${meta.traces}/${traceFileName(r.model, r.variant, v.property)}`;
+      const txt = `${meta.traces}/${traceFileName(r.model, r.variant, v.property, 'txt')}`;
       return [
         `<a id="${anchor(r.model, r.variant, v.property)}"></a>`,
         `#### \`${r.variant}\` breaks ${v.property} in ${stepsText(cx.trace.steps.length)}${v.matches ? '' : ` (⚠ expected ${v.expected})`}`,
@@ -81,7 +90,7 @@ function counterexamples(results: readonly Reviewed[], meta: ReviewMeta): string
         renderTrace(cx.trace, variant.model.present, variant.config, cx.violation),
         '```',
         '',
-        `Trace file: [${file}](${file}); \`lifecheck replay ${file}\` runs it again.`,
+        `Trace file: [${file}](${file}) (as text: [${txt}](${txt})); \`lifecheck replay ${file}\` runs it again.`,
         '',
       ];
     }),
@@ -138,7 +147,7 @@ function modelSection(model: AnyModel, results: readonly Reviewed[], meta: Revie
     '',
     `Source: ${model.source}. Bounds: ${boundsText(bounds)}.`,
     '',
-    ...matrix(model, results, meta),
+    ...matrix(model, results),
     '',
     ...guarantees(results),
     '### Counterexamples',
@@ -159,7 +168,7 @@ export function reviewMarkdown(groups: readonly { model: AnyModel; results: read
     `Written by \`lifecheck review\` (lifecheck ${meta.version}): every variant of every model against every property, ` +
       `${count(meta.runs)} random schedules each from seed ${meta.seed}. Regenerate with \`npm run review\`; a test fails when this page is stale.`,
     '',
-    '✓ holds in every schedule explored · ✗ broken, by a counterexample of that many steps (its ITF trace file and its text) · – not applicable · ⚠ not the verdict the variant expects',
+    'A row per property, a column per variant (numbered as listed above each matrix): ✓ holds (in every state searched, or every schedule run, as the list says) · **✗ n** broken, by a counterexample of n steps, linked to it below with its trace files · – not applicable · ? not decided · ⚠ not the verdict the variant expects',
     '',
   ];
   return [...head, ...groups.flatMap((g) => modelSection(g.model, g.results, meta))].join('\n').replace(/\n+$/, '\n');

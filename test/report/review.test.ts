@@ -72,29 +72,39 @@ function sections(markdown: string): [string, string][] {
     .map((s) => [/^## ([^:\s]+):/.exec(s)![1]!, s]);
 }
 
-/** A section's matrix: the property ids of its header, and each row's variant and cells. */
+/** A section's matrix: its numbered variants (the list above it), its column headers, and each property's row of cells. */
 function matrixOf(section: string) {
-  const table = section.split('\n### ')[0]!.split('\n').filter((l) => l.startsWith('| '));
+  const head = section.split('\n### ')[0]!;
+  const variants = [...head.matchAll(/^(\d+)\. `([^`]+)`: .* \((✓ [^)]*)\)$/gm)].map((m) => ({ n: m[1]!, name: m[2]!, holds: m[3]! }));
+  const table = head.split('\n').filter((l) => l.startsWith('| '));
   const cells = (line: string) => line.slice(2, -2).split(' | ');
-  const [head, , ...rows] = table;
+  const [header, , ...rows] = table;
   return {
-    properties: cells(head!).slice(1),
-    rows: rows.map((row) => ({ row, variant: cells(row)[0]!, cells: cells(row).slice(1) })),
+    variants,
+    columns: cells(header!).slice(1),
+    rows: rows.map((row) => ({ row, property: cells(row)[0]!, cells: cells(row).slice(1) })),
   };
 }
 
-const BROKEN = /^✗ \[(\d+) steps?\]\(#([^)]+)\) \(\[itf\]\(([^)]+)\), \[txt\]\(([^)]+)\)\)$/;
+const BROKEN = /^\*\*✗ \[(\d+)\]\(#([^)]+)\)\*\*$/;
+
+/** The trace files the counterexample under `<a id="anchor">` names: its ITF and its text. */
+function traceFilesOf(markdown: string, anchor: string): { itf: string; txt: string } {
+  const at = markdown.indexOf(`<a id="${anchor}"></a>`);
+  const m = /Trace file: \[([^\]]+)\]\(\1\) \(as text: \[([^\]]+)\]\(\2\)\)/.exec(markdown.slice(at));
+  return { itf: m![1]!, txt: m![2]! };
+}
 
 /** Every ✗ cell of the page: whose it is and what it links to. */
 function brokenCells(markdown: string) {
   return sections(markdown).flatMap(([model, section]) => {
-    const { properties, rows } = matrixOf(section);
-    return rows.flatMap(({ variant, cells }) =>
+    const { variants, rows } = matrixOf(section);
+    return rows.flatMap(({ property, cells }) =>
       cells.flatMap((text, i) => {
         const m = BROKEN.exec(text);
         if (!m) return [];
-        const [, steps, anchor, itf, txt] = m as unknown as [string, string, string, string, string];
-        return [{ model, variant: variant.replace(/`/g, ''), property: properties[i]!, steps: Number(steps), anchor, itf, txt }];
+        const [, steps, anchor] = m as unknown as [string, string, string];
+        return [{ model, variant: variants[i]!.name, property, steps: Number(steps), anchor, ...traceFilesOf(markdown, anchor) }];
       }),
     );
   });
@@ -132,22 +142,39 @@ describe('the review page', () => {
   it('has, per model, a matrix of every property against every variant that agrees with the verdicts', async () => {
     for (const [i, [, section]] of sections(page).entries()) {
       const { model, results } = groups[i]!;
-      const { properties, rows } = matrixOf(section);
-      expect(properties).toEqual(model.properties.map((p) => p.id));
-      expect(rows.map((r) => r.variant)).toEqual(model.variants.map((v) => `\`${v.name}\``));
-      rows.forEach(({ row, cells }, r) => {
-        const { report } = results[r]!;
-        expect(row.startsWith(`| \`${report.variant}\` |`)).toBe(true);
-        expect(cells).toHaveLength(properties.length);
+      const { variants, columns, rows } = matrixOf(section);
+      expect(variants.map((v) => v.name)).toEqual(model.variants.map((v) => v.name));
+      expect(columns).toEqual(variants.map((v) => v.n));
+      expect(rows.map((r) => r.property)).toEqual(model.properties.map((p) => p.id));
+      // What a ✓ means, said once per variant: every state searched, or the schedules run.
+      variants.forEach(({ holds }, k) => {
+        const { report } = results[k]!;
+        const ran = report.verdicts.find((v) => v.actual === 'holds')?.runs ?? 0;
+        expect(holds).toBe(report.search ? `✓ in all ${runs(report.search.stats.states)} states` : `✓ in ${runs(ran)} random schedules`);
+      });
+      for (const { property, cells } of rows) {
+        expect(cells).toHaveLength(variants.length);
         cells.forEach((cell, k) => {
-          const v = report.verdicts.find((x) => x.property === properties[k]);
-          const where = `${model.name} --variant ${report.variant}, ${properties[k]}`;
+          const { report } = results[k]!;
+          const v = report.verdicts.find((x) => x.property === property);
+          const where = `${model.name} --variant ${report.variant}, ${property}`;
           expect(v, where).toBeDefined();
           if (v!.actual === 'violated') expect(cell, where).toMatch(BROKEN);
-          else if (v!.actual === 'holds') expect(cell, where).toBe(report.search ? `✓ ${runs(report.search.stats.states)} states` : `✓ none in ${runs(v!.runs)} schedules`);
+          else if (v!.actual === 'holds') expect(cell, where).toBe('✓');
           else expect([v!.actual, cell], where).toEqual(['n/a', '–']);
         });
-      });
+      }
+    }
+  });
+
+  it("fits GitHub's 1,012 px page column: short cells, the widest matrix estimated at 8 px a character and 26 px of padding a cell", () => {
+    // What a cell shows, not its Markdown: a link's text, no emphasis.
+    const shown = (cell: string) => cell.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\*\*/g, '');
+    for (const [model, section] of sections(page)) {
+      const { columns, rows } = matrixOf(section);
+      const widest = (k: number) => Math.max(k === 0 ? 'property'.length : columns[k - 1]!.length, ...rows.map((r) => shown(k === 0 ? r.property : r.cells[k - 1]!).length));
+      const px = Array.from({ length: columns.length + 1 }, (_, k) => widest(k) * 8 + 26).reduce((a, b) => a + b, 0);
+      expect(px, model).toBeLessThanOrEqual(1012);
     }
   });
 
