@@ -50,10 +50,18 @@ export class Ctx {
     return actor(this.world, this.t);
   }
 
+  /** The world this step made by changing a thread, with its own copy of the threads: changed again in place, as nothing else holds it. */
+  private mine?: { readonly world: KitWorld; readonly threads: Thread[] };
+
   thread(f: (th: Thread) => Thread): void {
+    if (this.mine?.world === this.world) {
+      this.mine.threads[this.t] = f(this.mine.threads[this.t]!);
+      return;
+    }
     const threads = this.world.threads.slice();
     threads[this.t] = f(threads[this.t]!);
     this.world = { ...this.world, threads };
+    this.mine = { world: this.world, threads };
   }
 
   local(name: LocalName): Local {
