@@ -177,9 +177,10 @@ export class Ctx {
 
   /** Every pointer of this thread matching `which` gets protection `prot`. */
   reprotect(which: (p: Ptr) => boolean, prot: string): void {
-    const frame = Object.fromEntries(
-      Object.entries(this.th.frame).map(([k, v]) => [k, v !== null && typeof v === 'object' && which(v) ? { ...v, prot } : v]),
-    );
+    const changes = (v: Local): v is Ptr => v !== null && typeof v === 'object' && v.prot !== prot && which(v);
+    // Most calls of it change nothing: the frame stays the very same data.
+    if (!Object.values(this.th.frame).some(changes)) return;
+    const frame = Object.fromEntries(Object.entries(this.th.frame).map(([k, v]) => [k, changes(v) ? { ...v, prot } : v]));
     this.thread((th) => ({ ...th, frame }));
   }
 }
