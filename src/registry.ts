@@ -10,7 +10,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
-import { loadTypeScript } from './cli/typescript.js';
+import { loadTypeScript } from './typescript.js';
 import { whyNotLoaded } from './module-error.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */

@@ -4,7 +4,7 @@
 // need tsx.
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
-import { loadTypeScript } from './typescript.js';
+import { loadTypeScript } from '../typescript.js';
 
 // A model's frame can sit deep under xstate's when a guard throws: keep enough to find it.
 Error.stackTraceLimit = 64;

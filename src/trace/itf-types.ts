@@ -19,7 +19,21 @@
  * `varTypes` spells each variable's type as Apalache does (`Int`, `Str`,
  * `Seq(Int)`, `{ gen: Int }`, `Str -> Int`, `Some(Int) | None(UNIT)`).
  */
-import type { ItfValue } from './itf.ts';
+
+/** A value as ITF holds it: tagged big integers, tuples, sets, maps, variants, and what ITF cannot hold. */
+export type ItfValue =
+  | boolean
+  | string
+  | number
+  | readonly ItfValue[]
+  | { readonly '#bigint': string }
+  | { readonly '#tup': readonly ItfValue[] }
+  | { readonly '#set': readonly ItfValue[] }
+  | { readonly '#map': readonly (readonly [ItfValue, ItfValue])[] }
+  | { readonly '#unserializable': string }
+  | { readonly tag: string; readonly value: ItfValue }
+  | { readonly [field: string]: ItfValue };
+
 
 export type ItfType =
   | { readonly k: 'int' | 'str' | 'bool' | 'none' | 'unserializable' }

@@ -9,21 +9,10 @@ import type { Arg, Bounds, Presenter, Reply } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import type { Scheduler } from '../explore/schedulers.ts';
 import { worldVars } from './changes.ts';
-import { encode, typeName, typeOf, unify, type ItfType } from './itf-types.ts';
-import { traceRows } from './text.ts';
+import { encode, typeName, typeOf, unify, type ItfType, type ItfValue } from './itf-types.ts';
 
-/** A value as ITF holds it: tagged big integers, maps, sets and unserializable values. */
-export type ItfValue =
-  | boolean
-  | string
-  | number
-  | readonly ItfValue[]
-  | { readonly '#bigint': string }
-  | { readonly '#tup': readonly ItfValue[] }
-  | { readonly '#set': readonly ItfValue[] }
-  | { readonly '#map': readonly (readonly [ItfValue, ItfValue])[] }
-  | { readonly '#unserializable': string }
-  | { readonly [field: string]: ItfValue };
+export type { ItfValue } from './itf-types.ts';
+import { traceRows } from './text.ts';
 
 export const ITF_SPEC = 'https://apalache-mc.org/docs/adr/015adr-trace.html';
 

@@ -9,7 +9,7 @@ export function loadTypeScript() {
   registered ??= import('tsx/esm/api').then(({ register: registerTsx }) => {
     registerTsx();
     // Hooks run last-registered first: `lifecheck` stays this copy, which tsx would map through a tsconfig's paths.
-    register('./resolve-self.js', import.meta.url);
+    register('./cli/resolve-self.js', import.meta.url);
   });
   return registered;
 }
