@@ -8,7 +8,7 @@ import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult, type SearchStats } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample, type RandomProgress } from './explore/random.ts';
-import { firstFound, mergeFigures } from './explore/split.ts';
+import { asMerged, firstFound, mergeFigures } from './explore/split.ts';
 import type { Guarantee, Scheduler } from './explore/schedulers.ts';
 
 /** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
@@ -194,10 +194,10 @@ export function mergeParts(variant: AnyVariant, bounds: Bounds, parts: readonly 
   const verdicts = first.verdicts.map((v): Verdict => {
     const each = parts.map((p) => p.verdicts.find((x) => x.property === v.property)!);
     const cx = firstFound(each.map((x) => x.counterexample as ExhaustiveCounterexample<unknown> | undefined));
-    const actual: Status = v.actual === 'n/a' ? 'n/a' : cx ? 'violated' : figures.complete ? 'holds' : 'unknown';
+    const decided = figures.complete && !figures.undecided?.includes(v.property);
+    const actual: Status = v.actual === 'n/a' ? 'n/a' : cx ? 'violated' : decided ? 'holds' : 'unknown';
     const { counterexample: _, ...rest } = v;
-    const found = cx && (({ afterStates: __, ...c }) => c)(cx);
-    return { ...rest, actual, matches: v.expected === actual || actual === 'unknown', ...(found ? { counterexample: found } : {}) };
+    return { ...rest, actual, matches: v.expected === actual || actual === 'unknown', ...(cx ? { counterexample: asMerged(cx) } : {}) };
   });
   const coverage = first.coverage && variant.model.machines ? coverageOf(variant.model.machines(variant.config, bounds), addedHits(variant, bounds, parts)) : undefined;
   return {

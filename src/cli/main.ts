@@ -85,7 +85,8 @@ async function check(modelArg: string | undefined, flags: CheckFlags): Promise<n
   const results: { variant: AnyVariant; report: VariantReport; module?: string }[] = [];
   const seed = flags.shard ? parse.shardSeed(flags.seed, flags.shard.index) : flags.seed;
   const jobs = plan.map(({ model, variant }): Job => ({ variant, target: modelArg, options: checkOptions(model, { ...flags, seed }) }));
-  const watching = process.stdout.isTTY && !flags.json;
+  // The status line goes to stderr: shown only where stderr is a terminal, and never beside --json.
+  const watching = process.stderr.isTTY && !flags.json;
   const threads = threadsFor(jobs, flags.jobs);
   // On threads several searches run at once: each line says whose it is.
   const onProgress = watching ? (v: AnyVariant, p: Progress) => statusLine.show(`${threads > 1 ? `${v.name}: ` : ''}${progressLine(p)}`) : undefined;

@@ -44,7 +44,13 @@ const resultSchema = z.looseObject({
   seed: z.number(),
   explorer: z.enum(['random', 'exhaustive']),
   verdicts: z.array(verdictSchema),
-  search: z.looseObject({ complete: z.boolean(), stats: z.looseObject({ states: z.number() }), split: z.object({ part: z.number(), parts: z.number() }).optional() }).optional(),
+  search: z
+    .looseObject({
+      complete: z.boolean(),
+      stats: z.looseObject({ states: z.number() }),
+      split: z.object({ part: z.number(), parts: z.number(), undecided: z.array(z.string()).optional() }).optional(),
+    })
+    .optional(),
   guarantee: guaranteeSchema.optional(),
   interrupted: z.boolean().optional(),
 });
@@ -112,11 +118,14 @@ function mergedResult(parts: readonly Result[]) {
   const exhaustive = explorer === 'exhaustive';
   const other = parts.find((r) => r.explorer !== explorer);
   if (other) throw new UsageError(`part ${other.search?.split ? other.search.split.part + 1 : '?'} of ${model} --variant ${variant} ran the ${other.explorer} explorer, another the ${explorer}; merge the parts of one check`);
-  // A part of an exhaustive search says "holds" of its share only: the search held when every part searched its own.
+  // A part of an exhaustive search says "holds" of its share only: the search held when every part searched its own,
+  // and no part saw a way for a cycle to run through other parts' worlds (`SplitTables.undecided`).
   const searched = parts.every((r) => r.search?.complete !== false);
+  const undecided = new Set(parts.flatMap((r) => r.search?.split?.undecided ?? []));
   const verdicts = parts[0]!.verdicts.map((v) => {
     const merged = mergedVerdict(parts.map((r) => r.verdicts.find((x) => x.property === v.property) ?? v), exhaustive);
-    return merged.actual === 'holds' && !searched ? { ...merged, actual: 'unknown' as const, matches: true } : merged;
+    const decided = searched && !undecided.has(v.property);
+    return merged.actual === 'holds' && !decided ? { ...merged, actual: 'unknown' as const, matches: true } : merged;
   });
   const guarantee = mergedGuarantee(parts.map((r) => r.guarantee));
   const complete = parts.every((r) => !r.interrupted) && verdicts.every((v) => v.actual !== 'unknown');
@@ -133,8 +142,8 @@ function outcome(r: Merged, v: Merged['verdicts'][number]): string {
   const steps = (v.counterexample as { steps?: unknown[] } | undefined)?.steps?.length;
   if (v.actual === 'n/a') return 'not applicable';
   if (r.explorer === 'exhaustive') {
-    if (v.actual === 'violated') return `violated in ${steps} steps (shortest)`;
-    return v.actual === 'holds' ? `holds (every part searched its share: ${r.states!.map(count).join(' + ')} states, overlapping)` : 'unknown (a part was interrupted or stopped early)';
+    if (v.actual === 'violated') return `violated in ${steps} steps${(v.counterexample as { shortest?: boolean }).shortest ? ' (shortest)' : ' (a loop)'}`;
+    return v.actual === 'holds' ? `holds (every part searched its share: ${r.states!.map(count).join(' + ')} states, overlapping)` : 'unknown (a part was interrupted or stopped early, or a loop may run through several parts)';
   }
   return v.actual === 'violated' ? `violated (run ${count(v.runs)})` : v.actual === 'holds' ? `no violation in ${count(v.runs)} random schedules` : 'unknown (a part was interrupted)';
 }

@@ -165,7 +165,6 @@ function ofModel(targets: readonly Target[], name: string, module: string): Targ
   throw new UsageError(`'${module}' defines no model '${name}'; it defines ${defined.join(', ')}`);
 }
 
-/** `lifecheck diagram [MODULE] MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
 /** A machine drawn: which model, variant and machine, its Mermaid diagram, and its transitions as data. */
 export interface Drawn {
   readonly model: string;
@@ -174,6 +173,8 @@ export interface Drawn {
   readonly mermaid: string;
   readonly transitions: readonly Edge[];
 }
+
+/** `lifecheck diagram [MODULE] MODEL.MACHINE [--variant V]`: the machine as a Mermaid state diagram. */
 
 export async function diagram(args: readonly string[], variantName: string | undefined, builtIns: readonly AnyModel[]): Promise<Drawn> {
   const { module, name } = diagramArgs(args);

@@ -5,6 +5,7 @@
  * Equal worlds must encode to equal words; decoding gives an equal world.
  */
 import type { Codec, WordSink } from '../engine/model.ts';
+import { fingerprint } from './store.ts';
 
 /**
  * A world that is a vector of small non-negative integers, packed with
@@ -45,6 +46,8 @@ export function packedCodec(widths: readonly number[]): Codec<readonly number[]>
       for (let i = 0; i < size; i++) world.push((packed[word[i]!]! >>> shift[i]!) & max[i]!);
       return world;
     },
+    // Its words are the world's values, whoever encodes them: a split search's parts agree on them.
+    fingerprint,
   };
 }
 

@@ -98,12 +98,20 @@ export interface ExhaustiveResult<W> {
   readonly split?: SplitTables;
   /** A split search put back together: how many parts it ran in. */
   readonly parts?: number;
+  /** Of a split search put back together, the run properties it could not decide (`SplitTables.undecided`): unknown. */
+  readonly undecided?: readonly string[];
 }
 
 /** A split search's part (which, of how many), world by world in the order it stored them: fingerprint halves, BFS depth, and steps taken (-1: another part's to expand). */
 export interface SplitTables {
   readonly part: number;
   readonly parts: number;
+  /**
+   * The run properties (`run-ends`) this part cannot decide alone: it found no cycle, but saw a step back into the
+   * shared level or above, so a cycle through other parts' worlds there may exist. Without such a step, every cycle
+   * lies above the shared level (every part searches it) or below it (the part whose share leads to it finds it).
+   */
+  readonly undecided?: readonly string[];
   readonly hi: Int32Array;
   readonly lo: Int32Array;
   readonly depth: Int32Array;
@@ -131,10 +139,14 @@ class Search<W, C> {
   private readonly seen: FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
-  /** Every step's target world, kept when a run property needs the graph (`loops.ts`): world s's from `edgeStarts[s]`. */
+  /** Every step's target world, kept when a run property needs the graph (`loops.ts`): world s's from `starts[s]` on. */
   private readonly edges?: { readonly starts: Column<Int32Array>; readonly targets: Column<Int32Array> };
   /** Whether the world `store` last met was new. */
   private fresh = false;
+  /** A split search's shared level (`split.ts`), once the search has reached it. */
+  private shared?: { readonly from: number; readonly to: number };
+  /** Whether a step went back into the shared level or above from it or below (see `SplitTables.undecided`). */
+  private backIntoShared = false;
   /** In a split search, each stored world's fingerprint and how many steps it took here (`SplitTables`). */
   private readonly tables?: { readonly hi: Column<Int32Array>; readonly lo: Column<Int32Array>; readonly steps: Column<Int32Array> };
   private readonly queue = new WorldQueue();
@@ -166,6 +178,10 @@ class Search<W, C> {
     this.seen = new FingerprintMap(12, this.edges !== undefined);
     if (options.split) this.tables = { hi: new Column((n) => new Int32Array(n)), lo: new Column((n) => new Int32Array(n)), steps: new Column((n) => new Int32Array(n)) };
     this.codec = system.codec ?? collapseCodec<W>();
+    // The parts of a split search count each world once by fingerprint: each part's codec must give the same one.
+    if (options.split && !this.codec.fingerprint) {
+      throw new Error("a split search needs a codec with a fingerprint of the world's content (Codec.fingerprint): this system's codec has none");
+    }
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
@@ -184,19 +200,21 @@ class Search<W, C> {
       ...(this.options.symmetry ? { symmetry: this.system.symmetry!.name } : {}),
       collisionOdds: this.seen.collisionOdds(),
       counterexamples: this.counterexamples(loop),
-      ...(this.tables ? { split: this.splitTables() } : {}),
+      ...(this.tables ? { split: this.splitTables(loop !== undefined) } : {}),
     };
   }
 
   /** The part's worlds for `mergeSplit`: their fingerprints, depths (from the parent links) and steps taken here. */
-  private splitTables(): SplitTables {
+  private splitTables(loopFound: boolean): SplitTables {
     const n = this.parents.length;
     const column = (c: Column<Int32Array>) => Int32Array.from({ length: n }, (_, i) => c.get(i));
     const depth = new Int32Array(n);
     for (let i = 1; i < n; i++) depth[i] = depth[this.parents.get(i)]! + 1;
     const { hi, lo, steps } = this.tables!;
     // A search cut short expanded only some: the rest count as another part's.
-    return { ...this.options.split!, hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
+    const loops = loopFound ? [] : this.properties.filter((p) => p.kind === 'run').map((p) => p.id);
+    const undecided = this.backIntoShared && loops.length > 0 ? { undecided: loops } : {};
+    return { ...this.options.split!, ...undecided, hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
   }
 
   /** Visits every world level by level; the cap that stopped it early, if one did. */
@@ -208,7 +226,6 @@ class Search<W, C> {
     let levelEnd = 1;
     let lastProgress = this.started;
     // A split search's shared level: each part expands every parts-th of its worlds (and all it reaches from them).
-    let shared: { readonly from: number; readonly to: number } | undefined;
     for (let state = 0; this.queue.size > 0; state++) {
       if (state === levelEnd) {
         // A level's worlds may still break a final property at its own depth, so only now is the shortest known.
@@ -217,9 +234,10 @@ class Search<W, C> {
           break;
         }
         this.depth++;
-        if (this.options.split && !shared && this.parents.length - levelEnd >= SPLIT_LEVEL * this.options.split.parts) shared = { from: levelEnd, to: this.parents.length };
+        if (this.options.split && !this.shared && this.parents.length - levelEnd >= SPLIT_LEVEL * this.options.split.parts) this.shared = { from: levelEnd, to: this.parents.length };
         levelEnd = this.parents.length;
       }
+      const shared = this.shared;
       if (shared && state >= shared.from && state < shared.to && (state - shared.from) % this.options.split!.parts !== this.options.split!.part) this.skip();
       else this.expand(state);
       if (this.parents.length >= (this.options.maxStates ?? Infinity)) {
@@ -272,6 +290,8 @@ class Search<W, C> {
         if (broken.length > 0) this.note(broken, state, k);
         const next = this.store(this.canonical(after), state, k);
         this.edges?.targets.push(next);
+        // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
+        if (this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
         if (this.fresh) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
       }
     } catch (e) {
@@ -279,7 +299,7 @@ class Search<W, C> {
     }
   }
 
-  /** Stores a world if it is new (then `fresh` is set); its index, whether new or seen before. */
+  /** Stores a world if it is new (then `fresh` is set); its index, new or seen before (a seen one's only where the graph keeps indices, else 0). */
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
@@ -399,11 +419,12 @@ class Search<W, C> {
 }
 
 /** Explores every world of `system` reachable within its bounds and finds each property's shortest counterexample. */
-export function exploreExhaustive<W, C>(
+export async function exploreExhaustive<W, C>(
   system: System<W>,
   properties: readonly Property<W, C>[],
   options: ExhaustiveOptions = {},
 ): Promise<ExhaustiveResult<W>> {
+  if (options.split && options.preemptions !== undefined) throw new Error('a split search is one breadth-first search, and --preemptions runs several: give one');
   if (options.preemptions !== undefined) return preemptionRounds(system, properties, options.preemptions, options);
   return new Search(system, properties, options).run();
 }

@@ -87,26 +87,34 @@ export function mergeFigures(parts: readonly SearchFigures[]): SearchFigures {
     peakRssBytes: Math.max(...parts.map((p) => p.stats.peakRssBytes)),
     bytesPerState: Math.round(held / Math.max(states, 1)),
   };
-  const { split: _, counterexamples: __, ...first } = parts[0]! as SearchFigures & { counterexamples?: unknown };
   const stopped = parts.find((p) => !p.complete);
-  const { stoppedBy: ___, ...rest } = first;
+  const undecided = [...new Set(parts.flatMap((p) => p.split?.undecided ?? []))];
   return {
-    ...rest,
+    ...(parts[0]!.symmetry ? { symmetry: parts[0]!.symmetry } : {}),
     stats,
     complete: stopped === undefined,
     ...(stopped?.stoppedBy ? { stoppedBy: stopped.stoppedBy } : {}),
     collisionOdds: Math.min(1, (states * states) / 2 ** 65),
     parts: parts.length,
+    ...(undecided.length ? { undecided } : {}),
   };
 }
 
-/** The parts' results as the one search's: its figures, and for each property the counterexample it would have found. */
+/** A part's counterexample as the merged search's: the states before it are the part's own count, so it says none. */
+export function asMerged<C extends { afterStates?: number }>(cx: C): Omit<C, 'afterStates'> {
+  const { afterStates: _, ...rest } = cx;
+  return rest;
+}
+
+/**
+ * The parts' results as the one search's: its figures, and for each property the counterexample it would have
+ * found. A run property no part broke, but one could not decide (`SplitTables.undecided`), is in `undecided`.
+ */
 export function mergeSplit<W>(parts: readonly ExhaustiveResult<W>[]): ExhaustiveResult<W> {
   const ids = [...new Set(parts.flatMap((p) => [...p.counterexamples.keys()]))];
-  const counterexamples = new Map<string, ExhaustiveCounterexample<W>>();
-  for (const id of ids) {
-    const { afterStates: _, ...cx } = firstFound(parts.map((p) => p.counterexamples.get(id)))!;
-    counterexamples.set(id, cx);
-  }
-  return { ...mergeFigures(parts), counterexamples };
+  const counterexamples = new Map(ids.map((id) => [id, asMerged(firstFound(parts.map((p) => p.counterexamples.get(id)))!)]));
+  const figures = mergeFigures(parts);
+  const undecided = figures.undecided?.filter((id) => !counterexamples.has(id));
+  const { undecided: _, ...rest } = figures;
+  return { ...rest, ...(undecided?.length ? { undecided } : {}), counterexamples };
 }

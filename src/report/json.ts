@@ -5,6 +5,7 @@
 import type { AnyVariant, Presenter } from '../engine/model.ts';
 import type { Trace } from '../engine/run.ts';
 import type { VariantReport } from '../check.ts';
+import type { SplitTables } from '../explore/exhaustive.ts';
 import { renderTrace, traceRows } from '../trace/text.ts';
 import { replayCommand } from './text.ts';
 
@@ -41,6 +42,9 @@ function counterexampleJson(variant: AnyVariant, r: VariantReport, property: str
   };
 }
 
+/** A split search's part as its report says it: which part, and what it could not decide alone (`SplitTables`). */
+const splitJson = ({ part, parts, undecided }: SplitTables) => ({ part, parts, ...(undecided ? { undecided } : {}) });
+
 /** Which of a sharded search's parts a report is (`check --shard 2/4`): `lifecheck merge` puts them together. */
 export interface Shard {
   readonly index: number;
@@ -63,7 +67,7 @@ export function jsonReport(
     results: reports.map(({ variant, report, module }) => ({
       ...report,
       // A part of a split search says which part it is; its world tables are for merging in memory, not for the file.
-      ...(report.search?.split ? { search: { ...report.search, split: { part: report.search.split.part, parts: report.search.split.parts } } } : {}),
+      ...(report.search?.split ? { search: { ...report.search, split: splitJson(report.search.split) } } : {}),
       verdicts: report.verdicts.map(({ counterexample: _, ...v }) => ({
         ...v,
         ...(v.actual === 'violated' ? { counterexample: counterexampleJson(variant, report, v.property, module) } : {}),

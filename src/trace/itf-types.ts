@@ -63,7 +63,8 @@ const present = (x: object) => Object.entries(x).filter(([, v]) => v !== undefin
 /** The type of one value. */
 export function typeOf(raw: unknown): ItfType {
   const x = unwrapped(raw);
-  if (typeof x === 'number') return Number.isInteger(x) ? { k: 'int' } : { k: 'unserializable' };
+  // ITF has no fractions: one is written as its text.
+  if (typeof x === 'number') return Number.isInteger(x) ? { k: 'int' } : { k: 'str' };
   if (typeof x === 'bigint') return { k: 'int' };
   if (typeof x === 'string') return { k: 'str' };
   if (typeof x === 'boolean') return { k: 'bool' };
@@ -98,7 +99,8 @@ export function unify(a: ItfType, b: ItfType): ItfType {
         // An empty table keyed by text meets one keyed by integers: it is that one.
         if (a.of === undefined) return m;
         if (m.of === undefined) return a;
-        break;
+        // Keyed by integers here and by text there: a table keyed by text (its integer keys written as text).
+        return { k: 'map', key: 'str', ...unifyOf(a.of, m.of) };
       }
       case 'rec': {
         const r = b as typeof a;
@@ -134,8 +136,9 @@ export function encode(raw: unknown, t: ItfType): ItfValue {
     case 'int':
       return { '#bigint': String(typeof x === 'bigint' ? x : BigInt(x as number)) };
     case 'str':
+      return typeof x === 'number' ? String(x) : (x as string);
     case 'bool':
-      return x as string | boolean;
+      return x as boolean;
     case 'none':
       // NULL wherever the var is seen: an option whose other case the trace never shows.
       return { tag: 'None', value: UNIT };

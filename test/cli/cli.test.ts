@@ -93,26 +93,28 @@ describe('lifecheck check', () => {
   it('splits an exhaustive check into shards that each search a share, and merges them into the one search\'s verdicts and traces', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecheck-shards-'));
     try {
-      const args = ['check', 'ioasid', '--variant', 'series-notify-inline', '--exhaustive', '--threads', '2', '--ops', '2', '--ids', '2'];
+      const args = ['check', 'iommufd', '--variant', 'finalize-before-fail', '--exhaustive', '--threads', '2', '--ops', '2', '--ids', '2'];
       const part = (i: number) => {
         const file = join(dir, `${i}.json`);
         const r = lifecheck(...args, '--shard', `${i}/3`, '--json');
         // A part decides only what it breaks: it exits 0 whatever its share holds.
         expect(r.code).toBe(0);
         writeFileSync(file, r.out);
-        expect(JSON.parse(r.out).results[0].search.split).toEqual({ part: i - 1, parts: 3 });
+        expect(JSON.parse(r.out).results[0].search.split).toMatchObject({ part: i - 1, parts: 3 });
         return file;
       };
       const files = [1, 2, 3].map(part);
       expect(lifecheck(...args, '--shard', '2/3').out).toMatch(/part 2 of 3: lifecheck merge gives the verdicts/);
+      // A part that stepped back into the shared levels cannot rule out a loop through other parts' worlds.
+      const undecided = new Set(files.flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')).results[0].search.split.undecided ?? []) as string[]));
       const merged = lifecheck('merge', ...files, '--json');
-      expect(merged.code).toBe(0);
+      expect(merged.code).toBe(undecided.size ? 3 : 0);
       const doc = JSON.parse(merged.out);
       const one = JSON.parse(lifecheck(...args, '--json').out).results[0];
       const said = (verdicts: { property: string; actual: string; counterexample?: { text: string; replay: string } }[]) =>
-        verdicts.map((v) => [v.property, v.actual, v.counterexample?.text, v.counterexample?.replay]);
-      expect(doc).toMatchObject({ explorer: 'exhaustive', complete: true, matches: true });
-      expect(said(doc.results[0].verdicts)).toEqual(said(one.verdicts));
+        verdicts.map((v) => [v.property, undecided.has(v.property) && v.actual === 'holds' ? 'unknown' : v.actual, v.counterexample?.text, v.counterexample?.replay]);
+      expect(doc).toMatchObject({ explorer: 'exhaustive', matches: true });
+      expect(doc.results[0].verdicts.map((v: { property: string; actual: string; counterexample?: { text: string; replay: string } }) => [v.property, v.actual, v.counterexample?.text, v.counterexample?.replay])).toEqual(said(one.verdicts));
       expect(lifecheck('merge', ...files).out).toMatch(/holds \(every part searched its share: [\d,]+ \+ [\d,]+ \+ [\d,]+ states, overlapping\)/);
       expect(lifecheck('merge', files[0]!, files[1]!).code).toBe(3);
     } finally {

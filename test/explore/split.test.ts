@@ -5,7 +5,8 @@
  * and without symmetry. Each part stores less than the whole.
  */
 import { describe, expect, it } from 'vitest';
-import { exploreExhaustive, mergeSplit, type AnyVariant, type Bounds, type ExhaustiveResult } from 'lifecheck';
+import { exploreExhaustive, mergeSplit, plainCodec, type AnyVariant, type Bounds, type ExhaustiveResult, type System } from 'lifecheck';
+import { runEnds } from '../../src/engine/run-ends.ts';
 import { propertiesOf } from '../../src/engine/model.ts';
 import { builtInModels } from 'lifecheck/models';
 
@@ -41,5 +42,31 @@ describe.each(cases)('$model --variant $variant, split', ({ model, variant: name
     const shortest = (r: ExhaustiveResult<unknown>) => Object.fromEntries(Object.entries(said(r)).filter(([, cx]) => cx.shortest));
     expect([...merged.counterexamples.keys()].sort()).toEqual([...one.counterexamples.keys()].sort());
     expect(shortest(merged)).toEqual(shortest(one));
+  });
+});
+
+describe('a split search and the loops it cannot see whole', () => {
+  // init -> {i: k} for k in 0..63, and {i: k} -> {i: (k + 1) % 64}: one cycle through every world of the shared level.
+  const N = 64;
+  const ring: System<{ i: number }> = {
+    init: { i: -1 },
+    horizon: 200,
+    enabled: (w) => (w.i < 0 ? Array.from({ length: N }, (_, k) => ({ thread: 0, op: 'go', args: [k] })) : [{ thread: 0, op: 'next', args: [] }]),
+    apply: (w, s) => ({ world: { i: s.op === 'go' ? (s.args[0] as number) : (w.i + 1) % N }, reply: { ok: true, text: 'ok' } }),
+  };
+
+  it('says a cycle through other parts\' worlds is undecided, never that every run ends', async () => {
+    const one = await exploreExhaustive(ring, [runEnds], {});
+    expect([...one.counterexamples.keys()]).toEqual(['run-ends']);
+    const parts = await Promise.all([0, 1].map((part) => exploreExhaustive(ring, [runEnds], { split: { part, parts: 2 } })));
+    const merged = mergeSplit(parts);
+    expect(merged.counterexamples.has('run-ends')).toBe(false);
+    expect(merged.undecided).toEqual(['run-ends']);
+  });
+
+  it('refuses a codec whose words number what it met in order, which parts would not agree on', async () => {
+    const numbered = { ...ring, codec: plainCodec<{ i: number }>() };
+    await expect(exploreExhaustive(numbered, [runEnds], { split: { part: 0, parts: 2 } })).rejects.toThrow(/fingerprint/);
+    await expect(exploreExhaustive(ring, [runEnds], { split: { part: 0, parts: 2 }, preemptions: 1 })).rejects.toThrow(/preemption/);
   });
 });
