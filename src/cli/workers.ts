@@ -93,17 +93,28 @@ async function* checkSplit(job: Job, parts: number, signal: AbortSignal, onProgr
   const latest: SearchStats[] = [];
   const added = onProgress && ((variant: AnyVariant, progress: Progress, part: number) => {
     if ('runs' in progress) return;
-    const stats = progress;
-    latest[part] = stats;
-    const all = latest.filter((s) => s !== undefined);
-    const sum = (f: (s: SearchStats) => number) => all.reduce((n, s) => n + f(s), 0);
-    const elapsedMs = Math.max(...all.map((s) => s.elapsedMs));
-    const states = sum((s) => s.states);
-    onProgress(variant, { ...stats, states, transitions: sum((s) => s.transitions), queued: sum((s) => s.queued), depth: Math.max(...all.map((s) => s.depth)), elapsedMs, statesPerSecond: Math.round(states / Math.max(elapsedMs / 1000, 1e-3)) }, 0);
+    latest[part] = progress;
+    onProgress(variant, summed(latest.filter((s) => s !== undefined)), 0);
   });
   const reports: VariantReport[] = [];
   for await (const report of checkOnThreads(jobs, parts, signal, added)) reports.push(report);
   if (reports.length === parts) yield mergeParts(job.variant, job.options.bounds, reports);
+}
+
+/** The parts' latest figures as one line's: their worlds and steps added up (they overlap), the deepest, the longest running. */
+function summed(all: readonly SearchStats[]): SearchStats {
+  const sum = (f: (s: SearchStats) => number) => all.reduce((n, s) => n + f(s), 0);
+  const elapsedMs = Math.max(...all.map((s) => s.elapsedMs));
+  const states = sum((s) => s.states);
+  return {
+    ...all[0]!,
+    states,
+    transitions: sum((s) => s.transitions),
+    queued: sum((s) => s.queued),
+    depth: Math.max(...all.map((s) => s.depth)),
+    elapsedMs,
+    statesPerSecond: Math.round(states / Math.max(elapsedMs / 1000, 1e-3)),
+  };
 }
 
 /** A job's options as `checkVariant` takes them here: with the signal, and the check's progress reported to `onProgress`. */

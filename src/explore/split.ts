@@ -39,18 +39,18 @@ export function firstFound<C extends Pick<ExhaustiveCounterexample<unknown>, 'pa
 /** Each world counted once over the parts: its least depth, and the steps it took in a part that expanded it. */
 function distinctWorlds(parts: readonly SearchFigures[]): { states: number; transitions: number; depth: number } {
   const index = new FingerprintMap();
-  let depth: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  let steps: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  // Each distinct world's least depth, and its steps (-1 until a part that expanded it says how many).
+  const depth: number[] = [];
+  const steps: number[] = [];
   let states = 0;
   for (const { split } of parts) {
     if (!split) throw new Error('internal: a part of a split search came without its tables');
     for (let i = 0; i < split.hi.length; i++) {
-      let at = index.add(split.hi[i]!, split.lo[i]!, states);
+      const at = index.add(split.hi[i]!, split.lo[i]!, states);
       if (at < 0) {
-        if (states === depth.length) [depth, steps] = [grown(depth), grown(steps)];
-        at = states++;
-        depth[at] = split.depth[i]!;
-        steps[at] = split.steps[i]!;
+        depth.push(split.depth[i]!);
+        steps.push(split.steps[i]!);
+        states++;
       } else {
         depth[at] = Math.min(depth[at]!, split.depth[i]!);
         if (steps[at]! < 0) steps[at] = split.steps[i]!;
@@ -64,12 +64,6 @@ function distinctWorlds(parts: readonly SearchFigures[]): { states: number; tran
     deepest = Math.max(deepest, depth[i]!);
   }
   return { states, transitions, depth: deepest };
-}
-
-function grown(a: Int32Array): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** The parts' figures as the one search's: distinct worlds, the slowest part's time, the memory of all. */
