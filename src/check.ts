@@ -8,7 +8,9 @@ import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult, type SearchStats } from './explore/exhaustive.ts';
 import { exploreRandom, type Counterexample, type RandomProgress } from './explore/random.ts';
-import { asMerged, firstFound, mergeFigures } from './explore/split.ts';
+import { asMerged, firstFound, loopAcrossParts, mergeFigures } from './explore/split.ts';
+import { replaySteps } from './engine/run.ts';
+import { runEnds } from './engine/run-ends.ts';
 import type { Guarantee, Scheduler } from './explore/schedulers.ts';
 
 /** `unknown`: a search stopped (at a cap, or by Ctrl-C) before it could decide the property. */
@@ -191,10 +193,12 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
 export function mergeParts(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): VariantReport {
   const first = parts[0]!;
   const figures = mergeFigures(parts.map((p) => p.search!));
+  // What no part could decide alone (a loop through several parts' worlds), decided on their graphs put together.
+  const loop = figures.complete && figures.undecided?.includes(runEnds.id) ? loopOfParts(variant, bounds, parts) : undefined;
   const verdicts = first.verdicts.map((v): Verdict => {
     const each = parts.map((p) => p.verdicts.find((x) => x.property === v.property)!);
-    const cx = firstFound(each.map((x) => x.counterexample as ExhaustiveCounterexample<unknown> | undefined));
-    const decided = figures.complete && !figures.undecided?.includes(v.property);
+    const cx = v.property === runEnds.id && loop ? loop : firstFound(each.map((x) => x.counterexample as ExhaustiveCounterexample<unknown> | undefined));
+    const decided = figures.complete && (!figures.undecided?.includes(v.property) || (v.property === runEnds.id && loop !== undefined));
     const actual: Status = v.actual === 'n/a' ? 'n/a' : cx ? 'violated' : decided ? 'holds' : 'unknown';
     const { counterexample: _, ...rest } = v;
     return { ...rest, actual, matches: v.expected === actual || actual === 'unknown', ...(cx ? { counterexample: asMerged(cx) } : {}) };
@@ -206,10 +210,29 @@ export function mergeParts(variant: AnyVariant, bounds: Bounds, parts: readonly 
     matches: verdicts.every((v) => v.matches),
     complete: verdicts.every((v) => v.actual !== 'unknown'),
     ...(parts.some((p) => p.interrupted) ? { interrupted: true } : {}),
-    search: { ...figures, symmetryDeclared: first.search!.symmetryDeclared },
+    search: { ...withUndecided(figures, loop === undefined ? figures.undecided : figures.undecided?.filter((id) => id !== runEnds.id)), symmetryDeclared: first.search!.symmetryDeclared },
     ...(coverage ? { coverage } : {}),
     durationMs: Math.max(...parts.map((p) => p.durationMs)),
   };
+}
+
+/**
+ * The loop the one search would find, from the parts' graphs put together and replayed on the variant's system; null
+ * when every run ends, undefined when it cannot say (graphs missing, or a symmetry, whose step indices replay otherwise).
+ */
+function loopOfParts(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): ExhaustiveCounterexample<unknown> | null | undefined {
+  if (parts[0]!.search!.symmetry) return undefined;
+  const choices = loopAcrossParts(parts.map((p) => p.search!));
+  if (choices === null || choices === undefined) return choices;
+  const run = replaySteps(variant.model.system(variant.config, bounds), [runEnds], choices, (k: number, enabled) => enabled[k]);
+  const violation = run.violations[0];
+  return violation ? { explorer: 'exhaustive', trace: run.trace, violation, shortest: false, path: choices, afterMs: 0 } : undefined;
+}
+
+/** `figures` with what is still undecided, none when nothing is. */
+function withUndecided<F extends { undecided?: readonly string[] }>(figures: F, undecided: readonly string[] | undefined): F {
+  const { undecided: _, ...rest } = figures;
+  return (undecided?.length ? { ...rest, undecided } : rest) as F;
 }
 
 /** The parts' coverage counts added up, as the hits of the variant's machines. */

@@ -112,6 +112,8 @@ export interface SplitTables {
    * lies above the shared level (every part searches it) or below it (the part whose share leads to it finds it).
    */
   readonly undecided?: readonly string[];
+  /** With `undecided`, the part's graph (`loops.ts`, in its own numbering), for its threads' merge to decide it whole. */
+  readonly edges?: { readonly starts: Int32Array; readonly targets: Int32Array };
   readonly hi: Int32Array;
   readonly lo: Int32Array;
   readonly depth: Int32Array;
@@ -213,7 +215,8 @@ class Search<W, C> {
     const { hi, lo, steps } = this.tables!;
     // A search cut short expanded only some: the rest count as another part's.
     const loops = loopFound ? [] : this.properties.filter((p) => p.kind === 'run').map((p) => p.id);
-    const undecided = this.backIntoShared && loops.length > 0 ? { undecided: loops } : {};
+    const graph = (c: Column<Int32Array>) => Int32Array.from({ length: c.length }, (_, i) => c.get(i));
+    const undecided = this.backIntoShared && loops.length > 0 ? { undecided: loops, edges: { starts: graph(this.edges!.starts), targets: graph(this.edges!.targets) } } : {};
     return { ...this.options.split!, ...undecided, hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
   }
 

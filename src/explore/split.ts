@@ -17,7 +17,8 @@
  * they store more than the one search, each less.
  */
 import type { ExhaustiveCounterexample, ExhaustiveResult, SearchStats } from './exhaustive.ts';
-import { FingerprintMap } from './store.ts';
+import { findCycle } from './loops.ts';
+import { Column, FingerprintMap } from './store.ts';
 
 /** What a part's search gives besides its counterexamples. */
 export type SearchFigures = Omit<ExhaustiveResult<unknown>, 'counterexamples'>;
@@ -111,4 +112,67 @@ export function mergeSplit<W>(parts: readonly ExhaustiveResult<W>[]): Exhaustive
   const undecided = figures.undecided?.filter((id) => !counterexamples.has(id));
   const { undecided: _, ...rest } = figures;
   return { ...rest, ...(undecided?.length ? { undecided } : {}), counterexamples };
+}
+
+/**
+ * The loop the one search would see, from the parts' graphs put together: each world once (by fingerprint), with
+ * the steps of a part that expanded it. The steps from the initial world to a cycle and once round it (indices
+ * among each world's enabled steps), or null when every run ends; undefined when a part kept no graph.
+ */
+export function loopAcrossParts(parts: readonly SearchFigures[]): number[] | null | undefined {
+  const tables = parts.map((p) => p.split);
+  if (tables.some((t) => !t?.edges)) return undefined;
+  const index = new FingerprintMap();
+  const ownerPart: number[] = [];
+  const ownerWorld: number[] = [];
+  // Each part's worlds in the common numbering.
+  const common = tables.map((t, k) => {
+    const map = new Int32Array(t!.hi.length);
+    for (let i = 0; i < map.length; i++) {
+      let g = index.add(t!.hi[i]!, t!.lo[i]!, ownerPart.length);
+      if (g < 0) {
+        g = ownerPart.length;
+        ownerPart.push(-1);
+        ownerWorld.push(-1);
+      }
+      map[i] = g;
+      if (ownerPart[g]! < 0 && t!.steps[i]! >= 0) [ownerPart[g], ownerWorld[g]] = [k, i];
+    }
+    return map;
+  });
+  const n = ownerPart.length;
+  const starts = new Column((m) => new Int32Array(m));
+  const targets = new Column((m) => new Int32Array(m));
+  for (let g = 0; g < n; g++) {
+    starts.push(targets.length);
+    const k = ownerPart[g]!;
+    if (k < 0) continue;
+    const { starts: from, targets: to } = tables[k]!.edges!;
+    for (let e = from[ownerWorld[g]!]!; e < from[ownerWorld[g]! + 1]!; e++) targets.push(common[k]![to[e]!]!);
+  }
+  starts.push(targets.length);
+  const graph = { states: n, starts, targets };
+  const cycle = findCycle(graph);
+  return cycle ? [...shortestPath(graph, common[0]![0]!, cycle.states[0]!), ...cycle.steps] : null;
+}
+
+/** The steps of a shortest path from world `from` to world `to`, breadth first. */
+function shortestPath(graph: { states: number; starts: Column<Int32Array>; targets: Column<Int32Array> }, from: number, to: number): number[] {
+  const parent = new Int32Array(graph.states).fill(-2);
+  const step = new Int32Array(graph.states);
+  parent[from] = -1;
+  const queue = [from];
+  for (let head = 0; head < queue.length && parent[to] === -2; ) {
+    const s = queue[head++]!;
+    for (let e = graph.starts.get(s); e < graph.starts.get(s + 1); e++) {
+      const t = graph.targets.get(e);
+      if (parent[t] !== -2) continue;
+      parent[t] = s;
+      step[t] = e - graph.starts.get(s);
+      queue.push(t);
+    }
+  }
+  const path: number[] = [];
+  for (let s = to; parent[s]! >= 0; s = parent[s]!) path.push(step[s]!);
+  return path.reverse();
 }

@@ -109,6 +109,17 @@ describe('lifecheck check --exhaustive', () => {
     expect(lifecheck(...args.slice(0, -1), '--jobs', '2').out).toMatch(/exhaustive \(split over 2 threads\): [\d,]+ states/);
   });
 
+  it('decides run-ends of a split search on the parts\' graphs put together, where a part alone could not', () => {
+    // At 3 parts a part of this search steps back into the shared levels: no part alone rules out a loop through the others'.
+    const args = ['check', 'ioasid', '--variant', 'series-notify-inline', '--exhaustive', '--threads', '2', '--ops', '2', '--ids', '2', '--json'];
+    const verdicts = (out: string) => (JSON.parse(out) as Doc).results[0]!.verdicts.map((v) => [v.property, v.actual, v.counterexample?.steps]);
+    const one = lifecheck(...args, '--jobs', '1');
+    const three = lifecheck(...args, '--jobs', '3');
+    expect(three.code).toBe(one.code);
+    expect(verdicts(three.out)).toEqual(verdicts(one.out));
+    expect(verdicts(three.out)).toContainEqual(['run-ends', 'holds', undefined]);
+  });
+
   it('writes check.json of an exhaustive run into --report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifecheck-exhaustive-'));
     const r = lifecheck(...small, '--report', dir);

@@ -5,7 +5,8 @@
  * and without symmetry. Each part stores less than the whole.
  */
 import { describe, expect, it } from 'vitest';
-import { exploreExhaustive, mergeSplit, plainCodec, type AnyVariant, type Bounds, type ExhaustiveResult, type System } from 'lifecheck';
+import { exploreExhaustive, mergeSplit, plainCodec, walk, type AnyVariant, type Bounds, type ExhaustiveResult, type System } from 'lifecheck';
+import { loopAcrossParts } from '../../src/explore/split.ts';
 import { runEnds } from '../../src/engine/run-ends.ts';
 import { propertiesOf } from '../../src/engine/model.ts';
 import { builtInModels } from 'lifecheck/models';
@@ -62,6 +63,16 @@ describe('a split search and the loops it cannot see whole', () => {
     const merged = mergeSplit(parts);
     expect(merged.counterexamples.has('run-ends')).toBe(false);
     expect(merged.undecided).toEqual(['run-ends']);
+    // The parts' graphs put together see the ring whole: its steps replay as a run that never ends.
+    const choices = loopAcrossParts(parts)!;
+    expect(choices).not.toBeNull();
+    const run = walk(ring, [runEnds], (enabled, _, depth) => enabled[choices[depth]!], { stopAtViolation: true });
+    expect(run.violations.map((v) => v.property)).toEqual(['run-ends']);
+    // And where every run ends, they say so.
+    const line: System<{ i: number }> = { ...ring, enabled: (w) => (w.i < 0 ? ring.enabled(w) : w.i < N - 1 ? [{ thread: 0, op: 'next', args: [] }] : []), apply: (w, s) => ({ world: { i: s.op === 'go' ? (s.args[0] as number) : w.i + 1 }, reply: { ok: true, text: 'ok' } }) };
+    const lineParts = await Promise.all([0, 1].map((part) => exploreExhaustive(line, [runEnds], { split: { part, parts: 2 } })));
+    expect(lineParts.some((p) => p.split?.undecided)).toBe(true);
+    expect(loopAcrossParts(lineParts)).toBeNull();
   });
 
   it('refuses a codec whose words number what it met in order, which parts would not agree on', async () => {
