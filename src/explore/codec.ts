@@ -51,23 +51,74 @@ export function packedCodec(widths: readonly number[]): Codec<readonly number[]>
   };
 }
 
-const INT = 0;
-const STRING = 1;
-const OBJECT = 2;
-const ARRAY = 3;
-const CONSTANT = 4;
-const NUMBER = 5;
-const CONSTANTS = [null, undefined, false, true] as const;
-const SMALL = 2 ** 28;
+/** The kinds of a tagged word (its low 3 bits; the rest is its payload): `plainCodec`'s, and `collapseCodec`'s too. */
+export const INT = 0;
+export const STRING = 1;
+export const OBJECT = 2;
+export const ARRAY = 3;
+export const CONSTANT = 4;
+export const NUMBER = 5;
+export const CONSTANTS = [null, undefined, false, true] as const;
+/** Integers a word holds as its payload; others are interned as numbers. */
+export const SMALL = 2 ** 28;
 
-interface Shape {
+export const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
+
+/** An object's keys, in order, numbered as met. */
+export interface Shape {
   readonly id: number;
   readonly keys: readonly string[];
 }
 
-interface ShapeNode {
+/** Shapes by their keys in order, as a trie: finding an object's shape walks its keys and allocates nothing. */
+export interface ShapeNode {
   readonly next: Map<string, ShapeNode>;
   shape?: Shape;
+}
+
+/**
+ * Reads a value back from tagged words (from `at.i` on): its strings, numbers and shapes from the tables the
+ * encoder interned them in; a kind beyond the plain ones (a stored part) from `other`.
+ */
+export function wordReader(
+  strings: readonly string[],
+  numbers: readonly number[],
+  shapes: readonly Shape[],
+  other?: (kind: number, payload: number) => unknown,
+): (words: Int32Array, at: { i: number }) => unknown {
+  const read = (words: Int32Array, at: { i: number }): unknown => {
+    const word = words[at.i++]!;
+    const kind = word & 7;
+    const payload = (word - kind) / 8;
+    switch (kind) {
+      case INT:
+        return payload;
+      case STRING:
+        return strings[payload];
+      case NUMBER:
+        return numbers[payload];
+      case CONSTANT:
+        return CONSTANTS[payload];
+      case ARRAY: {
+        const array = new Array<unknown>(payload);
+        for (let k = 0; k < payload; k++) array[k] = read(words, at);
+        return array;
+      }
+      case OBJECT: {
+        const object: Record<string, unknown> = {};
+        for (const k of shapes[payload]!.keys) {
+          const value = read(words, at);
+          // defineProperty only where assignment would set the prototype instead of a key
+          if (k === '__proto__') Object.defineProperty(object, k, { value, enumerable: true, writable: true, configurable: true });
+          else object[k] = value;
+        }
+        return object;
+      }
+      default:
+        return other!(kind, payload);
+    }
+  };
+  return read;
 }
 
 /**
@@ -82,7 +133,6 @@ export function plainCodec<W = unknown>(): Codec<W> {
   const numbers: number[] = [];
   const numberIds = new Map<number, number>();
   const shapes: Shape[] = [];
-  // Shapes by their keys in order, as a trie: finding an object's shape walks its keys and allocates nothing.
   const root: ShapeNode = { next: new Map() };
 
   const intern = <T>(value: T, ids: Map<T, number>, table: T[]): number => {
@@ -106,7 +156,6 @@ export function plainCodec<W = unknown>(): Codec<W> {
     }
     return node.shape;
   };
-  const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
 
   const encodeValue = (value: unknown, out: WordSink): void => {
     if (typeof value === 'number') {
@@ -129,36 +178,7 @@ export function plainCodec<W = unknown>(): Codec<W> {
     }
   };
 
-  const decodeValue = (words: Int32Array, at: { i: number }): unknown => {
-    const word = words[at.i++]!;
-    const kind = word & 7;
-    const payload = (word - kind) / 8;
-    switch (kind) {
-      case INT:
-        return payload;
-      case STRING:
-        return strings[payload];
-      case NUMBER:
-        return numbers[payload];
-      case CONSTANT:
-        return CONSTANTS[payload];
-      case ARRAY: {
-        const array = new Array<unknown>(payload);
-        for (let k = 0; k < payload; k++) array[k] = decodeValue(words, at);
-        return array;
-      }
-      default: {
-        const object: Record<string, unknown> = {};
-        for (const k of shapes[payload]!.keys) {
-          const value = decodeValue(words, at);
-          // defineProperty only where assignment would set the prototype instead of a key
-          if (k === '__proto__') Object.defineProperty(object, k, { value, enumerable: true, writable: true, configurable: true });
-          else object[k] = value;
-        }
-        return object;
-      }
-    }
-  };
+  const decodeValue = wordReader(strings, numbers, shapes);
 
   return {
     encode: (world, out) => encodeValue(world, out),

@@ -12,20 +12,11 @@
  * fails at that write instead of corrupting every world that shares the part.
  */
 import type { Codec, WordSink } from '../engine/model.ts';
+import { ARRAY, CONSTANT, CONSTANTS, INT, NUMBER, OBJECT, SMALL, STRING, tag, wordReader, type Shape, type ShapeNode } from './codec.ts';
 import { finish, mix } from './store.ts';
 
-const INT = 0;
-const STRING = 1;
-const OBJECT = 2;
-const ARRAY = 3;
-const CONSTANT = 4;
-const NUMBER = 5;
-/** A part stored in the table: its index there. */
+/** A part stored in the table: its index there (a kind beyond `plainCodec`'s). */
 const PART = 6;
-const CONSTANTS = [null, undefined, false, true] as const;
-const SMALL = 2 ** 28;
-
-const tag = (payload: number, kind: number): number => (payload * 8 + kind) | 0;
 
 /** Sequences of 32-bit words, each stored once and named by its index (open addressing over a shared pool). */
 class WordInterner {
@@ -117,16 +108,6 @@ function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(length);
   b.set(a);
   return b;
-}
-
-interface Shape {
-  readonly id: number;
-  readonly keys: readonly string[];
-}
-
-interface ShapeNode {
-  readonly next: Map<string, ShapeNode>;
-  shape?: Shape;
 }
 
 /** A codec with its tables' memory, for the explorer's figures. */
@@ -257,38 +238,7 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
     return id;
   };
 
-  const read = (words: Int32Array, at: { i: number }): unknown => {
-    const word = words[at.i++]!;
-    const kind = word & 7;
-    const payload = (word - kind) / 8;
-    switch (kind) {
-      case INT:
-        return payload;
-      case STRING:
-        return strings[payload];
-      case NUMBER:
-        return numbers[payload];
-      case CONSTANT:
-        return CONSTANTS[payload];
-      case PART:
-        return partValues[payload];
-      case ARRAY: {
-        const array = new Array<unknown>(payload);
-        for (let k = 0; k < payload; k++) array[k] = read(words, at);
-        return array;
-      }
-      default: {
-        const object: Record<string, unknown> = {};
-        for (const k of shapes[payload]!.keys) {
-          const value = read(words, at);
-          // defineProperty only where assignment would set the prototype instead of a key
-          if (k === '__proto__') Object.defineProperty(object, k, { value, enumerable: true, writable: true, configurable: true });
-          else object[k] = value;
-        }
-        return object;
-      }
-    }
-  };
+  const read = wordReader(strings, numbers, shapes, (_, payload) => partValues[payload]);
 
   return {
     encode(world, out: WordSink) {
