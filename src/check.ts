@@ -240,7 +240,10 @@ function addedHits(variant: AnyVariant, bounds: Bounds, parts: readonly VariantR
   const hits: Hits = new Map();
   for (const [name, info] of Object.entries(variant.model.machines!(variant.config, bounds))) {
     const byEdge = new Map<number, number>();
-    for (const p of parts) p.coverage?.find((c) => c.machine === name)?.edges.forEach((e, i) => e.hits > 0 && byEdge.set(i, (byEdge.get(i) ?? 0) + e.hits));
+    for (const p of parts) {
+      const edges = p.coverage?.find((c) => c.machine === name)?.edges ?? [];
+      edges.forEach((e, i) => byEdge.set(i, (byEdge.get(i) ?? 0) + e.hits));
+    }
     hits.set(info.machine, byEdge);
   }
   return hits;

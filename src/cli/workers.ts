@@ -3,9 +3,9 @@
  * `check` of several variants and `review` use every core. Each variant's
  * check is what it would be in this thread (same bounds, seed, explorer), so
  * the reports are the same; they come back in the order the variants were
- * given. One variant searched exhaustively is split instead, a part per
- * thread (`explore/split.ts`), and the parts' reports merged into the one
- * search's. Ctrl-C (`signal`) stops every running check as it would stop one
+ * given. One variant searched exhaustively with `--jobs N` is split instead,
+ * a part per thread (`explore/split.ts`), and the parts' reports merged into
+ * the one search's. Ctrl-C (`signal`) stops every running check as it would stop one
  * here, and starts no more.
  */
 import { availableParallelism } from 'node:os';

@@ -209,15 +209,13 @@ class Search<W, C> {
   /** The part's worlds for `mergeSplit`: their fingerprints, depths (from the parent links) and steps taken here. */
   private splitTables(loopFound: boolean): SplitTables {
     const n = this.parents.length;
-    const column = (c: Column<Int32Array>) => Int32Array.from({ length: n }, (_, i) => c.get(i));
     const depth = new Int32Array(n);
     for (let i = 1; i < n; i++) depth[i] = depth[this.parents.get(i)]! + 1;
     const { hi, lo, steps } = this.tables!;
-    // A search cut short expanded only some: the rest count as another part's.
     const loops = loopFound ? [] : this.properties.filter((p) => p.kind === 'run').map((p) => p.id);
-    const graph = (c: Column<Int32Array>) => Int32Array.from({ length: c.length }, (_, i) => c.get(i));
-    const undecided = this.backIntoShared && loops.length > 0 ? { undecided: loops, edges: { starts: graph(this.edges!.starts), targets: graph(this.edges!.targets) } } : {};
-    return { ...this.options.split!, ...undecided, hi: column(hi), lo: column(lo), depth, steps: Int32Array.from({ length: n }, (_, i) => (i < steps.length ? steps.get(i) : -1)) };
+    const undecided = this.backIntoShared && loops.length > 0 ? { undecided: loops, edges: { starts: this.edges!.starts.toArray(), targets: this.edges!.targets.toArray() } } : {};
+    // A search cut short expanded only some: the rest count as another part's (-1 steps).
+    return { ...this.options.split!, ...undecided, hi: hi.toArray(), lo: lo.toArray(), depth, steps: steps.toArray(n, -1) };
   }
 
   /** Visits every world level by level; the cap that stopped it early, if one did. */
@@ -228,7 +226,6 @@ class Search<W, C> {
     let stoppedBy: Cap | undefined;
     let levelEnd = 1;
     let lastProgress = this.started;
-    // A split search's shared level: each part expands every parts-th of its worlds (and all it reaches from them).
     for (let state = 0; this.queue.size > 0; state++) {
       if (state === levelEnd) {
         // A level's worlds may still break a final property at its own depth, so only now is the shortest known.
@@ -237,6 +234,7 @@ class Search<W, C> {
           break;
         }
         this.depth++;
+        // A split search's shared level: each part expands every parts-th of its worlds (and all it reaches from them).
         if (this.options.split && !this.shared && this.parents.length - levelEnd >= SPLIT_LEVEL * this.options.split.parts) this.shared = { from: levelEnd, to: this.parents.length };
         levelEnd = this.parents.length;
       }
@@ -294,7 +292,7 @@ class Search<W, C> {
         const next = this.store(this.canonical(after), state, k);
         this.edges?.targets.push(next);
         // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
-        if (this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
+        if (this.edges && this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
         if (this.fresh) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
       }
     } catch (e) {

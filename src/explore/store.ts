@@ -151,6 +151,11 @@ export class Column<A extends Int32Array | Uint16Array> {
     return this.chunks[index >>> CHUNK_BITS]![index & (CHUNK - 1)]!;
   }
 
+  /** Its values in one array of `length` (the rest `fill`): what a worker thread can hand over. */
+  toArray(length = this.length, fill = 0): Int32Array {
+    return Int32Array.from({ length }, (_, i) => (i < this.length ? this.get(i) : fill));
+  }
+
   /** The bytes its values take (the rest of the last chunk is room, not use). */
   get bytes(): number {
     return this.length * (this.chunks[0]?.BYTES_PER_ELEMENT ?? 0);
