@@ -272,16 +272,17 @@ function program(): Command {
   cli
     .command('review')
     .addOption(noColor())
-    .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files')
+    .description('check every variant of the models (all built-in ones by default) and write the design review page, review.md, with its trace files (and with --html, a page to step through)')
     .argument('[models...]', 'built-in model names, or paths to your own .ts modules')
     .option('--out <dir>', 'where to write review.md and traces/', 'reports')
+    .option('--html <dir>', 'also write the review as one self-contained page, DIR/index.html: step through each counterexample beside its state diagrams, two variants side by side')
     .option('--report <dir>', 'also write check.json and check.txt into this folder')
     .option('--junit <file>', 'also write JUnit XML (a test case per variant and property)')
     .option('--min-coverage <pct>', "exit 1 when a variant's transition coverage is below this percentage", (v) => parse.intIn('--min-coverage', v, 0, 100))
     .option('--jobs <n>', 'variants checked at once, each on a worker thread (default: one per core from 3 variants on)', (v) => parse.intIn('--jobs', v, 1, 256))
     .option('--json', 'print the checks as one JSON document (as check --json does) instead of a line per variant')
     .addHelpText('after', EXIT_CODES)
-    .action(async (models: string[], flags: { out: string; report?: string; junit?: string; minCoverage?: number; jobs?: number; json?: boolean }) => {
+    .action(async (models: string[], flags: { out: string; html?: string; report?: string; junit?: string; minCoverage?: number; jobs?: number; json?: boolean }) => {
       const { out, ...rest } = flags;
       process.exitCode = await review(models, { ...rest, dir: out }, version, builtInModels);
     });

@@ -10,6 +10,7 @@ import { propertiesOf, type AnyModel, type AnyVariant } from '../engine/model.ts
 import { builtInTarget, loadModule, looksLikePath, pickVariants, targetOf, targetsNamed, UsageError, type Target } from '../registry.ts';
 import { stateDiagram } from '../report/diagram.ts';
 import { machineEdges, type Edge } from '../engine/edges.ts';
+import { reviewHtml } from '../report/html.ts';
 import { reviewMarkdown } from '../report/review.ts';
 import { checkFileIn, checkWritableDir, writeFiles } from '../report/write.ts';
 import { DEFAULT_RUNS, DEFAULT_SEED } from './options.ts';
@@ -23,6 +24,8 @@ import type { Progress, VariantReport } from '../check.ts';
 
 /** The review's trace files live here, relative to the page. */
 const TRACES = 'traces';
+/** The page to step through, in the folder `--html` names. */
+const PAGE = 'index.html';
 
 /** A model's section of the review: its variants' reports, each with the user's module it came from, if any. */
 export interface ReviewGroup {
@@ -102,6 +105,8 @@ function removeStaleTraces(dir: string, groups: readonly ReviewGroup[], written:
 
 export interface ReviewFlags extends Omit<OutputFlags, 'out'> {
   dir: string;
+  /** Where to write the page to step through (index.html), if anywhere. */
+  html?: string;
   /** Variants checked at once, on worker threads (one per core when absent). */
   jobs?: number;
 }
@@ -123,6 +128,7 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
   const targets = await targetsOf(args, builtIns);
   checkFileIn('--out', flags.dir, 'review.md');
   checkWritableDir('--out', join(flags.dir, TRACES));
+  if (flags.html !== undefined) checkFileIn('--html', flags.html, PAGE);
   checkOutputs(flags);
   const started = performance.now();
   const signal = stopOnCtrlC();
@@ -142,9 +148,12 @@ export async function review(args: readonly string[], flags: ReviewFlags, versio
     return results.every((r) => r.report.matches) ? EXIT_INCOMPLETE : 1;
   }
   const files = reviewFiles(flags.dir, groups, version);
+  const traces = files.size - 1;
+  if (flags.html !== undefined) files.set(join(flags.html, PAGE), reviewHtml(groups, { version, runs: DEFAULT_RUNS, seed: DEFAULT_SEED }));
   writeFiles(files);
   removeStaleTraces(join(flags.dir, TRACES), groups, files);
-  if (!flags.json) process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${files.size - 1} trace files\n`);
+  const page = flags.html === undefined ? '' : ` and ${join(flags.html, PAGE)}`;
+  if (!flags.json) process.stdout.write(`wrote ${join(flags.dir, 'review.md')} and ${traces} trace files${page}\n`);
   // With --json, the checks' JSON document, as `check --json` prints it.
   return writeOutputs(results, flags, { version, durationMs: Math.round(performance.now() - started) });
 }

@@ -186,6 +186,8 @@ export interface Presenter<W, C> {
   thread(index: number, init: W): string;
   /** The world's variables for trace files (ITF `vars`), by name; the world itself when absent. */
   vars?(world: W): Readonly<Record<string, unknown>>;
+  /** What a step changed in the kernel's terms, a line each (`ioas 1 users: 1 → 2`); the changed `vars` when absent. */
+  changes?(before: W, after: W, config: C): readonly string[];
 }
 
 /** A machine a variant runs, for its state diagram and its coverage. */

@@ -7,6 +7,7 @@
  */
 import { defineModel } from '../engine/define.ts';
 import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
+import { kitChanges } from './changes.ts';
 import { stockProperties } from './properties.ts';
 import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
@@ -83,6 +84,7 @@ function presenter<S extends KitSpec>(): Presenter<KitWorld, S> {
     subject: (step, _reply, before, after, spec) => subjectOf(spec, step, before, after),
     state: (world, subject) => stateOf(world, subject),
     thread: (index, init) => actor(init, index),
+    changes: (before, after, spec) => kitChanges(spec, before, after),
   };
 }
 

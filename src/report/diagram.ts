@@ -37,13 +37,13 @@ function stateIds(states: readonly string[]): Map<string, string> {
 /** The line that separates a pair's transitions in its edge's label. */
 export const LABEL_BREAK = '<br>';
 
-/** The machine's edges by the pair of states they join, each pair where its first edge is, its edges in order. */
-function byPair(edges: readonly Edge[]): Edge[][] {
-  const pairs = new Map<string, Edge[]>();
-  for (const e of edges) {
+/** The machine's edges (by index) grouped by the pair of states they join, each pair where its first edge is, its edges in order. */
+export function byPair(edges: readonly Edge[]): number[][] {
+  const pairs = new Map<string, number[]>();
+  edges.forEach((e, i) => {
     const key = JSON.stringify([e.from, e.to]);
-    pairs.set(key, [...(pairs.get(key) ?? []), e]);
-  }
+    pairs.set(key, [...(pairs.get(key) ?? []), i]);
+  });
   return [...pairs.values()];
 }
 
@@ -52,10 +52,11 @@ export function stateDiagram(machine: AnyStateMachine): string {
   const initial = (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
   const ids = stateIds(Object.keys(machine.root.states));
   const id = (state: string) => ids.get(state) ?? state;
+  const edges = machineEdges(machine);
   return [
     'stateDiagram-v2',
     ...[...ids].map(([name, sid]) => (name === sid ? `    ${sid}` : `    state "${label(name).replace(/"/g, '#quot;')}" as ${sid}`)),
     ...(initial ? [`    [*] --> ${id(initial)}`] : []),
-    ...byPair(machineEdges(machine)).map((pair) => `    ${id(pair[0]!.from)} --> ${id(pair[0]!.to)}: ${pair.map((e) => edgeText(edgeLabel(e))).join(LABEL_BREAK)}`),
+    ...byPair(edges).map((pair) => pair.map((i) => edges[i]!)).map((pair) => `    ${id(pair[0]!.from)} --> ${id(pair[0]!.to)}: ${pair.map((e) => edgeText(edgeLabel(e))).join(LABEL_BREAK)}`),
   ].join('\n');
 }

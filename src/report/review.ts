@@ -30,9 +30,9 @@ export interface ReviewMeta {
 
 const count = (n: number) => n.toLocaleString('en-US');
 const stepsText = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
-const anchor = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]+/gi, '-').toLowerCase();
+export const anchor = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]+/gi, '-').toLowerCase();
 
-function boundsText(b: Bounds): string {
+export function boundsText(b: Bounds): string {
   const only = Object.entries(b.only ?? {}).map(([k, names]) => `, only ${k} ${names.join(',')}`);
   return `${b.threads} threads, ${b.ops} operations each, ids ${b.ids.min}..${b.ids.max}${only.join('')}`;
 }
@@ -53,7 +53,7 @@ function verdictCell(v: Verdict, r: VariantReport): string {
 }
 
 /** What a ✓ of the variant's column means: every state searched, or no violation in its schedules. */
-const holdsText = (r: VariantReport) =>
+export const holdsText = (r: VariantReport) =>
   r.search ? `✓ in all ${count(r.search.stats.states)} states` : `✓ in ${count(r.verdicts.find((v) => v.actual === 'holds')?.runs ?? 0)} random schedules`;
 
 function matrix(model: AnyModel, results: readonly Reviewed[]): string[] {

@@ -40,6 +40,13 @@ export function differences(a: unknown, b: unknown, path = ''): string[] {
   return x === y ? [] : [`${path}: ${x} → ${y}`];
 }
 
+/** For each step of `trace`, what it changed in the kernel's terms (`Presenter.changes`), else in its variables. */
+export function stepChanges<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): (readonly string[])[] {
+  if (!present.changes) return worldChanges(trace, present);
+  const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
+  return trace.steps.map((_, i) => present.changes!(worlds[i]!, worlds[i + 1]!, config));
+}
+
 /** For each step of `trace`, what it changed. */
 export function worldChanges<W, C>(trace: Trace<W>, present: Presenter<W, C>): string[][] {
   let before = worldVars(present, trace.init);

@@ -7,7 +7,7 @@
  */
 import type { Presenter } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
-import { worldChanges } from './changes.ts';
+import { stepChanges } from './changes.ts';
 
 /** One step as a reader sees it: the kernel call, and the state of what it touched. */
 export interface Row {
@@ -154,7 +154,7 @@ export function renderTrace<W, C>(
   const object = (r: Row) => (options.changes ? '' : objectCell(r));
   const callWidths = headings.map((_, i) => Math.max(0, ...rows.filter((r) => column(r) === i).map((r) => call(r).length)));
   const objectWidth = options.changes ? 0 : Math.max(objectHeading.length, ...rows.map((r) => object(r).length));
-  const changes = options.changes ? worldChanges(trace, present) : [];
+  const changes = options.changes ? stepChanges(trace, present, config) : [];
 
   // An object column 0 wide puts each step's object state below its call instead.
   const rowLines = (r: Row, { starts, objectStart, objectWidth: beside }: Layout): string[] => {

@@ -153,3 +153,21 @@ describe('a symlink to a regular file is written through and survives', () => {
     expect(readdirSync(targets).sort()).toEqual(['check.json', 'junit.xml']);
   });
 });
+
+describe('review --html DIR', () => {
+  it('writes DIR/index.html beside review.md, and says so', () => {
+    const dir = folder('review-html');
+    const r = lifecheck('review', 'examples/buffer.ts', '--out', dir, '--html', join(dir, 'page'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`wrote .*review\\.md and 8 trace files and .*page/index\\.html\\n$`));
+    expect(readFileSync(join(dir, 'page', 'index.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('where DIR/index.html is a folder: refused before any work, nothing written', () => {
+    const dir = folder('review-html-folder');
+    mkdirSync(join(dir, 'page', 'index.html'), { recursive: true });
+    expectRefused(lifecheck('review', 'examples/buffer.ts', '--out', dir, '--html', join(dir, 'page')), /--html .*page: index\.html is a folder, not a regular file/);
+    expect(readdirSync(dir)).toEqual(['page']);
+  });
+});

@@ -125,3 +125,27 @@ describe("a kind's lifecycle machine", () => {
     expect(() => run(twice, freeOnce)).toThrow(/ioasid's machine has no transition for FREE in state 'freePending'; add one \(err\('-EBUSY'\) to refuse it\)/);
   });
 });
+
+describe("what a step changed, in the kernel's terms (Presenter.changes)", () => {
+  it('names the phase a send moves, counts, entries and locks, and leaves out the thread’s own frame', () => {
+    const m = model();
+    const spec = m.variants[0]!.config;
+    const sys = m.system(spec, m.defaults);
+    const changes: (readonly string[])[] = [];
+    let world: KitWorld = sys.init;
+    for (const st of [t0('ioasid_alloc'), t0('ioasid_alloc'), t0('ioasid_free', 1), t0('ioasid_free'), t0('ioasid_free'), t0('ioasid_free'), t0('ioasid_free')]) {
+      const next = sys.apply(world, st).world;
+      changes.push(m.present.changes!(world, next, spec));
+      world = next;
+    }
+    expect(changes).toEqual([
+      ['ioasid 1: free → ioasid 1#1 active', 'ioasid 1 refs: 0 → 1', "ioasid 1 refs held by: nobody → CPU0's data"],
+      ["ioasid 1 refs held by: CPU0's data → ids[0]", 'ids[0]: NULL → ioasid 1'],
+      ['lock lock: free → CPU0'],
+      [],
+      [],
+      ['ioasid 1: active → freePending'],
+      ['lock lock: CPU0 → free'],
+    ]);
+  });
+});
