@@ -27,42 +27,55 @@ function warned(id: string, title: string, matches: RegExp, source: string): Kit
   };
 }
 
+/** What a hold is on: an object (kind, slot, generation) and one of its refcount fields. */
+type HoldTarget = { readonly kind: string; readonly slot: number; readonly gen: number };
+
 /**
- * The references on `o.field` that someone holds in `world`, by holder:
- * thread pointers (`CPU1's obj`), id-space entries (`objects[0]`), queued
- * work, pointer fields of live objects (`hwpt 1->ioas`), counters that hold
- * them. `o` is the object as it is (or, once freed, was): its generation
- * says which object is meant.
+ * Every counted reference held outside the objects' own counters, once each:
+ * thread pointers (`CPU1's obj`), queued work, id-space entries
+ * (`objects[0]`), pointer fields of live objects (`hwpt 1->ioas`). `visit`
+ * gets the target, the field, how many, and the holder's name when `named`
+ * (naming costs, and counting needs none).
+ */
+function eachHold(spec: KitSpec, world: KitWorld, named: boolean, visit: (e: HoldTarget, field: string, n: number, who: string) => void): void {
+  world.threads.forEach((th, t) => {
+    for (const local in th.frame) {
+      const v = th.frame[local];
+      if (v === null || typeof v !== 'object' || !v.refs) continue;
+      for (const field in v.refs) if (v.refs[field]! > 0) visit(v, field, v.refs[field]!, named ? `${actor(world, t)}'s ${local}` : '');
+    }
+  });
+  world.queue.forEach((w, k) => {
+    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, named ? `queued ${w.work} (${k + 1})` : '');
+  });
+  for (const name in world.spaces) {
+    const holds = spaceHolds(spec.spaces[name]!);
+    if (holds.length === 0) continue;
+    world.spaces[name]!.forEach((s, k) => {
+      const e = entryOf(s);
+      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, named ? `${name}[${k}]` : '');
+    });
+  }
+  for (const { kind, field, holds } of holdPlan(spec).pointers) {
+    world.objects[kind]!.forEach((h, k) => {
+      const e = h.state === 'live' ? h.links[field] : null;
+      if (e) visit(e, holds, 1, named ? `${objName(kind, k)}->${field}` : '');
+    });
+  }
+}
+
+/**
+ * The references on `o.field` that someone holds in `world`, by holder: those
+ * `eachHold` finds, and `o`'s own counters that hold them. `o` is the object
+ * as it is (or, once freed, was): its generation says which object is meant,
+ * and its counters are read from it.
  */
 export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
-  const same = (e: { kind: string; slot: number; gen: number }) => sameObject(e, { kind, slot, gen: o.gen });
-  world.threads.forEach((th, t) => {
-    for (const [local, v] of Object.entries(th.frame)) {
-      if (v !== null && typeof v === 'object' && same(v) && refsOn(v, field) > 0) held.set(`${actor(world, t)}'s ${local}`, refsOn(v, field));
-    }
+  eachHold(spec, world, true, (e, f, n, who) => {
+    if (f === field && sameObject(e, { kind, slot, gen: o.gen })) held.set(who, n);
   });
-  world.queue.forEach((w, k) => same(w.ptr) && refsOn(w.ptr, field) > 0 && held.set(`queued ${w.work} (${k + 1})`, 1));
-  for (const [name, list] of Object.entries(world.spaces)) {
-    if (!spaceHolds(spec.spaces[name]!).includes(field)) continue;
-    list.forEach((s, k) => {
-      const e = entryOf(s);
-      if (e && same(e) && !e.dropped?.includes(field)) held.set(`${name}[${k}]`, 1);
-    });
-  }
-  for (const [f, s] of Object.entries(spec.kinds[kind]!.fields)) {
-    if (s.type === 'counter' && s.holds === field && o.fields[f]! > 0) held.set(f, o.fields[f]!);
-  }
-  // Pointer fields of live objects that hold a reference on this one (`hwpt->ioas` on the ioas's users).
-  for (const [holderKind, slots] of Object.entries(world.objects)) {
-    for (const [f, s] of Object.entries(spec.kinds[holderKind]!.fields)) {
-      if (s.type !== 'pointer' || s.holds !== field) continue;
-      slots.forEach((h, k) => {
-        const e = h.state === 'live' ? h.links[f] : null;
-        if (e && same(e)) held.set(`${objName(holderKind, k)}->${f}`, 1);
-      });
-    }
-  }
+  for (const c of holdPlan(spec).counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) held.set(c.field, o.fields[c.field]!);
   return held;
 }
 
@@ -100,33 +113,13 @@ function heldCounts(spec: KitSpec, world: KitWorld): Record<string, Record<strin
     counts[kind] = {};
     for (const field of plan.refcounts[kind]!) counts[kind][field] = new Array<number>(world.objects[kind]!.length).fill(0);
   }
-  const add = (e: { kind: string; slot: number; gen: number }, field: string, n: number) => {
+  const add = (e: HoldTarget, field: string, n: number) => {
     const c = counts[e.kind]?.[field];
     if (c && world.objects[e.kind]![e.slot]!.gen === e.gen) c[e.slot]! += n;
   };
-  for (const th of world.threads) {
-    for (const local in th.frame) {
-      const v = th.frame[local];
-      if (v !== null && typeof v === 'object' && v.refs) for (const field in v.refs) if (v.refs[field]! > 0) add(v, field, v.refs[field]!);
-    }
-  }
-  for (const w of world.queue) if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) add(w.ptr, field, 1);
-  for (const name in world.spaces) {
-    const holds = spaceHolds(spec.spaces[name]!);
-    if (holds.length === 0) continue;
-    for (const s of world.spaces[name]!) {
-      const e = entryOf(s);
-      if (e) for (const field of holds) if (!e.dropped?.includes(field)) add(e, field, 1);
-    }
-  }
+  eachHold(spec, world, false, add);
   for (const { kind, field, holds } of plan.counters) {
     world.objects[kind]!.forEach((o, slot) => o.fields[field]! > 0 && add({ kind, slot, gen: o.gen }, holds, o.fields[field]!));
-  }
-  for (const { kind, field, holds } of plan.pointers) {
-    for (const h of world.objects[kind]!) {
-      const e = h.state === 'live' ? h.links[field] : null;
-      if (e) add(e, holds, 1);
-    }
   }
   return counts;
 }

@@ -28,7 +28,7 @@
   function figure(key) {
     const d = data.diagrams[key];
     const svg = document.getElementById(`diagram-${key}`).content.cloneNode(true);
-    return el('figure', { class: 'diagram', 'data-diagram': key, 'data-machine': d.name }, el('figcaption', {}, el('code', {}, d.name), ` (${d.object})`), svg);
+    return el('figure', { class: 'diagram', 'data-diagram': key, 'data-machine': d.name }, el('figcaption', {}, el('code', {}, d.name), ` (${d.object})`, el('span', { class: 'who' })), svg);
   }
 
   /**
@@ -95,10 +95,15 @@
         f.hidden = Boolean(data.diagrams[d].call);
         for (const lit of f.querySelectorAll('.fired, .current, .visited')) lit.classList.remove('fired', 'current', 'visited');
       }
+      for (const f of figures.values()) f.querySelector('.who').textContent = '';
       for (const [d, edges] of at === 0 ? [] : t.fired[at - 1]) {
         const f = figures.get(d);
         f.classList.add('active');
         f.hidden = false;
+        // Whose run this is, or which object's lifecycle: the step's thread, or the object it touched.
+        const row = t.rows[at - 1];
+        const who = data.diagrams[d].call ? t.threads.find(([index]) => index === row.thread)?.[1] : row.subject;
+        if (who) f.querySelector('.who').textContent = `: ${who}`;
         edges.forEach((e, i) => {
           f.querySelector(`tspan[data-edge="${e}"]`)?.classList.add('fired');
           for (const g of f.querySelectorAll('g.edge')) if (g.dataset.edges.split(' ').includes(String(e))) g.classList.add('fired');

@@ -26,17 +26,17 @@ const TRACE = 'buffer-attach-forgets-ref-refcount-matches-holders';
 
 if (!CHROMIUM) console.warn('stepper.test.ts skipped: no Chromium (apt-get install chromium; .ci/run installs it)');
 
-/** What each step of the trace must show: its changes, and per diagram the transitions lit and the state it ends in. */
-const STEPS: readonly { changes: readonly string[]; lit: Readonly<Record<string, { edges: readonly string[]; state: string }>> }[] = [
+/** What each step of the trace must show: its changes, and per diagram lit the transitions, the state they end in, and whose (the object, or the thread running the call). */
+const STEPS: readonly { changes: readonly string[]; lit: Readonly<Record<string, { edges: readonly string[]; state: string; who: string }>> }[] = [
   {
     changes: ['buf 1: free → buf 1#1 live', 'buf 1 ref: 0 → 1', "buf 1 ref held by: nobody → CPU0's b"],
-    lit: { refcount: { edges: ['SET_ONE'], state: 'live' }, buf_create: { edges: ['NEXT'], state: 'xa_alloc(&bufs, &id, b)' } },
+    lit: { refcount: { edges: ['SET_ONE'], state: 'live', who: ': buf 1' }, buf_create: { edges: ['NEXT'], state: 'xa_alloc(&bufs, &id, b)', who: ': CPU0' } },
   },
-  { changes: ["buf 1 ref held by: CPU0's b → bufs[0]", 'bufs[0]: NULL → buf 1'], lit: { buf_create: { edges: ['NEXT'], state: 'returned' } } },
-  { changes: ['lock bufs_lock: free → CPU0'], lit: { buf_attach: { edges: ['NEXT'], state: 'b = xa_load(&bufs, id)' } } },
-  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'if (!b) goto out_unlock' } } },
-  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'b->attached++' } } },
-  { changes: ['buf 1 attached: 0 → 1'], lit: { buf_attach: { edges: ['NEXT'], state: 'mutex_unlock(&bufs_lock)' } } },
+  { changes: ["buf 1 ref held by: CPU0's b → bufs[0]", 'bufs[0]: NULL → buf 1'], lit: { buf_create: { edges: ['NEXT'], state: 'returned', who: ': CPU0' } } },
+  { changes: ['lock bufs_lock: free → CPU0'], lit: { buf_attach: { edges: ['NEXT'], state: 'b = xa_load(&bufs, id)', who: ': CPU0' } } },
+  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'if (!b) goto out_unlock', who: ': CPU0' } } },
+  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'b->attached++', who: ': CPU0' } } },
+  { changes: ['buf 1 attached: 0 → 1'], lit: { buf_attach: { edges: ['NEXT'], state: 'mutex_unlock(&bufs_lock)', who: ': CPU0' } } },
 ];
 
 /** What the stepper in `scope` shows now: the current row, the message, the changes, and each shown diagram's lit parts. */
@@ -49,7 +49,7 @@ async function shown(page: Page, scope = '#trace') {
     lit: Object.fromEntries(
       [...s.querySelectorAll('figure.diagram.active')].map((f) => [
         (f as HTMLElement).dataset.machine,
-        { edges: [...f.querySelectorAll('tspan.fired')].map((t) => t.textContent), state: f.querySelector('g.state.current')?.getAttribute('data-state') },
+        { edges: [...f.querySelectorAll('tspan.fired')].map((t) => t.textContent), state: f.querySelector('g.state.current')?.getAttribute('data-state'), who: f.querySelector('.who')?.textContent },
       ]),
     ),
     calls: [...s.querySelectorAll('figure.diagram:not([hidden])')].map((f) => (f as HTMLElement).dataset.machine),
