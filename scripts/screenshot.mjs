@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const page = 'reports/html/index.html';
-const at = '#t=ioasid-series-no-use-after-free&s=3';
+const at = '#t=ioasid/series/no-use-after-free&s=3';
 const out = 'docs/review-stepper.png';
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
 if (!existsSync(page)) throw new Error(`no ${page}: run npm start first`);

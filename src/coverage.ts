@@ -5,7 +5,7 @@
  * only inside `System.apply`, so the explorers' questions (is this step
  * enabled?) do not count as the kernel having run.
  */
-import { machineEdges, type Edge } from './engine/edges.ts';
+import { initialOf, machineEdges, type Edge } from './engine/edges.ts';
 import { counting, type Hits } from './engine/machine.ts';
 import type { MachineInfo, System } from './engine/model.ts';
 
@@ -44,7 +44,7 @@ const spoken = (state: string) => (/^[a-z][A-Za-z]*$/.test(state) ? state.replac
 function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCoverage {
   const counts = hits.get(info.machine);
   const edges = machineEdges(info.machine).map((e, i): EdgeCoverage => ({ ...e, hits: counts?.get(i) ?? 0 }));
-  const initial = (info.machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+  const initial = initialOf(info.machine);
   const used = edges.some((e) => e.hits > 0);
   const states = Object.keys(info.machine.root.states).map((state) => {
     const entered = edges.filter((e) => e.to === state && e.from !== state).reduce((n, e) => n + e.hits, 0);

@@ -10,7 +10,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyModel, AnyVariant } from './engine/model.ts';
-import { loadTypeScript } from './typescript.js';
+import { hookUserModules } from './loader-hooks.js';
 import { whyNotLoaded } from './module-error.ts';
 
 /** A mistake in what the user asked for; the message says how to mend it. */
@@ -59,7 +59,7 @@ export async function loadModule(path: string): Promise<Target[]> {
   if (!existsSync(file)) throw new UsageError(`no such file '${path}'; give a path to a .ts or .js module`);
   let mod: { default?: unknown };
   try {
-    if (/\.[cm]?ts$/.test(file)) await loadTypeScript();
+    await hookUserModules(/\.[cm]?ts$/.test(file));
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
     const why = whyNotLoaded(e, file);

@@ -322,7 +322,7 @@ function program(): Command {
     .description('render a trace file: lockdep-style text, a Markdown table, a Mermaid diagram, JSON, or a reproducer test')
     .argument('<file>', 'a .itf.json trace (from check --out), or - to read one from standard input')
     .addOption(new Option('--format <format>', 'what to print').choices(FORMATS).default('text'))
-    .option('--changes', 'with --format text: below each step, the values it changed')
+    .option('--changes', "with --format text: below each step, what it changed (for a kit model in the kernel's terms: counts, holders, entries, locks)")
     .action(async (file: string, flags: { format: Format; changes?: boolean }) => {
       process.exitCode = await showFile(file, flags, builtInModels);
     });

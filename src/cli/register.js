@@ -1,13 +1,10 @@
-// What every lifecheck thread needs before it loads a model: users' modules
-// may `import ... from 'lifecheck'` wherever they live, and, run from its
+// What every lifecheck thread needs before it loads a model. Run from its
 // TypeScript sources rather than compiled (dist/), lifecheck's own modules
-// need tsx.
+// need tsx, and `lifecheck` must name the sources.
 import { existsSync } from 'node:fs';
-import { register } from 'node:module';
-import { loadTypeScript } from '../typescript.js';
+import { hookUserModules } from '../loader-hooks.js';
 
 // A model's frame can sit deep under xstate's when a guard throws: keep enough to find it.
 Error.stackTraceLimit = 64;
 
-register('./resolve-self.js', import.meta.url);
-if (!existsSync(new URL('./main.js', import.meta.url))) await loadTypeScript();
+if (!existsSync(new URL('./main.js', import.meta.url))) await hookUserModules(true);

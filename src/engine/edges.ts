@@ -56,6 +56,9 @@ function replyOf(t: TransitionLike): string | undefined {
   return reply?.params?.text;
 }
 
+/** The state a machine starts in, if it names one. */
+export const initialOf = (machine: AnyStateMachine): string | undefined => (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+
 /** Every transition of a flat machine, in definition order; a targetless one is a self-loop. */
 export function machineEdges(machine: AnyStateMachine): Edge[] {
   return edgesOf(machine).edges;

@@ -30,6 +30,8 @@ export interface Fired<X> {
 export type Hits = Map<AnyStateMachine, Map<number, number>>;
 
 let counter: Hits | undefined;
+/** Each transition fired, in order, while `firing` runs. */
+let log: [AnyStateMachine, number][] | undefined;
 
 /** Runs `fn`, counting into `hits` every machine transition it fires (what coverage reports). */
 export function counting<T>(hits: Hits, fn: () => T): T {
@@ -42,8 +44,26 @@ export function counting<T>(hits: Hits, fn: () => T): T {
   }
 }
 
+/** Runs `fn`; the machine transitions it fired, in the order fired (what a page lights up for one step). */
+export function firing(fn: () => unknown): [AnyStateMachine, number][] {
+  const outer = log;
+  const fired: [AnyStateMachine, number][] = [];
+  log = fired;
+  try {
+    fn();
+    return fired;
+  } finally {
+    log = outer;
+  }
+}
+
+/** Whether anyone listens for fired transitions: the hot paths skip `count` when nobody does. */
+const listened = () => counter !== undefined || log !== undefined;
+
 function count(machine: AnyStateMachine, edge: number): void {
-  if (!counter || edge < 0) return;
+  if (edge < 0) return;
+  log?.push([machine, edge]);
+  if (!counter) return;
   let byEdge = counter.get(machine);
   if (!byEdge) counter.set(machine, (byEdge = new Map()));
   byEdge.set(edge, (byEdge.get(edge) ?? 0) + 1);
@@ -128,15 +148,21 @@ export function fire<X extends object>(
   const key = JSON.stringify([from.value, from.context, event]);
   let fired = memo.get(key) as Fired<X> | undefined;
   if (!fired) memo.set(key, (fired = fireUncached(machine, from, event)));
-  if (counter) count(machine, fired.edge);
+  if (listened()) count(machine, fired.edge);
   return fired;
 }
 
-/** The initial state of a machine as plain data. */
+const initials = new WeakMap<AnyStateMachine, MachineState<object>>();
+
+/** The initial state of a machine as plain data (found once per machine: every allocation asks). */
 export function initialState<X extends object>(machine: AnyStateMachine): MachineState<X> {
-  const [snapshot] = initialTransition(machine);
-  const { reply: _reply, ...context } = snapshot.context as X & { reply?: Reply };
-  return { value: String(snapshot.value), context: context as X };
+  let state = initials.get(machine);
+  if (!state) {
+    const [snapshot] = initialTransition(machine);
+    const { reply: _reply, ...context } = snapshot.context as X & { reply?: Reply };
+    initials.set(machine, (state = Object.freeze({ value: String(snapshot.value), context: Object.freeze(context) })));
+  }
+  return state as MachineState<X>;
 }
 
 /** A machine's states numbered 0..size-1, for `compileMachine`. */
@@ -180,7 +206,7 @@ export function compileMachine<X extends object>(
   return {
     next: (c, e) => {
       const at = cell(c, e);
-      if (counter) count(machine, edges[at]!);
+      if (listened()) count(machine, edges[at]!);
       return next[at]!;
     },
     reply: (c, e) => replies[cell(c, e)]!,

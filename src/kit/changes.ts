@@ -1,18 +1,28 @@
 /**
  * What a step changed, in the kernel's terms: objects allocated and freed,
  * their phases, counts and pointer fields, who holds their references, id
- * entries, locks, queued work. A thread's program counter and frame are left
- * out: the trace's call column says what the thread did.
+ * entries, locks, RCU read-side sections, queued work. A thread's program
+ * counter and locals are left out: the trace's call column says what it did.
  */
 import { holders } from './properties.ts';
 import { actor, entryOf, objName, type Entry, type KitSpec, type KitWorld, type Obj, type Rwsem, type Slot } from './world.ts';
 
-const refName = (e: Entry | null | undefined) => (e ? objName(e.kind, e.slot) : 'NULL');
-const slotName = (s: Slot | undefined) => (s === 'reserved' ? 'reserved' : refName(entryOf(s ?? null)));
+/** An object by name and generation (`ioas 1#2`), so that a stale pointer never reads as the live object. */
+const refName = (e: Entry | null | undefined) => (e ? objName(e.kind, e.slot, e.gen) : 'NULL');
+/** An id's entry: its object, and the references dropped on its behalf. */
+const slotName = (s: Slot | undefined) => {
+  const e = entryOf(s ?? null);
+  if (s === 'reserved' || !e) return s === 'reserved' ? 'reserved' : 'NULL';
+  return `${refName(e)}${e.dropped?.length ? ` (${e.dropped.join(', ')} dropped)` : ''}`;
+};
 const change = (what: string, was: string, now: string) => (was === now ? [] : [`${what}: ${was} → ${now}`]);
 
-/** An object's lifetime as a reader names it: freed, waiting for RCU, or its phase (`live` for a kind without a machine). */
-const lifeOf = (o: Obj) => (o.state === 'free' ? 'free' : o.state === 'rcu' ? 'kfree_rcu queued' : (o.phase ?? 'live'));
+/** An object's lifetime as a reader names it: freed, waiting for RCU (and for whom), or its phase (`live` for a kind without a machine). */
+function lifeOf(world: KitWorld, o: Obj): string {
+  if (o.state === 'free') return 'free';
+  if (o.state === 'rcu') return `kfree_rcu queued${o.readers.length ? `, waiting for ${o.readers.map((t) => actor(world, t)).join(', ')}` : ''}`;
+  return o.phase ?? 'live';
+}
 
 /** Who holds `o.field`'s references in `world`: `objects[0], CPU1's ioas`, or `nobody`. */
 function holdersText(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): string {
@@ -22,13 +32,18 @@ function holdersText(spec: KitSpec, world: KitWorld, kind: string, slot: number,
 
 function objectChanges(spec: KitSpec, kind: string, slot: number, was: Obj, now: Obj, before: KitWorld, after: KitWorld): string[] {
   const name = objName(kind, slot);
-  const life = was.gen !== now.gen ? [`${name}: ${lifeOf(was)} → ${objName(kind, slot, now.gen)} ${lifeOf(now)}`] : change(name, lifeOf(was), lifeOf(now));
+  const reused = was.gen !== now.gen;
+  const life = reused ? [`${name}: ${lifeOf(before, was)} → ${objName(kind, slot, now.gen)} ${lifeOf(after, now)}`] : change(name, lifeOf(before, was), lifeOf(after, now));
+  // A slot free after the step shows only that (allocated and freed in one step, its counts mean nothing).
+  if (now.state === 'free' && reused) return life;
   const fields = Object.keys(now.fields).flatMap((f) => change(`${name} ${f}`, String(was.fields[f]), String(now.fields[f])));
-  const links = Object.keys(now.links).flatMap((f) => change(`${name}->${f}`, refName(was.links[f]), refName(now.links[f])));
-  // Holders of a live object's (or, freed here, the freed one's) refcounts.
-  const counted = Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
+  // A freed object's pointer fields are gone with it, not set to NULL.
+  const links = now.state === 'free' ? [] : Object.keys(now.links).flatMap((f) => change(`${name}->${f}`, refName(was.links[f]), refName(now.links[f])));
+  // Who holds the refcounts of the object the step leaves (or, freed here, of the one it freed): the same object before and after.
   const subject = now.state === 'free' ? was : now;
-  const held = subject.state === 'free' ? [] : counted.flatMap((f) => change(`${name} ${f} held by`, holdersText(spec, before, kind, slot, subject, f), holdersText(spec, after, kind, slot, subject, f)));
+  const then = reused || was.state === 'free' ? undefined : was;
+  const counted = Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
+  const held = subject.state === 'free' ? [] : counted.flatMap((f) => change(`${name} ${f} held by`, then ? holdersText(spec, before, kind, slot, then, f) : 'nobody', holdersText(spec, after, kind, slot, subject, f)));
   return [...life, ...fields, ...links, ...held];
 }
 
@@ -50,6 +65,8 @@ export function kitChanges(spec: KitSpec, before: KitWorld, after: KitWorld): st
   );
   const locks = Object.entries(after.locks).flatMap(([l, t]) => change(`lock ${l}`, owner(before, before.locks[l]!), owner(after, t)));
   const sems = Object.entries(after.rwsems).flatMap(([l, s]) => (s === before.rwsems[l] ? [] : change(`rwsem ${l}`, semText(before, before.rwsems[l]!), semText(after, s))));
-  const queue = (w: KitWorld) => w.queue.map((q) => `${q.work}(${objName(q.ptr.kind, q.ptr.slot)})`).join(', ') || 'empty';
-  return [...objects, ...entries, ...locks, ...sems, ...change('work queue', queue(before), queue(after))];
+  const queue = (w: KitWorld) => w.queue.map((q) => `${q.work}(${refName(q.ptr)})`).join(', ') || 'empty';
+  // RCU read-side sections: what keeps an object a reader looked up alive.
+  const rcu = after.threads.flatMap((th, t) => change(`${actor(after, t)} rcu_read_lock depth`, String(before.threads[t]!.rcu), String(th.rcu)));
+  return [...objects, ...entries, ...locks, ...sems, ...rcu, ...change('work queue', queue(before), queue(after))];
 }

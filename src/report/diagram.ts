@@ -8,7 +8,7 @@
  * its diagram follows; nothing here is drawn by hand.
  */
 import type { AnyStateMachine } from 'xstate';
-import { machineEdges, type Edge } from '../engine/edges.ts';
+import { initialOf, machineEdges, type Edge } from '../engine/edges.ts';
 
 /** How an edge reads: `FREE [lastRef] / freed`. */
 export const edgeLabel = (e: Edge) => `${e.event}${e.guard ? ` [${e.guard}]` : ''}${e.reply !== undefined ? ` / ${e.reply || '(void)'}` : ''}`;
@@ -49,7 +49,7 @@ export function byPair(edges: readonly Edge[]): number[][] {
 
 /** The machine as a Mermaid `stateDiagram-v2`: every state, then an edge per pair of states, labelled with every transition between them. */
 export function stateDiagram(machine: AnyStateMachine): string {
-  const initial = (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+  const initial = initialOf(machine);
   const ids = stateIds(Object.keys(machine.root.states));
   const id = (state: string) => ids.get(state) ?? state;
   const edges = machineEdges(machine);

@@ -16,8 +16,8 @@ import { firedEdges } from '../trace/fired.ts';
 import { traceRows } from '../trace/text.ts';
 import { stateDiagram } from './diagram.ts';
 import { PAGE_STYLE } from './html-style.ts';
-import { anchor, boundsText, holdsText, type ReviewMeta, type Reviewed } from './review.ts';
-import { diagramSvg } from './svg.ts';
+import { boundsText, holdsText, propertyIds, SYMBOL, type ReviewMeta, type Reviewed } from './review.ts';
+import { diagramSvg, xml as html } from './svg.ts';
 
 /** What the page's script reads: the models' matrices, the traces to step through, the diagrams' edges. */
 export interface PageData {
@@ -56,12 +56,14 @@ export interface PageTrace {
   readonly fired: readonly (readonly (readonly [string, readonly number[]])[])[];
   /** The diagrams of the machines the trace runs, objects' lifecycles first. */
   readonly diagrams: readonly string[];
-  readonly violation: { readonly at: number; readonly property: string; readonly message: string };
+  readonly violation: { readonly at: number; readonly message: string };
 }
 
-const html = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 /** JSON inside a script element: `<` escaped, so no string in it can close the element. */
 const scriptJson = (x: unknown) => JSON.stringify(x).replace(/</g, '\\u003c');
+
+/** A counterexample's key in the page and its address: each name escaped, so no two traces share one. */
+const traceKey = (...names: string[]) => names.map(encodeURIComponent).join('/');
 
 /** The diagrams drawn so far, one per distinct machine of each name, with their SVG. */
 class Drawings {
@@ -70,7 +72,8 @@ class Drawings {
   private readonly keys = new Map<string, string>();
 
   keyOf(name: string, info: MachineInfo): string {
-    const text = `${name}\n${stateDiagram(info.machine)}`;
+    // The same drawing with its edges in another order is another diagram: a step lights edges by index.
+    const text = `${name}\n${stateDiagram(info.machine)}\n${JSON.stringify(machineEdges(info.machine))}`;
     let key = this.keys.get(text);
     if (key === undefined) {
       key = `d${this.keys.size}`;
@@ -102,19 +105,19 @@ function pageTrace({ variant, report }: Reviewed, v: Verdict, drawings: Drawings
     changes: stepChanges(cx.trace, present, variant.config),
     fired: keyed,
     diagrams,
-    violation: { at: cx.violation.at, property: cx.violation.property, message: cx.violation.message },
+    violation: { at: cx.violation.at, message: cx.violation.message },
   };
 }
 
 function pageModel(model: AnyModel, results: readonly Reviewed[], traces: Record<string, PageTrace>, drawings: Drawings): PageModel {
-  const ids = [...new Set([...model.properties, ...results.flatMap(({ variant }) => variant.properties ?? [])].map((p) => p.id))];
+  const ids = propertyIds(model, results);
   const titles = new Map(results.flatMap(({ report }) => report.verdicts.map((v) => [v.property, v.title] as const)));
   const cells: Record<string, Record<string, PageCell>> = {};
   for (const result of results) {
     const { report: r } = result;
     cells[r.variant] = Object.fromEntries(
       r.verdicts.map((v): [string, PageCell] => {
-        const key = anchor(r.model, r.variant, v.property);
+        const key = traceKey(r.model, r.variant, v.property);
         if (v.counterexample) traces[key] = pageTrace(result, v, drawings);
         return [v.property, { status: v.actual, matches: v.matches, expected: v.expected, ...(v.counterexample ? { trace: key } : {}) }];
       }),
@@ -132,9 +135,9 @@ function pageModel(model: AnyModel, results: readonly Reviewed[], traces: Record
 function cellHtml(c: PageCell | undefined, data: PageData): string {
   if (!c) return '<td></td>';
   const warn = c.matches ? '' : ` <span class="warn" title="expected: ${html(c.expected)}">⚠</span>`;
-  if (c.status === 'violated') return `<td class="violated"><a href="#t=${c.trace}">✗ ${data.traces[c.trace!]!.rows.length}</a>${warn}</td>`;
-  const symbol = { holds: '✓', unknown: '?', 'n/a': '–' }[c.status as 'holds' | 'unknown' | 'n/a'] ?? '–';
-  return `<td class="${c.status === 'n/a' ? 'na' : c.status}">${symbol}${warn}</td>`;
+  const trace = c.trace === undefined ? undefined : data.traces[c.trace];
+  if (c.status === 'violated' && trace) return `<td class="violated"><a href="#t=${html(c.trace!)}">✗ ${trace.rows.length}</a>${warn}</td>`;
+  return `<td class="${c.status === 'n/a' ? 'na' : c.status}">${SYMBOL[c.status] ?? SYMBOL['n/a']}${warn}</td>`;
 }
 
 function modelHtml(model: AnyModel, results: readonly Reviewed[], m: PageModel, data: PageData): string {

@@ -30,35 +30,32 @@ export interface ReviewMeta {
 
 const count = (n: number) => n.toLocaleString('en-US');
 const stepsText = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
-export const anchor = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]+/gi, '-').toLowerCase();
+const anchor = (...parts: string[]) => parts.join('-').replace(/[^a-z0-9-]+/gi, '-').toLowerCase();
 
 export function boundsText(b: Bounds): string {
   const only = Object.entries(b.only ?? {}).map(([k, names]) => `, only ${k} ${names.join(',')}`);
   return `${b.threads} threads, ${b.ops} operations each, ids ${b.ids.min}..${b.ids.max}${only.join('')}`;
 }
 
+/** Each verdict's symbol in a matrix. */
+export const SYMBOL: Readonly<Record<Verdict['actual'], string>> = { violated: '✗', holds: '✓', unknown: '?', 'n/a': '–' };
+
 /** A matrix cell: a symbol, a broken one bold with its length linked to its counterexample; ⚠ where not expected. */
 function verdictCell(v: Verdict, r: VariantReport): string {
   const expectation = v.matches ? '' : ` ⚠`;
-  switch (v.actual) {
-    case 'violated':
-      return `**✗ [${v.counterexample?.trace.steps.length ?? 0}](#${anchor(r.model, r.variant, v.property)})**${expectation}`;
-    case 'holds':
-      return `✓${expectation}`;
-    case 'unknown':
-      return `?${expectation}`;
-    default:
-      return `–${expectation}`;
-  }
+  if (v.actual === 'violated') return `**✗ [${v.counterexample?.trace.steps.length ?? 0}](#${anchor(r.model, r.variant, v.property)})**${expectation}`;
+  return `${SYMBOL[v.actual] ?? SYMBOL['n/a']}${expectation}`;
 }
 
 /** What a ✓ of the variant's column means: every state searched, or no violation in its schedules. */
 export const holdsText = (r: VariantReport) =>
   r.search ? `✓ in all ${count(r.search.stats.states)} states` : `✓ in ${count(r.verdicts.find((v) => v.actual === 'holds')?.runs ?? 0)} random schedules`;
 
+/** A model's properties, then any a variant brings of its own: a matrix's rows. */
+export const propertyIds = (model: AnyModel, results: readonly Reviewed[]) => [...new Set([...model.properties, ...results.flatMap(({ variant }) => variant.properties ?? [])].map((p) => p.id))];
+
 function matrix(model: AnyModel, results: readonly Reviewed[]): string[] {
-  // The model's properties, then any a variant brings of its own.
-  const properties = [...new Set([...model.properties, ...results.flatMap(({ variant }) => variant.properties ?? [])].map((p) => p.id))];
+  const properties = propertyIds(model, results);
   const columns = results.map((_, i) => String(i + 1));
   return [
     ...results.map(({ report: r }, i) => `${i + 1}. \`${r.variant}\`: ${r.title} (${holdsText(r)})`),

@@ -8,7 +8,7 @@
  */
 import dagre from '@dagrejs/dagre';
 import type { AnyStateMachine } from 'xstate';
-import { machineEdges, type Edge } from '../engine/edges.ts';
+import { initialOf, machineEdges, type Edge } from '../engine/edges.ts';
 import { byPair, edgeLabel } from './diagram.ts';
 
 /** Sizes in px; the page sets the fonts these widths assume (12 px states, 11 px labels, monospace). */
@@ -19,7 +19,8 @@ const LINE = 14;
 const PAD = 12;
 const INITIAL = '\u0000initial';
 
-const xml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Text for XML and HTML, in an element or a quoted attribute. */
+export const xml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const n = (x: number) => String(Math.round(x * 10) / 10);
 
 interface Point {
@@ -70,7 +71,7 @@ function loop(state: Point & { width: number }, labelLeft: number): { d: string;
 /** The machine's state diagram as an SVG element, `name` in its title. */
 export function diagramSvg(machine: AnyStateMachine, name: string): string {
   const states = Object.keys(machine.root.states);
-  const initial = (machine.root.initial as { target?: readonly { key: string }[] } | undefined)?.target?.[0]?.key;
+  const initial = initialOf(machine);
   const edges = machineEdges(machine);
   const pairs = byPair(edges);
   const g = new dagre.graphlib.Graph({ multigraph: true });

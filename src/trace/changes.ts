@@ -1,6 +1,7 @@
 /**
- * What each step changed in the world, as `path: before → after` lines over
- * the model's variables (`Presenter.vars`, else the world itself): the view a
+ * What each step changed, as `what: before → after` lines: in the kernel's
+ * terms where the model's presenter says them (the kit's do), else over the
+ * model's variables (`Presenter.vars`, else the world itself). The view a
  * reader wants when the touched object's state is not the whole story.
  */
 import type { Presenter } from '../engine/model.ts';
@@ -40,20 +41,11 @@ export function differences(a: unknown, b: unknown, path = ''): string[] {
   return x === y ? [] : [`${path}: ${x} → ${y}`];
 }
 
-/** For each step of `trace`, what it changed in the kernel's terms (`Presenter.changes`), else in its variables. */
+/** For each step of `trace`, what it changed: in the kernel's terms where the presenter says them (`Presenter.changes`), else the variables that differ. */
 export function stepChanges<W, C>(trace: Trace<W>, present: Presenter<W, C>, config: C): (readonly string[])[] {
-  if (!present.changes) return worldChanges(trace, present);
   const worlds = [trace.init, ...trace.steps.map((s) => s.world)];
-  return trace.steps.map((_, i) => present.changes!(worlds[i]!, worlds[i + 1]!, config));
-}
-
-/** For each step of `trace`, what it changed. */
-export function worldChanges<W, C>(trace: Trace<W>, present: Presenter<W, C>): string[][] {
-  let before = worldVars(present, trace.init);
-  return trace.steps.map(({ world }) => {
-    const after = worldVars(present, world);
-    const changed = differences(before, after);
-    before = after;
-    return changed;
-  });
+  const changed = present.changes
+    ? (before: W, after: W) => present.changes!(before, after, config)
+    : (before: W, after: W) => differences(worldVars(present, before), worldVars(present, after));
+  return trace.steps.map((_, i) => changed(worlds[i]!, worlds[i + 1]!));
 }

@@ -1,13 +1,16 @@
 /**
  * Which transitions of which machines each step of a trace fired: the step
- * applied again from the world before it, counting as coverage counts
- * (`counting`), so what a page lights up is what the kernel call ran.
+ * applied again from the world before it, recording what it fires
+ * (`firing`), so what a page lights up is what the kernel call ran.
  */
-import { counting, type Hits } from '../engine/machine.ts';
+import { firing } from '../engine/machine.ts';
 import type { MachineInfo, System } from '../engine/model.ts';
 import type { Trace } from '../engine/run.ts';
 
-/** A machine's transitions one step fired: its name among the variant's machines, the edges (`machineEdges` indices) in the order first fired. */
+/**
+ * A machine's transitions one step fired: its name among the variant's machines, and the edges (`machineEdges`
+ * indices), each once where it last fired, so the last is the one that left the machine where the step ends.
+ */
 export interface FiredEdges {
   readonly machine: string;
   readonly edges: readonly number[];
@@ -17,12 +20,12 @@ export interface FiredEdges {
 export function firedEdges<W>(trace: Trace<W>, system: System<W>, machines: Readonly<Record<string, MachineInfo>>): FiredEdges[][] {
   let before = trace.init;
   return trace.steps.map(({ step, world }) => {
-    const hits: Hits = new Map();
-    counting(hits, () => system.apply(before, step));
+    const fired = firing(() => system.apply(before, step));
     before = world;
     return Object.entries(machines).flatMap(([machine, info]) => {
-      const fired = hits.get(info.machine);
-      return fired ? [{ machine, edges: [...fired.keys()] }] : [];
+      const edges = fired.filter(([m]) => m === info.machine).map(([, e]) => e);
+      const last = edges.filter((e, i) => edges.indexOf(e, i + 1) < 0);
+      return last.length ? [{ machine, edges: last }] : [];
     });
   });
 }

@@ -140,7 +140,7 @@ describe("what a step changed, in the kernel's terms (Presenter.changes)", () =>
     }
     expect(changes).toEqual([
       ['ioasid 1: free → ioasid 1#1 active', 'ioasid 1 refs: 0 → 1', "ioasid 1 refs held by: nobody → CPU0's data"],
-      ["ioasid 1 refs held by: CPU0's data → ids[0]", 'ids[0]: NULL → ioasid 1'],
+      ["ioasid 1 refs held by: CPU0's data → ids[0]", 'ids[0]: NULL → ioasid 1#1'],
       ['lock lock: free → CPU0'],
       [],
       [],

@@ -42,6 +42,8 @@ describe('the review page as data', () => {
       const t = data.traces[cell.trace!]!;
       const steps = v.counterexample!.trace.steps.length;
       expect(page).toContain(`<a href="#t=${cell.trace}">✗ ${steps}</a>`);
+      expect(t.variant).toBe(report.variant);
+      expect(t.property).toBe(v.property);
       expect([t.rows.length, t.changes.length, t.fired.length]).toEqual([steps, steps, steps]);
       for (const [key, edges] of t.fired.flat()) {
         expect(t.diagrams).toContain(key);
@@ -50,8 +52,8 @@ describe('the review page as data', () => {
       }
       expect(t.violation.at).toBe(v.counterexample!.violation.at);
     }
-    const t = data.traces['buffer-attach-forgets-ref-refcount-matches-holders']!;
-    expect(t.changes[5]).toEqual(['buf 1 attached: 0 → 1']);
+    const t = data.traces['buffer/attach-forgets-ref/refcount-matches-holders']!;
+    expect(t.changes[5]).toEqual(['buf 1 attached: 0 → 1', 'buf 1 ref held by: bufs[0] → bufs[0], attached']);
     expect(t.diagrams.map((d) => data.diagrams[d]!.name)).toEqual(['refcount', 'buf_create', 'buf_attach']);
   });
 
@@ -62,6 +64,16 @@ describe('the review page as data', () => {
     const odd = reviewHtml([{ ...group!, results }], META);
     expect(dataOf(odd).models[0]!.variants.map((v) => v.title)).toEqual([hostile, hostile]);
     expect(odd).not.toContain('<script>alert(1)');
+  });
+
+  it('gives each trace a key of its own, whatever its names are (`b.c` and `b-c`)', async () => {
+    const broken = buffer.variants.find((v) => v.name === 'attach-forgets-ref')!;
+    const variants = ['b.c', 'b-c'].map((name) => buffer.variant({ ...broken, name }));
+    const [group] = await reviewChecks([{ model: buffer, variants }], undefined, 1);
+    const data = dataOf(reviewHtml([group!], META));
+    const keys = variants.map((v) => data.models[0]!.cells[v.name]!['no-underflow']!.trace!);
+    expect(keys).toEqual(['buffer/b.c/no-underflow', 'buffer/b-c/no-underflow']);
+    expect(keys.map((k) => data.traces[k]!.variant)).toEqual(['b.c', 'b-c']);
   });
 
   it('is the same page every time', () => {

@@ -5,38 +5,44 @@
  * stepper; stepping by buttons and keys lights the step's row, the
  * transitions it fired and their target states in the diagrams, and lists
  * what it changed; each step has its own link; two variants show side by
- * side. Screenshots are kept in artifacts/. The model is examples/buffer.ts,
- * whose attach-forgets-ref breaks refcount-matches-holders in six steps.
+ * side. Screenshots are kept in artifacts/. The page is the one the command
+ * writes (`lifecheck review examples/buffer.ts --html`, from dist/, as users
+ * run it), and examples/buffer.ts's attach-forgets-ref breaks
+ * refcount-matches-holders in six steps.
  * Where no Chromium is installed the test is skipped, saying so.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import buffer from '../../examples/buffer.ts';
-import { reviewChecks } from '../../src/cli/review.ts';
-import { reviewHtml } from '../../src/report/html.ts';
-import { targetOf } from '../../src/registry.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-const TRACE = 'buffer-attach-forgets-ref-refcount-matches-holders';
+const TRACE = 'buffer/attach-forgets-ref/refcount-matches-holders';
 
 if (!CHROMIUM) console.warn('stepper.test.ts skipped: no Chromium (apt-get install chromium; .ci/run installs it)');
 
-/** What each step of the trace must show: its changes, and per diagram lit the transitions, the state they end in, and whose (the object, or the thread running the call). */
-const STEPS: readonly { changes: readonly string[]; lit: Readonly<Record<string, { edges: readonly string[]; state: string; who: string }>> }[] = [
+/**
+ * What each step of the trace must show: its changes, and per diagram lit the transitions (by their index in the
+ * machine's edges, and their labels), the state they end in, and whose (the object, or the thread running the call).
+ */
+const STEPS: readonly { changes: readonly string[]; lit: Readonly<Record<string, { edges: readonly number[]; labels: readonly string[]; state: string; who: string }>> }[] = [
   {
     changes: ['buf 1: free → buf 1#1 live', 'buf 1 ref: 0 → 1', "buf 1 ref held by: nobody → CPU0's b"],
-    lit: { refcount: { edges: ['SET_ONE'], state: 'live', who: ': buf 1' }, buf_create: { edges: ['NEXT'], state: 'xa_alloc(&bufs, &id, b)', who: ': CPU0' } },
+    lit: {
+      refcount: { edges: [0], labels: ['SET_ONE'], state: 'live', who: ': buf 1' },
+      buf_create: { edges: [0], labels: ['NEXT'], state: 'xa_alloc(&bufs, &id, b)', who: ': CPU0' },
+    },
   },
-  { changes: ["buf 1 ref held by: CPU0's b → bufs[0]", 'bufs[0]: NULL → buf 1'], lit: { buf_create: { edges: ['NEXT'], state: 'returned', who: ': CPU0' } } },
-  { changes: ['lock bufs_lock: free → CPU0'], lit: { buf_attach: { edges: ['NEXT'], state: 'b = xa_load(&bufs, id)', who: ': CPU0' } } },
-  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'if (!b) goto out_unlock', who: ': CPU0' } } },
-  { changes: [], lit: { buf_attach: { edges: ['NEXT'], state: 'b->attached++', who: ': CPU0' } } },
-  { changes: ['buf 1 attached: 0 → 1'], lit: { buf_attach: { edges: ['NEXT'], state: 'mutex_unlock(&bufs_lock)', who: ': CPU0' } } },
+  { changes: ["buf 1 ref held by: CPU0's b → bufs[0]", 'bufs[0]: NULL → buf 1#1'], lit: { buf_create: { edges: [2], labels: ['NEXT'], state: 'returned', who: ': CPU0' } } },
+  { changes: ['lock bufs_lock: free → CPU0'], lit: { buf_attach: { edges: [0], labels: ['NEXT'], state: 'b = xa_load(&bufs, id)', who: ': CPU0' } } },
+  { changes: [], lit: { buf_attach: { edges: [1], labels: ['NEXT'], state: 'if (!b) goto out_unlock', who: ': CPU0' } } },
+  { changes: [], lit: { buf_attach: { edges: [2], labels: ['NEXT'], state: 'b->attached++', who: ': CPU0' } } },
+  // The counter that holds a reference nobody took: what breaks refcount-matches-holders.
+  { changes: ['buf 1 attached: 0 → 1', 'buf 1 ref held by: bufs[0] → bufs[0], attached'], lit: { buf_attach: { edges: [4], labels: ['NEXT'], state: 'mutex_unlock(&bufs_lock)', who: ': CPU0' } } },
 ];
 
 /** What the stepper in `scope` shows now: the current row, the message, the changes, and each shown diagram's lit parts. */
@@ -49,10 +55,17 @@ async function shown(page: Page, scope = '#trace') {
     lit: Object.fromEntries(
       [...s.querySelectorAll('figure.diagram.active')].map((f) => [
         (f as HTMLElement).dataset.machine,
-        { edges: [...f.querySelectorAll('tspan.fired')].map((t) => t.textContent), state: f.querySelector('g.state.current')?.getAttribute('data-state'), who: f.querySelector('.who')?.textContent },
+        {
+          edges: [...f.querySelectorAll('tspan.fired')].map((t) => Number(t.getAttribute('data-edge'))),
+          labels: [...f.querySelectorAll('tspan.fired')].map((t) => t.textContent),
+          state: f.querySelector('g.state.current')?.getAttribute('data-state'),
+          who: f.querySelector('.who')?.textContent,
+        },
       ]),
     ),
     calls: [...s.querySelectorAll('figure.diagram:not([hidden])')].map((f) => (f as HTMLElement).dataset.machine),
+    // Each lit edge of a diagram carries a lit label line: the pair's edge and its transition agree.
+    edgesAgree: [...s.querySelectorAll('g.edge.fired')].every((g) => [...g.querySelectorAll('tspan')].some((t) => t.classList.contains('fired'))),
   }));
 }
 
@@ -66,8 +79,9 @@ describe.skipIf(!CHROMIUM)('the review page to step through, in Chromium from di
   const artifacts = join(root, 'artifacts');
 
   beforeAll(async () => {
-    const groups = await reviewChecks([targetOf(buffer)], undefined, 1);
-    writeFileSync(join(dir, 'index.html'), reviewHtml(groups, { version: 'test', runs: 100, seed: 42 }));
+    const bin = join(root, 'bin', 'lifecheck.js');
+    const r = spawnSync(process.execPath, [bin, 'review', join(root, 'examples', 'buffer.ts'), '--out', join(dir, 'md'), '--html', dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
     url = pathToFileURL(join(dir, 'index.html')).href;
     mkdirSync(artifacts, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
@@ -97,7 +111,8 @@ describe.skipIf(!CHROMIUM)('the review page to step through, in Chromium from di
     const cell = page.locator(`.matrix a[href="#t=${TRACE}"]`);
     await expect(cell.textContent()).resolves.toBe('✗ 6');
     await cell.click();
-    expect(await page.locator('#trace').isVisible()).toBe(true);
+    // The address changes, then the page follows it (hashchange): wait for the stepper.
+    await page.locator('#trace tr.current').waitFor();
     for (let k = 1; k <= STEPS.length; k++) {
       if (k > 1) await page.keyboard.press('ArrowRight');
       const now = await shown(page);
@@ -106,6 +121,7 @@ describe.skipIf(!CHROMIUM)('the review page to step through, in Chromium from di
       expect(now.where).toBe(`step ${k} of 6`);
       expect(now.changes, `step ${k}`).toEqual(want.changes);
       expect(now.lit, `step ${k}`).toEqual(want.lit);
+      expect(now.edgesAgree).toBe(true);
       // The address is the step's permalink.
       expect(page.url()).toMatch(new RegExp(`#t=${TRACE}&s=${k}$`));
       // The violating step alone says what broke.
@@ -124,6 +140,16 @@ describe.skipIf(!CHROMIUM)('the review page to step through, in Chromium from di
     expect((await shown(page)).current).toEqual([1]);
     await page.keyboard.press('End');
     expect((await shown(page)).current).toEqual([6]);
+    // A <select> takes the arrow keys as its own.
+    await page.locator('#compare select').first().focus();
+    await page.keyboard.press('ArrowLeft');
+    expect((await shown(page)).current).toEqual([6]);
+    // Closed, the trace is gone, and the keys neither step it nor bring its address back.
+    await page.locator('#trace a.close').click();
+    await page.locator('#trace').waitFor({ state: 'hidden' });
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('ArrowLeft');
+    expect(page.url()).toMatch(/#model-buffer$/);
     await page.context().close();
   }, 60_000);
 
@@ -162,6 +188,14 @@ describe.skipIf(!CHROMIUM)('the review page to step through, in Chromium from di
     expect(model).toBe('buffer');
     expect([a, b]).toEqual(['attach-forgets-ref', 'fixed']);
     await expect(page.locator('#compare .pane').nth(0).locator('.verdict').textContent()).resolves.toMatch(new RegExp(`^${property}: ✗`));
+    await page.context().close();
+  });
+
+  it('takes a malformed address as naming nothing', async () => {
+    const page = await open('#c=%E0%A4%A/x/y/z');
+    await expect(page.locator('#compare .pane').count()).resolves.toBe(2);
+    await page.goto(`${url}#t=no-such-trace&s=2`);
+    await page.locator('#trace').waitFor({ state: 'hidden' });
     await page.context().close();
   });
 
