@@ -59,11 +59,15 @@ describe('the review page as data', () => {
 
   it('keeps any text of a name or title inside its element', () => {
     const [group] = groups;
-    const hostile = '</script><script>alert(1)</script> & "quoted"';
-    const results = group!.results.map((r) => ({ ...r, report: { ...r.report, title: hostile } }));
-    const odd = reviewHtml([{ ...group!, results }], META);
-    expect(dataOf(odd).models[0]!.variants.map((v) => v.title)).toEqual([hostile, hostile]);
+    const hostile = '</script><script>alert(1)</script> & "quoted" \'single\'';
+    const results = group!.results.map((r) => ({ ...r, report: { ...r.report, model: hostile, title: hostile } }));
+    const odd = reviewHtml([{ model: { ...group!.model, name: hostile, title: hostile }, results }], META);
+    const data = dataOf(odd);
+    expect(data.models[0]!.variants.map((v) => v.title)).toEqual([hostile, hostile]);
+    expect(data.models[0]!.name).toBe(hostile);
+    expect(Object.values(data.traces).map((t) => t.model)).toEqual(Object.values(data.traces).map(() => hostile));
     expect(odd).not.toContain('<script>alert(1)');
+    expect(odd).not.toMatch(/"quoted" 'single'/);
   });
 
   it('gives each trace a key of its own, whatever its names are (`b.c` and `b-c`)', async () => {
