@@ -63,40 +63,27 @@ export function fingerprint(words: Int32Array, length: number, out: Uint32Array)
   out[1] = finish(lo, length);
 }
 
-/**
- * An open-addressing map from 64-bit fingerprints to state indices (linear
- * probing); without `indices` a set, 8 bytes a slot instead of 12. As in TLC,
- * two distinct states can share a fingerprint; `collisionOdds` estimates how
- * likely that was for a search of this size.
- */
-export class FingerprintMap {
-  /** Per slot: the fingerprint's halves, and its index when kept. */
-  private table: Uint32Array;
-  private mask: number;
-  private readonly stride: number;
+/** The map's segments, by the fingerprint's top bits: each grows alone. */
+const SEGMENT_BITS = 6;
+const SEGMENTS = 1 << SEGMENT_BITS;
+
+/** One table of a `FingerprintMap`: linear probing on the fingerprint's low half; it doubles past 70% full. */
+class Segment {
+  table: Uint32Array;
+  mask: number;
   size = 0;
 
-  constructor(log2Capacity = 12, indices = true) {
-    this.stride = indices ? 3 : 2;
-    this.table = new Uint32Array(this.stride << log2Capacity);
-    this.mask = (1 << log2Capacity) - 1;
+  constructor(
+    private readonly stride: number,
+    slots: number,
+  ) {
+    this.table = new Uint32Array(stride * slots);
+    this.mask = slots - 1;
   }
 
-  get bytes(): number {
-    return this.table.byteLength;
-  }
-
-  /** The bytes the table's next growth will allocate, once that growth is near; else 0. */
-  get growthBytes(): number {
-    return this.size > (this.mask + 1) * 0.6 ? this.table.byteLength * 2 : 0;
-  }
-
-  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives its index (0 when indices are not kept). */
   add(hi: number, lo: number, index: number): number {
-    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
-    const table = this.table;
-    const stride = this.stride;
-    let slot = lo & this.mask;
+    const { table, mask, stride } = this;
+    let slot = lo & mask;
     for (;;) {
       const at = slot * stride;
       const h = table[at]!;
@@ -105,11 +92,11 @@ export class FingerprintMap {
         table[at] = hi;
         table[at + 1] = lo;
         if (stride === 3) table[at + 2] = index;
-        if (++this.size > (this.mask + 1) * 0.7) this.grow();
+        if (++this.size > (mask + 1) * 0.7) this.grow();
         return -1;
       }
       if (h === hi >>> 0 && l === lo >>> 0) return stride === 3 ? table[at + 2]! : 0;
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 1) & mask;
     }
   }
 
@@ -122,6 +109,47 @@ export class FingerprintMap {
     for (let at = 0; at < old.length; at += stride) {
       if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!, stride === 3 ? old[at + 2]! : 0);
     }
+  }
+}
+
+/**
+ * An open-addressing map from 64-bit fingerprints to state indices (linear
+ * probing); without `indices` a set, 8 bytes a slot instead of 12. As in TLC,
+ * two distinct states can share a fingerprint; `collisionOdds` estimates how
+ * likely that was for a search of this size. It is 64 tables, chosen by the
+ * fingerprint's top bits, that each double on their own: growing never holds
+ * two copies of the whole map, only of one 64th of it, so the peak memory of
+ * a large search is its table, not one and a half of it.
+ */
+export class FingerprintMap {
+  /** Per segment, per slot: the fingerprint's halves, and its index when kept. */
+  private readonly segments: Segment[];
+  private readonly stride: number;
+
+  constructor(log2Capacity = 12, indices = true) {
+    this.stride = indices ? 3 : 2;
+    const slots = 1 << Math.max(2, log2Capacity - SEGMENT_BITS);
+    this.segments = Array.from({ length: SEGMENTS }, () => new Segment(this.stride, slots));
+  }
+
+  /** The fingerprints it holds. */
+  get size(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.table.byteLength, 0);
+  }
+
+  /** The bytes the next growth will allocate, once one is near; else 0. */
+  get growthBytes(): number {
+    return Math.max(...this.segments.map((s) => (s.size > (s.mask + 1) * 0.6 ? s.table.byteLength * 2 : 0)));
+  }
+
+  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives its index (0 when indices are not kept). */
+  add(hi: number, lo: number, index: number): number {
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
+    return this.segments[hi >>> (32 - SEGMENT_BITS)]!.add(hi, lo, index);
   }
 
   /** Probability that some two of `size` states shared a fingerprint (birthday bound). */
