@@ -12,11 +12,12 @@ let typed = false;
 
 /** Registers what a user's module needs before it is imported: the `lifecheck` resolve hook, and tsx for TypeScript. */
 export function hookUserModules(typescript) {
-  hooked = hooked.then(async () => {
+  // A load that failed (tsx missing) leaves the next one to try again, not to fail with it.
+  hooked = hooked.catch(() => {}).then(async () => {
     if (typescript && !typed) {
-      typed = true;
       const { register: registerTsx } = await import('tsx/esm/api');
       registerTsx();
+      typed = true;
       // Hooks run last-registered first: `lifecheck` stays this copy, which tsx would map through a tsconfig's paths.
       resolving = false;
     }

@@ -12,6 +12,7 @@ const entries = {
 
 export async function resolve(specifier, context, next) {
   const url = entries[specifier];
-  if (url) return { url, shortCircuit: true };
+  // On through the other hooks, so tsx gives the sources' .ts files their format.
+  if (url) return next(url, context);
   return next(specifier, context);
 }

@@ -154,15 +154,23 @@ export function fire<X extends object>(
 
 const initials = new WeakMap<AnyStateMachine, MachineState<object>>();
 
-/** The initial state of a machine as plain data (found once per machine: every allocation asks). */
+/** The initial state of a machine as plain data, the caller's own to change. */
 export function initialState<X extends object>(machine: AnyStateMachine): MachineState<X> {
+  const { value, context } = initial(machine);
+  return { value, context: { ...context } as X };
+}
+
+/** The state a machine starts in (found once per machine: every allocation of a kind with a lifecycle asks). */
+export const initialValue = (machine: AnyStateMachine): string => initial(machine).value;
+
+function initial(machine: AnyStateMachine): MachineState<object> {
   let state = initials.get(machine);
   if (!state) {
     const [snapshot] = initialTransition(machine);
-    const { reply: _reply, ...context } = snapshot.context as X & { reply?: Reply };
-    initials.set(machine, (state = Object.freeze({ value: String(snapshot.value), context: Object.freeze(context) })));
+    const { reply: _reply, ...context } = snapshot.context as { reply?: Reply };
+    initials.set(machine, (state = { value: String(snapshot.value), context }));
   }
-  return state as MachineState<X>;
+  return state;
 }
 
 /** A machine's states numbered 0..size-1, for `compileMachine`. */

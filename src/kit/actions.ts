@@ -5,7 +5,7 @@
  * primitive's own findings.
  */
 import { DefinitionError } from '../engine/define.ts';
-import { fire, initialState } from '../engine/machine.ts';
+import { fire, initialValue } from '../engine/machine.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
@@ -138,7 +138,7 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const { fields: zeros, links } = blank(spec);
   const fields = { ...zeros, ...counts };
   const machine = spec.machine;
-  ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [], ...(machine ? { phase: initialState(machine).value } : {}) });
+  ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [], ...(machine ? { phase: initialValue(machine) } : {}) });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);
   return { world: ctx.world, text: objName(kind, slot), flow: NEXT };

@@ -5,14 +5,15 @@
  * counter and locals are left out: the trace's call column says what it did.
  */
 import { holders } from './properties.ts';
-import { actor, entryOf, objName, type Entry, type KitSpec, type KitWorld, type Obj, type Rwsem, type Slot } from './world.ts';
+import { actor, blank, entryOf, objName, type Entry, type KitSpec, type KitWorld, type Obj, type Rwsem, type Slot } from './world.ts';
 
 /** An object by name and generation (`ioas 1#2`), so that a stale pointer never reads as the live object. */
 const refName = (e: Entry | null | undefined) => (e ? objName(e.kind, e.slot, e.gen) : 'NULL');
 /** An id's entry: its object, and the references dropped on its behalf. */
 const slotName = (s: Slot | undefined) => {
+  if (s === 'reserved') return 'reserved';
   const e = entryOf(s ?? null);
-  if (s === 'reserved' || !e) return s === 'reserved' ? 'reserved' : 'NULL';
+  if (!e) return 'NULL';
   return `${refName(e)}${e.dropped?.length ? ` (${e.dropped.join(', ')} dropped)` : ''}`;
 };
 const change = (what: string, was: string, now: string) => (was === now ? [] : [`${what}: ${was} → ${now}`]);
@@ -33,12 +34,16 @@ function holdersText(spec: KitSpec, world: KitWorld, kind: string, slot: number,
 function objectChanges(spec: KitSpec, kind: string, slot: number, was: Obj, now: Obj, before: KitWorld, after: KitWorld): string[] {
   const name = objName(kind, slot);
   const reused = was.gen !== now.gen;
-  const life = reused ? [`${name}: ${lifeOf(before, was)} → ${objName(kind, slot, now.gen)} ${lifeOf(after, now)}`] : change(name, lifeOf(before, was), lifeOf(after, now));
+  // A slot's earlier object by its generation (none before its first allocation).
+  const old = was.gen === 0 ? lifeOf(before, was) : `${objName(kind, slot, was.gen)} ${lifeOf(before, was)}`;
+  const life = reused ? [`${name}: ${old} → ${objName(kind, slot, now.gen)} ${lifeOf(after, now)}`] : change(name, lifeOf(before, was), lifeOf(after, now));
   // A slot free after the step shows only that (allocated and freed in one step, its counts mean nothing).
   if (now.state === 'free' && reused) return life;
-  const fields = Object.keys(now.fields).flatMap((f) => change(`${name} ${f}`, String(was.fields[f]), String(now.fields[f])));
+  // A new object starts from a blank one, whatever the freed one in its memory left.
+  const from = reused ? { ...was, ...blank(spec.kinds[kind]!) } : was;
+  const fields = Object.keys(now.fields).flatMap((f) => change(`${name} ${f}`, String(from.fields[f]), String(now.fields[f])));
   // A freed object's pointer fields are gone with it, not set to NULL.
-  const links = now.state === 'free' ? [] : Object.keys(now.links).flatMap((f) => change(`${name}->${f}`, refName(was.links[f]), refName(now.links[f])));
+  const links = now.state === 'free' ? [] : Object.keys(now.links).flatMap((f) => change(`${name}->${f}`, refName(from.links[f]), refName(now.links[f])));
   // Who holds the refcounts of the object the step leaves (or, freed here, of the one it freed): the same object before and after.
   const subject = now.state === 'free' ? was : now;
   const then = reused || was.state === 'free' ? undefined : was;

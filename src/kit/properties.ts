@@ -34,32 +34,36 @@ type HoldTarget = { readonly kind: string; readonly slot: number; readonly gen: 
  * Every counted reference held outside the objects' own counters, once each:
  * thread pointers (`CPU1's obj`), queued work, id-space entries
  * (`objects[0]`), pointer fields of live objects (`hwpt 1->ioas`). `visit`
- * gets the target, the field, how many, and the holder's name when `named`
- * (naming costs, and counting needs none).
+ * gets the target, the field and how many; given `of`, only the holds on
+ * that object, each with its holder's name (naming costs, and counting needs none).
  */
-function eachHold(spec: KitSpec, world: KitWorld, named: boolean, visit: (e: HoldTarget, field: string, n: number, who: string) => void): void {
+function eachHold(spec: KitSpec, world: KitWorld, visit: (e: HoldTarget, field: string, n: number, who: string) => void, of?: HoldTarget): void {
+  const hold = (e: HoldTarget, field: string, n: number, who: () => string) => {
+    if (!of) visit(e, field, n, '');
+    else if (sameObject(e, of)) visit(e, field, n, who());
+  };
   world.threads.forEach((th, t) => {
     for (const local in th.frame) {
       const v = th.frame[local];
       if (v === null || typeof v !== 'object' || !v.refs) continue;
-      for (const field in v.refs) if (v.refs[field]! > 0) visit(v, field, v.refs[field]!, named ? `${actor(world, t)}'s ${local}` : '');
+      for (const field in v.refs) if (v.refs[field]! > 0) hold(v, field, v.refs[field]!, () => `${actor(world, t)}'s ${local}`);
     }
   });
   world.queue.forEach((w, k) => {
-    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, named ? `queued ${w.work} (${k + 1})` : '');
+    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) hold(w.ptr, field, 1, () => `queued ${w.work} (${k + 1})`);
   });
   for (const name in world.spaces) {
     const holds = spaceHolds(spec.spaces[name]!);
     if (holds.length === 0) continue;
     world.spaces[name]!.forEach((s, k) => {
       const e = entryOf(s);
-      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, named ? `${name}[${k}]` : '');
+      if (e) for (const field of holds) if (!e.dropped?.includes(field)) hold(e, field, 1, () => `${name}[${k}]`);
     });
   }
   for (const { kind, field, holds } of holdPlan(spec).pointers) {
     world.objects[kind]!.forEach((h, k) => {
       const e = h.state === 'live' ? h.links[field] : null;
-      if (e) visit(e, holds, 1, named ? `${objName(kind, k)}->${field}` : '');
+      if (e) hold(e, holds, 1, () => `${objName(kind, k)}->${field}`);
     });
   }
 }
@@ -72,9 +76,14 @@ function eachHold(spec: KitSpec, world: KitWorld, named: boolean, visit: (e: Hol
  */
 export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
-  eachHold(spec, world, true, (e, f, n, who) => {
-    if (f === field && sameObject(e, { kind, slot, gen: o.gen })) held.set(who, n);
-  });
+  eachHold(
+    spec,
+    world,
+    (_, f, n, who) => {
+      if (f === field) held.set(who, n);
+    },
+    { kind, slot, gen: o.gen },
+  );
   for (const c of holdPlan(spec).counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) held.set(c.field, o.fields[c.field]!);
   return held;
 }
@@ -117,7 +126,7 @@ function heldCounts(spec: KitSpec, world: KitWorld): Record<string, Record<strin
     const c = counts[e.kind]?.[field];
     if (c && world.objects[e.kind]![e.slot]!.gen === e.gen) c[e.slot]! += n;
   };
-  eachHold(spec, world, false, add);
+  eachHold(spec, world, add);
   for (const { kind, field, holds } of plan.counters) {
     world.objects[kind]!.forEach((o, slot) => o.fields[field]! > 0 && add({ kind, slot, gen: o.gen }, holds, o.fields[field]!));
   }

@@ -71,9 +71,13 @@ class Drawings {
   readonly svg = new Map<string, string>();
   private readonly keys = new Map<string, string>();
 
+  /** Each machine's drawing as text: the same with its edges in another order is another diagram, as a step lights edges by index. */
+  private readonly texts = new WeakMap<MachineInfo['machine'], string>();
+
   keyOf(name: string, info: MachineInfo): string {
-    // The same drawing with its edges in another order is another diagram: a step lights edges by index.
-    const text = `${name}\n${stateDiagram(info.machine)}\n${JSON.stringify(machineEdges(info.machine))}`;
+    let drawing = this.texts.get(info.machine);
+    if (drawing === undefined) this.texts.set(info.machine, (drawing = `${stateDiagram(info.machine)}\n${JSON.stringify(machineEdges(info.machine))}`));
+    const text = `${name}\n${drawing}`;
     let key = this.keys.get(text);
     if (key === undefined) {
       key = `d${this.keys.size}`;
