@@ -14,7 +14,7 @@ import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
 import { blockedOn } from './waits.ts';
-import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -107,16 +107,15 @@ function countStep(c: Call, pc: number, flow: Flow): void {
 
 /** Moves the program counter past `item` as `flow` says; the call's return when it ends. */
 function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): Ended | undefined {
-  const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
   let pc: number;
   if (flow.to === 'oops') return finish(ctx, c, 'Oops');
   if (flow.to === 'stay') return undefined;
   if (flow.to === 'next') pc = ctx.th.pc + 1;
-  else if (flow.to === 'label') pc = labelAt(flow.label);
+  else if (flow.to === 'label') pc = labelAt(c, flow.label);
   else {
     ctx.thread((th) => ({ ...th, errno: flow.errno }));
     if (item.fail === undefined) return finish(ctx, c, flow.errno);
-    pc = labelAt(item.fail);
+    pc = labelAt(c, item.fail);
   }
   pc = firstStep(c, pc);
   const at = c.items[pc];

@@ -313,13 +313,22 @@ export function nextStep(spec: KitSpec, world: KitWorld, step: EngineStep): Step
   return item;
 }
 
+const labels = new WeakMap<Call, Map<string, number>>();
+
+/** Where label `l` is in call `c` (-1 for none), found once per call. */
+export function labelAt(c: Call, l: string): number {
+  let at = labels.get(c);
+  if (!at) labels.set(c, (at = new Map(c.items.flatMap((i, k): [string, number][] => ('label' in i ? [[i.label, k]] : [])).reverse())));
+  return at.get(l) ?? -1;
+}
+
 /** The index of the first step at or after `pc` (labels are places, not steps; a `goto` goes on at its label). */
 export function firstStep(c: Call, pc: number): number {
   let at = pc;
   for (;;) {
     const item = c.items[at];
     if (item === undefined || !('label' in item || 'goto' in item)) return at;
-    at = 'goto' in item ? c.items.findIndex((i) => 'label' in i && i.label === item.goto) : at + 1;
+    at = 'goto' in item ? labelAt(c, item.goto) : at + 1;
   }
 }
 
