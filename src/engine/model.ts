@@ -74,7 +74,7 @@ export interface Codec<W> {
   /**
    * A 64-bit fingerprint of an encoding (two halves into `out`) that does not depend on what this codec numbered in
    * the order it met it (strings, shapes, parts): the parts of a split search, each with its own codec, must agree
-   * on it. Absent, the words themselves are hashed, which is right for a codec whose words are the world's values.
+   * on it. A split search needs it; one search hashes the words themselves, its codec's numbering being one all through.
    */
   fingerprint?(words: Int32Array, length: number, out: Uint32Array): void;
 }

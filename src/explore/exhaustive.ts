@@ -137,6 +137,8 @@ const SPLIT_LEVEL = 32;
 
 class Search<W, C> {
   private readonly codec: Codec<W>;
+  /** How a stored world's words are fingerprinted (see the constructor). */
+  private readonly fingerprintOf: (words: Int32Array, length: number, out: Uint32Array) => void;
   private readonly canonical: (world: W) => W;
   private readonly seen: FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
@@ -184,6 +186,9 @@ class Search<W, C> {
     if (options.split && !this.codec.fingerprint) {
       throw new Error("a split search needs a codec with a fingerprint of the world's content (Codec.fingerprint): this system's codec has none");
     }
+    // One search's words are its codec's own numbering, the same for the same world all through it: hashing them
+    // is enough. A split's parts number apart, so they hash what the words stand for (dearer, and only there).
+    this.fingerprintOf = options.split ? this.codec.fingerprint!.bind(this.codec) : fingerprint;
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
@@ -304,7 +309,7 @@ class Search<W, C> {
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
-    (this.codec.fingerprint ?? fingerprint)(this.words.buffer, this.words.length, this.hash);
+    this.fingerprintOf(this.words.buffer, this.words.length, this.hash);
     const seen = this.seen.add(this.hash[0]!, this.hash[1]!, this.parents.length);
     this.fresh = seen < 0;
     if (!this.fresh) return seen;

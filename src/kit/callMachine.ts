@@ -9,6 +9,7 @@
 import { setup, type AnyStateMachine } from 'xstate';
 import { compileMachine, type CompiledMachine, type StateCode } from '../engine/machine.ts';
 import type { Action, Call, Step } from './calls.ts';
+import { labelAt } from './world.ts';
 
 /** How a step hands on to the next: the events of a call's machine (an oops is no designed path, and has none). */
 export type Flow = 'NEXT' | 'FAIL' | 'ZERO';
@@ -41,7 +42,7 @@ function landing(c: Call, names: Map<number, string>, k: number): string {
     const item = c.items[at]!;
     if ('ret' in item) return RETURNED;
     if ('fn' in item) return names.get(at)!;
-    if ('goto' in item) return landing(c, names, c.items.findIndex((i) => 'label' in i && i.label === item.goto));
+    if ('goto' in item) return landing(c, names, labelAt(c, item.goto));
   }
   return RETURNED;
 }
@@ -107,13 +108,12 @@ export function callMachine(c: Call): AnyStateMachine {
   const cached = machines.get(c);
   if (cached) return cached;
   const names = stateNames(c);
-  const labelAt = (l: string) => c.items.findIndex((i) => 'label' in i && i.label === l);
   const states: Record<string, { on?: Record<string, { target: string }>; type?: 'final' }> = {};
   for (const [k, name] of names) {
     const step = c.items[k] as Step;
     const on: Record<string, { target: string }> = { NEXT: { target: landing(c, names, k + 1) } };
-    if (canFail(step.action)) on.FAIL = { target: step.fail === undefined ? RETURNED : landing(c, names, labelAt(step.fail)) };
-    if (step.zero !== undefined) on.ZERO = { target: landing(c, names, labelAt(step.zero)) };
+    if (canFail(step.action)) on.FAIL = { target: step.fail === undefined ? RETURNED : landing(c, names, labelAt(c, step.fail)) };
+    if (step.zero !== undefined) on.ZERO = { target: landing(c, names, labelAt(c, step.zero)) };
     states[name] = { on };
   }
   states[RETURNED] = { type: 'final' };

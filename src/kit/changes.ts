@@ -4,7 +4,7 @@
  * entries, locks, RCU read-side sections, queued work. A thread's program
  * counter and locals are left out: the trace's call column says what it did.
  */
-import { holders } from './properties.ts';
+import { heldText, holders, refcountFields } from './properties.ts';
 import { actor, blank, entryOf, objName, type Entry, type KitSpec, type KitWorld, type Obj, type Rwsem, type Slot } from './world.ts';
 
 /** An object by name and generation (`ioas 1#2`), so that a stale pointer never reads as the live object. */
@@ -26,10 +26,7 @@ function lifeOf(world: KitWorld, o: Obj): string {
 }
 
 /** Who holds `o.field`'s references in `world`: `objects[0], CPU1's ioas`, or `nobody`. */
-function holdersText(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): string {
-  const held = [...holders(spec, world, kind, slot, o, field)].map(([who, n]) => (n === 1 ? who : `${who} ×${n}`));
-  return held.length ? held.join(', ') : 'nobody';
-}
+const holdersText = (spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string) => heldText(holders(spec, world, kind, slot, o, field));
 
 function objectChanges(spec: KitSpec, kind: string, slot: number, was: Obj, now: Obj, before: KitWorld, after: KitWorld): string[] {
   const name = objName(kind, slot);
@@ -47,8 +44,7 @@ function objectChanges(spec: KitSpec, kind: string, slot: number, was: Obj, now:
   // Who holds the refcounts of the object the step leaves (or, freed here, of the one it freed): the same object before and after.
   const subject = now.state === 'free' ? was : now;
   const then = reused || was.state === 'free' ? undefined : was;
-  const counted = Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
-  const held = subject.state === 'free' ? [] : counted.flatMap((f) => change(`${name} ${f} held by`, then ? holdersText(spec, before, kind, slot, then, f) : 'nobody', holdersText(spec, after, kind, slot, subject, f)));
+  const held = subject.state === 'free' ? [] : refcountFields(spec, kind).flatMap((f) => change(`${name} ${f} held by`, then ? holdersText(spec, before, kind, slot, then, f) : 'nobody', holdersText(spec, after, kind, slot, subject, f)));
   return [...life, ...fields, ...links, ...held];
 }
 

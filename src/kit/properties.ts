@@ -88,6 +88,9 @@ export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: numb
   return held;
 }
 
+/** Holders as messages name them: `bufs[0], 2 attached`, or `nobody`. */
+export const heldText = (held: ReadonlyMap<string, number>): string => [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') || 'nobody';
+
 /** What holds references in a spec, found once: the refcount fields of each kind, counters and pointer fields that hold them. */
 interface HoldPlan {
   readonly refcounts: Readonly<Record<string, readonly string[]>>;
@@ -141,9 +144,7 @@ function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
       for (const field of holdPlan(spec).refcounts[kind]!) {
         const count = counts[kind]![field]![slot]!;
         if (count === o.fields[field]) continue;
-        const held = holders(spec, world, kind, slot, o, field);
-        const who = count ? [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') : 'nobody';
-        return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${who})`;
+        return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${heldText(holders(spec, world, kind, slot, o, field))})`;
       }
     }
   }
@@ -195,7 +196,7 @@ function leaked(spec: KitSpec, world: KitWorld): string | undefined {
 }
 
 /** The refcount fields of a kind. */
-const refcountFields = (spec: KitSpec, kind: string) => Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
+export const refcountFields = (spec: KitSpec, kind: string) => Object.keys(spec.kinds[kind]!.fields).filter((f) => spec.kinds[kind]!.fields[f]!.type === 'refcount');
 
 /** Holders other than thread `t`'s own locals. */
 const othersThan = (world: KitWorld, t: number, held: Map<string, number>) => [...held.keys()].filter((h) => !h.startsWith(`${actor(world, t)}'s `));

@@ -10,10 +10,10 @@
 import { readFileSync } from 'node:fs';
 import type { Verdict } from '../check.ts';
 import { machineEdges } from '../engine/edges.ts';
-import type { AnyModel, MachineInfo } from '../engine/model.ts';
+import type { AnyModel, MachineInfo, System } from '../engine/model.ts';
 import { stepChanges } from '../trace/changes.ts';
 import { firedEdges } from '../trace/fired.ts';
-import { traceRows } from '../trace/text.ts';
+import { traceColumns, traceRows } from '../trace/text.ts';
 import { stateDiagram } from './diagram.ts';
 import { PAGE_STYLE } from './html-style.ts';
 import { boundsText, holdsText, propertyIds, SYMBOL, type ReviewMeta, type Reviewed } from './review.ts';
@@ -89,22 +89,28 @@ class Drawings {
   }
 }
 
-function pageTrace({ variant, report }: Reviewed, v: Verdict, drawings: Drawings): PageTrace {
+/** What a variant's traces are replayed on: its system, and the machines it names. */
+interface Replayed {
+  readonly system: System<unknown>;
+  readonly machines: Readonly<Record<string, MachineInfo>>;
+}
+
+function pageTrace({ variant, report }: Reviewed, v: Verdict, { system, machines }: Replayed, drawings: Drawings): PageTrace {
   const cx = v.counterexample!;
   const { present } = variant.model;
-  const machines = variant.model.machines?.(variant.config, report.bounds) ?? {};
-  const fired = firedEdges(cx.trace, variant.model.system(variant.config, report.bounds), machines);
+  const fired = firedEdges(cx.trace, system, machines);
   const keyed = fired.map((step) => step.map((f): [string, readonly number[]] => [drawings.keyOf(f.machine, machines[f.machine]!), f.edges]));
   // Objects' lifecycles (and refcounts) first, then the calls, each as first run.
   const order = (key: string) => (drawings.data[key]!.call ? 1 : 0);
   const diagrams = [...new Set(keyed.flat().map(([key]) => key))].sort((a, b) => order(a) - order(b));
-  const rows = traceRows(cx.trace, present, variant.config).map((r) => ({ thread: r.thread, call: r.call, state: r.state, ...(r.subject ? { subject: r.subject } : {}) }));
+  const traced = traceRows(cx.trace, present, variant.config);
+  const rows = traced.map((r) => ({ thread: r.thread, call: r.call, state: r.state, ...(r.subject ? { subject: r.subject } : {}) }));
   return {
     model: report.model,
     variant: report.variant,
     property: v.property,
     title: v.title,
-    threads: [...new Set(rows.map((r) => r.thread))].sort((a, b) => a - b).map((t) => [t, present.thread(t, cx.trace.init)]),
+    threads: traceColumns(traced).threads.map((t) => [t, present.thread(t, cx.trace.init)]),
     rows,
     changes: stepChanges(cx.trace, present, variant.config),
     fired: keyed,
@@ -118,11 +124,12 @@ function pageModel(model: AnyModel, results: readonly Reviewed[], traces: Record
   const titles = new Map(results.flatMap(({ report }) => report.verdicts.map((v) => [v.property, v.title] as const)));
   const cells: Record<string, Record<string, PageCell>> = {};
   for (const result of results) {
-    const { report: r } = result;
+    const { report: r, variant } = result;
+    const replayed = { system: variant.model.system(variant.config, r.bounds), machines: variant.model.machines?.(variant.config, r.bounds) ?? {} };
     cells[r.variant] = Object.fromEntries(
       r.verdicts.map((v): [string, PageCell] => {
         const key = traceKey(r.model, r.variant, v.property);
-        if (v.counterexample) traces[key] = pageTrace(result, v, drawings);
+        if (v.counterexample) traces[key] = pageTrace(result, v, replayed, drawings);
         return [v.property, { status: v.actual, matches: v.matches, expected: v.expected, ...(v.counterexample ? { trace: key } : {}) }];
       }),
     );
@@ -141,7 +148,7 @@ function cellHtml(c: PageCell | undefined, data: PageData): string {
   const warn = c.matches ? '' : ` <span class="warn" title="expected: ${html(c.expected)}">⚠</span>`;
   const trace = c.trace === undefined ? undefined : data.traces[c.trace];
   if (c.status === 'violated' && trace) return `<td class="violated"><a href="#t=${html(c.trace!)}">✗ ${trace.rows.length}</a>${warn}</td>`;
-  return `<td class="${c.status === 'n/a' ? 'na' : c.status}">${SYMBOL[c.status] ?? SYMBOL['n/a']}${warn}</td>`;
+  return `<td class="${c.status === 'n/a' ? 'na' : c.status}">${SYMBOL[c.status]}${warn}</td>`;
 }
 
 function modelHtml(model: AnyModel, results: readonly Reviewed[], m: PageModel, data: PageData): string {

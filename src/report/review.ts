@@ -44,7 +44,7 @@ export const SYMBOL: Readonly<Record<Verdict['actual'], string>> = { violated: '
 function verdictCell(v: Verdict, r: VariantReport): string {
   const expectation = v.matches ? '' : ` ⚠`;
   if (v.actual === 'violated') return `**✗ [${v.counterexample?.trace.steps.length ?? 0}](#${anchor(r.model, r.variant, v.property)})**${expectation}`;
-  return `${SYMBOL[v.actual] ?? SYMBOL['n/a']}${expectation}`;
+  return `${SYMBOL[v.actual]}${expectation}`;
 }
 
 /** What a ✓ of the variant's column means: every state searched, or no violation in its schedules. */
