@@ -13,18 +13,18 @@
  */
 import type { Codec, WordSink } from '../engine/model.ts';
 import { ARRAY, CONSTANT, CONSTANTS, INT, NUMBER, OBJECT, SMALL, STRING, tag, wordReader, type Shape, type ShapeNode } from './codec.ts';
-import { finish, mix } from './store.ts';
+import { finish, grown, mix } from './store.ts';
 
 /** A part stored in the table: its index there (a kind beyond `plainCodec`'s). */
 const PART = 6;
 
 /** Sequences of 32-bit words, each stored once and named by its index (open addressing over a shared pool). */
 class WordInterner {
-  private pool: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  private pool: Int32Array<ArrayBuffer> = new Int32Array(1 << 9);
   private poolUsed = 0;
-  private starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
-  private lengths: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
-  private table = new Int32Array(1 << 13).fill(-1);
+  private starts: Int32Array<ArrayBuffer> = new Int32Array(1 << 9);
+  private lengths: Int32Array<ArrayBuffer> = new Int32Array(1 << 9);
+  private table = new Int32Array(1 << 10).fill(-1);
   size = 0;
 
   /** The index of `words[0, length)`, stored now if it is new; `isNew` tells which. */
@@ -102,12 +102,6 @@ function hashString(s: string, out: Uint32Array): void {
   }
   out[0] = finish(hi, s.length);
   out[1] = finish(lo, s.length + 1);
-}
-
-function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(length);
-  b.set(a);
-  return b;
 }
 
 /** A codec with its tables' memory, for the explorer's figures. */

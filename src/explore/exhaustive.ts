@@ -15,7 +15,7 @@ import { collapseCodec } from './collapse.ts';
 import { findCycle } from './loops.ts';
 import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
-import { Column, fingerprint, FingerprintMap, WorldQueue, Words } from './store.ts';
+import { Column, fingerprint, FingerprintMap, FingerprintSet, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
@@ -140,7 +140,7 @@ class Search<W, C> {
   /** How a stored world's words are fingerprinted (see the constructor). */
   private readonly fingerprintOf: (words: Int32Array, length: number, out: Uint32Array) => void;
   private readonly canonical: (world: W) => W;
-  private readonly seen: FingerprintMap;
+  private readonly seen: FingerprintSet | FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
   /** Every step's target world, kept when a run property needs the graph (`loops.ts`): world s's from `starts[s]` on. */
@@ -179,7 +179,7 @@ class Search<W, C> {
     this.finals = properties.filter((p) => p.kind === 'final');
     if (properties.some((p) => p.kind === 'run')) this.edges = { starts: new Column((n) => new Int32Array(n)), targets: new Column((n) => new Int32Array(n)) };
     // A seen world's index is wanted only for the graph's edges.
-    this.seen = new FingerprintMap(12, this.edges !== undefined);
+    this.seen = this.edges ? new FingerprintMap() : new FingerprintSet();
     if (options.split) this.tables = { hi: new Column((n) => new Int32Array(n)), lo: new Column((n) => new Int32Array(n)), steps: new Column((n) => new Int32Array(n)) };
     this.codec = system.codec ?? collapseCodec<W>();
     // The parts of a split search count each world once by fingerprint: each part's codec must give the same one.
@@ -310,7 +310,7 @@ class Search<W, C> {
     this.words.clear();
     this.codec.encode(world, this.words);
     this.fingerprintOf(this.words.buffer, this.words.length, this.hash);
-    const seen = this.seen.add(this.hash[0]!, this.hash[1]!, this.parents.length);
+    const seen = this.seen.add(this.hash[0]!, this.hash[1]!);
     this.fresh = seen < 0;
     if (!this.fresh) return seen;
     if (step > 0xffff) throw new Error(`a world has more than ${0xffff} enabled steps; narrow the bounds`);

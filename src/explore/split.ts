@@ -47,7 +47,7 @@ function distinctWorlds(parts: readonly SearchFigures[]): { states: number; tran
   for (const { split } of parts) {
     if (!split) throw new Error('internal: a part of a split search came without its tables');
     for (let i = 0; i < split.hi.length; i++) {
-      const at = index.add(split.hi[i]!, split.lo[i]!, states);
+      const at = index.add(split.hi[i]!, split.lo[i]!);
       if (at < 0) {
         depth.push(split.depth[i]!);
         steps.push(split.steps[i]!);
@@ -129,7 +129,7 @@ export function loopAcrossParts(parts: readonly SearchFigures[]): number[] | nul
   const common = tables.map((t, k) => {
     const map = new Int32Array(t!.hi.length);
     for (let i = 0; i < map.length; i++) {
-      let g = index.add(t!.hi[i]!, t!.lo[i]!, ownerPart.length);
+      let g = index.add(t!.hi[i]!, t!.lo[i]!);
       if (g < 0) {
         g = ownerPart.length;
         ownerPart.push(-1);

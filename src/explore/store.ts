@@ -67,74 +67,99 @@ export function fingerprint(words: Int32Array, length: number, out: Uint32Array)
 const SEGMENT_BITS = 6;
 const SEGMENTS = 1 << SEGMENT_BITS;
 
-/** One table of a `FingerprintMap`: linear probing on the fingerprint's low half; it doubles past 70% full. */
-class Segment {
+/** Past this share of its slots filled, a segment doubles. */
+const FULL = 0.7;
+
+/** One table of a `FingerprintMap` kept as a set: linear probing on the fingerprint's low half, both halves in the slot. */
+class SetSegment {
   table: Uint32Array;
   mask: number;
   size = 0;
 
-  constructor(
-    private readonly stride: number,
-    slots: number,
-  ) {
-    this.table = new Uint32Array(stride * slots);
+  constructor(slots: number) {
+    this.table = new Uint32Array(2 * slots);
     this.mask = slots - 1;
   }
 
-  add(hi: number, lo: number, index: number): number {
-    const { table, mask, stride } = this;
-    let slot = lo & mask;
-    for (;;) {
-      const at = slot * stride;
-      const h = table[at]!;
-      const l = table[at + 1]!;
+  /** Whether the fingerprint is new (it is added then). */
+  add(hi: number, lo: number): boolean {
+    const { table, mask } = this;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const h = table[2 * slot]!;
+      const l = table[2 * slot + 1]!;
       if (h === 0 && l === 0) {
-        table[at] = hi;
-        table[at + 1] = lo;
-        if (stride === 3) table[at + 2] = index;
-        if (++this.size > (mask + 1) * 0.7) this.grow();
-        return -1;
+        table[2 * slot] = hi;
+        table[2 * slot + 1] = lo;
+        if (++this.size > (mask + 1) * FULL) this.grow();
+        return true;
       }
-      if (h === hi >>> 0 && l === lo >>> 0) return stride === 3 ? table[at + 2]! : 0;
-      slot = (slot + 1) & mask;
+      if (h === hi >>> 0 && l === lo >>> 0) return false;
     }
   }
 
   private grow(): void {
     const old = this.table;
-    const stride = this.stride;
     this.table = new Uint32Array(old.length * 2);
     this.mask = this.mask * 2 + 1;
     this.size = 0;
-    for (let at = 0; at < old.length; at += stride) {
-      if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!, stride === 3 ? old[at + 2]! : 0);
-    }
+    for (let at = 0; at < old.length; at += 2) if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!);
   }
 }
 
 /**
- * An open-addressing map from 64-bit fingerprints to state indices (linear
- * probing); without `indices` a set, 8 bytes a slot instead of 12. As in TLC,
- * two distinct states can share a fingerprint; `collisionOdds` estimates how
- * likely that was for a search of this size. It is 64 tables, chosen by the
- * fingerprint's top bits, that each double on their own: growing never holds
- * two copies of the whole map, only of one 64th of it, so the peak memory of
- * a large search is its table, not one and a half of it.
+ * One table of a `FingerprintMap` that numbers its fingerprints: each slot is
+ * a number (plus one, so 0 is empty), the fingerprint itself is in the map's
+ * columns at that number. A slot is 4 bytes, not 12, and each fingerprint 8
+ * once: about 16 bytes a state where slots of both would take 26.
  */
-export class FingerprintMap {
-  /** Per segment, per slot: the fingerprint's halves, and its index when kept. */
-  private readonly segments: Segment[];
-  private readonly stride: number;
+class IndexSegment {
+  table: Int32Array;
+  mask: number;
+  size = 0;
 
-  constructor(log2Capacity = 12, indices = true) {
-    this.stride = indices ? 3 : 2;
-    const slots = 1 << Math.max(2, log2Capacity - SEGMENT_BITS);
-    this.segments = Array.from({ length: SEGMENTS }, () => new Segment(this.stride, slots));
+  constructor(
+    private readonly his: Column<Int32Array>,
+    private readonly los: Column<Int32Array>,
+    slots: number,
+  ) {
+    this.table = new Int32Array(slots);
+    this.mask = slots - 1;
   }
 
-  /** The fingerprints it holds. */
-  get size(): number {
-    return this.segments.reduce((n, s) => n + s.size, 0);
+  /** The number of the fingerprint, or -1 when it is new: then it takes number `index`, whose halves the caller puts in the columns before `fit`. */
+  add(hi: number, lo: number, index: number): number {
+    const { table, mask } = this;
+    for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
+      const n = table[slot]! - 1;
+      if (n < 0) {
+        table[slot] = index + 1;
+        this.size++;
+        return -1;
+      }
+      if (this.his.get(n) === (hi | 0) && this.los.get(n) === (lo | 0)) return n;
+    }
+  }
+
+  /** Doubles the table when it is too full. */
+  fit(): void {
+    if (this.size <= (this.mask + 1) * FULL) return;
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    this.mask = this.mask * 2 + 1;
+    this.size = 0;
+    for (const n of old) if (n > 0) this.add(this.his.get(n - 1), this.los.get(n - 1), n - 1);
+  }
+}
+
+/** What both kinds of fingerprint table share: 64 segments, chosen by the fingerprint's top bits, that each double on their own. */
+abstract class Segmented<S extends SetSegment | IndexSegment> {
+  size = 0;
+
+  constructor(protected readonly segments: readonly S[]) {}
+
+  /** The segment a fingerprint's high half picks. */
+  protected segment(hi: number): S {
+    return this.segments[hi >>> (32 - SEGMENT_BITS)]!;
   }
 
   get bytes(): number {
@@ -143,13 +168,7 @@ export class FingerprintMap {
 
   /** The bytes the next growth will allocate, once one is near; else 0. */
   get growthBytes(): number {
-    return Math.max(...this.segments.map((s) => (s.size > (s.mask + 1) * 0.6 ? s.table.byteLength * 2 : 0)));
-  }
-
-  /** Maps a new fingerprint to `index` and gives -1; for one already there, gives its index (0 when indices are not kept). */
-  add(hi: number, lo: number, index: number): number {
-    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
-    return this.segments[hi >>> (32 - SEGMENT_BITS)]!.add(hi, lo, index);
+    return Math.max(...this.segments.map((s) => (s.size > (s.mask + 1) * (FULL - 0.1) ? s.table.byteLength * 2 : 0)));
   }
 
   /** Probability that some two of `size` states shared a fingerprint (birthday bound). */
@@ -157,6 +176,61 @@ export class FingerprintMap {
     return Math.min(1, (this.size * this.size) / 2 ** 65);
   }
 }
+
+/**
+ * A set of 64-bit fingerprints (open addressing, linear probing), 8 bytes a
+ * slot. As in TLC, two distinct states can share a fingerprint;
+ * `collisionOdds` estimates how likely that was for a search of this size.
+ * Its 64 segments grow on their own: growing never holds two copies of the
+ * whole set, only of one 64th of it, so the peak memory of a large search is
+ * its table, not one and a half of it.
+ */
+export class FingerprintSet extends Segmented<SetSegment> {
+  constructor(log2Capacity = 12) {
+    super(Array.from({ length: SEGMENTS }, () => new SetSegment(segmentSlots(log2Capacity))));
+  }
+
+  /** -1 for a new fingerprint (it is added), 0 for one already there: a map's answers, without the numbers. */
+  add(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
+    if (!this.segment(hi).add(hi, lo)) return 0;
+    this.size++;
+    return -1;
+  }
+}
+
+/** A `FingerprintSet` that numbers its fingerprints in the order they were first added: a stored world's index. */
+export class FingerprintMap extends Segmented<IndexSegment> {
+  /** Each fingerprint's halves, by its number. */
+  private readonly his: Column<Int32Array>;
+  private readonly los: Column<Int32Array>;
+
+  constructor(log2Capacity = 12) {
+    const his = new Column((n) => new Int32Array(n));
+    const los = new Column((n) => new Int32Array(n));
+    super(Array.from({ length: SEGMENTS }, () => new IndexSegment(his, los, segmentSlots(log2Capacity))));
+    this.his = his;
+    this.los = los;
+  }
+
+  override get bytes(): number {
+    return super.bytes + this.his.bytes + this.los.bytes;
+  }
+
+  /** -1 for a new fingerprint (it is given the next number, `size` before it); for one already there, its number. */
+  add(hi: number, lo: number): number {
+    const segment = this.segment(hi);
+    const n = segment.add(hi, lo, this.size);
+    if (n >= 0) return n;
+    this.his.push(hi);
+    this.los.push(lo);
+    segment.fit();
+    this.size++;
+    return -1;
+  }
+}
+
+const segmentSlots = (log2Capacity: number) => 1 << Math.max(2, log2Capacity - SEGMENT_BITS);
 
 const CHUNK_BITS = 20;
 const CHUNK = 1 << CHUNK_BITS;
@@ -192,7 +266,14 @@ export class Column<A extends Int32Array | Uint16Array> {
 
 const END = -1; // a length that marks the unused rest of a chunk
 
-/** A FIFO of encoded worlds, each stored as its length and its words; spent chunks are released. */
+/**
+ * A FIFO of encoded worlds. Each is stored as its length and its words, or,
+ * when that is shorter, as what it changed from the world queued before it:
+ * its length (bit-inverted, so negative), a bit mask of the words that differ,
+ * and those words. BFS queues a world's successors one after another, and
+ * they differ in the few words the step changed, so a frontier of collapsed
+ * worlds takes a third of the room. Spent chunks are released.
+ */
 export class WorldQueue {
   private readonly chunks: Int32Array[] = [];
   private writeAt = CHUNK; // forces a first chunk
@@ -201,20 +282,44 @@ export class WorldQueue {
   /** Words queued now, and the most there have been. */
   private held = 0;
   private peak = 0;
+  /** The world pushed last, which the next push may be stored against, and the world shifted last, which the next shift is read against. */
+  private pushed = new Int32Array(64);
+  private pushedLength = -1;
+  private shifted: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private view = this.shifted.subarray(0, 0);
 
   push(words: Int32Array, length: number): void {
     if (length + 1 > CHUNK) throw new Error(`a world encodes to ${length} words; the queue takes at most ${CHUNK - 1}`);
-    if (this.writeAt + length + 1 > CHUNK) {
+    const masks = (length + 31) >>> 5;
+    // A delta is shorter only when at most length - 2 words changed: never for a world of two words or fewer.
+    const changed = length === this.pushedLength && length > 2 ? differing(words, this.pushed, length) : length;
+    const delta = 1 + masks + changed < 1 + length;
+    const size = delta ? 1 + masks + changed : 1 + length;
+    if (this.writeAt + size > CHUNK) {
       if (this.writeAt < CHUNK) this.chunks[this.chunks.length - 1]![this.writeAt] = END;
       this.chunks.push(new Int32Array(CHUNK));
       this.writeAt = 0;
     }
     const chunk = this.chunks[this.chunks.length - 1]!;
-    chunk[this.writeAt] = length;
-    chunk.set(words.subarray(0, length), this.writeAt + 1);
-    this.writeAt += length + 1;
+    if (delta) {
+      chunk[this.writeAt] = ~length;
+      chunk.fill(0, this.writeAt + 1, this.writeAt + 1 + masks);
+      let at = this.writeAt + 1 + masks;
+      for (let k = 0; k < length; k++) {
+        if (words[k] === this.pushed[k]) continue;
+        chunk[this.writeAt + 1 + (k >>> 5)]! |= 1 << (k & 31);
+        chunk[at++] = words[k]!;
+      }
+    } else {
+      chunk[this.writeAt] = length;
+      for (let k = 0; k < length; k++) chunk[this.writeAt + 1 + k] = words[k]!;
+    }
+    if (this.pushed.length < length) this.pushed = new Int32Array(length * 2);
+    if (length > 2) for (let k = 0; k < length; k++) this.pushed[k] = words[k]!;
+    this.pushedLength = length;
+    this.writeAt += size;
     this.size++;
-    this.held += length + 1;
+    this.held += size;
     this.peak = Math.max(this.peak, this.held);
   }
 
@@ -226,16 +331,41 @@ export class WorldQueue {
       chunk = this.chunks[0]!;
       this.readAt = 0;
     }
-    const length = chunk[this.readAt]!;
-    const view = chunk.subarray(this.readAt + 1, this.readAt + 1 + length);
-    this.readAt += length + 1;
+    const head = chunk[this.readAt]!;
+    const length = head >= 0 ? head : ~head;
+    if (this.shifted.length < length) this.shifted = grown(this.shifted, length * 2);
+    let at = this.readAt + 1;
+    if (head >= 0) {
+      for (let k = 0; k < length; k++) this.shifted[k] = chunk[at++]!;
+    } else {
+      const masks = this.readAt + 1;
+      at += (length + 31) >>> 5;
+      for (let k = 0; k < length; k++) if ((chunk[masks + (k >>> 5)]! >>> (k & 31)) & 1) this.shifted[k] = chunk[at++]!;
+    }
     this.size--;
-    this.held -= length + 1;
-    return view;
+    this.held -= at - this.readAt;
+    this.readAt = at;
+    // One view per length, its words rewritten in place: a shift allocates nothing.
+    if (this.view.buffer !== this.shifted.buffer || this.view.length !== length) this.view = this.shifted.subarray(0, length);
+    return this.view;
   }
 
   /** The most bytes its worlds have taken at once (its chunks are released as they are spent). */
   get peakBytes(): number {
     return this.peak * 4;
   }
+}
+
+/** How many of the first `length` words differ between `a` and `b`. */
+function differing(a: Int32Array, b: Int32Array, length: number): number {
+  let n = 0;
+  for (let k = 0; k < length; k++) if (a[k] !== b[k]) n++;
+  return n;
+}
+
+/** `a` copied into a new array of `length` words. */
+export function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }
