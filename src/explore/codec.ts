@@ -10,45 +10,42 @@ import { fingerprint } from './store.ts';
 /**
  * A world that is a vector of small non-negative integers, packed with
  * `widths[i]` bits for element i (a SPIN-like state vector, bit-packed).
+ * Its encoder and decoder are compiled for the layout: straight-line code,
+ * each element's word, shift and range constants in it, as SPIN's generated
+ * verifier has them.
  */
 export function packedCodec(widths: readonly number[]): Codec<readonly number[]> {
-  // Where each element goes: its word, its bit offset there, and its largest value.
-  const word = new Int32Array(widths.length);
-  const shift = new Int32Array(widths.length);
-  const max = new Int32Array(widths.length);
-  let at = 0;
+  // Where each element goes: its word, and its bit offset there.
+  const at: { word: number; shift: number; max: number }[] = [];
+  let word = 0;
   let used = 0;
-  widths.forEach((w, i) => {
-    if (!(w >= 1 && w <= 31)) throw new Error(`packedCodec: width ${w} is not in 1..31`);
+  widths.forEach((w) => {
+    if (!(Number.isInteger(w) && w >= 1 && w <= 31)) throw new Error(`packedCodec: width ${w} is not in 1..31`);
     if (used + w > 32) {
-      at++;
+      word++;
       used = 0;
     }
-    word[i] = at;
-    shift[i] = used;
-    max[i] = 2 ** w - 1;
+    at.push({ word, shift: used, max: 2 ** w - 1 });
     used += w;
   });
-  const words = new Int32Array(at + 1);
-  const size = widths.length;
-  return {
-    encode(world, out) {
-      words.fill(0);
-      for (let i = 0; i < size; i++) {
-        const v = world[i]!;
-        if (v < 0 || v > max[i]!) throw new Error(`packedCodec: element ${i} = ${v} does not fit in ${widths[i]} bits`);
-        words[word[i]!]! |= v << shift[i]!;
-      }
-      for (let j = 0; j < words.length; j++) out.push(words[j]!);
-    },
-    decode(packed) {
-      const world: number[] = [];
-      for (let i = 0; i < size; i++) world.push((packed[word[i]!]! >>> shift[i]!) & max[i]!);
-      return world;
-    },
-    // Its words are the world's values, whoever encodes them: a split search's parts agree on them.
-    fingerprint,
+  const words = widths.length === 0 ? 1 : word + 1;
+  const wordsOf = Array.from({ length: words }, (_, j) => at.flatMap((e, i) => (e.word === j ? [{ ...e, i }] : [])));
+  const encodeBody = [
+    'let v;',
+    ...wordsOf.flatMap((elements, j) => [
+      `let w${j} = 0;`,
+      ...elements.flatMap(({ i, shift, max }) => [`v = world[${i}];`, `if (!(v >= 0 && v <= ${max})) tooWide(${i}, v);`, `w${j} |= v << ${shift};`]),
+      `out.push(w${j});`,
+    ]),
+  ].join('\n');
+  const tooWide = (i: number, v: unknown) => {
+    throw new Error(`packedCodec: element ${i} = ${v} does not fit in ${widths[i]} bits`);
   };
+  const encode = new Function('tooWide', `return function encode(world, out) {\n${encodeBody}\n};`)(tooWide) as Codec<readonly number[]>['encode'];
+  const decodeBody = `return [${at.map(({ word: j, shift, max }) => `(packed[${j}] >>> ${shift}) & ${max}`).join(', ')}];`;
+  const decode = new Function('packed', decodeBody) as Codec<readonly number[]>['decode'];
+  // Its words are the world's values, whoever encodes them: a split search's parts agree on them.
+  return { encode, decode, fingerprint };
 }
 
 /** The kinds of a tagged word (its low 3 bits; the rest is its payload): `plainCodec`'s, and `collapseCodec`'s too. */

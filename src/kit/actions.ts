@@ -75,7 +75,9 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'mutex_trylock':
       if (ctx.world.locks[a.lock] !== -1) return failed(ctx.world, a.errno ?? '-EBUSY');
       ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
-      ctx.thread((th) => ({ ...th, locks: [...th.locks, a.lock] }));
+      ctx.edit((th) => {
+        th.locks = [...th.locks, a.lock];
+      });
       return { world: ctx.world, text: 'locked', flow: NEXT };
     case 'mutex_unlock':
       return unlock(ctx, a.lock);
@@ -88,7 +90,9 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'up_write':
       return rwsem(ctx, a);
     case 'rcu_read_lock':
-      ctx.thread((th) => ({ ...th, rcu: th.rcu + 1 }));
+      ctx.edit((th) => {
+        th.rcu++;
+      });
       return { world: ctx.world, text: 'ok', flow: NEXT };
     case 'rcu_read_unlock':
       return rcuUnlock(ctx);
@@ -352,11 +356,16 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
     ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: next } };
     let warnings: string[] = [];
     // A trylock cannot wait, so lockdep records no dependency for it.
-    if (held && a.op === 'down_read_trylock') ctx.thread((th) => ({ ...th, locks: [...th.locks, a.sem] }));
-    else if (held) warnings = ctx.acquire(a.sem);
+    if (held && a.op === 'down_read_trylock') {
+      ctx.edit((th) => {
+        th.locks = [...th.locks, a.sem];
+      });
+    } else if (held) warnings = ctx.acquire(a.sem);
     if (held === false) {
       // A read side taken twice (two lookups of one object) is released once per up_read.
-      ctx.thread((th) => ({ ...th, locks: withoutOne(th.locks, a.sem) }));
+      ctx.edit((th) => {
+        th.locks = withoutOne(th.locks, a.sem);
+      });
       if (!ctx.th.locks.includes(a.sem)) ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
     }
     return { world: ctx.world, text, flow: NEXT, warnings };
@@ -454,7 +463,9 @@ function unlock(ctx: Ctx, lock: string): Done {
     return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${lock}, which it does not hold`] };
   }
   ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [lock]: -1 } };
-  ctx.thread((th) => ({ ...th, locks: th.locks.filter((l) => l !== lock) }));
+  ctx.edit((th) => {
+    th.locks = th.locks.filter((l) => l !== lock);
+  });
   ctx.reprotect((q) => q.prot === `lock:${lock}`, `ended:mutex_unlock(&${lock})`);
   return { world: ctx.world, text: 'unlocked', flow: NEXT };
 }
@@ -479,7 +490,9 @@ function queueWork(ctx: Ctx, step: Step, work: string, local: LocalName): Done {
 /** Leaving the section ends its pointers' protection, and frees what kfree_rcu queued once its last reader is out. */
 function rcuUnlock(ctx: Ctx): Done {
   if (ctx.th.rcu === 0) return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: ${ctx.who} rcu_read_unlock() outside rcu_read_lock()`] };
-  ctx.thread((th) => ({ ...th, rcu: th.rcu - 1 }));
+  ctx.edit((th) => {
+    th.rcu--;
+  });
   if (ctx.th.rcu > 0) return { world: ctx.world, text: 'ok', flow: NEXT };
   ctx.reprotect((q) => q.prot === 'rcu', 'ended:rcu_read_unlock()');
   const objects = Object.fromEntries(

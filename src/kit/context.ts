@@ -26,6 +26,9 @@ export interface Done {
 
 export const NEXT: Flow = { to: 'next' };
 
+/** A thread as this step changes it, in place. */
+export type Draft = { -readonly [K in keyof Thread]: Thread[K] };
+
 export class Ctx {
   /** What starting the call found wrong with the ids it was given. */
   stale: string[] = [];
@@ -50,18 +53,32 @@ export class Ctx {
     return actor(this.world, this.t);
   }
 
-  /** The world this step made by changing a thread, with its own copy of the threads: changed again in place, as nothing else holds it. */
-  private mine?: { readonly world: KitWorld; readonly threads: Thread[] };
+  /**
+   * This step's own copy of the threads array (the world's until an action
+   * replaces it), and its own copy of this thread: changed in place, as no
+   * other world holds them.
+   */
+  private own?: { readonly threads: Thread[]; draft?: Draft };
 
+  /** Replaces this thread with what `f` makes of it. */
   thread(f: (th: Thread) => Thread): void {
-    if (this.mine?.world === this.world) {
-      this.mine.threads[this.t] = f(this.mine.threads[this.t]!);
-      return;
-    }
+    const own = this.ownThreads();
+    own.threads[this.t] = f(own.threads[this.t]!);
+    own.draft = undefined;
+  }
+
+  /** Changes this thread in place (its own copy, made at the step's first change): cheaper than a new thread per change. */
+  edit(change: (th: Draft) => void): void {
+    const own = this.ownThreads();
+    if (own.draft === undefined) own.threads[this.t] = own.draft = { ...own.threads[this.t]! };
+    change(own.draft);
+  }
+
+  private ownThreads(): { readonly threads: Thread[]; draft?: Draft } {
+    if (this.own?.threads === this.world.threads) return this.own;
     const threads = this.world.threads.slice();
-    threads[this.t] = f(threads[this.t]!);
     this.world = { ...this.world, threads };
-    this.mine = { world: this.world, threads };
+    return (this.own = { threads });
   }
 
   local(name: LocalName): Local {
@@ -77,21 +94,25 @@ export class Ctx {
   }
 
   setLocal(name: LocalName, value: Local): void {
-    this.thread((th) => ({ ...th, frame: { ...th.frame, [name]: value } }));
+    this.edit((th) => {
+      th.frame = { ...th.frame, [name]: value };
+    });
   }
 
   effect(what: string, delta: number): void {
-    this.thread((th) => {
+    this.edit((th) => {
       const n = (th.effects[what] ?? 0) + delta;
       const { [what]: _, ...rest } = th.effects;
-      return { ...th, effects: n === 0 ? rest : sortedRecord({ ...rest, [what]: n }) };
+      th.effects = n === 0 ? rest : sortedRecord({ ...rest, [what]: n });
     });
   }
 
   /** Remembers what pointer field (or phase) `where` held before this call first changed it. */
   linkWas(where: string, was: string): void {
     if (this.th.linksWas?.[where] !== undefined) return;
-    this.thread((th) => ({ ...th, linksWas: sortedRecord({ ...th.linksWas, [where]: was }) }));
+    this.edit((th) => {
+      th.linksWas = sortedRecord({ ...th.linksWas, [where]: was });
+    });
   }
 
   /** An object this call allocated is freed again: what it did to that object no longer shows. */
@@ -158,7 +179,9 @@ export class Ctx {
    */
   acquire(lock: string): string[] {
     const held = this.th.locks;
-    this.thread((th) => ({ ...th, locks: [...th.locks, lock] }));
+    this.edit((th) => {
+      th.locks = [...th.locks, lock];
+    });
     // lockdep orders classes: every hwpt's destroy_rwsem is one `hwpt.destroy_rwsem`.
     const to = lockClass(lock);
     const from = [...new Set(held.map(lockClass))].filter((c) => c !== to);
@@ -181,7 +204,9 @@ export class Ctx {
     // Most calls of it change nothing: the frame stays the very same data.
     if (!Object.values(this.th.frame).some(changes)) return;
     const frame = Object.fromEntries(Object.entries(this.th.frame).map(([k, v]) => [k, changes(v) ? { ...v, prot } : v]));
-    this.thread((th) => ({ ...th, frame }));
+    this.edit((th) => {
+      th.frame = frame;
+    });
   }
 }
 

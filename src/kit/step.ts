@@ -72,7 +72,14 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
   }
   const frame = { ...currentLocals(ctx), ...Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])])) };
   if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
-  ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame, errno: null, calls: th.calls + (c === ctx.spec.exit ? 0 : 1), effects: {} }));
+  ctx.edit((th) => {
+    th.call = c.name;
+    th.pc = firstStep(c, 0);
+    th.frame = frame;
+    th.errno = null;
+    th.calls += c === ctx.spec.exit ? 0 : 1;
+    th.effects = {};
+  });
   ctx.stale = staleIds(ctx, c, frame);
 }
 
@@ -113,7 +120,9 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): Ended | undefined {
   if (flow.to === 'next') pc = ctx.th.pc + 1;
   else if (flow.to === 'label') pc = labelAt(c, flow.label);
   else {
-    ctx.thread((th) => ({ ...th, errno: flow.errno }));
+    ctx.edit((th) => {
+      th.errno = flow.errno;
+    });
     if (item.fail === undefined) return finish(ctx, c, flow.errno);
     pc = labelAt(c, item.fail);
   }
@@ -121,7 +130,9 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): Ended | undefined {
   const at = c.items[pc];
   if (at === undefined) return finish(ctx, c, 0);
   if ('ret' in at) return finish(ctx, c, returned(ctx, at.ret));
-  ctx.thread((th) => ({ ...th, pc }));
+  ctx.edit((th) => {
+    th.pc = pc;
+  });
   return undefined;
 }
 
