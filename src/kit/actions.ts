@@ -366,7 +366,8 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
       ctx.edit((th) => {
         th.locks = withoutOne(th.locks, a.sem);
       });
-      if (!ctx.th.locks.includes(a.sem)) ctx.reprotect((q) => q.prot === `lock:${a.sem}`, `ended:up(&${a.sem})`);
+      const under = `lock:${a.sem}`;
+      if (!ctx.th.locks.includes(a.sem)) ctx.reprotect((q) => q.prot === under, `ended:up(&${a.sem})`);
     }
     return { world: ctx.world, text, flow: NEXT, warnings };
   };
@@ -466,7 +467,8 @@ function unlock(ctx: Ctx, lock: string): Done {
   ctx.edit((th) => {
     th.locks = th.locks.filter((l) => l !== lock);
   });
-  ctx.reprotect((q) => q.prot === `lock:${lock}`, `ended:mutex_unlock(&${lock})`);
+  const under = `lock:${lock}`;
+  ctx.reprotect((q) => q.prot === under, `ended:mutex_unlock(&${lock})`);
   return { world: ctx.world, text: 'unlocked', flow: NEXT };
 }
 

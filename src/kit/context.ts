@@ -200,13 +200,19 @@ export class Ctx {
 
   /** Every pointer of this thread matching `which` gets protection `prot`. */
   reprotect(which: (p: Ptr) => boolean, prot: string): void {
-    const changes = (v: Local): v is Ptr => v !== null && typeof v === 'object' && v.prot !== prot && which(v);
+    const frame = this.th.frame;
     // Most calls of it change nothing: the frame stays the very same data.
-    if (!Object.values(this.th.frame).some(changes)) return;
-    const frame = Object.fromEntries(Object.entries(this.th.frame).map(([k, v]) => [k, changes(v) ? { ...v, prot } : v]));
-    this.edit((th) => {
-      th.frame = frame;
-    });
+    let changed: Record<LocalName, Local> | undefined;
+    for (const k in frame) {
+      const v = frame[k]!;
+      if (v !== null && typeof v === 'object' && v.prot !== prot && which(v)) (changed ??= { ...frame })[k] = { ...v, prot };
+    }
+    if (changed) {
+      const to = changed;
+      this.edit((th) => {
+        th.frame = to;
+      });
+    }
   }
 }
 

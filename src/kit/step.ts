@@ -83,9 +83,18 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
   ctx.stale = staleIds(ctx, c, frame);
 }
 
-/** The locals `current` gives the thread: its task's objects, each as it was when the scenario started, or NULL. */
-function currentLocals(ctx: Ctx): Record<string, Local> {
-  return Object.fromEntries(Object.entries(ctx.th.task ?? {}).map(([local, e]) => [local, e && { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' }]));
+const taskLocals = new WeakMap<object, Readonly<Record<string, Local>>>();
+
+/** The locals `current` gives the thread: its task's objects, each as it was when the scenario started, or NULL (found once per task). */
+function currentLocals(ctx: Ctx): Readonly<Record<string, Local>> {
+  const task = ctx.th.task;
+  if (!task) return {};
+  let locals = taskLocals.get(task);
+  if (!locals) {
+    locals = Object.fromEntries(Object.entries(task).map(([local, e]) => [local, e && { kind: e.kind, slot: e.slot, gen: e.gen, prot: 'current' }]));
+    taskLocals.set(task, locals);
+  }
+  return locals;
 }
 
 /** The ids this call was given that the thread got from an earlier call, and that now name another object. */

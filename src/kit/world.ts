@@ -277,8 +277,14 @@ export function resolveLock(world: KitWorld, t: number, a: Action): Action {
   return 'lock' in a ? { ...a, lock: objectLockName(p.kind, p.slot, a.lock) } : { ...a, sem: objectLockName(p.kind, p.slot, a.sem) };
 }
 
+const classes = new Map<string, string>();
+
 /** lockdep's class of a lock: an object's lock by kind and field (`hwpt.destroy_rwsem`), a global one by its name. */
-export const lockClass = (name: string) => name.replace(/^(\S+) \d+\./, '$1.');
+export function lockClass(name: string): string {
+  let c = classes.get(name);
+  if (c === undefined) classes.set(name, (c = name.replace(/^(\S+) \d+\./, '$1.')));
+  return c;
+}
 
 export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   const count = (name: string) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1;
