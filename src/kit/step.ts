@@ -12,9 +12,9 @@ import { perform } from './actions.ts';
 import { failed } from './deref.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
-import { Ctx, type Flow } from './context.ts';
+import { Ctx, type Draft, type Flow } from './context.ts';
 import { blockedOn } from './waits.ts';
-import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sameObject, sortedRecord, firstStep, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -70,7 +70,9 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame: { [head!.local]: head!.ptr }, errno: null, effects: {} }));
     return;
   }
-  const frame = { ...currentLocals(ctx), ...Object.fromEntries(Object.keys(c.args).map((name, k) => [name, Number(args[k])])) };
+  const frame: Record<string, Local> = { ...currentLocals(ctx) };
+  let k = 0;
+  for (const name in c.args) frame[name] = Number(args[k++]);
   if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
   ctx.edit((th) => {
     th.call = c.name;
@@ -194,14 +196,13 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     ];
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
-  ctx.thread((t) => ({
-    ...idle,
-    calls: t.calls,
-    rcu: t.rcu,
-    locks: t.locks,
-    ...(t.worker ? { worker: t.worker } : {}),
-    ...(t.handles ? { handles: t.handles } : {}),
-    ...(t.task ? { task: t.task } : {}),
-  }));
+  ctx.thread((t) => {
+    // Idle again, in idle's key order, keeping what outlives a call.
+    const next: Draft = { call: null, pc: 0, frame: {}, errno: null, rcu: t.rcu, locks: t.locks, calls: t.calls, effects: {} };
+    if (t.worker) next.worker = t.worker;
+    if (t.handles) next.handles = t.handles;
+    if (t.task) next.task = t.task;
+    return next;
+  });
   return { value, failure, warnings };
 }

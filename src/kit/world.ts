@@ -28,7 +28,13 @@ export type FieldSpec =
  * must be equal data for the search to store them once.
  */
 export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Mostly it is sorted already (a key changed in place, or added last in order): then it is its own answer.
+  let last: string | undefined;
+  for (const k in record) {
+    if (last !== undefined && !(last < k)) return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    last = k;
+  }
+  return record as Record<string, T>;
 }
 
 /** A kind's fields that hold numbers (refcounts, counters), and those that hold pointers. */
@@ -328,14 +334,23 @@ export function labelAt(c: Call, l: string): number {
   return at.get(l) ?? -1;
 }
 
-/** The index of the first step at or after `pc` (labels are places, not steps; a `goto` goes on at its label). */
+const firstSteps = new WeakMap<Call, Int32Array>();
+
+/** The index of the first step at or after `pc` (labels are places, not steps; a `goto` goes on at its label), found once per call. */
 export function firstStep(c: Call, pc: number): number {
+  let at = firstSteps.get(c);
+  if (!at) firstSteps.set(c, (at = Int32Array.from({ length: c.items.length + 1 }, (_, k) => stepFrom(c, k))));
+  return at[pc] ?? stepFrom(c, pc);
+}
+
+function stepFrom(c: Call, pc: number): number {
   let at = pc;
-  for (;;) {
+  for (let hops = 0; hops <= c.items.length; hops++) {
     const item = c.items[at];
     if (item === undefined || !('label' in item || 'goto' in item)) return at;
     at = 'goto' in item ? labelAt(c, item.goto) : at + 1;
   }
+  throw new DefinitionError(`call '${c.name}': its gotos from item ${pc} go round without a step; give the loop a step`);
 }
 
 /** A writer may have it: nobody holds it, and no writer is queued before `t`. */
