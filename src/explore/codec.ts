@@ -28,8 +28,7 @@ export function packedCodec(widths: readonly number[]): Codec<readonly number[]>
     at.push({ word, shift: used, max: 2 ** w - 1 });
     used += w;
   });
-  const words = widths.length === 0 ? 1 : word + 1;
-  const wordsOf = Array.from({ length: words }, (_, j) => at.flatMap((e, i) => (e.word === j ? [{ ...e, i }] : [])));
+  const wordsOf = Array.from({ length: word + 1 }, (_, j) => at.flatMap((e, i) => (e.word === j ? [{ ...e, i }] : [])));
   const encodeBody = [
     'let v;',
     ...wordsOf.flatMap((elements, j) => [

@@ -13,7 +13,7 @@
  */
 import type { Codec, WordSink } from '../engine/model.ts';
 import { ARRAY, CONSTANT, CONSTANTS, INT, NUMBER, OBJECT, SMALL, STRING, tag, wordReader, type Shape, type ShapeNode } from './codec.ts';
-import { finish, grown, mix } from './store.ts';
+import { finish, mix } from './store.ts';
 
 /** A part stored in the table: its index there (a kind beyond `plainCodec`'s). */
 const PART = 6;
@@ -102,6 +102,13 @@ function hashString(s: string, out: Uint32Array): void {
   }
   out[0] = finish(hi, s.length);
   out[1] = finish(lo, s.length + 1);
+}
+
+/** `a` copied into a new array of `length` words. */
+function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }
 
 /** A codec with its tables' memory, for the explorer's figures. */

@@ -70,7 +70,7 @@ const SEGMENTS = 1 << SEGMENT_BITS;
 /** Past this share of its slots filled, a segment doubles: a hit, which most lookups are, still probes about two slots. */
 const FULL = 0.75;
 
-/** One table of a `FingerprintMap` kept as a set: linear probing on the fingerprint's low half, both halves in the slot. */
+/** One table of a `FingerprintSet`: linear probing on the fingerprint's low half, both halves in the slot. */
 class SetSegment {
   table: Uint32Array;
   mask: number;
@@ -199,7 +199,7 @@ export class FingerprintSet extends Segmented<SetSegment> {
   }
 }
 
-/** A `FingerprintSet` that numbers its fingerprints in the order they were first added: a stored world's index. */
+/** Like a `FingerprintSet`, but it numbers its fingerprints in the order they were first added: a stored world's index. */
 export class FingerprintMap extends Segmented<IndexSegment> {
   /** Each fingerprint's halves, by its number. */
   private readonly his: Column<Int32Array>;
@@ -219,6 +219,7 @@ export class FingerprintMap extends Segmented<IndexSegment> {
 
   /** -1 for a new fingerprint (it is given the next number, `size` before it); for one already there, its number. */
   add(hi: number, lo: number): number {
+    if (hi === 0 && lo === 0) lo = 1; // as the set does, so both tell the same fingerprints apart
     const segment = this.segment(hi);
     const n = segment.add(hi, lo, this.size);
     if (n >= 0) return n;
@@ -291,7 +292,7 @@ export class WorldQueue {
   push(words: Int32Array, length: number): void {
     if (length + 1 > CHUNK) throw new Error(`a world encodes to ${length} words; the queue takes at most ${CHUNK - 1}`);
     const masks = (length + 31) >>> 5;
-    // A delta is shorter only when at most length - 2 words changed: never for a world of two words or fewer.
+    // A delta is shorter only when few words changed, and never for a world of two words or fewer.
     const changed = length === this.pushedLength && length > 2 ? differing(words, this.pushed, length) : length;
     const delta = 1 + masks + changed < 1 + length;
     const size = delta ? 1 + masks + changed : 1 + length;
@@ -333,7 +334,8 @@ export class WorldQueue {
     }
     const head = chunk[this.readAt]!;
     const length = head >= 0 ? head : ~head;
-    if (this.shifted.length < length) this.shifted = grown(this.shifted, length * 2);
+    // Only a whole world can be longer than the last (a delta has its length), so nothing needs keeping.
+    if (this.shifted.length < length) this.shifted = new Int32Array(length * 2);
     let at = this.readAt + 1;
     if (head >= 0) {
       for (let k = 0; k < length; k++) this.shifted[k] = chunk[at++]!;
@@ -363,9 +365,3 @@ function differing(a: Int32Array, b: Int32Array, length: number): number {
   return n;
 }
 
-/** `a` copied into a new array of `length` words. */
-export function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(length);
-  b.set(a);
-  return b;
-}

@@ -14,7 +14,7 @@ import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Draft, type Flow } from './context.ts';
 import { blockedOn } from './waits.ts';
-import { callOf, entryOf, sameObject, sortedRecord, firstStep, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -197,8 +197,8 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
   ctx.thread((t) => {
-    // Idle again, in idle's key order, keeping what outlives a call.
-    const next: Draft = { call: null, pc: 0, frame: {}, errno: null, rcu: t.rcu, locks: t.locks, calls: t.calls, effects: {} };
+    // Idle again (in idle's key order: equal worlds must be equal data), keeping what outlives a call.
+    const next: Draft = { ...idle, rcu: t.rcu, locks: t.locks, calls: t.calls };
     if (t.worker) next.worker = t.worker;
     if (t.handles) next.handles = t.handles;
     if (t.task) next.task = t.task;

@@ -345,12 +345,11 @@ export function firstStep(c: Call, pc: number): number {
 
 function stepFrom(c: Call, pc: number): number {
   let at = pc;
-  for (let hops = 0; hops <= c.items.length; hops++) {
+  for (;;) {
     const item = c.items[at];
     if (item === undefined || !('label' in item || 'goto' in item)) return at;
     at = 'goto' in item ? labelAt(c, item.goto) : at + 1;
   }
-  throw new DefinitionError(`call '${c.name}': its gotos from item ${pc} go round without a step; give the loop a step`);
 }
 
 /** A writer may have it: nobody holds it, and no writer is queued before `t`. */
