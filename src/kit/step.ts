@@ -111,7 +111,6 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
   });
 }
 
-
 const EVENT = { next: 'NEXT', label: 'ZERO', fail: 'FAIL' } as const;
 
 /** Fires the call's machine for the way this step went: what coverage counts and the review draws. */
