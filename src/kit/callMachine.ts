@@ -82,13 +82,14 @@ export const FLOWS: readonly Flow[] = ['NEXT', 'FAIL', 'ZERO'];
 /** A call's states numbered: each step's state by its item index, then `returned`. */
 export function callCode(c: Call): StateCode<object> & { ofItem(k: number): number } {
   const names = [...stateNames(c)];
-  const index = new Map(names.map(([k], i) => [k, i]));
+  const index = new Int32Array(c.items.length).fill(-1);
+  names.forEach(([k], i) => (index[k] = i));
   const byName = new Map(names.map(([, n], i) => [n, i]));
   return {
     size: names.length + 1,
     pack: (s) => byName.get(s.value) ?? names.length,
     unpack: (i) => ({ value: names[i]?.[1] ?? RETURNED, context: {} }),
-    ofItem: (k) => index.get(k)!,
+    ofItem: (k) => index[k]!,
   };
 }
 

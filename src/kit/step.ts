@@ -23,20 +23,21 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   const c = callOf(spec, ctx.th.call!);
   const first = c.items[ctx.th.pc] as Step;
   // A failure the explorer injects comes after the call's arguments (which only a call's start has).
-  const injected = step.args.find((a): a is string => typeof a === 'string');
-  const warnings = [...ctx.stale];
+  const injected = step.args.length > 0 ? step.args.find((a): a is string => typeof a === 'string') : undefined;
+  // What the kernel would print, starting with what the call's start found: this step's own array.
+  const warnings = ctx.stale;
   let item = first;
   let done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
   let failedWith = done.flow.to === 'fail' ? done.flow.errno : undefined;
   for (;;) {
     ctx.world = done.world;
-    warnings.push(...(done.warnings ?? []));
+    if (done.warnings) warnings.push(...done.warnings);
     countStep(c, ctx.th.pc, done.flow);
     // The frame the step ends with: a return clears the thread's, and the block's result is read from it.
     const frame = ctx.th.frame;
     const ended = advance(ctx, c, item, done.flow);
     if (ended) {
-      warnings.push(...ended.warnings);
+      if (ended.warnings.length) warnings.push(...ended.warnings);
       const text = `${blockText(frame, item, done.text, failedWith)}; returns ${ended.value}`;
       return { world: ctx.world, reply: reply(!ended.failure, text, warnings) };
     }
@@ -52,7 +53,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   }
 }
 
-const reply = (ok: boolean, text: string, warnings: readonly string[]): Reply => ({ ok, text, ...(warnings.length ? { warnings: [...warnings] } : {}) });
+const reply = (ok: boolean, text: string, warnings: readonly string[]): Reply => (warnings.length ? { ok, text, warnings } : { ok, text });
 
 /** What a step's trace line says: its own text, or for a block, the errno it failed with or the object in its result. */
 function blockText(frame: Readonly<Record<string, Local>>, item: Step, text: string, failedWith: string | undefined): string {
