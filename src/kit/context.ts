@@ -121,8 +121,7 @@ export class Ctx {
     this.thread((th) => {
       const effects = Object.fromEntries(Object.entries(th.effects).filter(([k]) => !mine(k)));
       const linksWas = th.linksWas && Object.fromEntries(Object.entries(th.linksWas).filter(([k]) => !mine(k)));
-      const { linksWas: _, ...rest } = th;
-      return { ...rest, effects, ...(linksWas && Object.keys(linksWas).length ? { linksWas } : {}) };
+      return { ...th, effects, linksWas: linksWas && Object.keys(linksWas).length ? linksWas : undefined };
     });
   }
 

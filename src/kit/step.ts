@@ -12,7 +12,7 @@ import { perform } from './actions.ts';
 import { failed } from './deref.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
-import { Ctx, type Draft, type Flow } from './context.ts';
+import { Ctx, type Flow } from './context.ts';
 import { blockedOn } from './waits.ts';
 import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
@@ -196,13 +196,7 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     ];
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
-  ctx.thread((t) => {
-    // Idle again (in idle's key order: equal worlds must be equal data), keeping what outlives a call.
-    const next: Draft = { ...idle, rcu: t.rcu, locks: t.locks, calls: t.calls };
-    if (t.worker) next.worker = t.worker;
-    if (t.handles) next.handles = t.handles;
-    if (t.task) next.task = t.task;
-    return next;
-  });
+  // Idle again, keeping what outlives a call.
+  ctx.thread((t) => ({ ...idle, rcu: t.rcu, locks: t.locks, calls: t.calls, worker: t.worker, handles: t.handles, task: t.task }));
   return { value, failure, warnings };
 }

@@ -236,7 +236,25 @@ export const actor = (world: KitWorld, t: number) => (world.threads[t]?.worker ?
 export const objName = (kind: string, slot: number, gen?: number) => `${kind} ${slot + 1}${gen === undefined ? '' : `#${gen}`}`;
 export const ptrName = (local: string, p: Ptr) => `${local} (${objName(p.kind, p.slot, p.gen)})`;
 
-export const idle: Thread = { call: null, pc: 0, frame: {}, errno: null, rcu: 0, locks: [], calls: 0, effects: {} };
+/**
+ * A thread between calls. Every key a thread may have is here, absent ones
+ * undefined, so every thread has one shape, in one key order: equal threads
+ * are equal data to the codec, and building one is a copy of a known shape.
+ */
+export const idle: Thread = {
+  call: null,
+  pc: 0,
+  frame: {},
+  errno: null,
+  rcu: 0,
+  locks: [],
+  calls: 0,
+  effects: {},
+  linksWas: undefined,
+  worker: undefined,
+  handles: undefined,
+  task: undefined,
+};
 
 /** The kinds a space maps ids to. */
 export const spaceKinds = (s: SpaceSpec): readonly string[] => (typeof s.kind === 'string' ? [s.kind] : s.kind);
