@@ -364,4 +364,3 @@ function differing(a: Int32Array, b: Int32Array, length: number): number {
   for (let k = 0; k < length; k++) if (a[k] !== b[k]) n++;
   return n;
 }
-

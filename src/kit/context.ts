@@ -118,10 +118,10 @@ export class Ctx {
   /** An object this call allocated is freed again: what it did to that object no longer shows. */
   forget(name: string): void {
     const mine = (k: string) => k === name || k.startsWith(`${name}.`) || k.startsWith(`${name}->`);
-    this.thread((th) => {
-      const effects = Object.fromEntries(Object.entries(th.effects).filter(([k]) => !mine(k)));
+    this.edit((th) => {
+      th.effects = Object.fromEntries(Object.entries(th.effects).filter(([k]) => !mine(k)));
       const linksWas = th.linksWas && Object.fromEntries(Object.entries(th.linksWas).filter(([k]) => !mine(k)));
-      return { ...th, effects, linksWas: linksWas && Object.keys(linksWas).length ? linksWas : undefined };
+      th.linksWas = linksWas && Object.keys(linksWas).length ? linksWas : undefined;
     });
   }
 

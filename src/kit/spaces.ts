@@ -160,7 +160,11 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
     setEntry(ctx, name, id!, null);
     ctx.effect(`${name}[${id}]`, -1);
     const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
-    if (ctx.th.handles) ctx.thread((th) => ({ ...th, handles: kept }));
+    if (ctx.th.handles) {
+      ctx.edit((th) => {
+        th.handles = kept;
+      });
+    }
   }
   // A local that already points to the object keeps what it held: its references, and ownership.
   const was = into === undefined ? null : ctx.local(into);

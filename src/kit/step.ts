@@ -23,7 +23,7 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   const c = callOf(spec, ctx.th.call!);
   const first = c.items[ctx.th.pc] as Step;
   // A failure the explorer injects comes after the call's arguments (which only a call's start has).
-  const injected = step.args.length > 0 ? step.args.find((a): a is string => typeof a === 'string') : undefined;
+  const injected = step.args.find((a): a is string => typeof a === 'string');
   // What the kernel would print, starting with what the call's start found: this step's own array.
   const warnings = ctx.stale;
   let item = first;
@@ -64,26 +64,29 @@ function blockText(frame: Readonly<Record<string, Local>>, item: Step, text: str
 }
 
 function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
-  if (ctx.th.worker) {
+  const worker = ctx.th.worker === true;
+  let frame: Record<string, Local>;
+  if (worker) {
     // The kworker takes the oldest work; the pointer it was queued with is its local.
     const [head, ...rest] = ctx.world.queue;
     ctx.world = { ...ctx.world, queue: rest };
-    ctx.thread((th) => ({ ...th, call: c.name, pc: firstStep(c, 0), frame: { [head!.local]: head!.ptr }, errno: null, effects: {} }));
-    return;
+    frame = { [head!.local]: head!.ptr };
+  } else {
+    frame = { ...currentLocals(ctx) };
+    let k = 0;
+    for (const name in c.args) frame[name] = Number(args[k++]);
   }
-  const frame: Record<string, Local> = { ...currentLocals(ctx) };
-  let k = 0;
-  for (const name in c.args) frame[name] = Number(args[k++]);
   if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
   ctx.edit((th) => {
     th.call = c.name;
     th.pc = firstStep(c, 0);
     th.frame = frame;
     th.errno = null;
-    th.calls += c === ctx.spec.exit ? 0 : 1;
     th.effects = {};
+    // The scenario's budget counts a CPU's calls: not the kworker's works, nor the exit.
+    if (!worker && c !== ctx.spec.exit) th.calls++;
   });
-  ctx.stale = staleIds(ctx, c, frame);
+  if (!worker) ctx.stale = staleIds(ctx, c, frame);
 }
 
 const taskLocals = new WeakMap<object, Readonly<Record<string, Local>>>();
@@ -166,7 +169,11 @@ function returned(ctx: Ctx, r: Return): string | number {
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
   const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.idBase(r.space)]);
-  if (entry) ctx.thread((th) => ({ ...th, handles: sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } }) }));
+  if (entry) {
+    ctx.edit((th) => {
+      th.handles = sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } });
+    });
+  }
   return r.value === undefined ? id : `${r.value} (id ${id})`;
 }
 
