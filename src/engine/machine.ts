@@ -57,11 +57,33 @@ export function firing(fn: () => unknown): [AnyStateMachine, number][] {
   }
 }
 
+/** Each transition fired while `recording` runs, to be counted again by `refire`. */
+let record: [AnyStateMachine, number][] | undefined;
+
+/** Runs `fn`, counting as ever; and the transitions it fired, in order, for `refire` to count again when its result is reused. */
+export function recording<T>(fn: () => T): { result: T; fired: [AnyStateMachine, number][] } {
+  const outer = record;
+  const fired: [AnyStateMachine, number][] = [];
+  record = fired;
+  try {
+    return { result: fn(), fired };
+  } finally {
+    record = outer;
+  }
+}
+
+/** Counts transitions `recording` kept, as firing them again would. */
+export function refire(fired: readonly (readonly [AnyStateMachine, number])[]): void {
+  if (!listened()) return;
+  for (const [machine, edge] of fired) count(machine, edge);
+}
+
 /** Whether anyone listens for fired transitions: the hot paths skip `count` when nobody does. */
-const listened = () => counter !== undefined || log !== undefined;
+const listened = () => counter !== undefined || log !== undefined || record !== undefined;
 
 function count(machine: AnyStateMachine, edge: number): void {
   if (edge < 0) return;
+  record?.push([machine, edge]);
   log?.push([machine, edge]);
   if (!counter) return;
   let byEdge = counter.get(machine);

@@ -228,13 +228,14 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
     // Its own objects and arrays are parts too, so a part that changed finds its unchanged ones by identity.
     writeContainer(value, inline - 1);
     const id = parts.intern(stack, mark, sp - mark);
-    // Only stored parts are remembered: they are what decoded worlds hold, and a WeakMap entry costs the collector.
+    // Remembered are the stored parts (what decoded worlds hold) and other frozen ones, which cannot change and are
+    // kept to be handed back again (a model's cached results): a WeakMap entry costs the collector.
     if (parts.isNew) {
       partValues.push(Object.freeze(value));
       partOf.set(value, id);
       hashWords(stack, mark, sp - mark, pair);
       partHash.push(pair[0]!, pair[1]!);
-    }
+    } else if (Object.isFrozen(value)) partOf.set(value, id);
     sp = mark;
     return id;
   };

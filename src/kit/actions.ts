@@ -15,7 +15,7 @@ import { actor, blank, counted, entryOf, sameObject, initialCounts, resolveLock,
 
 
 export function perform(ctx: Ctx, step: Step): Done {
-  const a = resolveLock(ctx.world, ctx.t, step.action);
+  const a = resolveLock(ctx.th.frame, step.action);
   const local = 'ptr' in a && a.ptr !== undefined && ('lock' in a || 'sem' in a) ? a.ptr : undefined;
   if (local === undefined) return act(ctx, step, a);
   // An object's lock is in the object: taking it dereferences the pointer, and holding it keeps the object alive.
@@ -29,7 +29,7 @@ export function perform(ctx: Ctx, step: Step): Done {
   // The object's lock protects a pointer that had nothing else (it adds nothing to a reference, an RCU section or another lock).
   const bare = now !== null && typeof now === 'object' && !counted(now) && (now.prot === 'none' || now.prot.startsWith('ended:'));
   if (held && bare) ctx.setLocal(local, { ...now, prot: `lock:${name}` });
-  return { ...done, world: ctx.world, warnings: [...warnings, ...(done.warnings ?? [])] };
+  return { ...done, warnings: [...warnings, ...(done.warnings ?? [])] };
 }
 
 function act(ctx: Ctx, step: Step, a: Action): Done {
@@ -54,31 +54,31 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'put_links':
       return putLinks(ctx, step, a.ptr);
     case 'warn':
-      if (a.ptr !== undefined && ctx.read(a.ptr, step.fn) === null) return { world: ctx.world, text: 'ok', flow: NEXT };
-      return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: at ${ctx.th.call} (${ctx.who}): ${step.fn}`] };
+      if (a.ptr !== undefined && ctx.read(a.ptr, step.fn) === null) return { text: 'ok', flow: NEXT };
+      return { text: 'WARN', flow: NEXT, warnings: [`WARNING: at ${ctx.th.call} (${ctx.who}): ${step.fn}`] };
     case 'is_kind':
       return isKind(ctx, step, a);
     case 'send':
       return send(ctx, step, a);
     case 'error':
-      return failed(ctx.world, a.errno);
+      return failed(a.errno);
     case 'counter':
     case 'check':
     case 'use':
     case 'kfree':
       return onObject(ctx, step, a);
     case 'mutex_lock': {
-      ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
+      ctx.setLockOwner(a.lock, ctx.t);
       const warnings = ctx.acquire(a.lock);
-      return { world: ctx.world, text: 'locked', flow: NEXT, warnings };
+      return { text: 'locked', flow: NEXT, warnings };
     }
     case 'mutex_trylock':
-      if (ctx.world.locks[a.lock] !== -1) return failed(ctx.world, a.errno ?? '-EBUSY');
-      ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [a.lock]: ctx.t } };
+      if (ctx.lockOwner(a.lock) !== -1) return failed(a.errno ?? '-EBUSY');
+      ctx.setLockOwner(a.lock, ctx.t);
       ctx.edit((th) => {
         th.locks = [...th.locks, a.lock];
       });
-      return { world: ctx.world, text: 'locked', flow: NEXT };
+      return { text: 'locked', flow: NEXT };
     case 'mutex_unlock':
       return unlock(ctx, a.lock);
     case 'wait':
@@ -93,13 +93,13 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
       ctx.edit((th) => {
         th.rcu++;
       });
-      return { world: ctx.world, text: 'ok', flow: NEXT };
+      return { text: 'ok', flow: NEXT };
     case 'rcu_read_unlock':
       return rcuUnlock(ctx);
     case 'synchronize_rcu':
-      return { world: ctx.world, text: 'ok', flow: NEXT };
+      return { text: 'ok', flow: NEXT };
     case 'fallible':
-      return { world: ctx.world, text: 'ok', flow: NEXT };
+      return { text: 'ok', flow: NEXT };
     case 'queue_work':
       return queueWork(ctx, step, a.work, a.ptr);
     case 'set_link':
@@ -109,23 +109,23 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
     case 'link_is':
       return linkIs(ctx, step, a);
     case 'if_null':
-      return ctx.read(a.ptr, step.fn) === null ? { world: ctx.world, text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'ok', flow: NEXT };
+      return ctx.read(a.ptr, step.fn) === null ? { text: a.errno ?? 'NULL', flow: otherwise(step, a.errno) } : { text: 'ok', flow: NEXT };
     case 'if_set':
-      return ctx.read(a.ptr, step.fn) !== null ? { world: ctx.world, text: a.errno ?? 'set', flow: otherwise(step, a.errno) } : { world: ctx.world, text: 'NULL', flow: NEXT };
+      return ctx.read(a.ptr, step.fn) !== null ? { text: a.errno ?? 'set', flow: otherwise(step, a.errno) } : { text: 'NULL', flow: NEXT };
     case 'xa_find':
       return xaFind(ctx, step, a);
     case 'let':
       ctx.setLocal(a.local, a.to);
-      return { world: ctx.world, text: String(a.to ?? 'NULL'), flow: NEXT };
+      return { text: String(a.to ?? 'NULL'), flow: NEXT };
   }
 }
 
 function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const spec = ctx.spec.kinds[kind];
   if (!spec) throw new DefinitionError(`alloc of unknown kind '${kind}'; known: ${Object.keys(ctx.spec.kinds).join(', ')}`);
-  const slot = ctx.world.objects[kind]!.findIndex((o) => o.state === 'free');
-  if (slot < 0) return failed(ctx.world, '-ENOMEM');
-  const old = ctx.world.objects[kind]![slot]!;
+  const slot = ctx.slots(kind).findIndex((o) => o.state === 'free');
+  if (slot < 0) return failed('-ENOMEM');
+  const old = ctx.objAt(kind, slot);
   // kref_init / refcount_set(.., n): the first refcount starts at 1 unless a field says otherwise; the creator holds them all.
   // Counted through the refcount machine, so coverage sees each count come alive (refcount_set).
   const counts = Object.fromEntries(
@@ -145,7 +145,7 @@ function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   ctx.setObj(p, { gen: p.gen, state: 'live', fields, links, readers: [], ...(machine ? { phase: initialValue(machine) } : {}) });
   ctx.setLocal(into, p);
   ctx.effect(objName(kind, slot), 1);
-  return { world: ctx.world, text: objName(kind, slot), flow: NEXT };
+  return { text: objName(kind, slot), flow: NEXT };
 }
 
 
@@ -180,7 +180,7 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
   else if (after > before) ctx.gainRef(local, field);
   // Dropping the object's last reference (every count at 0) makes the thread its only owner: it is the one to free it.
   else if (after < before) ctx.loseRef(local, field, lastReference(ctx, p) ? 'own' : `ended:${call}`);
-  return { world: ctx.world, text: fired.reply.text, flow: refcountFlow(a, fired.reply.text, step), warnings };
+  return { text: fired.reply.text, flow: refcountFlow(a, fired.reply.text, step), warnings };
 }
 
 /**
@@ -190,7 +190,7 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
  * owner, as its own last put would.
  */
 function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, field: string, give: boolean): string[] {
-  const entries = ctx.world.spaces[name]!;
+  const entries = ctx.entries(name);
   const k = entries.findIndex((s) => {
     const e = entryOf(s);
     return sameObject(e, p) && (e!.dropped?.includes(field) ?? false) === give;
@@ -240,7 +240,7 @@ function send(ctx: Ctx, step: Step, a: Extract<Action, { op: 'send' }>): Done {
   if (fired.state.value !== o.phase) ctx.linkWas(`${objName(p.kind, p.slot)}.phase`, o.phase);
   ctx.setObj(p, { ...o, phase: fired.state.value });
   const flow = fired.reply.ok ? NEXT : { to: 'fail' as const, errno: fired.reply.text };
-  return { world: ctx.world, text: fired.reply.text || fired.state.value, flow, warnings };
+  return { text: fired.reply.text || fired.state.value, flow, warnings };
 }
 
 /** `switch (obj->type)`: reading the type dereferences the object. */
@@ -249,7 +249,7 @@ function isKind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'is_kind' }>): Do
   if ('done' in d) return d.done;
   const kinds = typeof a.kind === 'string' ? [a.kind] : a.kind;
   const flow = kinds.includes(d.p.kind) ? NEXT : otherwise(step, a.errno);
-  return { world: ctx.world, text: d.p.kind, flow, warnings: d.warnings };
+  return { text: d.p.kind, flow, warnings: d.warnings };
 }
 
 /**
@@ -275,7 +275,7 @@ function putLinks(ctx: Ctx, step: Step, local: LocalName): Done {
     const where = `${objName(p.kind, p.slot)}->${field}`;
     ctx.linkWas(where, objName(e.kind, e.slot, e.gen));
     ctx.setObj(p, { ...o, links: { ...o.links, [field]: null } });
-    const target = ctx.world.objects[e.kind]![e.slot]!;
+    const target = ctx.obj(e);
     if (target.gen !== e.gen || target.state === 'free') {
       warnings.push(`BUG: KASAN: slab-use-after-free: ${ctx.who} ${step.fn}: ${where} (${objName(e.kind, e.slot, e.gen)}) after kfree`);
       continue;
@@ -285,11 +285,11 @@ function putLinks(ctx: Ctx, step: Step, local: LocalName): Done {
     const ev = REFCOUNT_EVENTS.indexOf('DEC');
     const after = table.next(before, ev);
     for (const w of table.reply(before, ev).warnings ?? []) warnings.push(`${w} ${ctx.who} refcount_dec on ${objName(e.kind, e.slot)} whose ${f.holds} is ${before}`);
-    ctx.world = { ...ctx.world, objects: { ...ctx.world.objects, [e.kind]: ctx.world.objects[e.kind]!.map((x, k) => (k === e.slot ? { ...x, fields: { ...x.fields, [f.holds!]: after } } : x)) } };
+    ctx.setObj(e, { ...target, fields: { ...target.fields, [f.holds]: after } });
     if (after !== before) ctx.effect(`${objName(e.kind, e.slot)}.${f.holds}`, after - before);
     texts.push(`${objName(e.kind, e.slot)}.${f.holds} ${after}`);
   }
-  return { world: ctx.world, text: texts.join(', ') || 'ok', flow: NEXT, warnings };
+  return { text: texts.join(', ') || 'ok', flow: NEXT, warnings };
 }
 
 /** Where a refcount call goes: the last put to its `zero` label, a refused get or dec_if_one down its error path. */
@@ -312,26 +312,27 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
     case 'use': {
       const as = useAs(ctx, step, a);
       if (as !== undefined && as !== p.kind) warnings.push(`type confusion: ${ctx.who} ${step.fn}: ${ptrName(a.ptr, p)} used as ${as}`);
-      return { world: ctx.world, text: as === undefined || as === p.kind ? 'ok' : `${p.kind} as ${as}`, flow: NEXT, warnings };
+      return { text: as === undefined || as === p.kind ? 'ok' : `${p.kind} as ${as}`, flow: NEXT, warnings };
     }
     case 'wait':
-      return { world: ctx.world, text: `${a.field} = ${o.fields[a.field]}`, flow: NEXT, warnings };
+      return { text: `${a.field} = ${o.fields[a.field]}`, flow: NEXT, warnings };
     case 'check': {
       const v = o.fields[a.field]!;
       const as = (v === 0) === (a.is === 'zero');
-      return { world: ctx.world, text: String(v), flow: as ? NEXT : otherwise(step, a.errno), warnings };
+      return { text: String(v), flow: as ? NEXT : otherwise(step, a.errno), warnings };
     }
     case 'counter':
       return counter(ctx, step, a.ptr, p, o, a.field, a.delta, warnings);
     case 'kfree': {
-      const readers = a.rcu ? ctx.world.threads.flatMap((th, u) => (th.rcu > 0 ? [u] : [])) : [];
+      const readers: number[] = [];
+      if (a.rcu) for (let u = 0; u < ctx.threadCount; u++) if (ctx.threadAt(u).rcu > 0) readers.push(u);
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
       // Freeing what this call allocated undoes it; freeing what its own last put left it (`own`) follows from
       // the count reaching 0, which any change of this call's shows already; any other kfree is a change.
       if (ctx.th.effects[name] === 1) ctx.forget(name);
       else if (p.prot !== 'own') ctx.effect(name, -1);
       ctx.reprotect((q) => sameObject(q, p), 'ended:kfree');
-      return { world: ctx.world, text: readers.length ? `freed after ${readers.map((u) => actor(ctx.world, u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
+      return { text: readers.length ? `freed after ${readers.map((u) => ctx.actor(u)).join(', ')} leave rcu_read_lock()` : 'freed', flow: NEXT, warnings };
     }
   }
 }
@@ -349,11 +350,11 @@ function withoutOne<T>(list: readonly T[], x: T): T[] {
 }
 
 function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
-  const sem = ctx.world.rwsems[a.sem];
+  const sem = ctx.rwsem(a.sem);
   if (!sem) throw new DefinitionError(`no rw_semaphore '${a.sem}'; declare it in rwsems`);
   const t = ctx.t;
   const set = (next: Rwsem, text: string, held?: boolean): Done => {
-    ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: next } };
+    ctx.setRwsem(a.sem, next);
     let warnings: string[] = [];
     // A trylock cannot wait, so lockdep records no dependency for it.
     if (held && a.op === 'down_read_trylock') {
@@ -369,11 +370,10 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
       const under = `lock:${a.sem}`;
       if (!ctx.th.locks.includes(a.sem)) ctx.reprotect((q) => q.prot === under, `ended:up(&${a.sem})`);
     }
-    return { world: ctx.world, text, flow: NEXT, warnings };
+    return { text, flow: NEXT, warnings };
   };
   const unbalanced = (): Done => ({
-    world: ctx.world,
-    text: 'WARN',
+      text: 'WARN',
     flow: NEXT,
     warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${a.sem}, which it does not hold`],
   });
@@ -381,15 +381,15 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
     case 'down_read':
       return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
     case 'down_read_trylock':
-      if (sem.writer >= 0 || sem.queued.length) return failed(ctx.world, a.errno ?? '-EBUSY');
+      if (sem.writer >= 0 || sem.queued.length) return failed(a.errno ?? '-EBUSY');
       return set({ ...sem, readers: [...sem.readers, t] }, 'read-locked', true);
     case 'up_read':
       if (!sem.readers.includes(t)) return unbalanced();
       return set({ ...sem, readers: withoutOne(sem.readers, t) }, 'up', false);
     case 'down_write':
       if (writable(sem, t)) return set({ ...sem, writer: t, queued: sem.queued.filter((u) => u !== t) }, 'write-locked', true);
-      ctx.world = { ...ctx.world, rwsems: { ...ctx.world.rwsems, [a.sem]: { ...sem, queued: [...sem.queued, t] } } };
-      return { world: ctx.world, text: 'waits', flow: { to: 'stay' } };
+      ctx.setRwsem(a.sem, { ...sem, queued: [...sem.queued, t] });
+      return { text: 'waits', flow: { to: 'stay' } };
     case 'up_write':
       if (sem.writer !== t) return unbalanced();
       return set({ ...sem, writer: -1 }, 'up', false);
@@ -413,7 +413,7 @@ function counter(ctx: Ctx, step: Step, local: LocalName, p: Ptr, o: Obj, field: 
   const holds = spec.type === 'counter' ? spec.holds : undefined;
   if (holds && delta > 0 && refsOn(p, holds) > 0) ctx.loseRef(local, holds, `ended:its reference went to ${field}`);
   if (holds && delta < 0 && n >= 0) ctx.gainRef(local, holds);
-  return { world: ctx.world, text: String(Math.max(n, 0)), flow: NEXT, warnings };
+  return { text: String(Math.max(n, 0)), flow: NEXT, warnings };
 }
 
 /**
@@ -439,13 +439,13 @@ function link(ctx: Ctx, step: Step, a: Extract<Action, { op: 'set_link' | 'take_
     const q = a.to === null ? null : pointer(ctx, a.to, step);
     set(q && { kind: q.kind, slot: q.slot, gen: q.gen });
     if (q && holds && a.to !== null && refsOn(q, holds) > 0) ctx.loseRef(a.to, holds, `ended:its reference went to ${where}`);
-    return { world: ctx.world, text: q ? objName(q.kind, q.slot, q.gen) : 'NULL', flow: NEXT, warnings };
+    return { text: q ? objName(q.kind, q.slot, q.gen) : 'NULL', flow: NEXT, warnings };
   }
   const e = o.links[a.field] ?? null;
   const taken = a.op === 'take_link' && holds ? { refs: { [holds]: 1 } } : {};
   ctx.setLocal(a.into, e && { ...e, prot: a.op === 'get_link' ? `borrow:${a.ptr}->${a.field}` : 'none', ...taken });
   if (a.op === 'take_link' && e) set(null);
-  return { world: ctx.world, text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: NEXT, warnings };
+  return { text: e ? objName(e.kind, e.slot, e.gen) : 'NULL', flow: NEXT, warnings };
 }
 
 /** `if (p->field != q)`: reading the field dereferences `p`; the comparison is of objects (a reused slot is another). */
@@ -456,20 +456,20 @@ function linkIs(ctx: Ctx, step: Step, a: Extract<Action, { op: 'link_is' }>): Do
   const q = a.to === null ? null : pointer(ctx, a.to, step);
   const same = q === null ? e === null : sameObject(e, q);
   const text = !same && a.errno !== undefined ? a.errno : e ? objName(e.kind, e.slot, e.gen) : 'NULL';
-  return { world: ctx.world, text, flow: same ? NEXT : otherwise(step, a.errno), warnings: d.warnings };
+  return { text, flow: same ? NEXT : otherwise(step, a.errno), warnings: d.warnings };
 }
 
 function unlock(ctx: Ctx, lock: string): Done {
   if (!ctx.th.locks.includes(lock)) {
-    return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${lock}, which it does not hold`] };
+    return { text: 'WARN', flow: NEXT, warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${lock}, which it does not hold`] };
   }
-  ctx.world = { ...ctx.world, locks: { ...ctx.world.locks, [lock]: -1 } };
+  ctx.setLockOwner(lock, -1);
   ctx.edit((th) => {
     th.locks = th.locks.filter((l) => l !== lock);
   });
   const under = `lock:${lock}`;
   ctx.reprotect((q) => q.prot === under, `ended:mutex_unlock(&${lock})`);
-  return { world: ctx.world, text: 'unlocked', flow: NEXT };
+  return { text: 'unlocked', flow: NEXT };
 }
 
 /**
@@ -485,28 +485,24 @@ function queueWork(ctx: Ctx, step: Step, work: string, local: LocalName): Done {
   const goes = counted(p) || p.prot === 'own';
   const given: Ptr = { kind: p.kind, slot: p.slot, gen: p.gen, prot: goes ? p.prot : 'none', ...(p.refs ? { refs: p.refs } : {}) };
   if (goes) ctx.setLocal(local, { kind: p.kind, slot: p.slot, gen: p.gen, prot: `ended:it went to ${work}` });
-  ctx.world = { ...ctx.world, queue: [...ctx.world.queue, { work, local, ptr: given }] };
-  return { world: ctx.world, text: 'queued', flow: NEXT };
+  ctx.setQueue([...ctx.queue(), { work, local, ptr: given }]);
+  return { text: 'queued', flow: NEXT };
 }
 
 /** Leaving the section ends its pointers' protection, and frees what kfree_rcu queued once its last reader is out. */
 function rcuUnlock(ctx: Ctx): Done {
-  if (ctx.th.rcu === 0) return { world: ctx.world, text: 'WARN', flow: NEXT, warnings: [`WARNING: ${ctx.who} rcu_read_unlock() outside rcu_read_lock()`] };
+  if (ctx.th.rcu === 0) return { text: 'WARN', flow: NEXT, warnings: [`WARNING: ${ctx.who} rcu_read_unlock() outside rcu_read_lock()`] };
   ctx.edit((th) => {
     th.rcu--;
   });
-  if (ctx.th.rcu > 0) return { world: ctx.world, text: 'ok', flow: NEXT };
+  if (ctx.th.rcu > 0) return { text: 'ok', flow: NEXT };
   ctx.reprotect((q) => q.prot === 'rcu', 'ended:rcu_read_unlock()');
-  const objects = Object.fromEntries(
-    Object.entries(ctx.world.objects).map(([kind, slots]) => [
-      kind,
-      slots.map((o) => {
-        if (o.state !== 'rcu' || !o.readers.includes(ctx.t)) return o;
-        const readers = o.readers.filter((u) => u !== ctx.t);
-        return { ...o, readers, state: readers.length ? o.state : ('free' as const) };
-      }),
-    ]),
-  );
-  ctx.world = { ...ctx.world, objects };
-  return { world: ctx.world, text: 'ok', flow: NEXT };
+  for (const kind in ctx.spec.kinds) {
+    ctx.slots(kind).forEach((o, slot) => {
+      if (o.state !== 'rcu' || !o.readers.includes(ctx.t)) return;
+      const readers = o.readers.filter((u) => u !== ctx.t);
+      ctx.setObj({ kind, slot }, { ...o, readers, state: readers.length ? o.state : 'free' });
+    });
+  }
+  return { text: 'ok', flow: NEXT };
 }

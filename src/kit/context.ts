@@ -5,7 +5,8 @@
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
-import { actor, counted, entryIndex, spaceIds, lockClass, objName, sortedRecord, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Thread, refsOn } from './world.ts';
+import { counted, entryOf, sameObject, spaceIds, lockClass, objName, sortedRecord, refsOn, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
+import { withWrites, type Layout } from './parts.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -18,7 +19,6 @@ export type Flow =
   | { readonly to: 'stay' };
 
 export interface Done {
-  readonly world: KitWorld;
   readonly text: string;
   readonly flow: Flow;
   readonly warnings?: readonly string[];
@@ -29,19 +29,80 @@ export const NEXT: Flow = { to: 'next' };
 /** A thread as this step changes it, in place. */
 export type Draft = { -readonly [K in keyof Thread]: Thread[K] };
 
-export class Ctx {
+/**
+ * What a step sees of the world. It reads and writes the world part by part
+ * (an object slot, an id's entry, a lock's owner, a thread: parts.ts), never
+ * the world whole: what it read (before writing it) is noted, in order, and
+ * what it wrote is kept beside the world it was given, which stays as it was.
+ * So the step's world is a function of the parts it read: the step cache
+ * keys on them, and replays the writes.
+ */
+export class Ctx implements View {
   /** What starting the call found wrong with the ids it was given. */
   stale: string[] = [];
+  /** The parts read, in the order first read (not those read after this step wrote them). */
+  readonly reads: number[] = [];
+  private readonly seen: Uint8Array;
+  private readonly writes = new Map<number, unknown>();
+  /** The thread's own copy, changed in place: made at the step's first change, replaced by `thread()`. */
+  private draft?: Draft;
 
   constructor(
     readonly spec: KitSpec,
     readonly bounds: Bounds,
-    public world: KitWorld,
+    readonly layout: Layout,
+    /** The world before the step: never changed. */
+    readonly before: KitWorld,
     readonly t: number,
-  ) {}
+  ) {
+    this.seen = new Uint8Array(layout.places.length);
+  }
+
+  /** Part `n` as the step has it now: as it wrote it, or as the world had it (noted as read). */
+  private part(n: number): unknown {
+    if (this.writes.has(n)) return this.writes.get(n);
+    if (this.seen[n] === 0) {
+      this.seen[n] = 1;
+      this.reads.push(n);
+    }
+    return this.layout.read[n]!(this.before);
+  }
+
+  private write(n: number, v: unknown): void {
+    this.writes.set(n, v);
+  }
+
+  /** What the step wrote: part numbers and values in turn, in the order first written. */
+  changes(): unknown[] {
+    const out: unknown[] = [];
+    for (const [n, v] of this.writes) out.push(n, v);
+    return out;
+  }
+
+  /** The world after the step. */
+  after(): KitWorld {
+    return withWrites(this.layout, this.before, this.changes());
+  }
 
   get th(): Thread {
-    return this.world.threads[this.t]!;
+    return this.part(this.layout.thread[this.t]!) as Thread;
+  }
+
+  get threadCount(): number {
+    return this.layout.thread.length;
+  }
+
+  threadAt(u: number): Thread {
+    return this.part(this.layout.thread[u]!) as Thread;
+  }
+
+  /** How traces call thread `u`: the kworker is the thread after the CPUs (without reading it). */
+  actor(u: number): string {
+    return u >= this.bounds.threads ? 'kworker' : `CPU${u}`;
+  }
+
+  get who(): string {
+    return this.actor(this.t);
   }
 
   /** The first id of space `name`: entries are kept from it. */
@@ -49,36 +110,94 @@ export class Ctx {
     return spaceIds(this.spec, name, this.bounds).min;
   }
 
-  get who(): string {
-    return actor(this.world, this.t);
-  }
-
-  /**
-   * This step's own copy of the threads array (the world's until an action
-   * replaces it), and its own copy of this thread: changed in place, as no
-   * other world holds them.
-   */
-  private own?: { readonly threads: Thread[]; draft?: Draft };
-
   /** Replaces this thread with what `f` makes of it. */
   thread(f: (th: Thread) => Thread): void {
-    const own = this.ownThreads();
-    own.threads[this.t] = f(own.threads[this.t]!);
-    own.draft = undefined;
+    this.write(this.layout.thread[this.t]!, f(this.th));
+    this.draft = undefined;
   }
 
   /** Changes this thread in place (its own copy, made at the step's first change): cheaper than a new thread per change. */
   edit(change: (th: Draft) => void): void {
-    const own = this.ownThreads();
-    if (own.draft === undefined) own.threads[this.t] = own.draft = { ...own.threads[this.t]! };
-    change(own.draft);
+    if (this.draft === undefined) this.write(this.layout.thread[this.t]!, (this.draft = { ...this.th }));
+    change(this.draft);
   }
 
-  private ownThreads(): { readonly threads: Thread[]; draft?: Draft } {
-    if (this.own?.threads === this.world.threads) return this.own;
-    const threads = this.world.threads.slice();
-    this.world = { ...this.world, threads };
-    return (this.own = { threads });
+  objAt(kind: string, slot: number): Obj {
+    return this.part(this.layout.obj[kind]![slot]!) as Obj;
+  }
+
+  obj(p: { readonly kind: string; readonly slot: number }): Obj {
+    return this.objAt(p.kind, p.slot);
+  }
+
+  setObj(p: { readonly kind: string; readonly slot: number }, o: Obj): void {
+    this.write(this.layout.obj[p.kind]![p.slot]!, o);
+  }
+
+  /** Every slot of a kind. */
+  slots(kind: string): Obj[] {
+    return this.layout.obj[kind]!.map((n) => this.part(n) as Obj);
+  }
+
+  /** The entry at index `k` of space `name` (from its first id), undefined outside the space. */
+  entry(name: string, k: number): Slot | undefined {
+    const n = this.layout.entry[name]![k];
+    return n === undefined ? undefined : (this.part(n) as Slot);
+  }
+
+  entries(name: string): Slot[] {
+    return this.layout.entry[name]!.map((n) => this.part(n) as Slot);
+  }
+
+  setEntry(name: string, k: number, slot: Slot): void {
+    this.write(this.layout.entry[name]![k]!, slot);
+  }
+
+  /** Where in space `name` the entry that maps to `p`'s object is (its index from the first id), or -1. */
+  entryIndex(name: string, p: { readonly kind: string; readonly slot: number; readonly gen: number }): number {
+    return this.entries(name).findIndex((s) => sameObject(entryOf(s), p));
+  }
+
+  cursor(name: string): number {
+    return this.part(this.layout.cursor[name]!) as number;
+  }
+
+  setCursor(name: string, at: number): void {
+    this.write(this.layout.cursor[name]!, at);
+  }
+
+  lockOwner(name: string): number | undefined {
+    const n = this.layout.lock[name];
+    return n === undefined ? undefined : (this.part(n) as number);
+  }
+
+  setLockOwner(name: string, t: number): void {
+    this.write(this.layout.lock[name]!, t);
+  }
+
+  rwsem(name: string): Rwsem | undefined {
+    const n = this.layout.rwsem[name];
+    return n === undefined ? undefined : (this.part(n) as Rwsem);
+  }
+
+  setRwsem(name: string, sem: Rwsem): void {
+    this.write(this.layout.rwsem[name]!, sem);
+  }
+
+  queue(): readonly Work[] {
+    return this.part(this.layout.queue) as readonly Work[];
+  }
+
+  setQueue(queue: readonly Work[]): void {
+    this.write(this.layout.queue, queue);
+  }
+
+  get exited(): boolean {
+    return this.part(this.layout.exited) === true;
+  }
+
+  setExited(): void {
+    this.write(this.layout.exited, true);
   }
 
   local(name: LocalName): Local {
@@ -125,15 +244,6 @@ export class Ctx {
     });
   }
 
-  obj(p: Ptr): Obj {
-    return this.world.objects[p.kind]![p.slot]!;
-  }
-
-  setObj(p: Ptr, o: Obj): void {
-    const slots = this.world.objects[p.kind]!.map((x, k) => (k === p.slot ? o : x));
-    this.world = { ...this.world, objects: { ...this.world.objects, [p.kind]: slots } };
-  }
-
   /** The pointer in `local` now holds one more reference on `field`. */
   gainRef(local: LocalName, field: string): void {
     const p = this.local(local) as Ptr;
@@ -166,7 +276,7 @@ export class Ctx {
     if (own) return `lock:${own}`;
     for (const [name, s] of Object.entries(this.spec.spaces)) {
       if (!s.lock || !this.th.locks.includes(s.lock)) continue;
-      if (entryIndex(this.world, name, p) >= 0) return `lock:${s.lock}`;
+      if (this.entryIndex(name, p) >= 0) return `lock:${s.lock}`;
     }
     return undefined;
   }
@@ -186,14 +296,14 @@ export class Ctx {
     const from = [...new Set(held.map(lockClass))].filter((c) => c !== to);
     // Most locks are taken holding none: nothing to order, nothing to warn about.
     if (from.length === 0) return [];
-    const edges = new Set(this.world.lockOrder);
+    const edges = new Set(this.part(this.layout.lockOrder) as readonly string[]);
     const warnings = from.flatMap((f) => {
       const back = orderPath(edges, to, f);
       return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${to} while holding ${f}, and ${back} was taken before`] : [];
     });
     const fresh = from.filter((f) => !edges.has(`${f}>${to}`));
     for (const f of fresh) edges.add(`${f}>${to}`);
-    if (fresh.length > 0) this.world = { ...this.world, lockOrder: [...edges].sort() };
+    if (fresh.length > 0) this.write(this.layout.lockOrder, [...edges].sort());
     return warnings;
   }
 

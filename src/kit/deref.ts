@@ -6,10 +6,10 @@
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName, Step } from './calls.ts';
 import { NEXT, type Ctx, type Done, type Flow } from './context.ts';
-import { counted, ptrName, type KitWorld, type Ptr } from './world.ts';
+import { counted, ptrName, type Ptr } from './world.ts';
 
 /** A failed step: the errno it returns, down the step's unwind path. */
-export const failed = (world: KitWorld, errno: string): Done => ({ world, text: errno, flow: { to: 'fail', errno } });
+export const failed = (errno: string): Done => ({ text: errno, flow: { to: 'fail', errno } });
 
 /** A pointer local that is set; a definition error when the model names an unset or non-pointer local. */
 export function pointer(ctx: Ctx, name: LocalName, step: Step): Ptr | null {
@@ -46,7 +46,7 @@ export function deref(ctx: Ctx, step: Step, local: LocalName): { p: Ptr; warning
   const p = pointer(ctx, local, step);
   if (p === null) return { done: oops(ctx, step, local) };
   const warnings = derefWarnings(ctx, local, p, step.fn);
-  if (!alive(ctx, p)) return { done: { world: ctx.world, text: 'UAF', flow: NEXT, warnings } };
+  if (!alive(ctx, p)) return { done: { text: 'UAF', flow: NEXT, warnings } };
   return { p, warnings };
 }
 
@@ -68,7 +68,7 @@ function borrowed(ctx: Ctx, q: Ptr, who: string): string[] {
 /** A NULL dereference: the kernel oopses and the call never returns to its caller's code. */
 export function oops(ctx: Ctx, step: Step, local: LocalName): Done {
   const warnings = [`BUG: kernel NULL pointer dereference: ${ctx.who} ${step.fn}: ${local} is NULL`];
-  return { world: ctx.world, text: 'Oops', flow: { to: 'oops' }, warnings };
+  return { text: 'Oops', flow: { to: 'oops' }, warnings };
 }
 
 /** Whether `p` still points at the object it was made for. */

@@ -9,7 +9,7 @@ import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj } from './world.ts';
 import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
-import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds } from './world.ts';
+import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, viewOf } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -158,12 +158,12 @@ function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   if (t < 0 && worker >= 0 && world.queue.length > 0) {
     const work = world.queue[0]!.work;
     const next = nextStep(spec, world, { thread: worker, op: work, args: [] });
-    return `${actor(world, worker)} waits for ever in ${work}: ${blockedOn(withWorkFrame(world, worker), worker, next.action) ?? next.fn}`;
+    return `${actor(world, worker)} waits for ever in ${work}: ${blockedOn(viewOf(withWorkFrame(world, worker)), worker, next.action) ?? next.fn}`;
   }
   if (t < 0) return undefined;
   const th = world.threads[t]!;
   const next = nextStep(spec, world, { thread: t, op: th.call!, args: [] });
-  return `${actor(world, t)} waits for ever in ${th.call}: ${blockedOn(world, t, next.action) ?? next.fn}`;
+  return `${actor(world, t)} waits for ever in ${th.call}: ${blockedOn(viewOf(world), t, next.action) ?? next.fn}`;
 }
 
 /** The objects reachable from the id spaces and queued work, and through the pointer fields of what is reachable. */

@@ -6,9 +6,11 @@
 import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
+import { StepCache } from './cache.ts';
+import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { entryOf, initialWorld, nextStep, spaceIds, type KitSpec, type KitWorld } from './world.ts';
+import { entryOf, initialWorld, nextStep, spaceIds, viewOf, type KitSpec, type KitWorld } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
 function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
@@ -69,7 +71,7 @@ export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
 function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
   const a = nextStep(spec, world, go).action;
   const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
-  if (blockedOn(world, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
+  if (blockedOn(viewOf(world), go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
   return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
 }
 
@@ -94,7 +96,7 @@ function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   for (let n = 0; n === 0 || world.threads[0]!.call !== null; n++) {
     const step = { thread: 0, op: setup.name, args: [] };
     const next = nextStep(spec, world, step);
-    const waits = blockedOn(world, 0, next.action);
+    const waits = blockedOn(viewOf(world), 0, next.action);
     const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, world, step) : undefined;
     const wrong = !done ? `waits (${waits ?? 'for ever'})` : !done.reply.ok ? `fails (${done.reply.text})` : done.reply.warnings?.[0];
     if (wrong) throw new DefinitionError(`setup '${setup.name}', step '${next.fn}': ${wrong}; the setup must run alone to its end, cleanly`);
@@ -114,8 +116,12 @@ function withTasks(spec: KitSpec, bounds: Bounds, world: KitWorld): KitWorld {
   return { ...world, threads: world.threads.map((th, t) => (th.worker ? th : { ...th, task: taskOf(t) })) };
 }
 
-/** The transition system of a kit model within bounds. */
-export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
+/**
+ * The transition system of a kit model within bounds. Its steps go through
+ * the step cache (cache.ts) unless `cache` is false: the same worlds, replies
+ * and coverage either way (test/kit/cache.test.ts), run without it.
+ */
+export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
   const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
   const ids = Math.max(1, ...Object.keys(spec.spaces).map((name) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1));
@@ -126,6 +132,8 @@ export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
   const longest = Math.max(1, ...all.map(cost));
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   const init = startingWorld(spec, bounds);
+  const layout = layoutOf(init);
+  const cached = cache ? new StepCache(spec, bounds, layout) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
   return {
     init,
@@ -133,6 +141,6 @@ export function kitSystem(spec: KitSpec, bounds: Bounds): System<KitWorld> {
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
-    apply: (world, step) => applyStep(spec, bounds, world, step),
+    apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, world, step, layout),
   };
 }

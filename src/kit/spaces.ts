@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { NEXT, type Ctx, type Done } from './context.ts';
 import { derefWarnings, failed, oops, otherwise, pointer } from './deref.ts';
-import { entryHolds, entryIndex, entryOf, objName, refsOn, sameObject, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
+import { entryHolds, entryOf, objName, refsOn, sameObject, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
 
 export function spaceOf(ctx: Ctx, name: string): SpaceSpec {
   const s = ctx.spec.spaces[name];
@@ -19,27 +19,25 @@ export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | u
   spaceOf(ctx, name);
   const p = local === undefined ? undefined : pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local!);
-  const entries = ctx.world.spaces[name]!;
-  const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.world.cursors[name]! : 0;
+  const entries = ctx.entries(name);
+  const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.cursor(name) : 0;
   const order = entries.map((_, k) => (from + k) % entries.length);
   const within = (k: number) => !limit || (ctx.idBase(name) + k >= limit.min && ctx.idBase(name) + k <= limit.max);
   const k = order.find((i) => entries[i] === null && within(i));
-  if (k === undefined) return failed(ctx.world, '-EBUSY');
+  if (k === undefined) return failed('-EBUSY');
   const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
   const id = ctx.idBase(name) + k;
   // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
-  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.world = { ...ctx.world, cursors: { ...ctx.world.cursors, [name]: (k + 1) % entries.length } };
+  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.setCursor(name, (k + 1) % entries.length);
   setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
   ctx.setLocal(into, id);
   ctx.effect(`${name}[${id}]`, 1);
   if (p) takeOver(ctx, name, local!, p);
-  return { world: ctx.world, text: String(id), flow: NEXT, warnings };
+  return { text: String(id), flow: NEXT, warnings };
 }
 
 export function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
-  const entries = ctx.world.spaces[name]!;
-  const k = id - ctx.idBase(name);
-  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: entries.map((e, i) => (i === k ? slot : e)) } };
+  ctx.setEntry(name, id - ctx.idBase(name), slot);
 }
 
 /** The table takes over the creator's references it holds on: the creator's pointer keeps what else it has. */
@@ -57,30 +55,31 @@ export function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, 
   if (p === null) return oops(ctx, step, local);
   const warnings = derefWarnings(ctx, local, p, step.fn);
   // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
-  const old = entryOf(ctx.world.spaces[name]![id - ctx.idBase(name)]);
+  const old = entryOf(ctx.entry(name, id - ctx.idBase(name)));
   if (old) warnings.push(`xa_store over an entry: ${ctx.who} ${step.fn}: ${name} ${id} held ${objName(old.kind, old.slot, old.gen)}, now lost to it`);
   // Into a free id the entry is new; into a reserved one, the id was this call's already.
-  if (ctx.world.spaces[name]![id - ctx.idBase(name)] === null) ctx.effect(`${name}[${id}]`, 1);
+  if (ctx.entry(name, id - ctx.idBase(name)) === null) ctx.effect(`${name}[${id}]`, 1);
   setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
   takeOver(ctx, name, local, p);
-  return { world: ctx.world, text: 'stored', flow: NEXT, warnings };
+  return { text: 'stored', flow: NEXT, warnings };
 }
 
 /** `xa_insert(&space, id, p)`: the entry at that id, unless it is taken (`-EBUSY`) or outside the space (`-EINVAL`). */
 export function xaInsert(ctx: Ctx, step: Step, name: string, idLocal: LocalName, local: LocalName): Done {
   const id = ctx.local(idLocal);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${idLocal}' is not an id`);
-  const at = ctx.world.spaces[name]![id - ctx.idBase(name)];
-  if (at === undefined) return failed(ctx.world, '-EINVAL');
-  if (at !== null) return failed(ctx.world, '-EBUSY');
+  const at = ctx.entry(name, id - ctx.idBase(name));
+  if (at === undefined) return failed('-EINVAL');
+  if (at !== null) return failed('-EBUSY');
   return xaStore(ctx, step, name, idLocal, local);
 }
 
 /** `xa_init(&space)`: an empty XArray; the entries it had are forgotten, with the references they held. */
 export function xaInit(ctx: Ctx, name: string): Done {
   spaceOf(ctx, name);
-  ctx.world = { ...ctx.world, spaces: { ...ctx.world.spaces, [name]: ctx.world.spaces[name]!.map(() => null) } };
-  return { world: ctx.world, text: 'ok', flow: NEXT };
+  // What it held is not read: every entry goes.
+  for (let k = 0; k < ctx.layout.entry[name]!.length; k++) ctx.setEntry(name, k, null);
+  return { text: 'ok', flow: NEXT };
 }
 
 /** `xa_load(&space, p->id) == p`: reads `p->id`, then the entry if it is still `p`'s. */
@@ -89,33 +88,33 @@ export function xaLoadOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   const p = pointer(ctx, a.ptr, step);
   if (p === null) return oops(ctx, step, a.ptr);
   const warnings = derefWarnings(ctx, a.ptr, p, step.fn);
-  const k = entryIndex(ctx.world, a.space, p);
+  const k = ctx.entryIndex(a.space, p);
   ctx.setLocal(a.into, k < 0 ? null : { kind: p.kind, slot: p.slot, gen: p.gen, prot: foundProtection(ctx, spaceOf(ctx, a.space)) });
-  return { world: ctx.world, text: k < 0 ? 'NULL' : objName(p.kind, p.slot, p.gen), flow: NEXT, warnings };
+  return { text: k < 0 ? 'NULL' : objName(p.kind, p.slot, p.gen), flow: NEXT, warnings };
 }
 
 /** What protects a pointer a thread finds in a space now: the space's lock, an RCU section, nothing; at exit, with nothing else running, the exiting thread owns it. */
 function foundProtection(ctx: Ctx, space: SpaceSpec): string {
-  if (ctx.world.exited && ctx.th.call === ctx.spec.exit?.name) return 'own';
+  if (ctx.th.call === ctx.spec.exit?.name && ctx.exited) return 'own';
   return space.lock && ctx.th.locks.includes(space.lock) ? `lock:${space.lock}` : ctx.th.rcu > 0 ? 'rcu' : 'none';
 }
 
 /** `xa_find` / `xa_find_after`: the next entry (a reservation is skipped, as `xa_for_each` skips it), or a branch when none is left. */
 export function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
   const space = spaceOf(ctx, a.space);
-  const entries = ctx.world.spaces[a.space]!;
+  const entries = ctx.entries(a.space);
   const at = ctx.local(a.id);
   if (a.after && typeof at !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' holds no id to find after; an xa_find from the first id sets it`);
   const from = a.after ? (at as number) - ctx.idBase(a.space) + 1 : 0;
   const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
   if (k < 0) {
     ctx.setLocal(a.into, null);
-    return { world: ctx.world, text: 'NULL', flow: otherwise(step, undefined) };
+    return { text: 'NULL', flow: otherwise(step, undefined) };
   }
   const e = entryOf(entries[k])!;
   ctx.setLocal(a.id, ctx.idBase(a.space) + k);
   ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
-  return { world: ctx.world, text: objName(e.kind, e.slot, e.gen), flow: NEXT };
+  return { text: objName(e.kind, e.slot, e.gen), flow: NEXT };
 }
 
 /** The id an `xa_load`/`xa_erase` acts on: its `id` local's, or (erase by object) the id of the entry `ptr`'s object has. */
@@ -126,7 +125,7 @@ function idOf(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load' | 'xa_era
     return id;
   }
   const p = pointer(ctx, (a as { ptr: LocalName }).ptr, step);
-  const k = p === null ? -1 : entryIndex(ctx.world, a.space, p);
+  const k = p === null ? -1 : ctx.entryIndex(a.space, p);
   return k < 0 ? undefined : ctx.idBase(a.space) + k;
 }
 
@@ -138,7 +137,7 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   const into = a.into ?? byObject;
   const id = idOf(ctx, step, a);
   const k = id === undefined ? -1 : id - ctx.idBase(name);
-  const slot = ctx.world.spaces[name]![k] ?? null;
+  const slot = ctx.entry(name, k) ?? null;
   const found = entryOf(slot);
   // A lookup for one kind in a table of several: another kind's entry is no match.
   const entry = a.op === 'xa_load' && a.kind !== undefined && found?.kind !== a.kind ? undefined : found;
@@ -150,7 +149,7 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
     }
     // Nothing found: the local it was to go into is NULL (an erase by object leaves its own pointer as it is).
     if (a.into !== undefined) ctx.setLocal(a.into, null);
-    return { world: ctx.world, text: 'NULL', flow: NEXT };
+    return { text: 'NULL', flow: NEXT };
   }
   let prot = foundProtection(ctx, space);
   // An erased entry's references (those not dropped on its behalf already) are now the eraser's to drop.
@@ -176,6 +175,6 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
   for (const f of given) counts[f] = (counts[f] ?? 0) + 1;
   const refs = Object.keys(counts).length ? { refs: sortedRecord(counts) } : {};
   if (into !== undefined) ctx.setLocal(into, { kind: entry.kind, slot: entry.slot, gen: entry.gen, prot, ...refs });
-  const o = ctx.world.objects[entry.kind]![entry.slot]!;
-  return { world: ctx.world, text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
+  const o = ctx.obj(entry);
+  return { text: `${objName(entry.kind, entry.slot, o.gen)}`, flow: NEXT };
 }

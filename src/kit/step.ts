@@ -13,12 +13,20 @@ import { failed } from './deref.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
+import { layoutOf, type Layout } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
-export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
-  const ctx = new Ctx(spec, bounds, world, step.thread);
+export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep, layout: Layout = layoutOf(world)): { world: KitWorld; reply: Reply } {
+  const ctx = new Ctx(spec, bounds, layout, world, step.thread);
+  const reply = runStep(ctx, step);
+  return { world: ctx.after(), reply };
+}
+
+/** Runs one engine step in `ctx`: the reply; the world after it is `ctx`'s. */
+export function runStep(ctx: Ctx, step: EngineStep): Reply {
+  const spec = ctx.spec;
   if (ctx.th.call === null) start(ctx, callOf(spec, step.op), step.args);
   const c = callOf(spec, ctx.th.call!);
   const first = c.items[ctx.th.pc] as Step;
@@ -27,10 +35,9 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
   // What the kernel would print, starting with what the call's start found: this step's own array.
   const warnings = ctx.stale;
   let item = first;
-  let done = injected !== undefined ? failed(ctx.world, injected) : perform(ctx, item);
+  let done = injected !== undefined ? failed(injected) : perform(ctx, item);
   let failedWith = done.flow.to === 'fail' ? done.flow.errno : undefined;
   for (;;) {
-    ctx.world = done.world;
     if (done.warnings) warnings.push(...done.warnings);
     countStep(c, ctx.th.pc, done.flow);
     // The frame the step ends with: a return clears the thread's, and the block's result is read from it.
@@ -39,13 +46,13 @@ export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: 
     if (ended) {
       if (ended.warnings.length) warnings.push(...ended.warnings);
       const text = `${blockText(frame, item, done.text, failedWith)}; returns ${ended.value}`;
-      return { world: ctx.world, reply: reply(!ended.failure, text, warnings) };
+      return reply(!ended.failure, text, warnings);
     }
     const next = c.items[ctx.th.pc] as Step;
     const inBlock = item.atomic !== undefined && next.atomic === item.atomic && done.flow.to !== 'stay';
-    if (!inBlock || blockedOn(ctx.world, ctx.t, next.action)) {
+    if (!inBlock || blockedOn(ctx, ctx.t, next.action)) {
       const ok = failedWith === undefined && done.flow.to !== 'fail';
-      return { world: ctx.world, reply: reply(ok, blockText(frame, item, done.text, failedWith), warnings) };
+      return reply(ok, blockText(frame, item, done.text, failedWith), warnings);
     }
     item = next;
     done = perform(ctx, item);
@@ -68,15 +75,15 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
   let frame: Record<string, Local>;
   if (worker) {
     // The kworker takes the oldest work; the pointer it was queued with is its local.
-    const [head, ...rest] = ctx.world.queue;
-    ctx.world = { ...ctx.world, queue: rest };
+    const [head, ...rest] = ctx.queue();
+    ctx.setQueue(rest);
     frame = { [head!.local]: head!.ptr };
   } else {
     frame = { ...currentLocals(ctx) };
     let k = 0;
     for (const name in c.args) frame[name] = Number(args[k++]);
   }
-  if (c === ctx.spec.exit) ctx.world = { ...ctx.world, exited: true };
+  if (c === ctx.spec.exit) ctx.setExited();
   ctx.edit((th) => {
     th.call = c.name;
     th.pc = firstStep(c, 0);
@@ -108,7 +115,7 @@ function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): st
   return Object.entries(c.args).flatMap(([local, space]) => {
     const id = frame[local] as number;
     const then = ctx.th.handles?.[`${space}:${id}`];
-    const now = entryOf(ctx.world.spaces[space]?.[id - ctx.idBase(space)]);
+    const now = entryOf(ctx.entry(space, id - ctx.idBase(space)));
     if (!then || !now || sameObject(now, then)) return [];
     const was = objName(then.kind, then.slot, then.gen);
     return [`stale id: ${ctx.who} ${c.name}(${id}) acts on a stale id: ${space} ${id} was ${was} when ${ctx.who} got it, and is now ${objName(now.kind, now.slot, now.gen)}`];
@@ -151,11 +158,11 @@ function advance(ctx: Ctx, c: Call, item: Step, flow: Flow): Ended | undefined {
 }
 
 /** What a pointer field (`hwpt 1->ioas`) holds now, or an object's phase (`set 1.phase`), as a failed call's report shows it. */
-function valueNow(world: KitWorld, where: string): string {
+function valueNow(ctx: Ctx, where: string): string {
   const phase = where.endsWith('.phase');
   const [object, field] = (phase ? [where.slice(0, -'.phase'.length), ''] : where.split('->')) as [string, string];
   const [kind, n] = object.split(' ') as [string, string];
-  const o = world.objects[kind]![Number(n) - 1]!;
+  const o = ctx.objAt(kind, Number(n) - 1);
   if (phase) return o.state === 'live' ? String(o.phase) : 'freed';
   const e = o.links[field] ?? null;
   return e ? objName(e.kind, e.slot, e.gen) : 'NULL';
@@ -168,7 +175,7 @@ function returned(ctx: Ctx, r: Return): string | number {
   if (r.value !== undefined && ctx.th.errno !== null) return ctx.th.errno;
   const id = ctx.local(r.id);
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
-  const entry = entryOf(ctx.world.spaces[r.space]?.[id - ctx.idBase(r.space)]);
+  const entry = entryOf(ctx.entry(r.space, id - ctx.idBase(r.space)));
   if (entry) {
     ctx.edit((th) => {
       th.handles = sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } });
@@ -197,7 +204,7 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     const changed = [
       ...Object.entries(th.effects).map(([what, d]) => `${what} ${d > 0 ? '+' : ''}${d}`),
       ...Object.entries(th.linksWas ?? {}).flatMap(([where, was]) => {
-        const now = valueNow(ctx.world, where);
+        const now = valueNow(ctx, where);
         return now === was ? [] : [`${where} ${was} → ${now}`];
       }),
     ];

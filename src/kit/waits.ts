@@ -4,32 +4,34 @@
  * not hold yet.
  */
 import type { Action } from './calls.ts';
-import { actor, objName, resolveLock, writable, type KitWorld } from './world.ts';
+import { objName, resolveLock, writable, type View } from './world.ts';
 
 /** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
-export function blockedOn(world: KitWorld, t: number, unresolved: Action): string | undefined {
-  const action = resolveLock(world, t, unresolved);
+export function blockedOn(world: View, t: number, unresolved: Action): string | undefined {
+  const action = resolveLock(world.threadAt(t).frame, unresolved);
   // An object's lock through a NULL pointer: the step runs, and oopses.
   if ('ptr' in action && action.ptr !== undefined && ('lock' in action || 'sem' in action) && action === unresolved) return undefined;
-  if (action.op === 'mutex_lock' && world.locks[action.lock] !== -1) {
-    return `mutex_lock(&${action.lock}), held by ${actor(world, world.locks[action.lock]!)}`;
+  if (action.op === 'mutex_lock') {
+    const owner = world.lockOwner(action.lock);
+    if (owner !== -1) return `mutex_lock(&${action.lock}), held by ${world.actor(owner!)}`;
   }
   if (action.op === 'synchronize_rcu') {
-    const reader = world.threads.findIndex((th, u) => u !== t && th.rcu > 0);
-    if (reader >= 0) return `synchronize_rcu(), with ${actor(world, reader)} inside rcu_read_lock()`;
+    for (let u = 0; u < world.threadCount; u++) {
+      if (u !== t && world.threadAt(u).rcu > 0) return `synchronize_rcu(), with ${world.actor(u)} inside rcu_read_lock()`;
+    }
   }
   if (action.op === 'wait') return waitingFor(world, t, action);
   if (action.op === 'down_read' || action.op === 'down_write') return rwsemWait(world, t, action.op, action.sem);
   return undefined;
 }
 
-const names = (world: KitWorld, threads: readonly number[]) => threads.map((u) => actor(world, u)).join(', ');
+const names = (world: View, threads: readonly number[]) => threads.map((u) => world.actor(u)).join(', ');
 
 /** Why a down_read or a queued down_write cannot have the semaphore now (a first down_write may always run: it queues). */
-function rwsemWait(world: KitWorld, t: number, op: 'down_read' | 'down_write', name: string): string | undefined {
-  const sem = world.rwsems[name]!;
+function rwsemWait(world: View, t: number, op: 'down_read' | 'down_write', name: string): string | undefined {
+  const sem = world.rwsem(name)!;
   if (op === 'down_read') {
-    if (sem.writer >= 0) return `down_read(&${name}), written by ${actor(world, sem.writer)}`;
+    if (sem.writer >= 0) return `down_read(&${name}), written by ${world.actor(sem.writer)}`;
     return sem.queued.length ? `down_read(&${name}), behind the writer ${names(world, sem.queued)} queued for it` : undefined;
   }
   if (!sem.queued.includes(t) || writable(sem, t)) return undefined;
@@ -39,10 +41,10 @@ function rwsemWait(world: KitWorld, t: number, op: 'down_read' | 'down_write', n
 
 
 /** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
-function waitingFor(world: KitWorld, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
-  const p = world.threads[t]!.frame[a.ptr];
+function waitingFor(world: View, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
+  const p = world.threadAt(t).frame[a.ptr];
   if (p === null || p === undefined || typeof p !== 'object') return undefined;
-  const o = world.objects[p.kind]![p.slot]!;
+  const o = world.objAt(p.kind, p.slot);
   if (o.gen !== p.gen || o.state === 'free') return undefined;
   const v = o.fields[a.field]!;
   if ((v === 0) === (a.until === 'zero')) return undefined;

@@ -291,15 +291,35 @@ function objectLocks(spec: KitSpec, type: 'mutex' | 'rwsem'): string[] {
 
 /**
  * An action on an object's lock, named as the world keeps it
- * (`hwpt 1.destroy_rwsem`); the action unchanged for a global lock, or for a
- * NULL pointer (whose step oopses).
+ * (`hwpt 1.destroy_rwsem`), the pointer read from the thread's `frame`; the
+ * action unchanged for a global lock, or for a NULL pointer (whose step oopses).
  */
-export function resolveLock(world: KitWorld, t: number, a: Action): Action {
+export function resolveLock(frame: Thread['frame'], a: Action): Action {
   if (!('ptr' in a) || a.ptr === undefined || !('lock' in a || 'sem' in a)) return a;
-  const p = world.threads[t]!.frame[a.ptr];
+  const p = frame[a.ptr];
   if (p === null || p === undefined || typeof p !== 'object') return a;
   return 'lock' in a ? { ...a, lock: objectLockName(p.kind, p.slot, a.lock) } : { ...a, sem: objectLockName(p.kind, p.slot, a.sem) };
 }
+
+/** The parts of a world a wait reads, one at a time: a step's `Ctx` (which notes what it reads), or a world (`viewOf`). */
+export interface View {
+  readonly threadCount: number;
+  threadAt(u: number): Thread;
+  lockOwner(name: string): number | undefined;
+  rwsem(name: string): Rwsem | undefined;
+  objAt(kind: string, slot: number): Obj;
+  actor(u: number): string;
+}
+
+/** A world as a `View`. */
+export const viewOf = (world: KitWorld): View => ({
+  threadCount: world.threads.length,
+  threadAt: (u) => world.threads[u]!,
+  lockOwner: (name) => world.locks[name],
+  rwsem: (name) => world.rwsems[name],
+  objAt: (kind, slot) => world.objects[kind]![slot]!,
+  actor: (u) => actor(world, u),
+});
 
 const classes = new Map<string, string>();
 
