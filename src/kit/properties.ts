@@ -6,7 +6,7 @@
  * a variant turns one off with `off: ['id']` where its design intends otherwise.
  */
 import type { Move, Property } from '../engine/model.ts';
-import type { KitSpec, KitWorld, Obj } from './world.ts';
+import type { KitSpec, KitWorld, Obj, Ptr, Thread } from './world.ts';
 import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
 import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, viewOf } from './world.ts';
@@ -30,42 +30,65 @@ function warned(id: string, title: string, matches: RegExp, source: string): Kit
 /** What a hold is on: an object (kind, slot, generation) and one of its refcount fields. */
 type HoldTarget = { readonly kind: string; readonly slot: number; readonly gen: number };
 
+/** Who holds a reference: a thread's local, queued work, an id space's entry, or an object's pointer field. */
+type Holder = 'local' | 'queued' | 'entry' | 'link';
+
+/** What a hold visit gets: the target, the field and how many; the holder, by where it is (`holderName` names it). */
+type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: number, via: string) => void;
+
 /**
  * Every counted reference held outside the objects' own counters, once each:
  * thread pointers (`CPU1's obj`), queued work, id-space entries
- * (`objects[0]`), pointer fields of live objects (`hwpt 1->ioas`). `visit`
- * gets the target, the field and how many; given `of`, only the holds on
- * that object, each with its holder's name (naming costs, and counting needs none).
+ * (`objects[0]`), pointer fields of live objects (`hwpt 1->ioas`). Holders
+ * come as where they are, not named: naming costs, and counting needs none.
  */
-function eachHold(spec: KitSpec, world: KitWorld, visit: (e: HoldTarget, field: string, n: number, who: string) => void, of?: HoldTarget): void {
-  const hold = (e: HoldTarget, field: string, n: number, who: () => string) => {
-    if (!of) visit(e, field, n, '');
-    else if (sameObject(e, of)) visit(e, field, n, who());
-  };
+function eachHold(spec: KitSpec, world: KitWorld, visit: HoldVisit): void {
   world.threads.forEach((th, t) => {
-    for (const local in th.frame) {
-      const v = th.frame[local];
-      if (v === null || typeof v !== 'object' || !v.refs) continue;
-      for (const field in v.refs) if (v.refs[field]! > 0) hold(v, field, v.refs[field]!, () => `${actor(world, t)}'s ${local}`);
-    }
+    for (const { p, local, field, n } of frameHolds(th.frame)) visit(p, field, n, 'local', t, local);
   });
   world.queue.forEach((w, k) => {
-    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) hold(w.ptr, field, 1, () => `queued ${w.work} (${k + 1})`);
+    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, 'queued', k, w.work);
   });
   for (const name in world.spaces) {
     const holds = spaceHolds(spec.spaces[name]!);
     if (holds.length === 0) continue;
     world.spaces[name]!.forEach((s, k) => {
       const e = entryOf(s);
-      if (e) for (const field of holds) if (!e.dropped?.includes(field)) hold(e, field, 1, () => `${name}[${k}]`);
+      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
     });
   }
-  for (const { kind, field, holds } of holdPlan(spec).pointers) {
+  for (const { kind, field, holds, via } of holdPlan(spec).pointers) {
     world.objects[kind]!.forEach((h, k) => {
       const e = h.state === 'live' ? h.links[field] : null;
-      if (e) hold(e, holds, 1, () => `${objName(kind, k)}->${field}`);
+      if (e) visit(e, holds, 1, 'link', k, via);
     });
   }
+}
+
+/** A holder's name in messages: `CPU1's obj`, `queued destroy (1)`, `objects[0]`, `hwpt 1->ioas`. */
+function holderName(world: KitWorld, holder: Holder, at: number, via: string): string {
+  if (holder === 'local') return `${actor(world, at)}'s ${via}`;
+  if (holder === 'queued') return `queued ${via} (${at + 1})`;
+  if (holder === 'entry') return `${via}[${at}]`;
+  const [kind, field] = via.split('\t') as [string, string];
+  return `${objName(kind, at)}->${field}`;
+}
+
+const framesHolds = new WeakMap<object, readonly { p: Ptr; local: string; field: string; n: number }[]>();
+
+/** The counted references a frame's pointers hold, found once per frame (frames are shared by the worlds that have them). */
+function frameHolds(frame: Thread['frame']): readonly { p: Ptr; local: string; field: string; n: number }[] {
+  let holds = framesHolds.get(frame);
+  if (!holds) {
+    const found: { p: Ptr; local: string; field: string; n: number }[] = [];
+    for (const local in frame) {
+      const p = frame[local];
+      if (p === null || p === undefined || typeof p !== 'object' || !p.refs) continue;
+      for (const field in p.refs) if (p.refs[field]! > 0) found.push({ p, local, field, n: p.refs[field]! });
+    }
+    framesHolds.set(frame, (holds = found));
+  }
+  return holds;
 }
 
 /**
@@ -76,14 +99,10 @@ function eachHold(spec: KitSpec, world: KitWorld, visit: (e: HoldTarget, field: 
  */
 export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
-  eachHold(
-    spec,
-    world,
-    (_, f, n, who) => {
-      if (f === field) held.set(who, n);
-    },
-    { kind, slot, gen: o.gen },
-  );
+  const of = { kind, slot, gen: o.gen };
+  eachHold(spec, world, (e, f, n, holder, at, via) => {
+    if (f === field && sameObject(e, of)) held.set(holderName(world, holder, at, via), n);
+  });
   for (const c of holdPlan(spec).counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) held.set(c.field, o.fields[c.field]!);
   return held;
 }
@@ -95,7 +114,11 @@ export const heldText = (held: ReadonlyMap<string, number>): string => [...held]
 interface HoldPlan {
   readonly refcounts: Readonly<Record<string, readonly string[]>>;
   readonly counters: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
-  readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
+  /** `via`: how `holderName` finds the field again. */
+  readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string; readonly via: string }[];
+  /** Where each kind's refcount field's counts start in `counts`, one per slot. */
+  readonly countAt: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly counts: Int32Array;
 }
 
 const holdPlans = new WeakMap<KitSpec, HoldPlan>();
@@ -104,10 +127,16 @@ function holdPlan(spec: KitSpec): HoldPlan {
   let plan = holdPlans.get(spec);
   if (!plan) {
     const fields = Object.entries(spec.kinds).flatMap(([kind, k]) => Object.entries(k.fields).map(([field, f]) => ({ kind, field, f })));
+    let size = 0;
+    const countAt = Object.fromEntries(
+      Object.entries(spec.kinds).map(([kind, k]) => [kind, Object.fromEntries(refcountFields(spec, kind).map((f) => [f, (size += k.slots) - k.slots]))]),
+    );
     plan = {
+      countAt,
+      counts: new Int32Array(size),
       refcounts: Object.fromEntries(Object.keys(spec.kinds).map((kind) => [kind, refcountFields(spec, kind)])),
       counters: fields.flatMap(({ kind, field, f }) => (f.type === 'counter' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
-      pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
+      pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds, via: `${kind}\t${field}` }] : [])),
     };
     holdPlans.set(spec, plan);
   }
@@ -116,18 +145,14 @@ function holdPlan(spec: KitSpec): HoldPlan {
 
 /**
  * The references held on every object's refcount fields, counted as `holders` counts them but in one pass over
- * the world and without naming anyone: `counts[kind][field][slot]`, for the object now in that slot.
+ * the world and without naming anyone: the count of (kind, field) for the object now in `slot` is at
+ * `plan.countAt[kind][field] + slot`. The array is the plan's own, reused by the next count.
  */
-function heldCounts(spec: KitSpec, world: KitWorld): Record<string, Record<string, number[]>> {
-  const plan = holdPlan(spec);
-  const counts: Record<string, Record<string, number[]>> = {};
-  for (const kind in world.objects) {
-    counts[kind] = {};
-    for (const field of plan.refcounts[kind]!) counts[kind][field] = new Array<number>(world.objects[kind]!.length).fill(0);
-  }
+function heldCounts(plan: HoldPlan, spec: KitSpec, world: KitWorld): Int32Array {
+  const counts = plan.counts.fill(0);
   const add = (e: HoldTarget, field: string, n: number) => {
-    const c = counts[e.kind]?.[field];
-    if (c && world.objects[e.kind]![e.slot]!.gen === e.gen) c[e.slot]! += n;
+    const at = plan.countAt[e.kind]![field];
+    if (at !== undefined && world.objects[e.kind]![e.slot]!.gen === e.gen) counts[at + e.slot]! += n;
   };
   eachHold(spec, world, add);
   for (const { kind, field, holds } of plan.counters) {
@@ -137,12 +162,15 @@ function heldCounts(spec: KitSpec, world: KitWorld): Record<string, Record<strin
 }
 
 function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
-  const counts = heldCounts(spec, world);
-  for (const [kind, slots] of Object.entries(world.objects)) {
-    for (const [slot, o] of slots.entries()) {
+  const plan = holdPlan(spec);
+  const counts = heldCounts(plan, spec, world);
+  for (const kind in world.objects) {
+    const slots = world.objects[kind]!;
+    for (let slot = 0; slot < slots.length; slot++) {
+      const o = slots[slot]!;
       if (o.state !== 'live') continue;
-      for (const field of holdPlan(spec).refcounts[kind]!) {
-        const count = counts[kind]![field]![slot]!;
+      for (const field of plan.refcounts[kind]!) {
+        const count = counts[plan.countAt[kind]![field]! + slot]!;
         if (count === o.fields[field]) continue;
         return `${objName(kind, slot, o.gen)}: ${field} is ${o.fields[field]}, but ${count} hold a reference (${heldText(holders(spec, world, kind, slot, o, field))})`;
       }
