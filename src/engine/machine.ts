@@ -57,13 +57,16 @@ export function firing(fn: () => unknown): [AnyStateMachine, number][] {
   }
 }
 
-/** Each transition fired while `recording` runs, to be counted again by `refire`. */
-let record: [AnyStateMachine, number][] | undefined;
+/** Each transition fired while `recording` runs, machine and edge in turn, to be counted again by `refire`. */
+let record: (AnyStateMachine | number)[] | undefined;
+
+/** Transitions as `recording` keeps them: each machine, then the edge of it that fired. */
+export type FiredEdges = readonly (AnyStateMachine | number)[];
 
 /** Runs `fn`, counting as ever; and the transitions it fired, in order, for `refire` to count again when its result is reused. */
-export function recording<T>(fn: () => T): { result: T; fired: [AnyStateMachine, number][] } {
+export function recording<T>(fn: () => T): { result: T; fired: FiredEdges } {
   const outer = record;
-  const fired: [AnyStateMachine, number][] = [];
+  const fired: (AnyStateMachine | number)[] = [];
   record = fired;
   try {
     return { result: fn(), fired };
@@ -73,9 +76,9 @@ export function recording<T>(fn: () => T): { result: T; fired: [AnyStateMachine,
 }
 
 /** Counts transitions `recording` kept, as firing them again would. */
-export function refire(fired: readonly (readonly [AnyStateMachine, number])[]): void {
+export function refire(fired: FiredEdges): void {
   if (!listened()) return;
-  for (const [machine, edge] of fired) count(machine, edge);
+  for (let i = 0; i < fired.length; i += 2) count(fired[i] as AnyStateMachine, fired[i + 1] as number);
 }
 
 /** Whether anyone listens for fired transitions: the hot paths skip `count` when nobody does. */
@@ -83,7 +86,7 @@ const listened = () => counter !== undefined || log !== undefined || record !== 
 
 function count(machine: AnyStateMachine, edge: number): void {
   if (edge < 0) return;
-  record?.push([machine, edge]);
+  record?.push(machine, edge);
   log?.push([machine, edge]);
   if (!counter) return;
   let byEdge = counter.get(machine);

@@ -17,30 +17,45 @@
  * this one before, from the same parts, read something its `Ctx` did not see:
  * that is an error of the kit's, and is thrown as one.
  */
-import type { AnyStateMachine } from 'xstate';
-import { recording, refire } from '../engine/machine.ts';
+import { recording, refire, type FiredEdges } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
 import { Ctx } from './context.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
 import type { KitSpec, KitWorld } from './world.ts';
 
-interface Read {
-  /** The part read next. */
-  readonly part: number;
-  /** Where each of its values leads. */
-  readonly next: Map<unknown, Read | Outcome>;
+/** No value yet (a part's value may be undefined). */
+const NONE = Symbol('none');
+
+/** A read of one part: where each of its values leads. The first value met is kept inline: most reads meet one. */
+class Read {
+  private first: unknown = NONE;
+  private firstNext?: Read | Outcome;
+  private more?: Map<unknown, Read | Outcome>;
+
+  constructor(readonly part: number) {}
+
+  get(value: unknown): Read | Outcome | undefined {
+    return value === this.first ? this.firstNext : this.more?.get(value);
+  }
+
+  set(value: unknown, next: Read | Outcome): void {
+    if (this.first === NONE) {
+      this.first = value;
+      this.firstNext = next;
+    } else (this.more ??= new Map()).set(value, next);
+  }
 }
 
 interface Outcome {
   /** Part numbers and their new values in turn (`withWrites`). */
   readonly writes: readonly unknown[];
   readonly reply: Reply;
-  readonly fired: readonly (readonly [AnyStateMachine, number])[];
+  readonly fired: FiredEdges;
 }
 
-/** How many outcomes the cache keeps before it starts again empty: a bound on its memory (some tens of MB). */
-const LIMIT = 1 << 16;
+/** How many outcomes the cache keeps before it starts again empty: a bound on its memory (about 1 KB each). */
+const LIMIT = 1 << 15;
 
 export class StepCache {
   /** Per thread, per call and arguments (and failure injected), what the step reads first. */
@@ -62,7 +77,7 @@ export class StepCache {
     const steps = (this.steps[step.thread] ??= new Map());
     const key = step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`;
     let at = steps.get(key);
-    while (at !== undefined && 'part' in at) at = at.next.get(this.valueOf(at.part, world));
+    while (at instanceof Read) at = at.get(this.valueOf(at.part, world));
     if (at !== undefined) {
       this.hits++;
       refire(at.fired);
@@ -102,14 +117,14 @@ export class StepCache {
     this.outcomes++;
     let at: Read | undefined;
     for (const part of reads) {
-      const next: Read | Outcome | undefined = at ? at.next.get(this.valueOf(at.part, world)) : steps.get(key);
-      if (next !== undefined && !('part' in next && next.part === part)) this.unstable(key);
-      const here = next ?? { part, next: new Map() };
-      if (next === undefined) (at ? at.next.set(this.valueOf(at.part, world), here) : steps.set(key, here));
-      at = here as Read;
+      const next = at ? at.get(this.valueOf(at.part, world)) : steps.get(key);
+      if (next !== undefined && !(next instanceof Read && next.part === part)) this.unstable(key);
+      const here = next ?? new Read(part);
+      if (next === undefined) (at ? at.set(this.valueOf(at.part, world), here) : steps.set(key, here));
+      at = here;
     }
     if (at === undefined) steps.set(key, outcome);
-    else at.next.set(this.valueOf(at.part, world), outcome);
+    else at.set(this.valueOf(at.part, world), outcome);
   }
 
   private unstable(key: string): never {
