@@ -48,18 +48,28 @@ class Read {
 }
 
 interface Outcome {
+  /** The parts the step read, in the order read: where it is filed. */
+  readonly reads: readonly number[];
   /** Part numbers and their new values in turn (`withWrites`). */
   readonly writes: readonly unknown[];
   readonly reply: Reply;
   readonly fired: FiredEdges;
 }
 
-/** How many outcomes the cache keeps before it starts again empty: a bound on its memory (about 1 KB each). */
+/**
+ * How many outcomes the cache keeps, about 2 KB each: the bound on its memory. It keeps them in two generations of
+ * half as many: when the young one is full it becomes the old one, and the old one is dropped; an outcome met again
+ * in the old one is filed in the young one again. So the outcomes in use stay, whatever the search's length.
+ */
 const LIMIT = 1 << 15;
 
+/** Per thread, per call and arguments (and failure injected): what the step reads first. */
+type Steps = Map<string, Read | Outcome>[];
+
 export class StepCache {
-  /** Per thread, per call and arguments (and failure injected), what the step reads first. */
-  private readonly steps: Map<string, Read | Outcome>[] = [];
+  private young: Steps = [];
+  private old: Steps = [];
+  /** How many outcomes the young generation has. */
   private outcomes = 0;
   /** Numbers for the queued works, which the queue's key names (the queue itself is rebuilt by every decode). */
   private readonly ids = new WeakMap<object, number>();
@@ -74,14 +84,16 @@ export class StepCache {
   ) {}
 
   apply(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
-    const steps = (this.steps[step.thread] ??= new Map());
     const key = step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`;
-    let at = steps.get(key);
-    while (at instanceof Read) at = at.get(this.valueOf(at.part, world));
-    if (at !== undefined) {
+    let outcome = this.find(this.young, step.thread, key, world);
+    if (outcome === undefined) {
+      outcome = this.find(this.old, step.thread, key, world);
+      if (outcome !== undefined) this.keep(step.thread, key, world, outcome);
+    }
+    if (outcome !== undefined) {
       this.hits++;
-      refire(at.fired);
-      return { world: withWrites(this.layout, world, at.writes), reply: at.reply };
+      refire(outcome.fired);
+      return { world: withWrites(this.layout, world, outcome.writes), reply: outcome.reply };
     }
     this.runs++;
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
@@ -90,8 +102,15 @@ export class StepCache {
     // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely, and
     // the codec knows them again without reading them.
     for (let i = 1; i < writes.length; i += 2) if (typeof writes[i] === 'object' && writes[i] !== null) Object.freeze(writes[i]);
-    this.keep(steps, key, world, ctx.reads, { writes, reply, fired });
+    this.keep(step.thread, key, world, { reads: ctx.reads, writes, reply, fired });
     return { world: withWrites(this.layout, world, writes), reply };
+  }
+
+  /** The outcome filed in `steps` for this step in `world`, if there is one. */
+  private find(steps: Steps, thread: number, key: string, world: KitWorld): Outcome | undefined {
+    let at = steps[thread]?.get(key);
+    while (at instanceof Read) at = at.get(this.valueOf(at.part, world));
+    return at;
   }
 
   /** What part `n` of `world` is compared by: itself, or for the queue and the lock orders (rebuilt by each decode), their content. */
@@ -108,15 +127,17 @@ export class StepCache {
     return id;
   }
 
-  /** Files `outcome` under the parts the step read, in the order read. */
-  private keep(steps: Map<string, Read | Outcome>, key: string, world: KitWorld, reads: readonly number[], outcome: Outcome): void {
-    if (this.outcomes >= LIMIT) {
-      for (const s of this.steps) s?.clear();
+  /** Files `outcome` in the young generation, under the values in `world` of the parts the step read, in the order read. */
+  private keep(thread: number, key: string, world: KitWorld, outcome: Outcome): void {
+    if (this.outcomes >= LIMIT / 2) {
+      this.old = this.young;
+      this.young = [];
       this.outcomes = 0;
     }
     this.outcomes++;
+    const steps = (this.young[thread] ??= new Map());
     let at: Read | undefined;
-    for (const part of reads) {
+    for (const part of outcome.reads) {
       const next = at ? at.get(this.valueOf(at.part, world)) : steps.get(key);
       if (next !== undefined && !(next instanceof Read && next.part === part)) this.unstable(key);
       const here = next ?? new Read(part);
