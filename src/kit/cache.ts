@@ -81,6 +81,7 @@ export class StepCache {
     private readonly spec: KitSpec,
     private readonly bounds: Bounds,
     private readonly layout: Layout,
+    private readonly limit = LIMIT,
   ) {}
 
   apply(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -129,7 +130,7 @@ export class StepCache {
 
   /** Files `outcome` in the young generation, under the values in `world` of the parts the step read, in the order read. */
   private keep(thread: number, key: string, world: KitWorld, outcome: Outcome): void {
-    if (this.outcomes >= LIMIT / 2) {
+    if (this.outcomes >= this.limit / 2) {
       this.old = this.young;
       this.young = [];
       this.outcomes = 0;

@@ -1,7 +1,8 @@
 /**
  * The step cache changes nothing but speed: on random walks through every
  * built-in kit variant and the examples, a cached step gives the world, the
- * reply and the machine transitions that running it gives; and an exhaustive
+ * reply and the machine transitions that running it gives (also from a cache
+ * small enough to turn its generations over at every few steps); and an exhaustive
  * check with the cache explores the same states and transitions, with the
  * same verdicts and coverage, as one without it.
  */
@@ -14,6 +15,8 @@ import file from '../../examples/file.ts';
 import { firing } from '../../src/engine/machine.ts';
 import { collapseCodec } from '../../src/explore/collapse.ts';
 import { Words } from '../../src/explore/store.ts';
+import { StepCache } from '../../src/kit/cache.ts';
+import { layoutOf } from '../../src/kit/parts.ts';
 import { kitSystem } from '../../src/kit/schedule.ts';
 
 const kitVariants: [string, AnyVariant][] = [...builtInModels, buffer, file]
@@ -27,6 +30,8 @@ describe('the step cache', () => {
     const spec = v.config as KitSpec;
     const cached = kitSystem(spec, bounds);
     const plain = kitSystem(spec, bounds, { cache: false });
+    // A cache of 8 outcomes turns its generations over all the time: outcomes refiled from the old one, and dropped.
+    const small = new StepCache(spec, bounds, layoutOf(plain.init), 8);
     // Worlds go through the explorer's codec between steps, so equal parts are the same stored objects, as in a search.
     const codec = collapseCodec<KitWorld>();
     const words = new Words();
@@ -35,7 +40,7 @@ describe('the step cache', () => {
       codec.encode(w, words);
       return codec.decode(words.buffer.subarray(0, words.length));
     };
-    const run = (system: typeof plain, world: KitWorld, step: Step) => {
+    const run = (system: Pick<typeof plain, 'apply'>, world: KitWorld, step: Step) => {
       let out: ReturnType<typeof plain.apply> | undefined;
       const fired = firing(() => (out = system.apply(world, step)));
       return { ...out!, fired };
@@ -48,7 +53,9 @@ describe('the step cache', () => {
           if (steps.length === 0) break;
           const step = steps[c % steps.length]!;
           const got = run(cached, world, step);
-          expect(got).toEqual(run(plain, world, step));
+          const want = run(plain, world, step);
+          expect(got).toEqual(want);
+          expect(run(small, world, step)).toEqual(want);
           world = stored(got.world);
         }
       }),
