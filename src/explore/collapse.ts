@@ -116,6 +116,12 @@ export interface MeasuredCodec<W> extends Codec<W> {
   readonly bytes: number;
 }
 
+/** A collapse codec, and the word it writes for one value below its inline levels. */
+export interface CollapseCodec<W> extends MeasuredCodec<W> {
+  /** A leaf's own word, or the index of the part equal to `value` (stored now if there is none). */
+  word(value: unknown): number;
+}
+
 /**
  * A collapse codec for worlds of plain objects, arrays, strings, numbers,
  * booleans, null and undefined. The top `inline` levels (the world, and its
@@ -124,7 +130,7 @@ export interface MeasuredCodec<W> extends Codec<W> {
  * as `JSON.stringify` would see it. One codec per search: its tables grow
  * with the parts it has seen.
  */
-export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
+export function collapseCodec<W = unknown>(inline = 2): CollapseCodec<W> {
   const strings: string[] = [];
   const stringIds = new Map<string, number>();
   const numbers: number[] = [];
@@ -249,6 +255,11 @@ export function collapseCodec<W = unknown>(inline = 2): MeasuredCodec<W> {
       for (let i = 0; i < sp; i++) out.push(stack[i]!);
     },
     decode: (words) => read(words, { i: 0 }) as W,
+    word(value) {
+      sp = 0;
+      write(value, inline);
+      return stack[0]!;
+    },
     fingerprint: (words, length, out) => hashWords(words, 0, length, out),
     get bytes() {
       return parts.bytes;

@@ -20,6 +20,7 @@
 import { recording, refire, type FiredEdges } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
 import { Ctx } from './context.ts';
+import type { Lineage } from './codec.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
 import type { KitSpec, KitWorld } from './world.ts';
@@ -81,6 +82,8 @@ export class StepCache {
     private readonly spec: KitSpec,
     private readonly bounds: Bounds,
     private readonly layout: Layout,
+    /** Where the step cache tells the system's codec what it made last (codec.ts). */
+    private readonly lineage: Lineage = {},
     private readonly limit = LIMIT,
   ) {}
 
@@ -94,7 +97,7 @@ export class StepCache {
     if (outcome !== undefined) {
       this.hits++;
       refire(outcome.fired);
-      return { world: withWrites(this.layout, world, outcome.writes), reply: outcome.reply };
+      return { world: this.made(world, outcome.writes), reply: outcome.reply };
     }
     this.runs++;
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
@@ -104,7 +107,14 @@ export class StepCache {
     // the codec knows them again without reading them.
     for (let i = 1; i < writes.length; i += 2) if (typeof writes[i] === 'object' && writes[i] !== null) Object.freeze(writes[i]);
     this.keep(step.thread, key, world, { reads: ctx.reads, writes, reply, fired });
-    return { world: withWrites(this.layout, world, writes), reply };
+    return { world: this.made(world, writes), reply };
+  }
+
+  /** `world` with `writes` laid on it, and the lineage of the world made. */
+  private made(from: KitWorld, writes: readonly unknown[]): KitWorld {
+    const world = withWrites(this.layout, from, writes);
+    this.lineage.made = { world, from, writes };
+    return world;
   }
 
   /** The outcome filed in `steps` for this step in `world`, if there is one. */

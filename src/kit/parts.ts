@@ -113,3 +113,29 @@ export function withWrites(layout: Layout, world: KitWorld, writes: readonly unk
   }
   return out;
 }
+
+/** The world whose parts are `values`, by part number (a world's shape, key order included, as `initialWorld` makes it). */
+export function fromParts(layout: Layout, values: readonly unknown[]): KitWorld {
+  const each = <T>(record: Readonly<Record<string, number>>) => {
+    const out: Record<string, T> = {};
+    for (const name in record) out[name] = values[record[name]!] as T;
+    return out;
+  };
+  // A kind's slots and a space's entries are frozen, as the codec's parts are: a model that writes into a world fails.
+  const arrays = <T>(record: Readonly<Record<string, readonly number[]>>) => {
+    const out: Record<string, readonly T[]> = {};
+    for (const name in record) out[name] = Object.freeze(record[name]!.map((n) => values[n] as T));
+    return out;
+  };
+  const world: KitWorld = {
+    objects: arrays(layout.obj),
+    spaces: arrays(layout.entry),
+    cursors: each(layout.cursor),
+    locks: each(layout.lock),
+    rwsems: each(layout.rwsem),
+    threads: layout.thread.map((n) => values[n] as KitWorld['threads'][number]),
+    queue: values[layout.queue] as KitWorld['queue'],
+    lockOrder: values[layout.lockOrder] as KitWorld['lockOrder'],
+  };
+  return values[layout.exited] === true ? { ...world, exited: true } : world;
+}

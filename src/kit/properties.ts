@@ -43,25 +43,28 @@ type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: n
  * come as where they are, not named: naming costs, and counting needs none.
  */
 function eachHold(spec: KitSpec, world: KitWorld, visit: HoldVisit): void {
-  world.threads.forEach((th, t) => {
-    for (const { p, local, field, n } of frameHolds(th.frame)) visit(p, field, n, 'local', t, local);
-  });
-  world.queue.forEach((w, k) => {
-    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, 'queued', k, w.work);
-  });
-  for (const name in world.spaces) {
-    const holds = spaceHolds(spec.spaces[name]!);
-    if (holds.length === 0) continue;
-    world.spaces[name]!.forEach((s, k) => {
-      const e = entryOf(s);
-      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
-    });
+  const plan = holdPlan(spec);
+  for (let t = 0; t < world.threads.length; t++) {
+    for (const { p, local, field, n } of frameHolds(world.threads[t]!.frame)) visit(p, field, n, 'local', t, local);
   }
-  for (const { kind, field, holds, via } of holdPlan(spec).pointers) {
-    world.objects[kind]!.forEach((h, k) => {
+  for (let k = 0; k < world.queue.length; k++) {
+    const w = world.queue[k]!;
+    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, 'queued', k, w.work);
+  }
+  for (const { name, holds } of plan.entries) {
+    const entries = world.spaces[name]!;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entryOf(entries[k]);
+      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
+    }
+  }
+  for (const { kind, field, holds, via } of plan.pointers) {
+    const slots = world.objects[kind]!;
+    for (let k = 0; k < slots.length; k++) {
+      const h = slots[k]!;
       const e = h.state === 'live' ? h.links[field] : null;
       if (e) visit(e, holds, 1, 'link', k, via);
-    });
+    }
   }
 }
 
@@ -114,6 +117,8 @@ export const heldText = (held: ReadonlyMap<string, number>): string => [...held]
 interface HoldPlan {
   readonly refcounts: Readonly<Record<string, readonly string[]>>;
   readonly counters: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
+  /** The id spaces whose entries hold references, and on which fields. */
+  readonly entries: readonly { readonly name: string; readonly holds: readonly string[] }[];
   /** `via`: how `holderName` finds the field again. */
   readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string; readonly via: string }[];
   /** Where each kind's refcount field's counts start in `counts`, one per slot. */
@@ -135,6 +140,7 @@ function holdPlan(spec: KitSpec): HoldPlan {
       countAt,
       counts: new Int32Array(size),
       refcounts: Object.fromEntries(Object.keys(spec.kinds).map((kind) => [kind, refcountFields(spec, kind)])),
+      entries: Object.entries(spec.spaces).flatMap(([name, space]) => (spaceHolds(space).length ? [{ name, holds: spaceHolds(space) }] : [])),
       counters: fields.flatMap(({ kind, field, f }) => (f.type === 'counter' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
       pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds, via: `${kind}\t${field}` }] : [])),
     };

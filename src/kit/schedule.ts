@@ -7,6 +7,7 @@ import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { StepCache } from './cache.ts';
+import { kitCodec, type Lineage } from './codec.ts';
 import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
@@ -133,13 +134,15 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}):
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   const init = startingWorld(spec, bounds);
   const layout = layoutOf(init);
-  const cached = cache ? new StepCache(spec, bounds, layout) : undefined;
+  const lineage: Lineage = {};
+  const cached = cache ? new StepCache(spec, bounds, layout, lineage) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
   return {
     init,
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
+    codec: kitCodec(layout, lineage),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
     apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, world, step, layout),
   };

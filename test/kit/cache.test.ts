@@ -13,7 +13,6 @@ import { builtInModels } from 'lifecheck/models';
 import buffer from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
 import { firing } from '../../src/engine/machine.ts';
-import { collapseCodec } from '../../src/explore/collapse.ts';
 import { Words } from '../../src/explore/store.ts';
 import { StepCache } from '../../src/kit/cache.ts';
 import { layoutOf } from '../../src/kit/parts.ts';
@@ -31,14 +30,20 @@ describe('the step cache', () => {
     const cached = kitSystem(spec, bounds);
     const plain = kitSystem(spec, bounds, { cache: false });
     // A cache of 8 outcomes turns its generations over all the time: outcomes refiled from the old one, and dropped.
-    const small = new StepCache(spec, bounds, layoutOf(plain.init), 8);
-    // Worlds go through the explorer's codec between steps, so equal parts are the same stored objects, as in a search.
-    const codec = collapseCodec<KitWorld>();
-    const words = new Words();
-    const stored = (w: KitWorld) => {
-      words.clear();
+    const small = new StepCache(spec, bounds, layoutOf(plain.init), {}, 8);
+    // Worlds go through the system's codec between steps, as in a search: equal parts are the same stored objects,
+    // and a world the cache made from the one decoded last is encoded from that one's words (the same words as a
+    // world encoded whole, here a copy of it).
+    const codec = cached.codec!;
+    const encoded = (w: KitWorld) => {
+      const words = new Words();
       codec.encode(w, words);
-      return codec.decode(words.buffer.subarray(0, words.length));
+      return words.view().slice();
+    };
+    const stored = (w: KitWorld) => {
+      const words = encoded(w);
+      expect(words).toEqual(encoded({ ...w }));
+      return codec.decode(words);
     };
     const run = (system: Pick<typeof plain, 'apply'>, world: KitWorld, step: Step) => {
       let out: ReturnType<typeof plain.apply> | undefined;
