@@ -112,6 +112,8 @@ export const findWorksUntilLastPut: IoasidProperty = {
 
 /** The IOASIDs a step touched: its count or phase changed, or it was freed. */
 function touched(before: KitWorld, after: KitWorld): { slot: number; o: KitObject }[] {
+  // Most steps leave every IOASID as it was: the very same data.
+  if (after.objects.ioasid === before.objects.ioasid) return [];
   return ioasids(before).filter(({ o, slot }) => {
     const now = after.objects.ioasid![slot]!;
     return now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs;
