@@ -11,7 +11,7 @@ import { Ctx, NEXT, type Done, type Flow } from './context.ts';
 import { deref, failed, oops, otherwise, pointer } from './deref.ts';
 import { setEntry, xaAlloc, xaFind, xaInit, xaInsert, xaLoadOf, xaLookup, xaStore } from './spaces.ts';
 import { REFCOUNT_EVENTS, refcountTable } from './refcount.ts';
-import { actor, blank, counted, entryOf, sameObject, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
+import { blank, counted, entryOf, sameObject, initialCounts, resolveLock, objName, ptrName, refsOn, writable, type Entry, type FieldSpec, type Obj, type Ptr, type Rwsem } from './world.ts';
 
 
 export function perform(ctx: Ctx, step: Step): Done {
@@ -123,7 +123,7 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
 function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const spec = ctx.spec.kinds[kind];
   if (!spec) throw new DefinitionError(`alloc of unknown kind '${kind}'; known: ${Object.keys(ctx.spec.kinds).join(', ')}`);
-  const slot = ctx.slots(kind).findIndex((o) => o.state === 'free');
+  const slot = ctx.findSlot(kind, (o) => o.state === 'free');
   if (slot < 0) return failed('-ENOMEM');
   const old = ctx.objAt(kind, slot);
   // kref_init / refcount_set(.., n): the first refcount starts at 1 unless a field says otherwise; the creator holds them all.
@@ -190,12 +190,11 @@ function refcount(ctx: Ctx, step: Step, a: Extract<Action, { op: 'refcount' }>):
  * owner, as its own last put would.
  */
 function onBehalf(ctx: Ctx, step: Step, name: string, local: LocalName, p: Ptr, field: string, give: boolean): string[] {
-  const entries = ctx.entries(name);
-  const k = entries.findIndex((s) => {
+  const k = ctx.findEntry(name, (s) => {
     const e = entryOf(s);
     return sameObject(e, p) && (e!.dropped?.includes(field) ?? false) === give;
   });
-  const e = entryOf(entries[k]);
+  const e = entryOf(ctx.entry(name, k));
   if (!e) {
     const what = give ? `gives ${name} back a reference on ${field} it did not drop` : `drops ${name}'s reference on ${field}, which no entry of ${name} holds`;
     return [`lifecheck: ${ctx.who} ${step.fn}: ${ptrName(local, p)}: ${what}`];

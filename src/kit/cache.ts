@@ -10,12 +10,13 @@
  *
  * The cache is a tree per step: each node names the part the step reads next
  * (which follows from the parts read before it) and goes on by that part's
- * value. Parts are compared by identity: the explorer's codec hands back one
- * stored object for equal parts, and a replayed write is the same object every
- * time, so equal parts are mostly the same object (and two equal parts that
- * are not only cost a run). A step that reads another part where it read
- * this one before, from the same parts, read something its `Ctx` did not see:
- * that is an error of the kit's, and is thrown as one.
+ * value. Parts are compared by identity: the codec hands back one stored
+ * object for equal parts, and a replayed write is the same object every time,
+ * so equal parts are mostly the same object (and two equal parts that are not
+ * only cost a run). All rests on the step reading the world only through its
+ * `Ctx`: a read it did not note shows, and is thrown as the kit's error, where
+ * it changes which part the step reads next from the same parts; the tests
+ * check on random worlds that a step does the same whatever its unread parts.
  */
 import { recording, refire, type FiredEdges } from '../engine/machine.ts';
 import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
@@ -72,11 +73,9 @@ export class StepCache {
   private old: Steps = [];
   /** How many outcomes the young generation has. */
   private outcomes = 0;
-  /** Numbers for the queued works, which the queue's key names (the queue itself is rebuilt by every decode). */
+  /** Numbers for the queued works, which name the queue by its content. */
   private readonly ids = new WeakMap<object, number>();
   private lastId = 0;
-  hits = 0;
-  runs = 0;
 
   constructor(
     private readonly spec: KitSpec,
@@ -95,18 +94,17 @@ export class StepCache {
       if (outcome !== undefined) this.keep(step.thread, key, world, outcome);
     }
     if (outcome !== undefined) {
-      this.hits++;
       refire(outcome.fired);
       return { world: this.made(world, outcome.writes), reply: outcome.reply };
     }
-    this.runs++;
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
     const { result: reply, fired } = recording(() => runStep(ctx, step));
     const writes = ctx.changes();
     // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely, and
     // the codec knows them again without reading them.
     for (let i = 1; i < writes.length; i += 2) if (typeof writes[i] === 'object' && writes[i] !== null) Object.freeze(writes[i]);
-    this.keep(step.thread, key, world, { reads: ctx.reads, writes, reply, fired });
+    if (reply.warnings) Object.freeze(reply.warnings);
+    this.keep(step.thread, key, world, Object.freeze({ reads: ctx.reads, writes, reply: Object.freeze(reply), fired }));
     return { world: this.made(world, writes), reply };
   }
 
@@ -124,7 +122,7 @@ export class StepCache {
     return at;
   }
 
-  /** What part `n` of `world` is compared by: itself, or for the queue and the lock orders (rebuilt by each decode), their content. */
+  /** What part `n` of `world` is compared by: itself, or for the queue and the lock orders (arrays that a run rebuilds even when equal), their content. */
   private valueOf(n: number, world: KitWorld): unknown {
     const v = this.layout.read[n]!(world);
     if (n === this.layout.queue) return (v as readonly object[]).map((w) => this.idOf(w)).join(',');
@@ -148,15 +146,19 @@ export class StepCache {
     this.outcomes++;
     const steps = (this.young[thread] ??= new Map());
     let at: Read | undefined;
+    let value: unknown;
     for (const part of outcome.reads) {
-      const next = at ? at.get(this.valueOf(at.part, world)) : steps.get(key);
+      const next = at ? at.get(value) : steps.get(key);
       if (next !== undefined && !(next instanceof Read && next.part === part)) this.unstable(key);
       const here = next ?? new Read(part);
-      if (next === undefined) (at ? at.set(this.valueOf(at.part, world), here) : steps.set(key, here));
+      if (next === undefined) (at ? at.set(value, here) : steps.set(key, here));
       at = here;
+      value = this.valueOf(part, world);
     }
+    // The outcome goes where the lookup found nothing: anything there already was read another way.
+    if ((at ? at.get(value) : steps.get(key)) !== undefined) this.unstable(key);
     if (at === undefined) steps.set(key, outcome);
-    else at.set(this.valueOf(at.part, world), outcome);
+    else at.set(value, outcome);
   }
 
   private unstable(key: string): never {

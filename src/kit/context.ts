@@ -50,9 +50,9 @@ export class Ctx implements View {
   constructor(
     readonly spec: KitSpec,
     readonly bounds: Bounds,
-    readonly layout: Layout,
-    /** The world before the step: never changed. */
-    readonly before: KitWorld,
+    private readonly layout: Layout,
+    /** The world before the step: never changed, and read only through `part`. */
+    private readonly before: KitWorld,
     readonly t: number,
   ) {
     this.seen = new Uint8Array(layout.places.length);
@@ -68,7 +68,8 @@ export class Ctx implements View {
     return this.layout.read[n]!(this.before);
   }
 
-  private write(n: number, v: unknown): void {
+  private write(n: number | undefined, v: unknown): void {
+    if (n === undefined) throw new Error('internal: a kit step writes a part the world does not have');
     this.writes.set(n, v);
   }
 
@@ -139,14 +140,29 @@ export class Ctx implements View {
     return this.layout.obj[kind]!.map((n) => this.part(n) as Obj);
   }
 
+  /** The first slot of a kind whose object `test` takes, or -1: the slots after it are not read. */
+  findSlot(kind: string, test: (o: Obj) => boolean): number {
+    const slots = this.layout.obj[kind]!;
+    for (let slot = 0; slot < slots.length; slot++) if (test(this.part(slots[slot]!) as Obj)) return slot;
+    return -1;
+  }
+
   /** The entry at index `k` of space `name` (from its first id), undefined outside the space. */
   entry(name: string, k: number): Slot | undefined {
     const n = this.layout.entry[name]![k];
     return n === undefined ? undefined : (this.part(n) as Slot);
   }
 
-  entries(name: string): Slot[] {
-    return this.layout.entry[name]!.map((n) => this.part(n) as Slot);
+  /** How many ids space `name` has. */
+  entryCount(name: string): number {
+    return this.layout.entry[name]!.length;
+  }
+
+  /** The index of the first entry of space `name` from index `from` on that `test` takes, or -1: those after it are not read. */
+  findEntry(name: string, test: (s: Slot) => boolean, from = 0): number {
+    const entries = this.layout.entry[name]!;
+    for (let k = Math.max(from, 0); k < entries.length; k++) if (test(this.part(entries[k]!) as Slot)) return k;
+    return -1;
   }
 
   setEntry(name: string, k: number, slot: Slot): void {
@@ -155,7 +171,7 @@ export class Ctx implements View {
 
   /** Where in space `name` the entry that maps to `p`'s object is (its index from the first id), or -1. */
   entryIndex(name: string, p: { readonly kind: string; readonly slot: number; readonly gen: number }): number {
-    return this.entries(name).findIndex((s) => sameObject(entryOf(s), p));
+    return this.findEntry(name, (s) => sameObject(entryOf(s), p));
   }
 
   cursor(name: string): number {

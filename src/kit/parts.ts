@@ -121,7 +121,8 @@ export function fromParts(layout: Layout, values: readonly unknown[]): KitWorld 
     for (const name in record) out[name] = values[record[name]!] as T;
     return out;
   };
-  // A kind's slots and a space's entries are frozen, as the codec's parts are: a model that writes into a world fails.
+  // The parts are the codec's, frozen; so are the arrays of a kind's slots and a space's entries, as the codec stored
+  // them before: a model that writes into an object or an entry of a world it was given fails at the write.
   const arrays = <T>(record: Readonly<Record<string, readonly number[]>>) => {
     const out: Record<string, readonly T[]> = {};
     for (const name in record) out[name] = Object.freeze(record[name]!.map((n) => values[n] as T));

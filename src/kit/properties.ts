@@ -33,8 +33,11 @@ type HoldTarget = { readonly kind: string; readonly slot: number; readonly gen: 
 /** Who holds a reference: a thread's local, queued work, an id space's entry, or an object's pointer field. */
 type Holder = 'local' | 'queued' | 'entry' | 'link';
 
-/** What a hold visit gets: the target, the field and how many; the holder, by where it is (`holderName` names it). */
-type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: number, via: string) => void;
+/**
+ * What a hold visit gets: the target, the field and how many; the holder, by where it is (`holderName` names it):
+ * a thread and its local, a queued work's place and name, a space's index and name, a slot, its pointer field and kind.
+ */
+type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: number, via: string, kind?: string) => void;
 
 /**
  * Every counted reference held outside the objects' own counters, once each:
@@ -58,23 +61,22 @@ function eachHold(spec: KitSpec, world: KitWorld, visit: HoldVisit): void {
       if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
     }
   }
-  for (const { kind, field, holds, via } of plan.pointers) {
+  for (const { kind, field, holds } of plan.pointers) {
     const slots = world.objects[kind]!;
     for (let k = 0; k < slots.length; k++) {
       const h = slots[k]!;
       const e = h.state === 'live' ? h.links[field] : null;
-      if (e) visit(e, holds, 1, 'link', k, via);
+      if (e) visit(e, holds, 1, 'link', k, field, kind);
     }
   }
 }
 
 /** A holder's name in messages: `CPU1's obj`, `queued destroy (1)`, `objects[0]`, `hwpt 1->ioas`. */
-function holderName(world: KitWorld, holder: Holder, at: number, via: string): string {
+function holderName(world: KitWorld, holder: Holder, at: number, via: string, kind = ''): string {
   if (holder === 'local') return `${actor(world, at)}'s ${via}`;
   if (holder === 'queued') return `queued ${via} (${at + 1})`;
   if (holder === 'entry') return `${via}[${at}]`;
-  const [kind, field] = via.split('\t') as [string, string];
-  return `${objName(kind, at)}->${field}`;
+  return `${objName(kind, at)}->${via}`;
 }
 
 const framesHolds = new WeakMap<object, readonly { p: Ptr; local: string; field: string; n: number }[]>();
@@ -103,8 +105,8 @@ function frameHolds(frame: Thread['frame']): readonly { p: Ptr; local: string; f
 export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string): Map<string, number> {
   const held = new Map<string, number>();
   const of = { kind, slot, gen: o.gen };
-  eachHold(spec, world, (e, f, n, holder, at, via) => {
-    if (f === field && sameObject(e, of)) held.set(holderName(world, holder, at, via), n);
+  eachHold(spec, world, (e, f, n, holder, at, via, holderKind) => {
+    if (f === field && sameObject(e, of)) held.set(holderName(world, holder, at, via, holderKind), n);
   });
   for (const c of holdPlan(spec).counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) held.set(c.field, o.fields[c.field]!);
   return held;
@@ -119,8 +121,7 @@ interface HoldPlan {
   readonly counters: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
   /** The id spaces whose entries hold references, and on which fields. */
   readonly entries: readonly { readonly name: string; readonly holds: readonly string[] }[];
-  /** `via`: how `holderName` finds the field again. */
-  readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string; readonly via: string }[];
+  readonly pointers: readonly { readonly kind: string; readonly field: string; readonly holds: string }[];
   /** Where each kind's refcount field's counts start in `counts`, one per slot. */
   readonly countAt: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly counts: Int32Array;
@@ -142,7 +143,7 @@ function holdPlan(spec: KitSpec): HoldPlan {
       refcounts: Object.fromEntries(Object.keys(spec.kinds).map((kind) => [kind, refcountFields(spec, kind)])),
       entries: Object.entries(spec.spaces).flatMap(([name, space]) => (spaceHolds(space).length ? [{ name, holds: spaceHolds(space) }] : [])),
       counters: fields.flatMap(({ kind, field, f }) => (f.type === 'counter' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
-      pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds, via: `${kind}\t${field}` }] : [])),
+      pointers: fields.flatMap(({ kind, field, f }) => (f.type === 'pointer' && f.holds ? [{ kind, field, holds: f.holds }] : [])),
     };
     holdPlans.set(spec, plan);
   }

@@ -47,6 +47,7 @@ function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[
 
 function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
   const enabled: EngineStep[] = [];
+  const view = viewOf(world);
   world.threads.forEach((th, thread) => {
     if (th.call === null && th.worker) {
       const head = world.queue[0];
@@ -54,9 +55,9 @@ function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: re
       if (head) enabled.push(...stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }));
     } else if (th.call === null) {
       // A call starts by running its first step, so it waits as that step would.
-      if (th.calls < bounds.ops) for (const start of starts[thread]!) enabled.push(...stepChoices(spec, world, start));
+      if (th.calls < bounds.ops) for (const start of starts[thread]!) enabled.push(...stepChoices(spec, world, start, view));
     } else {
-      enabled.push(...stepChoices(spec, world, { thread, op: th.call, args: [] }));
+      enabled.push(...stepChoices(spec, world, { thread, op: th.call, args: [] }, view));
     }
   });
   return enabled.concat(exitStep(spec, bounds, world, starts));
@@ -69,10 +70,10 @@ export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
 }
 
 /** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
-function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep): EngineStep[] {
+function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep, view = viewOf(world)): EngineStep[] {
   const a = nextStep(spec, world, go).action;
   const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
-  if (blockedOn(viewOf(world), go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
+  if (blockedOn(view, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
   return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
 }
 
@@ -92,13 +93,14 @@ function worksQueued(spec: KitSpec, c: Call, seen: ReadonlySet<string>): number 
 /** The world the scenario starts from: the initial one, after the spec's `setup` call ran to its end on CPU0. */
 function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   let world = initialWorld(spec, bounds);
+  const layout = layoutOf(world);
   if (!spec.setup) return withTasks(spec, bounds, world);
   const setup = spec.setup;
   for (let n = 0; n === 0 || world.threads[0]!.call !== null; n++) {
     const step = { thread: 0, op: setup.name, args: [] };
     const next = nextStep(spec, world, step);
     const waits = blockedOn(viewOf(world), 0, next.action);
-    const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, world, step) : undefined;
+    const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, world, step, layout) : undefined;
     const wrong = !done ? `waits (${waits ?? 'for ever'})` : !done.reply.ok ? `fails (${done.reply.text})` : done.reply.warnings?.[0];
     if (wrong) throw new DefinitionError(`setup '${setup.name}', step '${next.fn}': ${wrong}; the setup must run alone to its end, cleanly`);
     world = done!.world;

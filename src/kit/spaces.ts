@@ -7,7 +7,7 @@ import { DefinitionError } from '../engine/define.ts';
 import type { Action, LocalName, Step } from './calls.ts';
 import { NEXT, type Ctx, type Done } from './context.ts';
 import { derefWarnings, failed, oops, otherwise, pointer } from './deref.ts';
-import { entryHolds, entryOf, objName, refsOn, sameObject, sortedRecord, spaceHolds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
+import { entryHolds, entryOf, objName, refsOn, sameObject, sortedRecord, spaceHolds, spaceIds, type Ptr, type Slot, type SpaceSpec } from './world.ts';
 
 export function spaceOf(ctx: Ctx, name: string): SpaceSpec {
   const s = ctx.spec.spaces[name];
@@ -19,16 +19,20 @@ export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | u
   spaceOf(ctx, name);
   const p = local === undefined ? undefined : pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local!);
-  const entries = ctx.entries(name);
+  const count = ctx.entryCount(name);
   const from = spaceOf(ctx, name).alloc === 'cyclic' ? ctx.cursor(name) : 0;
-  const order = entries.map((_, k) => (from + k) % entries.length);
   const within = (k: number) => !limit || (ctx.idBase(name) + k >= limit.min && ctx.idBase(name) + k <= limit.max);
-  const k = order.find((i) => entries[i] === null && within(i));
+  // The first free id from where the search starts, round the space: the entries after it are not read.
+  let k: number | undefined;
+  for (let i = 0; i < count && k === undefined; i++) {
+    const at = (from + i) % count;
+    if (within(at) && ctx.entry(name, at) === null) k = at;
+  }
   if (k === undefined) return failed('-EBUSY');
   const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];
   const id = ctx.idBase(name) + k;
   // Only a cyclic space remembers where it got to: a lowest-free one would make equal worlds differ.
-  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.setCursor(name, (k + 1) % entries.length);
+  if (spaceOf(ctx, name).alloc === 'cyclic') ctx.setCursor(name, (k + 1) % count);
   setEntry(ctx, name, id, p ? { kind: p.kind, slot: p.slot, gen: p.gen } : 'reserved');
   ctx.setLocal(into, id);
   ctx.effect(`${name}[${id}]`, 1);
@@ -37,7 +41,12 @@ export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | u
 }
 
 export function setEntry(ctx: Ctx, name: string, id: number, slot: Slot): void {
-  ctx.setEntry(name, id - ctx.idBase(name), slot);
+  const k = id - ctx.idBase(name);
+  if (k < 0 || k >= ctx.entryCount(name)) {
+    const { min, max } = spaceIds(ctx.spec, name, ctx.bounds);
+    throw new DefinitionError(`call '${ctx.th.call}' stores id ${id} into id space '${name}', whose ids are ${min}..${max}; take the id from that space (xa_alloc, an argument of it)`);
+  }
+  ctx.setEntry(name, k, slot);
 }
 
 /** The table takes over the creator's references it holds on: the creator's pointer keeps what else it has. */
@@ -78,7 +87,7 @@ export function xaInsert(ctx: Ctx, step: Step, name: string, idLocal: LocalName,
 export function xaInit(ctx: Ctx, name: string): Done {
   spaceOf(ctx, name);
   // What it held is not read: every entry goes.
-  for (let k = 0; k < ctx.layout.entry[name]!.length; k++) ctx.setEntry(name, k, null);
+  for (let k = 0; k < ctx.entryCount(name); k++) ctx.setEntry(name, k, null);
   return { text: 'ok', flow: NEXT };
 }
 
@@ -102,16 +111,15 @@ function foundProtection(ctx: Ctx, space: SpaceSpec): string {
 /** `xa_find` / `xa_find_after`: the next entry (a reservation is skipped, as `xa_for_each` skips it), or a branch when none is left. */
 export function xaFind(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_find' }>): Done {
   const space = spaceOf(ctx, a.space);
-  const entries = ctx.entries(a.space);
   const at = ctx.local(a.id);
   if (a.after && typeof at !== 'number') throw new DefinitionError(`call '${ctx.th.call}', step '${step.fn}': '${a.id}' holds no id to find after; an xa_find from the first id sets it`);
   const from = a.after ? (at as number) - ctx.idBase(a.space) + 1 : 0;
-  const k = entries.findIndex((e, i) => i >= from && entryOf(e) !== undefined);
+  const k = ctx.findEntry(a.space, (e) => entryOf(e) !== undefined, from);
   if (k < 0) {
     ctx.setLocal(a.into, null);
     return { text: 'NULL', flow: otherwise(step, undefined) };
   }
-  const e = entryOf(entries[k])!;
+  const e = entryOf(ctx.entry(a.space, k))!;
   ctx.setLocal(a.id, ctx.idBase(a.space) + k);
   ctx.setLocal(a.into, { kind: e.kind, slot: e.slot, gen: e.gen, prot: foundProtection(ctx, space) });
   return { text: objName(e.kind, e.slot, e.gen), flow: NEXT };

@@ -116,6 +116,10 @@ export function checkSpec(spec: KitSpec): void {
   }
   for (const c of [...Object.values(spec.calls), ...Object.values(spec.works ?? {}), ...(spec.exit ? [spec.exit] : []), ...(spec.setup ? [spec.setup] : [])]) {
     for (const item of c.items) if ('fn' in item) checkStep(spec, c, item);
+    for (const [local, space] of Object.entries(c.args)) known('id space', space, Object.keys(spec.spaces), `call '${c.name}', argument '${local}'`);
+    for (const item of c.items) {
+      if ('ret' in item && typeof item.ret === 'object') known('id space', item.ret.space, Object.keys(spec.spaces), `call '${c.name}', retId('${item.ret.id}')`);
+    }
     checkBlocks(c);
   }
   for (const at of Object.values(spec.current?.(0, 1) ?? {})) if (at) known('id space', at.space, Object.keys(spec.spaces), 'current');

@@ -3,7 +3,7 @@
  * (Stateright's way): what each step replies, and what the world holds after.
  */
 import { describe, expect, it } from 'vitest';
-import { call, checkVariant, defineKitModel, fireUncached, label, refcountMachine, ret, starved, step, type Action, type Item, type KitSpec, type KitWorld, type Step as EngineStep } from 'lifecheck';
+import { call, checkVariant, defineKitModel, fireUncached, label, refcountMachine, ret, retId, starved, step, type Action, type Item, type KitSpec, type KitWorld, type Step as EngineStep } from 'lifecheck';
 
 const buf = { slots: 4, fields: { ref: { type: 'refcount', max: 4 } } } as const;
 
@@ -133,6 +133,19 @@ describe('refcount_t', () => {
 });
 
 describe('call definitions', () => {
+  it('refuse an argument or a returned id of an id space the spec does not have', () => {
+    expect(() => system({ destroy: call('destroy', { id: 'nope' }, [s('xa_erase', { op: 'xa_erase', space: 'bufs', id: 'id' })]) })).toThrow("call 'destroy', argument 'id': no id space 'nope'; declared: bufs");
+    expect(() => system({ create: call('create', {}, [alloc, retId('b', 'nope')]) })).toThrow("call 'create', retId('b'): no id space 'nope'; declared: bufs");
+  });
+
+  it('refuse an id stored into a space whose ids it is not of', () => {
+    // `id` is an id of `bufs` (1..3); `one` has the id 1 alone.
+    const store = call('store', { id: 'bufs' }, [alloc, s('xa_store', { op: 'xa_store', space: 'one', id: 'id', ptr: 'b' })]);
+    const sys = system({ store }, { spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' }, one: { kind: 'buf', ids: () => ({ min: 1, max: 1 }) } } });
+    expect(run(sys, [t0('store', 1)]).replies).toEqual(['buf 1']);
+    expect(() => run(sys, [t0('store', 2), t0('store')])).toThrow("call 'store' stores id 2 into id space 'one', whose ids are 1..1; take the id from that space (xa_alloc, an argument of it)");
+  });
+
   it('refuse a jump to a label the call does not have', () => {
     expect(() => call('f', {}, [s('x', { op: 'fallible', errno: '-EIO' }, { fail: 'out' })] as Item[])).toThrow(
       "call 'f': step 'x' goes to label 'out', which the call does not have; add label('out')",
