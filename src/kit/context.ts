@@ -1,7 +1,7 @@
 /**
  * How an action ends (on, to a label, failed, oopsed, waiting in place), and
- * the context the interpreter runs it in: the world as it changes, the
- * thread, its frame and the references its pointers hold.
+ * the context the interpreter runs it in: the world read and written part by
+ * part, the thread, its frame and the references its pointers hold.
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
@@ -34,7 +34,7 @@ export type Draft = { -readonly [K in keyof Thread]: Thread[K] };
  * (an object slot, an id's entry, a lock's owner, a thread: parts.ts), never
  * the world whole: what it read (before writing it) is noted, in order, and
  * what it wrote is kept beside the world it was given, which stays as it was.
- * So the step's world is a function of the parts it read: the step cache
+ * So what the step does is a function of the parts it read: the step cache
  * keys on them, and replays the writes.
  */
 export class Ctx implements View {

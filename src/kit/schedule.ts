@@ -100,7 +100,7 @@ function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     const step = { thread: 0, op: setup.name, args: [] };
     const next = nextStep(spec, world, step);
     const waits = blockedOn(viewOf(world), 0, next.action);
-    const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, world, step, layout) : undefined;
+    const done = waits === undefined && n <= setup.items.length ? applyStep(spec, bounds, layout, world, step) : undefined;
     const wrong = !done ? `waits (${waits ?? 'for ever'})` : !done.reply.ok ? `fails (${done.reply.text})` : done.reply.warnings?.[0];
     if (wrong) throw new DefinitionError(`setup '${setup.name}', step '${next.fn}': ${wrong}; the setup must run alone to its end, cleanly`);
     world = done!.world;
@@ -121,8 +121,9 @@ function withTasks(spec: KitSpec, bounds: Bounds, world: KitWorld): KitWorld {
 
 /**
  * The transition system of a kit model within bounds. Its steps go through
- * the step cache (cache.ts) unless `cache` is false: the same worlds, replies
- * and coverage either way (test/kit/cache.test.ts), run without it.
+ * the step cache (cache.ts) unless `cache` is false, which is slower and
+ * gives the same worlds, replies and coverage (test/kit/cache.test.ts); its
+ * worlds are encoded by the kit's codec (codec.ts).
  */
 export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
@@ -146,6 +147,6 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}):
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
     codec: kitCodec(layout, lineage),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
-    apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, world, step, layout),
+    apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
   };
 }

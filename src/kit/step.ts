@@ -13,12 +13,12 @@ import { failed } from './deref.ts';
 import type { Call, Return, Step } from './calls.ts';
 import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
-import { layoutOf, type Layout } from './parts.ts';
+import type { Layout } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
-export function applyStep(spec: KitSpec, bounds: Bounds, world: KitWorld, step: EngineStep, layout: Layout = layoutOf(world)): { world: KitWorld; reply: Reply } {
+export function applyStep(spec: KitSpec, bounds: Bounds, layout: Layout, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
   const ctx = new Ctx(spec, bounds, layout, world, step.thread);
   const reply = runStep(ctx, step);
   return { world: ctx.after(), reply };
