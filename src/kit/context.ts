@@ -1,12 +1,13 @@
 /**
  * How an action ends (on, to a label, failed, oopsed, waiting in place), and
- * the context the interpreter runs it in: the world read and written part by
- * part, the thread, its frame and the references its pointers hold.
+ * the context the interpreter runs it in: the world as the step sees it
+ * (view.ts), the thread, its frame and the references its pointers hold.
  */
 import { DefinitionError } from '../engine/define.ts';
 import type { LocalName } from './calls.ts';
-import { counted, entryOf, sameObject, spaceIds, lockClass, objName, sortedRecord, refsOn, type KitSpec, type KitWorld, type Local, type Obj, type Ptr, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
-import { withWrites, type Layout } from './parts.ts';
+import { counted, spaceIds, lockClass, objName, sortedRecord, refsOn, type KitSpec, type KitWorld, type Local, type Ptr, type Thread } from './world.ts';
+import type { Layout } from './parts.ts';
+import { StepView } from './view.ts';
 import type { Bounds } from '../engine/model.ts';
 
 /** How an action ended: on to the next step, to a label, or failed with an errno. */
@@ -29,77 +30,25 @@ export const NEXT: Flow = { to: 'next' };
 /** A thread as this step changes it, in place. */
 export type Draft = { -readonly [K in keyof Thread]: Thread[K] };
 
-/**
- * What a step sees of the world. It reads and writes the world part by part
- * (an object slot, an id's entry, a lock's owner, a thread: parts.ts), never
- * the world whole: what it read (before writing it) is noted, in order, and
- * what it wrote is kept beside the world it was given, which stays as it was.
- * So what the step does is a function of the parts it read: the step cache
- * keys on them, and replays the writes.
- */
-export class Ctx implements View {
+/** A step of thread `t`: the world as it sees it, its thread, its frame and the references its pointers hold. */
+export class Ctx extends StepView {
   /** What starting the call found wrong with the ids it was given. */
   stale: string[] = [];
-  /** The parts read, in the order first read (not those read after this step wrote them). */
-  readonly reads: number[] = [];
-  private readonly seen: Uint8Array;
-  private readonly writes = new Map<number, unknown>();
   /** The thread's own copy, changed in place: made at the step's first change, replaced by `thread()`. */
   private draft?: Draft;
 
   constructor(
     readonly spec: KitSpec,
-    readonly bounds: Bounds,
-    private readonly layout: Layout,
-    /** The world before the step: never changed, and read only through `part`. */
-    private readonly before: KitWorld,
+    bounds: Bounds,
+    layout: Layout,
+    before: KitWorld,
     readonly t: number,
   ) {
-    this.seen = new Uint8Array(layout.places.length);
-  }
-
-  /** Part `n` as the step has it now: as it wrote it, or as the world had it (noted as read). */
-  private part(n: number): unknown {
-    if (this.writes.has(n)) return this.writes.get(n);
-    if (this.seen[n] === 0) {
-      this.seen[n] = 1;
-      this.reads.push(n);
-    }
-    return this.layout.read[n]!(this.before);
-  }
-
-  private write(n: number | undefined, v: unknown): void {
-    if (n === undefined) throw new Error('internal: a kit step writes a part the world does not have');
-    this.writes.set(n, v);
-  }
-
-  /** What the step wrote: part numbers and values in turn, in the order first written. */
-  changes(): unknown[] {
-    const out: unknown[] = [];
-    for (const [n, v] of this.writes) out.push(n, v);
-    return out;
-  }
-
-  /** The world after the step. */
-  after(): KitWorld {
-    return withWrites(this.layout, this.before, this.changes());
+    super(bounds, layout, before);
   }
 
   get th(): Thread {
-    return this.part(this.layout.thread[this.t]!) as Thread;
-  }
-
-  get threadCount(): number {
-    return this.layout.thread.length;
-  }
-
-  threadAt(u: number): Thread {
-    return this.part(this.layout.thread[u]!) as Thread;
-  }
-
-  /** How traces call thread `u`: the kworker is the thread after the CPUs (without reading it). */
-  actor(u: number): string {
-    return u >= this.bounds.threads ? 'kworker' : `CPU${u}`;
+    return this.threadAt(this.t);
   }
 
   get who(): string {
@@ -113,107 +62,14 @@ export class Ctx implements View {
 
   /** Replaces this thread with what `f` makes of it. */
   thread(f: (th: Thread) => Thread): void {
-    this.write(this.layout.thread[this.t]!, f(this.th));
+    this.setThread(this.t, f(this.th));
     this.draft = undefined;
   }
 
   /** Changes this thread in place (its own copy, made at the step's first change): cheaper than a new thread per change. */
   edit(change: (th: Draft) => void): void {
-    if (this.draft === undefined) this.write(this.layout.thread[this.t]!, (this.draft = { ...this.th }));
+    if (this.draft === undefined) this.setThread(this.t, (this.draft = { ...this.th }));
     change(this.draft);
-  }
-
-  objAt(kind: string, slot: number): Obj {
-    return this.part(this.layout.obj[kind]![slot]!) as Obj;
-  }
-
-  obj(p: { readonly kind: string; readonly slot: number }): Obj {
-    return this.objAt(p.kind, p.slot);
-  }
-
-  setObj(p: { readonly kind: string; readonly slot: number }, o: Obj): void {
-    this.write(this.layout.obj[p.kind]![p.slot]!, o);
-  }
-
-  /** Every slot of a kind. */
-  slots(kind: string): Obj[] {
-    return this.layout.obj[kind]!.map((n) => this.part(n) as Obj);
-  }
-
-  /** The first slot of a kind whose object `test` takes, or -1: the slots after it are not read. */
-  findSlot(kind: string, test: (o: Obj) => boolean): number {
-    const slots = this.layout.obj[kind]!;
-    for (let slot = 0; slot < slots.length; slot++) if (test(this.part(slots[slot]!) as Obj)) return slot;
-    return -1;
-  }
-
-  /** The entry at index `k` of space `name` (from its first id), undefined outside the space. */
-  entry(name: string, k: number): Slot | undefined {
-    const n = this.layout.entry[name]![k];
-    return n === undefined ? undefined : (this.part(n) as Slot);
-  }
-
-  /** How many ids space `name` has. */
-  entryCount(name: string): number {
-    return this.layout.entry[name]!.length;
-  }
-
-  /** The index of the first entry of space `name` from index `from` on that `test` takes, or -1: those after it are not read. */
-  findEntry(name: string, test: (s: Slot) => boolean, from = 0): number {
-    const entries = this.layout.entry[name]!;
-    for (let k = Math.max(from, 0); k < entries.length; k++) if (test(this.part(entries[k]!) as Slot)) return k;
-    return -1;
-  }
-
-  setEntry(name: string, k: number, slot: Slot): void {
-    this.write(this.layout.entry[name]![k]!, slot);
-  }
-
-  /** Where in space `name` the entry that maps to `p`'s object is (its index from the first id), or -1. */
-  entryIndex(name: string, p: { readonly kind: string; readonly slot: number; readonly gen: number }): number {
-    return this.findEntry(name, (s) => sameObject(entryOf(s), p));
-  }
-
-  cursor(name: string): number {
-    return this.part(this.layout.cursor[name]!) as number;
-  }
-
-  setCursor(name: string, at: number): void {
-    this.write(this.layout.cursor[name]!, at);
-  }
-
-  lockOwner(name: string): number | undefined {
-    const n = this.layout.lock[name];
-    return n === undefined ? undefined : (this.part(n) as number);
-  }
-
-  setLockOwner(name: string, t: number): void {
-    this.write(this.layout.lock[name]!, t);
-  }
-
-  rwsem(name: string): Rwsem | undefined {
-    const n = this.layout.rwsem[name];
-    return n === undefined ? undefined : (this.part(n) as Rwsem);
-  }
-
-  setRwsem(name: string, sem: Rwsem): void {
-    this.write(this.layout.rwsem[name]!, sem);
-  }
-
-  queue(): readonly Work[] {
-    return this.part(this.layout.queue) as readonly Work[];
-  }
-
-  setQueue(queue: readonly Work[]): void {
-    this.write(this.layout.queue, queue);
-  }
-
-  get exited(): boolean {
-    return this.part(this.layout.exited) === true;
-  }
-
-  setExited(): void {
-    this.write(this.layout.exited, true);
   }
 
   local(name: LocalName): Local {
@@ -312,14 +168,14 @@ export class Ctx implements View {
     const from = [...new Set(held.map(lockClass))].filter((c) => c !== to);
     // Most locks are taken holding none: nothing to order, nothing to warn about.
     if (from.length === 0) return [];
-    const edges = new Set(this.part(this.layout.lockOrder) as readonly string[]);
+    const edges = new Set(this.lockOrder());
     const warnings = from.flatMap((f) => {
       const back = orderPath(edges, to, f);
       return back ? [`WARNING: possible circular locking dependency detected: ${this.who} takes ${to} while holding ${f}, and ${back} was taken before`] : [];
     });
     const fresh = from.filter((f) => !edges.has(`${f}>${to}`));
     for (const f of fresh) edges.add(`${f}>${to}`);
-    if (fresh.length > 0) this.write(this.layout.lockOrder, [...edges].sort());
+    if (fresh.length > 0) this.setLockOrder([...edges].sort());
     return warnings;
   }
 

@@ -1,0 +1,173 @@
+/**
+ * The world as one step sees it, part by part (an object slot, an id's
+ * entry, a lock's owner, a thread: parts.ts), never whole: what the step
+ * reads (before writing it) is noted, in order, and what it writes is kept
+ * beside the world it was given, which stays as it was. So what the step
+ * does is a function of the parts it read: the step cache keys on them, and
+ * replays the writes.
+ */
+import type { Bounds } from '../engine/model.ts';
+import { withWrites, type Layout } from './parts.ts';
+import { entryOf, sameObject, type KitWorld, type Obj, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
+
+export class StepView implements View {
+  /** The parts read, in the order first read (not those read after this step wrote them). */
+  readonly reads: number[] = [];
+  private readonly seen: Uint8Array;
+  private readonly writes = new Map<number, unknown>();
+
+  constructor(
+    readonly bounds: Bounds,
+    private readonly layout: Layout,
+    /** The world before the step: never changed, and read only through `part`. */
+    private readonly before: KitWorld,
+  ) {
+    this.seen = new Uint8Array(layout.places.length);
+  }
+
+  /** Part `n` as the step has it now: as it wrote it, or as the world had it (noted as read). */
+  private part(n: number): unknown {
+    if (this.writes.has(n)) return this.writes.get(n);
+    if (this.seen[n] === 0) {
+      this.seen[n] = 1;
+      this.reads.push(n);
+    }
+    return this.layout.read[n]!(this.before);
+  }
+
+  private write(n: number | undefined, v: unknown): void {
+    if (n === undefined) throw new Error('internal: a kit step writes a part the world does not have');
+    this.writes.set(n, v);
+  }
+
+  /** What the step wrote: part numbers and values in turn, in the order first written. */
+  changes(): unknown[] {
+    const out: unknown[] = [];
+    for (const [n, v] of this.writes) out.push(n, v);
+    return out;
+  }
+
+  /** The world after the step. */
+  after(): KitWorld {
+    return withWrites(this.layout, this.before, this.changes());
+  }
+
+  get threadCount(): number {
+    return this.layout.thread.length;
+  }
+
+  threadAt(u: number): Thread {
+    return this.part(this.layout.thread[u]!) as Thread;
+  }
+
+  setThread(u: number, th: Thread): void {
+    this.write(this.layout.thread[u], th);
+  }
+
+  /** How traces call thread `u`: the kworker is the thread after the CPUs (without reading it). */
+  actor(u: number): string {
+    return u >= this.bounds.threads ? 'kworker' : `CPU${u}`;
+  }
+
+  objAt(kind: string, slot: number): Obj {
+    return this.part(this.layout.obj[kind]![slot]!) as Obj;
+  }
+
+  obj(p: { readonly kind: string; readonly slot: number }): Obj {
+    return this.objAt(p.kind, p.slot);
+  }
+
+  setObj(p: { readonly kind: string; readonly slot: number }, o: Obj): void {
+    this.write(this.layout.obj[p.kind]![p.slot]!, o);
+  }
+
+  /** Every slot of a kind. */
+  slots(kind: string): Obj[] {
+    return this.layout.obj[kind]!.map((n) => this.part(n) as Obj);
+  }
+
+  /** The first slot of a kind whose object `test` takes, or -1: the slots after it are not read. */
+  findSlot(kind: string, test: (o: Obj) => boolean): number {
+    const slots = this.layout.obj[kind]!;
+    for (let slot = 0; slot < slots.length; slot++) if (test(this.part(slots[slot]!) as Obj)) return slot;
+    return -1;
+  }
+
+  /** The entry at index `k` of space `name` (from its first id), undefined outside the space. */
+  entry(name: string, k: number): Slot | undefined {
+    const n = this.layout.entry[name]![k];
+    return n === undefined ? undefined : (this.part(n) as Slot);
+  }
+
+  /** How many ids space `name` has. */
+  entryCount(name: string): number {
+    return this.layout.entry[name]!.length;
+  }
+
+  /** The index of the first entry of space `name` from index `from` on that `test` takes, or -1: those after it are not read. */
+  findEntry(name: string, test: (s: Slot) => boolean, from = 0): number {
+    const entries = this.layout.entry[name]!;
+    for (let k = Math.max(from, 0); k < entries.length; k++) if (test(this.part(entries[k]!) as Slot)) return k;
+    return -1;
+  }
+
+  setEntry(name: string, k: number, slot: Slot): void {
+    this.write(this.layout.entry[name]![k]!, slot);
+  }
+
+  /** Where in space `name` the entry that maps to `p`'s object is (its index from the first id), or -1. */
+  entryIndex(name: string, p: { readonly kind: string; readonly slot: number; readonly gen: number }): number {
+    return this.findEntry(name, (s) => sameObject(entryOf(s), p));
+  }
+
+  cursor(name: string): number {
+    return this.part(this.layout.cursor[name]!) as number;
+  }
+
+  setCursor(name: string, at: number): void {
+    this.write(this.layout.cursor[name]!, at);
+  }
+
+  lockOwner(name: string): number | undefined {
+    const n = this.layout.lock[name];
+    return n === undefined ? undefined : (this.part(n) as number);
+  }
+
+  setLockOwner(name: string, t: number): void {
+    this.write(this.layout.lock[name]!, t);
+  }
+
+  rwsem(name: string): Rwsem | undefined {
+    const n = this.layout.rwsem[name];
+    return n === undefined ? undefined : (this.part(n) as Rwsem);
+  }
+
+  setRwsem(name: string, sem: Rwsem): void {
+    this.write(this.layout.rwsem[name]!, sem);
+  }
+
+  queue(): readonly Work[] {
+    return this.part(this.layout.queue) as readonly Work[];
+  }
+
+  setQueue(queue: readonly Work[]): void {
+    this.write(this.layout.queue, queue);
+  }
+
+  get exited(): boolean {
+    return this.part(this.layout.exited) === true;
+  }
+
+  setExited(): void {
+    this.write(this.layout.exited, true);
+  }
+
+  /** The lock orders lockdep has seen. */
+  lockOrder(): readonly string[] {
+    return this.part(this.layout.lockOrder) as readonly string[];
+  }
+
+  setLockOrder(orders: readonly string[]): void {
+    this.write(this.layout.lockOrder, orders);
+  }
+}
