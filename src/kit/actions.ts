@@ -324,7 +324,7 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
       return counter(ctx, step, a.ptr, p, o, a.field, a.delta, warnings);
     case 'kfree': {
       const readers: number[] = [];
-      if (a.rcu) for (let u = 0; u < ctx.threadCount; u++) if (ctx.threadAt(u).rcu > 0) readers.push(u);
+      if (a.rcu) for (let u = 0; u < ctx.threadCount; u++) if (ctx.rcuOf(u) > 0) readers.push(u);
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
       // Freeing what this call allocated undoes it; freeing what its own last put left it (`own`) follows from
       // the count reaching 0, which any change of this call's shows already; any other kfree is a change.

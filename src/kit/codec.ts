@@ -1,5 +1,5 @@
 /**
- * A kit system's codec: a world is its parts in the layout's order
+ * A kit system's codec: a world is its (stored) parts in the layout's order
  * (parts.ts), each one word of a collapse codec (a number, or the index of
  * the stored part it equals). The explorer decodes a world, applies each
  * enabled step to it, and encodes what each made; a world the step cache made
@@ -20,10 +20,10 @@ export interface Lineage {
 export function kitCodec(layout: Layout, lineage: Lineage): MeasuredCodec<KitWorld> {
   // One level inline: the array of parts, each part (a thread, an object slot, an entry) stored once.
   const parts = collapseCodec<unknown[]>(1);
-  const values = (world: KitWorld) => layout.read.map((read) => read(world));
+  const values = (world: KitWorld) => layout.read.slice(0, layout.stored).map((read) => read(world));
   /** The words of the world decoded last: an array header, then a word per part. */
   let decodedWords = new Int32Array(0);
-  const words = new Int32Array(layout.places.length + 1);
+  const words = new Int32Array(layout.stored + 1);
   return {
     encode(world: KitWorld, out: WordSink) {
       const made = lineage.made;

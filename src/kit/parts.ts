@@ -1,7 +1,9 @@
 /**
  * A world's parts, numbered once per system from its initial world: each
  * object slot, each id's entry, each cursor, lock and rw_semaphore, each
- * thread, the work queue, the lock orders lockdep has seen, the exit flag.
+ * thread, the work queue, the lock orders lockdep has seen, the exit flag;
+ * and after them, parts of those read alone (each thread's rcu_read_lock
+ * nesting, which is all other threads' steps need of it).
  * A step reads and writes the world part by part (context.ts), so what it
  * read and what it changed are known; the step cache (cache.ts) keys on the
  * one and replays the other.
@@ -14,10 +16,14 @@ export type Place =
   | { readonly type: 'entry'; readonly space: string; readonly k: number }
   | { readonly type: 'cursor' | 'lock' | 'rwsem'; readonly name: string }
   | { readonly type: 'thread'; readonly u: number }
-  | { readonly type: 'queue' | 'lockOrder' | 'exited' };
+  | { readonly type: 'queue' | 'lockOrder' | 'exited' }
+  /** A thread's rcu_read_lock nesting: a part of its thread, read alone by other threads' steps (never written alone). */
+  | { readonly type: 'rcu'; readonly u: number };
 
 export interface Layout {
   readonly places: readonly Place[];
+  /** How many parts make a world, numbered first: the others are parts of them, read alone. */
+  readonly stored: number;
   /** Each part's value in a world, by number. */
   readonly read: readonly ((w: KitWorld) => unknown)[];
   /** The number of each part, by where it is. */
@@ -30,6 +36,7 @@ export interface Layout {
   readonly queue: number;
   readonly lockOrder: number;
   readonly exited: number;
+  readonly rcu: readonly number[];
 }
 
 /** The parts of every world shaped as `world` is (the same spec and bounds). */
@@ -42,7 +49,7 @@ export function layoutOf(world: KitWorld): Layout {
   };
   const byName = <T, U>(record: Readonly<Record<string, T>>, f: (name: string, v: T) => U): Record<string, U> =>
     Object.fromEntries(Object.entries(record).map(([name, v]) => [name, f(name, v)]));
-  return {
+  const layout = {
     obj: byName(world.objects, (kind, slots) => slots.map((_, slot) => add({ type: 'obj', kind, slot }, (w) => w.objects[kind]![slot]))),
     entry: byName(world.spaces, (space, ids) => ids.map((_, k) => add({ type: 'entry', space, k }, (w) => w.spaces[space]![k]))),
     cursor: byName(world.cursors, (name) => add({ type: 'cursor', name }, (w) => w.cursors[name])),
@@ -52,9 +59,10 @@ export function layoutOf(world: KitWorld): Layout {
     queue: add({ type: 'queue' }, (w) => w.queue),
     lockOrder: add({ type: 'lockOrder' }, (w) => w.lockOrder),
     exited: add({ type: 'exited' }, (w) => w.exited),
-    places,
-    read,
   };
+  const stored = places.length;
+  const rcu = world.threads.map((_, u) => add({ type: 'rcu', u }, (w) => w.threads[u]!.rcu));
+  return { ...layout, stored, rcu, places, read };
 }
 
 /**
@@ -109,6 +117,8 @@ export function withWrites(layout: Layout, world: KitWorld, writes: readonly unk
       case 'exited':
         out.exited = v as true;
         break;
+      case 'rcu':
+        throw new Error('internal: a kit step writes a part of a thread alone');
     }
   }
   return out;

@@ -60,6 +60,13 @@ export class StepView implements View {
     return this.part(this.layout.thread[u]!) as Thread;
   }
 
+  /** Thread `u`'s rcu_read_lock nesting, read alone: a step that waits for readers depends on no more of their threads. */
+  rcuOf(u: number): number {
+    const n = this.layout.thread[u]!;
+    if (this.writes.has(n)) return (this.writes.get(n) as Thread).rcu;
+    return this.part(this.layout.rcu[u]!) as number;
+  }
+
   setThread(u: number, th: Thread): void {
     this.write(this.layout.thread[u], th);
   }

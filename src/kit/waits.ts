@@ -17,7 +17,7 @@ export function blockedOn(world: View, t: number, unresolved: Action): string | 
   }
   if (action.op === 'synchronize_rcu') {
     for (let u = 0; u < world.threadCount; u++) {
-      if (u !== t && world.threadAt(u).rcu > 0) return `synchronize_rcu(), with ${world.actor(u)} inside rcu_read_lock()`;
+      if (u !== t && world.rcuOf(u) > 0) return `synchronize_rcu(), with ${world.actor(u)} inside rcu_read_lock()`;
     }
   }
   if (action.op === 'wait') return waitingFor(world, t, action);

@@ -305,6 +305,8 @@ export function resolveLock(frame: Thread['frame'], a: Action): Action {
 export interface View {
   readonly threadCount: number;
   threadAt(u: number): Thread;
+  /** Thread `u`'s rcu_read_lock nesting. */
+  rcuOf(u: number): number;
   lockOwner(name: string): number | undefined;
   rwsem(name: string): Rwsem | undefined;
   objAt(kind: string, slot: number): Obj;
@@ -315,6 +317,7 @@ export interface View {
 export const viewOf = (world: KitWorld): View => ({
   threadCount: world.threads.length,
   threadAt: (u) => world.threads[u]!,
+  rcuOf: (u) => world.threads[u]!.rcu,
   lockOwner: (name) => world.locks[name],
   rwsem: (name) => world.rwsems[name],
   objAt: (kind, slot) => world.objects[kind]![slot]!,

@@ -99,9 +99,10 @@ describe('the step cache', () => {
         if (steps.length === 0) return;
         const step = steps[pick % steps.length]!;
         const before = outcome(world, step);
-        // Every part the step did not read taken from another world.
+        // Every part of the world the step did not read, nor read a part of (a thread's rcu nesting), taken from another world.
         const other = walk(there);
-        const unread = layout.read.flatMap((read, n) => (before.reads.includes(n) ? [] : [n, read(other)]));
+        const read = new Set(before.reads.map((n) => { const u = layout.rcu.indexOf(n); return u < 0 ? n : layout.thread[u]!; }));
+        const unread = layout.read.slice(0, layout.stored).flatMap((get, n) => (read.has(n) ? [] : [n, get(other)]));
         expect(outcome(withWrites(layout, world, unread), step)).toEqual(before);
       }),
       { seed: 42, numRuns: 150 },
