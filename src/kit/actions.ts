@@ -372,7 +372,7 @@ function rwsem(ctx: Ctx, a: Extract<Action, { sem: string }>): Done {
     return { text, flow: NEXT, warnings };
   };
   const unbalanced = (): Done => ({
-      text: 'WARN',
+    text: 'WARN',
     flow: NEXT,
     warnings: [`WARNING: bad unlock balance detected! ${ctx.who} releases ${a.sem}, which it does not hold`],
   });

@@ -20,7 +20,8 @@ export interface Lineage {
 export function kitCodec(layout: Layout, lineage: Lineage): MeasuredCodec<KitWorld> {
   // One level inline: the array of parts, each part (a thread, an object slot, an entry) stored once.
   const parts = collapseCodec<unknown[]>(1);
-  const values = (world: KitWorld) => layout.read.slice(0, layout.stored).map((read) => read(world));
+  const stored = layout.read.slice(0, layout.stored);
+  const values = (world: KitWorld) => stored.map((read) => read(world));
   /** The words of the world decoded last: an array header, then a word per part. */
   let decodedWords = new Int32Array(0);
   const words = new Int32Array(layout.stored + 1);
