@@ -164,9 +164,11 @@ class Search<W, C> {
   private readonly config: C;
   // Each kind where it is checked: invariants on new worlds, step properties on
   // every transition, final ones where nothing is enabled (invariants not again).
-  private readonly invariants: readonly Property<W, C>[];
-  private readonly moves: readonly Property<W, C>[];
-  private readonly finals: readonly Property<W, C>[];
+  // A property is checked until it is first broken: breadth-first, that is its
+  // shortest counterexample, the one kept.
+  private invariants: readonly Property<W, C>[];
+  private moves: readonly Property<W, C>[];
+  private finals: readonly Property<W, C>[];
 
   constructor(
     private readonly system: System<W>,
@@ -325,6 +327,10 @@ class Search<W, C> {
   private note(violations: readonly Violation[], state: number, step?: number): void {
     for (const violation of violations) {
       if (this.sightings.has(violation.property)) continue;
+      const unbroken = (p: Property<W, C>) => p.id !== violation.property;
+      this.invariants = this.invariants.filter(unbroken);
+      this.moves = this.moves.filter(unbroken);
+      this.finals = this.finals.filter(unbroken);
       const afterMs = performance.now() - this.started;
       this.sightings.set(violation.property, {
         violation,

@@ -5,7 +5,7 @@
  * the space without changing any verdict or shortest length; a `maxStates` cap
  * stops the search early and leaves unproved properties `unknown`; and a tiny
  * plain-data system (default codec) gets shortest counterexamples for final and
- * invariant properties.
+ * invariant properties, each property checked until its first break.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -142,5 +142,23 @@ describe('a plain-data system with the default codec', () => {
     expect(invariant.trace.steps.length).toBe(2);
     expect(invariant.violation).toMatchObject({ at: 2, message: 'reached 2' });
     expect(invariant.trace.steps.at(-1)!.world).toEqual({ n: 2 });
+  });
+
+  it('checks a property until it first breaks, and keeps that shortest break', async () => {
+    // Each kind breaks at n >= 1: the first world or step there is the break kept, and no later one is checked.
+    const seen = { invariant: [] as number[], step: [] as number[], final: [] as number[] };
+    const from1 = (kind: keyof typeof seen, n: number) => (seen[kind].push(n), n >= 1 ? `at ${n}` : undefined);
+    const r = await exploreExhaustive(counter, [
+      { ...base, id: 'inv', kind: 'invariant', check: (w) => from1('invariant', w.n) },
+      { ...base, id: 'move', kind: 'step', check: (m) => from1('step', m.after.n) },
+      { ...base, id: 'end', kind: 'final', check: (w) => from1('final', w.n) },
+    ]);
+    // The search's checks, then the counterexample's replay's: never the worlds 2 and 3, nor the other steps.
+    expect(seen).toEqual({ invariant: [0, 1, 0, 1], step: [1, 1], final: [3, 3] });
+    expect([...r.counterexamples.values()].map((c) => [c.violation.property, c.trace.steps.length])).toEqual([
+      ['move', 1],
+      ['inv', 1],
+      ['end', 3],
+    ]);
   });
 });
