@@ -8,12 +8,10 @@ import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { StepCache } from './cache.ts';
 import { kitCodec, type Lineage } from './codec.ts';
-import { PartMemo, PartValues, type Filed } from './memo.ts';
-import { layoutOf, type Layout } from './parts.ts';
-import { StepView } from './view.ts';
+import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { entryOf, initialWorld, nextStep, spaceIds, threadNext, viewOf, type KitSpec, type KitWorld, type View } from './world.ts';
+import { entryOf, initialWorld, nextStep, spaceIds, viewOf, type KitSpec, type KitWorld } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
 function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
@@ -29,7 +27,7 @@ function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readon
   if (!spec.exit || world.exited || world.queue.length > 0) return [];
   const busy = (th: KitWorld['threads'][number], t: number) => th.call !== null || (!th.worker && starts[t]!.length > 0 && th.calls < bounds.ops);
   if (world.threads.some(busy)) return [];
-  return stepChoices(spec, viewOf(world), { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
+  return stepChoices(spec, world, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
 }
 
 /**
@@ -37,7 +35,7 @@ function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readon
  * same in every world, so made once per system (the scenario's `--only
  * calls=`, and each CPU's role, narrow them).
  */
-export function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[][] {
+function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[][] {
   const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
   const roles = spec.roles;
   return Array.from({ length: threads }, (_, thread) =>
@@ -47,48 +45,22 @@ export function callStarts(spec: KitSpec, bounds: Bounds, threads: number): Engi
   );
 }
 
-/**
- * The steps every thread may take in a world, in a fixed order (thread by thread, then the exit). What a thread may
- * take is a function of the parts its choice reads (its own thread, a lock's owner, a wait's object), which it reads
- * through a `StepView`: with `memo`, it is filed by them, and found again (memo.ts).
- */
-function enabledIn(spec: KitSpec, bounds: Bounds, layout: Layout, starts: readonly (readonly EngineStep[])[], memo?: PartMemo<readonly EngineStep[]>) {
-  return (world: KitWorld): readonly EngineStep[] => {
-    const enabled: EngineStep[] = [];
-    for (let t = 0; t < starts.length; t++) {
-      let filed = memo?.find(world, t, '');
-      if (filed === undefined) {
-        filed = threadChoices(spec, bounds, layout, starts, world, t);
-        memo?.file(world, t, '', filed);
-      }
-      for (const s of filed.value) enabled.push(s);
+function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
+  const enabled: EngineStep[] = [];
+  const view = viewOf(world);
+  world.threads.forEach((th, thread) => {
+    if (th.call === null && th.worker) {
+      const head = world.queue[0];
+      // The work's first step waits as it would with its pointer in hand.
+      if (head) enabled.push(...stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }));
+    } else if (th.call === null) {
+      // A call starts by running its first step, so it waits as that step would.
+      if (th.calls < bounds.ops) for (const start of starts[thread]!) enabled.push(...stepChoices(spec, world, start, view));
+    } else {
+      enabled.push(...stepChoices(spec, world, { thread, op: th.call, args: [] }, view));
     }
-    for (const s of exitStep(spec, bounds, world, starts)) enabled.push(s);
-    return enabled;
-  };
-}
-
-/** The steps thread `t` may take in `world`, made anew, and the parts their making read. */
-export function threadChoices(spec: KitSpec, bounds: Bounds, layout: Layout, starts: readonly (readonly EngineStep[])[], world: KitWorld, t: number): Filed<readonly EngineStep[]> {
-  const view = new StepView(bounds, layout, world);
-  // Handed out again for every world the thread chooses alike in: frozen, they are shared safely.
-  const steps = threadSteps(spec, bounds, view, t, starts[t]!).map((s) => Object.freeze({ ...s, args: Object.freeze(s.args) }));
-  return { reads: view.reads, value: Object.freeze(steps) };
-}
-
-/** The steps thread `t` may take, as `view` sees the world: its call's next step, each call it may start, or its next work's first. */
-function threadSteps(spec: KitSpec, bounds: Bounds, view: StepView, t: number, starts: readonly EngineStep[]): EngineStep[] {
-  const th = view.threadAt(t);
-  if (th.call === null && th.worker) {
-    const head = view.queue()[0];
-    if (!head) return [];
-    // The work's first step waits as it would with its pointer in hand.
-    view.setThread(t, { ...th, frame: { [head.local]: head.ptr } });
-    return stepChoices(spec, view, { thread: t, op: head.work, args: [] });
-  }
-  // A call starts by running its first step, so it waits as that step would.
-  if (th.call === null) return th.calls < bounds.ops ? starts.flatMap((start) => stepChoices(spec, view, start)) : [];
-  return stepChoices(spec, view, { thread: t, op: th.call, args: [] });
+  });
+  return enabled.concat(exitStep(spec, bounds, world, starts));
 }
 
 /** `world` with the kworker's frame holding the pointer its next work will start with. */
@@ -98,8 +70,8 @@ export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
 }
 
 /** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
-function stepChoices(spec: KitSpec, view: View, go: EngineStep): EngineStep[] {
-  const a = threadNext(spec, view.threadAt(go.thread), go).action;
+function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep, view = viewOf(world)): EngineStep[] {
+  const a = nextStep(spec, world, go).action;
   const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
   if (blockedOn(view, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
   return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
@@ -147,14 +119,10 @@ function withTasks(spec: KitSpec, bounds: Bounds, world: KitWorld): KitWorld {
   return { ...world, threads: world.threads.map((th, t) => (th.worker ? th : { ...th, task: taskOf(t) })) };
 }
 
-/** How many threads' choices the memo keeps: a few steps each. */
-const CHOICES = 1 << 15;
-
 /**
  * The transition system of a kit model within bounds. Its steps go through
- * the step cache (cache.ts), and each thread's choices through a memo of
- * their own (memo.ts), unless `cache` is false, which is slower and gives the
- * same steps, worlds, replies and coverage (test/kit/cache.test.ts); its
+ * the step cache (cache.ts) unless `cache` is false, which is slower and
+ * gives the same worlds, replies and coverage (test/kit/cache.test.ts); its
  * worlds are encoded by the kit's codec (codec.ts).
  */
 export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}): System<KitWorld> {
@@ -170,8 +138,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}):
   const init = startingWorld(spec, bounds);
   const layout = layoutOf(init);
   const lineage: Lineage = {};
-  const values = new PartValues(layout);
-  const cached = cache ? new StepCache(spec, bounds, layout, lineage, undefined, values) : undefined;
+  const cached = cache ? new StepCache(spec, bounds, layout, lineage) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
   return {
     init,
@@ -179,7 +146,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}):
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
     codec: kitCodec(layout, lineage),
-    enabled: enabledIn(spec, bounds, layout, starts, cache ? new PartMemo(values, CHOICES, 'kit thread choice') : undefined),
+    enabled: (world) => enabledSteps(spec, bounds, world, starts),
     apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
   };
 }

@@ -359,11 +359,7 @@ export function callOf(spec: KitSpec, name: string): Call {
 
 /** The step a thread takes next: in its call, or the first of the call `step` starts. */
 export function nextStep(spec: KitSpec, world: KitWorld, step: EngineStep): Step {
-  return threadNext(spec, world.threads[step.thread]!, step);
-}
-
-/** The step thread `th` takes next: in its call, or the first of the call `step` starts. */
-export function threadNext(spec: KitSpec, th: Thread, step: EngineStep): Step {
+  const th = world.threads[step.thread]!;
   const c = callOf(spec, th.call ?? step.op);
   const item = c.items[th.call === null ? firstStep(c, 0) : th.pc];
   if (!item || !('fn' in item)) throw new Error(`internal: thread ${step.thread} is at no step of ${c.name}`);

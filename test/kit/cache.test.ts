@@ -4,8 +4,7 @@
  * reply and the machine transitions that running it gives (also from a cache
  * small enough to turn its generations over at every few steps); a step does
  * the same in a world whose parts it did not read are another world's (what
- * the cache rests on); each thread's choices, from their memo, are those
- * made anew, and the same whatever the parts their making did not read; and an exhaustive
+ * the cache rests on); and an exhaustive
  * check with the cache explores the same states and transitions, with the
  * same verdicts and coverage, as one without it.
  */
@@ -21,7 +20,7 @@ import { StepCache } from '../../src/kit/cache.ts';
 import { Ctx } from '../../src/kit/context.ts';
 import { layoutOf, withWrites } from '../../src/kit/parts.ts';
 import { runStep } from '../../src/kit/step.ts';
-import { callStarts, kitSystem, threadChoices } from '../../src/kit/schedule.ts';
+import { kitSystem } from '../../src/kit/schedule.ts';
 
 const kitVariants: [string, AnyVariant][] = [...builtInModels, buffer, file]
   .flatMap((m) => m.variants.map((v): [string, AnyVariant] => [`${m.name}/${v.name}`, { ...v, model: m } as AnyVariant]))
@@ -60,7 +59,6 @@ describe('the step cache', () => {
         let world = stored(cached.init);
         for (const c of choices) {
           const steps = cached.enabled(world);
-          expect(steps).toEqual(plain.enabled(world));
           if (steps.length === 0) break;
           const step = steps[c % steps.length]!;
           const got = run(cached, world, step);
@@ -106,38 +104,6 @@ describe('the step cache', () => {
         const read = new Set(before.reads.map((n) => { const u = layout.rcu.indexOf(n); return u < 0 ? n : layout.thread[u]!; }));
         const unread = layout.read.slice(0, layout.stored).flatMap((get, n) => (read.has(n) ? [] : [n, get(other)]));
         expect(outcome(withWrites(layout, world, unread), step)).toEqual(before);
-      }),
-      { seed: 42, numRuns: 150 },
-    );
-  });
-
-  it.each(kitVariants)('%s: a thread chooses the same whatever the parts its choice did not read', (_, v) => {
-    const spec = v.config as KitSpec;
-    const system = kitSystem(spec, bounds, { cache: false });
-    const layout = layoutOf(system.init);
-    const walk = (choices: readonly number[]) => {
-      let world = system.init;
-      for (const c of choices) {
-        const steps = system.enabled(world);
-        if (steps.length === 0) break;
-        world = system.apply(world, steps[c % steps.length]!).world;
-      }
-      return world;
-    };
-    // One thread's choices: the enabled steps that are its own, but the exit's start (the last CPU's, when all is done).
-    const choices = (world: KitWorld, t: number) =>
-      system.enabled(world).filter((s) => s.thread === t && !(s.op === spec.exit?.name && world.threads[t]!.call === null));
-    const starts = callStarts(spec, bounds, layout.thread.length);
-    fc.assert(
-      fc.property(fc.array(fc.nat(), { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 25 }), fc.nat(), (here, there, pick) => {
-        const world = walk(here);
-        const t = pick % layout.thread.length;
-        const { reads, value: steps } = threadChoices(spec, bounds, layout, starts, world, t);
-        expect(steps).toEqual(choices(world, t));
-        const other = walk(there);
-        const read = new Set(reads.map((n) => { const u = layout.rcu.indexOf(n); return u < 0 ? n : layout.thread[u]!; }));
-        const unread = layout.read.slice(0, layout.stored).flatMap((get, n) => (read.has(n) ? [] : [n, get(other)]));
-        expect(threadChoices(spec, bounds, layout, starts, withWrites(layout, world, unread), t).value).toEqual(steps);
       }),
       { seed: 42, numRuns: 150 },
     );
