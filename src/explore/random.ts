@@ -134,6 +134,8 @@ const schedulerOf = (options: RandomOptions): Scheduler => options.scheduler ?? 
 /** Which properties some schedule breaks, and first where. */
 async function survey<W, C>(system: System<W>, shape: Shape, properties: readonly Property<W, C>[], options: RandomOptions): Promise<Survey> {
   const broken = new Map<string, Sighting>();
+  // A property is checked until a run first breaks it: that run is the one kept.
+  let unbroken = properties;
   const pctRuns = new Map<number, number>();
   let runs = 0;
   let longer = 0;
@@ -153,11 +155,10 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
         runs++;
         if (plan.scheduler === 'pct') pctRuns.set(plan.depth, (pctRuns.get(plan.depth) ?? 0) + 1);
         const counted = countingChoices(chooser<W>(plan));
-        const run = walk(system, properties, counted.choose, { stopAtViolation: false, config: options.config as C });
+        const run = walk(system, unbroken, counted.choose, { stopAtViolation: false, config: options.config as C });
         if (counted.choices() > shape.choices) longer++;
-        for (const v of run.violations) {
-          if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
-        }
+        for (const v of run.violations) broken.set(v.property, { run: runs, plan });
+        if (run.violations.length > 0) unbroken = unbroken.filter((p) => !broken.has(p.id));
         report();
         // Stop early once every property is broken: nothing more to learn.
         return broken.size < properties.length;

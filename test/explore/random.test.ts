@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkVariant, exploreRandom, renderTrace } from 'lifecheck';
+import { checkVariant, exploreRandom, renderTrace, type Property, type Step, type System } from 'lifecheck';
 import { ioasid, ioasidBench } from 'lifecheck/models';
 import { randomCounterexample } from '../helpers/properties.ts';
 import { variantOf } from '../helpers/variants.ts';
@@ -72,5 +72,33 @@ describe('progress', () => {
     // Broken properties only add up.
     expect(seen.every((p, i) => i === 0 || p.broken >= seen[i - 1]!.broken)).toBe(true);
     expect(seen.at(-1)!.broken).toBe(1);
+  });
+});
+
+describe('properties checked', () => {
+  it('checks a property until a run first breaks it, and every other one on every step', async () => {
+    // Two threads may each increment a counter until it reaches 3; `a` breaks at the first step, `b` never.
+    const incs: Step[] = [0, 1].map((thread) => ({ thread, op: 'inc', args: [] }));
+    const counter: System<{ readonly n: number }> = {
+      init: { n: 0 },
+      horizon: 3,
+      enabled: (w) => (w.n < 3 ? incs : []),
+      apply: (w) => ({ world: { n: w.n + 1 }, reply: { ok: true, text: String(w.n + 1) } }),
+    };
+    const calls = { a: 0, b: 0 };
+    const base = { title: 'test', source: 'test', kind: 'step' } as const;
+    const properties: Property<{ readonly n: number }>[] = [
+      { ...base, id: 'a', check: () => (calls.a++, 'broken') },
+      { ...base, id: 'b', check: () => (calls.b++, undefined) },
+    ];
+    // Per run of the survey (before the counterexample is shrunk): how often each was checked so far.
+    const seen: { a: number; b: number }[] = [];
+    const result = await exploreRandom(counter, properties, { runs: 20, seed: 1, progressEveryMs: 0, onProgress: () => seen.push({ ...calls }) });
+    expect(result.results.map((r) => [r.property, r.status])).toEqual([
+      ['a', 'violated'],
+      ['b', 'holds'],
+    ]);
+    expect(seen.map((c) => c.a)).toEqual(Array.from({ length: 20 }, () => 3));
+    expect(seen.map((c) => c.b)).toEqual(Array.from({ length: 20 }, (_, run) => 3 * (run + 1)));
   });
 });
