@@ -3,7 +3,8 @@
  * lifecheck's exhaustive BFS and, when `spin` is installed, by SPIN on the same
  * configurations, side by side; then every variant of every built-in model
  * searched exhaustively at its default bounds, its speed as a ratio to the
- * anchor's in the same run; then each built-in model checked with one thread
+ * anchor's in the same run, and one variant of each kit model at bounds
+ * where its search is long; then each built-in model checked with one thread
  * and with one per core, and one variant's search split over every core, with
  * the speed-ups. Each lifecheck run is its own process, so its peak RSS is its
  * own. Figures only: nothing here passes or fails.
@@ -58,11 +59,12 @@ async function runLifecheck([n, k, l]: Config, variantName: string, symmetry: bo
   };
 }
 
-/** One built-in variant searched exhaustively at its model's default bounds, every property, as `check` does. */
-async function runVariant(modelName: string, variantName: string): Promise<Figures> {
+/** One built-in variant searched exhaustively at its model's default bounds (with `ops` calls per thread, if given), every property, as `check` does. */
+async function runVariant(modelName: string, variantName: string, ops?: number): Promise<Figures> {
   const model = builtInModels.find((m) => m.name === modelName)!;
   const variant = model.variants.find((v) => v.name === variantName)!;
-  const report = await checkVariant(variant, { bounds: model.defaults, runs: 1, seed: 0, exhaustive: {} });
+  const bounds = ops === undefined ? model.defaults : { ...model.defaults, ops };
+  const report = await checkVariant(variant, { bounds, runs: 1, seed: 0, exhaustive: {} });
   const { stats } = report.search!;
   return {
     tool: 'lifecheck',
@@ -180,6 +182,32 @@ function modelTable(quick: boolean, anchor: number): void {
   }
 }
 
+/** How many states a search must store for its speed to be its own, not V8's warm-up's (the anchor's (2,2,3) runs at a tenth of its (3,2,4) speed). */
+const LONG = 200_000;
+
+/**
+ * One variant of each kit model, the one expected to break fewest properties (so every property is checked to the
+ * end), at the fewest calls per thread above the default whose search stores at least `LONG` states: its speed once
+ * warm, as the anchor's (3,2,4) row is, beside the default bounds' (mostly V8's warm-up at a few thousand states).
+ */
+function longRows(anchor: number): void {
+  console.log(`\nOne variant of each kit model, exhaustive at the fewest calls per thread (ops) that make a search of at least ${fmt(LONG)} states; speed as a ratio to ioasid-bench (3,2,4) fixed's:\n`);
+  console.log(row(['model', 'variant', 'bounds', 'states', 'transitions', 'wall s', 'states/s', '× anchor', 'peak MB', 'B/state']));
+  console.log(row(Array.from({ length: 10 }, () => '---')));
+  for (const model of builtInModels.filter((m) => m.variants.every((v) => 'calls' in (v.config as object)))) {
+    const broken = (v: (typeof model.variants)[number]) => Object.values(v.expect ?? {}).filter((x) => x === 'violated').length;
+    const v = model.variants.reduce((best, x) => (broken(x) < broken(best) ? x : best));
+    const b = model.defaults;
+    for (let ops = b.ops + 1; ops <= b.ops + 4; ops++) {
+      const f = inProcess('--variant', `${model.name},${v.name},${ops}`);
+      if (f.states < LONG && ops < b.ops + 4) continue;
+      const cells = [fmt(f.states), fmt(f.transitions), f.seconds.toFixed(2), fmt(Math.round(perSecond(f))), (perSecond(f) / anchor).toFixed(2)];
+      console.log(row([model.name, v.name, `(${b.threads},${b.ids.max - b.ids.min + 1},${ops})`, ...cells, f.peakMB.toFixed(0), String(f.bytesPerState)]));
+      break;
+    }
+  }
+}
+
 /** The built-in models checked with one thread and with one per core: wall times, the speed-up, and whether the verdicts agree. */
 function parallelRows(): void {
   const cores = availableParallelism();
@@ -231,8 +259,8 @@ async function main(): Promise<void> {
     return;
   }
   if (values.variant) {
-    const [model, variant] = values.variant.split(',');
-    process.stdout.write(JSON.stringify(await runVariant(model!, variant!)));
+    const [model, variant, ops] = values.variant.split(',');
+    process.stdout.write(JSON.stringify(await runVariant(model!, variant!, ops === undefined ? undefined : Number(ops))));
     return;
   }
   const spin = hasSpin();
@@ -254,6 +282,7 @@ async function main(): Promise<void> {
   if (notes.length) console.log(['', ...notes].join('\n'));
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
   modelTable(Boolean(values.quick), anchor);
+  if (!values.quick) longRows(anchor);
   parallelRows();
   splitRows();
 }
