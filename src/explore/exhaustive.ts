@@ -165,7 +165,8 @@ class Search<W, C> {
   // Each kind where it is checked: invariants on new worlds, step properties on
   // every transition, final ones where nothing is enabled (invariants not again).
   // A property is checked until it is first broken: breadth-first, that is its
-  // shortest counterexample, the one kept.
+  // shortest counterexample, the one kept (and a check that would throw in a
+  // world after it is not met: the property has its verdict).
   private invariants: readonly Property<W, C>[];
   private moves: readonly Property<W, C>[];
   private finals: readonly Property<W, C>[];

@@ -1,7 +1,8 @@
 /**
  * The random explorer: fast-check generates plans (see `schedulers.ts`: which
  * thread moves, which of its enabled steps it takes), every property is
- * checked after every step, and a failing plan is shrunk and its trace then
+ * checked after every step until a run breaks it, and a failing plan is
+ * shrunk and its trace then
  * shortened (`shorten.ts`), both deterministic, so the seed and path replay
  * exactly the trace reported. It knows only the `System` interface.
  *
@@ -134,7 +135,8 @@ const schedulerOf = (options: RandomOptions): Scheduler => options.scheduler ?? 
 /** Which properties some schedule breaks, and first where. */
 async function survey<W, C>(system: System<W>, shape: Shape, properties: readonly Property<W, C>[], options: RandomOptions): Promise<Survey> {
   const broken = new Map<string, Sighting>();
-  // A property is checked until a run first breaks it: that run is the one kept.
+  // A property is checked until a run first breaks it: that run is the one kept (and a check that would throw in a
+  // later run is not met: the property has its verdict).
   let unbroken = properties;
   const pctRuns = new Map<number, number>();
   let runs = 0;
@@ -157,7 +159,7 @@ async function survey<W, C>(system: System<W>, shape: Shape, properties: readonl
         const counted = countingChoices(chooser<W>(plan));
         const run = walk(system, unbroken, counted.choose, { stopAtViolation: false, config: options.config as C });
         if (counted.choices() > shape.choices) longer++;
-        for (const v of run.violations) broken.set(v.property, { run: runs, plan });
+        for (const v of run.violations) if (!broken.has(v.property)) broken.set(v.property, { run: runs, plan });
         if (run.violations.length > 0) unbroken = unbroken.filter((p) => !broken.has(p.id));
         report();
         // Stop early once every property is broken: nothing more to learn.
