@@ -63,11 +63,12 @@ export function xaStore(ctx: Ctx, step: Step, name: string, idLocal: LocalName, 
   const p = pointer(ctx, local, step);
   if (p === null) return oops(ctx, step, local);
   const warnings = derefWarnings(ctx, local, p, step.fn);
+  const was = ctx.entry(name, id - ctx.idBase(name));
   // Over another object's entry, xa_store replaces it: the references that entry held are held by nobody now.
-  const old = entryOf(ctx.entry(name, id - ctx.idBase(name)));
+  const old = entryOf(was);
   if (old) warnings.push(`xa_store over an entry: ${ctx.who} ${step.fn}: ${name} ${id} held ${objName(old.kind, old.slot, old.gen)}, now lost to it`);
   // Into a free id the entry is new; into a reserved one, the id was this call's already.
-  if (ctx.entry(name, id - ctx.idBase(name)) === null) ctx.effect(`${name}[${id}]`, 1);
+  if (was === null) ctx.effect(`${name}[${id}]`, 1);
   setEntry(ctx, name, id, { kind: p.kind, slot: p.slot, gen: p.gen });
   takeOver(ctx, name, local, p);
   return { text: 'stored', flow: NEXT, warnings };
