@@ -28,6 +28,7 @@ export interface MachineCoverage {
 
 /** `system`, counting into `hits` the machine transitions each applied step fires. */
 export function counted<W>(system: System<W>, hits: Hits): System<W> {
+  const words = system.words;
   return {
     init: system.init,
     horizon: system.horizon,
@@ -35,6 +36,7 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
     apply: (world, step) => counting(hits, () => system.apply(world, step)),
     ...(system.codec ? { codec: system.codec } : {}),
     ...(system.symmetry ? { symmetry: system.symmetry } : {}),
+    ...(words ? { words: { apply: (world, from, step, out) => counting(hits, () => words.apply(world, from, step, out)) } } : {}),
   };
 }
 

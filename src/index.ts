@@ -25,7 +25,9 @@ export type {
   Symmetry,
   System,
   Variant,
+  WordOutcome,
   WordSink,
+  WordSteps,
 } from './engine/model.ts';
 /** A machine a model names in `machines()`: the object it is the lifecycle of and the kernel call behind each event. */
 export type { MachineInfo } from './engine/model.ts';

@@ -6,7 +6,7 @@
  * kernel-semantics A.2-A.5). They read the kit's world: the IOASIDs, their
  * phases and sets, the users' records, and the replies.
  */
-import { entryOf, nextStep, objName, sameObject, type Entry, type KitObject, type KitSpec, type KitWorld, type Property } from 'lifecheck';
+import { entryOf, nextStep, objName, sameObject, objectsWritten, type Entry, type KitObject, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
 import { CUSTOM_XA, HOST, INVALID, QUOTA, XA, type Design } from './core.ts';
 import type { SetSpec } from './calls.ts';
 
@@ -76,11 +76,13 @@ export const getFailsOnFreePending: IoasidProperty = {
   source: 'seed 001 ("No new reference can be added"; "After free, ioasid_get() will return error")',
   kind: 'step',
   applies: (spec) => spec.design.api === 'series',
-  check({ before, step, after }, spec) {
+  check(move, spec) {
+    const { before, step } = move;
     if (!blockOf(spec, before, step).startsWith('ioasid_get')) return undefined;
-    for (const { o, slot } of ioasids(before)) {
-      const now = after.objects.ioasid![slot]!;
-      if (o.phase === 'freePending' && now.gen === o.gen && now.fields.refs! > o.fields.refs!) {
+    for (const { kind, slot, obj: now } of objectsWritten(move)) {
+      if (kind !== 'ioasid') continue;
+      const o = before.objects.ioasid![slot]!;
+      if (o.state === 'live' && o.phase === 'freePending' && now.gen === o.gen && now.fields.refs! > o.fields.refs!) {
         return `ioasid_get took a reference on free-pending ${objName('ioasid', slot, o.gen)} (refs ${o.fields.refs} -> ${now.fields.refs})`;
       }
     }
@@ -94,7 +96,8 @@ export const findWorksUntilLastPut: IoasidProperty = {
   source: 'seed 001 ("ioasid_find() ... will continue to work until the last reference is dropped")',
   kind: 'step',
   applies: (spec) => spec.design.api !== 'v1',
-  check({ before, step, reply, after }, spec) {
+  check(move, spec) {
+    const { before, step, reply } = move;
     if (before.threads[step.thread]!.call !== null || step.op !== 'find') return undefined;
     const id = Number(step.args[0]);
     const set = setOf(before, step.thread);
@@ -102,7 +105,7 @@ export const findWorksUntilLastPut: IoasidProperty = {
       const e = entryOf(before.spaces[table]?.[id - 1]);
       if (!e || e.dropped?.length || !isLive(before, e)) continue;
       if (!spec.design.findWithNull && !inSet(before.objects.ioasid![e.slot]!, set)) continue;
-      const found = after.threads[step.thread]!.frame.found;
+      const found = move.after.threads[step.thread]!.frame.found;
       if (found !== null && typeof found === 'object' && sameObject(found, e)) return undefined;
       return `${table}[${id}] holds ${objName(e.kind, e.slot, e.gen)}, but ioasid_find(${setName(set)}, ${id}) gave ${reply.text}`;
     }
@@ -111,12 +114,12 @@ export const findWorksUntilLastPut: IoasidProperty = {
 };
 
 /** The IOASIDs a step touched: its count or phase changed, or it was freed. */
-function touched(before: KitWorld, after: KitWorld): { slot: number; o: KitObject }[] {
-  // Most steps leave every IOASID as it was: the very same data.
-  if (after.objects.ioasid === before.objects.ioasid) return [];
-  return ioasids(before).filter(({ o, slot }) => {
-    const now = after.objects.ioasid![slot]!;
-    return now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs;
+function touched(move: Move<KitWorld>): { slot: number; o: KitObject }[] {
+  return objectsWritten(move).flatMap(({ kind, slot, obj: now }) => {
+    if (kind !== 'ioasid') return [];
+    const o = move.before.objects.ioasid![slot]!;
+    if (o.state !== 'live') return [];
+    return now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs ? [{ slot, o }] : [];
   });
 }
 
@@ -125,7 +128,8 @@ export const setIsolation: IoasidProperty = {
   title: 'a call reaches only the IOASIDs of its caller’s set: another set’s are refused and unchanged',
   source: 'seed 004 ("IOASID allocated by one guest can only be used by the same guest"); seed 001 (-EACCES); A.5',
   kind: 'step',
-  check({ before, step, after }, spec) {
+  check(move, spec) {
+    const { before, step } = move;
     const th = before.threads[step.thread]!;
     // The guests' exit lets go of each record with the set it belongs to; a kworker runs a driver's work for the set it serves.
     if ((th.call ?? step.op) === spec.exit?.name || th.worker) return undefined;
@@ -135,7 +139,7 @@ export const setIsolation: IoasidProperty = {
     const used = next.action.op === 'use' ? th.frame[next.action.ptr] : null;
     const usedNow = used !== null && typeof used === 'object' && used !== undefined && used.kind === 'ioasid' ? before.objects.ioasid![used.slot]! : undefined;
     const uses = usedNow && usedNow.gen === (used as Entry).gen ? [{ slot: (used as Entry).slot, o: usedNow }] : [];
-    const reached = [...touched(before, after), ...uses].find(({ o }) => o.state === 'live' && !inSet(o, set));
+    const reached = [...touched(move), ...uses].find(({ o }) => o.state === 'live' && !inSet(o, set));
     if (!reached) return undefined;
     const owner = reached.o.links.set ?? null;
     return `CPU${step.thread} (set ${setName(set)}) reached ${objName('ioasid', reached.slot, reached.o.gen)} of set ${setName(owner)}`;

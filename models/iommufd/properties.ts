@@ -37,13 +37,14 @@ export const destroyBusyIffHeld: IommufdProperty = {
   title: 'IOMMU_DESTROY returns -EBUSY exactly while another holder has a users reference, and erases the object otherwise',
   source: 'seed 002 ("With users protection iommufd_object_destroy_user() will return -EBUSY"); kernel-semantics D.1',
   kind: 'step',
-  check({ before, step, reply, after }, spec) {
+  check(move, spec) {
+    const { before, step, reply } = move;
     const th = before.threads[step.thread]!;
     if ((th.call ?? step.op) !== 'IOMMU_DESTROY') return undefined;
     const id = th.call === null ? Number(step.args[0]) : (th.frame.id as number);
     const was = published(before, id);
     if (!was) return undefined;
-    const now = published(after, id);
+    const now = published(move.after, id);
     const erased = !now || now.slot !== was.slot || now.gen !== was.gen;
     const busy = reply.text.startsWith('-EBUSY');
     if (!erased && !busy) return undefined;

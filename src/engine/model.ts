@@ -60,6 +60,30 @@ export interface System<W> {
   readonly codec?: Codec<W>;
   /** Worlds that behave alike (`--symmetry`); absent when the model declares none. */
   readonly symmetry?: Symmetry<W>;
+  /** How to take steps on the codec's words, for a codec whose worlds all encode to as many words (the kit's). */
+  readonly words?: WordSteps<W>;
+}
+
+/**
+ * Steps taken on a world's codec words: the exhaustive explorer stores the
+ * world a step makes without making it, and makes it only where a property
+ * reads it. The kit's steps are filed by the parts of the world they read,
+ * each one word, so a step met again is a patch of the words.
+ */
+export interface WordSteps<W> {
+  /**
+   * Takes `step` in `world`, whose words are `words`: writes the words of the
+   * world it makes into `out` (as many as `words`), and gives back its reply
+   * and how to make that world.
+   */
+  apply(world: W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
+}
+
+/** A step taken on words: its reply, and the world it makes. */
+export interface WordOutcome<W> {
+  readonly reply: Reply;
+  /** The world the step makes from `before`, the world it was taken in. */
+  after(before: W): W;
 }
 
 /** Where a codec writes a world's 32-bit words. */

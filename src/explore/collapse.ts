@@ -120,6 +120,8 @@ export interface MeasuredCodec<W> extends Codec<W> {
 export interface CollapseCodec<W> extends MeasuredCodec<W> {
   /** A leaf's own word, or the index of the part equal to `value` (stored now if there is none). */
   word(value: unknown): number;
+  /** What a word `word` gave stands for: the leaf, or the stored part. */
+  value(word: number): unknown;
 }
 
 /**
@@ -247,6 +249,7 @@ export function collapseCodec<W = unknown>(inline = 2): CollapseCodec<W> {
   };
 
   const read = wordReader(strings, numbers, shapes, (_, payload) => partValues[payload]);
+  const one = new Int32Array(1);
 
   return {
     encode(world, out: WordSink) {
@@ -259,6 +262,11 @@ export function collapseCodec<W = unknown>(inline = 2): CollapseCodec<W> {
       sp = 0;
       write(value, inline);
       return stack[0]!;
+    },
+    value(word) {
+      if ((word & 7) === PART) return partValues[(word - PART) / 8];
+      one[0] = word;
+      return read(one, { i: 0 });
     },
     fingerprint: (words, length, out) => hashWords(words, 0, length, out),
     get bytes() {

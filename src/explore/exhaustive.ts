@@ -7,7 +7,7 @@
  * trace. The search goes on past violations (like `pan -A`) so every property
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
-import type { Codec, Property, Step, System } from '../engine/model.ts';
+import type { Codec, Move, Property, Reply, Step, System, WordOutcome, WordSteps } from '../engine/model.ts';
 import { checkMove, checkWorld, replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
@@ -140,6 +140,10 @@ class Search<W, C> {
   /** How a stored world's words are fingerprinted (see the constructor). */
   private readonly fingerprintOf: (words: Int32Array, length: number, out: Uint32Array) => void;
   private readonly canonical: (world: W) => W;
+  /** How steps are taken on words, where the system can (`System.words`; not under symmetry, which needs worlds). */
+  private readonly wordSteps?: WordSteps<W>;
+  /** The words of the world a step made on words. */
+  private made = new Int32Array(0);
   private readonly seen: FingerprintSet | FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
@@ -195,6 +199,7 @@ class Search<W, C> {
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
+    if (!symmetry && system.codec && system.words) this.wordSteps = system.words;
   }
 
   private readonly pause = pauser();
@@ -286,33 +291,49 @@ class Search<W, C> {
   private expand(state: number): void {
     let step: Step | undefined;
     try {
-      const world = this.codec.decode(this.queue.shift());
+      const words = this.queue.shift();
+      const world = this.codec.decode(words);
       const enabled = this.system.enabled(world);
       this.edges?.starts.push(this.edges.targets.length);
       this.tables?.steps.push(enabled.length);
       if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
       for (let k = 0; k < enabled.length; k++) {
         step = enabled[k]!;
-        const { world: after, reply } = this.system.apply(world, step);
+        const move = this.take(world, words, step);
         this.transitions++;
-        const broken = checkMove(this.moves, this.config, { before: world, step, reply, after }, this.depth + 1);
+        const broken = checkMove(this.moves, this.config, move, this.depth + 1);
         if (broken.length > 0) this.note(broken, state, k);
-        const next = this.store(this.canonical(after), state, k);
+        const next = this.wordSteps ? this.keep(this.made, this.made.length, state, k) : this.store(this.canonical(move.after), state, k);
         this.edges?.targets.push(next);
         // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
         if (this.edges && this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
-        if (this.fresh) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
+        if (this.fresh && this.invariants.length > 0) this.note(checkWorld(this.invariants, this.config, move.after, false, this.depth + 1), next);
       }
     } catch (e) {
       throw modelError(e, step ? { at: this.depth + 1, step } : { at: this.depth, part: 'enabled' });
     }
   }
 
+  /** `step` taken in `world` (whose words are `words`): on words where the system can, the next world's in `made`. */
+  private take(world: W, words: Int32Array, step: Step): Move<W> {
+    if (!this.wordSteps) {
+      const { world: after, reply } = this.system.apply(world, step);
+      return { before: world, step, reply, after };
+    }
+    if (this.made.length !== words.length) this.made = new Int32Array(words.length);
+    return new WordMove(world, step, this.wordSteps.apply(world, words, step, this.made));
+  }
+
   /** Stores a world if it is new (then `fresh` is set); its index, new or seen before (a seen one's only where the graph keeps indices, else 0). */
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
-    this.fingerprintOf(this.words.buffer, this.words.length, this.hash);
+    return this.keep(this.words.buffer, this.words.length, parent, step);
+  }
+
+  /** `store` for a world's words. */
+  private keep(words: Int32Array, length: number, parent: number, step: number): number {
+    this.fingerprintOf(words, length, this.hash);
     const seen = this.seen.add(this.hash[0]!, this.hash[1]!);
     this.fresh = seen < 0;
     if (!this.fresh) return seen;
@@ -321,7 +342,7 @@ class Search<W, C> {
     this.steps.push(step);
     this.tables?.hi.push(this.hash[0]!);
     this.tables?.lo.push(this.hash[1]!);
-    this.queue.push(this.words.buffer, this.words.length);
+    this.queue.push(words, length);
     return this.parents.length - 1;
   }
 
@@ -428,6 +449,24 @@ class Search<W, C> {
     this.words.clear();
     this.codec.encode(this.canonical(world), this.words);
     return this.words.view().join(',');
+  }
+}
+
+/** A step taken on words: the world it makes is made when a property first reads it. */
+class WordMove<W> implements Move<W> {
+  readonly reply: Reply;
+  private made?: W;
+
+  constructor(
+    readonly before: W,
+    readonly step: Step,
+    private readonly outcome: WordOutcome<W>,
+  ) {
+    this.reply = outcome.reply;
+  }
+
+  get after(): W {
+    return (this.made ??= this.outcome.after(this.before));
   }
 }
 

@@ -7,7 +7,7 @@
  * fewest preemptions, and makes larger scenarios checkable for shallow races.
  * It knows only the `System` interface, so every model has it.
  */
-import type { Codec, Move, Property, System, WordSink } from '../engine/model.ts';
+import type { Codec, Move, Property, Step, System, WordSink, WordSteps } from '../engine/model.ts';
 import type { Trace } from '../engine/run.ts';
 import { collapseCodec } from './collapse.ts';
 
@@ -37,6 +37,8 @@ export function preemptionBounded<W>(system: System<W>, k: number): System<Preem
   // Whether the last thread could go on, as `enabled` found it: the explorer asks it before each `apply` of the same world.
   const lastCanGoOn = new WeakMap<Preempted<W>, boolean>();
   const canGoOn = (p: Preempted<W>) => lastCanGoOn.get(p) ?? (p.last >= 0 && system.enabled(p.world).some((s) => s.thread === p.last));
+  const preemptionsAfter = (p: Preempted<W>, step: Step) => p.preemptions + (step.thread !== p.last && canGoOn(p) ? 1 : 0);
+  const words = system.codec && system.words;
   return {
     init: { world: system.init, last: -1, preemptions: 0 },
     horizon: system.horizon,
@@ -48,11 +50,24 @@ export function preemptionBounded<W>(system: System<W>, k: number): System<Preem
       return steps.filter((s) => s.thread === p.last);
     },
     apply(p, step) {
-      const preempts = step.thread !== p.last && canGoOn(p);
       const o = system.apply(p.world, step);
-      return { ...o, world: { world: o.world, last: step.thread, preemptions: p.preemptions + (preempts ? 1 : 0) } };
+      return { ...o, world: { world: o.world, last: step.thread, preemptions: preemptionsAfter(p, step) } };
     },
     codec: preemptedCodec(system.codec ?? collapseCodec<W>()),
+    ...(words ? { words: preemptedWords(words, preemptionsAfter) } : {}),
+  };
+}
+
+/** Steps on a preempted world's words: the header's, then the system's own on the rest. */
+function preemptedWords<W>(inner: WordSteps<W>, preemptionsAfter: (p: Preempted<W>, step: Step) => number): WordSteps<Preempted<W>> {
+  return {
+    apply(p, words, step, out) {
+      const preemptions = preemptionsAfter(p, step);
+      out[0] = step.thread;
+      out[1] = preemptions;
+      const o = inner.apply(p.world, words.subarray(HEADER), step, out.subarray(HEADER));
+      return { reply: o.reply, after: (before) => ({ world: o.after(before.world), last: step.thread, preemptions }) };
+    },
   };
 }
 

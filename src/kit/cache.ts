@@ -10,52 +10,109 @@
  *
  * The cache is a tree per step: each node names the part the step reads next
  * (which follows from the parts read before it) and goes on by that part's
- * value. Parts are compared by identity: the codec hands back one stored
- * object for equal parts, and a replayed write is the same object every time,
- * so equal parts are mostly the same object (and two equal parts that are not
- * only cost a run). All rests on the step reading the world only through its
- * `Ctx`: a read it did not note shows, and is thrown as the kit's error, where
- * it changes which part the step reads next from the same parts; the tests
- * check on random worlds that a step does the same whatever its unread parts.
+ * word, the number the system's codec gives equal parts (a part read alone,
+ * a thread's rcu nesting, goes on by its value). So the explorer can take a
+ * step on a world's words alone: the words it reads lead to the outcome,
+ * whose written parts' words patch them (`WordSteps`). All rests on the step
+ * reading the world only through its `Ctx`: a read it did not note shows,
+ * and is thrown as the kit's error, where it changes which part the step
+ * reads next from the same parts; the tests check on random worlds that a
+ * step does the same whatever its unread parts.
  */
 import { recording, refire, type FiredEdges } from '../engine/machine.ts';
-import type { Bounds, Reply, Step as EngineStep } from '../engine/model.ts';
+import type { Bounds, Move, Reply, Step as EngineStep, WordOutcome, WordSteps } from '../engine/model.ts';
+import type { CollapseCodec } from '../explore/collapse.ts';
 import { Ctx } from './context.ts';
-import type { Lineage } from './codec.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
-import type { KitSpec, KitWorld } from './world.ts';
+import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
 
-/** No value yet (a part's value may be undefined). */
-const NONE = Symbol('none');
-
-/** A read of one part: where each of its values leads. The first value met is kept inline: most reads meet one. */
+/** A read of one part: where each of its words leads. The first word met is kept inline: most reads meet one. */
 class Read {
-  private first: unknown = NONE;
+  private first = 0;
   private firstNext?: Read | Outcome;
-  private more?: Map<unknown, Read | Outcome>;
+  private more?: Map<number, Read | Outcome>;
 
   constructor(readonly part: number) {}
 
-  get(value: unknown): Read | Outcome | undefined {
-    return value === this.first ? this.firstNext : this.more?.get(value);
+  get(word: number): Read | Outcome | undefined {
+    return word === this.first && this.firstNext !== undefined ? this.firstNext : this.more?.get(word);
   }
 
-  set(value: unknown, next: Read | Outcome): void {
-    if (this.first === NONE) {
-      this.first = value;
+  set(word: number, next: Read | Outcome): void {
+    if (this.firstNext === undefined) {
+      this.first = word;
       this.firstNext = next;
-    } else (this.more ??= new Map()).set(value, next);
+    } else (this.more ??= new Map()).set(word, next);
   }
 }
 
-interface Outcome {
-  /** The parts the step read, in the order read: where it is filed. */
-  readonly reads: readonly number[];
-  /** Part numbers and their new values in turn (`withWrites`). */
-  readonly writes: readonly unknown[];
-  readonly reply: Reply;
-  readonly fired: FiredEdges;
+/** What a step did, filed under what it read. */
+class Outcome implements WordOutcome<KitWorld> {
+  constructor(
+    /** The parts the step read, in the order read, and the word of each: where it is filed. */
+    readonly reads: readonly number[],
+    readonly keys: readonly number[],
+    /** Part numbers and their new values in turn (`withWrites`). */
+    readonly writes: readonly unknown[],
+    /** Part numbers and their new values' words in turn. */
+    readonly words: Int32Array,
+    readonly reply: Reply,
+    readonly fired: FiredEdges,
+    private readonly layout: Layout,
+  ) {
+    this.objects = objectWrites(layout, writes);
+  }
+
+  /** The object slots it wrote (`objectsWritten`). */
+  readonly objects: readonly WrittenObject[];
+
+  after(before: KitWorld): KitWorld {
+    return withWrites(this.layout, before, this.writes);
+  }
+
+}
+
+/** The outcome each reply the cache hands back is part of (`objectsWritten`). */
+const outcomes = new WeakMap<Reply, Outcome>();
+
+/** An object slot a step wrote, and the object in it after the step. */
+export interface WrittenObject {
+  readonly kind: string;
+  readonly slot: number;
+  readonly obj: Obj;
+}
+
+/** The object slots `writes` writes, in the layout's order (kinds as the spec has them, then slots). */
+function objectWrites(layout: Layout, writes: readonly unknown[]): readonly WrittenObject[] {
+  const written: { n: number; w: WrittenObject }[] = [];
+  for (let i = 0; i < writes.length; i += 2) {
+    const n = writes[i] as number;
+    const [field, kind, slot] = layout.places[n]!;
+    if (field === 'objects') written.push({ n, w: { kind: kind as string, slot: slot as number, obj: writes[i + 1] as Obj } });
+  }
+  return written.sort((a, b) => a.n - b.n).map(({ w }) => w);
+}
+
+/**
+ * The object slots a step wrote, with what each holds after it, kind by kind
+ * in the spec's order and slot by slot (every other slot is the very same
+ * data after the step). A property that looks only at objects a step changed
+ * starts here: for a step the cache replays, the answer needs no world after
+ * the step (`move.after`, made when first read).
+ */
+export function objectsWritten(move: Move<KitWorld>): readonly WrittenObject[] {
+  const outcome = outcomes.get(move.reply);
+  if (outcome) return outcome.objects;
+  const { before, after } = move;
+  if (after.objects === before.objects) return [];
+  const written: WrittenObject[] = [];
+  for (const kind in before.objects) {
+    const was = before.objects[kind]!;
+    const now = after.objects[kind]!;
+    if (now !== was) for (let slot = 0; slot < was.length; slot++) if (now[slot] !== was[slot]) written.push({ kind, slot, obj: now[slot]! });
+  }
+  return written;
 }
 
 /**
@@ -68,76 +125,109 @@ const LIMIT = 1 << 15;
 /** Per thread, per call and arguments (and failure injected): what the step reads first. */
 type Steps = Map<string, Read | Outcome>[];
 
-export class StepCache {
+/** The cache's key for a step: its call and arguments. */
+const keyOf = (step: EngineStep): string => (step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`);
+
+export class StepCache implements WordSteps<KitWorld> {
   private young: Steps = [];
   private old: Steps = [];
   /** How many outcomes the young generation has. */
   private outcomes = 0;
-  /** Numbers for the queued works, which name the queue by its content. */
-  private readonly ids = new WeakMap<object, number>();
-  private lastId = 0;
+  /** Each part read alone (a thread's rcu nesting): the thread part it is read from. */
+  private readonly threadOf: readonly number[];
 
   constructor(
     private readonly spec: KitSpec,
     private readonly bounds: Bounds,
     private readonly layout: Layout,
-    /** Where the step cache tells the system's codec what it made last (codec.ts). */
-    private readonly lineage: Lineage = {},
+    /** The system codec's parts: a part's word is the number equal parts share. */
+    private readonly parts: CollapseCodec<unknown>,
     private readonly limit = LIMIT,
-  ) {}
+  ) {
+    const threadOf: number[] = [];
+    layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
+    this.threadOf = threadOf;
+  }
 
-  apply(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
-    const key = step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`;
-    let outcome = this.find(this.young, step.thread, key, world);
+  /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
+  apply(world: KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
+    const key = keyOf(step);
+    let outcome = this.findIn(this.young, step.thread, key, words);
     if (outcome === undefined) {
-      outcome = this.find(this.old, step.thread, key, world);
-      if (outcome !== undefined) this.keep(step.thread, key, world, outcome);
+      outcome = this.findIn(this.old, step.thread, key, words);
+      if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
-    if (outcome !== undefined) {
-      refire(outcome.fired);
-      return { world: this.made(world, outcome.writes), reply: outcome.reply };
+    if (outcome !== undefined) refire(outcome.fired);
+    else outcome = this.run(world, step, key, (n) => this.wordIn(n, words));
+    out.set(words);
+    const w = outcome.words;
+    for (let i = 0; i < w.length; i += 2) out[w[i]!] = w[i + 1]!;
+    return outcome;
+  }
+
+  /** `step` taken in `world`: the world it makes, and its reply. */
+  step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
+    const key = keyOf(step);
+    const wordOf = (n: number) => this.wordOf(n, world);
+    let outcome = this.find(this.young, step.thread, key, wordOf);
+    if (outcome === undefined) {
+      outcome = this.find(this.old, step.thread, key, wordOf);
+      if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
+    if (outcome !== undefined) refire(outcome.fired);
+    else outcome = this.run(world, step, key, wordOf);
+    return { world: outcome.after(world), reply: outcome.reply };
+  }
+
+  /** Runs `step` in `world`, and files what it did under the words (`wordOf`) of the parts it read. */
+  private run(world: KitWorld, step: EngineStep, key: string, wordOf: (n: number) => number): Outcome {
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
     const { result: reply, fired } = recording(() => runStep(ctx, step));
     const writes = ctx.changes();
-    // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely, and
-    // the codec knows them again without reading them.
-    for (let i = 1; i < writes.length; i += 2) if (typeof writes[i] === 'object' && writes[i] !== null) Object.freeze(writes[i]);
+    const words = new Int32Array(writes.length);
+    for (let i = 0; i < writes.length; i += 2) {
+      // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely,
+      // and the codec knows them again without reading them.
+      const v = writes[i + 1];
+      if (typeof v === 'object' && v !== null) Object.freeze(v);
+      words[i] = writes[i] as number;
+      words[i + 1] = this.parts.word(v);
+    }
     if (reply.warnings) Object.freeze(reply.warnings);
-    this.keep(step.thread, key, world, Object.freeze({ reads: ctx.reads, writes, reply: Object.freeze(reply), fired }));
-    return { world: this.made(world, writes), reply };
+    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout);
+    Object.freeze(outcome);
+    outcomes.set(outcome.reply, outcome);
+    this.keep(step.thread, key, outcome);
+    return outcome;
   }
 
-  /** `world` with `writes` laid on it, and the lineage of the world made. */
-  private made(from: KitWorld, writes: readonly unknown[]): KitWorld {
-    const world = withWrites(this.layout, from, writes);
-    this.lineage.made = { world, from, writes };
-    return world;
-  }
-
-  /** The outcome filed in `steps` for this step in `world`, if there is one. */
-  private find(steps: Steps, thread: number, key: string, world: KitWorld): Outcome | undefined {
+  /** The outcome filed in `steps` for this step in the world whose words are `words`, if there is one. */
+  private findIn(steps: Steps, thread: number, key: string, words: Int32Array): Outcome | undefined {
     let at = steps[thread]?.get(key);
-    while (at instanceof Read) at = at.get(this.valueOf(at.part, world));
+    while (at instanceof Read) at = at.get(this.wordIn(at.part, words));
     return at;
   }
 
-  /** What part `n` of `world` is compared by: itself, or for the queue and the lock orders (arrays that a run rebuilds even when equal), their content. */
-  private valueOf(n: number, world: KitWorld): unknown {
+  /** The outcome filed in `steps` for this step in the world whose parts' words `wordOf` gives, if there is one. */
+  private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
+    let at = steps[thread]?.get(key);
+    while (at instanceof Read) at = at.get(wordOf(at.part));
+    return at;
+  }
+
+  /** Part `n`'s word in the world whose words are `words`: its own, or for a part read alone, its value read from its thread. */
+  private wordIn(n: number, words: Int32Array): number {
+    return n < words.length ? words[n]! : (this.parts.value(words[this.threadOf[n]!]!) as Thread).rcu;
+  }
+
+  /** Part `n`'s word in `world`, as `wordIn` has it. */
+  private wordOf(n: number, world: KitWorld): number {
     const v = this.layout.read[n]!(world);
-    if (n === this.layout.queue) return (v as readonly object[]).map((w) => this.idOf(w)).join(',');
-    if (n === this.layout.lockOrder) return (v as readonly string[]).join('\n');
-    return v;
+    return n < this.layout.stored ? this.parts.word(v) : (v as number);
   }
 
-  private idOf(o: object): number {
-    let id = this.ids.get(o);
-    if (id === undefined) this.ids.set(o, (id = ++this.lastId));
-    return id;
-  }
-
-  /** Files `outcome` in the young generation, under the values in `world` of the parts the step read, in the order read. */
-  private keep(thread: number, key: string, world: KitWorld, outcome: Outcome): void {
+  /** Files `outcome` in the young generation, under the words of the parts the step read, in the order read. */
+  private keep(thread: number, key: string, outcome: Outcome): void {
     if (this.outcomes >= this.limit / 2) {
       this.old = this.young;
       this.young = [];
@@ -146,19 +236,20 @@ export class StepCache {
     this.outcomes++;
     const steps = (this.young[thread] ??= new Map());
     let at: Read | undefined;
-    let value: unknown;
-    for (const part of outcome.reads) {
-      const next = at ? at.get(value) : steps.get(key);
+    let word = 0;
+    for (let i = 0; i < outcome.reads.length; i++) {
+      const part = outcome.reads[i]!;
+      const next = at ? at.get(word) : steps.get(key);
       if (next !== undefined && !(next instanceof Read && next.part === part)) this.unstable(key);
       const here = next ?? new Read(part);
-      if (next === undefined) (at ? at.set(value, here) : steps.set(key, here));
+      if (next === undefined) (at ? at.set(word, here) : steps.set(key, here));
       at = here;
-      value = this.valueOf(part, world);
+      word = outcome.keys[i]!;
     }
     // The outcome goes where the lookup found nothing: anything there already was read another way.
-    if ((at ? at.get(value) : steps.get(key)) !== undefined) this.unstable(key);
+    if ((at ? at.get(word) : steps.get(key)) !== undefined) this.unstable(key);
     if (at === undefined) steps.set(key, outcome);
-    else at.set(value, outcome);
+    else at.set(word, outcome);
   }
 
   private unstable(key: string): never {

@@ -7,6 +7,7 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Thread } from './world.ts';
+import { objectsWritten } from './cache.ts';
 import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
 import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, viewOf } from './world.ts';
@@ -237,18 +238,15 @@ export const refcountFields = (spec: KitSpec, kind: string) => Object.keys(spec.
 const othersThan = (world: KitWorld, t: number, held: Map<string, number>) => [...held.keys()].filter((h) => !h.startsWith(`${actor(world, t)}'s `));
 
 /** An object freed by the step while someone other than the freeing thread still counts a reference on it. */
-function freedWhileReferenced(spec: KitSpec, { before, step, after }: Move<KitWorld>): string | undefined {
-  // Most steps leave every object as it was (the very same data).
-  if (after.objects === before.objects) return undefined;
-  for (const [kind, slots] of Object.entries(before.objects)) {
-    if (after.objects[kind] === slots) continue;
-    for (const [slot, o] of slots.entries()) {
-      const now = after.objects[kind]![slot]!;
-      if (o.state !== 'live' || (now.gen === o.gen && now.state === 'live')) continue;
-      for (const field of refcountFields(spec, kind)) {
-        const others = othersThan(after, step.thread, holders(spec, after, kind, slot, o, field));
-        if (others.length) return `${actor(after, step.thread)} frees ${objName(kind, slot, o.gen)} while ${others.join(', ')} still ${others.length === 1 ? 'holds' : 'hold'} a reference on its ${field}`;
-      }
+function freedWhileReferenced(spec: KitSpec, move: Move<KitWorld>): string | undefined {
+  // Most steps leave every object as it was (the very same data), and most that change one do not free it.
+  for (const { kind, slot, obj: now } of objectsWritten(move)) {
+    const o = move.before.objects[kind]![slot]!;
+    if (o.state !== 'live' || (now.gen === o.gen && now.state === 'live')) continue;
+    const { step, after } = move;
+    for (const field of refcountFields(spec, kind)) {
+      const others = othersThan(after, step.thread, holders(spec, after, kind, slot, o, field));
+      if (others.length) return `${actor(after, step.thread)} frees ${objName(kind, slot, o.gen)} while ${others.join(', ')} still ${others.length === 1 ? 'holds' : 'hold'} a reference on its ${field}`;
     }
   }
   return undefined;

@@ -7,7 +7,8 @@ import type { Bounds, Step as EngineStep, System } from '../engine/model.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { StepCache } from './cache.ts';
-import { kitCodec, type Lineage } from './codec.ts';
+import { kitCodec } from './codec.ts';
+import { collapseCodec } from '../explore/collapse.ts';
 import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { DefinitionError } from '../engine/define.ts';
@@ -137,16 +138,18 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true } = {}):
   const queued = Math.max(0, ...Object.values(spec.calls).map((c) => worksQueued(spec, c, new Set())));
   const init = startingWorld(spec, bounds);
   const layout = layoutOf(init);
-  const lineage: Lineage = {};
-  const cached = cache ? new StepCache(spec, bounds, layout, lineage) : undefined;
+  // One level inline: the array of parts, each part (a thread, an object slot, an entry) stored once.
+  const parts = collapseCodec<unknown>(1);
+  const cached = cache ? new StepCache(spec, bounds, layout, parts) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
   return {
     init,
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
     // queues; then the exit.
     horizon: bounds.threads * bounds.ops * longest * (1 + queued) + (spec.exit ? cost(spec.exit) : 0),
-    codec: kitCodec(layout, lineage),
+    codec: kitCodec(layout, parts),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
-    apply: cached ? (world, step) => cached.apply(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
+    apply: cached ? (world, step) => cached.step(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
+    ...(cached ? { words: cached } : {}),
   };
 }

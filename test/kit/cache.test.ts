@@ -10,11 +10,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step } from 'lifecheck';
+import { checkVariant, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome } from 'lifecheck';
 import { builtInModels } from 'lifecheck/models';
 import buffer from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
 import { firing, recording } from '../../src/engine/machine.ts';
+import { collapseCodec } from '../../src/explore/collapse.ts';
 import { Words } from '../../src/explore/store.ts';
 import { StepCache } from '../../src/kit/cache.ts';
 import { Ctx } from '../../src/kit/context.ts';
@@ -34,10 +35,8 @@ describe('the step cache', () => {
     const cached = kitSystem(spec, bounds);
     const plain = kitSystem(spec, bounds, { cache: false });
     // A cache of 8 outcomes turns its generations over all the time: outcomes refiled from the old one, and dropped.
-    const small = new StepCache(spec, bounds, layoutOf(plain.init), {}, 8);
-    // Worlds go through the system's codec between steps, as in a search: equal parts are the same stored objects,
-    // and a world the cache made from the one decoded last is encoded from that one's words (the same words as a
-    // world encoded whole, here a copy of it).
+    const small = new StepCache(spec, bounds, layoutOf(plain.init), collapseCodec(1), 8);
+    // Worlds go through the system's codec between steps, as in a search: equal parts are the same stored objects.
     const codec = cached.codec!;
     const encoded = (w: KitWorld) => {
       const words = new Words();
@@ -54,6 +53,14 @@ describe('the step cache', () => {
       const fired = firing(() => (out = system.apply(world, step)));
       return { ...out!, fired };
     };
+    // The step taken on the world's words, as the exhaustive explorer takes it: the next world's words, and the world.
+    const onWords = (world: KitWorld, step: Step) => {
+      const words = encoded(world);
+      const out = new Int32Array(words.length);
+      let made: WordOutcome<KitWorld> | undefined;
+      const fired = firing(() => (made = cached.words!.apply(world, words, step, out)));
+      return { world: made!.after(world), reply: made!.reply, fired, words: out };
+    };
     fc.assert(
       fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 30 }), (choices) => {
         let world = stored(cached.init);
@@ -66,7 +73,10 @@ describe('the step cache', () => {
           expect(got).toEqual(want);
           // The same words too: key order and undefined keys, which toEqual passes over, are the codec's.
           expect(encoded(got.world)).toEqual(encoded(want.world));
-          expect(run(small, world, step)).toEqual(want);
+          expect(run({ apply: (w, s) => small.step(w, s) }, world, step)).toEqual(want);
+          const { words, ...taken } = onWords(world, step);
+          expect(taken).toEqual(want);
+          expect(words).toEqual(encoded(want.world));
           world = stored(got.world);
         }
       }),
