@@ -239,10 +239,10 @@ function withUndecided<F extends { undecided?: readonly string[] }>(figures: F, 
 function addedHits(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): Hits {
   const hits: Hits = new Map();
   for (const [name, info] of Object.entries(variant.model.machines!(variant.config, bounds))) {
-    const byEdge = new Map<number, number>();
+    const byEdge: number[] = [];
     for (const p of parts) {
       const edges = p.coverage?.find((c) => c.machine === name)?.edges ?? [];
-      edges.forEach((e, i) => byEdge.set(i, (byEdge.get(i) ?? 0) + e.hits));
+      edges.forEach((e, i) => (byEdge[i] = (byEdge[i] ?? 0) + e.hits));
     }
     hits.set(info.machine, byEdge);
   }

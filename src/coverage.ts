@@ -45,7 +45,7 @@ const spoken = (state: string) => (/^[a-z][A-Za-z]*$/.test(state) ? state.replac
 
 function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCoverage {
   const counts = hits.get(info.machine);
-  const edges = machineEdges(info.machine).map((e, i): EdgeCoverage => ({ ...e, hits: counts?.get(i) ?? 0 }));
+  const edges = machineEdges(info.machine).map((e, i): EdgeCoverage => ({ ...e, hits: counts?.[i] ?? 0 }));
   const initial = initialOf(info.machine);
   const used = edges.some((e) => e.hits > 0);
   const states = Object.keys(info.machine.root.states).map((state) => {

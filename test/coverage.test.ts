@@ -56,7 +56,7 @@ function edgeIndex(machine: AnyStateMachine, line: string): number {
 /** One machine's hits by drawn edge, so failures read as diagram lines. */
 function countsOf(hits: Hits, machine: AnyStateMachine): Record<string, number> {
   const edges = machineEdges(machine);
-  return Object.fromEntries([...(hits.get(machine) ?? [])].map(([i, n]) => [drawn(edges[i]!), n]));
+  return Object.fromEntries((hits.get(machine) ?? []).flatMap((n, i) => (n ? [[drawn(edges[i]!), n]] : [])));
 }
 
 // The test slot (test/helpers/machines.ts): guards on its refcount and on the caller's set.

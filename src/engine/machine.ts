@@ -26,8 +26,8 @@ export interface Fired<X> {
   readonly edge: number;
 }
 
-/** How often each edge of each machine fired, by machine and edge index. */
-export type Hits = Map<AnyStateMachine, Map<number, number>>;
+/** How often each edge of each machine fired, by machine and edge index (an edge never fired has none). */
+export type Hits = Map<AnyStateMachine, number[]>;
 
 let counter: Hits | undefined;
 /** Each transition fired, in order, while `firing` runs. */
@@ -90,8 +90,8 @@ function count(machine: AnyStateMachine, edge: number): void {
   log?.push([machine, edge]);
   if (!counter) return;
   let byEdge = counter.get(machine);
-  if (!byEdge) counter.set(machine, (byEdge = new Map()));
-  byEdge.set(edge, (byEdge.get(edge) ?? 0) + 1);
+  if (!byEdge) counter.set(machine, (byEdge = []));
+  byEdge[edge] = (byEdge[edge] ?? 0) + 1;
 }
 
 /**
