@@ -113,14 +113,28 @@ export const findWorksUntilLastPut: IoasidProperty = {
   },
 };
 
-/** The IOASIDs a step touched: its count or phase changed, or it was freed. */
-function touched(move: Move<KitWorld>): { slot: number; o: KitObject }[] {
-  return objectsWritten(move).flatMap(({ kind, slot, obj: now }) => {
-    if (kind !== 'ioasid') return [];
+/** The first IOASID outside `set` a step touched (its count or phase changed, or it was freed), as it was before. */
+function touchedOutside(move: Move<KitWorld>, set: Entry | null): { slot: number; o: KitObject } | undefined {
+  for (const { kind, slot, obj: now } of objectsWritten(move)) {
+    if (kind !== 'ioasid') continue;
     const o = move.before.objects.ioasid![slot]!;
-    if (o.state !== 'live') return [];
-    return now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs ? [{ slot, o }] : [];
-  });
+    if (o.state !== 'live' || inSet(o, set)) continue;
+    if (now.gen !== o.gen || now.state !== 'live' || now.phase !== o.phase || now.fields.refs !== o.fields.refs) return { slot, o };
+  }
+  return undefined;
+}
+
+/**
+ * The live IOASID outside `set` a thread's next step uses (what a lookup found), when it is still that object (not
+ * its memory reused: that is a use after free).
+ */
+function usedOutside(spec: KitSpec, world: KitWorld, step: Parameters<typeof nextStep>[2], set: Entry | null): { slot: number; o: KitObject } | undefined {
+  const next = nextStep(spec, world, step);
+  if (next.action.op !== 'use') return undefined;
+  const used = world.threads[step.thread]!.frame[next.action.ptr];
+  if (used === null || used === undefined || typeof used !== 'object' || used.kind !== 'ioasid') return undefined;
+  const o = world.objects.ioasid![used.slot]!;
+  return o.gen === used.gen && o.state === 'live' && !inSet(o, set) ? { slot: used.slot, o } : undefined;
 }
 
 export const setIsolation: IoasidProperty = {
@@ -134,12 +148,7 @@ export const setIsolation: IoasidProperty = {
     // The guests' exit lets go of each record with the set it belongs to; a kworker runs a driver's work for the set it serves.
     if ((th.call ?? step.op) === spec.exit?.name || th.worker) return undefined;
     const set = setOf(before, step.thread);
-    const next = nextStep(spec, before, step);
-    // A use of what a lookup found (the same object, not its memory reused: that is a use after free).
-    const used = next.action.op === 'use' ? th.frame[next.action.ptr] : null;
-    const usedNow = used !== null && typeof used === 'object' && used !== undefined && used.kind === 'ioasid' ? before.objects.ioasid![used.slot]! : undefined;
-    const uses = usedNow && usedNow.gen === (used as Entry).gen ? [{ slot: (used as Entry).slot, o: usedNow }] : [];
-    const reached = [...touched(move), ...uses].find(({ o }) => o.state === 'live' && !inSet(o, set));
+    const reached = touchedOutside(move, set) ?? usedOutside(spec, before, step, set);
     if (!reached) return undefined;
     const owner = reached.o.links.set ?? null;
     return `CPU${step.thread} (set ${setName(set)}) reached ${objName('ioasid', reached.slot, reached.o.gen)} of set ${setName(owner)}`;
