@@ -162,3 +162,53 @@ describe('a plain-data system with the default codec', () => {
     ]);
   });
 });
+
+describe('a system that takes steps on its codec words (System.words)', () => {
+  interface Counter {
+    readonly n: number;
+  }
+  const incs: Step[] = [0, 1].map((thread) => ({ thread, op: 'inc', args: [] }));
+  const reply = (n: number) => ({ ok: true, text: String(n) });
+  const plain: System<Counter> = {
+    init: { n: 0 },
+    horizon: 3,
+    enabled: (w) => (w.n < 3 ? incs : []),
+    apply: (w) => ({ world: { n: w.n + 1 }, reply: reply(w.n + 1) }),
+    codec: { encode: (w, out) => out.push(w.n), decode: (words) => ({ n: words[0]! }) },
+  };
+  /** The same system with steps on words, and how many worlds after a step it made. */
+  const onWords = () => {
+    const made = { worlds: 0 };
+    const system: System<Counter> = {
+      ...plain,
+      words: {
+        apply: (_, words, __, out) => {
+          out[0] = words[0]! + 1;
+          return { reply: reply(words[0]! + 1), after: (before) => (made.worlds++, { n: before.n + 1 }) };
+        },
+      },
+    };
+    return { system, made };
+  };
+  const base = { title: 'test', source: 'test' };
+  const properties: Property<Counter>[] = [
+    { ...base, id: 'never-2', kind: 'invariant', check: (w) => (w.n === 2 ? 'reached 2' : undefined) },
+    { ...base, id: 'replies-below-3', kind: 'step', check: (m) => (m.reply.text === '3' ? 'replied 3' : undefined) },
+  ];
+  const summary = (r: Awaited<ReturnType<typeof exploreExhaustive<Counter, unknown>>>) => ({
+    stats: { states: r.stats.states, transitions: r.stats.transitions, depth: r.stats.depth },
+    found: [...r.counterexamples.values()].map((c) => [c.violation, c.path, c.trace.steps.map((s) => s.world)]),
+  });
+
+  it('finds what the system stepping on worlds finds', async () => {
+    expect(summary(await exploreExhaustive(onWords().system, properties))).toEqual(summary(await exploreExhaustive(plain, properties)));
+  });
+
+  it('makes the world after a step only where a property reads it: the new worlds an invariant still unbroken is checked in', async () => {
+    const { system, made } = onWords();
+    const r = await exploreExhaustive(system, properties);
+    expect(r.stats.transitions).toBe(6);
+    // The worlds 1 and 2 were new; at 2 the invariant broke, so world 3 (new) is not made; the step property reads replies.
+    expect(made.worlds).toBe(2);
+  });
+});

@@ -2,15 +2,18 @@
  * The step cache changes nothing but speed: on random walks through every
  * built-in kit variant and the examples, a cached step gives the world, the
  * reply and the machine transitions that running it gives (also from a cache
- * small enough to turn its generations over at every few steps); a step does
+ * small enough to turn its generations over at every few steps, and taken on
+ * the world's words, which it patches as the world after it encodes), and
+ * says what objects it wrote as the worlds around it show; a step does
  * the same in a world whose parts it did not read are another world's (what
  * the cache rests on); and an exhaustive
- * check with the cache explores the same states and transitions, with the
- * same verdicts and coverage, as one without it.
+ * check with the cache (on words) explores the same states and transitions,
+ * with the same verdicts and coverage, as one without it (on worlds), with
+ * preemptions bounded or not.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome } from 'lifecheck';
+import { checkVariant, objectsWritten, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome } from 'lifecheck';
 import { builtInModels } from 'lifecheck/models';
 import buffer from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
@@ -77,6 +80,9 @@ describe('the step cache', () => {
           const { words, ...taken } = onWords(world, step);
           expect(taken).toEqual(want);
           expect(words).toEqual(encoded(want.world));
+          // What the step wrote, as the cache's outcome says it and as the worlds around the step show it.
+          const written = (o: typeof got) => objectsWritten({ before: world, step, reply: o.reply, after: o.world });
+          expect(written(got)).toEqual(written(want));
           world = stored(got.world);
         }
       }),
@@ -124,8 +130,9 @@ describe('the step cache', () => {
     async (_, v) => {
       const small: Bounds = { threads: 2, ops: 2, ids: { min: 1, max: 2 } };
       const uncached = { ...v, model: { ...v.model, system: (config: KitSpec, b: Bounds) => kitSystem(config, b, { cache: false }) } } as AnyVariant;
-      const [a, b] = await Promise.all([v, uncached].map((x) => checkVariant(x, { bounds: small, runs: 0, seed: 42, exhaustive: {} })));
-      expect(a!.search?.complete).toBe(true);
+      const [a, b, c, d] = await Promise.all(
+        [{}, { preemptions: 1 }].flatMap((exhaustive) => [v, uncached].map((x) => checkVariant(x, { bounds: small, runs: 0, seed: 42, exhaustive }))),
+      );
       const same = (r: typeof a) => ({
         states: r!.search!.stats.states,
         transitions: r!.search!.stats.transitions,
@@ -133,7 +140,10 @@ describe('the step cache', () => {
         verdicts: JSON.parse(JSON.stringify(r!.verdicts, (k, x) => (k === 'afterMs' ? undefined : x))),
         coverage: r!.coverage,
       });
+      expect(a!.search?.complete).toBe(true);
       expect(same(a)).toEqual(same(b));
+      // Bounded preemptions too: its steps on words are the system's own after a header.
+      expect(same(c)).toEqual(same(d));
     },
   );
 });
