@@ -163,8 +163,11 @@ function heldCounts(plan: HoldPlan, spec: KitSpec, world: KitWorld): Int32Array 
     if (at !== undefined && world.objects[e.kind]![e.slot]!.gen === e.gen) counts[at + e.slot]! += n;
   };
   eachHold(spec, world, add);
+  // A counter holds references on its own object's field (the object in its slot: no generation to check).
   for (const { kind, field, holds } of plan.counters) {
-    world.objects[kind]!.forEach((o, slot) => o.fields[field]! > 0 && add({ kind, slot, gen: o.gen }, holds, o.fields[field]!));
+    const at = plan.countAt[kind]![holds];
+    const slots = world.objects[kind]!;
+    if (at !== undefined) for (let slot = 0; slot < slots.length; slot++) if (slots[slot]!.fields[field]! > 0) counts[at + slot]! += slots[slot]!.fields[field]!;
   }
   return counts;
 }
