@@ -73,8 +73,9 @@ export interface System<W> {
 export interface WordSteps<W> {
   /**
    * Takes `step` in `world`, whose words are `words`: writes the words of the
-   * world it makes into `out` (as many as `words`), and gives back its reply
-   * and how to make that world.
+   * world it makes into `out` (as many as `words`: the codec's, which the
+   * explorer checks now and then, stopping with an error where they differ),
+   * and gives back its reply and how to make that world.
    */
   apply(world: W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
 }
@@ -132,6 +133,7 @@ export interface Move<W> {
   readonly before: W;
   readonly step: Step;
   readonly reply: Reply;
+  /** The world after the step: a search on words (`System.words`) makes it when it is first read. */
   readonly after: W;
 }
 

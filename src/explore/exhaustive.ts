@@ -132,6 +132,9 @@ interface Sighting {
 /** Memory and time are looked at every this many expansions. */
 const CHECK_EVERY = 1024;
 
+/** A search on words checks the words of its first step against the codec's, and of one step in so many after it. */
+const SAMPLE_WORDS = 1024;
+
 /** A split search shares out the first level with at least this many worlds per part. */
 const SPLIT_LEVEL = 32;
 
@@ -143,7 +146,9 @@ class Search<W, C> {
   /** How steps are taken on words, where the system can (`System.words`; not under symmetry, which needs worlds). */
   private readonly wordSteps?: WordSteps<W>;
   /** The words of the world a step made on words. */
-  private made = new Int32Array(0);
+  private nextWords = new Int32Array(0);
+  /** How many steps were taken on words (some are checked against the codec: `SAMPLE_WORDS`). */
+  private wordStepsTaken = 0;
   private readonly seen: FingerprintSet | FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
@@ -303,7 +308,7 @@ class Search<W, C> {
         this.transitions++;
         const broken = checkMove(this.moves, this.config, move, this.depth + 1);
         if (broken.length > 0) this.note(broken, state, k);
-        const next = this.wordSteps ? this.keep(this.made, this.made.length, state, k) : this.store(this.canonical(move.after), state, k);
+        const next = this.wordSteps ? this.storeWords(this.nextWords, this.nextWords.length, state, k) : this.store(this.canonical(move.after), state, k);
         this.edges?.targets.push(next);
         // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
         if (this.edges && this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
@@ -314,25 +319,41 @@ class Search<W, C> {
     }
   }
 
-  /** `step` taken in `world` (whose words are `words`): on words where the system can, the next world's in `made`. */
+  /**
+   * `step` taken in `world` (whose words are `words`): on words where the system can, the next world's in
+   * `nextWords`, and the world itself made only when a property first reads `after`.
+   */
   private take(world: W, words: Int32Array, step: Step): Move<W> {
     if (!this.wordSteps) {
       const { world: after, reply } = this.system.apply(world, step);
       return { before: world, step, reply, after };
     }
-    if (this.made.length !== words.length) this.made = new Int32Array(words.length);
-    return new WordMove(world, step, this.wordSteps.apply(world, words, step, this.made));
+    if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
+    const move = new WordMove(world, step, this.wordSteps.apply(world, words, step, this.nextWords)) as unknown as Move<W>;
+    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords(move);
+    return move;
+  }
+
+  /** Stops the search where the words a step wrote are not the codec's for the world after it (`WordSteps`' promise). */
+  private sampleWords(move: Move<W>): void {
+    this.words.clear();
+    this.codec.encode(move.after, this.words);
+    const got = this.nextWords;
+    if (this.words.length === got.length && this.words.view().every((w, i) => w === got[i])) return;
+    throw new Error(
+      `the system's words for the world after ${move.step.op} are not its codec's (${got.length} words where the codec writes ${this.words.length}, or others): System.words must write the codec's words, as many for every world`,
+    );
   }
 
   /** Stores a world if it is new (then `fresh` is set); its index, new or seen before (a seen one's only where the graph keeps indices, else 0). */
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
-    return this.keep(this.words.buffer, this.words.length, parent, step);
+    return this.storeWords(this.words.buffer, this.words.length, parent, step);
   }
 
   /** `store` for a world's words. */
-  private keep(words: Int32Array, length: number, parent: number, step: number): number {
+  private storeWords(words: Int32Array, length: number, parent: number, step: number): number {
     this.fingerprintOf(words, length, this.hash);
     const seen = this.seen.add(this.hash[0]!, this.hash[1]!);
     this.fresh = seen < 0;
@@ -452,22 +473,32 @@ class Search<W, C> {
   }
 }
 
-/** A step taken on words: the world it makes is made when a property first reads it. */
-class WordMove<W> implements Move<W> {
+/**
+ * A step taken on words. Its `after` makes the world after the step when
+ * first read; it is a getter of each move's own (one getter for all), so a
+ * property that copies the move (`{...move}`) or prints it gets that world.
+ */
+class WordMove<W> {
   readonly reply: Reply;
-  private made?: W;
+  readonly #outcome: WordOutcome<W>;
+  #made?: W;
 
   constructor(
     readonly before: W,
     readonly step: Step,
-    private readonly outcome: WordOutcome<W>,
+    outcome: WordOutcome<W>,
   ) {
     this.reply = outcome.reply;
+    this.#outcome = outcome;
+    Object.defineProperty(this, 'after', WordMove.#after);
   }
 
-  get after(): W {
-    return (this.made ??= this.outcome.after(this.before));
-  }
+  static readonly #after: PropertyDescriptor = {
+    get(this: WordMove<unknown>) {
+      return (this.#made ??= this.#outcome.after(this.before));
+    },
+    enumerable: true,
+  };
 }
 
 /** Explores every world of `system` reachable within its bounds and finds each property's shortest counterexample. */

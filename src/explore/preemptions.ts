@@ -7,7 +7,7 @@
  * fewest preemptions, and makes larger scenarios checkable for shallow races.
  * It knows only the `System` interface, so every model has it.
  */
-import type { Codec, Move, Property, Step, System, WordSink, WordSteps } from '../engine/model.ts';
+import type { Codec, Move, Property, Reply, Step, System, WordSink, WordSteps } from '../engine/model.ts';
 import type { Trace } from '../engine/run.ts';
 import { collapseCodec } from './collapse.ts';
 
@@ -79,10 +79,45 @@ export function liftProperty<W, C>(p: Property<W, C>): Property<Preempted<W>, C>
     case 'final':
       return { ...p, check: (q: Preempted<W>, config: C) => p.check(q.world, config) };
     case 'step':
-      return { ...p, check: (m: Move<Preempted<W>>, config: C) => p.check({ before: m.before.world, step: m.step, reply: m.reply, after: m.after.world }, config) };
+      return { ...p, check: (m: Move<Preempted<W>>, config: C) => p.check(lifted(m), config) };
     case 'run':
       return p;
   }
+}
+
+/**
+ * A move of preempted worlds as the system's own, made once for all the
+ * properties that read it (the last one is kept). Its `after` reads the
+ * preempted move's only when read (an explorer may make that world only
+ * then), and is a getter of its own, as the explorer's moves' is.
+ */
+class LiftedMove<W> {
+  readonly before: W;
+  readonly step: Step;
+  readonly reply: Reply;
+  readonly #move: Move<Preempted<W>>;
+
+  constructor(move: Move<Preempted<W>>) {
+    this.before = move.before.world;
+    this.step = move.step;
+    this.reply = move.reply;
+    this.#move = move;
+    Object.defineProperty(this, 'after', LiftedMove.#after);
+  }
+
+  static readonly #after: PropertyDescriptor = {
+    get(this: LiftedMove<unknown>) {
+      return this.#move.after.world;
+    },
+    enumerable: true,
+  };
+}
+
+let last: { readonly move: Move<Preempted<unknown>>; readonly lifted: Move<unknown> } | undefined;
+
+function lifted<W>(move: Move<Preempted<W>>): Move<W> {
+  if (last?.move !== move) last = { move, lifted: new LiftedMove(move) as unknown as Move<unknown> };
+  return last.lifted as Move<W>;
 }
 
 /** A trace of preempted worlds as the system's own. */

@@ -52,16 +52,16 @@ class Outcome implements WordOutcome<KitWorld> {
   constructor(
     /** The parts the step read, in the order read, and the word of each: where it is filed. */
     readonly reads: readonly number[],
-    readonly keys: readonly number[],
+    readonly readWords: readonly number[],
     /** Part numbers and their new values in turn (`withWrites`). */
     readonly writes: readonly unknown[],
     /** Part numbers and their new values' words in turn. */
-    readonly words: Int32Array,
+    readonly writeWords: Int32Array,
     readonly reply: Reply,
     readonly fired: FiredEdges,
     private readonly layout: Layout,
   ) {
-    this.objects = objectWrites(layout, writes);
+    this.objects = objectsIn(layout, writes);
   }
 
   /** The object slots it wrote (`objectsWritten`). */
@@ -70,7 +70,6 @@ class Outcome implements WordOutcome<KitWorld> {
   after(before: KitWorld): KitWorld {
     return withWrites(this.layout, before, this.writes);
   }
-
 }
 
 /** The outcome each reply the cache hands back is part of (`objectsWritten`). */
@@ -84,7 +83,7 @@ export interface WrittenObject {
 }
 
 /** The object slots `writes` writes, in the layout's order (kinds as the spec has them, then slots). */
-function objectWrites(layout: Layout, writes: readonly unknown[]): readonly WrittenObject[] {
+function objectsIn(layout: Layout, writes: readonly unknown[]): readonly WrittenObject[] {
   const written: { n: number; w: WrittenObject }[] = [];
   for (let i = 0; i < writes.length; i += 2) {
     const n = writes[i] as number;
@@ -97,7 +96,9 @@ function objectWrites(layout: Layout, writes: readonly unknown[]): readonly Writ
 /**
  * The object slots a step wrote, with what each holds after it, kind by kind
  * in the spec's order and slot by slot (every other slot is the very same
- * data after the step). A property that looks only at objects a step changed
+ * data after the step; a slot written may hold an equal object, so written
+ * is not always changed). The answer goes with the step's reply, as the
+ * kit's steps give it. A property that looks only at objects a step changed
  * starts here: for a step the cache replays, the answer needs no world after
  * the step (`move.after`, made when first read).
  */
@@ -152,15 +153,15 @@ export class StepCache implements WordSteps<KitWorld> {
   /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
   apply(world: KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
     const key = keyOf(step);
-    let outcome = this.findIn(this.young, step.thread, key, words);
+    let outcome = this.findByWords(this.young, step.thread, key, words);
     if (outcome === undefined) {
-      outcome = this.findIn(this.old, step.thread, key, words);
+      outcome = this.findByWords(this.old, step.thread, key, words);
       if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
     if (outcome !== undefined) refire(outcome.fired);
-    else outcome = this.run(world, step, key, (n) => this.wordIn(n, words));
+    else outcome = this.run(world, step, key, (n) => this.wordFromWords(n, words));
     out.set(words);
-    const w = outcome.words;
+    const w = outcome.writeWords;
     for (let i = 0; i < w.length; i += 2) out[w[i]!] = w[i + 1]!;
     return outcome;
   }
@@ -168,10 +169,10 @@ export class StepCache implements WordSteps<KitWorld> {
   /** `step` taken in `world`: the world it makes, and its reply. */
   step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
     const key = keyOf(step);
-    const wordOf = (n: number) => this.wordOf(n, world);
-    let outcome = this.find(this.young, step.thread, key, wordOf);
+    const wordOf = (n: number) => this.wordFromWorld(n, world);
+    let outcome = this.findByWorld(this.young, step.thread, key, wordOf);
     if (outcome === undefined) {
-      outcome = this.find(this.old, step.thread, key, wordOf);
+      outcome = this.findByWorld(this.old, step.thread, key, wordOf);
       if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
     if (outcome !== undefined) refire(outcome.fired);
@@ -202,26 +203,26 @@ export class StepCache implements WordSteps<KitWorld> {
   }
 
   /** The outcome filed in `steps` for this step in the world whose words are `words`, if there is one. */
-  private findIn(steps: Steps, thread: number, key: string, words: Int32Array): Outcome | undefined {
+  private findByWords(steps: Steps, thread: number, key: string, words: Int32Array): Outcome | undefined {
     let at = steps[thread]?.get(key);
-    while (at instanceof Read) at = at.get(this.wordIn(at.part, words));
+    while (at instanceof Read) at = at.get(this.wordFromWords(at.part, words));
     return at;
   }
 
   /** The outcome filed in `steps` for this step in the world whose parts' words `wordOf` gives, if there is one. */
-  private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
+  private findByWorld(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
     let at = steps[thread]?.get(key);
     while (at instanceof Read) at = at.get(wordOf(at.part));
     return at;
   }
 
   /** Part `n`'s word in the world whose words are `words`: its own, or for a part read alone, its value read from its thread. */
-  private wordIn(n: number, words: Int32Array): number {
+  private wordFromWords(n: number, words: Int32Array): number {
     return n < words.length ? words[n]! : (this.parts.value(words[this.threadOf[n]!]!) as Thread).rcu;
   }
 
-  /** Part `n`'s word in `world`, as `wordIn` has it. */
-  private wordOf(n: number, world: KitWorld): number {
+  /** Part `n`'s word in `world`, as `wordFromWords` has it. */
+  private wordFromWorld(n: number, world: KitWorld): number {
     const v = this.layout.read[n]!(world);
     return n < this.layout.stored ? this.parts.word(v) : (v as number);
   }
@@ -244,7 +245,7 @@ export class StepCache implements WordSteps<KitWorld> {
       const here = next ?? new Read(part);
       if (next === undefined) (at ? at.set(word, here) : steps.set(key, here));
       at = here;
-      word = outcome.keys[i]!;
+      word = outcome.readWords[i]!;
     }
     // The outcome goes where the lookup found nothing: anything there already was read another way.
     if ((at ? at.get(word) : steps.get(key)) !== undefined) this.unstable(key);

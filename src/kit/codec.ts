@@ -2,7 +2,9 @@
  * A kit system's codec: a world is its (stored) parts in the layout's order
  * (parts.ts), each one word of a collapse codec (a number, or the index of
  * the stored part it equals). The step cache takes steps on these words
- * (cache.ts): the explorer decodes a world once, and encodes none.
+ * (cache.ts): the exhaustive explorer decodes each world it expands once,
+ * and encodes few (the first, and some to check the words against; with the
+ * cache off, every one).
  */
 import type { WordSink } from '../engine/model.ts';
 import type { CollapseCodec, MeasuredCodec } from '../explore/collapse.ts';

@@ -211,4 +211,36 @@ describe('a system that takes steps on its codec words (System.words)', () => {
     // The worlds 1 and 2 were new; at 2 the invariant broke, so world 3 (new) is not made; the step property reads replies.
     expect(made.worlds).toBe(2);
   });
+
+  it('makes none for properties that read only replies but the first, with preemptions bounded too', async () => {
+    // Only the first step's world is made, to check its words against the codec's (the property breaks with no
+    // preemption, so the bounded search is one round).
+    for (const options of [{}, { preemptions: 1 }]) {
+      const { system, made } = onWords();
+      const r = await exploreExhaustive(system, [properties[1]!], options);
+      expect(r.stats.transitions).toBe(6);
+      expect(made.worlds).toBe(1);
+    }
+  });
+
+  it('gives a property that copies the move the world after the step', async () => {
+    const copied: Property<Counter> = { ...base, id: 'copied', kind: 'step', check: (m) => ({ ...m }.after.n === 3 ? 'copied 3' : undefined) };
+    const r = await exploreExhaustive(onWords().system, [copied]);
+    expect(r.counterexamples.get('copied')!.violation).toMatchObject({ at: 3, message: 'copied 3' });
+  });
+
+  it('stops with an error where the words a step writes are not those the codec gives the world after it', async () => {
+    const { system } = onWords();
+    const wrong: System<Counter> = {
+      ...system,
+      words: {
+        apply: (world, words, step, out) => {
+          const outcome = system.words!.apply(world, words, step, out);
+          out[0] = 7;
+          return outcome;
+        },
+      },
+    };
+    await expect(exploreExhaustive(wrong, properties)).rejects.toThrow(/not its codec's/);
+  });
 });

@@ -2,8 +2,9 @@
  * The step cache changes nothing but speed: on random walks through every
  * built-in kit variant and the examples, a cached step gives the world, the
  * reply and the machine transitions that running it gives (also from a cache
- * small enough to turn its generations over at every few steps, and taken on
- * the world's words, which it patches as the world after it encodes), and
+ * small enough to turn its generations over at every few steps; and taken on
+ * the world's words, which it patches as the world after it encodes, by both
+ * caches), and
  * says what objects it wrote as the worlds around it show; a step does
  * the same in a world whose parts it did not read are another world's (what
  * the cache rests on); and an exhaustive
@@ -13,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, objectsWritten, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome } from 'lifecheck';
+import { call, checkVariant, defineKitModel, label, objectsWritten, ret, step, type Action, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome, type WordSteps, type Codec } from 'lifecheck';
 import { builtInModels } from 'lifecheck/models';
 import buffer from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
@@ -24,9 +25,49 @@ import { StepCache } from '../../src/kit/cache.ts';
 import { Ctx } from '../../src/kit/context.ts';
 import { layoutOf, withWrites } from '../../src/kit/parts.ts';
 import { runStep } from '../../src/kit/step.ts';
+import { kitCodec } from '../../src/kit/codec.ts';
 import { kitSystem } from '../../src/kit/schedule.ts';
 
-const kitVariants: [string, AnyVariant][] = [...builtInModels, buffer, file]
+// Readers inside rcu_read_lock() while a put frees with kfree_rcu: no built-in variant has a thread inside a section
+// between steps, and a step that waits for readers reads their nesting alone (a part of its own).
+const s = (fn: string, action: Action, to?: { fail?: string; zero?: string }) => step(fn, action, to);
+const rcu = defineKitModel({
+  name: 'rcu',
+  title: 'readers and kfree_rcu',
+  source: 'test',
+  defaults: { threads: 3, ops: 2, ids: { min: 1, max: 1 } },
+  variants: (m) => [
+    m.variant({
+      name: 'kfree-rcu',
+      title: 'kfree_rcu',
+      source: 'test',
+      expect: {},
+      config: {
+        kinds: { buf: { slots: 3, fields: { ref: { type: 'refcount', max: 4 } } } },
+        spaces: { bufs: { kind: 'buf', holds: 'ref', lock: 'lock' } },
+        locks: ['lock'],
+        calls: {
+          create: call('create', {}, [s('kzalloc', { op: 'alloc', kind: 'buf', into: 'b' }), s('xa_alloc', { op: 'xa_alloc', space: 'bufs', ptr: 'b', into: 'id' })]),
+          destroy: call('destroy', { id: 'bufs' }, [
+            s('xa_erase', { op: 'xa_erase', space: 'bufs', id: 'id', into: 'b' }),
+            s('put', { op: 'refcount', call: 'refcount_dec_and_test', ptr: 'b', field: 'ref' }, { zero: 'free' }),
+            ret(0),
+            label('free'),
+            s('kfree_rcu', { op: 'kfree', ptr: 'b', rcu: true }),
+          ]),
+          reader: call('reader', { id: 'bufs' }, [
+            s('rcu_read_lock', { op: 'rcu_read_lock' }),
+            s('xa_load', { op: 'xa_load', space: 'bufs', id: 'id', into: 'b' }),
+            s('use', { op: 'use', ptr: 'b' }),
+            s('rcu_read_unlock', { op: 'rcu_read_unlock' }),
+          ]),
+        },
+      },
+    }),
+  ],
+});
+
+const kitVariants: [string, AnyVariant][] = [...builtInModels, buffer, file, rcu]
   .flatMap((m) => m.variants.map((v): [string, AnyVariant] => [`${m.name}/${v.name}`, { ...v, model: m } as AnyVariant]))
   .filter(([, v]) => 'calls' in (v.config as object));
 
@@ -38,14 +79,18 @@ describe('the step cache', () => {
     const cached = kitSystem(spec, bounds);
     const plain = kitSystem(spec, bounds, { cache: false });
     // A cache of 8 outcomes turns its generations over all the time: outcomes refiled from the old one, and dropped.
-    const small = new StepCache(spec, bounds, layoutOf(plain.init), collapseCodec(1), 8);
+    const layout = layoutOf(plain.init);
+    const smallParts = collapseCodec(1);
+    const small = new StepCache(spec, bounds, layout, smallParts, 8);
+    const smallCodec = kitCodec(layout, smallParts);
     // Worlds go through the system's codec between steps, as in a search: equal parts are the same stored objects.
     const codec = cached.codec!;
-    const encoded = (w: KitWorld) => {
+    const encodedBy = (by: Codec<KitWorld>, w: KitWorld) => {
       const words = new Words();
-      codec.encode(w, words);
+      by.encode(w, words);
       return words.view().slice();
     };
+    const encoded = (w: KitWorld) => encodedBy(codec, w);
     const stored = (w: KitWorld) => {
       const words = encoded(w);
       expect(words).toEqual(encoded({ ...w }));
@@ -57,11 +102,11 @@ describe('the step cache', () => {
       return { ...out!, fired };
     };
     // The step taken on the world's words, as the exhaustive explorer takes it: the next world's words, and the world.
-    const onWords = (world: KitWorld, step: Step) => {
-      const words = encoded(world);
+    const onWords = (steps: WordSteps<KitWorld>, by: Codec<KitWorld>, world: KitWorld, step: Step) => {
+      const words = encodedBy(by, world);
       const out = new Int32Array(words.length);
       let made: WordOutcome<KitWorld> | undefined;
-      const fired = firing(() => (made = cached.words!.apply(world, words, step, out)));
+      const fired = firing(() => (made = steps.apply(world, words, step, out)));
       return { world: made!.after(world), reply: made!.reply, fired, words: out };
     };
     fc.assert(
@@ -77,9 +122,11 @@ describe('the step cache', () => {
           // The same words too: key order and undefined keys, which toEqual passes over, are the codec's.
           expect(encoded(got.world)).toEqual(encoded(want.world));
           expect(run({ apply: (w, s) => small.step(w, s) }, world, step)).toEqual(want);
-          const { words, ...taken } = onWords(world, step);
-          expect(taken).toEqual(want);
-          expect(words).toEqual(encoded(want.world));
+          for (const [steps, by] of [[cached.words!, codec], [small, smallCodec]] as const) {
+            const { words, ...taken } = onWords(steps, by, world, step);
+            expect(taken).toEqual(want);
+            expect(words).toEqual(encodedBy(by, want.world));
+          }
           // What the step wrote, as the cache's outcome says it and as the worlds around the step show it.
           const written = (o: typeof got) => objectsWritten({ before: world, step, reply: o.reply, after: o.world });
           expect(written(got)).toEqual(written(want));
@@ -125,7 +172,7 @@ describe('the step cache', () => {
     );
   });
 
-  it.each(kitVariants.filter(([name]) => /series-find-get|finalize-before-fail|v6\.7|series-notify$|buffer|file/.test(name)))(
+  it.each(kitVariants.filter(([name]) => /series-find-get|finalize-before-fail|v6\.7|series-notify$|buffer|file|rcu\//.test(name)))(
     '%s: an exhaustive check finds the same with and without it',
     async (_, v) => {
       const small: Bounds = { threads: 2, ops: 2, ids: { min: 1, max: 2 } };
