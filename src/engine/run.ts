@@ -72,6 +72,34 @@ export function checkMove<W, C>(
   return found ?? NONE;
 }
 
+/**
+ * A move whose world after the step is made when a property first reads it
+ * (`made.after(before)`, once). `after` is a getter of each move's own (one
+ * getter for all, so moves share their shape): a property that copies the
+ * move (`{...move}`) or prints it gets that world too.
+ */
+export class LazyMove<W> {
+  readonly #made: { after(before: W): W };
+  #after?: W;
+
+  constructor(
+    readonly before: W,
+    readonly step: Step,
+    readonly reply: Reply,
+    made: { after(before: W): W },
+  ) {
+    this.#made = made;
+    Object.defineProperty(this, 'after', LazyMove.#getter);
+  }
+
+  static readonly #getter: PropertyDescriptor = {
+    get(this: LazyMove<unknown>) {
+      return (this.#after ??= this.#made.after(this.before));
+    },
+    enumerable: true,
+  };
+}
+
 /** One run of a system: its trace, the violations met, and whether it ended because nothing was enabled. */
 export interface Run<W> {
   readonly trace: Trace<W>;

@@ -7,8 +7,8 @@
  * trace. The search goes on past violations (like `pan -A`) so every property
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
-import type { Codec, Move, Property, Reply, Step, System, WordOutcome, WordSteps } from '../engine/model.ts';
-import { checkMove, checkWorld, replaySteps, type Trace, type Violation } from '../engine/run.ts';
+import type { Codec, Move, Property, Step, System, WordSteps } from '../engine/model.ts';
+import { checkMove, checkWorld, LazyMove, replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
 import { collapseCodec } from './collapse.ts';
@@ -329,7 +329,8 @@ class Search<W, C> {
       return { before: world, step, reply, after };
     }
     if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
-    const move = new WordMove(world, step, this.wordSteps.apply(world, words, step, this.nextWords)) as unknown as Move<W>;
+    const outcome = this.wordSteps.apply(world, words, step, this.nextWords);
+    const move = new LazyMove(world, step, outcome.reply, outcome) as unknown as Move<W>;
     if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords(move);
     return move;
   }
@@ -471,34 +472,6 @@ class Search<W, C> {
     this.codec.encode(this.canonical(world), this.words);
     return this.words.view().join(',');
   }
-}
-
-/**
- * A step taken on words. Its `after` makes the world after the step when
- * first read; it is a getter of each move's own (one getter for all), so a
- * property that copies the move (`{...move}`) or prints it gets that world.
- */
-class WordMove<W> {
-  readonly reply: Reply;
-  readonly #outcome: WordOutcome<W>;
-  #made?: W;
-
-  constructor(
-    readonly before: W,
-    readonly step: Step,
-    outcome: WordOutcome<W>,
-  ) {
-    this.reply = outcome.reply;
-    this.#outcome = outcome;
-    Object.defineProperty(this, 'after', WordMove.#after);
-  }
-
-  static readonly #after: PropertyDescriptor = {
-    get(this: WordMove<unknown>) {
-      return (this.#made ??= this.#outcome.after(this.before));
-    },
-    enumerable: true,
-  };
 }
 
 /** Explores every world of `system` reachable within its bounds and finds each property's shortest counterexample. */

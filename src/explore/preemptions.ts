@@ -7,8 +7,8 @@
  * fewest preemptions, and makes larger scenarios checkable for shallow races.
  * It knows only the `System` interface, so every model has it.
  */
-import type { Codec, Move, Property, Reply, Step, System, WordSink, WordSteps } from '../engine/model.ts';
-import type { Trace } from '../engine/run.ts';
+import type { Codec, Move, Property, Step, System, WordSink, WordSteps } from '../engine/model.ts';
+import { LazyMove, type Trace } from '../engine/run.ts';
 import { collapseCodec } from './collapse.ts';
 
 /** A world, the thread that took the last step (-1 before any), and the preemptions so far. */
@@ -87,36 +87,17 @@ export function liftProperty<W, C>(p: Property<W, C>): Property<Preempted<W>, C>
 
 /**
  * A move of preempted worlds as the system's own, made once for all the
- * properties that read it (the last one is kept). Its `after` reads the
- * preempted move's only when read (an explorer may make that world only
- * then), and is a getter of its own, as the explorer's moves' is.
+ * properties that read it (the last one is kept). Its world after the step
+ * is read from the preempted move's only when read (an explorer may make
+ * that world only then).
  */
-class LiftedMove<W> {
-  readonly before: W;
-  readonly step: Step;
-  readonly reply: Reply;
-  readonly #move: Move<Preempted<W>>;
-
-  constructor(move: Move<Preempted<W>>) {
-    this.before = move.before.world;
-    this.step = move.step;
-    this.reply = move.reply;
-    this.#move = move;
-    Object.defineProperty(this, 'after', LiftedMove.#after);
-  }
-
-  static readonly #after: PropertyDescriptor = {
-    get(this: LiftedMove<unknown>) {
-      return this.#move.after.world;
-    },
-    enumerable: true,
-  };
-}
-
 let last: { readonly move: Move<Preempted<unknown>>; readonly lifted: Move<unknown> } | undefined;
 
 function lifted<W>(move: Move<Preempted<W>>): Move<W> {
-  if (last?.move !== move) last = { move, lifted: new LiftedMove(move) as unknown as Move<unknown> };
+  if (last?.move !== move) {
+    const lifted = new LazyMove(move.before.world, move.step, move.reply, { after: () => move.after.world });
+    last = { move, lifted: lifted as unknown as Move<unknown> };
+  }
   return last.lifted as Move<W>;
 }
 

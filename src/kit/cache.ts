@@ -152,14 +152,7 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
   apply(world: KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
-    const key = keyOf(step);
-    let outcome = this.findByWords(this.young, step.thread, key, words);
-    if (outcome === undefined) {
-      outcome = this.findByWords(this.old, step.thread, key, words);
-      if (outcome !== undefined) this.keep(step.thread, key, outcome);
-    }
-    if (outcome !== undefined) refire(outcome.fired);
-    else outcome = this.run(world, step, key, (n) => this.wordFromWords(n, words));
+    const outcome = this.outcome(world, step, (n) => this.wordFromWords(n, words));
     out.set(words);
     const w = outcome.writeWords;
     for (let i = 0; i < w.length; i += 2) out[w[i]!] = w[i + 1]!;
@@ -168,16 +161,21 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world`: the world it makes, and its reply. */
   step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
+    const outcome = this.outcome(world, step, (n) => this.wordFromWorld(n, world));
+    return { world: outcome.after(world), reply: outcome.reply };
+  }
+
+  /** What `step` does in `world`, whose parts' words `wordOf` gives: replayed from the cache, or run and filed there. */
+  private outcome(world: KitWorld, step: EngineStep, wordOf: (n: number) => number): Outcome {
     const key = keyOf(step);
-    const wordOf = (n: number) => this.wordFromWorld(n, world);
-    let outcome = this.findByWorld(this.young, step.thread, key, wordOf);
+    let outcome = this.find(this.young, step.thread, key, wordOf);
     if (outcome === undefined) {
-      outcome = this.findByWorld(this.old, step.thread, key, wordOf);
+      outcome = this.find(this.old, step.thread, key, wordOf);
       if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
-    if (outcome !== undefined) refire(outcome.fired);
-    else outcome = this.run(world, step, key, wordOf);
-    return { world: outcome.after(world), reply: outcome.reply };
+    if (outcome === undefined) return this.run(world, step, key, wordOf);
+    refire(outcome.fired);
+    return outcome;
   }
 
   /** Runs `step` in `world`, and files what it did under the words (`wordOf`) of the parts it read. */
@@ -202,15 +200,8 @@ export class StepCache implements WordSteps<KitWorld> {
     return outcome;
   }
 
-  /** The outcome filed in `steps` for this step in the world whose words are `words`, if there is one. */
-  private findByWords(steps: Steps, thread: number, key: string, words: Int32Array): Outcome | undefined {
-    let at = steps[thread]?.get(key);
-    while (at instanceof Read) at = at.get(this.wordFromWords(at.part, words));
-    return at;
-  }
-
   /** The outcome filed in `steps` for this step in the world whose parts' words `wordOf` gives, if there is one. */
-  private findByWorld(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
+  private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
     let at = steps[thread]?.get(key);
     while (at instanceof Read) at = at.get(wordOf(at.part));
     return at;
