@@ -3,7 +3,7 @@
  * property a verdict, and compare it with what the variant expects.
  */
 import { counted, coverageOf, type MachineCoverage } from './coverage.ts';
-import { checkImplementations, type Hits } from './engine/machine.ts';
+import { checkImplementations, Hits } from './engine/machine.ts';
 import { modelError, ModelError } from './engine/thrown.ts';
 import { propertiesOf, type AnyVariant, type Bounds, type Expectation, type System } from './engine/model.ts';
 import { exploreExhaustive, type ExhaustiveCounterexample, type ExhaustiveOptions, type ExhaustiveResult, type SearchStats } from './explore/exhaustive.ts';
@@ -121,7 +121,7 @@ async function explore(variant: AnyVariant, plain: System<unknown>, options: Che
   const selected = propertiesOf(variant).filter((p) => !options.properties || options.properties.includes(p.id));
   const applicable = selected.filter((p) => p.applies?.(config) ?? true);
   // Coverage is of the model's machines: a model that declares none pays nothing for counting.
-  const hits: Hits = new Map();
+  const hits = new Hits();
   const system = model.machines ? counted(plain, hits) : plain;
   const signal = options.signal ? { signal: options.signal } : {};
   const outcomes = new Map<string, Outcome>();
@@ -237,14 +237,12 @@ function withUndecided<F extends { undecided?: readonly string[] }>(figures: F, 
 
 /** The parts' coverage counts added up, as the hits of the variant's machines. */
 function addedHits(variant: AnyVariant, bounds: Bounds, parts: readonly VariantReport[]): Hits {
-  const hits: Hits = new Map();
+  const hits = new Hits();
   for (const [name, info] of Object.entries(variant.model.machines!(variant.config, bounds))) {
-    const byEdge: number[] = [];
     for (const p of parts) {
       const edges = p.coverage?.find((c) => c.machine === name)?.edges ?? [];
-      edges.forEach((e, i) => (byEdge[i] = (byEdge[i] ?? 0) + e.hits));
+      edges.forEach((e, i) => e.hits > 0 && hits.add(info.machine, i, e.hits));
     }
-    hits.set(info.machine, byEdge);
   }
   return hits;
 }

@@ -44,7 +44,7 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
 const spoken = (state: string) => (/^[a-z][A-Za-z]*$/.test(state) ? state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : state);
 
 function machineCoverage(name: string, info: MachineInfo, hits: Hits): MachineCoverage {
-  const counts = hits.get(info.machine);
+  const counts = hits.of(info.machine);
   const edges = machineEdges(info.machine).map((e, i): EdgeCoverage => ({ ...e, hits: counts?.[i] ?? 0 }));
   const initial = initialOf(info.machine);
   const used = edges.some((e) => e.hits > 0);

@@ -29,7 +29,7 @@ import {
 } from 'lifecheck/models';
 import { counted, coverageOf, transitionPercent, type MachineCoverage } from '../src/coverage.ts';
 import { edgeTaken, machineEdges, type Edge } from '../src/engine/edges.ts';
-import { counting, type Hits } from '../src/engine/machine.ts';
+import { counting, firing, Hits, recording, refire } from '../src/engine/machine.ts';
 import { edgeLabel } from '../src/report/diagram.ts';
 import {
   machinesUnderTest,
@@ -56,7 +56,7 @@ function edgeIndex(machine: AnyStateMachine, line: string): number {
 /** One machine's hits by drawn edge, so failures read as diagram lines. */
 function countsOf(hits: Hits, machine: AnyStateMachine): Record<string, number> {
   const edges = machineEdges(machine);
-  return Object.fromEntries((hits.get(machine) ?? []).flatMap((n, i) => (n ? [[drawn(edges[i]!), n]] : [])));
+  return Object.fromEntries((hits.of(machine) ?? []).flatMap((n, i) => (n ? [[drawn(edges[i]!), n]] : [])));
 }
 
 // The test slot (test/helpers/machines.ts): guards on its refcount and on the caller's set.
@@ -134,7 +134,7 @@ describe('counting', () => {
   const freed = initialState<SlotContext>(slotMachine);
 
   it('counts the transitions fired inside fn, memoized or not, and none outside', async () => {
-    const hits: Hits = new Map();
+    const hits = new Hits();
     fire(slotMachine, freed, ALLOC_S1);
     const result = counting(hits, () => {
       fire(slotMachine, freed, ALLOC_S1);
@@ -144,19 +144,19 @@ describe('counting', () => {
     });
     fire(slotMachine, slot('active', 1), FREE_S1);
     expect(result).toBe('done');
-    expect([...hits.keys()]).toHaveLength(1);
+    expect(hits.machines()).toHaveLength(1);
     expect(countsOf(hits, slotMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 2, 'active --> freed: FREE [lastRef] / freed': 1 });
   });
 
   it('does not count an event without a transition', async () => {
-    const hits: Hits = new Map();
+    const hits = new Hits();
     counting(hits, () => fire(slotMachine, initialState<SlotContext>(slotMachine), GET_S1));
-    expect(hits.size).toBe(0);
+    expect(hits.machines()).toHaveLength(0);
   });
 
   it('nested, counts into the inner hits and then the outer ones again, even after a throw', async () => {
-    const outer: Hits = new Map();
-    const inner: Hits = new Map();
+    const outer = new Hits();
+    const inner = new Hits();
     counting(outer, () => {
       fire(slotMachine, freed, ALLOC_S1);
       counting(inner, () => fire(slotMachine, slot('active', 1), GET_S1));
@@ -173,14 +173,37 @@ describe('counting', () => {
     expect(countsOf(inner, slotMachine)).toEqual({ 'active --> active: GET / 0': 2 });
   });
 
+  it('counts a recording fired again as firing it would, into whichever hits are counting, and logs it where a page asks', async () => {
+    const { fired } = recording(() => {
+      fire(slotMachine, freed, ALLOC_S1);
+      fire(slotMachine, slot('active', 1), GET_S1);
+    });
+    const first = new Hits();
+    const second = new Hits();
+    const fresh = (n: number) => ({ 'freed --> active: ALLOC / allocated': n, 'active --> active: GET / 0': n });
+    counting(first, () => refire(fired));
+    counting(first, () => refire(fired));
+    counting(second, () => refire(fired));
+    counting(first, () => refire(fired));
+    refire(fired);
+    expect(countsOf(first, slotMachine)).toEqual(fresh(3));
+    expect(countsOf(second, slotMachine)).toEqual(fresh(1));
+    // Read once, the counts are settled: more firings add to them.
+    counting(second, () => refire(fired));
+    expect(countsOf(second, slotMachine)).toEqual(fresh(2));
+    expect(countsOf(first, slotMachine)).toEqual(fresh(3));
+    expect(firing(() => counting(first, () => refire(fired))).length).toBe(2);
+    expect(countsOf(first, slotMachine)).toEqual(fresh(4));
+  });
+
   test.prop([fc.boolean(), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 8 })], { seed: 11, numRuns: 200 })(
     "a compiled machine counts the edges fire counts for the same events (and its reply lookups count nothing)",
     (findTakesRef, picks) => {
       // 8 events reach at most refcount 8 and generation 8.
       const code = slotCode(8, 8);
       const { events, table } = compiledSlot(findTakesRef, code);
-      const viaTable: Hits = new Map();
-      const viaFire: Hits = new Map();
+      const viaTable = new Hits();
+      const viaFire = new Hits();
       let state = initialState<BenchSlotContext>(benchSlotMachine);
       let c = code.pack(state);
       for (const e of picks) {
@@ -193,7 +216,7 @@ describe('counting', () => {
         expect(code.unpack(c)).toEqual(state);
       }
       expect(countsOf(viaTable, benchSlotMachine)).toEqual(countsOf(viaFire, benchSlotMachine));
-      expect([...viaTable.keys()].every((m) => m === benchSlotMachine)).toBe(true);
+      expect(viaTable.machines().every((m) => m === benchSlotMachine)).toBe(true);
     },
   );
 });
@@ -214,15 +237,15 @@ describe('counted', () => {
   };
 
   it('counts what apply fires, not what enabled fires to decide', async () => {
-    const asked: Hits = new Map();
+    const asked = new Hits();
     counting(asked, () => probing.enabled(probing.init));
     // Deciding fires every call; of a freed slot's, only ALLOC has a transition to count.
     expect(countsOf(asked, slotMachine)).toEqual({ 'freed --> active: ALLOC / allocated': 1 });
 
-    const hits: Hits = new Map();
+    const hits = new Hits();
     const system = counted(probing, hits);
     expect(system.enabled(system.init).map((s) => s.op)).toEqual(['ALLOC']);
-    expect(hits.size).toBe(0);
+    expect(hits.machines()).toHaveLength(0);
     const { world } = system.apply(system.init, { thread: 0, op: 'ALLOC', args: [] });
     expect(system.enabled(world).map((s) => s.op)).toEqual(['GET', 'PUT', 'FREE']);
     system.apply(world, { thread: 0, op: 'FREE', args: [] });
@@ -231,14 +254,14 @@ describe('counted', () => {
 
   it('keeps init, horizon, codec and symmetry, and adds none the system lacks', async () => {
     const bench = ioasidBench.system(variantOf(ioasidBench, 'fixed').config, ioasidBench.defaults);
-    const wrapped = counted(bench, new Map());
+    const wrapped = counted(bench, new Hits());
     expect(wrapped.init).toBe(bench.init);
     expect(wrapped.horizon).toBe(bench.horizon);
     expect(wrapped.codec).toBeDefined();
     expect(wrapped.codec).toBe(bench.codec);
     expect(wrapped.symmetry).toBeDefined();
     expect(wrapped.symmetry).toBe(bench.symmetry);
-    const plain = counted(probing, new Map());
+    const plain = counted(probing, new Hits());
     expect(plain.init).toBe(probing.init);
     expect(plain.horizon).toBe(probing.horizon);
     expect('codec' in plain).toBe(false);
@@ -327,7 +350,7 @@ describe('coverageOf', () => {
   });
 
   it('counts no state reached, not even the initial one, when a machine never fired', async () => {
-    const coverage = coverageOf(ioasid.machines!(variantOf(ioasid, 'series').config), new Map());
+    const coverage = coverageOf(ioasid.machines!(variantOf(ioasid, 'series').config), new Hits());
     for (const c of coverage) {
       expect(c.edgesReached).toBe(0);
       expect(c.states.every((s) => !s.reached)).toBe(true);

@@ -26,8 +26,65 @@ export interface Fired<X> {
   readonly edge: number;
 }
 
-/** How often each edge of each machine fired, by machine and edge index (an edge never fired has none). */
-export type Hits = Map<AnyStateMachine, number[]>;
+/**
+ * How often each edge of each machine fired, by machine and edge index (an
+ * edge never fired has none). Transitions a cached step fires again
+ * (`refire`) are owed, not counted at once: each recording counts how often
+ * it was fired again, and the counts are settled when read. A replayed step
+ * then costs one increment, however many transitions it fires.
+ */
+export class Hits {
+  private readonly counts = new Map<AnyStateMachine, number[]>();
+  /** Recordings fired again into these hits and not yet added to them. */
+  private readonly owed = new Set<FiredEdges>();
+
+  /** The counts of `machine`'s edges, by edge index; undefined when none of them fired. */
+  of(machine: AnyStateMachine): readonly number[] | undefined {
+    this.settle();
+    return this.counts.get(machine);
+  }
+
+  /** The machines with an edge fired. */
+  machines(): AnyStateMachine[] {
+    this.settle();
+    return [...this.counts.keys()];
+  }
+
+  /** Counts `n` firings of `machine`'s edge `edge`. */
+  add(machine: AnyStateMachine, edge: number, n = 1): void {
+    let byEdge = this.counts.get(machine);
+    if (!byEdge) this.counts.set(machine, (byEdge = []));
+    byEdge[edge] = (byEdge[edge] ?? 0) + n;
+  }
+
+  /** `fired` was fired again once more. */
+  owe(fired: FiredEdges): void {
+    if (fired.into !== this) {
+      fired.into?.pay(fired);
+      fired.into = this;
+      // Owed recordings are kept alive until settled: settle now and then, so their number stays bounded.
+      if (this.owed.size >= OWED) this.settle();
+      this.owed.add(fired);
+    }
+    fired.owed++;
+  }
+
+  /** Adds what `fired` is owed to these hits. */
+  private pay(fired: FiredEdges): void {
+    const { edges, owed } = fired;
+    for (let i = 0; i < edges.length; i += 2) this.add(edges[i] as AnyStateMachine, edges[i + 1] as number, owed);
+    fired.owed = 0;
+    fired.into = undefined;
+    this.owed.delete(fired);
+  }
+
+  private settle(): void {
+    for (const fired of this.owed) this.pay(fired);
+  }
+}
+
+/** How many recordings a `Hits` keeps owed before it settles them. */
+const OWED = 1 << 16;
 
 let counter: Hits | undefined;
 /** Each transition fired, in order, while `firing` runs. */
@@ -60,16 +117,22 @@ export function firing(fn: () => unknown): [AnyStateMachine, number][] {
 /** Each transition fired while `recording` runs, machine and edge in turn, to be counted again by `refire`. */
 let record: (AnyStateMachine | number)[] | undefined;
 
-/** Transitions as `recording` keeps them: each machine, then the edge of it that fired. */
-export type FiredEdges = readonly (AnyStateMachine | number)[];
+/** Transitions as `recording` keeps them (each machine, then the edge of it that fired), and what `Hits` owes them. */
+export class FiredEdges {
+  /** The hits this recording was fired again into, and how often, not yet added to them. */
+  into: Hits | undefined;
+  owed = 0;
+
+  constructor(readonly edges: readonly (AnyStateMachine | number)[]) {}
+}
 
 /** Runs `fn`, counting as ever; and the transitions it fired, in order, for `refire` to count again when its result is reused. */
 export function recording<T>(fn: () => T): { result: T; fired: FiredEdges } {
   const outer = record;
-  const fired: (AnyStateMachine | number)[] = [];
-  record = fired;
+  const edges: (AnyStateMachine | number)[] = [];
+  record = edges;
   try {
-    return { result: fn(), fired };
+    return { result: fn(), fired: new FiredEdges(edges) };
   } finally {
     record = outer;
   }
@@ -77,8 +140,13 @@ export function recording<T>(fn: () => T): { result: T; fired: FiredEdges } {
 
 /** Counts transitions `recording` kept, as firing them again would. */
 export function refire(fired: FiredEdges): void {
-  if (!listened()) return;
-  for (let i = 0; i < fired.length; i += 2) count(fired[i] as AnyStateMachine, fired[i + 1] as number);
+  if (log === undefined && record === undefined) {
+    // Only counting: the hits owe the recording one more firing.
+    counter?.owe(fired);
+    return;
+  }
+  const { edges } = fired;
+  for (let i = 0; i < edges.length; i += 2) count(edges[i] as AnyStateMachine, edges[i + 1] as number);
 }
 
 /** Whether anyone listens for fired transitions: the hot paths skip `count` when nobody does. */
@@ -88,10 +156,7 @@ function count(machine: AnyStateMachine, edge: number): void {
   if (edge < 0) return;
   record?.push(machine, edge);
   log?.push([machine, edge]);
-  if (!counter) return;
-  let byEdge = counter.get(machine);
-  if (!byEdge) counter.set(machine, (byEdge = []));
-  byEdge[edge] = (byEdge[edge] ?? 0) + 1;
+  counter?.add(machine, edge);
 }
 
 /**
