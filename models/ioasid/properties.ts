@@ -6,7 +6,7 @@
  * kernel-semantics A.2-A.5). They read the kit's world: the IOASIDs, their
  * phases and sets, the users' records, and the replies.
  */
-import { entryOf, nextStep, objName, sameObject, objectsWritten, type Entry, type KitObject, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
+import { entryOf, nextStep, objName, sameObject, objectsWritten, threadAfter, type Entry, type KitObject, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
 import { CUSTOM_XA, HOST, INVALID, QUOTA, XA, type Design } from './core.ts';
 import type { SetSpec } from './calls.ts';
 
@@ -78,11 +78,11 @@ export const getFailsOnFreePending: IoasidProperty = {
   applies: (spec) => spec.design.api === 'series',
   check(move, spec) {
     const { before, step } = move;
-    if (!blockOf(spec, before, step).startsWith('ioasid_get')) return undefined;
+    // Most steps write no IOASID: the block a step runs is looked up only for one that took a reference on a free-pending one.
     for (const { kind, slot, obj: now } of objectsWritten(move)) {
       if (kind !== 'ioasid') continue;
       const o = before.objects.ioasid![slot]!;
-      if (o.state === 'live' && o.phase === 'freePending' && now.gen === o.gen && now.fields.refs! > o.fields.refs!) {
+      if (o.state === 'live' && o.phase === 'freePending' && now.gen === o.gen && now.fields.refs! > o.fields.refs! && blockOf(spec, before, step).startsWith('ioasid_get')) {
         return `ioasid_get took a reference on free-pending ${objName('ioasid', slot, o.gen)} (refs ${o.fields.refs} -> ${now.fields.refs})`;
       }
     }
@@ -105,7 +105,7 @@ export const findWorksUntilLastPut: IoasidProperty = {
       const e = entryOf(before.spaces[table]?.[id - 1]);
       if (!e || e.dropped?.length || !isLive(before, e)) continue;
       if (!spec.design.findWithNull && !inSet(before.objects.ioasid![e.slot]!, set)) continue;
-      const found = move.after.threads[step.thread]!.frame.found;
+      const found = threadAfter(move, step.thread).frame.found;
       if (found !== null && typeof found === 'object' && sameObject(found, e)) return undefined;
       return `${table}[${id}] holds ${objName(e.kind, e.slot, e.gen)}, but ioasid_find(${setName(set)}, ${id}) gave ${reply.text}`;
     }
@@ -129,6 +129,8 @@ function touchedOutside(move: Move<KitWorld>, set: Entry | null): { slot: number
  * its memory reused: that is a use after free).
  */
 function usedOutside(spec: KitSpec, world: KitWorld, step: Parameters<typeof nextStep>[2], set: Entry | null): { slot: number; o: KitObject } | undefined {
+  // A call's first step has nothing in hand yet: an idle thread's frame is empty.
+  if (world.threads[step.thread]!.call === null) return undefined;
   const next = nextStep(spec, world, step);
   if (next.action.op !== 'use') return undefined;
   const used = world.threads[step.thread]!.frame[next.action.ptr];
@@ -255,11 +257,12 @@ export const documentedReplies: IoasidProperty = {
   check({ before, step, reply }, spec) {
     const th = before.threads[step.thread]!;
     if (th.call !== null || th.worker || step.op === spec.exit?.name) return undefined;
-    const want = documented(spec, before, step.thread, step.op, Number(step.args[0]));
     // A call that has not returned (find's lookup, which its caller goes on to use; a call left waiting) is judged by
     // what it found, if anything.
     const got = /returns (\S+)/.exec(reply.text)?.[1] ?? (step.op === 'find' ? 'found' : undefined);
-    if (want === undefined || got === undefined) return undefined;
+    if (got === undefined) return undefined;
+    const want = documented(spec, before, step.thread, step.op, Number(step.args[0]));
+    if (want === undefined) return undefined;
     return got === want ? undefined : `${step.op}(${step.args.join(',')}) by CPU${step.thread} returned ${got}; documented: ${want}`;
   },
 };

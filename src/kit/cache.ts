@@ -59,7 +59,7 @@ class Outcome implements WordOutcome<KitWorld> {
     readonly writeWords: Int32Array,
     readonly reply: Reply,
     readonly fired: FiredEdges,
-    private readonly layout: Layout,
+    readonly layout: Layout,
   ) {
     this.objects = objectsIn(layout, writes);
   }
@@ -114,6 +114,20 @@ export function objectsWritten(move: Move<KitWorld>): readonly WrittenObject[] {
     if (now !== was) for (let slot = 0; slot < was.length; slot++) if (now[slot] !== was[slot]) written.push({ kind, slot, obj: now[slot]! });
   }
   return written;
+}
+
+/**
+ * Thread `t` after a step, without making the world after it for a step the
+ * cache replays: what the step wrote into the thread, else the thread as it
+ * was (a property reading what a call found, `threadAfter(move, t).frame.found`).
+ */
+export function threadAfter(move: Move<KitWorld>, t: number): Thread {
+  const outcome = outcomes.get(move.reply);
+  if (!outcome) return move.after.threads[t]!;
+  const part = outcome.layout.thread[t];
+  const { writes } = outcome;
+  for (let i = 0; i < writes.length; i += 2) if (writes[i] === part) return writes[i + 1] as Thread;
+  return move.before.threads[t]!;
 }
 
 /**

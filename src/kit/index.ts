@@ -6,7 +6,7 @@
  */
 export { atomic, call, insert, jump, label, replace, ret, retId, step, unwindTo, without, type Action, type Atomic, type Call as KitCall, type Item, type RefcountCall, type Return, type Step as KitStep } from './calls.ts';
 export { defineKitModel, type KitModelSpec } from './model.ts';
-export { objectsWritten, type WrittenObject } from './cache.ts';
+export { objectsWritten, threadAfter, type WrittenObject } from './cache.ts';
 export { holders, stockProperties } from './properties.ts';
 export { refcountMachine, WARN } from './refcount.ts';
 export { actor, callOf, entryIndex, entryOf, nextStep, objName, sameObject } from './world.ts';

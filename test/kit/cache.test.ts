@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { call, checkVariant, defineKitModel, label, objectsWritten, ret, step, type Action, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome, type WordSteps, type Codec } from 'lifecheck';
+import { call, checkVariant, defineKitModel, label, objectsWritten, ret, step, threadAfter, type Action, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Step, type WordOutcome, type WordSteps, type Codec } from 'lifecheck';
 import { builtInModels } from 'lifecheck/models';
 import buffer from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
@@ -130,6 +130,11 @@ describe('the step cache', () => {
           // What the step wrote, as the cache's outcome says it and as the worlds around the step show it.
           const written = (o: typeof got) => objectsWritten({ before: world, step, reply: o.reply, after: o.world });
           expect(written(got)).toEqual(written(want));
+          // Each thread after the step, as the outcome gives it without the world and as the world after it has it.
+          for (let t = 0; t < world.threads.length; t++) {
+            expect(threadAfter({ before: world, step, reply: got.reply, after: got.world }, t)).toEqual(want.world.threads[t]);
+            expect(threadAfter({ before: world, step, reply: want.reply, after: want.world }, t)).toBe(want.world.threads[t]);
+          }
           world = stored(got.world);
         }
       }),
