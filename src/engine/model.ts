@@ -85,6 +85,14 @@ export interface WordOutcome<W> {
   readonly reply: Reply;
   /** The world the step makes from `before`, the world it was taken in. */
   after(before: W): W;
+  /**
+   * The step properties this step breaks taken in `before`, whose words are
+   * `words`: what `checkMove` finds for its move. A system that knows which
+   * words of the world a check read may give the verdicts it found before
+   * where those words are the same (the kit's do): a step property is a pure
+   * function of its move and the config, so the verdicts are the same.
+   */
+  checkMove?<C>(properties: readonly Property<W, C>[], config: C, before: W, step: Step, words: Int32Array, at: number): readonly Violation[];
 }
 
 /** Where a codec writes a world's 32-bit words. */
@@ -154,7 +162,12 @@ export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
   check(world: W, config: C): Finding;
 }
 
-/** Holds of every step: reply codes, what a call may change. */
+/**
+ * Holds of every step: reply codes, what a call may change. Its check is a
+ * pure function of the move and the config (it reads the worlds, keeps
+ * nothing, draws nothing at random): a system may give the verdict it found
+ * before for a move whose words the check read are the same (`WordOutcome.checkMove`).
+ */
 export interface StepProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'step';
   check(move: Move<W>, config: C): Finding;

@@ -7,7 +7,7 @@
  * trace. The search goes on past violations (like `pan -A`) so every property
  * gets a verdict, until the space is exhausted or a cap stops it.
  */
-import type { Codec, Move, Property, Step, System, WordSteps } from '../engine/model.ts';
+import type { Codec, Move, Property, Step, System, WordOutcome, WordSteps } from '../engine/model.ts';
 import { checkMove, checkWorld, LazyMove, replaySteps, type Trace, type Violation } from '../engine/run.ts';
 import { runEnds } from '../engine/run-ends.ts';
 import { modelError } from '../engine/thrown.ts';
@@ -131,6 +131,9 @@ interface Sighting {
 
 /** Memory and time are looked at every this many expansions. */
 const CHECK_EVERY = 1024;
+
+/** The move of a step taken on words: its world after is made when first read. */
+const lazyMove = <W>(before: W, step: Step, outcome: WordOutcome<W>): Move<W> => new LazyMove(before, step, outcome.reply, outcome) as unknown as Move<W>;
 
 /** A search on words checks the words of its first step against the codec's, and of one step in so many after it. */
 const SAMPLE_WORDS = 1024;
@@ -304,35 +307,54 @@ class Search<W, C> {
       if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
       for (let k = 0; k < enabled.length; k++) {
         step = enabled[k]!;
-        const move = this.take(world, words, step);
         this.transitions++;
-        const broken = checkMove(this.moves, this.config, move, this.depth + 1);
-        if (broken.length > 0) this.note(broken, state, k);
-        const next = this.wordSteps ? this.storeWords(this.nextWords, this.nextWords.length, state, k) : this.store(this.canonical(move.after), state, k);
+        const next = this.wordSteps ? this.stepOnWords(this.wordSteps, world, words, step, state, k) : this.stepOnWorld(world, step, state, k);
         this.edges?.targets.push(next);
         // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
         if (this.edges && this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
-        if (this.fresh && this.invariants.length > 0) this.note(checkWorld(this.invariants, this.config, move.after, false, this.depth + 1), next);
       }
     } catch (e) {
       throw modelError(e, step ? { at: this.depth + 1, step } : { at: this.depth, part: 'enabled' });
     }
   }
 
+  /** Takes `step`, the `k`th step of world `state`, checks it and stores the world it makes: that world's index. */
+  private stepOnWorld(world: W, step: Step, state: number, k: number): number {
+    const { world: after, reply } = this.system.apply(world, step);
+    this.check({ before: world, step, reply, after }, state, k);
+    const next = this.store(this.canonical(after), state, k);
+    if (this.fresh && this.invariants.length > 0) this.note(checkWorld(this.invariants, this.config, after, false, this.depth + 1), next);
+    return next;
+  }
+
   /**
-   * `step` taken in `world` (whose words are `words`): on words where the system can, the next world's in
-   * `nextWords`, and the world itself made only when a property first reads `after`.
+   * `stepOnWorld` on words: the next world's go into `nextWords`, and the world itself is made only where a
+   * property reads it. Where the system gives the step properties' verdicts itself (`WordOutcome.checkMove`), no
+   * move is made at all.
    */
-  private take(world: W, words: Int32Array, step: Step): Move<W> {
-    if (!this.wordSteps) {
-      const { world: after, reply } = this.system.apply(world, step);
-      return { before: world, step, reply, after };
-    }
+  private stepOnWords(steps: WordSteps<W>, world: W, words: Int32Array, step: Step, state: number, k: number): number {
     if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
-    const outcome = this.wordSteps.apply(world, words, step, this.nextWords);
-    const move = new LazyMove(world, step, outcome.reply, outcome) as unknown as Move<W>;
-    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords(move);
-    return move;
+    const outcome = steps.apply(world, words, step, this.nextWords);
+    let move: Move<W> | undefined;
+    if (this.moves.length > 0) {
+      if (outcome.checkMove) this.noteMove(outcome.checkMove(this.moves, this.config, world, step, words, this.depth + 1), state, k);
+      else this.check((move = lazyMove(world, step, outcome)), state, k);
+    }
+    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world, step, outcome)));
+    const next = this.storeWords(this.nextWords, this.nextWords.length, state, k);
+    if (this.fresh && this.invariants.length > 0) {
+      this.note(checkWorld(this.invariants, this.config, (move ?? lazyMove(world, step, outcome)).after, false, this.depth + 1), next);
+    }
+    return next;
+  }
+
+  /** Checks the step properties on `move`, the `k`th step of world `state`. */
+  private check(move: Move<W>, state: number, k: number): void {
+    this.noteMove(checkMove(this.moves, this.config, move, this.depth + 1), state, k);
+  }
+
+  private noteMove(broken: readonly Violation[], state: number, k: number): void {
+    if (broken.length > 0) this.note(broken, state, k);
   }
 
   /** Stops the search where the words a step wrote are not the codec's for the world after it (`WordSteps`' promise). */

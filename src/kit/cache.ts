@@ -20,32 +20,14 @@
  * step does the same whatever its unread parts.
  */
 import { recording, refire, type FiredEdges } from '../engine/machine.ts';
-import type { Bounds, Move, Reply, Step as EngineStep, WordOutcome, WordSteps } from '../engine/model.ts';
+import type { Bounds, Move, Property, Reply, Step as EngineStep, Violation, WordOutcome, WordSteps } from '../engine/model.ts';
 import type { CollapseCodec } from '../explore/collapse.ts';
 import { Ctx } from './context.ts';
+import { file, Read } from './filed.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
+import { Recorder, Verdicts } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
-
-/** A read of one part: where each of its words leads. The first word met is kept inline: most reads meet one. */
-class Read {
-  private first = 0;
-  private firstNext?: Read | Outcome;
-  private more?: Map<number, Read | Outcome>;
-
-  constructor(readonly part: number) {}
-
-  get(word: number): Read | Outcome | undefined {
-    return word === this.first && this.firstNext !== undefined ? this.firstNext : this.more?.get(word);
-  }
-
-  set(word: number, next: Read | Outcome): void {
-    if (this.firstNext === undefined) {
-      this.first = word;
-      this.firstNext = next;
-    } else (this.more ??= new Map()).set(word, next);
-  }
-}
 
 /** What a step did, filed under what it read. */
 class Outcome implements WordOutcome<KitWorld> {
@@ -60,15 +42,24 @@ class Outcome implements WordOutcome<KitWorld> {
     readonly reply: Reply,
     readonly fired: FiredEdges,
     readonly layout: Layout,
+    recorder: Recorder,
   ) {
     this.objects = objectsIn(layout, writes);
+    this.verdicts = new Verdicts(recorder, this);
   }
 
   /** The object slots it wrote (`objectsWritten`). */
   readonly objects: readonly WrittenObject[];
 
+  /** The step properties' verdicts on it, by what they read of the world it is taken in. */
+  private readonly verdicts: Verdicts;
+
   after(before: KitWorld): KitWorld {
     return withWrites(this.layout, before, this.writes);
+  }
+
+  checkMove<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
+    return this.verdicts.check(properties, config, before, step, words, at);
   }
 }
 
@@ -138,7 +129,7 @@ export function threadAfter(move: Move<KitWorld>, t: number): Thread {
 const LIMIT = 1 << 15;
 
 /** Per thread, per call and arguments (and failure injected): what the step reads first. */
-type Steps = Map<string, Read | Outcome>[];
+type Steps = Map<string, Read<Outcome> | Outcome>[];
 
 /** The cache's key for a step: its call and arguments. */
 const keyOf = (step: EngineStep): string => (step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`);
@@ -150,6 +141,7 @@ export class StepCache implements WordSteps<KitWorld> {
   private outcomes = 0;
   /** Each part read alone (a thread's rcu nesting): the thread part it is read from. */
   private readonly threadOf: readonly number[];
+  private readonly recorder: Recorder;
 
   constructor(
     private readonly spec: KitSpec,
@@ -162,6 +154,7 @@ export class StepCache implements WordSteps<KitWorld> {
     const threadOf: number[] = [];
     layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
     this.threadOf = threadOf;
+    this.recorder = new Recorder(layout);
   }
 
   /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
@@ -207,7 +200,7 @@ export class StepCache implements WordSteps<KitWorld> {
       words[i + 1] = this.parts.word(v);
     }
     if (reply.warnings) Object.freeze(reply.warnings);
-    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout);
+    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder);
     Object.freeze(outcome);
     outcomes.set(outcome.reply, outcome);
     this.keep(step.thread, key, outcome);
@@ -241,21 +234,7 @@ export class StepCache implements WordSteps<KitWorld> {
     }
     this.outcomes++;
     const steps = (this.young[thread] ??= new Map());
-    let at: Read | undefined;
-    let word = 0;
-    for (let i = 0; i < outcome.reads.length; i++) {
-      const part = outcome.reads[i]!;
-      const next = at ? at.get(word) : steps.get(key);
-      if (next !== undefined && !(next instanceof Read && next.part === part)) this.unstable(key);
-      const here = next ?? new Read(part);
-      if (next === undefined) (at ? at.set(word, here) : steps.set(key, here));
-      at = here;
-      word = outcome.readWords[i]!;
-    }
-    // The outcome goes where the lookup found nothing: anything there already was read another way.
-    if ((at ? at.get(word) : steps.get(key)) !== undefined) this.unstable(key);
-    if (at === undefined) steps.set(key, outcome);
-    else at.set(word, outcome);
+    steps.set(key, file(steps.get(key), outcome.reads, (i) => outcome.readWords[i]!, outcome, () => this.unstable(key)));
   }
 
   private unstable(key: string): never {

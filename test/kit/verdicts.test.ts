@@ -1,0 +1,142 @@
+/**
+ * Step properties' verdicts replayed by what they read (src/kit/verdicts.ts):
+ * a search with them finds what one checking every move finds, however a
+ * property reads the world (a part by index, the parts of a container by
+ * `Object.values` or a spread, a part's descriptor, the whole world as JSON,
+ * the world after the step), checks a property that reads nothing beyond the
+ * step once per outcome, and stops with a model error on a property that is
+ * not a pure function of its move.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkVariant, defineKitModel, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
+import { buffers } from '../../examples/buffer.ts';
+import { checkMove } from '../../src/engine/run.ts';
+import { Words } from '../../src/explore/store.ts';
+import { kitSystem } from '../../src/kit/schedule.ts';
+
+type StepCheck = (move: Move<KitWorld>) => string | undefined;
+const stepProperty = (id: string, check: StepCheck): Property<KitWorld, KitSpec> => ({ id, kind: 'step', title: id, source: 'test', check });
+
+const live = (slots: readonly { state: string }[]) => slots.filter((o) => o.state === 'live').length;
+
+/** How often `counted` was checked. */
+let checks = 0;
+
+const properties = [
+  // The other buffers, by the values of a spread world's container: most steps read one buffer or none.
+  stepProperty('two-live-before', (m) => (live(Object.values({ ...m.before }.objects.buf!)) >= 2 ? 'two buffers live' : undefined)),
+  // A slot read through its descriptor.
+  stepProperty('third-slot-used', (m) => (Object.getOwnPropertyDescriptor(m.before.objects.buf, 2)?.value.state === 'live' ? 'slot 3 live' : undefined)),
+  // The world after the step, as JSON.
+  stepProperty('two-ids-after', (m) => ((JSON.stringify(m.after.spaces).match(/"kind":"buf"/g) ?? []).length >= 2 ? 'two ids' : undefined)),
+  // The slots of the world after the step, by index: a step of CPU1's that leaves two buffers live.
+  stepProperty('two-live-after', (m) => {
+    const slots = m.after.objects.buf!;
+    let n = 0;
+    for (let k = 0; k < slots.length; k++) if (slots[k]!.state === 'live') n++;
+    return n >= 2 && m.step.thread === 1 ? 'two buffers live after a step of CPU1' : undefined;
+  }),
+  // Another thread, met iterating the threads.
+  stepProperty('destroy-while-other-attaches', (m) => {
+    if (m.step.op !== 'buf_destroy') return undefined;
+    for (const [t, th] of m.before.threads.entries()) if (t !== m.step.thread && th.call === 'buf_attach') return `CPU${t} is attaching`;
+    return undefined;
+  }),
+  // Every part of both worlds: verdicts then are the world's own.
+  stepProperty('never', (m) => (JSON.stringify(m.before).length + JSON.stringify(m.after).length < 0 ? 'never' : undefined)),
+  // Nothing beyond the step.
+  stepProperty('counted', (m) => {
+    checks++;
+    return m.reply.text.includes('-ENOMEM') && m.reply.text.includes('-EBUSY') ? 'never' : undefined;
+  }),
+];
+
+const model = defineKitModel({
+  name: 'verdicts',
+  title: 'step properties reading the world in every way',
+  source: 'test',
+  defaults: { threads: 2, ops: 2, ids: { min: 1, max: 2 } },
+  properties,
+  variants: (m) => [m.variant({ name: 'buffers', title: 'buffers', source: 'test', expect: {}, config: buffers })],
+});
+
+const variant = { ...model.variants[0]!, model } as AnyVariant;
+const uncached = { ...variant, model: { ...model, system: (config: KitSpec, b: Bounds) => kitSystem(config, b, { cache: false }) } } as AnyVariant;
+const ids = properties.map((p) => p.id);
+const bounds: Bounds = { threads: 2, ops: 2, ids: { min: 1, max: 2 } };
+
+const found = (r: Awaited<ReturnType<typeof checkVariant>>) => ({
+  states: r.search!.stats.states,
+  transitions: r.search!.stats.transitions,
+  verdicts: JSON.parse(JSON.stringify(r.verdicts, (k, x) => (k === 'afterMs' ? undefined : x))),
+});
+
+/** Properties broken by every move, each saying what it read: a verdict replayed where it should not be says another thing. */
+const telling = [
+  stepProperty('values', (m) => JSON.stringify(Object.values(m.before.objects.buf!).map((o) => o.state))),
+  stepProperty('index', (m) => `${m.before.objects.buf![1]!.state} ${m.before.objects.buf![2]!.fields.ref}`),
+  stepProperty('descriptor', (m) => String(Object.getOwnPropertyDescriptor(m.before.objects.buf, 2)?.value.state)),
+  stepProperty('after', (m) => `${m.after.objects.buf![1]!.state} ${m.after.objects.buf![2]!.fields.ref} ${m.after.threads[0]!.pc}`),
+  stepProperty('after-json', (m) => JSON.stringify(m.after.spaces)),
+  stepProperty('threads', (m) => [...m.before.threads].map((th) => th.call).join(',')),
+  stepProperty('locks', (m) => JSON.stringify({ ...m.before.locks })),
+  // Too much to be worth filing: checked on every move.
+  stepProperty('whole', (m) => JSON.stringify([m.before, m.after])),
+];
+
+describe('step properties replayed by what they read', () => {
+  it.each(telling.map((p) => [p.id, [p]] as const))('%s: gives what checking the move gives, on random walks', (_, checked) => {
+    const system = kitSystem(buffers, bounds);
+    const codec = system.codec!;
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 25 }), (choices) => {
+        let world = system.init;
+        for (const c of choices) {
+          const sink = new Words();
+          codec.encode(world, sink);
+          const words = sink.view().slice();
+          world = codec.decode(words);
+          const steps = system.enabled(world);
+          if (steps.length === 0) break;
+          const step = steps[c % steps.length]!;
+          const outcome = system.words!.apply(world, words, step, new Int32Array(words.length));
+          const after = outcome.after(world);
+          const want = checkMove(checked, buffers, { before: world, step, reply: outcome.reply, after }, 1);
+          expect(outcome.checkMove!(checked, buffers, world, step, words, 1)).toEqual(want);
+          world = after;
+        }
+      }),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+
+  it.each(properties.map((p) => p.id))('%s: finds what checking every move finds, however it reads the world', async (id) => {
+    const options = { bounds, runs: 0, seed: 42, exhaustive: {}, properties: [id] };
+    const replayed = await checkVariant(variant, options);
+    expect(found(replayed)).toEqual(found(await checkVariant(uncached, options)));
+    expect(replayed.verdicts[0]!.actual).toBe(['never', 'counted'].includes(id) ? 'holds' : 'violated');
+  });
+
+  it('find together what each finds alone', async () => {
+    const options = { bounds, runs: 0, seed: 42, exhaustive: {}, properties: ids };
+    expect(found(await checkVariant(variant, options))).toEqual(found(await checkVariant(uncached, options)));
+  });
+
+  it('check a property that reads nothing beyond the step about once per step the cache files, not once per move', async () => {
+    checks = 0;
+    const r = await checkVariant(variant, { bounds, runs: 0, seed: 42, exhaustive: {}, properties: ['counted'] });
+    const transitions = r.search!.stats.transitions;
+    expect(checks).toBeGreaterThan(0);
+    expect(checks * 10).toBeLessThan(transitions);
+  });
+
+  it('stop with a model error where a property reads other parts from the same parts', async () => {
+    let n = 0;
+    const flipping = stepProperty('flipping', (m) => (m.before.objects.buf![n++ % 2]!.gen < 0 ? 'never' : undefined));
+    const impure = defineKitModel({ ...model, name: 'impure', properties: [flipping], variants: (m) => [m.variant({ name: 'buffers', title: 'buffers', source: 'test', expect: {}, config: buffers })] });
+    await expect(checkVariant({ ...impure.variants[0]!, model: impure } as AnyVariant, { bounds, runs: 0, seed: 42, exhaustive: {}, properties: ['flipping'] })).rejects.toThrow(
+      /must be a pure function of its move/,
+    );
+  });
+});
