@@ -36,7 +36,14 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
     apply: (world, step) => counting(hits, () => system.apply(world, step)),
     ...(system.codec ? { codec: system.codec } : {}),
     ...(system.symmetry ? { symmetry: system.symmetry } : {}),
-    ...(words ? { words: { apply: (world, from, step, out) => counting(hits, () => words.apply(world, from, step, out)) } } : {}),
+    ...(words
+      ? {
+          words: {
+            apply: (world, from, step, out) => counting(hits, () => words.apply(world, from, step, out)),
+            ...(words.checkWorld ? { checkWorld: words.checkWorld.bind(words) } : {}),
+          },
+        }
+      : {}),
   };
 }
 

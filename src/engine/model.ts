@@ -78,6 +78,14 @@ export interface WordSteps<W> {
    * and gives back its reply and how to make that world.
    */
   apply(world: W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
+  /**
+   * The invariants broken by the world whose words are `words`: what
+   * `checkWorld` finds in `world()`, which makes that world. A system that
+   * reads its words may check without making the world, or give the verdict
+   * it found before for a world whose words the check read are the same (the
+   * kit's do): an invariant is a pure function of the world and the config.
+   */
+  checkWorld?<C>(properties: readonly Property<W, C>[], config: C, words: Int32Array, world: () => W, at: number): readonly Violation[];
 }
 
 /** A step taken on words: its reply, and the world it makes. */
@@ -155,7 +163,11 @@ interface PropertyBase<C> {
   readonly applies?: (config: C) => boolean;
 }
 
-/** Holds in every reachable world. */
+/**
+ * Holds in every reachable world. Its check is a pure function of the world
+ * and the config: a system may give the verdict it found before for a world
+ * whose words the check read are the same (`WordSteps.checkWorld`).
+ */
 export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'invariant';
   /** `config` is the variant's, for rules that depend on the design (e.g. whether a lookup takes a reference). */

@@ -343,7 +343,9 @@ class Search<W, C> {
     if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world, step, outcome)));
     const next = this.storeWords(this.nextWords, this.nextWords.length, state, k);
     if (this.fresh && this.invariants.length > 0) {
-      this.note(checkWorld(this.invariants, this.config, (move ?? lazyMove(world, step, outcome)).after, false, this.depth + 1), next);
+      const after = () => (move ??= lazyMove(world, step, outcome)).after;
+      const at = this.depth + 1;
+      this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
     }
     return next;
   }

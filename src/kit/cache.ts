@@ -26,7 +26,8 @@ import { Ctx } from './context.ts';
 import { file, Read } from './filed.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
-import { Recorder, Verdicts } from './verdicts.ts';
+import type { WordForm } from './properties.ts';
+import { Recorder, Verdicts, WorldVerdicts } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
 
 /** What a step did, filed under what it read. */
@@ -149,12 +150,22 @@ export class StepCache implements WordSteps<KitWorld> {
     private readonly layout: Layout,
     /** The system codec's parts: a part's word is the number equal parts share. */
     private readonly parts: CollapseCodec<unknown>,
+    /** The invariants with a form that reads words. */
+    wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map(),
     private readonly limit = LIMIT,
   ) {
     const threadOf: number[] = [];
     layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
     this.threadOf = threadOf;
     this.recorder = new Recorder(layout);
+    const fast = new Map([...wordForms].map(([p, form]) => [p, form(spec, layout, (word) => parts.value(word))]));
+    this.worlds = new WorldVerdicts(this.recorder, (p) => fast.get(p));
+  }
+
+  private readonly worlds: WorldVerdicts;
+
+  checkWorld<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number): readonly Violation[] {
+    return this.worlds.check(properties, config, words, world, at);
   }
 
   /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */

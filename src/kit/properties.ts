@@ -6,6 +6,7 @@
  * a variant turns one off with `off: ['id']` where its design intends otherwise.
  */
 import type { Move, Property } from '../engine/model.ts';
+import type { Layout } from './parts.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Thread } from './world.ts';
 import { objectsWritten } from './cache.ts';
 import { withWorkFrame } from './schedule.ts';
@@ -190,6 +191,104 @@ function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
   return undefined;
 }
 
+/** Something found once per word: words are numbered from 0 up, so an array indexes them. */
+class ByWord<T> {
+  private at = new Int32Array(64);
+  private readonly found: T[] = [];
+
+  get(word: number): T | undefined {
+    return word < this.at.length && this.at[word]! > 0 ? this.found[this.at[word]! - 1] : undefined;
+  }
+
+  set(word: number, value: T): void {
+    if (word >= this.at.length) {
+      const at = new Int32Array(Math.max(word + 1, 2 * this.at.length));
+      at.set(this.at);
+      this.at = at;
+    }
+    this.at[word] = this.found.push(value);
+  }
+}
+
+/**
+ * `refcountsMatch` read from a world's words, whether it holds: what each part
+ * holds (and an object slot, what it is) found once per part and word, so a
+ * world costs a lookup per part and the adding up. `value` is what a word
+ * stands for.
+ */
+function refcountsOnWords(spec: KitSpec, layout: Layout, value: (word: number) => unknown): (words: Int32Array) => boolean {
+  const plan = holdPlan(spec);
+  const counts = new Int32Array(plan.counts.length);
+  // Every object slot, numbered: its part, where its counts are, its refcount fields' first count.
+  const slots = Object.entries(layout.obj).flatMap(([kind, parts]) =>
+    parts.map((part, slot) => ({ kind, slot, part, fields: plan.refcounts[kind]!.map((f) => plan.countAt[kind]![f]! + slot) })),
+  );
+  const slotOf = Object.fromEntries(Object.keys(layout.obj).map((kind) => [kind, slots.findIndex((o) => o.kind === kind)]));
+  const gens = new Int32Array(slots.length);
+  const live = new Uint8Array(slots.length);
+  // Each hold as four numbers: the count it adds to, the slot whose generation it must match (-1: none), that generation, how many.
+  const holds = (out: number[], e: { kind: string; slot: number; gen: number }, field: string, n: number, matchGen = true) => {
+    const at = plan.countAt[e.kind]?.[field];
+    if (at !== undefined) out.push(at + e.slot, matchGen ? slotOf[e.kind]! + e.slot : -1, e.gen, n);
+  };
+  const threadOf = new Map(layout.thread.map((part, t) => [part, t]));
+  const spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
+  const kindOf = new Map(slots.map((o) => [o.part, o]));
+  /** What the value `v` of part `n` holds. */
+  const held = (n: number, v: unknown): Int32Array => {
+    const out: number[] = [];
+    if (threadOf.has(n)) for (const { p, field, n: k } of frameHolds((v as Thread).frame)) holds(out, p, field, k);
+    else if (n === layout.queue) {
+      for (const w of v as KitWorld['queue']) if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) holds(out, w.ptr, field, 1);
+    } else if (spaceOf.has(n)) {
+      const e = entryOf(v as Parameters<typeof entryOf>[0]);
+      if (e) for (const field of spaceOf.get(n)!) if (!e.dropped?.includes(field)) holds(out, e, field, 1);
+    } else if (kindOf.has(n)) {
+      const { kind, slot } = kindOf.get(n)!;
+      const o = v as Obj;
+      for (const p of plan.pointers) if (p.kind === kind && o.state === 'live' && o.links[p.field]) holds(out, o.links[p.field]!, p.holds, 1);
+      // A counter holds references on its own object's field, whatever its generation.
+      for (const c of plan.counters) if (c.kind === kind && o.fields[c.field]! > 0) holds(out, { kind, slot, gen: o.gen }, c.holds, o.fields[c.field]!, false);
+    }
+    return Int32Array.from(out);
+  };
+  const holders = [...new Set([...threadOf.keys(), layout.queue, ...spaceOf.keys(), ...kindOf.keys()])];
+  const heldBy = holders.map(() => new ByWord<Int32Array>());
+  // Each slot's object as its generation, whether it is live, and its refcount fields' values.
+  const objectBy = slots.map(() => new ByWord<Int32Array>());
+  const object = (k: number, word: number): Int32Array => {
+    let o = objectBy[k]!.get(word);
+    if (!o) {
+      const v = value(word) as Obj;
+      o = Int32Array.from([v.gen, v.state === 'live' ? 1 : 0, ...plan.refcounts[slots[k]!.kind]!.map((f) => v.fields[f]!)]);
+      objectBy[k]!.set(word, o);
+    }
+    return o;
+  };
+  return (words) => {
+    for (let k = 0; k < slots.length; k++) {
+      const o = object(k, words[slots[k]!.part]!);
+      gens[k] = o[0]!;
+      live[k] = o[1]!;
+    }
+    counts.fill(0);
+    for (let h = 0; h < holders.length; h++) {
+      const n = holders[h]!;
+      const word = words[n]!;
+      let adds = heldBy[h]!.get(word);
+      if (!adds) heldBy[h]!.set(word, (adds = held(n, value(word))));
+      for (let i = 0; i < adds.length; i += 4) if (adds[i + 1]! < 0 || gens[adds[i + 1]!] === adds[i + 2]) counts[adds[i]!]! += adds[i + 3]!;
+    }
+    for (let k = 0; k < slots.length; k++) {
+      if (!live[k]) continue;
+      const o = object(k, words[slots[k]!.part]!);
+      const fields = slots[k]!.fields;
+      for (let f = 0; f < fields.length; f++) if (counts[fields[f]!] !== o[2 + f]) return false;
+    }
+    return true;
+  };
+}
+
 function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   const t = world.threads.findIndex((th) => th.call !== null);
   // A kworker whose next work cannot even start (its first step waits) is stuck too.
@@ -272,6 +371,21 @@ function spuriousTimeout(spec: KitSpec, { before, step }: Move<KitWorld>): strin
 
 const KIT = 'lifecheck kit';
 
+const refcountMatchesHolders: KitProperty = {
+  id: 'refcount-matches-holders',
+  kind: 'invariant',
+  title: 'every count equals the references held: pointers, id entries, counters that hold them',
+  source: `${KIT}: counted references`,
+  applies: applies('refcount-matches-holders'),
+  check: (world, spec) => refcountsMatch(spec, world),
+};
+
+/** A form of a stock invariant that reads a world's words, for a system of `spec` with `layout` (`WorldVerdicts`). */
+export type WordForm = (spec: KitSpec, layout: Layout, value: (word: number) => unknown) => (words: Int32Array) => boolean;
+
+/** The stock invariants that have a form reading words. */
+export const wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map([[refcountMatchesHolders as Property<KitWorld, never>, refcountsOnWords]]);
+
 /** The kit's stock properties, each off where a model's or variant's `off` names it. */
 export const stockProperties: readonly KitProperty[] = [
   warned('no-use-after-free', 'no pointer is used after its object was freed', /^BUG: KASAN/, `${KIT}: KASAN slab-use-after-free`),
@@ -317,14 +431,7 @@ export const stockProperties: readonly KitProperty[] = [
   ),
   warned('failed-call-changes-nothing', 'a call that fails leaves what others can see as it was', /but left changed/, `${KIT}: error paths unwind`),
   warned('lock-order', 'locks are always taken in one order (no ABBA that could deadlock)', /possible circular locking dependency/, `${KIT}: lockdep`),
-  {
-    id: 'refcount-matches-holders',
-    kind: 'invariant',
-    title: 'every count equals the references held: pointers, id entries, counters that hold them',
-    source: `${KIT}: counted references`,
-    applies: applies('refcount-matches-holders'),
-    check: (world, spec) => refcountsMatch(spec, world),
-  },
+  refcountMatchesHolders,
   {
     id: 'no-deadlock',
     kind: 'final',

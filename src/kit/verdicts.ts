@@ -1,15 +1,19 @@
 /**
- * Step properties' verdicts, replayed. A step property is a pure function of
- * its move, and a move the step cache replays is its outcome taken in a
- * world; so the verdicts of a replayed step depend only on the parts of the
- * world the checks read beyond those the step read itself (the outcome is
- * filed under those). The checks run once on worlds that note each part read
- * (`Recorder`), and their verdicts are filed under the words of those parts,
- * in the order read, as the step cache files outcomes: met again, they are a
- * walk of a few words.
+ * Properties' verdicts, replayed. A property is a pure function of what it
+ * reads, and the kit's worlds are parts, each one word: so a check run once
+ * on worlds that note each part read (`Recorder`) has its verdict filed under
+ * the words of those parts, in the order read, as the step cache files
+ * outcomes, and met again it is a walk of a few words. A step property reads
+ * a move: a move the step cache replays is its outcome taken in a world, so
+ * its verdicts are filed in the outcome, under the parts the checks read
+ * beyond those the step read itself. An invariant reads a world: its
+ * verdicts are filed by the words of the world after the step, which the
+ * search has without making that world. A check that reads much of the world
+ * (the stock properties count every holder on a free) is run every time.
  */
-import type { Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
+import type { Finding, Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
 import { checkMove, LazyMove } from '../engine/run.ts';
+import { modelError } from '../engine/thrown.ts';
 import { file, Read } from './filed.ts';
 import type { Layout } from './parts.ts';
 import type { KitWorld } from './world.ts';
@@ -18,10 +22,75 @@ import type { KitWorld } from './world.ts';
 type Found = readonly (readonly [property: string, message: string])[];
 
 const NONE: readonly Violation[] = Object.freeze([]);
-
-/** How many parts beyond the step's own the checks may read (or a quarter of the world's, if more) for their verdicts to be filed. */
-const WIDE = 4;
 const NOTHING: Found = Object.freeze([]);
+
+/** How many parts a check may read beyond those known (or a quarter of the world's, if more) for its verdict to be filed. */
+const WIDE = 4;
+
+/** After how many lookups a check whose verdicts are found in fewer than three of four is run every time instead. */
+const TRIAL = 1024;
+
+/** Verdicts filed under the words of the parts a check read. */
+class Filed<T> {
+  private filed?: Read<T> | T;
+  /**
+   * Set once the check read too much of the world for its verdicts to be met again, or they were seldom met
+   * again: it is run every time.
+   */
+  wide = false;
+  /** Lookups, and those that found nothing. */
+  private looked = 0;
+  private missed = 0;
+
+  /** Starts again (the checks are others). */
+  clear(): void {
+    this.filed = undefined;
+    this.wide = false;
+    this.looked = this.missed = 0;
+  }
+
+  /** The verdict filed for the world whose words are `words`, if there is one. */
+  find(words: Int32Array): T | undefined {
+    let at = this.filed;
+    while (at instanceof Read) at = at.get(words[at.part]!);
+    this.looked++;
+    if (at === undefined && ++this.missed * 4 > this.looked && this.looked >= TRIAL) {
+      this.filed = undefined;
+      this.wide = true;
+    }
+    return at;
+  }
+
+  /**
+   * Runs `check` with each part of the world it reads noted (but those `known`, whose words are fixed already),
+   * and files its verdict under their words in `words`, unless it read too much: the verdict.
+   */
+  record(recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, check: () => T, what: string): T {
+    const layout = recorder.layout;
+    const reads: number[] = [];
+    const seen = new Uint8Array(layout.stored);
+    const note = (n: number) => {
+      if (known?.[n] || seen[n]) return;
+      seen[n] = 1;
+      reads.push(n);
+    };
+    // Whether the world has exited shows in its keys (`exited` is there only when true): it is always read.
+    note(layout.exited);
+    const verdict = recorder.noting(note, check);
+    if (this.wide) return verdict;
+    if (reads.length > Math.max(WIDE, layout.stored / 4)) {
+      this.filed = undefined;
+      this.wide = true;
+    } else {
+      this.filed = file(this.filed, reads, (i) => words[reads[i]!]!, verdict, () => {
+        throw new Error(
+          `${what} read other parts of the world than they did before from the same parts: a property must be a pure function of what it checks (keeping nothing between checks, drawing nothing at random)`,
+        );
+      });
+    }
+    return verdict;
+  }
+}
 
 /** What a step did that its verdicts depend on, besides the world: its reply, the parts it read and wrote. */
 export interface Done {
@@ -37,14 +106,9 @@ export interface Done {
 export class Verdicts {
   private properties?: readonly unknown[];
   private config?: unknown;
-  private filed?: Read<Found> | Found;
+  private readonly filed = new Filed<Found>();
   /** The parts whose words the step's own reads fix (made at the first check run). */
-  private fixed?: Uint8Array;
-  /**
-   * Set once the checks read much of the world beyond the step's own parts (a free makes the stock properties
-   * count every holder): their verdicts are then the world's own, met again too seldom to be worth filing.
-   */
-  private wide = false;
+  private known?: Uint8Array;
 
   constructor(
     private readonly recorder: Recorder,
@@ -56,46 +120,82 @@ export class Verdicts {
       // Other properties (one broken is checked no more), or another variant's: verdicts start again.
       this.properties = properties;
       this.config = config;
-      this.filed = undefined;
-      this.wide = false;
+      this.filed.clear();
     }
-    if (this.wide) return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
-    let found = this.filed;
-    while (found instanceof Read) found = found.get(words[found.part]!);
-    found ??= this.run(properties, config, before, step, words, at);
+    if (this.filed.wide) return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
+    const found =
+      this.filed.find(words) ??
+      this.filed.record(
+        this.recorder,
+        words,
+        (this.known ??= this.knownParts()),
+        () => {
+          const broken = checkMove(properties, config, this.recorder.move(before, step, this.done), at);
+          return broken.length === 0 ? NOTHING : broken.map((v) => [v.property, v.message] as const);
+        },
+        `the step properties ${properties.map((p) => p.id).join(', ')}`,
+      );
     return found.length === 0 ? NONE : found.map(([property, message]) => ({ property, at, message }));
   }
 
-  /** Runs the checks on worlds that note what they read, and files the verdicts under those parts' words. */
-  private run<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, words: Int32Array, at: number): Found {
-    const layout = this.recorder.layout;
-    if (!this.fixed) {
-      this.fixed = new Uint8Array(layout.stored);
-      for (const n of this.done.reads) if (n < layout.stored) this.fixed[n] = 1;
+  /** The parts the step read: their words are the outcome's. */
+  private knownParts(): Uint8Array {
+    const known = new Uint8Array(this.recorder.layout.stored);
+    for (const n of this.done.reads) if (n < known.length) known[n] = 1;
+    return known;
+  }
+}
+
+/** A verdict as filed: a message, or that the property holds. */
+const HOLDS = Symbol('holds');
+
+/**
+ * The invariants' verdicts on the worlds a search stores, each property's by
+ * the words of the parts it read. A property may have a form that reads the
+ * words themselves (`fast`): it says whether the world breaks it, and the
+ * property says how.
+ */
+export class WorldVerdicts {
+  private config?: unknown;
+  private readonly filed = new Map<Property<KitWorld, never>, Filed<string | typeof HOLDS>>();
+
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly fast: (p: Property<KitWorld, never>) => ((words: Int32Array) => boolean) | undefined,
+  ) {}
+
+  check<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number): readonly Violation[] {
+    if (config !== this.config) {
+      this.config = config;
+      this.filed.clear();
     }
-    const fixed = this.fixed;
-    const reads: number[] = [];
-    const seen = new Uint8Array(layout.stored);
-    const note = (n: number) => {
-      if (fixed[n] || seen[n]) return;
-      seen[n] = 1;
-      reads.push(n);
-    };
-    // Whether the world has exited shows in its keys (`exited` is there only when true): it is always read.
-    note(layout.exited);
-    const broken = this.recorder.noting(note, () => checkMove(properties, config, this.recorder.move(before, step, this.done), at));
-    const found: Found = broken.length === 0 ? NOTHING : broken.map((v) => [v.property, v.message] as const);
-    if (reads.length > Math.max(WIDE, layout.stored / 4)) {
-      this.wide = true;
-      this.filed = undefined;
-      return found;
+    let found: Violation[] | undefined;
+    for (const p of properties) {
+      if (p.kind !== 'invariant') continue;
+      let message: Finding;
+      try {
+        message = this.verdict(p as Property<KitWorld, never>, (w) => p.check(w, config), words, world);
+      } catch (e) {
+        throw modelError(e, { property: p.id, at });
+      }
+      if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
     }
-    this.filed = file(this.filed, reads, (i) => words[reads[i]!]!, found, () => {
-      throw new Error(
-        `the step properties ${properties.map((p) => p.id).join(', ')} read other parts of the world than they did before from the same parts: a step property must be a pure function of its move (keeping nothing between checks, drawing nothing at random)`,
-      );
-    });
-    return found;
+    return found ?? NONE;
+  }
+
+  private verdict(p: Property<KitWorld, never>, check: (w: KitWorld) => Finding, words: Int32Array, world: () => KitWorld): Finding {
+    const fast = this.fast(p);
+    if (fast) {
+      if (fast(words)) return undefined;
+      const message = check(world());
+      if (message === undefined) throw new Error(`internal: ${p.id} read from the words is broken, but not in the world`);
+      return message;
+    }
+    let filed = this.filed.get(p);
+    if (!filed) this.filed.set(p, (filed = new Filed()));
+    if (filed.wide) return check(world());
+    const verdict = filed.find(words) ?? filed.record(this.recorder, words, undefined, () => check(this.recorder.world(world())) ?? HOLDS, `the invariant ${p.id}`);
+    return verdict === HOLDS ? undefined : verdict;
   }
 }
 
@@ -152,12 +252,12 @@ export class Recorder {
     const recorder = this;
     let recordedAfter: KitWorld | undefined;
     return {
-      before: this.world(before, undefined),
+      before: this.recording(before, undefined),
       step,
       reply: done.reply,
       get after() {
         // A written part's value is the step's: reading it says nothing of the world the step was taken in.
-        return (recordedAfter ??= recorder.world(done.after(before), new Set(done.writes.filter((_, i) => i % 2 === 0) as number[])));
+        return (recordedAfter ??= recorder.recording(done.after(before), new Set(done.writes.filter((_, i) => i % 2 === 0) as number[])));
       },
     };
   }
@@ -166,7 +266,14 @@ export class Recorder {
    * `world` noting its parts as read, but those in `written`. A container shared by two worlds (a step leaves
    * all but the containers of what it wrote as they were) has one proxy, so worlds compare as the real ones do.
    */
-  private world(world: KitWorld, written: ReadonlySet<number> | undefined): KitWorld {
+  /** `world` noting its parts as read: alone, not one of a move's. */
+  world(world: KitWorld): KitWorld {
+    this.last = undefined;
+    this.proxies = new Map();
+    return this.recording(world, undefined);
+  }
+
+  private recording(world: KitWorld, written: ReadonlySet<number> | undefined): KitWorld {
     return this.proxy(world, this.top, written) as KitWorld;
   }
 

@@ -81,7 +81,7 @@ describe('the step cache', () => {
     // A cache of 8 outcomes turns its generations over all the time: outcomes refiled from the old one, and dropped.
     const layout = layoutOf(plain.init);
     const smallParts = collapseCodec(1);
-    const small = new StepCache(spec, bounds, layout, smallParts, 8);
+    const small = new StepCache(spec, bounds, layout, smallParts, undefined, 8);
     const smallCodec = kitCodec(layout, smallParts);
     // Worlds go through the system's codec between steps, as in a search: equal parts are the same stored objects.
     const codec = cached.codec!;

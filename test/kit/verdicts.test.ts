@@ -10,13 +10,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkVariant, defineKitModel, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
-import { buffers } from '../../examples/buffer.ts';
-import { checkMove } from '../../src/engine/run.ts';
+import buffer, { buffers } from '../../examples/buffer.ts';
+import file from '../../examples/file.ts';
+import { builtInModels } from 'lifecheck/models';
+import { stockProperties, wordForms } from '../../src/kit/properties.ts';
+import { checkMove, checkWorld } from '../../src/engine/run.ts';
 import { Words } from '../../src/explore/store.ts';
 import { kitSystem } from '../../src/kit/schedule.ts';
 
 type StepCheck = (move: Move<KitWorld>) => string | undefined;
 const stepProperty = (id: string, check: StepCheck): Property<KitWorld, KitSpec> => ({ id, kind: 'step', title: id, source: 'test', check });
+const invariant = (id: string, check: (world: KitWorld) => string | undefined): Property<KitWorld, KitSpec> => ({ id, kind: 'invariant', title: id, source: 'test', check });
+
+/** Every kit variant's spec, by model and variant. */
+const kitSpecs: [string, KitSpec][] = [...builtInModels, buffer, file]
+  .flatMap((m) => m.variants.map((v): [string, unknown] => [`${m.name}/${v.name}`, v.config]))
+  .filter((e): e is [string, KitSpec] => typeof e[1] === 'object' && e[1] !== null && 'calls' in e[1]);
 
 const live = (slots: readonly { state: string }[]) => slots.filter((o) => o.state === 'live').length;
 
@@ -85,6 +94,56 @@ const telling = [
   stepProperty('whole', (m) => JSON.stringify([m.before, m.after])),
 ];
 
+/** Invariants broken in every world, each saying what it read. */
+const tellingWorlds = [
+  invariant('values', (w) => JSON.stringify(Object.values(w.objects.buf!).map((o) => o.state))),
+  invariant('index', (w) => `${w.objects.buf![1]!.state} ${w.objects.buf![2]!.fields.ref}`),
+  invariant('entries', (w) => JSON.stringify(w.spaces)),
+  invariant('threads', (w) => [...w.threads].map((th) => `${th.call} ${th.pc}`).join(',')),
+  invariant('whole', (w) => JSON.stringify(w)),
+];
+
+/** Random walks of `system`, each world as the explorer has it (decoded from its words), with its words. */
+function walks(spec: KitSpec, visit: (world: KitWorld, words: Int32Array, system: ReturnType<typeof kitSystem>) => void, b = bounds) {
+  const system = kitSystem(spec, b, { wordForms });
+  const codec = system.codec!;
+  fc.assert(
+    fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 25 }), (choices) => {
+      let world = system.init;
+      for (const c of choices) {
+        const sink = new Words();
+        codec.encode(world, sink);
+        const words = sink.view().slice();
+        world = codec.decode(words);
+        visit(world, words, system);
+        const steps = system.enabled(world);
+        if (steps.length === 0) break;
+        world = system.apply(world, steps[c % steps.length]!).world;
+      }
+    }),
+    { seed: 42, numRuns: 150 },
+  );
+}
+
+describe('invariants checked on words', () => {
+  it.each(tellingWorlds.map((p) => [p.id, [p]] as const))('%s: gives what checking the world gives, on random walks', (_, checked) => {
+    walks(buffers, (world, words, system) => {
+      expect(system.words!.checkWorld!(checked, buffers, words, () => world, 1)).toEqual(checkWorld(checked, buffers, world, false, 1));
+    });
+  });
+
+  const refcounts = stockProperties.find((p) => p.id === 'refcount-matches-holders')!;
+  let broken = 0;
+  it.each(kitSpecs)('%s: refcount-matches-holders read from the words finds what it finds in the world', (_, spec) => {
+    walks(spec, (world, words, system) => {
+      const want = checkWorld([refcounts], spec, world, false, 1);
+      broken += want.length;
+      expect(system.words!.checkWorld!([refcounts], spec, words, () => world, 1)).toEqual(want);
+    });
+  });
+  it('met worlds that break refcount-matches-holders on those walks', () => expect(broken).toBeGreaterThan(0));
+});
+
 describe('step properties replayed by what they read', () => {
   it.each(telling.map((p) => [p.id, [p]] as const))('%s: gives what checking the move gives, on random walks', (_, checked) => {
     const system = kitSystem(buffers, bounds);
@@ -136,7 +195,7 @@ describe('step properties replayed by what they read', () => {
     const flipping = stepProperty('flipping', (m) => (m.before.objects.buf![n++ % 2]!.gen < 0 ? 'never' : undefined));
     const impure = defineKitModel({ ...model, name: 'impure', properties: [flipping], variants: (m) => [m.variant({ name: 'buffers', title: 'buffers', source: 'test', expect: {}, config: buffers })] });
     await expect(checkVariant({ ...impure.variants[0]!, model: impure } as AnyVariant, { bounds, runs: 0, seed: 42, exhaustive: {}, properties: ['flipping'] })).rejects.toThrow(
-      /must be a pure function of its move/,
+      /must be a pure function of what it checks/,
     );
   });
 });
