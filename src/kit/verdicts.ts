@@ -109,6 +109,8 @@ export class Verdicts {
   private readonly filed = new Filed<Found>();
   /** The parts whose words the step's own reads fix (made at the first check run). */
   private known?: Uint8Array;
+  /** How often the step was checked. */
+  private met = 0;
 
   constructor(
     private readonly recorder: Recorder,
@@ -122,7 +124,8 @@ export class Verdicts {
       this.config = config;
       this.filed.clear();
     }
-    if (this.filed.wide) return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
+    // A step met once is checked as it is: recording what the checks read pays only where the step is met again.
+    if (this.filed.wide || this.met++ === 0) return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
     const found =
       this.filed.find(words) ??
       this.filed.record(
