@@ -6,8 +6,9 @@
  * anchor's in the same run, and one variant of each kit model at bounds
  * where its search is long; then each built-in model checked with one thread
  * and with one per core, and one variant's search split over every core, with
- * the speed-ups. Each lifecheck run is its own process, so its peak RSS is its
- * own. Figures only: nothing here passes or fails.
+ * the speed-ups. Each lifecheck run is the lifecheck command, as a user runs
+ * it (compiled JavaScript, one thread), in a process of its own, so its peak
+ * RSS is its own. Figures only: nothing here passes or fails.
  *
  *   npm run bench                 all configurations, every variant
  *   npm run bench -- --quick      skip (3,3,4), and two variants of each model
@@ -17,8 +18,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkVariant } from '../src/index.ts';
-import { benchProperties, builtInModels, ioasidBench } from '../models/index.ts';
+import { benchProperties, builtInModels } from '../models/index.ts';
 
 interface Figures {
   readonly tool: string;
@@ -39,53 +39,46 @@ const CONFIGS: readonly Config[] = [
 ];
 const VARIANTS = ['bench-buggy', 'fixed'] as const;
 
-/** One lifecheck run, in this process (the parent starts one process per run). */
-async function runLifecheck([n, k, l]: Config, variantName: string, symmetry: boolean): Promise<Figures> {
-  const variant = ioasidBench.variants.find((v) => v.name === variantName)!;
-  const bounds = { threads: n, ops: l, ids: { min: 1, max: k } };
-  // The anchor's invariants, as SPIN checks them (pan -A looks for no cycles, so neither does this run).
-  const properties = benchProperties.map((p) => p.id);
-  const report = await checkVariant(variant, { bounds, runs: 1, seed: 0, properties, exhaustive: { symmetry } });
-  const { stats } = report.search!;
-  const cx = report.verdicts.find((v) => v.counterexample?.explorer === 'exhaustive')?.counterexample;
+const BIN = new URL('../bin/lifecheck.js', import.meta.url).pathname;
+
+/** What `lifecheck check --json` says of a variant, as far as the bench reads it. */
+interface Result {
+  readonly search: { readonly stats: { states: number; transitions: number; elapsedMs: number; peakRssBytes: number; bytesPerState: number } };
+  readonly verdicts: readonly { readonly counterexample?: { readonly afterMs: number; readonly steps: readonly unknown[] } }[];
+}
+
+/**
+ * One exhaustive check by the lifecheck command, as a user runs it (compiled, on one thread), in a process of its
+ * own: its figures, read from its JSON report. Verdicts other than the variant's expected ones (at bounds other than
+ * its defaults) are no concern of the bench's.
+ */
+function lifecheck(args: readonly string[], tool = 'lifecheck'): Figures {
+  const r = spawnSync(process.execPath, [BIN, 'check', ...args, '--exhaustive', '--jobs', '1', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`lifecheck check ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  const [result] = (JSON.parse(r.stdout) as { results: Result[] }).results;
+  const { stats } = result!.search;
+  const cx = result!.verdicts.find((v) => v.counterexample)?.counterexample;
   return {
-    tool: symmetry ? 'lifecheck --symmetry' : 'lifecheck',
+    tool,
     states: stats.states,
     transitions: stats.transitions,
+    // The search's, as SPIN's rows are pan's.
     seconds: stats.elapsedMs / 1000,
-    peakMB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    peakMB: stats.peakRssBytes / 2 ** 20,
     bytesPerState: stats.bytesPerState,
-    ...(cx?.explorer === 'exhaustive' ? { firstCx: { seconds: cx.afterMs / 1000, steps: cx.trace.steps.length } } : {}),
+    ...(cx ? { firstCx: { seconds: cx.afterMs / 1000, steps: cx.steps.length } } : {}),
   };
 }
 
-/** One built-in variant searched exhaustively at its model's default bounds (with `ops` calls per thread, if given), every property, as `check` does. */
-async function runVariant(modelName: string, variantName: string, ops?: number): Promise<Figures> {
-  const model = builtInModels.find((m) => m.name === modelName)!;
-  const variant = model.variants.find((v) => v.name === variantName)!;
-  const bounds = ops === undefined ? model.defaults : { ...model.defaults, ops };
-  const report = await checkVariant(variant, { bounds, runs: 1, seed: 0, exhaustive: {} });
-  const { stats } = report.search!;
-  return {
-    tool: 'lifecheck',
-    states: stats.states,
-    transitions: stats.transitions,
-    // The search's, as the anchor's rows are.
-    seconds: stats.elapsedMs / 1000,
-    peakMB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
-    bytesPerState: stats.bytesPerState,
-  };
-}
+/** The anchor at `config`, its invariants as SPIN checks them (pan -A looks for no cycles, so neither does this run). */
+const lifecheckAnchor = ([n, k, l]: Config, variant: string, symmetry: boolean) =>
+  lifecheck(
+    ['ioasid-bench', '--variant', variant, '--threads', String(n), '--ids', String(k), '--ops', String(l), '--property', ...benchProperties.map((p) => p.id), ...(symmetry ? ['--symmetry'] : [])],
+    symmetry ? 'lifecheck --symmetry' : 'lifecheck',
+  );
 
-/** Runs this script with `flag value` in a process of its own, and reads the figures it prints. */
-function inProcess(flag: '--one' | '--variant', value: string): Figures {
-  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, flag, value];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`lifecheck run ${flag} ${value} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as Figures;
-}
-
-const lifecheckProcess = (config: Config, variant: string, symmetry: boolean) => inProcess('--one', [...config, variant, symmetry].join(','));
+/** A built-in variant at its model's default bounds (with `ops` calls per thread, if given), every property. */
+const lifecheckVariant = (model: string, variant: string, ops?: number) => lifecheck([model, '--variant', variant, ...(ops === undefined ? [] : ['--ops', String(ops)])]);
 
 const hasSpin = () => spawnSync('spin', ['-V']).status === 0;
 
@@ -175,7 +168,7 @@ function modelTable(quick: boolean, anchor: number): void {
   for (const model of builtInModels) {
     const b = model.defaults;
     for (const v of quick ? model.variants.slice(0, 2) : model.variants) {
-      const f = inProcess('--variant', `${model.name},${v.name}`);
+      const f = lifecheckVariant(model.name, v.name);
       const cells = [fmt(f.states), fmt(f.transitions), f.seconds.toFixed(2), fmt(Math.round(perSecond(f))), (perSecond(f) / anchor).toFixed(2)];
       console.log(row([model.name, v.name, `(${b.threads},${b.ids.max - b.ids.min + 1},${b.ops})`, ...cells, f.peakMB.toFixed(0), String(f.bytesPerState)]));
     }
@@ -200,7 +193,7 @@ function longRows(anchor: number): void {
     const v = model.variants.reduce((best, x) => (broken(x) < broken(best) ? x : best));
     const b = model.defaults;
     for (let ops = b.ops + 1; ops <= b.ops + 4; ops++) {
-      const f = inProcess('--variant', `${model.name},${v.name},${ops}`);
+      const f = lifecheckVariant(model.name, v.name, ops);
       if (f.states < LONG && ops < b.ops + 4) continue;
       const short = f.states < LONG ? ` (under ${fmt(LONG)})` : '';
       const cells = [`${fmt(f.states)}${short}`, fmt(f.transitions), f.seconds.toFixed(2), fmt(Math.round(perSecond(f))), (perSecond(f) / anchor).toFixed(2)];
@@ -216,11 +209,10 @@ function parallelRows(): void {
   console.log(`\nThe built-in models' variants one at a time (--jobs 1) and ${cores} at once (--jobs ${cores}, worker threads):\n`);
   console.log(row(['model', 'variants', '--jobs 1 wall s', `--jobs ${cores} wall s`, 'speed-up', 'same verdicts']));
   console.log(row(Array.from({ length: 6 }, () => '---')));
-  const bin = new URL('../bin/lifecheck.js', import.meta.url).pathname;
   for (const model of builtInModels) {
     const run = (jobs: number) => {
       const started = performance.now();
-      const r = spawnSync(process.execPath, [bin, 'check', model.name, '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const r = spawnSync(process.execPath, [BIN, 'check', model.name, '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const seconds = (performance.now() - started) / 1000;
       const doc = JSON.parse(r.stdout) as { results: { verdicts: { property: string; actual: string }[] }[] };
       return { seconds, verdicts: JSON.stringify(doc.results.map((x) => x.verdicts.map((v) => [v.property, v.actual]))) };
@@ -237,11 +229,10 @@ function splitRows(): void {
   console.log(`\nOne variant's exhaustive search on one thread (--jobs 1) and split into ${cores} parts (--jobs ${cores}):\n`);
   console.log(row(['model', 'variant', 'states', '--jobs 1 wall s', `--jobs ${cores} wall s`, 'speed-up', 'same counts and verdicts']));
   console.log(row(Array.from({ length: 7 }, () => '---')));
-  const bin = new URL('../bin/lifecheck.js', import.meta.url).pathname;
   for (const [model, variant] of [['iommufd', 'finalize-before-fail'], ['ioasid', 'custom-ignores-range']] as const) {
     const run = (jobs: number) => {
       const started = performance.now();
-      const r = spawnSync(process.execPath, [bin, 'check', model, '--variant', variant, '--exhaustive', '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const r = spawnSync(process.execPath, [BIN, 'check', model, '--variant', variant, '--exhaustive', '--json', '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const seconds = (performance.now() - started) / 1000;
       const [x] = (JSON.parse(r.stdout) as { results: { search: { stats: { states: number; transitions: number } }; verdicts: { property: string; actual: string; counterexample?: { text: string } }[] }[] }).results;
       const said = JSON.stringify([x!.search.stats.states, x!.search.stats.transitions, x!.verdicts.map((v) => [v.property, v.actual, v.counterexample?.text])]);
@@ -254,17 +245,7 @@ function splitRows(): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, one: { type: 'string' }, variant: { type: 'string' } } });
-  if (values.one) {
-    const [n, k, l, variant, symmetry] = values.one.split(',');
-    process.stdout.write(JSON.stringify(await runLifecheck([Number(n), Number(k), Number(l)], variant!, symmetry === 'true')));
-    return;
-  }
-  if (values.variant) {
-    const [model, variant, ops] = values.variant.split(',');
-    process.stdout.write(JSON.stringify(await runVariant(model!, variant!, ops ? Number(ops) : undefined)));
-    return;
-  }
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
   const spin = hasSpin();
   if (!spin) console.log('spin is not installed (apt-get install spin): lifecheck figures only\n');
   console.log(row(['N,K,L', 'variant', 'tool', 'states', 'transitions', 'wall s', 'states/s', 'peak MB', 'B/state', 'first counterexample']));
@@ -273,7 +254,7 @@ async function main(): Promise<void> {
   let anchor = NaN;
   for (const config of values.quick ? CONFIGS.slice(0, 2) : CONFIGS) {
     for (const variant of VARIANTS) {
-      const runs = [lifecheckProcess(config, variant, false), lifecheckProcess(config, variant, true)];
+      const runs = [lifecheckAnchor(config, variant, false), lifecheckAnchor(config, variant, true)];
       if (config.join() === '3,2,4' && variant === 'fixed') anchor = perSecond(runs[0]!);
       if (spin) runs.push(runSpin(config, variant));
       for (const line of table(config, variant, runs)) console.log(line);
