@@ -74,8 +74,6 @@ class Filed<T> {
       seen[n] = 1;
       reads.push(n);
     };
-    // Whether the world has exited shows in its keys (`exited` is there only when true): it is always read.
-    note(layout.exited);
     const verdict = recorder.noting(note, check);
     if (this.wide) return verdict;
     if (reads.length > Math.max(WIDE, layout.stored / 4)) {
@@ -301,7 +299,22 @@ export class Recorder {
         if (b !== undefined && 'part' in b && !written?.has(b.part)) this.note?.(b.part);
         return Reflect.getOwnPropertyDescriptor(t, key);
       };
-      this.proxies.set(target, (proxy = new Proxy(target, { get, getOwnPropertyDescriptor })));
+      // Whether a world has exited shows in its keys too (`exited` is one only when true): asking for them reads it.
+      const exited = below.get('exited');
+      const keys =
+        exited && 'part' in exited
+          ? {
+              has: (t: object, key: string | symbol) => {
+                if (key === 'exited' && !written?.has(exited.part)) this.note?.(exited.part);
+                return Reflect.has(t, key);
+              },
+              ownKeys: (t: object) => {
+                if (!written?.has(exited.part)) this.note?.(exited.part);
+                return Reflect.ownKeys(t);
+              },
+            }
+          : {};
+      this.proxies.set(target, (proxy = new Proxy(target, { get, getOwnPropertyDescriptor, ...keys })));
     }
     return proxy;
   }

@@ -125,7 +125,24 @@ function walks(spec: KitSpec, visit: (world: KitWorld, words: Int32Array, system
   );
 }
 
+/** A design whose guests exit (the world then has `exited`), and properties that ask for its keys. */
+const guests = builtInModels.find((m) => m.name === 'ioasid')!.variants.find((v) => v.name === 'series')!.config as KitSpec;
+const keyed = [
+  invariant('keys', (w) => Object.keys(w).join()),
+  invariant('in', (w) => String('exited' in w)),
+  invariant('json', (w) => String(JSON.stringify(w).length)),
+];
+
 describe('invariants checked on words', () => {
+  it.each(keyed.map((p) => [p.id, [p]] as const))('%s: gives what checking the world gives, once guests have exited too', (_, checked) => {
+    let exited = 0;
+    walks(guests, (world, words, system) => {
+      exited += world.exited ? 1 : 0;
+      expect(system.words!.checkWorld!(checked, guests, words, () => world, 1)).toEqual(checkWorld(checked, guests, world, false, 1));
+    });
+    expect(exited).toBeGreaterThan(0);
+  });
+
   it.each(tellingWorlds.map((p) => [p.id, [p]] as const))('%s: gives what checking the world gives, on random walks', (_, checked) => {
     walks(buffers, (world, words, system) => {
       expect(system.words!.checkWorld!(checked, buffers, words, () => world, 1)).toEqual(checkWorld(checked, buffers, world, false, 1));
