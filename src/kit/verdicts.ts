@@ -24,6 +24,9 @@ type Found = readonly (readonly [property: string, message: string])[];
 const NONE: readonly Violation[] = Object.freeze([]);
 const NOTHING: Found = Object.freeze([]);
 
+/** Violations as filed: without where they were met. */
+const foundIn = (broken: readonly Violation[]): Found => (broken.length === 0 ? NOTHING : broken.map((v) => [v.property, v.message] as const));
+
 /** How many parts a check may read beyond those known (or a quarter of the world's, if more) for its verdict to be filed. */
 const WIDE = 4;
 
@@ -62,10 +65,12 @@ class Filed<T> {
   }
 
   /**
-   * Runs `check` with each part of the world it reads noted (but those `known`, whose words are fixed already),
-   * and files its verdict under their words in `words`, unless it read too much: the verdict.
+   * Runs `recorded`, the check on recording worlds, with each part of the world it reads noted (but those `known`,
+   * whose words are fixed already), and files its verdict under their words in `words`, unless it read too much:
+   * the verdict. A check that cannot run on a recording world (`structuredClone` refuses a proxy) is run as it is
+   * (`plain`), every time.
    */
-  record(recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, check: () => T, what: string): T {
+  record(recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, recorded: () => T, plain: () => T, what: string): T {
     const layout = recorder.layout;
     const reads: number[] = [];
     const seen = new Uint8Array(layout.stored);
@@ -74,7 +79,14 @@ class Filed<T> {
       seen[n] = 1;
       reads.push(n);
     };
-    const verdict = recorder.noting(note, check);
+    let verdict: T;
+    try {
+      verdict = recorder.noting(note, recorded);
+    } catch {
+      this.filed = undefined;
+      this.wide = true;
+      return plain();
+    }
     if (this.wide) return verdict;
     if (reads.length > Math.max(WIDE, layout.stored / 4)) {
       this.filed = undefined;
@@ -122,18 +134,17 @@ export class Verdicts {
       this.config = config;
       this.filed.clear();
     }
+    const plain = () => checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
     // A step met once is checked as it is: recording what the checks read pays only where the step is met again.
-    if (this.filed.wide || this.met++ === 0) return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
+    if (this.filed.wide || this.met++ === 0) return plain();
     const found =
       this.filed.find(words) ??
       this.filed.record(
         this.recorder,
         words,
         (this.known ??= this.knownParts()),
-        () => {
-          const broken = checkMove(properties, config, this.recorder.move(before, step, this.done), at);
-          return broken.length === 0 ? NOTHING : broken.map((v) => [v.property, v.message] as const);
-        },
+        () => foundIn(checkMove(properties, config, this.recorder.move(before, step, this.done), at)),
+        () => foundIn(plain()),
         `the step properties ${properties.map((p) => p.id).join(', ')}`,
       );
     return found.length === 0 ? NONE : found.map(([property, message]) => ({ property, at, message }));
@@ -195,7 +206,16 @@ export class WorldVerdicts {
     let filed = this.filed.get(p);
     if (!filed) this.filed.set(p, (filed = new Filed()));
     if (filed.wide) return check(world());
-    const verdict = filed.find(words) ?? filed.record(this.recorder, words, undefined, () => check(this.recorder.world(world())) ?? HOLDS, `the invariant ${p.id}`);
+    const verdict =
+      filed.find(words) ??
+      filed.record(
+        this.recorder,
+        words,
+        undefined,
+        () => check(this.recorder.world(world())) ?? HOLDS,
+        () => check(world()) ?? HOLDS,
+        `the invariant ${p.id}`,
+      );
     return verdict === HOLDS ? undefined : verdict;
   }
 }

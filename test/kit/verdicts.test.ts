@@ -92,6 +92,8 @@ const telling = [
   stepProperty('locks', (m) => JSON.stringify({ ...m.before.locks })),
   // Too much to be worth filing: checked on every move.
   stepProperty('whole', (m) => JSON.stringify([m.before, m.after])),
+  // structuredClone refuses a recording world: checked on every move.
+  stepProperty('cloned', (m) => JSON.stringify(structuredClone(m.before.objects))),
 ];
 
 /** Invariants broken in every world, each saying what it read. */
@@ -101,6 +103,7 @@ const tellingWorlds = [
   invariant('entries', (w) => JSON.stringify(w.spaces)),
   invariant('threads', (w) => [...w.threads].map((th) => `${th.call} ${th.pc}`).join(',')),
   invariant('whole', (w) => JSON.stringify(w)),
+  invariant('cloned', (w) => JSON.stringify(structuredClone(w.spaces))),
 ];
 
 /** Random walks of `system`, each world as the explorer has it (decoded from its words), with its words. */
