@@ -101,15 +101,22 @@ function threadSymmetry(y: Layout) {
       let sorted = true;
       for (let t = 1; t < y.n && sorted; t++) sorted = compare(c, t - 1, t) <= 0;
       if (sorted) return world;
-      const order = Array.from({ length: y.n }, (_, t) => t).sort((a, b) => compare(c, a, b));
+      // A few rows: sorted by insertion, with no comparator to allocate.
+      const order: number[] = [];
+      for (let t = 0; t < y.n; t++) {
+        let at = t;
+        while (at > 0 && compare(c, order[at - 1]!, t) > 0) at--;
+        order.splice(at, 0, t);
+      }
       const cells = c.slice();
-      order.forEach((from, t) => {
+      for (let t = 0; t < y.n; t++) {
+        const from = order[t]!;
         cells[pc(y, t)] = c[pc(y, from)]!;
         for (let i = 0; i < y.k; i++) {
           cells[held(y, t, i)] = c[held(y, from, i)]!;
           cells[bor(y, t, i)] = c[bor(y, from, i)]!;
         }
-      });
+      }
       return { layout: y, cells };
     },
   };

@@ -7,6 +7,7 @@
  * plain-data system (default codec) gets shortest counterexamples for final and
  * invariant properties, each property checked until its first break.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checkVariant,
@@ -20,6 +21,13 @@ import {
 } from 'lifecheck';
 import { ioasidBench } from 'lifecheck/models';
 import { variantOf } from '../helpers/variants.ts';
+
+/** Rows of numbers compared in order, as the symmetry sorts thread rows. */
+const lexicographic = (a: string, b: string): number => {
+  const [x, y] = [a.split(',').map(Number), b.split(',').map(Number)];
+  const i = x.findIndex((v, k) => v !== y[k]);
+  return i < 0 ? 0 : x[i]! - y[i]!;
+};
 
 const buggy = variantOf(ioasidBench, 'bench-buggy');
 const fixed = variantOf(ioasidBench, 'fixed');
@@ -77,6 +85,25 @@ describe('thread symmetry (3 threads, ids 1..2, 3 ops)', () => {
     expect(sym.complete).toBe(true);
     expect(sym.stats.states).toBeLessThan(plain.stats.states);
     expect([...sym.counterexamples.keys()].sort()).toEqual([...plain.counterexamples.keys()].sort());
+  });
+
+  it('maps every permutation of the thread rows to one world, its rows sorted', () => {
+    const system = ioasidBench.system(fixed.config, b);
+    const y = system.init.layout;
+    // A thread's row: its pc, then what it holds and what it borrowed of each id.
+    const cellsOf = (t: number) => [3 * y.k + t, ...Array.from({ length: y.k }, (_, i) => 3 * y.k + y.n + t * y.k + i), ...Array.from({ length: y.k }, (_, i) => 3 * y.k + y.n + y.n * y.k + t * y.k + i)];
+    const rows = (c: readonly number[]) => Array.from({ length: y.n }, (_, t) => cellsOf(t).map((at) => c[at]!));
+    fc.assert(
+      fc.property(fc.array(fc.nat(2), { minLength: y.size, maxLength: y.size }), fc.constantFrom([0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]), (cells, perm) => {
+        const permuted = cells.slice();
+        perm.forEach((from, t) => cellsOf(t).forEach((at, j) => (permuted[at] = cells[cellsOf(from)[j]!]!)));
+        const canonical = system.symmetry!.canonical({ layout: y, cells }).cells;
+        expect(system.symmetry!.canonical({ layout: y, cells: permuted }).cells).toEqual(canonical);
+        const sorted = rows(canonical).map((r) => r.join(',')).every((r, t, all) => t === 0 || lexicographic(all[t - 1]!, r) <= 0);
+        expect(sorted).toBe(true);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   });
 
   it('gives a shortest counterexample that replays on the real system', async () => {
