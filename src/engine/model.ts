@@ -165,8 +165,9 @@ interface PropertyBase<C> {
 
 /**
  * Holds in every reachable world. Its check is a pure function of the world
- * and the config: a system may give the verdict it found before for a world
- * whose words the check read are the same (`WordSteps.checkWorld`).
+ * and the config, as a step property's is: a system may give the verdict it
+ * found before for a world whose words the check read are the same
+ * (`WordSteps.checkWorld`).
  */
 export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'invariant';
@@ -176,9 +177,12 @@ export interface InvariantProperty<W, C = unknown> extends PropertyBase<C> {
 
 /**
  * Holds of every step: reply codes, what a call may change. Its check is a
- * pure function of the move and the config (it reads the worlds, keeps
- * nothing, draws nothing at random): a system may give the verdict it found
- * before for a move whose words the check read are the same (`WordOutcome.checkMove`).
+ * pure function of the move and the config (it reads the worlds through
+ * their properties, keeps nothing, draws nothing at random): a system may
+ * give the verdict it found before for a move whose words the check read are
+ * the same (`WordOutcome.checkMove`). The kit sees those reads through
+ * proxies, which `util.inspect` and `console.log` read past: a check must
+ * not decide on what they print.
  */
 export interface StepProperty<W, C = unknown> extends PropertyBase<C> {
   readonly kind: 'step';

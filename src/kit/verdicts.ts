@@ -30,6 +30,9 @@ const foundIn = (broken: readonly Violation[]): Found => (broken.length === 0 ? 
 /** How many parts a check may read beyond those known (or a quarter of the world's, if more) for its verdict to be filed. */
 const WIDE = 4;
 
+/** One filed verdict met again in this many is checked again as it is. */
+const SAMPLE = 1024;
+
 /** After how many lookups a check whose verdicts are found in fewer than three of four is run every time instead. */
 const TRIAL = 1024;
 
@@ -65,12 +68,27 @@ class Filed<T> {
   }
 
   /**
+   * The verdict `filed` (`find`'s, met again and sampled), checked again as it is (`plain`); or, where none was
+   * filed, `record`'s. Where the two differ the check read the world in a way a recording world cannot see
+   * (`util.inspect` and `console.log` read past its proxies), or is not a pure function.
+   */
+  verdict(filed: T | undefined, recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, recorded: () => T, plain: () => T, what: () => string): T {
+    if (filed === undefined) return this.record(recorder, words, known, recorded, plain, what);
+    if (JSON.stringify(plain()) !== JSON.stringify(filed)) {
+      throw new Error(
+        `${what()} gave a verdict other than the one filed for the same parts of the world: a property must read the world through its properties (util.inspect and console.log read past them) and be a pure function of what it checks`,
+      );
+    }
+    return filed;
+  }
+
+  /**
    * Runs `recorded`, the check on recording worlds, with each part of the world it reads noted (but those `known`,
    * whose words are fixed already), and files its verdict under their words in `words`, unless it read too much:
    * the verdict. A check that cannot run on a recording world (`structuredClone` refuses a proxy) is run as it is
    * (`plain`), every time.
    */
-  record(recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, recorded: () => T, plain: () => T, what: string): T {
+  record(recorder: Recorder, words: Int32Array, known: Uint8Array | undefined, recorded: () => T, plain: () => T, what: () => string): T {
     const layout = recorder.layout;
     const reads: number[] = [];
     const seen = new Uint8Array(layout.stored);
@@ -94,7 +112,7 @@ class Filed<T> {
     } else {
       this.filed = file(this.filed, reads, (i) => words[reads[i]!]!, verdict, () => {
         throw new Error(
-          `${what} read other parts of the world than they did before from the same parts: a property must be a pure function of what it checks (keeping nothing between checks, drawing nothing at random)`,
+          `${what()} read other parts of the world than they did before from the same parts: a property must be a pure function of what it checks (keeping nothing between checks, drawing nothing at random)`,
         );
       });
     }
@@ -134,20 +152,26 @@ export class Verdicts {
       this.config = config;
       this.filed.clear();
     }
-    const plain = () => checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
     // A step met once is checked as it is: recording what the checks read pays only where the step is met again.
-    if (this.filed.wide || this.met++ === 0) return plain();
-    const found =
-      this.filed.find(words) ??
-      this.filed.record(
+    if (this.filed.wide || this.met++ === 0) return this.plain(properties, config, before, step, at);
+    let found = this.filed.find(words);
+    if (found === undefined || this.recorder.sampled()) {
+      found = this.filed.verdict(
+        found,
         this.recorder,
         words,
         (this.known ??= this.knownParts()),
         () => foundIn(checkMove(properties, config, this.recorder.move(before, step, this.done), at)),
-        () => foundIn(plain()),
-        `the step properties ${properties.map((p) => p.id).join(', ')}`,
+        () => foundIn(this.plain(properties, config, before, step, at)),
+        () => `the step properties ${properties.map((p) => p.id).join(', ')}`,
       );
+    }
     return found.length === 0 ? NONE : found.map(([property, message]) => ({ property, at, message }));
+  }
+
+  /** The checks on the move as it is. */
+  private plain<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, at: number): readonly Violation[] {
+    return checkMove(properties, config, new LazyMove(before, step, this.done.reply, this.done) as unknown as Move<KitWorld>, at);
   }
 
   /** The parts the step read: their words are the outcome's. */
@@ -160,6 +184,7 @@ export class Verdicts {
 
 /** A verdict as filed: a message, or that the property holds. */
 const HOLDS = Symbol('holds');
+const filedAs = (f: Finding): string | typeof HOLDS => (f === undefined ? HOLDS : f);
 
 /**
  * The invariants' verdicts on the worlds a search stores, each property's by
@@ -206,16 +231,18 @@ export class WorldVerdicts {
     let filed = this.filed.get(p);
     if (!filed) this.filed.set(p, (filed = new Filed()));
     if (filed.wide) return check(world());
-    const verdict =
-      filed.find(words) ??
-      filed.record(
+    let verdict = filed.find(words);
+    if (verdict === undefined || this.recorder.sampled()) {
+      verdict = filed.verdict(
+        verdict,
         this.recorder,
         words,
         undefined,
-        () => check(this.recorder.world(world())) ?? HOLDS,
-        () => check(world()) ?? HOLDS,
-        `the invariant ${p.id}`,
+        () => filedAs(check(this.recorder.world(world()))),
+        () => filedAs(check(world())),
+        () => `the invariant ${p.id}`,
       );
+    }
     return verdict === HOLDS ? undefined : verdict;
   }
 }
@@ -253,6 +280,14 @@ export class Recorder {
     this.top = top;
   }
 
+  /** How many filed verdicts were met again. */
+  private met = 0;
+
+  /** Whether to check the filed verdict met again now as it is (one in `SAMPLE`). */
+  sampled(): boolean {
+    return ++this.met % SAMPLE === 0;
+  }
+
   /** Runs `fn` with every part read from a recording world noted by `note`. */
   noting<T>(note: (n: number) => void, fn: () => T): T {
     const outer = this.note;
@@ -283,10 +318,6 @@ export class Recorder {
     };
   }
 
-  /**
-   * `world` noting its parts as read, but those in `written`. A container shared by two worlds (a step leaves
-   * all but the containers of what it wrote as they were) has one proxy, so worlds compare as the real ones do.
-   */
   /** `world` noting its parts as read: alone, not one of a move's. */
   world(world: KitWorld): KitWorld {
     this.last = undefined;
@@ -294,6 +325,10 @@ export class Recorder {
     return this.recording(world, undefined);
   }
 
+  /**
+   * `world` noting its parts as read, but those in `written`. A container shared by two worlds (a step leaves
+   * all but the containers of what it wrote as they were) has one proxy, so worlds compare as the real ones do.
+   */
   private recording(world: KitWorld, written: ReadonlySet<number> | undefined): KitWorld {
     return this.proxy(world, this.top, written) as KitWorld;
   }
@@ -302,10 +337,9 @@ export class Recorder {
   private proxy(target: object, below: ReadonlyMap<string, Below>, written: ReadonlySet<number> | undefined): object {
     let proxy = this.proxies.get(target);
     if (!proxy) {
-      const get = (t: object, key: string | symbol): unknown => {
-        const v = Reflect.get(t, key);
-        if (typeof key !== 'string') return v;
-        const b = below.get(key);
+      /** What is at `key` of `t`, value `v`: a part, noted as read; a container, seen through its proxy. */
+      const seen = (key: string | symbol, v: unknown): unknown => {
+        const b = typeof key === 'string' ? below.get(key) : undefined;
         if (b === undefined) return v;
         if ('part' in b) {
           if (!written?.has(b.part)) this.note?.(b.part);
@@ -313,11 +347,11 @@ export class Recorder {
         }
         return this.proxy(v as object, 'parts' in b ? partsBelow(b.parts) : containersBelow(b.containers), written);
       };
-      // A part's value read through its descriptor is read too.
+      const get = (t: object, key: string | symbol): unknown => seen(key, Reflect.get(t, key));
+      // What is read through a descriptor is read too (a container's, through its proxy: containers are not frozen).
       const getOwnPropertyDescriptor = (t: object, key: string | symbol) => {
-        const b = typeof key === 'string' ? below.get(key) : undefined;
-        if (b !== undefined && 'part' in b && !written?.has(b.part)) this.note?.(b.part);
-        return Reflect.getOwnPropertyDescriptor(t, key);
+        const d = Reflect.getOwnPropertyDescriptor(t, key);
+        return d && 'value' in d ? { ...d, value: seen(key, d.value) } : d;
       };
       // Whether a world has exited shows in its keys too (`exited` is one only when true): asking for them reads it.
       const exited = below.get('exited');

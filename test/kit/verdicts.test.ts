@@ -7,12 +7,14 @@
  * step once per outcome, and stops with a model error on a property that is
  * not a pure function of its move.
  */
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkVariant, defineKitModel, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
 import buffer, { buffers } from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
 import { builtInModels } from 'lifecheck/models';
+import { rcu } from '../helpers/rcu.ts';
 import { stockProperties, wordForms } from '../../src/kit/properties.ts';
 import { checkMove, checkWorld } from '../../src/engine/run.ts';
 import { Words } from '../../src/explore/store.ts';
@@ -86,6 +88,7 @@ const telling = [
   stepProperty('values', (m) => JSON.stringify(Object.values(m.before.objects.buf!).map((o) => o.state))),
   stepProperty('index', (m) => `${m.before.objects.buf![1]!.state} ${m.before.objects.buf![2]!.fields.ref}`),
   stepProperty('descriptor', (m) => String(Object.getOwnPropertyDescriptor(m.before.objects.buf, 2)?.value.state)),
+  stepProperty('kind-descriptor', (m) => JSON.stringify(Object.getOwnPropertyDescriptor(m.before.objects, 'buf')!.value.map((o: { state: string }) => o.state))),
   stepProperty('after', (m) => `${m.after.objects.buf![1]!.state} ${m.after.objects.buf![2]!.fields.ref} ${m.after.threads[0]!.pc}`),
   stepProperty('after-json', (m) => JSON.stringify(m.after.spaces)),
   stepProperty('threads', (m) => [...m.before.threads].map((th) => th.call).join(',')),
@@ -94,6 +97,13 @@ const telling = [
   stepProperty('whole', (m) => JSON.stringify([m.before, m.after])),
   // structuredClone refuses a recording world: checked on every move.
   stepProperty('cloned', (m) => JSON.stringify(structuredClone(m.before.objects))),
+];
+
+/** Properties broken by every move of any model, each saying what it read. */
+const anyModel = [
+  stepProperty('all-objects', (m) => JSON.stringify(Object.values(m.before.objects).map((slots) => slots.map((o) => `${o.state} ${o.gen}`)))),
+  stepProperty('descriptors', (m) => (Object.create(Object.prototype, Object.getOwnPropertyDescriptors(m.before)) as KitWorld).threads.map((t) => `${t.call} ${t.rcu}`).join()),
+  stepProperty('container-descriptor', (m) => JSON.stringify(Object.values(Object.getOwnPropertyDescriptor(m.after, 'spaces')!.value as KitWorld['spaces']))),
 ];
 
 /** Invariants broken in every world, each saying what it read. */
@@ -129,6 +139,7 @@ function walks(spec: KitSpec, visit: (world: KitWorld, words: Int32Array, system
 }
 
 /** A design whose guests exit (the world then has `exited`), and properties that ask for its keys. */
+const rcuReaders = rcu.variants[0]!.config as KitSpec;
 const guests = builtInModels.find((m) => m.name === 'ioasid')!.variants.find((v) => v.name === 'series')!.config as KitSpec;
 const keyed = [
   invariant('keys', (w) => Object.keys(w).join()),
@@ -165,29 +176,44 @@ describe('invariants checked on words', () => {
 });
 
 describe('step properties replayed by what they read', () => {
-  it.each(telling.map((p) => [p.id, [p]] as const))('%s: gives what checking the move gives, on random walks', (_, checked) => {
+  it.each([
+    ...telling.map((p) => ['buffers', buffers, p] as const),
+    ...anyModel.flatMap((p) => [['guests', guests, p] as const, ['rcu readers', rcuReaders, p] as const]),
+  ])('%s: %s gives what checking the move gives, every step of random walks', (_, spec, p) => {
+    // One list all through: verdicts are filed for the properties checked, and start again for others.
+    const checked = [p];
+    walks(spec, (world, words, system) => {
+      for (const step of system.enabled(world)) {
+        const outcome = system.words!.apply(world, words, step, new Int32Array(words.length));
+        const want = checkMove(checked, spec, { before: world, step, reply: outcome.reply, after: outcome.after(world) }, 1);
+        expect(outcome.checkMove!(checked, spec, world, step, words, 1)).toEqual(want);
+      }
+    });
+  });
+
+  it('stops the search where a check reads past the recording worlds (util.inspect), where one of its verdicts met again is checked as it is', () => {
+    const inspected = [stepProperty('inspected', (m) => inspect(m.before, { depth: 9 }))];
     const system = kitSystem(buffers, bounds);
     const codec = system.codec!;
-    fc.assert(
-      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 25 }), (choices) => {
-        let world = system.init;
-        for (const c of choices) {
-          const sink = new Words();
-          codec.encode(world, sink);
-          const words = sink.view().slice();
-          world = codec.decode(words);
-          const steps = system.enabled(world);
-          if (steps.length === 0) break;
-          const step = steps[c % steps.length]!;
-          const outcome = system.words!.apply(world, words, step, new Int32Array(words.length));
-          const after = outcome.after(world);
-          const want = checkMove(checked, buffers, { before: world, step, reply: outcome.reply, after }, 1);
-          expect(outcome.checkMove!(checked, buffers, world, step, words, 1)).toEqual(want);
-          world = after;
+    expect(() => {
+      // One long walk, starting again where it ends.
+      let world = system.init;
+      for (let n = 0; n < 20_000; n++) {
+        const sink = new Words();
+        codec.encode(world, sink);
+        const words = sink.view().slice();
+        world = codec.decode(words);
+        const steps = system.enabled(world);
+        const step = steps[(n * 7919) % Math.max(steps.length, 1)];
+        if (!step) {
+          world = system.init;
+          continue;
         }
-      }),
-      { seed: 42, numRuns: 200 },
-    );
+        const outcome = system.words!.apply(world, words, step, new Int32Array(words.length));
+        outcome.checkMove!(inspected, buffers, world, step, words, 1);
+        world = outcome.after(world);
+      }
+    }    ).toThrow(/util.inspect/);
   });
 
   it.each(properties.map((p) => p.id))('%s: finds what checking every move finds, however it reads the world', async (id) => {
