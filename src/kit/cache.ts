@@ -26,8 +26,7 @@ import { Ctx } from './context.ts';
 import { file, Read } from './filed.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
-import type { WordForm } from './properties.ts';
-import { Recorder, Verdicts, WorldVerdicts } from './verdicts.ts';
+import { Recorder, Verdicts, WorldVerdicts, type WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
 
 /** What a step did, filed under what it read. */

@@ -7,6 +7,7 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { Layout } from './parts.ts';
+import type { WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Thread } from './world.ts';
 import { objectsWritten } from './cache.ts';
 import { withWorkFrame } from './schedule.ts';
@@ -379,9 +380,6 @@ const refcountMatchesHolders: KitProperty = {
   applies: applies('refcount-matches-holders'),
   check: (world, spec) => refcountsMatch(spec, world),
 };
-
-/** A form of a stock invariant that reads a world's words, for a system of `spec` with `layout` (`WorldVerdicts`). */
-export type WordForm = (spec: KitSpec, layout: Layout, value: (word: number) => unknown) => (words: Int32Array) => boolean;
 
 /** The stock invariants that have a form reading words. */
 export const wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map([[refcountMatchesHolders as Property<KitWorld, never>, refcountsOnWords]]);

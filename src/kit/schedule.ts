@@ -4,7 +4,7 @@
  * timeout), and the transition system that puts it together.
  */
 import type { Bounds, Property, Step as EngineStep, System } from '../engine/model.ts';
-import type { WordForm } from './properties.ts';
+import type { WordForm } from './verdicts.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
 import { StepCache } from './cache.ts';

@@ -16,7 +16,7 @@ import { checkMove, LazyMove } from '../engine/run.ts';
 import { modelError } from '../engine/thrown.ts';
 import { file, Read } from './filed.ts';
 import type { Layout } from './parts.ts';
-import type { KitWorld } from './world.ts';
+import type { KitSpec, KitWorld } from './world.ts';
 
 /** A check's verdicts without where they were met: each broken property and its message. */
 type Found = readonly (readonly [property: string, message: string])[];
@@ -181,6 +181,9 @@ export class Verdicts {
     return known;
   }
 }
+
+/** A form of an invariant that reads a world's words, for a system of `spec` with `layout`: whether the world keeps it. */
+export type WordForm = (spec: KitSpec, layout: Layout, value: (word: number) => unknown) => (words: Int32Array) => boolean;
 
 /** A verdict as filed: a message, or that the property holds. */
 const HOLDS = Symbol('holds');
