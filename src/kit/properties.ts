@@ -8,7 +8,7 @@
 import type { Move, Property } from '../engine/model.ts';
 import type { Layout } from './parts.ts';
 import type { WordForm } from './verdicts.ts';
-import type { KitSpec, KitWorld, Obj, Ptr, Thread } from './world.ts';
+import type { KitSpec, KitWorld, Obj, Ptr, Slot, Thread, Work } from './world.ts';
 import { objectsWritten } from './cache.ts';
 import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
@@ -42,6 +42,31 @@ type Holder = 'local' | 'queued' | 'entry' | 'link';
  */
 type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: number, via: string, kind?: string) => void;
 
+/** A hold one part has: the target, the field and how many, and the local, work or pointer field it is held through. */
+type PartVisit = (e: HoldTarget, field: string, n: number, via: string) => void;
+
+/** What a thread holds: the counted references of its frame's pointers. */
+function threadHolds(th: Thread, visit: PartVisit): void {
+  for (const { p, local, field, n } of frameHolds(th.frame)) visit(p, field, n, local);
+}
+
+/** What a queued work holds: a reference on each field the pointer it was queued with counts. */
+function workHolds(w: Work, visit: PartVisit): void {
+  if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, w.work);
+}
+
+/** What an id's entry holds in a space whose entries hold `holds`: but those dropped on its behalf. */
+function entryHolds(s: Slot | undefined, holds: readonly string[], visit: PartVisit): void {
+  const e = entryOf(s);
+  if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, '');
+}
+
+/** What a live object's pointer field `field` holds: a reference on its target's `holds`. */
+function linkHolds(o: Obj, field: string, holds: string, visit: PartVisit): void {
+  const e = o.state === 'live' ? o.links[field] : null;
+  if (e) visit(e, holds, 1, field);
+}
+
 /**
  * Every counted reference held outside the objects' own counters, once each:
  * thread pointers (`CPU1's obj`), queued work, id-space entries
@@ -50,27 +75,15 @@ type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: n
  */
 function eachHold(spec: KitSpec, world: KitWorld, visit: HoldVisit): void {
   const plan = holdPlan(spec);
-  for (let t = 0; t < world.threads.length; t++) {
-    for (const { p, local, field, n } of frameHolds(world.threads[t]!.frame)) visit(p, field, n, 'local', t, local);
-  }
-  for (let k = 0; k < world.queue.length; k++) {
-    const w = world.queue[k]!;
-    if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, 'queued', k, w.work);
-  }
+  for (let t = 0; t < world.threads.length; t++) threadHolds(world.threads[t]!, (e, field, n, local) => visit(e, field, n, 'local', t, local));
+  for (let k = 0; k < world.queue.length; k++) workHolds(world.queue[k]!, (e, field, n, work) => visit(e, field, n, 'queued', k, work));
   for (const { name, holds } of plan.entries) {
     const entries = world.spaces[name]!;
-    for (let k = 0; k < entries.length; k++) {
-      const e = entryOf(entries[k]);
-      if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
-    }
+    for (let k = 0; k < entries.length; k++) entryHolds(entries[k], holds, (e, field, n) => visit(e, field, n, 'entry', k, name));
   }
   for (const { kind, field, holds } of plan.pointers) {
     const slots = world.objects[kind]!;
-    for (let k = 0; k < slots.length; k++) {
-      const h = slots[k]!;
-      const e = h.state === 'live' ? h.links[field] : null;
-      if (e) visit(e, holds, 1, 'link', k, field, kind);
-    }
+    for (let k = 0; k < slots.length; k++) linkHolds(slots[k]!, field, holds, (e, f, n) => visit(e, f, n, 'link', k, field, kind));
   }
 }
 
@@ -235,19 +248,17 @@ function refcountsOnWords(spec: KitSpec, layout: Layout, value: (word: number) =
   const threadOf = new Map(layout.thread.map((part, t) => [part, t]));
   const spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
   const kindOf = new Map(slots.map((o) => [o.part, o]));
-  /** What the value `v` of part `n` holds. */
+  /** What the value `v` of part `n` holds, as `eachHold` and `heldCounts` find it. */
   const held = (n: number, v: unknown): Int32Array => {
     const out: number[] = [];
-    if (threadOf.has(n)) for (const { p, field, n: k } of frameHolds((v as Thread).frame)) holds(out, p, field, k);
-    else if (n === layout.queue) {
-      for (const w of v as KitWorld['queue']) if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) holds(out, w.ptr, field, 1);
-    } else if (spaceOf.has(n)) {
-      const e = entryOf(v as Parameters<typeof entryOf>[0]);
-      if (e) for (const field of spaceOf.get(n)!) if (!e.dropped?.includes(field)) holds(out, e, field, 1);
-    } else if (kindOf.has(n)) {
+    const visit: PartVisit = (e, field, k) => holds(out, e, field, k);
+    if (threadOf.has(n)) threadHolds(v as Thread, visit);
+    else if (n === layout.queue) for (const w of v as KitWorld['queue']) workHolds(w, visit);
+    else if (spaceOf.has(n)) entryHolds(v as Slot, spaceOf.get(n)!, visit);
+    else if (kindOf.has(n)) {
       const { kind, slot } = kindOf.get(n)!;
       const o = v as Obj;
-      for (const p of plan.pointers) if (p.kind === kind && o.state === 'live' && o.links[p.field]) holds(out, o.links[p.field]!, p.holds, 1);
+      for (const p of plan.pointers) if (p.kind === kind) linkHolds(o, p.field, p.holds, visit);
       // A counter holds references on its own object's field, whatever its generation.
       for (const c of plan.counters) if (c.kind === kind && o.fields[c.field]! > 0) holds(out, { kind, slot, gen: o.gen }, c.holds, o.fields[c.field]!, false);
     }
