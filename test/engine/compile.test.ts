@@ -3,7 +3,8 @@
  * compiled to a table (`compileMachine`) gives the same next state and reply
  * as xstate's own `transition()` (`fireUncached`) for every event; the slot
  * state code, `packedCodec`, `plainCodec` and `collapseCodec` round-trip, tell
- * worlds apart as equality does, and refuse what they cannot hold; `FingerprintMap` keeps its answers through growth; and
+ * worlds apart as equality does, and refuse what they cannot hold; `FingerprintMap` keeps its answers through growth and
+ * with the fingerprints met last in front; and
  * `WorldQueue` stays FIFO across its chunk boundaries.
  */
 import { describe, expect, it } from 'vitest';
@@ -184,6 +185,21 @@ describe('FingerprintMap and FingerprintSet', () => {
     for (let i = 1; i <= 1000; i++) expect(map.add(42 << 26, i)).toBe(-1);
     for (let i = 1; i <= 1000; i++) expect([map.add(i, 42), map.add(42 << 26, i)]).toEqual([i - 1, 999 + i]);
     expect(map.size).toBe(2000);
+  });
+});
+
+describe('the fingerprints met last, in front of the table', () => {
+  // 16,384 slots (store.ts): fingerprints whose low 14 bits agree share one, and overwrite each other there.
+  const sameSlot = (i: number) => [i, (i << 14) | 5] as const;
+
+  it.each([true, false])('answers for each fingerprint as the table does, whether its slot still holds it or not (numbered: %s)', (indices) => {
+    const map = indices ? new FingerprintMap(4) : new FingerprintSet(4);
+    for (let i = 0; i < 300; i++) expect(map.add(...sameSlot(i))).toBe(-1);
+    // Met again in any order: each but the last was overwritten in its slot, and is found in the table.
+    for (let i = 299; i >= 0; i--) expect(map.add(...sameSlot(i))).toBe(indices ? i : 0);
+    for (let i = 0; i < 300; i += 7) expect([map.add(...sameSlot(i)), map.add(...sameSlot(i))]).toEqual(indices ? [i, i] : [0, 0]);
+    expect(map.size).toBe(300);
+    expect(map.add(...sameSlot(300))).toBe(-1);
   });
 });
 
