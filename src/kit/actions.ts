@@ -326,6 +326,7 @@ function onObject(ctx: Ctx, step: Step, a: Extract<Action, { op: 'counter' | 'ch
       const readers: number[] = [];
       if (a.rcu) for (let u = 0; u < ctx.threadCount; u++) if (ctx.rcuOf(u) > 0) readers.push(u);
       ctx.setObj(p, { ...o, state: readers.length ? 'rcu' : 'free', readers });
+      if (readers.length) ctx.setRcuFreed([...ctx.rcuFreed(), { kind: p.kind, slot: p.slot }]);
       // Freeing what this call allocated undoes it; freeing what its own last put left it (`own`) follows from
       // the count reaching 0, which any change of this call's shows already; any other kfree is a change.
       if (ctx.th.effects[name] === 1) ctx.forget(name);
@@ -496,12 +497,15 @@ function rcuUnlock(ctx: Ctx): Done {
   });
   if (ctx.th.rcu > 0) return { text: 'ok', flow: NEXT };
   ctx.reprotect((q) => q.prot === 'rcu', 'ended:rcu_read_unlock()');
-  for (const kind in ctx.spec.kinds) {
-    ctx.slots(kind).forEach((o, slot) => {
-      if (o.state !== 'rcu' || !o.readers.includes(ctx.t)) return;
-      const readers = o.readers.filter((u) => u !== ctx.t);
-      ctx.setObj({ kind, slot }, { ...o, readers, state: readers.length ? o.state : 'free' });
-    });
-  }
+  // Only the objects kfree_rcu freed wait for readers: the rest of the slots are not read.
+  const freed = ctx.rcuFreed();
+  const waiting = freed.filter((r) => {
+    const o = ctx.obj(r);
+    if (!o.readers.includes(ctx.t)) return true;
+    const readers = o.readers.filter((u) => u !== ctx.t);
+    ctx.setObj(r, { ...o, readers, state: readers.length ? o.state : 'free' });
+    return readers.length > 0;
+  });
+  if (waiting.length < freed.length) ctx.setRcuFreed(waiting);
   return { text: 'ok', flow: NEXT };
 }

@@ -1,7 +1,8 @@
 /**
  * A world's parts, numbered once per system from its initial world: each
  * object slot, each id's entry, each cursor, lock and rw_semaphore, each
- * thread, the work queue, the lock orders lockdep has seen, the exit flag;
+ * thread, the work queue, the lock orders lockdep has seen, the objects
+ * waiting for RCU readers, the exit flag;
  * and after them, parts of those read alone (each thread's rcu_read_lock
  * nesting, which is all other threads' steps need of it). A part is known
  * by its place, the keys that lead to it from the world.
@@ -29,6 +30,7 @@ export interface Layout {
   readonly thread: readonly number[];
   readonly queue: number;
   readonly lockOrder: number;
+  readonly rcuFreed: number;
   readonly exited: number;
   /** Each thread's rcu_read_lock nesting, a part of its thread read alone (all other threads' steps need of it). */
   readonly rcu: readonly number[];
@@ -63,6 +65,7 @@ export function layoutOf(world: KitWorld): Layout {
     thread: world.threads.map((_, u) => add('threads', u)),
     queue: add('queue'),
     lockOrder: add('lockOrder'),
+    rcuFreed: add('rcuFreed'),
     exited: add('exited'),
   };
   const stored = places.length;
@@ -119,6 +122,7 @@ export function fromParts(layout: Layout, values: readonly unknown[]): KitWorld 
     threads: layout.thread.map((n) => values[n] as KitWorld['threads'][number]),
     queue: values[layout.queue] as KitWorld['queue'],
     lockOrder: values[layout.lockOrder] as KitWorld['lockOrder'],
+    rcuFreed: values[layout.rcuFreed] as KitWorld['rcuFreed'],
   };
   return values[layout.exited] === true ? { ...world, exited: true } : world;
 }

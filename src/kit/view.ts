@@ -8,7 +8,7 @@
  */
 import type { Bounds } from '../engine/model.ts';
 import { withWrites, type Layout } from './parts.ts';
-import { entryOf, sameObject, type KitWorld, type Obj, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
+import { entryOf, sameObject, type KitWorld, type Obj, type ObjRef, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
 
 export class StepView implements View {
   /** The parts read, in the order first read (not those read after this step wrote them). */
@@ -86,11 +86,6 @@ export class StepView implements View {
 
   setObj(p: { readonly kind: string; readonly slot: number }, o: Obj): void {
     this.write(this.layout.obj[p.kind]![p.slot]!, o);
-  }
-
-  /** Every slot of a kind. */
-  slots(kind: string): Obj[] {
-    return this.layout.obj[kind]!.map((n) => this.part(n) as Obj);
   }
 
   /** The first slot of a kind whose object `test` takes, or -1: the slots after it are not read. */
@@ -176,5 +171,16 @@ export class StepView implements View {
 
   setLockOrder(orders: readonly string[]): void {
     this.write(this.layout.lockOrder, orders);
+  }
+
+  /** The objects kfree_rcu freed that wait for readers (`KitWorld.rcuFreed`). */
+  rcuFreed(): readonly ObjRef[] {
+    return this.part(this.layout.rcuFreed) as readonly ObjRef[];
+  }
+
+  /** Sets the objects waiting for readers, kept in the layout's order: the list follows from the objects' states, so it makes no new worlds. */
+  setRcuFreed(freed: readonly ObjRef[]): void {
+    const at = (o: ObjRef) => this.layout.obj[o.kind]![o.slot]!;
+    this.write(this.layout.rcuFreed, [...freed].sort((a, b) => at(a) - at(b)));
   }
 }

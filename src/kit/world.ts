@@ -162,6 +162,12 @@ export type Slot = Entry | 'reserved' | null;
 /** The object an id maps to, if it maps to one. */
 export const entryOf = (s: Slot | undefined): Entry | undefined => (s && s !== 'reserved' ? s : undefined);
 
+/** An object slot: its kind and its slot. */
+export interface ObjRef {
+  readonly kind: string;
+  readonly slot: number;
+}
+
 /** The identity of an object: kind, slot and generation (a pointer, an entry, a link), whatever else each carries. */
 type Identity = { readonly kind: string; readonly slot: number; readonly gen: number };
 
@@ -227,6 +233,13 @@ export interface KitWorld {
   readonly queue: readonly Work[];
   /** Lock orders seen so far, as lockdep records them: `A>B` when B was taken while A was held (sorted). */
   readonly lockOrder: readonly string[];
+  /**
+   * The objects kfree_rcu freed that still wait for readers to leave their
+   * sections (state `rcu`), kind by kind in the spec's order, then by slot:
+   * RCU's callback list. rcu_read_unlock reads it, not every object slot, so
+   * it depends on the objects waiting, not on all the others.
+   */
+  readonly rcuFreed: readonly ObjRef[];
   /** The spec's `exit` call has started. */
   readonly exited?: true;
 }
@@ -347,6 +360,7 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
     queue: [],
     lockOrder: [],
+    rcuFreed: [],
   };
 }
 

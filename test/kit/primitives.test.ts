@@ -90,6 +90,21 @@ describe('RCU', () => {
     expect(after.world.objects.buf![0]!.state).toBe('free');
   });
 
+  it("lists what kfree_rcu freed, in slot order, until each one's last reader leaves (RCU's callback list)", () => {
+    const sys = system({ create, destroy, reader }, {}, 3);
+    const t2 = (op: string, ...args: (number | string)[]): EngineStep => ({ thread: 2, op, args });
+    const destroyed = [t0('create'), t0('create'), t0('create'), t0('create'), t1('reader', 1), t1('reader'), t2('reader', 2), t2('reader'), t0('destroy', 2), t0('destroy'), t0('destroy'), t0('destroy', 1), t0('destroy'), t0('destroy')];
+    const buf = (slot: number) => ({ kind: 'buf', slot });
+    // Buffer 2 was freed first; the list keeps slot order, so it follows from the objects alone.
+    expect(run(sys, destroyed).world.rcuFreed).toEqual([buf(0), buf(1)]);
+    const one = run(sys, [...destroyed, t1('reader'), t1('reader')]).world;
+    expect(one.rcuFreed).toEqual([buf(0), buf(1)]);
+    expect(one.objects.buf!.slice(0, 2).map((o) => [o.state, o.readers])).toEqual([['rcu', [2]], ['rcu', [2]]]);
+    const both = run(sys, [...destroyed, t1('reader'), t1('reader'), t2('reader'), t2('reader')]).world;
+    expect(both.rcuFreed).toEqual([]);
+    expect(both.objects.buf!.slice(0, 2).map((o) => o.state)).toEqual(['free', 'free']);
+  });
+
   it('makes synchronize_rcu wait for every reader', () => {
     const sync = call('sync', {}, [s('synchronize_rcu', { op: 'synchronize_rcu' })]);
     const sys = system({ create, reader, sync });
