@@ -40,6 +40,7 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
       ? {
           words: {
             apply: (world, from, step, out) => counting(hits, () => words.apply(world, from, step, out)),
+            ...(words.enabled ? { enabled: words.enabled.bind(words) } : {}),
             ...(words.checkWorld ? { checkWorld: words.checkWorld.bind(words) } : {}),
           },
         }

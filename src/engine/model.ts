@@ -68,16 +68,24 @@ export interface System<W> {
  * Steps taken on a world's codec words: the exhaustive explorer stores the
  * world a step makes without making it, and makes it only where a property
  * reads it. The kit's steps are filed by the parts of the world they read,
- * each one word, so a step met again is a patch of the words.
+ * each one word, so a step met again is a patch of the words. Each hook is
+ * given the world as `world()`, which decodes it the first time it is called:
+ * a world whose steps and checks all go on words is never made.
  */
 export interface WordSteps<W> {
   /**
-   * Takes `step` in `world`, whose words are `words`: writes the words of the
+   * The steps enabled in the world whose words are `words`: what
+   * `System.enabled` gives for `world()`, in the same order. Without it the
+   * explorer asks `System.enabled`.
+   */
+  enabled?(words: Int32Array, world: () => W): readonly Step[];
+  /**
+   * Takes `step` in `world()`, whose words are `words`: writes the words of the
    * world it makes into `out` (as many as `words`: the codec's, which the
    * explorer checks now and then, stopping with an error where they differ),
    * and gives back its reply and how to make that world.
    */
-  apply(world: W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
+  apply(world: () => W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
   /**
    * The invariants broken by the world whose words are `words`: what
    * `checkWorld` finds in `world()`, which makes that world. A system that
@@ -94,13 +102,13 @@ export interface WordOutcome<W> {
   /** The world the step makes from `before`, the world it was taken in. */
   after(before: W): W;
   /**
-   * The step properties this step breaks taken in `before`, whose words are
+   * The step properties this step breaks taken in `before()`, whose words are
    * `words`: what `checkMove` finds for its move. A system that knows which
    * words of the world a check read may give the verdicts it found before
    * where those words are the same (the kit's do): a step property is a pure
    * function of its move and the config, so the verdicts are the same.
    */
-  checkMove?<C>(properties: readonly Property<W, C>[], config: C, before: W, step: Step, words: Int32Array, at: number): readonly Violation[];
+  checkMove?<C>(properties: readonly Property<W, C>[], config: C, before: () => W, step: Step, words: Int32Array, at: number): readonly Violation[];
 }
 
 /** Where a codec writes a world's 32-bit words. */

@@ -135,7 +135,7 @@ const CHECK_EVERY = 1024;
 /** The move of a step taken on words: its world after is made when first read. */
 const lazyMove = <W>(before: W, step: Step, outcome: WordOutcome<W>): Move<W> => new LazyMove(before, step, outcome.reply, outcome) as unknown as Move<W>;
 
-/** A search on words checks the words of its first step against the codec's, and of one step in so many after it. */
+/** A search on words checks the words of its first step against the codec's, and of one step in so many after it; and likewise the steps it found enabled on words. */
 const SAMPLE_WORDS = 1024;
 
 /** A split search shares out the first level with at least this many worlds per part. */
@@ -152,6 +152,8 @@ class Search<W, C> {
   private nextWords = new Int32Array(0);
   /** How many steps were taken on words (some are checked against the codec: `SAMPLE_WORDS`). */
   private wordStepsTaken = 0;
+  /** How many worlds had their steps found on words (some are checked against `System.enabled`: `SAMPLE_WORDS`). */
+  private expandedOnWords = 0;
   private readonly seen: FingerprintSet | FingerprintMap;
   private readonly parents = new Column((n) => new Int32Array(n));
   private readonly steps = new Column((n) => new Uint16Array(n));
@@ -300,15 +302,18 @@ class Search<W, C> {
     let step: Step | undefined;
     try {
       const words = this.queue.shift();
-      const world = this.codec.decode(words);
-      const enabled = this.system.enabled(world);
+      // Decoded where something reads the world: on words, most worlds need not be.
+      let decoded: W | undefined;
+      const world = () => (decoded ??= this.codec.decode(words));
+      const enabled = this.wordSteps?.enabled ? this.wordSteps.enabled(words, world) : this.system.enabled(world());
+      if (this.wordSteps?.enabled && this.expandedOnWords++ % SAMPLE_WORDS === 0) this.sampleEnabled(enabled, world());
       this.edges?.starts.push(this.edges.targets.length);
       this.tables?.steps.push(enabled.length);
-      if (enabled.length === 0) this.note(checkWorld(this.finals, this.config, world, true, this.depth), state);
+      if (enabled.length === 0 && this.finals.length > 0) this.note(checkWorld(this.finals, this.config, world(), true, this.depth), state);
       for (let k = 0; k < enabled.length; k++) {
         step = enabled[k]!;
         this.transitions++;
-        const next = this.wordSteps ? this.stepOnWords(this.wordSteps, world, words, step, state, k) : this.stepOnWorld(world, step, state, k);
+        const next = this.wordSteps ? this.stepOnWords(this.wordSteps, world, words, step, state, k) : this.stepOnWorld(world(), step, state, k);
         this.edges?.targets.push(next);
         // A step back into the shared level or above, from it or below: a cycle there may run through other parts' worlds.
         if (this.edges && this.shared && state >= this.shared.from && next < this.shared.to) this.backIntoShared = true;
@@ -332,18 +337,18 @@ class Search<W, C> {
    * property reads it. Where the system gives the step properties' verdicts itself (`WordOutcome.checkMove`), no
    * move is made at all.
    */
-  private stepOnWords(steps: WordSteps<W>, world: W, words: Int32Array, step: Step, state: number, k: number): number {
+  private stepOnWords(steps: WordSteps<W>, world: () => W, words: Int32Array, step: Step, state: number, k: number): number {
     if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
     const outcome = steps.apply(world, words, step, this.nextWords);
     let move: Move<W> | undefined;
     if (this.moves.length > 0) {
       if (outcome.checkMove) this.noteMove(outcome.checkMove(this.moves, this.config, world, step, words, this.depth + 1), state, k);
-      else this.check((move = lazyMove(world, step, outcome)), state, k);
+      else this.check((move = lazyMove(world(), step, outcome)), state, k);
     }
-    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world, step, outcome)));
+    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world(), step, outcome)));
     const next = this.storeWords(this.nextWords, this.nextWords.length, state, k);
     if (this.fresh && this.invariants.length > 0) {
-      const after = () => (move ??= lazyMove(world, step, outcome)).after;
+      const after = () => (move ??= lazyMove(world(), step, outcome)).after;
       const at = this.depth + 1;
       this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
     }
@@ -367,6 +372,15 @@ class Search<W, C> {
     if (this.words.length === got.length && this.words.view().every((w, i) => w === got[i])) return;
     throw new Error(
       `the system's words for the world after ${move.step.op} are not its codec's (${got.length} words where the codec writes ${this.words.length}, or others): System.words must write the codec's words, as many for every world`,
+    );
+  }
+
+  /** Stops the search where the steps found on a world's words are not those `System.enabled` gives (`WordSteps.enabled`'s promise). */
+  private sampleEnabled(found: readonly Step[], world: W): void {
+    const want = this.system.enabled(world);
+    if (JSON.stringify(found) === JSON.stringify(want)) return;
+    throw new Error(
+      `the steps the system's words enable are not those System.enabled gives (${found.length} where it gives ${want.length}, or others): WordSteps.enabled must give System.enabled's steps, in its order (a system that narrows enabled must narrow words.enabled alike, or leave it out)`,
     );
   }
 

@@ -61,11 +61,12 @@ export function preemptionBounded<W>(system: System<W>, k: number): System<Preem
 /** Steps on a preempted world's words: the header's, then the system's own on the rest. */
 function preemptedWords<W>(inner: WordSteps<W>, preemptionsAfter: (p: Preempted<W>, step: Step) => number): WordSteps<Preempted<W>> {
   return {
-    apply(p, words, step, out) {
+    apply(world, words, step, out) {
+      const p = world();
       const preemptions = preemptionsAfter(p, step);
       out[0] = step.thread;
       out[1] = preemptions;
-      const o = inner.apply(p.world, words.subarray(HEADER), step, out.subarray(HEADER));
+      const o = inner.apply(() => p.world, words.subarray(HEADER), step, out.subarray(HEADER));
       return { reply: o.reply, after: (before) => ({ world: o.after(before.world), last: step.thread, preemptions }) };
     },
   };

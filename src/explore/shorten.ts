@@ -8,7 +8,7 @@
  * is small however large the scenario. Both are deterministic, so the seed and
  * path that replay the random find also replay its shortened trace.
  */
-import type { Property, Step, System } from '../engine/model.ts';
+import type { Property, Step, System, WordSteps } from '../engine/model.ts';
 import type { Trace, Violation } from '../engine/run.ts';
 import { exploreExhaustive } from './exhaustive.ts';
 
@@ -21,8 +21,15 @@ const callOf = (s: Step) => `${s.thread} ${s.op}`;
 /** `system` with only the steps of the calls `trace` made, by the threads that made them. */
 function onlyCallsOf<W>(system: System<W>, trace: Trace<W>): System<W> {
   const calls = new Set(trace.steps.map((s) => callOf(s.step)));
-  const { symmetry: _, ...rest } = system;
-  return { ...rest, enabled: (world) => system.enabled(world).filter((s) => calls.has(callOf(s))) };
+  const only = (steps: readonly Step[]) => steps.filter((s) => calls.has(callOf(s)));
+  const { symmetry: _, words, ...rest } = system;
+  // The steps found on words are narrowed alike: their own are every call's.
+  const onWords: WordSteps<W> | undefined = words && {
+    apply: words.apply.bind(words),
+    ...(words.checkWorld ? { checkWorld: words.checkWorld.bind(words) } : {}),
+    ...(words.enabled ? { enabled: (w: Int32Array, world: () => W) => only(words.enabled!(w, world)) } : {}),
+  };
+  return { ...rest, enabled: (world) => only(system.enabled(world)), ...(onWords ? { words: onWords } : {}) };
 }
 
 /** The shortest trace of `trace`'s calls that breaks `property`, and how, when it is shorter than `trace`. */

@@ -24,7 +24,7 @@ import type { Bounds, Move, Property, Reply, Step as EngineStep, Violation, Word
 import type { CollapseCodec } from '../explore/collapse.ts';
 import { Ctx } from './context.ts';
 import { file, Read } from './filed.ts';
-import { withWrites, type Layout } from './parts.ts';
+import { withWrites, wordReader, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
 import { Recorder, Verdicts, WorldVerdicts, type WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
@@ -58,7 +58,7 @@ class Outcome implements WordOutcome<KitWorld> {
     return withWrites(this.layout, before, this.writes);
   }
 
-  checkMove<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
+  checkMove<C>(properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
     return this.verdicts.check(properties, config, before, step, words, at);
   }
 }
@@ -139,8 +139,8 @@ export class StepCache implements WordSteps<KitWorld> {
   private old: Steps = [];
   /** How many outcomes the young generation has. */
   private outcomes = 0;
-  /** Each part read alone (a thread's rcu nesting): the thread part it is read from. */
-  private readonly threadOf: readonly number[];
+  /** Part `n`'s word in a world whose words are `words`. */
+  private readonly wordFromWords: (n: number, words: Int32Array) => number;
   private readonly recorder: Recorder;
 
   constructor(
@@ -153,9 +153,7 @@ export class StepCache implements WordSteps<KitWorld> {
     wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map(),
     private readonly limit = LIMIT,
   ) {
-    const threadOf: number[] = [];
-    layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
-    this.threadOf = threadOf;
+    this.wordFromWords = wordReader(layout, (word) => parts.value(word));
     this.recorder = new Recorder(layout);
     const fast = new Map([...wordForms].map(([p, form]) => [p, form(spec, layout, (word) => parts.value(word))]));
     this.worlds = new WorldVerdicts(this.recorder, (p) => fast.get(p));
@@ -167,8 +165,8 @@ export class StepCache implements WordSteps<KitWorld> {
     return this.worlds.check(properties, config, words, world, at);
   }
 
-  /** `step` taken in `world`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
-  apply(world: KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
+  /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
+  apply(world: () => KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
     const outcome = this.outcome(world, step, (n) => this.wordFromWords(n, words));
     out.set(words);
     const w = outcome.writeWords;
@@ -178,19 +176,19 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world`: the world it makes, and its reply. */
   step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
-    const outcome = this.outcome(world, step, (n) => this.wordFromWorld(n, world));
+    const outcome = this.outcome(() => world, step, (n) => this.wordFromWorld(n, world));
     return { world: outcome.after(world), reply: outcome.reply };
   }
 
-  /** What `step` does in `world`, whose parts' words `wordOf` gives: replayed from the cache, or run and filed there. */
-  private outcome(world: KitWorld, step: EngineStep, wordOf: (n: number) => number): Outcome {
+  /** What `step` does in `world()`, whose parts' words `wordOf` gives: replayed from the cache, or run (the world made) and filed there. */
+  private outcome(world: () => KitWorld, step: EngineStep, wordOf: (n: number) => number): Outcome {
     const key = keyOf(step);
     let outcome = this.find(this.young, step.thread, key, wordOf);
     if (outcome === undefined) {
       outcome = this.find(this.old, step.thread, key, wordOf);
       if (outcome !== undefined) this.keep(step.thread, key, outcome);
     }
-    if (outcome === undefined) return this.run(world, step, key, wordOf);
+    if (outcome === undefined) return this.run(world(), step, key, wordOf);
     refire(outcome.fired);
     return outcome;
   }
@@ -222,11 +220,6 @@ export class StepCache implements WordSteps<KitWorld> {
     let at = steps[thread]?.get(key);
     while (at instanceof Read) at = at.get(wordOf(at.part));
     return at;
-  }
-
-  /** Part `n`'s word in the world whose words are `words`: its own, or for a part read alone, its value read from its thread. */
-  private wordFromWords(n: number, words: Int32Array): number {
-    return n < words.length ? words[n]! : (this.parts.value(words[this.threadOf[n]!]!) as Thread).rcu;
   }
 
   /** Part `n`'s word in `world`, as `wordFromWords` has it. */

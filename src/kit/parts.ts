@@ -10,7 +10,7 @@
  * read and what it changed are known; the step cache (cache.ts) keys on the
  * one and replays the other.
  */
-import type { KitWorld } from './world.ts';
+import type { KitWorld, Thread } from './world.ts';
 
 /** Where a part is in the world: the world's field, and the keys below it (`['objects', 'hwpt', 0]`). */
 export type Place = readonly (string | number)[];
@@ -34,6 +34,17 @@ export interface Layout {
   readonly exited: number;
   /** Each thread's rcu_read_lock nesting, a part of its thread read alone (all other threads' steps need of it). */
   readonly rcu: readonly number[];
+}
+
+/**
+ * How a part's word is read from a world's words (`value` gives a stored
+ * part by its word): its own, or for a part read alone (a thread's rcu
+ * nesting), its value, read from its thread's part.
+ */
+export function wordReader(layout: Layout, value: (word: number) => unknown): (n: number, words: Int32Array) => number {
+  const threadOf: number[] = [];
+  layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
+  return (n, words) => (n < layout.stored ? words[n]! : (value(words[threadOf[n]!]!) as Thread).rcu);
 }
 
 /** What container `x` holds at `key`. */

@@ -12,8 +12,9 @@ import { kitCodec } from './codec.ts';
 import { collapseCodec } from '../explore/collapse.ts';
 import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
+import { EnabledOnWords } from './enabled.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { entryOf, initialWorld, nextStep, spaceIds, viewOf, type KitSpec, type KitWorld } from './world.ts';
+import { entryOf, initialWorld, nextStep, nextStepOf, spaceIds, viewOf, type KitSpec, type KitWorld, type View } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
 function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
@@ -25,19 +26,24 @@ function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
 }
 
 /** The thread that runs the spec's `exit`: the last CPU, once every thread has made all the calls it can and no work is left. */
-function exitStep(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
-  if (!spec.exit || world.exited || world.queue.length > 0) return [];
-  const busy = (th: KitWorld['threads'][number], t: number) => th.call !== null || (!th.worker && starts[t]!.length > 0 && th.calls < bounds.ops);
-  if (world.threads.some(busy)) return [];
-  return stepChoices(spec, world, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
+export function exitSteps(spec: KitSpec, bounds: Bounds, view: View, starts: Starts): EngineStep[] {
+  if (!spec.exit || view.exited || view.queue().length > 0) return [];
+  for (let t = 0; t < view.threadCount; t++) {
+    const th = view.threadAt(t);
+    if (th.call !== null || (!th.worker && starts[t]!.length > 0 && th.calls < bounds.ops)) return [];
+  }
+  return stepChoices(spec, view, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
 }
+
+/** Each thread's calls as it may start them (`callStarts`). */
+export type Starts = readonly (readonly EngineStep[])[];
 
 /**
  * Each thread's calls as it may start them, every argument combination: the
  * same in every world, so made once per system (the scenario's `--only
  * calls=`, and each CPU's role, narrow them).
  */
-function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[][] {
+function callStarts(spec: KitSpec, bounds: Bounds, threads: number): Starts {
   const narrowed = Object.values(spec.calls).filter((c) => !bounds.only?.calls || bounds.only.calls.includes(c.name));
   const roles = spec.roles;
   return Array.from({ length: threads }, (_, thread) =>
@@ -47,22 +53,24 @@ function callStarts(spec: KitSpec, bounds: Bounds, threads: number): EngineStep[
   );
 }
 
-function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: readonly (readonly EngineStep[])[]): EngineStep[] {
-  const enabled: EngineStep[] = [];
+function enabledSteps(spec: KitSpec, bounds: Bounds, world: KitWorld, starts: Starts): EngineStep[] {
   const view = viewOf(world);
-  world.threads.forEach((th, thread) => {
-    if (th.call === null && th.worker) {
-      const head = world.queue[0];
-      // The work's first step waits as it would with its pointer in hand.
-      if (head) enabled.push(...stepChoices(spec, withWorkFrame(world, thread), { thread, op: head.work, args: [] }));
-    } else if (th.call === null) {
-      // A call starts by running its first step, so it waits as that step would.
-      if (th.calls < bounds.ops) for (const start of starts[thread]!) enabled.push(...stepChoices(spec, world, start, view));
-    } else {
-      enabled.push(...stepChoices(spec, world, { thread, op: th.call, args: [] }, view));
-    }
-  });
-  return enabled.concat(exitStep(spec, bounds, world, starts));
+  const enabled: EngineStep[] = [];
+  for (let t = 0; t < world.threads.length; t++) enabled.push(...threadSteps(spec, bounds, view, t, starts));
+  return enabled.concat(exitSteps(spec, bounds, view, starts));
+}
+
+/** The steps thread `t` may take now. */
+export function threadSteps(spec: KitSpec, bounds: Bounds, view: View, t: number, starts: Starts): EngineStep[] {
+  const th = view.threadAt(t);
+  if (th.call === null && th.worker) {
+    const head = view.queue()[0];
+    // The work's first step waits as it would with its pointer in hand.
+    return head ? stepChoices(spec, view, { thread: t, op: head.work, args: [] }, { ...th, frame: { [head.local]: head.ptr } }) : [];
+  }
+  // A call starts by running its first step, so it waits as that step would.
+  if (th.call === null) return th.calls < bounds.ops ? starts[t]!.flatMap((start) => stepChoices(spec, view, start)) : [];
+  return stepChoices(spec, view, { thread: t, op: th.call, args: [] });
 }
 
 /** `world` with the kworker's frame holding the pointer its next work will start with. */
@@ -71,11 +79,14 @@ export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
   return { ...world, threads: world.threads.map((th, u) => (u === worker ? { ...th, frame: { [head.local]: head.ptr } } : th)) };
 }
 
-/** The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's arguments). */
-function stepChoices(spec: KitSpec, world: KitWorld, go: EngineStep, view = viewOf(world)): EngineStep[] {
-  const a = nextStep(spec, world, go).action;
+/**
+ * The step `go` takes next, unless it waits; and, for a fallible step, its failure (the errno after the call's
+ * arguments). `th` is its thread as the step finds it (a kworker's holds its next work's pointer).
+ */
+function stepChoices(spec: KitSpec, view: View, go: EngineStep, th = view.threadAt(go.thread)): EngineStep[] {
+  const a = nextStepOf(spec, th, go).action;
   const failing = (errno: string) => ({ ...go, args: [...go.args, errno] });
-  if (blockedOn(view, go.thread, a)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
+  if (blockedOn(view, go.thread, a, th.frame)) return a.op === 'wait' && a.timeout ? [failing(a.timeout)] : [];
   return a.op === 'fallible' ? [go, failing(a.errno)] : [go];
 }
 
@@ -143,6 +154,10 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordFor
   const parts = collapseCodec<unknown>(1);
   const cached = cache ? new StepCache(spec, bounds, layout, parts, wordForms) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
+  // Each thread's steps, then the exit's, as `enabledSteps` lists them.
+  const threads = init.threads.length;
+  const groupSteps = (view: View, k: number) => (k < threads ? threadSteps(spec, bounds, view, k, starts) : exitSteps(spec, bounds, view, starts));
+  const onWords = cached && new EnabledOnWords(layout, (word) => parts.value(word), bounds.threads, threads + (spec.exit ? 1 : 0), groupSteps);
   return {
     init,
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
@@ -151,6 +166,14 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordFor
     codec: kitCodec(layout, parts),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
     apply: cached ? (world, step) => cached.step(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
-    ...(cached ? { words: cached } : {}),
+    ...(cached && onWords
+      ? {
+          words: {
+            enabled: (words: Int32Array) => onWords.steps(words),
+            apply: cached.apply.bind(cached),
+            checkWorld: cached.checkWorld.bind(cached),
+          },
+        }
+      : {}),
   };
 }

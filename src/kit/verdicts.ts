@@ -145,7 +145,7 @@ export class Verdicts {
     private readonly done: Done,
   ) {}
 
-  check<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
+  check<C>(properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
     if (properties !== this.properties || config !== this.config) {
       // Other properties (one broken is checked no more), or another variant's: verdicts start again.
       this.properties = properties;
@@ -153,7 +153,7 @@ export class Verdicts {
       this.filed.clear();
     }
     // A step met once is checked as it is: recording what the checks read pays only where the step is met again.
-    if (this.filed.wide || this.met++ === 0) return this.plain(properties, config, before, step, at);
+    if (this.filed.wide || this.met++ === 0) return this.plain(properties, config, before(), step, at);
     let found = this.filed.find(words);
     if (found === undefined || this.recorder.sampled()) {
       found = this.filed.verdict(
@@ -161,8 +161,8 @@ export class Verdicts {
         this.recorder,
         words,
         (this.known ??= this.knownParts()),
-        () => foundIn(checkMove(properties, config, this.recorder.move(before, step, this.done), at)),
-        () => foundIn(this.plain(properties, config, before, step, at)),
+        () => foundIn(checkMove(properties, config, this.recorder.move(before(), step, this.done), at)),
+        () => foundIn(this.plain(properties, config, before(), step, at)),
         () => `the step properties ${properties.map((p) => p.id).join(', ')}`,
       );
     }

@@ -4,11 +4,11 @@
  * not hold yet.
  */
 import type { Action } from './calls.ts';
-import { objName, resolveLock, writable, type View } from './world.ts';
+import { objName, resolveLock, writable, type Thread, type View } from './world.ts';
 
-/** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for). */
-export function blockedOn(world: View, t: number, unresolved: Action): string | undefined {
-  const action = resolveLock(world.threadAt(t).frame, unresolved);
+/** Whether a thread's next step can run now (a held mutex, readers synchronize_rcu waits for); `frame` its locals, if not its own yet (a kworker's next work). */
+export function blockedOn(world: View, t: number, unresolved: Action, frame = world.threadAt(t).frame): string | undefined {
+  const action = resolveLock(frame, unresolved);
   // An object's lock through a NULL pointer: the step runs, and oopses.
   if ('ptr' in action && action.ptr !== undefined && ('lock' in action || 'sem' in action) && action === unresolved) return undefined;
   if (action.op === 'mutex_lock') {
@@ -20,7 +20,7 @@ export function blockedOn(world: View, t: number, unresolved: Action): string | 
       if (u !== t && world.rcuOf(u) > 0) return `synchronize_rcu(), with ${world.actor(u)} inside rcu_read_lock()`;
     }
   }
-  if (action.op === 'wait') return waitingFor(world, t, action);
+  if (action.op === 'wait') return waitingFor(world, frame, action);
   if (action.op === 'down_read' || action.op === 'down_write') return rwsemWait(world, t, action.op, action.sem);
   return undefined;
 }
@@ -41,8 +41,8 @@ function rwsemWait(world: View, t: number, op: 'down_read' | 'down_write', name:
 
 
 /** What a wait still waits for, or undefined once its condition holds (or its object is gone: the step will say so). */
-function waitingFor(world: View, t: number, a: Extract<Action, { op: 'wait' }>): string | undefined {
-  const p = world.threadAt(t).frame[a.ptr];
+function waitingFor(world: View, frame: Thread['frame'], a: Extract<Action, { op: 'wait' }>): string | undefined {
+  const p = frame[a.ptr];
   if (p === null || p === undefined || typeof p !== 'object') return undefined;
   const o = world.objAt(p.kind, p.slot);
   if (o.gen !== p.gen || o.state === 'free') return undefined;

@@ -324,6 +324,10 @@ export interface View {
   rwsem(name: string): Rwsem | undefined;
   objAt(kind: string, slot: number): Obj;
   actor(u: number): string;
+  /** Queued work, oldest first. */
+  queue(): readonly Work[];
+  /** The spec's `exit` call has started. */
+  readonly exited: boolean;
 }
 
 /** A world as a `View`. */
@@ -335,6 +339,8 @@ export const viewOf = (world: KitWorld): View => ({
   rwsem: (name) => world.rwsems[name],
   objAt: (kind, slot) => world.objects[kind]![slot]!,
   actor: (u) => actor(world, u),
+  queue: () => world.queue,
+  exited: world.exited === true,
 });
 
 const classes = new Map<string, string>();
@@ -373,7 +379,11 @@ export function callOf(spec: KitSpec, name: string): Call {
 
 /** The step a thread takes next: in its call, or the first of the call `step` starts. */
 export function nextStep(spec: KitSpec, world: KitWorld, step: EngineStep): Step {
-  const th = world.threads[step.thread]!;
+  return nextStepOf(spec, world.threads[step.thread]!, step);
+}
+
+/** `nextStep` for the thread `th` that takes `step`. */
+export function nextStepOf(spec: KitSpec, th: Thread, step: EngineStep): Step {
   const c = callOf(spec, th.call ?? step.op);
   const item = c.items[th.call === null ? firstStep(c, 0) : th.pc];
   if (!item || !('fn' in item)) throw new Error(`internal: thread ${step.thread} is at no step of ${c.name}`);

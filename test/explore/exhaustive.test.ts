@@ -270,4 +270,32 @@ describe('a system that takes steps on its codec words (System.words)', () => {
     };
     await expect(exploreExhaustive(wrong, properties)).rejects.toThrow(/not its codec's/);
   });
+
+  /** `onWords` finding its steps on words too, and counting the worlds it decodes. */
+  const enabledOnWords = (enabled: (words: Int32Array) => readonly Step[] = (words) => (words[0]! < 3 ? incs : [])) => {
+    const { system, made } = onWords();
+    const decoded = { worlds: 0 };
+    const counted: System<Counter> = {
+      ...system,
+      codec: { ...system.codec!, decode: (words) => (decoded.worlds++, system.codec!.decode(words)) },
+      words: { ...system.words!, enabled },
+    };
+    return { system: counted, made, decoded };
+  };
+
+  it('decodes a world only where something reads it, when the steps are found on words too', async () => {
+    const { system, decoded } = enabledOnWords();
+    expect(summary(await exploreExhaustive(system, properties))).toEqual(summary(await exploreExhaustive(plain, properties)));
+    // With nothing to read the worlds (this system checks its properties on worlds), only the first is decoded, to
+    // check the steps found on its words against System.enabled's (and its first step's words against the codec's).
+    decoded.worlds = 0;
+    const r = await exploreExhaustive(system, []);
+    expect(r.stats.states).toBe(4);
+    expect(decoded.worlds).toBe(1);
+  });
+
+  it("stops with an error where the steps found on words are not System.enabled's", async () => {
+    const { system } = enabledOnWords((words) => (words[0]! < 3 ? [...incs].reverse() : []));
+    await expect(exploreExhaustive(system, properties)).rejects.toThrow(/not those System.enabled gives/);
+  });
 });

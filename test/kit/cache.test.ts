@@ -68,7 +68,7 @@ describe('the step cache', () => {
       const words = encodedBy(by, world);
       const out = new Int32Array(words.length);
       let made: WordOutcome<KitWorld> | undefined;
-      const fired = firing(() => (made = steps.apply(world, words, step, out)));
+      const fired = firing(() => (made = steps.apply(() => world, words, step, out)));
       return { world: made!.after(world), reply: made!.reply, fired, words: out };
     };
     fc.assert(
@@ -76,6 +76,8 @@ describe('the step cache', () => {
         let world = stored(cached.init);
         for (const c of choices) {
           const steps = cached.enabled(world);
+          // The steps found on the world's words, filed by what finding them read: the same, in the same order.
+          expect(cached.words!.enabled!(encoded(world), () => world)).toEqual(steps);
           if (steps.length === 0) break;
           const step = steps[c % steps.length]!;
           const got = run(cached, world, step);
