@@ -123,7 +123,7 @@ function act(ctx: Ctx, step: Step, a: Action): Done {
 function alloc(ctx: Ctx, kind: string, into: LocalName): Done {
   const spec = ctx.spec.kinds[kind];
   if (!spec) throw new DefinitionError(`alloc of unknown kind '${kind}'; known: ${Object.keys(ctx.spec.kinds).join(', ')}`);
-  const slot = ctx.findSlot(kind, (o) => o.state === 'free');
+  const slot = ctx.freeSlot(kind);
   if (slot < 0) return failed('-ENOMEM');
   const old = ctx.objAt(kind, slot);
   // kref_init / refcount_set(.., n): the first refcount starts at 1 unless a field says otherwise; the creator holds them all.

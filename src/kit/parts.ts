@@ -3,14 +3,16 @@
  * object slot, each id's entry, each cursor, lock and rw_semaphore, each
  * thread, the work queue, the lock orders lockdep has seen, the objects
  * waiting for RCU readers, the exit flag;
- * and after them, parts of those read alone (each thread's rcu_read_lock
- * nesting, which is all other threads' steps need of it). A part is known
- * by its place, the keys that lead to it from the world.
+ * and after them, parts of those read alone, a number each: all some steps
+ * need of a part, so that what they do depends on no more of it (each
+ * thread's rcu_read_lock nesting, which is all other threads' steps need of
+ * it; whether an object slot or an id is free, all an allocation needs of
+ * it). A part is known by its place, the keys that lead to it from the world.
  * A step reads and writes the world part by part (context.ts), so what it
  * read and what it changed are known; the step cache (cache.ts) keys on the
  * one and replays the other.
  */
-import type { KitWorld, Thread } from './world.ts';
+import type { KitWorld, Obj, Thread } from './world.ts';
 
 /** Where a part is in the world: the world's field, and the keys below it (`['objects', 'hwpt', 0]`). */
 export type Place = readonly (string | number)[];
@@ -32,19 +34,34 @@ export interface Layout {
   readonly lockOrder: number;
   readonly rcuFreed: number;
   readonly exited: number;
-  /** Each thread's rcu_read_lock nesting, a part of its thread read alone (all other threads' steps need of it). */
+  /** The parts read alone, from `stored` on: the stored part each is of, and the number it reads there (its word). */
+  readonly alone: readonly Alone[];
+  /** Each thread's rcu_read_lock nesting, read alone (all other threads' steps need of it). */
   readonly rcu: readonly number[];
+  /** Whether each object slot is free (1) or not (0), read alone (all an allocation needs of it). */
+  readonly objFree: Readonly<Record<string, readonly number[]>>;
+  /** Whether each id's entry is free (1) or not (0), read alone (all an id's allocation needs of it). */
+  readonly entryFree: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A part read alone: a number part `of` holds. */
+export interface Alone {
+  readonly of: number;
+  readonly value: (whole: unknown) => number;
 }
 
 /**
  * How a part's word is read from a world's words (`value` gives a stored
- * part by its word): its own, or for a part read alone (a thread's rcu
- * nesting), its value, read from its thread's part.
+ * part by its word): its own, or for a part read alone, its number, read
+ * from the part it is of.
  */
 export function wordReader(layout: Layout, value: (word: number) => unknown): (n: number, words: Int32Array) => number {
-  const threadOf: number[] = [];
-  layout.rcu.forEach((n, u) => (threadOf[n] = layout.thread[u]!));
-  return (n, words) => (n < layout.stored ? words[n]! : (value(words[threadOf[n]!]!) as Thread).rcu);
+  const { stored, alone } = layout;
+  return (n, words) => {
+    if (n < stored) return words[n]!;
+    const a = alone[n - stored]!;
+    return a.value(value(words[a.of]!));
+  };
 }
 
 /** What container `x` holds at `key`. */
@@ -80,8 +97,17 @@ export function layoutOf(world: KitWorld): Layout {
     exited: add('exited'),
   };
   const stored = places.length;
-  const rcu = world.threads.map((_, u) => add('threads', u, 'rcu'));
-  return { ...layout, stored, rcu, places, read };
+  const alone: Alone[] = [];
+  const addAlone = (of: number, name: string, value: (whole: unknown) => number) => {
+    const whole = read[of]!;
+    alone.push({ of, value });
+    read.push((w) => value(whole(w)));
+    return places.push([...places[of]!, name]) - 1;
+  };
+  const rcu = layout.thread.map((n) => addAlone(n, 'rcu', (th) => (th as Thread).rcu));
+  const objFree = byName(layout.obj, (_, slots) => slots.map((n) => addAlone(n, 'free', (o) => ((o as Obj).state === 'free' ? 1 : 0))));
+  const entryFree = byName(layout.entry, (_, ids) => ids.map((n) => addAlone(n, 'free', (e) => (e === null ? 1 : 0))));
+  return { ...layout, stored, alone, rcu, objFree, entryFree, places, read };
 }
 
 /**

@@ -26,7 +26,7 @@ export function xaAlloc(ctx: Ctx, step: Step, name: string, local: LocalName | u
   let k: number | undefined;
   for (let i = 0; i < count && k === undefined; i++) {
     const at = (from + i) % count;
-    if (within(at) && ctx.entry(name, at) === null) k = at;
+    if (within(at) && ctx.entryFree(name, at)) k = at;
   }
   if (k === undefined) return failed('-EBUSY');
   const warnings = p ? derefWarnings(ctx, local!, p, step.fn) : [];

@@ -88,11 +88,22 @@ export class StepView implements View {
     this.write(this.layout.obj[p.kind]![p.slot]!, o);
   }
 
-  /** The first slot of a kind whose object `test` takes, or -1: the slots after it are not read. */
-  findSlot(kind: string, test: (o: Obj) => boolean): number {
+  /** The first free slot of a kind, or -1: only whether each slot before it is free is read, and none after it. */
+  freeSlot(kind: string): number {
     const slots = this.layout.obj[kind]!;
-    for (let slot = 0; slot < slots.length; slot++) if (test(this.part(slots[slot]!) as Obj)) return slot;
+    for (let slot = 0; slot < slots.length; slot++) if (this.isFree(slots[slot]!, this.layout.objFree[kind]![slot]!)) return slot;
     return -1;
+  }
+
+  /** Whether the entry at index `k` of space `name` is free: all that is read of it. */
+  entryFree(name: string, k: number): boolean {
+    return this.isFree(this.layout.entry[name]![k]!, this.layout.entryFree[name]![k]!);
+  }
+
+  /** Whether part `n` is free, as the step has it now: as it wrote it, or read alone as `free`. */
+  private isFree(n: number, free: number): boolean {
+    if (this.writes.has(n)) return this.layout.alone[free - this.layout.stored]!.value(this.writes.get(n)) === 1;
+    return this.part(free) === 1;
   }
 
   /** The entry at index `k` of space `name` (from its first id), undefined outside the space. */
