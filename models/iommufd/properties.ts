@@ -6,7 +6,7 @@
  * and D). They read worlds and the kit's own records (ids, entries,
  * pointers, holders), so a user's patched call is judged by the same rules.
  */
-import { actor, callOf, entryIndex, entryOf, fire, holders, initialState, nextStep, objName, sameObject, type AnyStateMachine, type Item, type KitSpec, type KitWorld, type Local, type Property } from 'lifecheck';
+import { actor, callOf, eachThread, entryIndex, entryOf, fire, holders, initialState, nextStep, objName, sameObject, type AnyStateMachine, type Item, type KitSpec, type KitWorld, type Local, type Property } from 'lifecheck';
 import { CMD_BASE, ioctlCalls, ioctlOps, VFIO_COMPAT, type IoctlCall } from './dispatch.ts';
 
 /** A design: the kit's spec, and the ioctl dispatcher in front of its calls. */
@@ -131,29 +131,27 @@ function unfinalized(spec: KitSpec, world: KitWorld, t: number): readonly string
   return finalizesFrom(callOf(spec, th.call).items, th.pc).filter((local) => local in th.frame);
 }
 
-export const invisibleUntilFinalized: IommufdProperty = {
+// Each creator on its own: most threads create nothing, and their verdicts are met again in most worlds.
+export const invisibleUntilFinalized: IommufdProperty = eachThread<IommufdSpec>({
   id: 'invisible-until-finalized',
   title: 'nobody but its creator reaches an object before the creator finalizes it',
   source: 'seed 002 ("Once another thread can see the object pointer it can prevent object destruction"); A.6 RESERVED, D.4',
-  kind: 'invariant',
-  check(world, spec) {
-    for (const t of world.threads.keys()) {
-      for (const local of unfinalized(spec, world, t)) {
-        const p = world.threads[t]!.frame[local];
-        if (p === null || p === undefined || typeof p !== 'object') continue;
-        const o = world.objects[p.kind]![p.slot]!;
-        if (o.gen !== p.gen || o.state !== 'live') continue;
-        const same = (q: Local) => q !== null && typeof q === 'object' && sameObject(q, p);
-        const name = objName(p.kind, p.slot, p.gen);
-        const other = world.threads.findIndex((u, k) => k !== t && Object.values(u.frame).some(same));
-        if (other >= 0) return `${actor(world, other)} holds ${name}, which ${actor(world, t)} has not finalized yet`;
-        const id = entryIndex(world, 'objects', p);
-        if (id >= 0) return `${name} is published as id ${id + ID_MIN} before ${actor(world, t)} finalizes it`;
-      }
+  check(world, t, spec) {
+    for (const local of unfinalized(spec, world, t)) {
+      const p = world.threads[t]!.frame[local];
+      if (p === null || p === undefined || typeof p !== 'object') continue;
+      const o = world.objects[p.kind]![p.slot]!;
+      if (o.gen !== p.gen || o.state !== 'live') continue;
+      const same = (q: Local) => q !== null && typeof q === 'object' && sameObject(q, p);
+      const name = objName(p.kind, p.slot, p.gen);
+      const other = world.threads.findIndex((u, k) => k !== t && Object.values(u.frame).some(same));
+      if (other >= 0) return `${actor(world, other)} holds ${name}, which ${actor(world, t)} has not finalized yet`;
+      const id = entryIndex(world, 'objects', p);
+      if (id >= 0) return `${name} is published as id ${id + ID_MIN} before ${actor(world, t)} finalizes it`;
     }
     return undefined;
   },
-};
+});
 
 export const releaseDestroysAll: IommufdProperty = {
   id: 'release-destroys-all',

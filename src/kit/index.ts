@@ -8,6 +8,7 @@ export { atomic, call, insert, jump, label, replace, ret, retId, step, unwindTo,
 export { defineKitModel, type KitModelSpec } from './model.ts';
 export { objectsWritten, threadAfter, type WrittenObject } from './cache.ts';
 export { holders, stockProperties } from './properties.ts';
+export { eachThread, type ThreadInvariant } from './each-thread.ts';
 export { refcountMachine, WARN } from './refcount.ts';
 export { actor, callOf, entryIndex, entryOf, nextStep, objName, sameObject } from './world.ts';
 export type { Entry, FieldSpec, KindSpec, KitSpec, KitWorld, Local, Obj as KitObject, Ptr, Slot as IdSlot, SpaceSpec, Thread as KitThread } from './world.ts';

@@ -14,6 +14,7 @@
 import type { Finding, Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
 import { checkMove, LazyMove } from '../engine/run.ts';
 import { modelError } from '../engine/thrown.ts';
+import { threadCheck } from './each-thread.ts';
 import { file, Read } from './filed.ts';
 import type { Layout } from './parts.ts';
 import type { KitSpec, KitWorld } from './world.ts';
@@ -33,7 +34,12 @@ const WIDE = 4;
 /** One filed verdict met again in this many is checked again as it is. */
 const SAMPLE = 1024;
 
-/** After how many lookups a check whose verdicts are found in fewer than three of four is run every time instead. */
+/**
+ * From how many lookups on a check's verdicts are judged: at this many, and at each power of two after it, a check
+ * whose verdicts were found in at most half of the lookups since the last is run every time instead. A check met
+ * again often is found more and more as a search goes on (iommufd's process thread: 61% at 1,024, 89% at 16,384);
+ * one that reads the whole world seldom is.
+ */
 const TRIAL = 1024;
 
 /** Verdicts filed under the words of the parts a check read. */
@@ -47,12 +53,15 @@ class Filed<T> {
   /** Lookups, and those that found nothing. */
   private looked = 0;
   private missed = 0;
+  /** Lookups, and those that found nothing, at the last judgement. */
+  private lookedBefore = 0;
+  private missedBefore = 0;
 
   /** Starts again (the checks are others). */
   clear(): void {
     this.filed = undefined;
     this.wide = false;
-    this.looked = this.missed = 0;
+    this.looked = this.missed = this.lookedBefore = this.missedBefore = 0;
   }
 
   /** The verdict filed for the world whose words are `words`, if there is one. */
@@ -60,9 +69,15 @@ class Filed<T> {
     let at = this.filed;
     while (at instanceof Read) at = at.get(words[at.part]!);
     this.looked++;
-    if (at === undefined && ++this.missed * 4 > this.looked && this.looked >= TRIAL) {
-      this.filed = undefined;
-      this.wide = true;
+    if (at === undefined) this.missed++;
+    // Judged at TRIAL lookups and each power of two after: half the lookups since the last judgement missed.
+    if (this.looked >= TRIAL && (this.looked & (this.looked - 1)) === 0) {
+      if ((this.missed - this.missedBefore) * 2 >= this.looked - this.lookedBefore) {
+        this.filed = undefined;
+        this.wide = true;
+      }
+      this.lookedBefore = this.looked;
+      this.missedBefore = this.missed;
     }
     return at;
   }
@@ -191,13 +206,15 @@ const filedAs = (f: Finding): string | typeof HOLDS => (f === undefined ? HOLDS 
 
 /**
  * The invariants' verdicts on the worlds a search stores, each property's by
- * the words of the parts it read. A property may have a form that reads the
- * words themselves (`fast`): it says whether the world breaks it, and the
- * property says how.
+ * the words of the parts it read (an invariant made by `eachThread`, each
+ * thread's by what its check read). A property may have a form that reads
+ * the words themselves (`fast`): it says whether the world breaks it, and
+ * the property says how.
  */
 export class WorldVerdicts {
   private config?: unknown;
-  private readonly filed = new Map<Property<KitWorld, never>, Filed<string | typeof HOLDS>>();
+  /** Each property's verdicts: one filing, or one per thread. */
+  private readonly filed = new Map<Property<KitWorld, never>, Filed<string | typeof HOLDS>[]>();
 
   constructor(
     private readonly recorder: Recorder,
@@ -213,8 +230,10 @@ export class WorldVerdicts {
     for (const p of properties) {
       if (p.kind !== 'invariant') continue;
       let message: Finding;
+      const each = threadCheck(p);
       try {
-        message = this.verdict(p as Property<KitWorld, never>, (w) => p.check(w, config), words, world);
+        if (each) message = this.eachThread(p as Property<KitWorld, never>, (w, t) => each(w, t, config as never), words, world);
+        else message = this.verdict(p as Property<KitWorld, never>, (w) => p.check(w, config), words, world);
       } catch (e) {
         throw modelError(e, { property: p.id, at });
       }
@@ -223,16 +242,29 @@ export class WorldVerdicts {
     return found ?? NONE;
   }
 
+  /** The first thread's verdict that breaks it, in thread order, as the whole check gives it. */
+  private eachThread(p: Property<KitWorld, never>, check: (w: KitWorld, t: number) => Finding, words: Int32Array, world: () => KitWorld): Finding {
+    for (let t = 0; t < this.recorder.layout.thread.length; t++) {
+      const found = this.fromFiled(p, t, (w) => check(w, t), words, world);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
   private verdict(p: Property<KitWorld, never>, check: (w: KitWorld) => Finding, words: Int32Array, world: () => KitWorld): Finding {
     const fast = this.fast(p);
-    if (fast) {
-      if (fast(words)) return undefined;
-      const message = check(world());
-      if (message === undefined) throw new Error(`internal: ${p.id} read from the words is broken, but not in the world`);
-      return message;
-    }
-    let filed = this.filed.get(p);
-    if (!filed) this.filed.set(p, (filed = new Filed()));
+    if (!fast) return this.fromFiled(p, 0, check, words, world);
+    if (fast(words)) return undefined;
+    const message = check(world());
+    if (message === undefined) throw new Error(`internal: ${p.id} read from the words is broken, but not in the world`);
+    return message;
+  }
+
+  /** The verdict of `check`, the `k`th filed check of `p`, met again or recorded. */
+  private fromFiled(p: Property<KitWorld, never>, k: number, check: (w: KitWorld) => Finding, words: Int32Array, world: () => KitWorld): Finding {
+    let byCheck = this.filed.get(p);
+    if (!byCheck) this.filed.set(p, (byCheck = []));
+    const filed = (byCheck[k] ??= new Filed());
     if (filed.wide) return check(world());
     let verdict = filed.find(words);
     if (verdict === undefined || this.recorder.sampled()) {
@@ -243,7 +275,7 @@ export class WorldVerdicts {
         undefined,
         () => filedAs(check(this.recorder.world(world()))),
         () => filedAs(check(world())),
-        () => `the invariant ${p.id}`,
+        () => `the invariant ${p.id}${threadCheck(p) ? ` (of thread ${k})` : ''}`,
       );
     }
     return verdict === HOLDS ? undefined : verdict;

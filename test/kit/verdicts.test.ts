@@ -10,7 +10,7 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, defineKitModel, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
+import { checkVariant, defineKitModel, eachThread, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
 import buffer, { buffers } from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
 import { builtInModels } from 'lifecheck/models';
@@ -116,6 +116,17 @@ const tellingWorlds = [
   invariant('cloned', (w) => JSON.stringify(structuredClone(w.spaces))),
 ];
 
+/** Invariants of each thread on its own (filed thread by thread), broken by some threads in some worlds. */
+const byThread = [
+  eachThread<KitSpec>({ id: 'busy', title: 'busy', source: 'test', check: (w, t) => (w.threads[t]!.call ? `CPU${t} in ${w.threads[t]!.call} at ${w.threads[t]!.pc}` : undefined) }),
+  eachThread<KitSpec>({
+    id: 'busy-together',
+    title: 'busy together',
+    source: 'test',
+    check: (w, t) => (w.threads[t]!.call && w.threads.some((u, k) => k !== t && u.call) ? `CPU${t} and another: ${JSON.stringify(w.objects.buf)}` : undefined),
+  }),
+];
+
 /** Random walks of `system`, each world as the explorer has it (decoded from its words), with its words. */
 function walks(spec: KitSpec, visit: (world: KitWorld, words: Int32Array, system: ReturnType<typeof kitSystem>) => void, b = bounds) {
   const system = kitSystem(spec, b, { wordForms });
@@ -161,6 +172,16 @@ describe('invariants checked on words', () => {
     walks(buffers, (world, words, system) => {
       expect(system.words!.checkWorld!(checked, buffers, words, () => world, 1)).toEqual(checkWorld(checked, buffers, world, false, 1));
     });
+  });
+
+  it.each(byThread.map((p) => [p.id, [p]] as const))('%s: each thread on its own gives what the whole check gives, on random walks', (_, checked) => {
+    let broken = 0;
+    walks(buffers, (world, words, system) => {
+      const want = checkWorld(checked, buffers, world, false, 1);
+      broken += want.length;
+      expect(system.words!.checkWorld!(checked, buffers, words, () => world, 1)).toEqual(want);
+    });
+    expect(broken).toBeGreaterThan(0);
   });
 
   const refcounts = stockProperties.find((p) => p.id === 'refcount-matches-holders')!;
