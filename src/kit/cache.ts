@@ -131,8 +131,16 @@ const LIMIT = 1 << 15;
 /** Per thread, per call and arguments (and failure injected): what the step reads first. */
 type Steps = Map<string, Read<Outcome> | Outcome>[];
 
+/** Each step's key, kept with the step: the steps found on words are the same objects from world to world. */
+const keys = new WeakMap<EngineStep, string>();
+
 /** The cache's key for a step: its call and arguments. */
-const keyOf = (step: EngineStep): string => (step.args.length === 0 ? step.op : `${step.op}\n${step.args.join('\n')}`);
+function keyOf(step: EngineStep): string {
+  if (step.args.length === 0) return step.op;
+  let key = keys.get(step);
+  if (key === undefined) keys.set(step, (key = `${step.op}\n${step.args.join('\n')}`));
+  return key;
+}
 
 export class StepCache implements WordSteps<KitWorld> {
   private young: Steps = [];
@@ -165,9 +173,14 @@ export class StepCache implements WordSteps<KitWorld> {
     return this.worlds.check(properties, config, words, world, at);
   }
 
+  /** The words `apply` was last given, which `wordInWords` reads (a closure per step would be garbage). */
+  private words: Int32Array = new Int32Array(0);
+  private readonly wordInWords = (n: number) => this.wordFromWords(n, this.words);
+
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
-    const outcome = this.outcome(world, step, (n) => this.wordFromWords(n, words));
+    this.words = words;
+    const outcome = this.outcome(world, step, this.wordInWords);
     out.set(words);
     const w = outcome.writeWords;
     for (let i = 0; i < w.length; i += 2) out[w[i]!] = w[i + 1]!;
