@@ -11,10 +11,10 @@
  * search has without making that world. A check that reads much of the world
  * (the stock properties count every holder on a free) is run every time.
  */
-import type { Finding, Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
+import type { Finding, InvariantProperty, Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
 import { checkMove, LazyMove } from '../engine/run.ts';
 import { modelError } from '../engine/thrown.ts';
-import { threadCheck } from './each-thread.ts';
+import { threadCheck, type ThreadInvariant } from './each-thread.ts';
 import { file, Read } from './filed.ts';
 import type { Layout } from './parts.ts';
 import type { KitSpec, KitWorld } from './world.ts';
@@ -212,9 +212,11 @@ const filedAs = (f: Finding): string | typeof HOLDS => (f === undefined ? HOLDS 
  * the property says how.
  */
 export class WorldVerdicts {
-  private config?: unknown;
-  /** Each property's verdicts: one filing, or one per thread. */
+  /** Each property's verdicts (one filing, or one per thread), for the config they were found in. */
   private readonly filed = new Map<Property<KitWorld, never>, Filed<string | typeof HOLDS>[]>();
+  private config?: unknown;
+  /** How the last list of properties is checked, made once per list (the search keeps one until a property breaks). */
+  private plan?: { readonly properties: readonly unknown[]; readonly checks: readonly Planned[] };
 
   constructor(
     private readonly recorder: Recorder,
@@ -222,50 +224,58 @@ export class WorldVerdicts {
   ) {}
 
   check<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number): readonly Violation[] {
-    if (config !== this.config) {
-      this.config = config;
-      this.filed.clear();
-    }
     let found: Violation[] | undefined;
-    for (const p of properties) {
-      if (p.kind !== 'invariant') continue;
+    for (const x of this.planFor(properties, config)) {
       let message: Finding;
-      const each = threadCheck(p);
       try {
-        if (each) message = this.eachThread(p as Property<KitWorld, never>, (w, t) => each(w, t, config as never), words, world);
-        else message = this.verdict(p as Property<KitWorld, never>, (w) => p.check(w, config), words, world);
+        message = x.each ? this.eachThread(x, config, words, world) : this.verdict(x, config, words, world);
       } catch (e) {
-        throw modelError(e, { property: p.id, at });
+        throw modelError(e, { property: x.p.id, at });
       }
-      if (message !== undefined) (found ??= []).push({ property: p.id, at, message });
+      if (message !== undefined) (found ??= []).push({ property: x.p.id, at, message });
     }
     return found ?? NONE;
   }
 
+  private planFor<C>(properties: readonly Property<KitWorld, C>[], config: C): readonly Planned[] {
+    if (config !== this.config) {
+      this.config = config;
+      this.filed.clear();
+      this.plan = undefined;
+    }
+    if (this.plan?.properties === properties) return this.plan.checks;
+    const checks = properties.flatMap((q): Planned[] => {
+      if (q.kind !== 'invariant') return [];
+      const p = q as InvariantProperty<KitWorld, never>;
+      let filed = this.filed.get(p);
+      if (!filed) this.filed.set(p, (filed = []));
+      return [{ p, each: threadCheck(p), fast: this.fast(p), filed }];
+    });
+    this.plan = { properties, checks };
+    return checks;
+  }
+
   /** The first thread's verdict that breaks it, in thread order, as the whole check gives it. */
-  private eachThread(p: Property<KitWorld, never>, check: (w: KitWorld, t: number) => Finding, words: Int32Array, world: () => KitWorld): Finding {
+  private eachThread(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
     for (let t = 0; t < this.recorder.layout.thread.length; t++) {
-      const found = this.fromFiled(p, t, (w) => check(w, t), words, world);
+      const found = this.fromFiled(x, t, config, words, world);
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  private verdict(p: Property<KitWorld, never>, check: (w: KitWorld) => Finding, words: Int32Array, world: () => KitWorld): Finding {
-    const fast = this.fast(p);
-    if (!fast) return this.fromFiled(p, 0, check, words, world);
-    if (fast(words)) return undefined;
-    const message = check(world());
-    if (message === undefined) throw new Error(`internal: ${p.id} read from the words is broken, but not in the world`);
+  private verdict(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
+    if (!x.fast) return this.fromFiled(x, -1, config, words, world);
+    if (x.fast(words)) return undefined;
+    const message = x.p.check(world(), config as never);
+    if (message === undefined) throw new Error(`internal: ${x.p.id} read from the words is broken, but not in the world`);
     return message;
   }
 
-  /** The verdict of `check`, the `k`th filed check of `p`, met again or recorded. */
-  private fromFiled(p: Property<KitWorld, never>, k: number, check: (w: KitWorld) => Finding, words: Int32Array, world: () => KitWorld): Finding {
-    let byCheck = this.filed.get(p);
-    if (!byCheck) this.filed.set(p, (byCheck = []));
-    const filed = (byCheck[k] ??= new Filed());
-    if (filed.wide) return check(world());
+  /** The verdict of `x`'s check of thread `t` (of the whole world: -1), met again or recorded. */
+  private fromFiled(x: Planned, t: number, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
+    const filed = (x.filed[t + 1] ??= new Filed());
+    if (filed.wide) return checkOf(x, t, world(), config);
     let verdict = filed.find(words);
     if (verdict === undefined || this.recorder.sampled()) {
       verdict = filed.verdict(
@@ -273,13 +283,25 @@ export class WorldVerdicts {
         this.recorder,
         words,
         undefined,
-        () => filedAs(check(this.recorder.world(world()))),
-        () => filedAs(check(world())),
-        () => `the invariant ${p.id}${threadCheck(p) ? ` (of thread ${k})` : ''}`,
+        () => filedAs(checkOf(x, t, this.recorder.world(world()), config)),
+        () => filedAs(checkOf(x, t, world(), config)),
+        () => `the invariant ${x.p.id}${t < 0 ? '' : ` (of thread ${t})`}`,
       );
     }
     return verdict === HOLDS ? undefined : verdict;
   }
+}
+
+/** `x`'s check of thread `t` in `w` (of the whole world: -1). */
+const checkOf = (x: Planned, t: number, w: KitWorld, config: unknown): Finding => (t < 0 ? x.p.check(w, config as never) : x.each!(w, t, config as never));
+
+/** An invariant as `WorldVerdicts` checks it: its check of each thread (`eachThread`), or its form on words, and its filings. */
+interface Planned {
+  readonly p: InvariantProperty<KitWorld, never>;
+  readonly each?: ThreadInvariant<never>['check'];
+  readonly fast?: (words: Int32Array) => boolean;
+  /** The whole check's verdicts, then each thread's. */
+  readonly filed: Filed<string | typeof HOLDS>[];
 }
 
 /** Where a world's parts are below a key: a part itself, a container of parts by key, or a record of such containers. */
