@@ -158,7 +158,7 @@ class IndexSegment {
  * ago (`a; b` and `b; a` from one world are met while its children are
  * expanded side by side), so most lookups end there, and only the rest probe
  * the table itself, a random reach into megabytes: the anchor's (3,2,4)
- * search takes 0.88x the time with them. (Written out in each `add`: a method
+ * search takes 0.87x the time with them. (Written out in each `add`: a method
  * call there cost most of the gain.)
  */
 const RECENT = 1 << 14;

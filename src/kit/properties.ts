@@ -10,9 +10,8 @@ import type { Layout } from './parts.ts';
 import type { WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Slot, Thread, Work } from './world.ts';
 import { objectsWritten } from './cache.ts';
-import { withWorkFrame } from './schedule.ts';
 import { blockedOn } from './waits.ts';
-import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, viewOf } from './world.ts';
+import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, viewOf, workFrame } from './world.ts';
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
@@ -308,7 +307,7 @@ function deadlocked(spec: KitSpec, world: KitWorld): string | undefined {
   if (t < 0 && worker >= 0 && world.queue.length > 0) {
     const work = world.queue[0]!.work;
     const next = nextStep(spec, world, { thread: worker, op: work, args: [] });
-    return `${actor(world, worker)} waits for ever in ${work}: ${blockedOn(viewOf(withWorkFrame(world, worker)), worker, next.action) ?? next.fn}`;
+    return `${actor(world, worker)} waits for ever in ${work}: ${blockedOn(viewOf(world), worker, next.action, workFrame(world.queue[0]!)) ?? next.fn}`;
   }
   if (t < 0) return undefined;
   const th = world.threads[t]!;

@@ -14,7 +14,7 @@ import { layoutOf } from './parts.ts';
 import { blockedOn } from './waits.ts';
 import { EnabledOnWords } from './enabled.ts';
 import { DefinitionError } from '../engine/define.ts';
-import { entryOf, initialWorld, nextStep, nextStepOf, spaceIds, viewOf, type KitSpec, type KitWorld, type View } from './world.ts';
+import { entryOf, initialWorld, nextStep, nextStepOf, spaceIds, viewOf, workFrame, type KitSpec, type KitWorld, type View } from './world.ts';
 
 /** The ids a call's arguments may take, in order: every combination, one id of its space per argument. */
 function argumentChoices(spec: KitSpec, c: Call, bounds: Bounds): number[][] {
@@ -66,17 +66,11 @@ export function threadSteps(spec: KitSpec, bounds: Bounds, view: View, t: number
   if (th.call === null && th.worker) {
     const head = view.queue()[0];
     // The work's first step waits as it would with its pointer in hand.
-    return head ? stepChoices(spec, view, { thread: t, op: head.work, args: [] }, { ...th, frame: { [head.local]: head.ptr } }) : [];
+    return head ? stepChoices(spec, view, { thread: t, op: head.work, args: [] }, { ...th, frame: workFrame(head) }) : [];
   }
   // A call starts by running its first step, so it waits as that step would.
   if (th.call === null) return th.calls < bounds.ops ? starts[t]!.flatMap((start) => stepChoices(spec, view, start)) : [];
   return stepChoices(spec, view, { thread: t, op: th.call, args: [] });
-}
-
-/** `world` with the kworker's frame holding the pointer its next work will start with. */
-export function withWorkFrame(world: KitWorld, worker: number): KitWorld {
-  const head = world.queue[0]!;
-  return { ...world, threads: world.threads.map((th, u) => (u === worker ? { ...th, frame: { [head.local]: head.ptr } } : th)) };
 }
 
 /**
@@ -157,7 +151,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordFor
   // Each thread's steps, then the exit's, as `enabledSteps` lists them.
   const threads = init.threads.length;
   const groupSteps = (view: View, k: number) => (k < threads ? threadSteps(spec, bounds, view, k, starts) : exitSteps(spec, bounds, view, starts));
-  const onWords = cached && new EnabledOnWords(layout, (word) => parts.value(word), bounds.threads, threads + (spec.exit ? 1 : 0), groupSteps);
+  const onWords = new EnabledOnWords(layout, (word) => parts.value(word), bounds.threads, threads + (spec.exit ? 1 : 0), groupSteps);
   return {
     init,
     // Each call runs each of its steps at most once but for its loops, for every call a thread makes, and the work it
@@ -166,7 +160,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordFor
     codec: kitCodec(layout, parts),
     enabled: (world) => enabledSteps(spec, bounds, world, starts),
     apply: cached ? (world, step) => cached.step(world, step) : (world, step) => applyStep(spec, bounds, layout, world, step),
-    ...(cached && onWords
+    ...(cached
       ? {
           words: {
             enabled: (words: Int32Array) => onWords.steps(words),

@@ -15,7 +15,7 @@ import { callTable, FLOWS } from './callMachine.ts';
 import { Ctx, type Flow } from './context.ts';
 import type { Layout } from './parts.ts';
 import { blockedOn } from './waits.ts';
-import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, type KitSpec, type KitWorld, type Local } from './world.ts';
+import { callOf, entryOf, sameObject, sortedRecord, firstStep, idle, labelAt, objName, workFrame, type KitSpec, type KitWorld, type Local } from './world.ts';
 
 /** Runs one engine step: starts a call (and its first step), or runs the thread's next step (an atomic block's every step). */
 export function applyStep(spec: KitSpec, bounds: Bounds, layout: Layout, world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
@@ -77,7 +77,7 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     // The kworker takes the oldest work; the pointer it was queued with is its local.
     const [head, ...rest] = ctx.queue();
     ctx.setQueue(rest);
-    frame = { [head!.local]: head!.ptr };
+    frame = workFrame(head!);
   } else {
     frame = { ...currentLocals(ctx) };
     let k = 0;

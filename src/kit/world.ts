@@ -217,6 +217,9 @@ export interface Work {
   readonly ptr: Ptr;
 }
 
+/** The frame a kworker starts `w` with: the pointer it was queued with, in its local. */
+export const workFrame = (w: Work): Record<LocalName, Local> => ({ [w.local]: w.ptr });
+
 /** The kit's world: objects, id spaces, locks, threads in their calls, queued work, lock orders. */
 export interface KitWorld {
   readonly objects: Readonly<Record<string, readonly Obj[]>>;
