@@ -6,7 +6,7 @@
  * enabled?) do not count as the kernel having run.
  */
 import { initialOf, machineEdges, type Edge } from './engine/edges.ts';
-import { counting, type Hits } from './engine/machine.ts';
+import { countInto, counting, type Hits } from './engine/machine.ts';
 import type { MachineInfo, System } from './engine/model.ts';
 
 export interface EdgeCoverage extends Edge {
@@ -39,7 +39,15 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
     ...(words
       ? {
           words: {
-            apply: (world, from, step, out) => counting(hits, () => words.apply(world, from, step, out)),
+            // The hottest call of a search: set and restored here, no closure is made for `counting`.
+            apply: (world, from, step) => {
+              const outer = countInto(hits);
+              try {
+                return words.apply(world, from, step);
+              } finally {
+                countInto(outer);
+              }
+            },
             ...(words.enabled ? { enabled: words.enabled.bind(words) } : {}),
             ...(words.checkWorld ? { checkWorld: words.checkWorld.bind(words) } : {}),
           },

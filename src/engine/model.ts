@@ -80,12 +80,10 @@ export interface WordSteps<W> {
    */
   enabled?(words: Int32Array, world: () => W): readonly Step[];
   /**
-   * Takes `step` in `world()`, whose words are `words`: writes the words of the
-   * world it makes into `out` (as many as `words`: the codec's, which the
-   * explorer checks now and then, stopping with an error where they differ),
-   * and gives back its reply and how to make that world.
+   * Takes `step` in `world()`, whose words are `words`: its reply, the words
+   * of the world it makes as a patch of `words`, and how to make that world.
    */
-  apply(world: () => W, words: Int32Array, step: Step, out: Int32Array): WordOutcome<W>;
+  apply(world: () => W, words: Int32Array, step: Step): WordOutcome<W>;
   /**
    * The invariants broken by the world whose words are `words`: what
    * `checkWorld` finds in `world()`, which makes that world. A system that
@@ -99,6 +97,14 @@ export interface WordSteps<W> {
 /** A step taken on words: its reply, and the world it makes. */
 export interface WordOutcome<W> {
   readonly reply: Reply;
+  /**
+   * The words the step writes, each word's index (once) and its new word in turn:
+   * the world it makes has the words it was taken in with these laid over
+   * them, the codec's words for that world (which the explorer checks now and
+   * then, stopping with an error where they differ). A search fingerprints
+   * that world from the patch, and copies the words only of a world it keeps.
+   */
+  readonly patch: Int32Array;
   /** The world the step makes from `before`, the world it was taken in. */
   after(before: W): W;
   /**

@@ -15,7 +15,7 @@ import { collapseCodec } from './collapse.ts';
 import { findCycle } from './loops.ts';
 import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
-import { Column, fingerprint, FingerprintMap, FingerprintSet, WorldQueue, Words } from './store.ts';
+import { Column, fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, wordSums, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
@@ -148,7 +148,7 @@ class Search<W, C> {
   private readonly canonical: (world: W) => W;
   /** How steps are taken on words, where the system can (`System.words`; not under symmetry, which needs worlds). */
   private readonly wordSteps?: WordSteps<W>;
-  /** The words of the world a step made on words. */
+  /** The words of the world a step made on words (`patched`). */
   private nextWords = new Int32Array(0);
   /** How many steps were taken on words (some are checked against the codec: `SAMPLE_WORDS`). */
   private wordStepsTaken = 0;
@@ -170,6 +170,9 @@ class Search<W, C> {
   private readonly queue = new WorldQueue();
   private readonly words = new Words();
   private readonly hash = new Uint32Array(2);
+  /** The fingerprint sums (`wordSums`) of the world being expanded on words, and of the world a step made from it. */
+  private readonly sums = new Int32Array(2);
+  private readonly nextSums = new Int32Array(2);
   private readonly sightings = new Map<string, Sighting>();
   private readonly started = performance.now();
   private transitions = 0;
@@ -306,6 +309,7 @@ class Search<W, C> {
       let decoded: W | undefined;
       const world = () => (decoded ??= this.codec.decode(words));
       const enabled = this.wordSteps?.enabled ? this.wordSteps.enabled(words, world) : this.system.enabled(world());
+      if (this.wordSteps && !this.options.split && enabled.length > 0) wordSums(words, words.length, this.sums);
       if (this.wordSteps?.enabled && this.expandedOnWords++ % SAMPLE_WORDS === 0) this.sampleEnabled(enabled, world());
       this.edges?.starts.push(this.edges.targets.length);
       this.tables?.steps.push(enabled.length);
@@ -333,26 +337,54 @@ class Search<W, C> {
   }
 
   /**
-   * `stepOnWorld` on words: the next world's go into `nextWords`, and the world itself is made only where a
-   * property reads it. Where the system gives the step properties' verdicts itself (`WordOutcome.checkMove`), no
+   * `stepOnWorld` on words: the next world's are the step's patch of these, copied only for a world kept, and the
+   * world itself is made only where a property reads it. Where the system gives the step properties' verdicts itself (`WordOutcome.checkMove`), no
    * move is made at all.
    */
   private stepOnWords(steps: WordSteps<W>, world: () => W, words: Int32Array, step: Step, state: number, k: number): number {
-    if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
-    const outcome = steps.apply(world, words, step, this.nextWords);
+    const outcome = steps.apply(world, words, step);
     let move: Move<W> | undefined;
     if (this.moves.length > 0) {
       if (outcome.checkMove) this.noteMove(outcome.checkMove(this.moves, this.config, world, step, words, this.depth + 1), state, k);
       else this.check((move = lazyMove(world(), step, outcome)), state, k);
     }
-    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world(), step, outcome)));
-    const next = this.storeWords(this.nextWords, this.nextWords.length, state, k);
-    if (this.fresh && this.invariants.length > 0) {
-      const after = () => (move ??= lazyMove(world(), step, outcome)).after;
-      const at = this.depth + 1;
-      this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
-    }
+    if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world(), step, outcome)), this.patched(words, outcome.patch));
+    const next = this.storePatch(words, outcome.patch, state, k);
+    if (this.fresh && this.invariants.length > 0) this.checkNewWorld(steps, world, step, outcome, move, next);
     return next;
+  }
+
+  /** The words `words` patched by `patch`, in `nextWords` (the world a step made on words). */
+  private patched(words: Int32Array, patch: Int32Array): Int32Array {
+    if (this.nextWords.length !== words.length) this.nextWords = new Int32Array(words.length);
+    const next = this.nextWords;
+    next.set(words);
+    for (let i = 0; i < patch.length; i += 2) next[patch[i]!] = patch[i + 1]!;
+    return next;
+  }
+
+  /**
+   * `storeWords` for the world whose words are `words` patched by `patch`: fingerprinted from the sums of `words`
+   * (`expand` made them), its words copied only where it is new. A split search's fingerprint is of the words'
+   * content (see the constructor): the words are made first.
+   */
+  private storePatch(words: Int32Array, patch: Int32Array, parent: number, step: number): number {
+    if (this.options.split) return this.storeWords(this.patched(words, patch), words.length, parent, step);
+    patchSums(this.sums, words, patch, this.nextSums);
+    finishSums(this.nextSums, words.length, this.hash);
+    const seen = this.add();
+    return this.fresh ? this.keep(this.patched(words, patch), words.length, parent, step) : seen;
+  }
+
+  /**
+   * Checks the invariants on the new world `next`, which `step` made from `world()` on words (`move`, if made).
+   * Apart from `stepOnWords`, whose every call would otherwise allocate the context of the closures here.
+   */
+  private checkNewWorld(steps: WordSteps<W>, world: () => W, step: Step, outcome: WordOutcome<W>, made: Move<W> | undefined, next: number): void {
+    let move = made;
+    const after = () => (move ??= lazyMove(world(), step, outcome)).after;
+    const at = this.depth + 1;
+    this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
   }
 
   /** Checks the step properties on `move`, the `k`th step of world `state`. */
@@ -365,10 +397,9 @@ class Search<W, C> {
   }
 
   /** Stops the search where the words a step wrote are not the codec's for the world after it (`WordSteps`' promise). */
-  private sampleWords(move: Move<W>): void {
+  private sampleWords(move: Move<W>, got: Int32Array): void {
     this.words.clear();
     this.codec.encode(move.after, this.words);
-    const got = this.nextWords;
     if (this.words.length === got.length && this.words.view().every((w, i) => w === got[i])) return;
     throw new Error(
       `the system's words for the world after ${move.step.op} are not its codec's (${got.length} words where the codec writes ${this.words.length}, or others): System.words must write the codec's words, as many for every world`,
@@ -394,9 +425,19 @@ class Search<W, C> {
   /** `store` for a world's words. */
   private storeWords(words: Int32Array, length: number, parent: number, step: number): number {
     this.fingerprintOf(words, length, this.hash);
+    const seen = this.add();
+    return this.fresh ? this.keep(words, length, parent, step) : seen;
+  }
+
+  /** Adds the fingerprint in `hash` to those seen, setting `fresh`: the index of the world seen with it before (where kept). */
+  private add(): number {
     const seen = this.seen.add(this.hash[0]!, this.hash[1]!);
     this.fresh = seen < 0;
-    if (!this.fresh) return seen;
+    return seen;
+  }
+
+  /** Keeps a new world, whose fingerprint is in `hash`, and queues its words: its index. */
+  private keep(words: Int32Array, length: number, parent: number, step: number): number {
     if (step > 0xffff) throw new Error(`a world has more than ${0xffff} enabled steps; narrow the bounds`);
     this.parents.push(parent);
     this.steps.push(step);

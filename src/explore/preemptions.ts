@@ -61,13 +61,14 @@ export function preemptionBounded<W>(system: System<W>, k: number): System<Preem
 /** Steps on a preempted world's words: the header's, then the system's own on the rest. */
 function preemptedWords<W>(inner: WordSteps<W>, preemptionsAfter: (p: Preempted<W>, step: Step) => number): WordSteps<Preempted<W>> {
   return {
-    apply(world, words, step, out) {
+    apply(world, words, step) {
       const p = world();
       const preemptions = preemptionsAfter(p, step);
-      out[0] = step.thread;
-      out[1] = preemptions;
-      const o = inner.apply(() => p.world, words.subarray(HEADER), step, out.subarray(HEADER));
-      return { reply: o.reply, after: (before) => ({ world: o.after(before.world), last: step.thread, preemptions }) };
+      const o = inner.apply(() => p.world, words.subarray(HEADER), step);
+      // The header's words, then the system's patch moved past them.
+      const patch = Int32Array.of(0, step.thread, 1, preemptions, ...o.patch);
+      for (let i = 4; i < patch.length; i += 2) patch[i] = patch[i]! + HEADER;
+      return { reply: o.reply, patch, after: (before) => ({ world: o.after(before.world), last: step.thread, preemptions }) };
     },
   };
 }

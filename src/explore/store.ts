@@ -47,20 +47,59 @@ export function finish(h: number, length: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** A word at `place` hashed into one lane of a fingerprint (0 or 1): a bijection of the word for each place and lane. */
+function placed(place: number, word: number, lane: number): number {
+  let h = mix(lane === 0 ? 0x9747b28c : 0x5bd1e995, place);
+  h = mix(h, word);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 /**
- * A 64-bit fingerprint of `length` words as two MurmurHash3-style 32-bit
- * halves with different seeds, written into `out` (no allocation per state).
+ * The sums a fingerprint of `length` words finishes, into `sums`: each word hashed with its place, added up in
+ * two lanes. A step that changes a few words changes the sums by those words' hashes alone (`patchSums`), so the
+ * world it makes is fingerprinted without its words being copied or read.
  */
-export function fingerprint(words: Int32Array, length: number, out: Uint32Array): void {
-  let hi = 0x9747b28c;
-  let lo = 0x5bd1e995;
+export function wordSums(words: Int32Array, length: number, sums: Int32Array): void {
+  let hi = 0;
+  let lo = 0;
   for (let i = 0; i < length; i++) {
     const w = words[i]!;
-    hi = mix(hi, w);
-    lo = mix(lo, w ^ 0x2545f491);
+    hi = (hi + placed(i, w, 0)) | 0;
+    lo = (lo + placed(i, w, 1)) | 0;
   }
-  out[0] = finish(hi, length);
-  out[1] = finish(lo, length);
+  sums[0] = hi;
+  sums[1] = lo;
+}
+
+/** `wordSums` of `words` patched by `patch` (a word's index, once, and its new word in turn), from the sums of `words`. */
+export function patchSums(sums: Int32Array, words: Int32Array, patch: Int32Array, out: Int32Array): void {
+  let hi = sums[0]!;
+  let lo = sums[1]!;
+  for (let i = 0; i < patch.length; i += 2) {
+    const at = patch[i]!;
+    const was = words[at]!;
+    const now = patch[i + 1]!;
+    if (was === now) continue;
+    hi = (hi - placed(at, was, 0) + placed(at, now, 0)) | 0;
+    lo = (lo - placed(at, was, 1) + placed(at, now, 1)) | 0;
+  }
+  out[0] = hi;
+  out[1] = lo;
+}
+
+/** The 64-bit fingerprint of `length` words whose sums are `sums`, as two 32-bit halves into `out`. */
+export function finishSums(sums: Int32Array, length: number, out: Uint32Array): void {
+  out[0] = finish(sums[0]!, length);
+  out[1] = finish(sums[1]! ^ 0x2545f491, length);
+}
+
+const scratch = new Int32Array(2);
+
+/** A 64-bit fingerprint of `length` words as two 32-bit halves, written into `out` (no allocation per state). */
+export function fingerprint(words: Int32Array, length: number, out: Uint32Array): void {
+  wordSums(words, length, scratch);
+  finishSums(scratch, length, out);
 }
 
 /** The map's segments, by the fingerprint's top bits: each grows alone. */

@@ -37,8 +37,8 @@ class Outcome implements WordOutcome<KitWorld> {
     readonly readWords: readonly number[],
     /** Part numbers and their new values in turn (`withWrites`). */
     readonly writes: readonly unknown[],
-    /** Part numbers and their new values' words in turn. */
-    readonly writeWords: Int32Array,
+    /** Part numbers and their new values' words in turn: the world's words' patch. */
+    readonly patch: Int32Array,
     readonly reply: Reply,
     readonly fired: FiredEdges,
     readonly layout: Layout,
@@ -177,14 +177,10 @@ export class StepCache implements WordSteps<KitWorld> {
   private words: Int32Array = new Int32Array(0);
   private readonly wordInWords = (n: number) => this.wordFromWords(n, this.words);
 
-  /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`: the next world's words go into `out`. */
-  apply(world: () => KitWorld, words: Int32Array, step: EngineStep, out: Int32Array): Outcome {
+  /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
+  apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
     this.words = words;
-    const outcome = this.outcome(world, step, this.wordInWords);
-    out.set(words);
-    const w = outcome.writeWords;
-    for (let i = 0; i < w.length; i += 2) out[w[i]!] = w[i + 1]!;
-    return outcome;
+    return this.outcome(world, step, this.wordInWords);
   }
 
   /** `step` taken in `world`: the world it makes, and its reply. */

@@ -28,6 +28,9 @@ const NOTHING: Found = Object.freeze([]);
 /** Violations as filed: without where they were met. */
 const foundIn = (broken: readonly Violation[]): Found => (broken.length === 0 ? NOTHING : broken.map((v) => [v.property, v.message] as const));
 
+/** Filed verdicts as violations met at depth `at` (apart from `Verdicts.check`, whose calls would each make this closure's context). */
+const violationsIn = (found: Found, at: number): readonly Violation[] => found.map(([property, message]) => ({ property, at, message }));
+
 /** How many parts a check may read beyond those known (or a quarter of the world's, if more) for its verdict to be filed. */
 const WIDE = 4;
 
@@ -170,18 +173,21 @@ export class Verdicts {
     // A step met once is checked as it is: recording what the checks read pays only where the step is met again.
     if (this.filed.wide || this.met++ === 0) return this.plain(properties, config, before(), step, at);
     let found = this.filed.find(words);
-    if (found === undefined || this.recorder.sampled()) {
-      found = this.filed.verdict(
-        found,
-        this.recorder,
-        words,
-        (this.known ??= this.knownParts()),
-        () => foundIn(checkMove(properties, config, this.recorder.move(before(), step, this.done), at)),
-        () => foundIn(this.plain(properties, config, before(), step, at)),
-        () => `the step properties ${properties.map((p) => p.id).join(', ')}`,
-      );
-    }
-    return found.length === 0 ? NONE : found.map(([property, message]) => ({ property, at, message }));
+    if (found === undefined || this.recorder.sampled()) found = this.recheck(found, properties, config, before, step, words, at);
+    return found.length === 0 ? NONE : violationsIn(found, at);
+  }
+
+  /** The verdict filed (`found`), checked again as it is, or recorded. Apart from `check`: its closures are made only here. */
+  private recheck<C>(found: Found | undefined, properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): Found {
+    return this.filed.verdict(
+      found,
+      this.recorder,
+      words,
+      (this.known ??= this.knownParts()),
+      () => foundIn(checkMove(properties, config, this.recorder.move(before(), step, this.done), at)),
+      () => foundIn(this.plain(properties, config, before(), step, at)),
+      () => `the step properties ${properties.map((p) => p.id).join(', ')}`,
+    );
   }
 
   /** The checks on the move as it is. */
@@ -277,18 +283,21 @@ export class WorldVerdicts {
     const filed = (x.filed[t + 1] ??= new Filed());
     if (filed.wide) return checkOf(x, t, world(), config);
     let verdict = filed.find(words);
-    if (verdict === undefined || this.recorder.sampled()) {
-      verdict = filed.verdict(
-        verdict,
-        this.recorder,
-        words,
-        undefined,
-        () => filedAs(checkOf(x, t, this.recorder.world(world()), config)),
-        () => filedAs(checkOf(x, t, world(), config)),
-        () => `the invariant ${x.p.id}${t < 0 ? '' : ` (of thread ${t})`}`,
-      );
-    }
+    if (verdict === undefined || this.recorder.sampled()) verdict = this.recheck(filed, verdict, x, t, config, words, world);
     return verdict === HOLDS ? undefined : verdict;
+  }
+
+  /** The verdict filed (`found`), checked again as it is, or recorded. Apart from `fromFiled`: its closures are made only here. */
+  private recheck(filed: Filed<string | typeof HOLDS>, found: string | typeof HOLDS | undefined, x: Planned, t: number, config: unknown, words: Int32Array, world: () => KitWorld) {
+    return filed.verdict(
+      found,
+      this.recorder,
+      words,
+      undefined,
+      () => filedAs(checkOf(x, t, this.recorder.world(world()), config)),
+      () => filedAs(checkOf(x, t, world(), config)),
+      () => `the invariant ${x.p.id}${t < 0 ? '' : ` (of thread ${t})`}`,
+    );
   }
 }
 

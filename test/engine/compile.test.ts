@@ -3,7 +3,8 @@
  * compiled to a table (`compileMachine`) gives the same next state and reply
  * as xstate's own `transition()` (`fireUncached`) for every event; the slot
  * state code, `packedCodec`, `plainCodec` and `collapseCodec` round-trip, tell
- * worlds apart as equality does, and refuse what they cannot hold; `FingerprintMap` keeps its answers through growth and
+ * worlds apart as equality does, and refuse what they cannot hold; a fingerprint patched by the words a step wrote
+ * is the patched words' own; `FingerprintMap` keeps its answers through growth and
  * with the fingerprints met last in front; and
  * `WorldQueue` stays FIFO across its chunk boundaries.
  */
@@ -20,7 +21,7 @@ import {
 import { benchSlotMachine, compiledSlot, slotCode } from 'lifecheck/models';
 import type { SlotContext } from '../../models/ioasid-bench/machine.ts';
 import { collapseCodec } from '../../src/explore/collapse.ts';
-import { FingerprintMap, FingerprintSet, WorldQueue, Words } from '../../src/explore/store.ts';
+import { fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, wordSums, WorldQueue, Words } from '../../src/explore/store.ts';
 
 const MAX_RC = 9;
 const MAX_GEN = 12;
@@ -145,6 +146,39 @@ describe('collapseCodec', () => {
     const codec = collapseCodec<{ threads: { locks: string[] }[] }>();
     const world = roundTrip(codec, { threads: [{ locks: [] }] });
     expect(() => world.threads[0]!.locks.push('pasid_mutex')).toThrow(TypeError);
+  });
+});
+
+describe('fingerprint', () => {
+  const words = fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 40 });
+
+  test.prop([words, fc.array(fc.tuple(fc.nat(), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { maxLength: 6 })], { seed: 19 })(
+    "of words patched, from the first words' sums, is the patched words' own",
+    (before, writes) => {
+      const from = Int32Array.from(before);
+      // A patch names a word once.
+      const once = new Map(writes.map(([at, w]) => [at % from.length, w]));
+      const patch = Int32Array.from([...once].flat());
+      const after = from.slice();
+      for (let i = 0; i < patch.length; i += 2) after[patch[i]!] = patch[i + 1]!;
+      const sums = new Int32Array(2);
+      wordSums(from, from.length, sums);
+      patchSums(sums, from, patch, sums);
+      const patched = new Uint32Array(2);
+      finishSums(sums, from.length, patched);
+      const own = new Uint32Array(2);
+      fingerprint(after, after.length, own);
+      expect([...patched]).toEqual([...own]);
+    },
+  );
+
+  it('tells apart words that differ only in order, or only in a word moved to another place', () => {
+    const of = (...w: number[]) => {
+      const out = new Uint32Array(2);
+      fingerprint(Int32Array.from(w), w.length, out);
+      return [...out].join();
+    };
+    expect(new Set([of(1, 2, 3), of(3, 2, 1), of(2, 1, 3), of(1, 2, 3, 0), of(0, 1, 2, 3)]).size).toBe(5);
   });
 });
 

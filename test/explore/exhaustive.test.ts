@@ -209,9 +209,9 @@ describe('a system that takes steps on its codec words (System.words)', () => {
     const system: System<Counter> = {
       ...plain,
       words: {
-        apply: (_, words, __, out) => {
-          out[0] = words[0]! + 1;
-          return { reply: reply(words[0]! + 1), after: (before) => (made.worlds++, { n: before.n + 1 }) };
+        apply: (_, words) => {
+          const patch = Int32Array.of(0, words[0]! + 1);
+          return { reply: reply(words[0]! + 1), patch, after: (before) => (made.worlds++, { n: before.n + 1 }) };
         },
       },
     };
@@ -261,10 +261,9 @@ describe('a system that takes steps on its codec words (System.words)', () => {
     const wrong: System<Counter> = {
       ...system,
       words: {
-        apply: (world, words, step, out) => {
-          const outcome = system.words!.apply(world, words, step, out);
-          out[0] = 7;
-          return outcome;
+        apply: (world, words, step) => {
+          const outcome = system.words!.apply(world, words, step);
+          return { ...outcome, patch: Int32Array.of(...outcome.patch, 0, 7) };
         },
       },
     };

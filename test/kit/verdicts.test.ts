@@ -205,7 +205,7 @@ describe('step properties replayed by what they read', () => {
     const checked = [p];
     walks(spec, (world, words, system) => {
       for (const step of system.enabled(world)) {
-        const outcome = system.words!.apply(() => world, words, step, new Int32Array(words.length));
+        const outcome = system.words!.apply(() => world, words, step);
         const want = checkMove(checked, spec, { before: world, step, reply: outcome.reply, after: outcome.after(world) }, 1);
         expect(outcome.checkMove!(checked, spec, () => world, step, words, 1)).toEqual(want);
       }
@@ -230,7 +230,7 @@ describe('step properties replayed by what they read', () => {
           world = system.init;
           continue;
         }
-        const outcome = system.words!.apply(() => world, words, step, new Int32Array(words.length));
+        const outcome = system.words!.apply(() => world, words, step);
         outcome.checkMove!(inspected, buffers, () => world, step, words, 1);
         world = outcome.after(world);
       }
