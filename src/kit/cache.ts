@@ -26,7 +26,7 @@ import { Ctx } from './context.ts';
 import { file, Read } from './filed.ts';
 import { withWrites, wordReader, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
-import { Recorder, Verdicts, WorldVerdicts, type WordForm } from './verdicts.ts';
+import { MovePlans, Recorder, Verdicts, WorldVerdicts, type MoveFormOf, type WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
 
 /** What a step did, filed under what it read. */
@@ -43,9 +43,10 @@ class Outcome implements WordOutcome<KitWorld> {
     readonly fired: FiredEdges,
     readonly layout: Layout,
     recorder: Recorder,
+    plans: MovePlans,
   ) {
     this.objects = objectsIn(layout, writes);
-    this.verdicts = new Verdicts(recorder, this);
+    this.verdicts = new Verdicts(recorder, plans, this);
   }
 
   /** The object slots it wrote (`objectsWritten`). */
@@ -61,6 +62,12 @@ class Outcome implements WordOutcome<KitWorld> {
   checkMove<C>(properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
     return this.verdicts.check(properties, config, before, step, words, at);
   }
+}
+
+/** The properties with a form that reads words (the kit's stock ones: `wordForms`, `moveForms`). */
+export interface Forms {
+  readonly worlds?: ReadonlyMap<Property<KitWorld, never>, WordForm>;
+  readonly moves?: ReadonlyMap<Property<KitWorld, never>, MoveFormOf>;
 }
 
 /** The outcome each reply the cache hands back is part of (`objectsWritten`). */
@@ -157,15 +164,21 @@ export class StepCache implements WordSteps<KitWorld> {
     private readonly layout: Layout,
     /** The system codec's parts: a part's word is the number equal parts share. */
     private readonly parts: CollapseCodec<unknown>,
-    /** The invariants with a form that reads words. */
-    wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map(),
+    /** The properties with a form that reads words: invariants, and step properties. */
+    forms: Forms = {},
     private readonly limit = LIMIT,
   ) {
-    this.wordFromWords = wordReader(layout, (word) => parts.value(word));
+    const value = (word: number) => parts.value(word);
+    this.wordFromWords = wordReader(layout, value);
     this.recorder = new Recorder(layout);
-    const fast = new Map([...wordForms].map(([p, form]) => [p, form(spec, layout, (word) => parts.value(word))]));
-    this.worlds = new WorldVerdicts(this.recorder, (p) => fast.get(p));
+    const worlds = new Map([...(forms.worlds ?? [])].map(([p, form]) => [p, form(spec, layout, value)]));
+    this.worlds = new WorldVerdicts(this.recorder, (p) => worlds.get(p));
+    const moves = new Map([...(forms.moves ?? [])].map(([p, form]) => [p, form(spec, layout, value)]));
+    this.plans = new MovePlans((p) => moves.get(p));
   }
+
+  /** How each list of step properties is checked (shared by every outcome's verdicts). */
+  private readonly plans: MovePlans;
 
   private readonly worlds: WorldVerdicts;
 
@@ -217,7 +230,7 @@ export class StepCache implements WordSteps<KitWorld> {
       words[i + 1] = this.parts.word(v);
     }
     if (reply.warnings) Object.freeze(reply.warnings);
-    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder);
+    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder, this.plans);
     Object.freeze(outcome);
     outcomes.set(outcome.reply, outcome);
     this.keep(step.thread, key, outcome);

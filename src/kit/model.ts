@@ -8,7 +8,7 @@
 import { defineModel } from '../engine/define.ts';
 import type { Bounds, Model, Presenter, Property, Reply, Step as EngineStep, Variant } from '../engine/model.ts';
 import { kitChanges } from './changes.ts';
-import { stockProperties, wordForms } from './properties.ts';
+import { moveForms, stockProperties, wordForms } from './properties.ts';
 import { callMachine } from './callMachine.ts';
 import { refcountMachine } from './refcount.ts';
 import { kitSystem } from './schedule.ts';
@@ -129,7 +129,7 @@ export function defineKitModel<S extends KitSpec = KitSpec>(spec: KitModelSpec<S
     }),
     system: (config, bounds) => {
       checkSpec(config);
-      return kitSystem(config, bounds, { wordForms });
+      return kitSystem(config, bounds, { forms: { worlds: wordForms, moves: moveForms } });
     },
     variants: spec.variants,
   });

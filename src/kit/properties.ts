@@ -7,7 +7,7 @@
  */
 import type { Move, Property } from '../engine/model.ts';
 import type { Layout } from './parts.ts';
-import type { WordForm } from './verdicts.ts';
+import type { MoveForm, MoveFormOf, WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Slot, Thread, Work } from './world.ts';
 import { objectsWritten } from './cache.ts';
 import { blockedOn } from './waits.ts';
@@ -127,6 +127,20 @@ export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: numb
   return held;
 }
 
+/**
+ * Whether anyone but thread `t`'s own locals holds a reference on `o.field` in `world`: `holders` without the
+ * stepping thread's, answered without naming them (a step that frees asks, and mostly nobody else holds one).
+ */
+function heldByOthers(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string, t: number): boolean {
+  if (holdPlan(spec).counters.some((c) => c.kind === kind && c.holds === field && o.fields[c.field]! > 0)) return true;
+  const of = { kind, slot, gen: o.gen };
+  let held = false;
+  eachHold(spec, world, (e, f, _, holder, at) => {
+    if (f === field && !(holder === 'local' && at === t) && sameObject(e, of)) held = true;
+  });
+  return held;
+}
+
 /** Holders as messages name them: `bufs[0], 2 attached`, or `nobody`. */
 export const heldText = (held: ReadonlyMap<string, number>): string => [...held].map(([h, n]) => (n === 1 ? h : `${n} ${h}`)).join(', ') || 'nobody';
 
@@ -224,77 +238,142 @@ class ByWord<T> {
 }
 
 /**
- * `refcountsMatch` read from a world's words, whether it holds: what each part
- * holds (and an object slot, what it is) found once per part and word, so a
- * world costs a lookup per part and the adding up. `value` is what a word
- * stands for.
+ * What each part of a world holds, read from its words: found once per part
+ * and word (and an object slot, what it is), so a world costs a lookup per
+ * part. `value` is what a word stands for.
  */
-function refcountsOnWords(spec: KitSpec, layout: Layout, value: (word: number) => unknown): (words: Int32Array) => boolean {
-  const plan = holdPlan(spec);
-  const counts = new Int32Array(plan.counts.length);
-  // Every object slot, numbered: its part, where its counts are, its refcount fields' first count.
-  const slots = Object.entries(layout.obj).flatMap(([kind, parts]) =>
-    parts.map((part, slot) => ({ kind, slot, part, fields: plan.refcounts[kind]!.map((f) => plan.countAt[kind]![f]! + slot) })),
-  );
-  const slotOf = Object.fromEntries(Object.keys(layout.obj).map((kind) => [kind, slots.findIndex((o) => o.kind === kind)]));
-  const gens = new Int32Array(slots.length);
-  const live = new Uint8Array(slots.length);
-  // Each hold as four numbers: the count it adds to, the slot whose generation it must match (-1: none), that generation, how many.
-  const holds = (out: number[], e: { kind: string; slot: number; gen: number }, field: string, n: number, matchGen = true) => {
-    const at = plan.countAt[e.kind]?.[field];
-    if (at !== undefined) out.push(at + e.slot, matchGen ? slotOf[e.kind]! + e.slot : -1, e.gen, n);
-  };
-  const threadOf = new Map(layout.thread.map((part, t) => [part, t]));
-  const spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
-  const kindOf = new Map(slots.map((o) => [o.part, o]));
-  /** What the value `v` of part `n` holds, as `eachHold` and `heldCounts` find it. */
-  const held = (n: number, v: unknown): Int32Array => {
+class HoldsOnWords {
+  private readonly plan: HoldPlan;
+  /** Every object slot, numbered: its part, its refcount fields' counts (`HoldPlan.countAt`). */
+  readonly slots: readonly { readonly kind: string; readonly slot: number; readonly part: number; readonly fields: readonly number[] }[];
+  /** Each kind's first slot's number. */
+  readonly slotOf: Readonly<Record<string, number>>;
+  /** The parts that hold references: threads, the queue, entries of spaces that hold, object slots. */
+  readonly holders: readonly number[];
+  private readonly threadOf: ReadonlyMap<number, number>;
+  private readonly spaceOf: ReadonlyMap<number, readonly string[]>;
+  private readonly kindOf: ReadonlyMap<number, { readonly kind: string; readonly slot: number }>;
+  private readonly heldBy: ByWord<Int32Array>[];
+  private readonly objectBy: ByWord<Int32Array>[];
+
+  constructor(
+    spec: KitSpec,
+    private readonly layout: Layout,
+    private readonly value: (word: number) => unknown,
+  ) {
+    const plan = (this.plan = holdPlan(spec));
+    this.slots = Object.entries(layout.obj).flatMap(([kind, parts]) =>
+      parts.map((part, slot) => ({ kind, slot, part, fields: plan.refcounts[kind]!.map((f) => plan.countAt[kind]![f]! + slot) })),
+    );
+    this.slotOf = Object.fromEntries(Object.keys(layout.obj).map((kind) => [kind, this.slots.findIndex((o) => o.kind === kind)]));
+    this.threadOf = new Map(layout.thread.map((part, t) => [part, t]));
+    this.spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
+    this.kindOf = new Map(this.slots.map((o) => [o.part, o]));
+    this.holders = [...new Set([...this.threadOf.keys(), layout.queue, ...this.spaceOf.keys(), ...this.kindOf.keys()])];
+    this.heldBy = this.holders.map(() => new ByWord<Int32Array>());
+    this.objectBy = this.slots.map(() => new ByWord<Int32Array>());
+  }
+
+  /**
+   * What holder `h` (of `holders`) holds where its word is `word`, as `eachHold` and `heldCounts` find it: each hold
+   * as four numbers, the count it adds to, the slot whose generation it must match (-1: none, an object's own
+   * counter), that generation, how many.
+   */
+  held(h: number, word: number): Int32Array {
+    let adds = this.heldBy[h]!.get(word);
+    if (!adds) this.heldBy[h]!.set(word, (adds = this.holds(this.holders[h]!, this.value(word))));
+    return adds;
+  }
+
+  /** Slot `k`'s object where its word is `word`: its generation, whether it is live, its refcount fields' values. */
+  object(k: number, word: number): Int32Array {
+    let o = this.objectBy[k]!.get(word);
+    if (!o) {
+      const v = this.value(word) as Obj;
+      o = Int32Array.from([v.gen, v.state === 'live' ? 1 : 0, ...this.plan.refcounts[this.slots[k]!.kind]!.map((f) => v.fields[f]!)]);
+      this.objectBy[k]!.set(word, o);
+    }
+    return o;
+  }
+
+  private holds(n: number, v: unknown): Int32Array {
+    const { plan, layout } = this;
     const out: number[] = [];
-    const visit: PartVisit = (e, field, k) => holds(out, e, field, k);
-    if (threadOf.has(n)) threadHolds(v as Thread, visit);
+    const add = (e: HoldTarget, field: string, k: number, matchGen = true) => {
+      const at = plan.countAt[e.kind]?.[field];
+      if (at !== undefined) out.push(at + e.slot, matchGen ? this.slotOf[e.kind]! + e.slot : -1, e.gen, k);
+    };
+    const visit: PartVisit = (e, field, k) => add(e, field, k);
+    if (this.threadOf.has(n)) threadHolds(v as Thread, visit);
     else if (n === layout.queue) for (const w of v as KitWorld['queue']) workHolds(w, visit);
-    else if (spaceOf.has(n)) entryHolds(v as Slot, spaceOf.get(n)!, visit);
-    else if (kindOf.has(n)) {
-      const { kind, slot } = kindOf.get(n)!;
+    else if (this.spaceOf.has(n)) entryHolds(v as Slot, this.spaceOf.get(n)!, visit);
+    else if (this.kindOf.has(n)) {
+      const { kind, slot } = this.kindOf.get(n)!;
       const o = v as Obj;
       for (const p of plan.pointers) if (p.kind === kind) linkHolds(o, p.field, p.holds, visit);
       // A counter holds references on its own object's field, whatever its generation.
-      for (const c of plan.counters) if (c.kind === kind && o.fields[c.field]! > 0) holds(out, { kind, slot, gen: o.gen }, c.holds, o.fields[c.field]!, false);
+      for (const c of plan.counters) if (c.kind === kind && o.fields[c.field]! > 0) add({ kind, slot, gen: o.gen }, c.holds, o.fields[c.field]!, false);
     }
     return Int32Array.from(out);
-  };
-  const holders = [...new Set([...threadOf.keys(), layout.queue, ...spaceOf.keys(), ...kindOf.keys()])];
-  const heldBy = holders.map(() => new ByWord<Int32Array>());
-  // Each slot's object as its generation, whether it is live, and its refcount fields' values.
-  const objectBy = slots.map(() => new ByWord<Int32Array>());
-  const object = (k: number, word: number): Int32Array => {
-    let o = objectBy[k]!.get(word);
-    if (!o) {
-      const v = value(word) as Obj;
-      o = Int32Array.from([v.gen, v.state === 'live' ? 1 : 0, ...plan.refcounts[slots[k]!.kind]!.map((f) => v.fields[f]!)]);
-      objectBy[k]!.set(word, o);
-    }
-    return o;
-  };
+  }
+}
+
+/** `refcountsMatch` read from a world's words: whether it holds. */
+function refcountsOnWords(spec: KitSpec, layout: Layout, value: (word: number) => unknown): (words: Int32Array) => boolean {
+  const on = new HoldsOnWords(spec, layout, value);
+  const { slots, holders } = on;
+  const counts = new Int32Array(holdPlan(spec).counts.length);
+  const gens = new Int32Array(slots.length);
+  const live = new Uint8Array(slots.length);
   return (words) => {
     for (let k = 0; k < slots.length; k++) {
-      const o = object(k, words[slots[k]!.part]!);
+      const o = on.object(k, words[slots[k]!.part]!);
       gens[k] = o[0]!;
       live[k] = o[1]!;
     }
     counts.fill(0);
     for (let h = 0; h < holders.length; h++) {
-      const n = holders[h]!;
-      const word = words[n]!;
-      let adds = heldBy[h]!.get(word);
-      if (!adds) heldBy[h]!.set(word, (adds = held(n, value(word))));
+      const adds = on.held(h, words[holders[h]!]!);
       for (let i = 0; i < adds.length; i += 4) if (adds[i + 1]! < 0 || gens[adds[i + 1]!] === adds[i + 2]) counts[adds[i]!]! += adds[i + 3]!;
     }
     for (let k = 0; k < slots.length; k++) {
       if (!live[k]) continue;
-      const o = object(k, words[slots[k]!.part]!);
+      const o = on.object(k, words[slots[k]!.part]!);
       const fields = slots[k]!.fields;
       for (let f = 0; f < fields.length; f++) if (counts[fields[f]!] !== o[2 + f]) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * `freedWhileReferenced` read from the words of the world a step was taken in and the step's patch: whether it
+ * holds. Only a step that frees an object asks anything, and it asks each holder's part but the stepping thread's
+ * (all its holds are its own locals) whether, after the step, it holds a reference on the object freed.
+ */
+function freedOnWords(spec: KitSpec, layout: Layout, value: (word: number) => unknown): MoveForm {
+  const on = new HoldsOnWords(spec, layout, value);
+  const plan = holdPlan(spec);
+  const after = new Int32Array(layout.stored);
+  return (words, done, thread) => {
+    for (const { kind, slot, obj: now } of done.objects) {
+      const k = on.slotOf[kind]! + slot;
+      const was = on.object(k, words[on.slots[k]!.part]!);
+      if (!was[1] || (now.gen === was[0] && now.state === 'live')) continue;
+      const o = value(words[on.slots[k]!.part]!) as Obj;
+      after.set(words);
+      for (let i = 0; i < done.patch.length; i += 2) after[done.patch[i]!] = done.patch[i + 1]!;
+      const own = layout.thread[thread];
+      for (const field of plan.refcounts[kind]!) {
+        if (plan.counters.some((c) => c.kind === kind && c.holds === field && o.fields[c.field]! > 0)) return false;
+        const count = plan.countAt[kind]![field]! + slot;
+        for (let h = 0; h < on.holders.length; h++) {
+          const n = on.holders[h]!;
+          if (n === own) continue;
+          const adds = on.held(h, after[n]!);
+          for (let i = 0; i < adds.length; i += 4) if (adds[i] === count && adds[i + 1]! >= 0 && adds[i + 2] === o.gen) return false;
+        }
+      }
     }
     return true;
   };
@@ -358,6 +437,7 @@ function freedWhileReferenced(spec: KitSpec, move: Move<KitWorld>): string | und
     if (o.state !== 'live' || (now.gen === o.gen && now.state === 'live')) continue;
     const { step, after } = move;
     for (const field of refcountFields(spec, kind)) {
+      if (!heldByOthers(spec, after, kind, slot, o, field, step.thread)) continue;
       const others = othersThan(after, step.thread, holders(spec, after, kind, slot, o, field));
       if (others.length) return `${actor(after, step.thread)} frees ${objName(kind, slot, o.gen)} while ${others.join(', ')} still ${others.length === 1 ? 'holds' : 'hold'} a reference on its ${field}`;
     }
@@ -391,8 +471,18 @@ const refcountMatchesHolders: KitProperty = {
   check: (world, spec) => refcountsMatch(spec, world),
 };
 
-/** The stock invariants that have a form reading words. */
+const noFreeWhileReferenced: KitProperty = {
+  id: 'no-free-while-referenced',
+  kind: 'step',
+  title: 'no object is freed while another holder still counts a reference on it',
+  source: `${KIT}: counted references`,
+  applies: applies('no-free-while-referenced'),
+  check: (move, spec) => freedWhileReferenced(spec, move),
+};
+
+/** The stock properties that have a form reading words: invariants, on a world's; step properties, on a step's. */
 export const wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map([[refcountMatchesHolders as Property<KitWorld, never>, refcountsOnWords]]);
+export const moveForms: ReadonlyMap<Property<KitWorld, never>, MoveFormOf> = new Map([[noFreeWhileReferenced as Property<KitWorld, never>, freedOnWords]]);
 
 /** The kit's stock properties, each off where a model's or variant's `off` names it. */
 export const stockProperties: readonly KitProperty[] = [
@@ -415,14 +505,7 @@ export const stockProperties: readonly KitProperty[] = [
     `${KIT}: lib/refcount.c`,
   ),
   warned('no-warn', 'no WARN_ON fires', /^WARNING: at /, `${KIT}: WARN_ON`),
-  {
-    id: 'no-free-while-referenced',
-    kind: 'step',
-    title: 'no object is freed while another holder still counts a reference on it',
-    source: `${KIT}: counted references`,
-    applies: applies('no-free-while-referenced'),
-    check: (move, spec) => freedWhileReferenced(spec, move),
-  },
+  noFreeWhileReferenced,
   {
     id: 'no-spurious-timeout',
     kind: 'step',

@@ -4,10 +4,9 @@
  * timeout), and the transition system that puts it together.
  */
 import type { Bounds, Property, Step as EngineStep, System } from '../engine/model.ts';
-import type { WordForm } from './verdicts.ts';
 import type { Call, Step } from './calls.ts';
 import { applyStep } from './step.ts';
-import { StepCache } from './cache.ts';
+import { StepCache, type Forms } from './cache.ts';
 import { kitCodec } from './codec.ts';
 import { collapseCodec } from '../explore/collapse.ts';
 import { layoutOf } from './parts.ts';
@@ -132,7 +131,7 @@ function withTasks(spec: KitSpec, bounds: Bounds, world: KitWorld): KitWorld {
  * gives the same worlds, replies and coverage (test/kit/cache.test.ts); its
  * worlds are encoded by the kit's codec (codec.ts).
  */
-export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordForms }: { cache?: boolean; wordForms?: ReadonlyMap<Property<KitWorld, never>, WordForm> } = {}): System<KitWorld> {
+export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, forms }: { cache?: boolean; forms?: Forms } = {}): System<KitWorld> {
   const all = [...Object.values(spec.calls), ...Object.values(spec.works ?? {})];
   const steps = (c: Call) => c.items.filter((i): i is Step => 'fn' in i);
   const ids = Math.max(1, ...Object.keys(spec.spaces).map((name) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1));
@@ -146,7 +145,7 @@ export function kitSystem(spec: KitSpec, bounds: Bounds, { cache = true, wordFor
   const layout = layoutOf(init);
   // One level inline: the array of parts, each part (a thread, an object slot, an entry) stored once.
   const parts = collapseCodec<unknown>(1);
-  const cached = cache ? new StepCache(spec, bounds, layout, parts, wordForms) : undefined;
+  const cached = cache ? new StepCache(spec, bounds, layout, parts, forms) : undefined;
   const starts = callStarts(spec, bounds, init.threads.length);
   // Each thread's steps, then the exit's, as `enabledSteps` lists them.
   const threads = init.threads.length;

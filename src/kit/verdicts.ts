@@ -17,7 +17,7 @@ import { modelError } from '../engine/thrown.ts';
 import { threadCheck, type ThreadInvariant } from './each-thread.ts';
 import { file, Read } from './filed.ts';
 import type { Layout } from './parts.ts';
-import type { KitSpec, KitWorld } from './world.ts';
+import type { KitSpec, KitWorld, Obj } from './world.ts';
 
 /** A check's verdicts without where they were met: each broken property and its message. */
 type Found = readonly (readonly [property: string, message: string])[];
@@ -144,8 +144,42 @@ export interface Done {
   readonly reads: readonly number[];
   /** Part numbers and their new values in turn. */
   readonly writes: readonly unknown[];
+  /** Part numbers and their new values' words in turn. */
+  readonly patch: Int32Array;
+  /** The object slots it wrote, and what each holds after it (`objectsWritten`). */
+  readonly objects: readonly { readonly kind: string; readonly slot: number; readonly obj: Obj }[];
   /** The world it makes from `before`. */
   after(before: KitWorld): KitWorld;
+}
+
+/** A form of a step property that reads words: whether the step `done` by `thread`, in the world whose words are `words`, keeps it. */
+export type MoveForm = (words: Int32Array, done: Done, thread: number) => boolean;
+
+/** A step property's `MoveForm` for a system of `spec` with `layout` (`value` gives what a word stands for). */
+export type MoveFormOf = (spec: KitSpec, layout: Layout, value: (word: number) => unknown) => MoveForm;
+
+/**
+ * How a list of step properties is checked, made once per list (a search keeps one until a property breaks): those
+ * with a form on words, each read from the words, and the others, their verdicts filed together.
+ */
+export class MovePlans {
+  private last?: { readonly properties: readonly unknown[]; readonly plan: MovePlan<never> };
+
+  constructor(private readonly formOf: (p: Property<KitWorld, never>) => MoveForm | undefined) {}
+
+  planFor<C>(properties: readonly Property<KitWorld, C>[]): MovePlan<C> {
+    if (this.last?.properties !== properties) {
+      const forms = properties.map((p) => this.formOf(p as unknown as Property<KitWorld, never>));
+      const plan = { forms: forms.filter((f) => f !== undefined), filed: properties.filter((_, i) => forms[i] === undefined) };
+      this.last = { properties, plan: plan as unknown as MovePlan<never> };
+    }
+    return this.last.plan as MovePlan<C>;
+  }
+}
+
+interface MovePlan<C = unknown> {
+  readonly forms: readonly MoveForm[];
+  readonly filed: readonly Property<KitWorld, C>[];
 }
 
 /** One step's verdicts, by the words of the parts of the world before it that its checks read. */
@@ -160,10 +194,22 @@ export class Verdicts {
 
   constructor(
     private readonly recorder: Recorder,
+    private readonly plans: MovePlans,
     private readonly done: Done,
   ) {}
 
   check<C>(properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
+    const plan = this.plans.planFor(properties);
+    if (plan.forms.length > 0) {
+      // A property read from the words that breaks: every check as it is, for the violations in the list's order.
+      for (const form of plan.forms) if (!form(words, this.done, step.thread)) return this.plain(properties, config, before(), step, at);
+      if (plan.filed.length === 0) return NONE;
+    }
+    return this.filedCheck(plan.filed, config, before, step, words, at);
+  }
+
+  /** The verdicts of `properties` (with no form on words), filed by what they read. */
+  private filedCheck<C>(properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): readonly Violation[] {
     if (properties !== this.properties || config !== this.config) {
       // Other properties (one broken is checked no more), or another variant's: verdicts start again.
       this.properties = properties;

@@ -10,12 +10,12 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkVariant, defineKitModel, eachThread, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property } from 'lifecheck';
+import { checkVariant, defineKitModel, eachThread, type AnyVariant, type Bounds, type KitSpec, type KitWorld, type Move, type Property, type Trace } from 'lifecheck';
 import buffer, { buffers } from '../../examples/buffer.ts';
 import file from '../../examples/file.ts';
 import { builtInModels } from 'lifecheck/models';
 import { rcu } from '../helpers/rcu.ts';
-import { stockProperties, wordForms } from '../../src/kit/properties.ts';
+import { moveForms, stockProperties, wordForms } from '../../src/kit/properties.ts';
 import { checkMove, checkWorld } from '../../src/engine/run.ts';
 import { Words } from '../../src/explore/store.ts';
 import { kitSystem } from '../../src/kit/schedule.ts';
@@ -129,7 +129,7 @@ const byThread = [
 
 /** Random walks of `system`, each world as the explorer has it (decoded from its words), with its words. */
 function walks(spec: KitSpec, visit: (world: KitWorld, words: Int32Array, system: ReturnType<typeof kitSystem>) => void, b = bounds) {
-  const system = kitSystem(spec, b, { wordForms });
+  const system = kitSystem(spec, b, { forms: { worlds: wordForms, moves: moveForms } });
   const codec = system.codec!;
   fc.assert(
     fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 25 }), (choices) => {
@@ -194,6 +194,52 @@ describe('invariants checked on words', () => {
     });
   });
   it('met worlds that break refcount-matches-holders on those walks', () => expect(broken).toBeGreaterThan(0));
+});
+
+describe('step properties checked on words', () => {
+  const freed = stockProperties.find((p) => p.id === 'no-free-while-referenced')!;
+  let broken = 0;
+  it.each(kitSpecs)('%s: no-free-while-referenced read from the words finds what it finds in the move, with the others', (_, spec) => {
+    // Alone, and with a property filed by what it reads: the form's verdict joins the filed ones in the list's order.
+    const lists = [[freed], [stockProperties.find((p) => p.id === 'no-warn')!, freed]];
+    walks(spec, (world, words, system) => {
+      for (const step of system.enabled(world)) {
+        const outcome = system.words!.apply(() => world, words, step);
+        for (const checked of lists) {
+          const want = checkMove(checked, spec, { before: world, step, reply: outcome.reply, after: outcome.after(world) }, 1);
+          if (checked.length === 1) broken += want.length;
+          expect(outcome.checkMove!(checked, spec, () => world, step, words, 1)).toEqual(want);
+        }
+      }
+    });
+  });
+  // Random walks seldom free a buffer someone still holds: the shortest counterexamples do, step by step.
+  it.each(
+    [...builtInModels, buffer].flatMap((m) =>
+      m.variants.filter((v) => (v.expect as Record<string, string>)[freed.id] === 'violated').map((v) => [`${m.name}/${v.name}`, m, v] as const),
+    ),
+  )('%s: read from the words, breaks where its shortest counterexample breaks it, and nowhere before', async (_, m, v) => {
+    const r = await checkVariant(v as AnyVariant, { bounds: m.defaults, runs: 0, seed: 1, exhaustive: {}, properties: [freed.id] });
+    const trace = r.verdicts[0]!.counterexample!.trace as Trace<KitWorld>;
+    const spec = v.config as KitSpec;
+    const system = kitSystem(spec, m.defaults, { forms: { worlds: wordForms, moves: moveForms } });
+    const codec = system.codec!;
+    let world = trace.init;
+    const verdicts = trace.steps.map(({ step }) => {
+      const sink = new Words();
+      codec.encode(world, sink);
+      const words = sink.view().slice();
+      world = codec.decode(words);
+      const outcome = system.words!.apply(() => world, words, step);
+      const found = outcome.checkMove!([freed], spec, () => world, step, words, 1);
+      expect(found).toEqual(checkMove([freed], spec, { before: world, step, reply: outcome.reply, after: outcome.after(world) }, 1));
+      world = outcome.after(world);
+      broken += found.length;
+      return found.length;
+    });
+    expect(verdicts.indexOf(1)).toBe(verdicts.length - 1);
+  });
+  it('met steps that break no-free-while-referenced', () => expect(broken).toBeGreaterThan(0));
 });
 
 describe('step properties replayed by what they read', () => {
