@@ -15,7 +15,7 @@ import { collapseCodec } from './collapse.ts';
 import { findCycle } from './loops.ts';
 import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
-import { Column, fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, wordSums, WorldQueue, Words } from './store.ts';
+import { Column, fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, placedFingerprint, wordSums, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
@@ -208,11 +208,12 @@ class Search<W, C> {
     }
     // One search's words are its codec's own numbering, the same for the same world all through it: hashing them
     // is enough. A split's parts number apart, so they hash what the words stand for (dearer, and only there).
-    this.fingerprintOf = options.split ? this.codec.fingerprint!.bind(this.codec) : fingerprint;
     const symmetry = options.symmetry ? system.symmetry : undefined;
     if (options.symmetry && !symmetry) throw new Error('internal: --symmetry on a system that declares none');
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
     if (!symmetry && system.codec && system.words) this.wordSteps = system.words;
+    // A search on words fingerprints the world a step makes from its patch: the placed fingerprint, which patches.
+    this.fingerprintOf = options.split ? this.codec.fingerprint!.bind(this.codec) : this.wordSteps ? placedFingerprint : fingerprint;
   }
 
   private readonly pause = pauser();

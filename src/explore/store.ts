@@ -47,26 +47,40 @@ export function finish(h: number, length: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A word at `place` hashed into one lane of a fingerprint (0 or 1): a bijection of the word for each place and lane. */
-function placed(place: number, word: number, lane: number): number {
-  let h = mix(lane === 0 ? 0x9747b28c : 0x5bd1e995, place);
-  h = mix(h, word);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return h ^ (h >>> 13);
+/** Each place's seed in each lane (`placed`), grown as longer worlds are met: place p's lane l at 2p + l. */
+let seeds = new Int32Array(0);
+
+function seedsFor(length: number): Int32Array {
+  if (seeds.length < 2 * length) {
+    seeds = new Int32Array(2 * Math.max(length, 64));
+    for (let p = 0; 2 * p < seeds.length; p++) {
+      seeds[2 * p] = mix(0x9747b28c, p);
+      seeds[2 * p + 1] = mix(0x5bd1e995, p);
+    }
+  }
+  return seeds;
+}
+
+/** A word hashed with its place's seed (`seeds`): a bijection of the word for each place and lane. */
+function placed(seed: number, word: number): number {
+  const h = mix(seed, word);
+  const k = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return k ^ (k >>> 13);
 }
 
 /**
- * The sums a fingerprint of `length` words finishes, into `sums`: each word hashed with its place, added up in
- * two lanes. A step that changes a few words changes the sums by those words' hashes alone (`patchSums`), so the
- * world it makes is fingerprinted without its words being copied or read.
+ * The sums a placed fingerprint of `length` words finishes, into `sums`: each word hashed with its place, added
+ * up in two lanes. A step that changes a few words changes the sums by those words' hashes alone (`patchSums`),
+ * so the world it makes is fingerprinted without its words being copied or read.
  */
 export function wordSums(words: Int32Array, length: number, sums: Int32Array): void {
+  const seed = seedsFor(length);
   let hi = 0;
   let lo = 0;
   for (let i = 0; i < length; i++) {
     const w = words[i]!;
-    hi = (hi + placed(i, w, 0)) | 0;
-    lo = (lo + placed(i, w, 1)) | 0;
+    hi = (hi + placed(seed[2 * i]!, w)) | 0;
+    lo = (lo + placed(seed[2 * i + 1]!, w)) | 0;
   }
   sums[0] = hi;
   sums[1] = lo;
@@ -74,6 +88,7 @@ export function wordSums(words: Int32Array, length: number, sums: Int32Array): v
 
 /** `wordSums` of `words` patched by `patch` (a word's index, once, and its new word in turn), from the sums of `words`. */
 export function patchSums(sums: Int32Array, words: Int32Array, patch: Int32Array, out: Int32Array): void {
+  const seed = seedsFor(words.length);
   let hi = sums[0]!;
   let lo = sums[1]!;
   for (let i = 0; i < patch.length; i += 2) {
@@ -81,8 +96,8 @@ export function patchSums(sums: Int32Array, words: Int32Array, patch: Int32Array
     const was = words[at]!;
     const now = patch[i + 1]!;
     if (was === now) continue;
-    hi = (hi - placed(at, was, 0) + placed(at, now, 0)) | 0;
-    lo = (lo - placed(at, was, 1) + placed(at, now, 1)) | 0;
+    hi = (hi - placed(seed[2 * at]!, was) + placed(seed[2 * at]!, now)) | 0;
+    lo = (lo - placed(seed[2 * at + 1]!, was) + placed(seed[2 * at + 1]!, now)) | 0;
   }
   out[0] = hi;
   out[1] = lo;
@@ -96,10 +111,29 @@ export function finishSums(sums: Int32Array, length: number, out: Uint32Array): 
 
 const scratch = new Int32Array(2);
 
-/** A 64-bit fingerprint of `length` words as two 32-bit halves, written into `out` (no allocation per state). */
-export function fingerprint(words: Int32Array, length: number, out: Uint32Array): void {
+/**
+ * The placed fingerprint of `length` words (`wordSums`, finished), into `out`: what a search on words
+ * (`WordSteps`) fingerprints its worlds with, as it can patch it.
+ */
+export function placedFingerprint(words: Int32Array, length: number, out: Uint32Array): void {
   wordSums(words, length, scratch);
   finishSums(scratch, length, out);
+}
+
+/**
+ * A 64-bit fingerprint of `length` words as two MurmurHash3-style 32-bit
+ * halves with different seeds, written into `out` (no allocation per state).
+ */
+export function fingerprint(words: Int32Array, length: number, out: Uint32Array): void {
+  let hi = 0x9747b28c;
+  let lo = 0x5bd1e995;
+  for (let i = 0; i < length; i++) {
+    const w = words[i]!;
+    hi = mix(hi, w);
+    lo = mix(lo, w ^ 0x2545f491);
+  }
+  out[0] = finish(hi, length);
+  out[1] = finish(lo, length);
 }
 
 /** The map's segments, by the fingerprint's top bits: each grows alone. */
