@@ -46,11 +46,13 @@ class Outcome implements WordOutcome<KitWorld> {
     plans: MovePlans,
   ) {
     this.objects = objectsIn(layout, writes);
+    this.slots = slotsIn(layout, this.objects);
     this.verdicts = new Verdicts(recorder, plans, this);
   }
 
   /** The object slots it wrote (`objectsWritten`). */
   readonly objects: readonly WrittenObject[];
+  readonly slots: Int32Array;
 
   /** The step properties' verdicts on it, by what they read of the world it is taken in. */
   private readonly verdicts: Verdicts;
@@ -89,6 +91,20 @@ function objectsIn(layout: Layout, writes: readonly unknown[]): readonly Written
     if (field === 'objects') written.push({ n, w: { kind: kind as string, slot: slot as number, obj: writes[i + 1] as Obj } });
   }
   return written.sort((a, b) => a.n - b.n).map(({ w }) => w);
+}
+
+/** Each kind's first slot's number among all object slots, kinds in the layout's order (`Done.slots`), by layout. */
+const firstSlots = new WeakMap<Layout, Readonly<Record<string, number>>>();
+
+/** `Done.slots` of the objects a step wrote. */
+function slotsIn(layout: Layout, objects: readonly WrittenObject[]): Int32Array {
+  let first = firstSlots.get(layout);
+  if (!first) {
+    let n = 0;
+    first = Object.fromEntries(Object.entries(layout.obj).map(([kind, parts]) => [kind, (n += parts.length) - parts.length]));
+    firstSlots.set(layout, first);
+  }
+  return Int32Array.from(objects.flatMap(({ kind, slot, obj }) => [first[kind]! + slot, obj.state === 'live' ? obj.gen : -1]));
 }
 
 /**

@@ -356,16 +356,20 @@ function freedOnWords(spec: KitSpec, layout: Layout, value: (word: number) => un
   const plan = holdPlan(spec);
   const after = new Int32Array(layout.stored);
   return (words, done, thread) => {
-    for (const { kind, slot, obj: now } of done.objects) {
-      const k = on.slotOf[kind]! + slot;
+    const slots = done.slots;
+    for (let j = 0; j < slots.length; j += 2) {
+      const k = slots[j]!;
       const was = on.object(k, words[on.slots[k]!.part]!);
-      if (!was[1] || (now.gen === was[0] && now.state === 'live')) continue;
+      if (!was[1] || was[0] === slots[j + 1]) continue;
+      const { kind, slot } = on.slots[k]!;
       const o = value(words[on.slots[k]!.part]!) as Obj;
       after.set(words);
       for (let i = 0; i < done.patch.length; i += 2) after[done.patch[i]!] = done.patch[i + 1]!;
       const own = layout.thread[thread];
-      for (const field of plan.refcounts[kind]!) {
-        if (plan.counters.some((c) => c.kind === kind && c.holds === field && o.fields[c.field]! > 0)) return false;
+      const fields = plan.refcounts[kind]!;
+      for (let f = 0; f < fields.length; f++) {
+        const field = fields[f]!;
+        for (const c of plan.counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) return false;
         const count = plan.countAt[kind]![field]! + slot;
         for (let h = 0; h < on.holders.length; h++) {
           const n = on.holders[h]!;

@@ -148,6 +148,11 @@ export interface Done {
   readonly patch: Int32Array;
   /** The object slots it wrote, and what each holds after it (`objectsWritten`). */
   readonly objects: readonly { readonly kind: string; readonly slot: number; readonly obj: Obj }[];
+  /**
+   * The same as numbers: each slot's number among all object slots (kinds in the layout's order, slots in turn),
+   * and the generation of the object in it after the step if that is live, else -1, in turn.
+   */
+  readonly slots: Int32Array;
   /** The world it makes from `before`. */
   after(before: KitWorld): KitWorld;
 }
