@@ -8,6 +8,7 @@
 import type { Move, Property } from '../engine/model.ts';
 import type { Layout } from './parts.ts';
 import type { MoveForm, MoveFormOf, WordForm } from './verdicts.ts';
+import { WordMap } from './word-map.ts';
 import type { KitSpec, KitWorld, Obj, Ptr, Slot, Thread, Work } from './world.ts';
 import { objectsWritten } from './cache.ts';
 import { blockedOn } from './waits.ts';
@@ -218,25 +219,6 @@ function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
   return undefined;
 }
 
-/** Something found once per word: words are numbered from 0 up, so an array indexes them. */
-class ByWord<T> {
-  private at = new Int32Array(64);
-  private readonly found: T[] = [];
-
-  get(word: number): T | undefined {
-    return word < this.at.length && this.at[word]! > 0 ? this.found[this.at[word]! - 1] : undefined;
-  }
-
-  set(word: number, value: T): void {
-    if (word >= this.at.length) {
-      const at = new Int32Array(Math.max(word + 1, 2 * this.at.length));
-      at.set(this.at);
-      this.at = at;
-    }
-    this.at[word] = this.found.push(value);
-  }
-}
-
 /**
  * What each part of a world holds, read from its words: found once per part
  * and word (and an object slot, what it is), so a world costs a lookup per
@@ -253,8 +235,8 @@ class HoldsOnWords {
   private readonly threadOf: ReadonlyMap<number, number>;
   private readonly spaceOf: ReadonlyMap<number, readonly string[]>;
   private readonly kindOf: ReadonlyMap<number, { readonly kind: string; readonly slot: number }>;
-  private readonly heldBy: ByWord<Int32Array>[];
-  private readonly objectBy: ByWord<Int32Array>[];
+  private readonly heldBy: WordMap<Int32Array>[];
+  private readonly objectBy: WordMap<Int32Array>[];
 
   constructor(
     spec: KitSpec,
@@ -270,8 +252,8 @@ class HoldsOnWords {
     this.spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
     this.kindOf = new Map(this.slots.map((o) => [o.part, o]));
     this.holders = [...new Set([...this.threadOf.keys(), layout.queue, ...this.spaceOf.keys(), ...this.kindOf.keys()])];
-    this.heldBy = this.holders.map(() => new ByWord<Int32Array>());
-    this.objectBy = this.slots.map(() => new ByWord<Int32Array>());
+    this.heldBy = this.holders.map(() => new WordMap<Int32Array>());
+    this.objectBy = this.slots.map(() => new WordMap<Int32Array>());
   }
 
   /**
@@ -321,24 +303,22 @@ class HoldsOnWords {
 /** `refcountsMatch` read from a world's words: whether it holds. */
 function refcountsOnWords(spec: KitSpec, layout: Layout, value: (word: number) => unknown): (words: Int32Array) => boolean {
   const on = new HoldsOnWords(spec, layout, value);
-  const { slots, holders } = on;
+  const { slots } = on;
+  const parts = Int32Array.from(slots.map((o) => o.part));
+  const holders = Int32Array.from(on.holders);
   const counts = new Int32Array(holdPlan(spec).counts.length);
   const gens = new Int32Array(slots.length);
-  const live = new Uint8Array(slots.length);
+  const objects: Int32Array[] = [];
   return (words) => {
-    for (let k = 0; k < slots.length; k++) {
-      const o = on.object(k, words[slots[k]!.part]!);
-      gens[k] = o[0]!;
-      live[k] = o[1]!;
-    }
+    for (let k = 0; k < parts.length; k++) gens[k] = (objects[k] = on.object(k, words[parts[k]!]!))[0]!;
     counts.fill(0);
     for (let h = 0; h < holders.length; h++) {
       const adds = on.held(h, words[holders[h]!]!);
       for (let i = 0; i < adds.length; i += 4) if (adds[i + 1]! < 0 || gens[adds[i + 1]!] === adds[i + 2]) counts[adds[i]!]! += adds[i + 3]!;
     }
-    for (let k = 0; k < slots.length; k++) {
-      if (!live[k]) continue;
-      const o = on.object(k, words[slots[k]!.part]!);
+    for (let k = 0; k < parts.length; k++) {
+      const o = objects[k]!;
+      if (!o[1]) continue;
       const fields = slots[k]!.fields;
       for (let f = 0; f < fields.length; f++) if (counts[fields[f]!] !== o[2 + f]) return false;
     }

@@ -1,11 +1,14 @@
 /**
- * The tree the kit files outcomes and verdicts in (src/kit/filed.ts): a node
- * hands back what each word leads to, however many words it meets and in
- * whatever order, and nothing for a word it never met.
+ * The tree the kit files outcomes and verdicts in (src/kit/filed.ts), and
+ * the map by word its nodes and the properties on words keep
+ * (src/kit/word-map.ts): each hands back what was set for each word, however
+ * many words it meets and in whatever order, and nothing for a word it never
+ * met.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { file, Read } from '../../src/kit/filed.ts';
+import { WordMap } from '../../src/kit/word-map.ts';
 
 describe('Read', () => {
   it('leads each word met to what was set for it, and no other word anywhere', () => {
@@ -13,10 +16,13 @@ describe('Read', () => {
     const word = fc.oneof(fc.integer({ min: 0, max: 64 }).map((n) => n * 8 + 6), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
     fc.assert(
       fc.property(fc.uniqueArray(word, { maxLength: 200 }), fc.array(word, { maxLength: 50 }), (met, others) => {
-        const node = new Read<string>(3);
-        met.forEach((w, i) => node.set(w, `v${i}`));
-        met.forEach((w, i) => expect(node.get(w)).toBe(`v${i}`));
-        for (const w of others) if (!met.includes(w)) expect(node.get(w)).toBeUndefined();
+        for (const node of [new Read<string>(3), new WordMap<string>()]) {
+          met.forEach((w, i) => node.set(w, `v${i}`));
+          // Set again: the later value is kept.
+          met.slice(0, 3).forEach((w, i) => node.set(w, `v${i}`));
+          met.forEach((w, i) => expect(node.get(w)).toBe(`v${i}`));
+          for (const w of others) if (!met.includes(w)) expect(node.get(w)).toBeUndefined();
+        }
       }),
       { seed: 19, numRuns: 300 },
     );
