@@ -208,8 +208,20 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
-    this.words = words;
-    return this.outcome(world, step, this.wordInWords);
+    const found = this.findOnWords(this.young[step.thread]?.get(keyOf(step)), words);
+    if (found === undefined) {
+      this.words = words;
+      return this.outcome(world, step, this.wordInWords);
+    }
+    refire(found.fired);
+    return found;
+  }
+
+  /** `find` from `at` where the world's words are `words`, a stored part's word read in place (most reads are of those). */
+  private findOnWords(at: Read<Outcome> | Outcome | undefined, words: Int32Array): Outcome | undefined {
+    const stored = this.layout.stored;
+    while (at instanceof Read) at = at.get(at.part < stored ? words[at.part]! : this.wordFromWords(at.part, words));
+    return at;
   }
 
   /** `step` taken in `world`: the world it makes, and its reply. */

@@ -47,8 +47,10 @@ export class EnabledOnWords {
 
   /** Group `k`'s steps filed for these words, if there are some. */
   private find(k: number, words: Int32Array): readonly Step[] | undefined {
+    const stored = this.layout.stored;
     let at = this.filed[k];
-    while (at instanceof Read) at = at.get(this.wordOf(at.part, words));
+    // A stored part's word is read in place: most reads are of those.
+    while (at instanceof Read) at = at.get(at.part < stored ? words[at.part]! : this.wordOf(at.part, words));
     return at;
   }
 

@@ -173,13 +173,15 @@ export class MovePlans {
   constructor(private readonly formOf: (p: Property<KitWorld, never>) => MoveForm | undefined) {}
 
   planFor<C>(properties: readonly Property<KitWorld, C>[]): MovePlan<C> {
-    if (this.last?.properties !== properties) {
-      const forms = properties.map((p) => this.formOf(p as unknown as Property<KitWorld, never>));
-      const plan = { forms: forms.filter((f) => f !== undefined), filed: properties.filter((_, i) => forms[i] === undefined) };
-      this.last = { properties, plan: plan as unknown as MovePlan<never> };
-    }
+    if (this.last?.properties !== properties) this.last = { properties, plan: movePlan(properties, this.formOf) as unknown as MovePlan<never> };
     return this.last.plan as MovePlan<C>;
   }
+}
+
+/** How `properties` are checked (apart from `planFor`, whose every call would make its closures' context). */
+function movePlan<C>(properties: readonly Property<KitWorld, C>[], formOf: (p: Property<KitWorld, never>) => MoveForm | undefined): MovePlan<C> {
+  const forms = properties.map((p) => formOf(p as unknown as Property<KitWorld, never>));
+  return { forms: forms.filter((f) => f !== undefined), filed: properties.filter((_, i) => forms[i] === undefined) };
 }
 
 interface MovePlan<C = unknown> {
@@ -207,7 +209,8 @@ export class Verdicts {
     const plan = this.plans.planFor(properties);
     if (plan.forms.length > 0) {
       // A property read from the words that breaks: every check as it is, for the violations in the list's order.
-      for (const form of plan.forms) if (!form(words, this.done, step.thread)) return this.plain(properties, config, before(), step, at);
+      const { forms } = plan;
+      for (let i = 0; i < forms.length; i++) if (!forms[i]!(words, this.done, step.thread)) return this.plain(properties, config, before(), step, at);
       if (plan.filed.length === 0) return NONE;
     }
     return this.filedCheck(plan.filed, config, before, step, words, at);
@@ -301,6 +304,11 @@ export class WorldVerdicts {
       this.plan = undefined;
     }
     if (this.plan?.properties === properties) return this.plan.checks;
+    return this.planned(properties);
+  }
+
+  /** The plan for `properties` (apart from `planFor`, whose every call would make its closures' context). */
+  private planned<C>(properties: readonly Property<KitWorld, C>[]): readonly Planned[] {
     const checks = properties.flatMap((q): Planned[] => {
       if (q.kind !== 'invariant') return [];
       const p = q as InvariantProperty<KitWorld, never>;
