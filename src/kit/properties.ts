@@ -42,29 +42,26 @@ type Holder = 'local' | 'queued' | 'entry' | 'link';
  */
 type HoldVisit = (e: HoldTarget, field: string, n: number, holder: Holder, at: number, via: string, kind?: string) => void;
 
-/** A hold one part has: the target, the field and how many, and the local, work or pointer field it is held through. */
-type PartVisit = (e: HoldTarget, field: string, n: number, via: string) => void;
-
-/** What a thread holds: the counted references of its frame's pointers. */
-function threadHolds(th: Thread, visit: PartVisit): void {
-  for (const { p, local, field, n } of frameHolds(th.frame)) visit(p, field, n, local);
+/** What a thread holds: the counted references of its frame's pointers (thread `t`'s locals). */
+function threadHolds(th: Thread, visit: HoldVisit, t: number): void {
+  for (const { p, local, field, n } of frameHolds(th.frame)) visit(p, field, n, 'local', t, local);
 }
 
-/** What a queued work holds: a reference on each field the pointer it was queued with counts. */
-function workHolds(w: Work, visit: PartVisit): void {
-  if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, w.work);
+/** What a queued work holds (the `k`th queued): a reference on each field the pointer it was queued with counts. */
+function workHolds(w: Work, visit: HoldVisit, k: number): void {
+  if (w.ptr.refs) for (const field in w.ptr.refs) if (w.ptr.refs[field]! > 0) visit(w.ptr, field, 1, 'queued', k, w.work);
 }
 
-/** What an id's entry holds in a space whose entries hold `holds`: but those dropped on its behalf. */
-function entryHolds(s: Slot | undefined, holds: readonly string[], visit: PartVisit): void {
+/** What id `k`'s entry holds in space `name`, whose entries hold `holds`: but those dropped on its behalf. */
+function entryHolds(s: Slot | undefined, holds: readonly string[], visit: HoldVisit, k: number, name: string): void {
   const e = entryOf(s);
-  if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, '');
+  if (e) for (const field of holds) if (!e.dropped?.includes(field)) visit(e, field, 1, 'entry', k, name);
 }
 
-/** What a live object's pointer field `field` holds: a reference on its target's `holds`. */
-function linkHolds(o: Obj, field: string, holds: string, visit: PartVisit): void {
+/** What a live object (slot `k` of `kind`) holds through its pointer field `field`: a reference on its target's `holds`. */
+function linkHolds(o: Obj, field: string, holds: string, visit: HoldVisit, k: number, kind: string): void {
   const e = o.state === 'live' ? o.links[field] : null;
-  if (e) visit(e, holds, 1, field);
+  if (e) visit(e, holds, 1, 'link', k, field, kind);
 }
 
 /**
@@ -75,15 +72,15 @@ function linkHolds(o: Obj, field: string, holds: string, visit: PartVisit): void
  */
 function eachHold(spec: KitSpec, world: KitWorld, visit: HoldVisit): void {
   const plan = holdPlan(spec);
-  for (let t = 0; t < world.threads.length; t++) threadHolds(world.threads[t]!, (e, field, n, local) => visit(e, field, n, 'local', t, local));
-  for (let k = 0; k < world.queue.length; k++) workHolds(world.queue[k]!, (e, field, n, work) => visit(e, field, n, 'queued', k, work));
+  for (let t = 0; t < world.threads.length; t++) threadHolds(world.threads[t]!, visit, t);
+  for (let k = 0; k < world.queue.length; k++) workHolds(world.queue[k]!, visit, k);
   for (const { name, holds } of plan.entries) {
     const entries = world.spaces[name]!;
-    for (let k = 0; k < entries.length; k++) entryHolds(entries[k], holds, (e, field, n) => visit(e, field, n, 'entry', k, name));
+    for (let k = 0; k < entries.length; k++) entryHolds(entries[k], holds, visit, k, name);
   }
   for (const { kind, field, holds } of plan.pointers) {
     const slots = world.objects[kind]!;
-    for (let k = 0; k < slots.length; k++) linkHolds(slots[k]!, field, holds, (e, f, n) => visit(e, f, n, 'link', k, field, kind));
+    for (let k = 0; k < slots.length; k++) linkHolds(slots[k]!, field, holds, visit, k, kind);
   }
 }
 
@@ -285,14 +282,15 @@ class HoldsOnWords {
       const at = plan.countAt[e.kind]?.[field];
       if (at !== undefined) out.push(at + e.slot, matchGen ? this.slotOf[e.kind]! + e.slot : -1, e.gen, k);
     };
-    const visit: PartVisit = (e, field, k) => add(e, field, k);
-    if (this.threadOf.has(n)) threadHolds(v as Thread, visit);
-    else if (n === layout.queue) for (const w of v as KitWorld['queue']) workHolds(w, visit);
-    else if (this.spaceOf.has(n)) entryHolds(v as Slot, this.spaceOf.get(n)!, visit);
+    // Where the holder is does not matter here: what it holds does.
+    const visit: HoldVisit = (e, field, k) => add(e, field, k);
+    if (this.threadOf.has(n)) threadHolds(v as Thread, visit, 0);
+    else if (n === layout.queue) for (const w of v as KitWorld['queue']) workHolds(w, visit, 0);
+    else if (this.spaceOf.has(n)) entryHolds(v as Slot, this.spaceOf.get(n)!, visit, 0, '');
     else if (this.kindOf.has(n)) {
       const { kind, slot } = this.kindOf.get(n)!;
       const o = v as Obj;
-      for (const p of plan.pointers) if (p.kind === kind) linkHolds(o, p.field, p.holds, visit);
+      for (const p of plan.pointers) if (p.kind === kind) linkHolds(o, p.field, p.holds, visit, slot, kind);
       // A counter holds references on its own object's field, whatever its generation.
       for (const c of plan.counters) if (c.kind === kind && o.fields[c.field]! > 0) add({ kind, slot, gen: o.gen }, c.holds, o.fields[c.field]!, false);
     }
