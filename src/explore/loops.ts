@@ -23,7 +23,9 @@ export interface Cycle {
 
 /** A cycle of the graph, from its shallowest world (the earliest stored); undefined when every run ends. */
 export function findCycle(graph: StateGraph): Cycle | undefined {
-  const alive = survivors(graph);
+  // In one array each: the peeling reads every edge twice.
+  const flat = { states: graph.states, starts: graph.starts.toArray(graph.states + 1), targets: graph.targets.toArray() };
+  const alive = survivors(flat);
   const first = alive.indexOf(1);
   if (first < 0) return undefined;
   // Every survivor has a step to a survivor: walking them must come round.
@@ -33,11 +35,11 @@ export function findCycle(graph: StateGraph): Cycle | undefined {
   for (let s = first; !order.has(s); ) {
     order.set(s, walk.length);
     walk.push(s);
-    const k = stepInto(graph, s, alive);
+    const k = stepInto(flat, s, alive);
     steps.push(k);
-    s = graph.targets.get(graph.starts.get(s) + k);
+    s = flat.targets[flat.starts[s]! + k]!;
   }
-  const repeated = graph.targets.get(graph.starts.get(walk[walk.length - 1]!) + steps[steps.length - 1]!);
+  const repeated = flat.targets[flat.starts[walk[walk.length - 1]!]! + steps[steps.length - 1]!]!;
   const from = order.get(repeated)!;
   const states = walk.slice(from);
   const cycleSteps = steps.slice(from);
@@ -46,36 +48,40 @@ export function findCycle(graph: StateGraph): Cycle | undefined {
   return { states: [...states.slice(j), ...states.slice(0, j)], steps: [...cycleSteps.slice(j), ...cycleSteps.slice(0, j)] };
 }
 
+/** A stored graph in flat arrays (`StateGraph`'s columns, each made one array). */
+interface FlatGraph {
+  readonly states: number;
+  readonly starts: Int32Array;
+  readonly targets: Int32Array;
+}
+
 /** The index among `s`'s steps of its first step to a surviving world. */
-function stepInto(graph: StateGraph, s: number, alive: Uint8Array): number {
-  const end = graph.starts.get(s + 1);
-  for (let e = graph.starts.get(s); e < end; e++) if (alive[graph.targets.get(e)]) return e - graph.starts.get(s);
+function stepInto(graph: FlatGraph, s: number, alive: Uint8Array): number {
+  const { starts, targets } = graph;
+  for (let e = starts[s]!; e < starts[s + 1]!; e++) if (alive[targets[e]!]) return e - starts[s]!;
   throw new Error(`internal: world ${s} survived the peeling with no step to a survivor`);
 }
 
 /** 1 for each world some run from which never ends, 0 for the rest: worlds are peeled once all their steps lead to peeled ones. */
-function survivors(graph: StateGraph): Uint8Array {
-  const n = graph.states;
+function survivors({ states: n, starts, targets }: FlatGraph): Uint8Array {
   const left = new Int32Array(n);
   // Predecessors, as a compressed table: world t's are `from[into[t], into[t + 1])`.
   const into = new Int32Array(n + 1);
   for (let s = 0; s < n; s++) {
-    const end = graph.starts.get(s + 1);
-    left[s] = end - graph.starts.get(s);
-    for (let e = graph.starts.get(s); e < end; e++) into[graph.targets.get(e) + 1]!++;
+    left[s] = starts[s + 1]! - starts[s]!;
+    for (let e = starts[s]!; e < starts[s + 1]!; e++) into[targets[e]! + 1]!++;
   }
   for (let t = 0; t < n; t++) into[t + 1]! += into[t]!;
   const from = new Int32Array(into[n]!);
   const filled = into.slice(0, n);
-  for (let s = 0; s < n; s++) {
-    const end = graph.starts.get(s + 1);
-    for (let e = graph.starts.get(s); e < end; e++) from[filled[graph.targets.get(e)]!++] = s;
-  }
+  for (let s = 0; s < n; s++) for (let e = starts[s]!; e < starts[s + 1]!; e++) from[filled[targets[e]!]!++] = s;
   const done: number[] = [];
   for (let s = 0; s < n; s++) if (left[s] === 0) done.push(s);
   while (done.length > 0) {
     const t = done.pop()!;
     for (let i = into[t]!; i < into[t + 1]!; i++) if (--left[from[i]!]! === 0) done.push(from[i]!);
   }
-  return Uint8Array.from(left, (l) => (l > 0 ? 1 : 0));
+  const alive = new Uint8Array(n);
+  for (let s = 0; s < n; s++) alive[s] = left[s]! > 0 ? 1 : 0;
+  return alive;
 }

@@ -357,7 +357,11 @@ export class Column<A extends Int32Array | Uint16Array> {
 
   /** Its values in one array of `length` (the rest `fill`): what a worker thread can hand over. */
   toArray(length = this.length, fill = 0): Int32Array {
-    return Int32Array.from({ length }, (_, i) => (i < this.length ? this.get(i) : fill));
+    const out = new Int32Array(length);
+    const kept = Math.min(length, this.length);
+    for (let c = 0; c * CHUNK < kept; c++) out.set(this.chunks[c]!.subarray(0, Math.min(CHUNK, kept - c * CHUNK)), c * CHUNK);
+    if (kept < length) out.fill(fill, kept);
+    return out;
   }
 
   /** The bytes its values take (the rest of the last chunk is room, not use). */
