@@ -191,15 +191,15 @@ class IndexSegment {
   size = 0;
 
   constructor(
-    private readonly his: Column<Int32Array>,
-    private readonly los: Column<Int32Array>,
+    /** Each fingerprint's halves side by side, by its number (one cache line holds both). */
+    private readonly halves: Column<Int32Array>,
     slots: number,
   ) {
     this.table = new Int32Array(slots);
     this.mask = slots - 1;
   }
 
-  /** The number of the fingerprint, or -1 when it is new: then it takes number `index`, whose halves the caller puts in the columns before `fit`. */
+  /** The number of the fingerprint, or -1 when it is new: then it takes number `index`, whose halves the caller puts in the column before `fit`. */
   add(hi: number, lo: number, index: number): number {
     const { table, mask } = this;
     for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
@@ -209,7 +209,7 @@ class IndexSegment {
         this.size++;
         return -1;
       }
-      if (this.his.get(n) === (hi | 0) && this.los.get(n) === (lo | 0)) return n;
+      if (this.halves.get(2 * n + 1) === (lo | 0) && this.halves.get(2 * n) === (hi | 0)) return n;
     }
   }
 
@@ -220,7 +220,7 @@ class IndexSegment {
     this.table = new Int32Array(old.length * 2);
     this.mask = this.mask * 2 + 1;
     this.size = 0;
-    for (const n of old) if (n > 0) this.add(this.his.get(n - 1), this.los.get(n - 1), n - 1);
+    for (const n of old) if (n > 0) this.add(this.halves.get(2 * n - 2), this.halves.get(2 * n - 1), n - 1);
   }
 }
 
@@ -294,22 +294,19 @@ export class FingerprintSet extends Segmented<SetSegment> {
 
 /** Like a `FingerprintSet`, but it numbers its fingerprints in the order they were first added: a stored world's index. */
 export class FingerprintMap extends Segmented<IndexSegment> {
-  /** Each fingerprint's halves, by its number. */
-  private readonly his: Column<Int32Array>;
-  private readonly los: Column<Int32Array>;
+  /** Each fingerprint's halves, by its number: high at 2n, low at 2n + 1. */
+  private readonly halves: Column<Int32Array>;
   /** The fingerprints met last (`RECENT`), both halves and the number. */
   private readonly recent = new Int32Array(3 * RECENT);
 
   constructor(log2Capacity = 12) {
-    const his = new Column((n) => new Int32Array(n));
-    const los = new Column((n) => new Int32Array(n));
-    super(Array.from({ length: SEGMENTS }, () => new IndexSegment(his, los, segmentSlots(log2Capacity))));
-    this.his = his;
-    this.los = los;
+    const halves = new Column((n) => new Int32Array(n));
+    super(Array.from({ length: SEGMENTS }, () => new IndexSegment(halves, segmentSlots(log2Capacity))));
+    this.halves = halves;
   }
 
   override get bytes(): number {
-    return super.bytes + this.his.bytes + this.los.bytes;
+    return super.bytes + this.halves.bytes;
   }
 
   /** -1 for a new fingerprint (it is given the next number, `size` before it); for one already there, its number. */
@@ -324,8 +321,8 @@ export class FingerprintMap extends Segmented<IndexSegment> {
     recent[at + 1] = lo;
     recent[at + 2] = n >= 0 ? n : this.size;
     if (n >= 0) return n;
-    this.his.push(hi);
-    this.los.push(lo);
+    this.halves.push(hi);
+    this.halves.push(lo);
     segment.fit();
     this.size++;
     return -1;
