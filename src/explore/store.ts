@@ -394,31 +394,34 @@ export class WorldQueue {
   push(words: Int32Array, length: number): void {
     if (length + 1 > CHUNK) throw new Error(`a world encodes to ${length} words; the queue takes at most ${CHUNK - 1}`);
     const masks = (length + 31) >>> 5;
-    // A delta is shorter only when few words changed, and never for a world of two words or fewer.
-    const changed = length === this.pushedLength && length > 2 ? differing(words, this.pushed, length) : length;
-    const delta = 1 + masks + changed < 1 + length;
-    const size = delta ? 1 + masks + changed : 1 + length;
-    if (this.writeAt + size > CHUNK) {
+    // Room for it whole or as a delta, whichever it turns out to be (found in the one pass that writes it).
+    if (this.writeAt + 1 + masks + length > CHUNK) {
       if (this.writeAt < CHUNK) this.chunks[this.chunks.length - 1]![this.writeAt] = END;
       this.chunks.push(new Int32Array(CHUNK));
       this.writeAt = 0;
     }
     const chunk = this.chunks[this.chunks.length - 1]!;
-    if (delta) {
-      chunk[this.writeAt] = ~length;
-      chunk.fill(0, this.writeAt + 1, this.writeAt + 1 + masks);
-      let at = this.writeAt + 1 + masks;
+    const at = this.writeAt;
+    const pushed = this.pushed;
+    let size = 1 + length;
+    // A delta is shorter only when few words changed, and never for a world of two words or fewer.
+    if (length === this.pushedLength && length > 2) {
+      chunk[at] = ~length;
+      chunk.fill(0, at + 1, at + 1 + masks);
+      let end = at + 1 + masks;
       for (let k = 0; k < length; k++) {
-        if (words[k] === this.pushed[k]) continue;
-        chunk[this.writeAt + 1 + (k >>> 5)]! |= 1 << (k & 31);
-        chunk[at++] = words[k]!;
+        if (words[k] === pushed[k]) continue;
+        chunk[at + 1 + (k >>> 5)]! |= 1 << (k & 31);
+        chunk[end++] = pushed[k] = words[k]!;
       }
-    } else {
-      chunk[this.writeAt] = length;
-      for (let k = 0; k < length; k++) chunk[this.writeAt + 1 + k] = words[k]!;
+      if (end - at < size) size = end - at;
     }
-    if (this.pushed.length < length) this.pushed = new Int32Array(length * 2);
-    if (length > 2) for (let k = 0; k < length; k++) this.pushed[k] = words[k]!;
+    if (size === 1 + length) {
+      chunk[at] = length;
+      for (let k = 0; k < length; k++) chunk[at + 1 + k] = words[k]!;
+      if (this.pushed.length < length) this.pushed = new Int32Array(length * 2);
+      if (length > 2) this.pushed.set(words.subarray(0, length));
+    }
     this.pushedLength = length;
     this.writeAt += size;
     this.size++;
@@ -461,8 +464,3 @@ export class WorldQueue {
 }
 
 /** How many of the first `length` words differ between `a` and `b`. */
-function differing(a: Int32Array, b: Int32Array, length: number): number {
-  let n = 0;
-  for (let k = 0; k < length; k++) if (a[k] !== b[k]) n++;
-  return n;
-}
