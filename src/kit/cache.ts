@@ -44,9 +44,11 @@ class Outcome implements WordOutcome<KitWorld> {
     readonly layout: Layout,
     recorder: Recorder,
     plans: MovePlans,
+    /** The world it was first taken in (what it read of it is the same wherever it is replayed). */
+    before: KitWorld,
   ) {
     this.objects = objectsIn(layout, writes);
-    this.slots = slotsIn(layout, this.objects);
+    this.slots = slotsIn(layout, this.objects, reads, before);
     this.verdicts = new Verdicts(recorder, plans, this);
   }
 
@@ -96,15 +98,18 @@ function objectsIn(layout: Layout, writes: readonly unknown[]): readonly Written
 /** Each kind's first slot's number among all object slots, kinds in the layout's order (`Done.slots`), by layout. */
 const firstSlots = new WeakMap<Layout, Readonly<Record<string, number>>>();
 
-/** `Done.slots` of the objects a step wrote. */
-function slotsIn(layout: Layout, objects: readonly WrittenObject[]): Int32Array {
+/** `Done.slots` of the objects a step that read `reads` of `before` wrote. */
+function slotsIn(layout: Layout, objects: readonly WrittenObject[], reads: readonly number[], before: KitWorld): Int32Array {
   let first = firstSlots.get(layout);
   if (!first) {
     let n = 0;
     first = Object.fromEntries(Object.entries(layout.obj).map(([kind, parts]) => [kind, (n += parts.length) - parts.length]));
     firstSlots.set(layout, first);
   }
-  return Int32Array.from(objects.flatMap(({ kind, slot, obj }) => [first[kind]! + slot, obj.state === 'live' ? obj.gen : -1]));
+  const liveGen = (o: Obj) => (o.state === 'live' ? o.gen : -1);
+  return Int32Array.from(
+    objects.flatMap(({ kind, slot, obj }) => [first[kind]! + slot, liveGen(obj), reads.includes(layout.obj[kind]![slot]!) ? liveGen(before.objects[kind]![slot]!) : -2]),
+  );
 }
 
 /**
@@ -258,7 +263,7 @@ export class StepCache implements WordSteps<KitWorld> {
       words[i + 1] = this.parts.word(v);
     }
     if (reply.warnings) Object.freeze(reply.warnings);
-    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder, this.plans);
+    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder, this.plans, world);
     Object.freeze(outcome);
     outcomes.set(outcome.reply, outcome);
     this.keep(step.thread, key, outcome);

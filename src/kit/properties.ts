@@ -335,10 +335,15 @@ function freedOnWords(spec: KitSpec, layout: Layout, value: (word: number) => un
   const after = new Int32Array(layout.stored);
   return (words, done, thread) => {
     const slots = done.slots;
-    for (let j = 0; j < slots.length; j += 2) {
+    for (let j = 0; j < slots.length; j += 3) {
       const k = slots[j]!;
-      const was = on.object(k, words[on.slots[k]!.part]!);
-      if (!was[1] || was[0] === slots[j + 1]) continue;
+      // What the slot held before: the step's own read of it, else read from the words.
+      let wasGen = slots[j + 2]!;
+      if (wasGen === -2) {
+        const was = on.object(k, words[on.slots[k]!.part]!);
+        wasGen = was[1] ? was[0]! : -1;
+      }
+      if (wasGen < 0 || wasGen === slots[j + 1]) continue;
       const { kind, slot } = on.slots[k]!;
       const o = value(words[on.slots[k]!.part]!) as Obj;
       after.set(words);

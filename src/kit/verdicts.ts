@@ -149,8 +149,9 @@ export interface Done {
   /** The object slots it wrote, and what each holds after it (`objectsWritten`). */
   readonly objects: readonly { readonly kind: string; readonly slot: number; readonly obj: Obj }[];
   /**
-   * The same as numbers: each slot's number among all object slots (kinds in the layout's order, slots in turn),
-   * and the generation of the object in it after the step if that is live, else -1, in turn.
+   * The same as numbers, three for each: the slot's number among all object slots (kinds in the layout's order,
+   * slots in turn); the generation of the object in it after the step if that is live, else -1; and before the
+   * step, the same where the step read the slot (so it is the same wherever the step is replayed), else -2.
    */
   readonly slots: Int32Array;
   /** The world it makes from `before`. */
