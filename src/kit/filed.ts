@@ -7,22 +7,32 @@
 import { WordMap } from './word-map.ts';
 
 export class Read<T> {
-  private first = 0;
-  private firstNext?: Read<T> | T;
+  /** The word met last and where it led: a search meets the same word many times in a row (siblings share most parts). */
+  private word = 0;
+  private next?: Read<T> | T;
+  /** Every word met, once a second one is (the last one is in it too). */
   private more?: WordMap<Read<T> | T>;
 
   constructor(readonly part: number) {}
 
-  /** Where `word` leads. The first word met is kept inline: most reads meet one. */
+  /** Where `word` leads. */
   get(word: number): Read<T> | T | undefined {
-    return word === this.first && this.firstNext !== undefined ? this.firstNext : this.more?.get(word);
+    if (word === this.word && this.next !== undefined) return this.next;
+    const next = this.more?.get(word);
+    if (next !== undefined) {
+      this.word = word;
+      this.next = next;
+    }
+    return next;
   }
 
   set(word: number, next: Read<T> | T): void {
-    if (this.firstNext === undefined) {
-      this.first = word;
-      this.firstNext = next;
-    } else (this.more ??= new WordMap()).set(word, next);
+    if (this.next !== undefined) {
+      if (this.more === undefined) (this.more = new WordMap()).set(this.word, this.next);
+      this.more.set(word, next);
+    }
+    this.word = word;
+    this.next = next;
   }
 }
 
