@@ -8,13 +8,23 @@ export class WordMap<T> {
   private words = new Int32Array(4);
   private values: (T | undefined)[] = [undefined, undefined, undefined, undefined];
   private size = 0;
+  /** The word found last, and its value: a search asks for the same word many times in a row. */
+  private lastWord = 0;
+  private lastValue?: T;
 
   get(word: number): T | undefined {
+    if (word === this.lastWord && this.lastValue !== undefined) return this.lastValue;
     const { words, values } = this;
     const mask = words.length - 1;
     for (let i = slotOf(word, mask); ; i = (i + 1) & mask) {
       const value = values[i];
-      if (value === undefined || words[i] === word) return value;
+      if (value === undefined || words[i] === word) {
+        if (value !== undefined) {
+          this.lastWord = word;
+          this.lastValue = value;
+        }
+        return value;
+      }
     }
   }
 
@@ -27,6 +37,7 @@ export class WordMap<T> {
     if (values[i] === undefined) this.size++;
     words[i] = word;
     values[i] = value;
+    if (word === this.lastWord) this.lastValue = value;
   }
 
   /** Twice the slots, the words met so far laid in again. */
