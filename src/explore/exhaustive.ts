@@ -339,8 +339,8 @@ class Search<W, C> {
 
   /**
    * `stepOnWorld` on words: the next world's are the step's patch of these, copied only for a world kept, and the
-   * world itself is made only where a property reads it. Where the system gives the step properties' verdicts itself (`WordOutcome.checkMove`), no
-   * move is made at all.
+   * world itself is made only where a property reads it. Where the system gives the step properties' verdicts
+   * itself (`WordOutcome.checkMove`), no move is made at all.
    */
   private stepOnWords(steps: WordSteps<W>, world: () => W, words: Int32Array, step: Step, state: number, k: number): number {
     const outcome = steps.apply(world, words, step);

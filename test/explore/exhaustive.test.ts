@@ -263,7 +263,7 @@ describe('a system that takes steps on its codec words (System.words)', () => {
       words: {
         apply: (world, words, step) => {
           const outcome = system.words!.apply(world, words, step);
-          return { ...outcome, patch: Int32Array.of(...outcome.patch, 0, 7) };
+          return { ...outcome, patch: Int32Array.of(0, 7) };
         },
       },
     };
