@@ -461,40 +461,54 @@ export class Recorder {
   private proxy(target: object, below: ReadonlyMap<string, Below>, written: ReadonlySet<number> | undefined): object {
     let proxy = this.proxies.get(target);
     if (!proxy) {
-      /** What is at `key` of `t`, value `v`: a part, noted as read; a container, seen through its proxy. */
-      const seen = (key: string | symbol, v: unknown): unknown => {
-        const b = typeof key === 'string' ? below.get(key) : undefined;
-        if (b === undefined) return v;
-        if ('part' in b) {
-          if (!written?.has(b.part)) this.note?.(b.part);
-          return v;
-        }
-        return this.proxy(v as object, 'parts' in b ? partsBelow(b.parts) : containersBelow(b.containers), written);
-      };
-      const get = (t: object, key: string | symbol): unknown => seen(key, Reflect.get(t, key));
-      // What is read through a descriptor is read too (a container's, through its proxy: containers are not frozen).
-      const getOwnPropertyDescriptor = (t: object, key: string | symbol) => {
-        const d = Reflect.getOwnPropertyDescriptor(t, key);
-        return d && 'value' in d ? { ...d, value: seen(key, d.value) } : d;
-      };
-      // Whether a world has exited shows in its keys too (`exited` is one only when true): asking for them reads it.
-      const exited = below.get('exited');
-      const keys =
-        exited && 'part' in exited
-          ? {
-              has: (t: object, key: string | symbol) => {
-                if (key === 'exited' && !written?.has(exited.part)) this.note?.(exited.part);
-                return Reflect.has(t, key);
-              },
-              ownKeys: (t: object) => {
-                if (!written?.has(exited.part)) this.note?.(exited.part);
-                return Reflect.ownKeys(t);
-              },
-            }
-          : {};
-      this.proxies.set(target, (proxy = new Proxy(target, { get, getOwnPropertyDescriptor, ...keys })));
+      // A world's own containers (nothing written) share their handlers, made once per place: a check's recording
+      // makes a proxy for each container it reads.
+      let handler = written === undefined ? this.handlers.get(below) : undefined;
+      if (!handler) {
+        handler = this.handler(below, written);
+        if (written === undefined) this.handlers.set(below, handler);
+      }
+      this.proxies.set(target, (proxy = new Proxy(target, handler)));
     }
     return proxy;
+  }
+
+  /** Handlers made for containers with the parts `below` their keys, each noted as read but those `written`. */
+  private readonly handlers = new Map<ReadonlyMap<string, Below>, ProxyHandler<object>>();
+
+  /** The handler of a proxy noting the parts `below` its target's keys as read (but those `written`). */
+  private handler(below: ReadonlyMap<string, Below>, written: ReadonlySet<number> | undefined): ProxyHandler<object> {
+    /** What is at `key`, value `v`: a part, noted as read; a container, seen through its proxy. */
+    const seen = (key: string | symbol, v: unknown): unknown => {
+      const b = typeof key === 'string' ? below.get(key) : undefined;
+      if (b === undefined) return v;
+      if ('part' in b) {
+        if (!written?.has(b.part)) this.note?.(b.part);
+        return v;
+      }
+      return this.proxy(v as object, 'parts' in b ? partsBelow(b.parts) : containersBelow(b.containers), written);
+    };
+    const get = (t: object, key: string | symbol): unknown => seen(key, Reflect.get(t, key));
+    // What is read through a descriptor is read too (a container's, through its proxy: containers are not frozen).
+    const getOwnPropertyDescriptor = (t: object, key: string | symbol) => {
+      const d = Reflect.getOwnPropertyDescriptor(t, key);
+      return d && 'value' in d ? { ...d, value: seen(key, d.value) } : d;
+    };
+    // Whether a world has exited shows in its keys too (`exited` is one only when true): asking for them reads it.
+    const exited = below.get('exited');
+    if (!exited || !('part' in exited)) return { get, getOwnPropertyDescriptor };
+    return {
+      get,
+      getOwnPropertyDescriptor,
+      has: (t: object, key: string | symbol) => {
+        if (key === 'exited' && !written?.has(exited.part)) this.note?.(exited.part);
+        return Reflect.has(t, key);
+      },
+      ownKeys: (t: object) => {
+        if (!written?.has(exited.part)) this.note?.(exited.part);
+        return Reflect.ownKeys(t);
+      },
+    };
   }
 }
 
