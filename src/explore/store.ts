@@ -420,7 +420,7 @@ export class WorldQueue {
       chunk[at] = length;
       for (let k = 0; k < length; k++) chunk[at + 1 + k] = words[k]!;
       if (this.pushed.length < length) this.pushed = new Int32Array(length * 2);
-      if (length > 2) this.pushed.set(words.subarray(0, length));
+      if (length > 2) for (let k = 0; k < length; k++) this.pushed[k] = words[k]!;
     }
     this.pushedLength = length;
     this.writeAt += size;
