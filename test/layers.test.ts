@@ -2,7 +2,8 @@
  * The layers: the public API, the engine, the kit, the explorers, traces and
  * reports know no built-in model, and the built-in models use the public API
  * alone, as a user's module does. Only the CLI's entry brings the built-ins
- * in; a user's module finds them at 'lifecheck/models'.
+ * in; a user's module finds them at 'lifecheck/models'. The engine, under
+ * them all, knows nothing of src/ but itself.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -56,6 +57,12 @@ describe('the layers', () => {
     const files = sources('src').filter((f) => !ENTRIES.includes(f));
     expect(files).toContain('src/index.ts');
     expect(offending(files, (i) => isUnder(i.target, 'models') || i.specifier.startsWith('lifecheck'))).toEqual([]);
+  });
+
+  it('src/engine/ imports only itself and packages: not the kit, the explorers or anything above them', () => {
+    const files = sources('src/engine');
+    expect(files).toContain('src/engine/model.ts');
+    expect(offending(files, (i) => i.target !== undefined && !isUnder(i.target, 'src/engine'))).toEqual([]);
   });
 
   it("models/ (with their properties) import only 'lifecheck' and each other, never src/", () => {

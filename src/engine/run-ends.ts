@@ -2,9 +2,7 @@
  * The engine's own property, which every model has, and how `walk` checks it
  * along a run: not a function of one world, but of the run's worlds so far.
  */
-import { plainCodec } from '../explore/codec.ts';
-import { Words } from '../explore/store.ts';
-import type { RunProperty, System, Violation } from './model.ts';
+import type { Codec, RunProperty, System, Violation } from './model.ts';
 
 /**
  * The engine's own property: every run ends. A run breaks it when a step
@@ -23,17 +21,17 @@ export const runEnds: RunProperty = {
  * the system's symmetry, a world like it: the same steps follow, renamed).
  * Worlds are told apart by a structural hash, which costs a third of an
  * encoding and runs on every step, and a match is confirmed by comparing the
- * codec's words, so a collision cannot make a loop.
+ * system codec's words (or, without one, the worlds as plain data), so a
+ * collision cannot make a loop.
  */
 export class Revisits<W> {
-  private readonly codec;
+  private readonly codec?: Codec<W>;
   private readonly canonical: (world: W) => W;
-  private readonly words = new Words();
   private readonly seen = new Map<number, number>();
   private readonly worlds: W[] = [];
 
   constructor(system: System<W>) {
-    this.codec = system.codec ?? plainCodec<W>();
+    if (system.codec) this.codec = system.codec;
     const symmetry = system.symmetry;
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
   }
@@ -48,14 +46,48 @@ export class Revisits<W> {
       this.seen.set(key, at);
       return undefined;
     }
-    return this.encoded(this.worlds[first]!) === this.encoded(canonical) ? first : undefined;
+    return this.same(this.worlds[first]!, canonical) ? first : undefined;
   }
 
-  private encoded(world: W): string {
-    this.words.clear();
-    this.codec.encode(world, this.words);
-    return this.words.view().join();
+  private same(a: W, b: W): boolean {
+    if (!this.codec) return samePlain(a, b);
+    const encoded = (w: W) => {
+      const words: number[] = [];
+      this.codec!.encode(w, { push: (word) => words.push(word) });
+      return words.join();
+    };
+    return encoded(a) === encoded(b);
   }
+}
+
+/**
+ * Whether two worlds are the same plain data, told apart as a codec of plain
+ * data tells them: numbers by value (0 and -0 one, NaN one), strings, null,
+ * undefined and booleans each apart, arrays item by item, objects key by key
+ * in their order. A world that holds anything else is refused, as codecs do.
+ */
+function samePlain(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return a === b || (a !== a && b !== b);
+  if (typeof a !== 'object' || a === null) return a === b;
+  if (typeof b !== 'object' || b === null) return false;
+  for (const x of [a, b]) {
+    if (!Array.isArray(x) && Object.getPrototypeOf(x) !== Object.prototype) {
+      throw new Error(`a world holds a ${x.constructor?.name ?? 'object'}; worlds must be plain data (objects, arrays, strings, numbers)`);
+    }
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
+    return true;
+  }
+  const keys = Object.keys(a);
+  const others = Object.keys(b);
+  if (keys.length !== others.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k !== others[i] || !samePlain((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 const FNV = 0x811c9dc5;
