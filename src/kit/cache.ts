@@ -95,20 +95,11 @@ function objectsIn(layout: Layout, writes: readonly unknown[]): readonly Written
   return written.sort((a, b) => a.n - b.n).map(({ w }) => w);
 }
 
-/** Each kind's first slot's number among all object slots, kinds in the layout's order (`Done.slots`), by layout. */
-const firstSlots = new WeakMap<Layout, Readonly<Record<string, number>>>();
-
 /** `Done.slots` of the objects a step that read `reads` of `before` wrote. */
 function slotsIn(layout: Layout, objects: readonly WrittenObject[], reads: readonly number[], before: KitWorld): Int32Array {
-  let first = firstSlots.get(layout);
-  if (!first) {
-    let n = 0;
-    first = Object.fromEntries(Object.entries(layout.obj).map(([kind, parts]) => [kind, (n += parts.length) - parts.length]));
-    firstSlots.set(layout, first);
-  }
   const liveGen = (o: Obj) => (o.state === 'live' ? o.gen : -1);
   return Int32Array.from(
-    objects.flatMap(({ kind, slot, obj }) => [first[kind]! + slot, liveGen(obj), reads.includes(layout.obj[kind]![slot]!) ? liveGen(before.objects[kind]![slot]!) : -2]),
+    objects.flatMap(({ kind, slot, obj }) => [layout.firstSlot[kind]! + slot, liveGen(obj), reads.includes(layout.obj[kind]![slot]!) ? liveGen(before.objects[kind]![slot]!) : -2]),
   );
 }
 

@@ -25,6 +25,8 @@ export interface Layout {
   readonly read: readonly ((w: KitWorld) => unknown)[];
   /** The number of each part, by where it is. */
   readonly obj: Readonly<Record<string, readonly number[]>>;
+  /** Each kind's first slot's number among all object slots, kinds in `obj`'s order and slots in turn. */
+  readonly firstSlot: Readonly<Record<string, number>>;
   readonly entry: Readonly<Record<string, readonly number[]>>;
   readonly cursor: Readonly<Record<string, number>>;
   readonly lock: Readonly<Record<string, number>>;
@@ -107,7 +109,9 @@ export function layoutOf(world: KitWorld): Layout {
   const rcu = layout.thread.map((n) => addAlone(n, 'rcu', (th) => (th as Thread).rcu));
   const objFree = byName(layout.obj, (_, slots) => slots.map((n) => addAlone(n, 'free', (o) => ((o as Obj).state === 'free' ? 1 : 0))));
   const entryFree = byName(layout.entry, (_, ids) => ids.map((n) => addAlone(n, 'free', (e) => (e === null ? 1 : 0))));
-  return { ...layout, stored, alone, rcu, objFree, entryFree, places, read };
+  let slots = 0;
+  const firstSlot = byName(layout.obj, (_, parts) => (slots += parts.length) - parts.length);
+  return { ...layout, firstSlot, stored, alone, rcu, objFree, entryFree, places, read };
 }
 
 /**

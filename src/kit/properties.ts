@@ -130,13 +130,19 @@ export function holders(spec: KitSpec, world: KitWorld, kind: string, slot: numb
  * stepping thread's, answered without naming them (a step that frees asks, and mostly nobody else holds one).
  */
 function heldByOthers(spec: KitSpec, world: KitWorld, kind: string, slot: number, o: Obj, field: string, t: number): boolean {
-  if (holdPlan(spec).counters.some((c) => c.kind === kind && c.holds === field && o.fields[c.field]! > 0)) return true;
+  if (heldByCounter(holdPlan(spec), kind, o, field)) return true;
   const of = { kind, slot, gen: o.gen };
   let held = false;
   eachHold(spec, world, (e, f, _, holder, at) => {
     if (f === field && !(holder === 'local' && at === t) && sameObject(e, of)) held = true;
   });
   return held;
+}
+
+/** Whether a counter of `o`'s own (a `kind` object) holds references on its `field`. */
+function heldByCounter(plan: HoldPlan, kind: string, o: Obj, field: string): boolean {
+  for (const c of plan.counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) return true;
+  return false;
 }
 
 /** Holders as messages name them: `bufs[0], 2 attached`, or `nobody`. */
@@ -223,10 +229,8 @@ function refcountsMatch(spec: KitSpec, world: KitWorld): string | undefined {
  */
 class HoldsOnWords {
   private readonly plan: HoldPlan;
-  /** Every object slot, numbered: its part, its refcount fields' counts (`HoldPlan.countAt`). */
+  /** Every object slot, numbered as `Layout.firstSlot` numbers them: its part, its refcount fields' counts (`HoldPlan.countAt`). */
   readonly slots: readonly { readonly kind: string; readonly slot: number; readonly part: number; readonly fields: readonly number[] }[];
-  /** Each kind's first slot's number. */
-  readonly slotOf: Readonly<Record<string, number>>;
   /** The parts that hold references: threads, the queue, entries of spaces that hold, object slots. */
   readonly holders: readonly number[];
   private readonly threadOf: ReadonlyMap<number, number>;
@@ -244,7 +248,6 @@ class HoldsOnWords {
     this.slots = Object.entries(layout.obj).flatMap(([kind, parts]) =>
       parts.map((part, slot) => ({ kind, slot, part, fields: plan.refcounts[kind]!.map((f) => plan.countAt[kind]![f]! + slot) })),
     );
-    this.slotOf = Object.fromEntries(Object.keys(layout.obj).map((kind) => [kind, this.slots.findIndex((o) => o.kind === kind)]));
     this.threadOf = new Map(layout.thread.map((part, t) => [part, t]));
     this.spaceOf = new Map(plan.entries.flatMap(({ name, holds }) => layout.entry[name]!.map((part) => [part, holds] as const)));
     this.kindOf = new Map(this.slots.map((o) => [o.part, o]));
@@ -280,7 +283,7 @@ class HoldsOnWords {
     const out: number[] = [];
     const add = (e: HoldTarget, field: string, k: number, matchGen = true) => {
       const at = plan.countAt[e.kind]?.[field];
-      if (at !== undefined) out.push(at + e.slot, matchGen ? this.slotOf[e.kind]! + e.slot : -1, e.gen, k);
+      if (at !== undefined) out.push(at + e.slot, matchGen ? layout.firstSlot[e.kind]! + e.slot : -1, e.gen, k);
     };
     // Where the holder is does not matter here: what it holds does.
     const visit: HoldVisit = (e, field, k) => add(e, field, k);
@@ -344,15 +347,15 @@ function freedOnWords(spec: KitSpec, layout: Layout, value: (word: number) => un
         wasGen = was[1] ? was[0]! : -1;
       }
       if (wasGen < 0 || wasGen === slots[j + 1]) continue;
-      const { kind, slot } = on.slots[k]!;
-      const o = value(words[on.slots[k]!.part]!) as Obj;
+      const { kind, slot, part } = on.slots[k]!;
+      const o = value(words[part]!) as Obj;
       after.set(words);
       for (let i = 0; i < done.patch.length; i += 2) after[done.patch[i]!] = done.patch[i + 1]!;
       const own = layout.thread[thread];
       const fields = plan.refcounts[kind]!;
       for (let f = 0; f < fields.length; f++) {
         const field = fields[f]!;
-        for (const c of plan.counters) if (c.kind === kind && c.holds === field && o.fields[c.field]! > 0) return false;
+        if (heldByCounter(plan, kind, o, field)) return false;
         const count = plan.countAt[kind]![field]! + slot;
         for (let h = 0; h < on.holders.length; h++) {
           const n = on.holders[h]!;
