@@ -204,10 +204,11 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
-    const found = this.findOnWords(this.young[step.thread]?.get(keyOf(step)), words);
+    const key = keyOf(step);
+    const found = this.findOnWords(this.young[step.thread]?.get(key), words);
     if (found === undefined) {
       this.words = words;
-      return this.outcome(world, step, this.wordInWords);
+      return this.fromOld(world, step, key, this.wordInWords);
     }
     refire(found.fired);
     return found;
@@ -222,19 +223,22 @@ export class StepCache implements WordSteps<KitWorld> {
 
   /** `step` taken in `world`: the world it makes, and its reply. */
   step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
-    const outcome = this.outcome(() => world, step, (n) => this.wordFromWorld(n, world));
+    const key = keyOf(step);
+    const wordOf = (n: number) => this.wordFromWorld(n, world);
+    let outcome = this.find(this.young, step.thread, key, wordOf);
+    if (outcome === undefined) outcome = this.fromOld(() => world, step, key, wordOf);
+    else refire(outcome.fired);
     return { world: outcome.after(world), reply: outcome.reply };
   }
 
-  /** What `step` does in `world()`, whose parts' words `wordOf` gives: replayed from the cache, or run (the world made) and filed there. */
-  private outcome(world: () => KitWorld, step: EngineStep, wordOf: (n: number) => number): Outcome {
-    const key = keyOf(step);
-    let outcome = this.find(this.young, step.thread, key, wordOf);
-    if (outcome === undefined) {
-      outcome = this.find(this.old, step.thread, key, wordOf);
-      if (outcome !== undefined) this.keep(step.thread, key, outcome);
-    }
+  /**
+   * What `step` (its `key`) does in `world()`, whose parts' words `wordOf` gives, where the young generation has
+   * nothing filed for it: replayed from the old one (and filed in the young one again), or run and filed.
+   */
+  private fromOld(world: () => KitWorld, step: EngineStep, key: string, wordOf: (n: number) => number): Outcome {
+    const outcome = this.find(this.old, step.thread, key, wordOf);
     if (outcome === undefined) return this.run(world(), step, key, wordOf);
+    this.keep(step.thread, key, outcome);
     refire(outcome.fired);
     return outcome;
   }

@@ -7,32 +7,32 @@
 import { WordMap } from './word-map.ts';
 
 export class Read<T> {
-  /** The word met last and where it led: a search meets the same word many times in a row (siblings share most parts). */
+  /** The one word met, and where it led, while there is one (most reads meet one). */
   private word = 0;
   private next?: Read<T> | T;
-  /** Every word met, once a second one is (the last one is in it too). */
+  /** Every word met, once a second one is (it keeps the one met last in front itself). */
   private more?: WordMap<Read<T> | T>;
 
   constructor(readonly part: number) {}
 
   /** Where `word` leads. */
   get(word: number): Read<T> | T | undefined {
-    if (word === this.word && this.next !== undefined) return this.next;
-    const next = this.more?.get(word);
-    if (next !== undefined) {
-      this.word = word;
-      this.next = next;
-    }
-    return next;
+    if (this.more !== undefined) return this.more.get(word);
+    return word === this.word ? this.next : undefined;
   }
 
   set(word: number, next: Read<T> | T): void {
-    if (this.next !== undefined) {
-      if (this.more === undefined) (this.more = new WordMap()).set(this.word, this.next);
-      this.more.set(word, next);
+    if (this.more === undefined && (this.next === undefined || word === this.word)) {
+      this.word = word;
+      this.next = next;
+      return;
     }
-    this.word = word;
-    this.next = next;
+    if (this.more === undefined) {
+      this.more = new WordMap();
+      this.more.set(this.word, this.next!);
+      this.next = undefined;
+    }
+    this.more.set(word, next);
   }
 }
 
