@@ -170,6 +170,8 @@ class Search<W, C> {
   private readonly queue = new WorldQueue();
   private readonly words = new Words();
   private readonly hash = new Uint32Array(2);
+  /** Whether a world a step makes is fingerprinted from the step's patch (on words, but for a split search's parts). */
+  private readonly patches: boolean;
   /** The fingerprint sums (`wordSums`) of the world being expanded on words, and of the world a step made from it. */
   private readonly sums = new Int32Array(2);
   private readonly nextSums = new Int32Array(2);
@@ -213,7 +215,8 @@ class Search<W, C> {
     this.canonical = symmetry ? (w) => symmetry.canonical(w) : (w) => w;
     if (!symmetry && system.codec && system.words) this.wordSteps = system.words;
     // A search on words fingerprints the world a step makes from its patch: the placed fingerprint, which patches.
-    this.fingerprintOf = options.split ? this.codec.fingerprint!.bind(this.codec) : this.wordSteps ? placedFingerprint : fingerprint;
+    this.patches = this.wordSteps !== undefined && !options.split;
+    this.fingerprintOf = options.split ? this.codec.fingerprint!.bind(this.codec) : this.patches ? placedFingerprint : fingerprint;
   }
 
   private readonly pause = pauser();
@@ -310,7 +313,7 @@ class Search<W, C> {
       let decoded: W | undefined;
       const world = () => (decoded ??= this.codec.decode(words));
       const enabled = this.wordSteps?.enabled ? this.wordSteps.enabled(words, world) : this.system.enabled(world());
-      if (this.wordSteps && !this.options.split && enabled.length > 0) wordSums(words, words.length, this.sums);
+      if (this.patches && enabled.length > 0) wordSums(words, words.length, this.sums);
       if (this.wordSteps?.enabled && this.expandedOnWords++ % SAMPLE_WORDS === 0) this.sampleEnabled(enabled, world());
       this.edges?.starts.push(this.edges.targets.length);
       this.tables?.steps.push(enabled.length);
@@ -370,7 +373,7 @@ class Search<W, C> {
    * content (see the constructor): the words are made first.
    */
   private storePatch(words: Int32Array, patch: Int32Array, parent: number, step: number): number {
-    if (this.options.split) return this.storeWords(this.patched(words, patch), words.length, parent, step);
+    if (!this.patches) return this.storeWords(this.patched(words, patch), words.length, parent, step);
     patchSums(this.sums, words, patch, this.nextSums);
     finishSums(this.nextSums, words.length, this.hash);
     const seen = this.add();

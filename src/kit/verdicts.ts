@@ -9,7 +9,9 @@
  * beyond those the step read itself. An invariant reads a world: its
  * verdicts are filed by the words of the world after the step, which the
  * search has without making that world. A check that reads much of the world
- * (the stock properties count every holder on a free) is run every time.
+ * (a model's property that counts every holder) is run every time; a stock
+ * property that would may have a form that reads words (`WordForm`,
+ * `MoveForm`).
  */
 import type { Finding, InvariantProperty, Property, Reply, Step as EngineStep, Move, Violation } from '../engine/model.ts';
 import { checkMove, LazyMove } from '../engine/run.ts';
@@ -230,7 +232,7 @@ export class Verdicts {
     return found.length === 0 ? NONE : violationsIn(found, at);
   }
 
-  /** The verdict filed (`found`), checked again as it is, or recorded. Apart from `check`: its closures are made only here. */
+  /** The verdict filed (`found`), checked again as it is, or recorded. Apart from `filedCheck`: its closures are made only here. */
   private recheck<C>(found: Found | undefined, properties: readonly Property<KitWorld, C>[], config: C, before: () => KitWorld, step: EngineStep, words: Int32Array, at: number): Found {
     return this.filed.verdict(
       found,
