@@ -16,18 +16,12 @@ import { actor, entryOf, nextStep, objName, refsOn, sameObject, spaceHolds, view
 
 type KitProperty = Property<KitWorld, KitSpec>;
 
-const applies = (id: string) => (spec: KitSpec) => !(spec.off ?? []).includes(id);
+/** `p`, off where a model's or variant's `off` names it. */
+const stock = (p: KitProperty): KitProperty => ({ ...p, applies: (spec: KitSpec) => !(spec.off ?? []).includes(p.id) });
 
 /** A property broken by a step whose reply carries a warning that `matches`. */
 function warned(id: string, title: string, matches: RegExp, source: string): KitProperty {
-  return {
-    id,
-    kind: 'step',
-    title,
-    source,
-    applies: applies(id),
-    check: (move: Move<KitWorld>) => move.reply.warnings?.find((w) => matches.test(w)),
-  };
+  return stock({ id, kind: 'step', title, source, check: (move: Move<KitWorld>) => move.reply.warnings?.find((w) => matches.test(w)) });
 }
 
 /** What a hold is on: an object (kind, slot, generation) and one of its refcount fields. */
@@ -452,23 +446,21 @@ function spuriousTimeout(spec: KitSpec, { before, step }: Move<KitWorld>): strin
 
 const KIT = 'lifecheck kit';
 
-const refcountMatchesHolders: KitProperty = {
+const refcountMatchesHolders = stock({
   id: 'refcount-matches-holders',
   kind: 'invariant',
   title: 'every count equals the references held: pointers, id entries, counters that hold them',
   source: `${KIT}: counted references`,
-  applies: applies('refcount-matches-holders'),
   check: (world, spec) => refcountsMatch(spec, world),
-};
+});
 
-const noFreeWhileReferenced: KitProperty = {
+const noFreeWhileReferenced = stock({
   id: 'no-free-while-referenced',
   kind: 'step',
   title: 'no object is freed while another holder still counts a reference on it',
   source: `${KIT}: counted references`,
-  applies: applies('no-free-while-referenced'),
   check: (move, spec) => freedWhileReferenced(spec, move),
-};
+});
 
 /** The stock properties that have a form reading words: invariants, on a world's; step properties, on a step's. */
 export const wordForms: ReadonlyMap<Property<KitWorld, never>, WordForm> = new Map([[refcountMatchesHolders as Property<KitWorld, never>, refcountsOnWords]]);
@@ -496,14 +488,13 @@ export const stockProperties: readonly KitProperty[] = [
   ),
   warned('no-warn', 'no WARN_ON fires', /^WARNING: at /, `${KIT}: WARN_ON`),
   noFreeWhileReferenced,
-  {
+  stock({
     id: 'no-spurious-timeout',
     kind: 'step',
     title: 'a bounded wait for a count to drain times out only while someone really holds a reference',
     source: `${KIT}: waits`,
-    applies: applies('no-spurious-timeout'),
     check: (move, spec) => spuriousTimeout(spec, move),
-  },
+  }),
   warned(
     'locks-released',
     'every lock and RCU section taken is released on every path, and only those',
@@ -513,20 +504,18 @@ export const stockProperties: readonly KitProperty[] = [
   warned('failed-call-changes-nothing', 'a call that fails leaves what others can see as it was', /but left changed/, `${KIT}: error paths unwind`),
   warned('lock-order', 'locks are always taken in one order (no ABBA that could deadlock)', /possible circular locking dependency/, `${KIT}: lockdep`),
   refcountMatchesHolders,
-  {
+  stock({
     id: 'no-deadlock',
     kind: 'final',
     title: 'no thread waits for ever',
     source: `${KIT}: locks and waits`,
-    applies: applies('no-deadlock'),
     check: (world, spec) => deadlocked(spec, world),
-  },
-  {
+  }),
+  stock({
     id: 'nothing-leaked',
     kind: 'final',
     title: 'at the end, every object is freed or still reachable',
     source: `${KIT}: kmemleak`,
-    applies: applies('nothing-leaked'),
     check: (world, spec) => leaked(spec, world),
-  },
+  }),
 ];
