@@ -36,7 +36,7 @@ const violationsIn = (found: Found, at: number): readonly Violation[] => found.m
 /** How many parts a check may read beyond those known (or a quarter of the world's, if more) for its verdict to be filed. */
 const WIDE = 4;
 
-/** One filed verdict met again in this many is checked again as it is. */
+/** One filed verdict met again in this many, and one verdict of a form on words, is checked again as it is. */
 const SAMPLE = 1024;
 
 /**
@@ -184,11 +184,17 @@ export class MovePlans {
 /** How `properties` are checked (apart from `planFor`, whose every call would make its closures' context). */
 function movePlan<C>(properties: readonly Property<KitWorld, C>[], formOf: (p: Property<KitWorld, never>) => MoveForm | undefined): MovePlan<C> {
   const forms = properties.map((p) => formOf(p as unknown as Property<KitWorld, never>));
-  return { forms: forms.filter((f) => f !== undefined), filed: properties.filter((_, i) => forms[i] === undefined) };
+  return {
+    forms: forms.filter((f) => f !== undefined),
+    formed: properties.filter((_, i) => forms[i] !== undefined),
+    filed: properties.filter((_, i) => forms[i] === undefined),
+  };
 }
 
 interface MovePlan<C = unknown> {
   readonly forms: readonly MoveForm[];
+  /** The properties the forms are of, in turn. */
+  readonly formed: readonly Property<KitWorld, C>[];
   readonly filed: readonly Property<KitWorld, C>[];
 }
 
@@ -212,6 +218,7 @@ export class Verdicts {
       // A property read from the words that breaks: every check as it is, for the violations in the list's order.
       const { forms } = plan;
       for (let i = 0; i < forms.length; i++) if (!forms[i]!(words, this.done, step.thread)) return this.plain(properties, config, before(), step, at);
+      if (this.recorder.sampled()) this.confirm(plan.formed, config, before(), step, at);
       if (plan.filed.length === 0) return NONE;
     }
     return this.filedCheck(plan.filed, config, before, step, words, at);
@@ -243,6 +250,12 @@ export class Verdicts {
       () => foundIn(this.plain(properties, config, before(), step, at)),
       () => `the step properties ${properties.map((p) => p.id).join(', ')}`,
     );
+  }
+
+  /** Stops the search where `properties`, which their forms on words found kept, are broken on the move as it is. */
+  private confirm<C>(properties: readonly Property<KitWorld, C>[], config: C, before: KitWorld, step: EngineStep, at: number): void {
+    const broken = this.plain(properties, config, before, step, at);
+    if (broken.length > 0) throw new Error(`internal: ${broken[0]!.property} read from the words holds, but not on the move: ${broken[0]!.message}`);
   }
 
   /** The checks on the move as it is. */
@@ -332,7 +345,12 @@ export class WorldVerdicts {
 
   private verdict(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
     if (!x.fast) return this.fromFiled(x, -1, config, words, world);
-    if (x.fast(words)) return undefined;
+    if (x.fast(words)) {
+      // One in `SAMPLE` is checked on the world as well: a form that misread the words stops the search.
+      const missed = this.recorder.sampled() ? x.p.check(world(), config as never) : undefined;
+      if (missed !== undefined) throw new Error(`internal: ${x.p.id} read from the words holds, but not in the world: ${missed}`);
+      return undefined;
+    }
     const message = x.p.check(world(), config as never);
     if (message === undefined) throw new Error(`internal: ${x.p.id} read from the words is broken, but not in the world`);
     return message;

@@ -240,6 +240,38 @@ describe('step properties checked on words', () => {
     expect(verdicts.indexOf(1)).toBe(verdicts.length - 1);
   });
   it('met steps that break no-free-while-referenced', () => expect(broken).toBeGreaterThan(0));
+
+  it('stop with an error where a form on words says a broken property holds, one check in 1,024 being made as it is too', async () => {
+    const v = buffer.variants.find((x) => x.name === 'attach-forgets-ref')!;
+    const spec = v.config as KitSpec;
+    const r = await checkVariant(v as AnyVariant, { bounds, runs: 0, seed: 1, exhaustive: {}, properties: [freed.id] });
+    const trace = r.verdicts[0]!.counterexample!.trace as Trace<KitWorld>;
+    // Forms that always say the property holds: the step property's, and refcount-matches-holders'.
+    const refcounts = stockProperties.find((p) => p.id === 'refcount-matches-holders')!;
+    const lying = { worlds: new Map([[refcounts as never, () => () => true]]), moves: new Map([[freed as never, () => () => true]]) };
+    const system = kitSystem(spec, bounds, { forms: lying });
+    const codec = system.codec!;
+    let world = trace.init;
+    for (const { step } of trace.steps.slice(0, -1)) world = system.apply(world, step).world;
+    const sink = new Words();
+    codec.encode(world, sink);
+    const words = sink.view().slice();
+    world = codec.decode(words);
+    const last = trace.steps.at(-1)!.step;
+    const outcome = system.words!.apply(() => world, words, last);
+    expect(() => {
+      for (let n = 0; n < 1024; n++) outcome.checkMove!([freed], spec, () => world, last, words, 1);
+    }).toThrow(/no-free-while-referenced read from the words holds, but not on the move/);
+    // The last world of refcount-matches-holders' own counterexample breaks it.
+    const miscounted = await checkVariant(v as AnyVariant, { bounds, runs: 0, seed: 1, exhaustive: {}, properties: [refcounts.id] });
+    const broken = (miscounted.verdicts[0]!.counterexample!.trace as Trace<KitWorld>).steps.at(-1)!.world;
+    const brokenWords = new Words();
+    codec.encode(broken, brokenWords);
+    expect(checkWorld([refcounts], spec, broken, false, 1)).toHaveLength(1);
+    expect(() => {
+      for (let n = 0; n < 1024; n++) system.words!.checkWorld!([refcounts], spec, brokenWords.view().slice(), () => broken, 1);
+    }).toThrow(/refcount-matches-holders read from the words holds, but not in the world/);
+  });
 });
 
 describe('step properties replayed by what they read', () => {
