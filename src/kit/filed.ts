@@ -6,33 +6,10 @@
  */
 import { WordMap } from './word-map.ts';
 
-export class Read<T> {
-  /** The one word met, and where it led, while there is one (most reads meet one). */
-  private word = 0;
-  private next?: Read<T> | T;
-  /** Every word met, once a second one is (it keeps the one met last in front itself). */
-  private more?: WordMap<Read<T> | T>;
-
-  constructor(readonly part: number) {}
-
-  /** Where `word` leads. */
-  get(word: number): Read<T> | T | undefined {
-    if (this.more !== undefined) return this.more.get(word);
-    return word === this.word ? this.next : undefined;
-  }
-
-  set(word: number, next: Read<T> | T): void {
-    if (this.more === undefined && (this.next === undefined || word === this.word)) {
-      this.word = word;
-      this.next = next;
-      return;
-    }
-    if (this.more === undefined) {
-      this.more = new WordMap();
-      this.more.set(this.word, this.next!);
-      this.next = undefined;
-    }
-    this.more.set(word, next);
+/** A node: the part read next, and where each of its words leads. */
+export class Read<T> extends WordMap<Read<T> | T> {
+  constructor(readonly part: number) {
+    super();
   }
 }
 
