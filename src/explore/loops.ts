@@ -25,6 +25,8 @@ export interface Cycle {
 export function findCycle(graph: StateGraph): Cycle | undefined {
   // In one array each: the peeling reads every edge twice.
   const flat = { states: graph.states, starts: graph.starts.toArray(graph.states + 1), targets: graph.targets.toArray() };
+  // Most graphs have none: one depth-first pass says so, and only a graph with one is peeled to find it.
+  if (!hasCycle(flat)) return undefined;
   const alive = survivors(flat);
   const first = alive.indexOf(1);
   if (first < 0) return undefined;
@@ -53,6 +55,39 @@ interface FlatGraph {
   readonly states: number;
   readonly starts: Int32Array;
   readonly targets: Int32Array;
+}
+
+/** Whether some step leads back to a world on the depth-first path to it (a world still open): then the graph has a cycle. */
+function hasCycle({ states: n, starts, targets }: FlatGraph): boolean {
+  // 0: not met yet, 1: on the path (open), 2: every world it reaches is done.
+  const mark = new Uint8Array(n);
+  const path = new Int32Array(n);
+  const next = new Int32Array(n);
+  for (let root = 0; root < n; root++) {
+    if (mark[root] !== 0) continue;
+    let top = 0;
+    path[0] = root;
+    next[0] = starts[root]!;
+    mark[root] = 1;
+    while (top >= 0) {
+      const s = path[top]!;
+      const e = next[top]!;
+      if (e === starts[s + 1]) {
+        mark[s] = 2;
+        top--;
+        continue;
+      }
+      next[top] = e + 1;
+      const t = targets[e]!;
+      if (mark[t] === 1) return true;
+      if (mark[t] === 0) {
+        mark[t] = 1;
+        path[++top] = t;
+        next[top] = starts[t]!;
+      }
+    }
+  }
+  return false;
 }
 
 /** The index among `s`'s steps of its first step to a surviving world. */
