@@ -89,6 +89,10 @@ class WordView implements View {
     return this.part(this.layout.thread[u]!) as Thread;
   }
 
+  callsOf(u: number): number {
+    return this.part(this.layout.calls[u]!) as number;
+  }
+
   rcuOf(u: number): number {
     return this.part(this.layout.rcu[u]!) as number;
   }

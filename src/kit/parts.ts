@@ -1,7 +1,7 @@
 /**
  * A world's parts, numbered once per system from its initial world: each
  * object slot, each id's entry, each cursor, lock and rw_semaphore, each
- * thread, the work queue, the lock orders lockdep has seen, the objects
+ * thread, the calls each started and the ids they returned, the work queue, the lock orders lockdep has seen, the objects
  * waiting for RCU readers, the exit flag;
  * and after them, parts of those read alone, a number each: all some steps
  * need of a part, so that what they do depends on no more of it (each
@@ -32,6 +32,8 @@ export interface Layout {
   readonly lock: Readonly<Record<string, number>>;
   readonly rwsem: Readonly<Record<string, number>>;
   readonly thread: readonly number[];
+  readonly calls: readonly number[];
+  readonly handles: readonly number[];
   readonly queue: number;
   readonly lockOrder: number;
   readonly rcuFreed: number;
@@ -93,6 +95,8 @@ export function layoutOf(world: KitWorld): Layout {
     lock: byName(world.locks, (name) => add('locks', name)),
     rwsem: byName(world.rwsems, (name) => add('rwsems', name)),
     thread: world.threads.map((_, u) => add('threads', u)),
+    calls: world.calls.map((_, u) => add('calls', u)),
+    handles: world.handles.map((_, u) => add('handles', u)),
     queue: add('queue'),
     lockOrder: add('lockOrder'),
     rcuFreed: add('rcuFreed'),
@@ -161,6 +165,8 @@ export function fromParts(layout: Layout, values: readonly unknown[]): KitWorld 
     locks: each(layout.lock),
     rwsems: each(layout.rwsem),
     threads: layout.thread.map((n) => values[n] as KitWorld['threads'][number]),
+    calls: layout.calls.map((n) => values[n] as number),
+    handles: layout.handles.map((n) => values[n] as KitWorld['handles'][number]),
     queue: values[layout.queue] as KitWorld['queue'],
     lockOrder: values[layout.lockOrder] as KitWorld['lockOrder'],
     rcuFreed: values[layout.rcuFreed] as KitWorld['rcuFreed'],

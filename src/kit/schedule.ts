@@ -29,7 +29,7 @@ export function exitSteps(spec: KitSpec, bounds: Bounds, view: View, starts: Sta
   if (!spec.exit || view.exited || view.queue().length > 0) return [];
   for (let t = 0; t < view.threadCount; t++) {
     const th = view.threadAt(t);
-    if (th.call !== null || (!th.worker && starts[t]!.length > 0 && th.calls < bounds.ops)) return [];
+    if (th.call !== null || (!th.worker && starts[t]!.length > 0 && view.callsOf(t) < bounds.ops)) return [];
   }
   return stepChoices(spec, view, { thread: bounds.threads - 1, op: spec.exit.name, args: [] });
 }
@@ -68,7 +68,7 @@ export function threadSteps(spec: KitSpec, bounds: Bounds, view: View, t: number
     return head ? stepChoices(spec, view, { thread: t, op: head.work, args: [] }, { ...th, frame: workFrame(head) }) : [];
   }
   // A call starts by running its first step, so it waits as that step would.
-  if (th.call === null) return th.calls < bounds.ops ? starts[t]!.flatMap((start) => stepChoices(spec, view, start)) : [];
+  if (th.call === null) return view.callsOf(t) < bounds.ops ? starts[t]!.flatMap((start) => stepChoices(spec, view, start)) : [];
   return stepChoices(spec, view, { thread: t, op: th.call, args: [] });
 }
 
@@ -112,7 +112,7 @@ function startingWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     world = done!.world;
   }
   // The setup made what exists; it is not one of CPU0's calls.
-  return withTasks(spec, bounds, { ...world, threads: world.threads.map((th, t) => (t === 0 ? { ...th, calls: 0 } : th)) });
+  return withTasks(spec, bounds, { ...world, calls: world.calls.map((n, t) => (t === 0 ? 0 : n)) });
 }
 
 /** Each CPU's task: the objects `current` names, as the spaces map them now (once the setup has run). */

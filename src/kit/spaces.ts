@@ -167,11 +167,11 @@ export function xaLookup(ctx: Ctx, step: Step, a: Extract<Action, { op: 'xa_load
     if (a.at !== undefined) ctx.setLocal(a.at, id!);
     setEntry(ctx, name, id!, null);
     ctx.effect(`${name}[${id}]`, -1);
-    const { [`${name}:${id}`]: _, ...kept } = ctx.th.handles ?? {};
-    if (ctx.th.handles) {
-      ctx.edit((th) => {
-        th.handles = kept;
-      });
+    // An id the thread erased is one it no longer holds: an object given that id later is no stale id to it.
+    const handles = ctx.handlesOf(ctx.t);
+    if (handles?.[`${name}:${id}`] !== undefined) {
+      const { [`${name}:${id}`]: _, ...kept } = handles;
+      ctx.setHandles(ctx.t, kept);
     }
   }
   // A local that already points to the object keeps what it held: its references, and ownership.

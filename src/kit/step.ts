@@ -90,9 +90,9 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     th.frame = frame;
     th.errno = null;
     th.effects = {};
-    // The scenario's budget counts a CPU's calls: not the kworker's works, nor the exit.
-    if (!worker && c !== ctx.spec.exit) th.calls++;
   });
+  // The scenario's budget counts a CPU's calls: not the kworker's works, nor the exit.
+  if (!worker && c !== ctx.spec.exit) ctx.setCalls(ctx.t, ctx.callsOf(ctx.t) + 1);
   if (!worker) ctx.stale = staleIds(ctx, c, frame);
 }
 
@@ -114,7 +114,7 @@ function currentLocals(ctx: Ctx): Readonly<Record<string, Local>> {
 function staleIds(ctx: Ctx, c: Call, frame: Readonly<Record<string, Local>>): string[] {
   return Object.entries(c.args).flatMap(([local, space]) => {
     const id = frame[local] as number;
-    const then = ctx.th.handles?.[`${space}:${id}`];
+    const then = ctx.handlesOf(ctx.t)?.[`${space}:${id}`];
     const now = entryOf(ctx.entry(space, id - ctx.idBase(space)));
     if (!then || !now || sameObject(now, then)) return [];
     const was = objName(then.kind, then.slot, then.gen);
@@ -177,9 +177,7 @@ function returned(ctx: Ctx, r: Return): string | number {
   if (typeof id !== 'number') throw new DefinitionError(`call '${ctx.th.call}' returns '${r.id}', which holds no id`);
   const entry = entryOf(ctx.entry(r.space, id - ctx.idBase(r.space)));
   if (entry) {
-    ctx.edit((th) => {
-      th.handles = sortedRecord({ ...th.handles, [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } });
-    });
+    ctx.setHandles(ctx.t, sortedRecord({ ...ctx.handlesOf(ctx.t), [`${r.space}:${id}`]: { kind: entry.kind, slot: entry.slot, gen: entry.gen } }));
   }
   return r.value === undefined ? id : `${r.value} (id ${id})`;
 }
@@ -211,6 +209,6 @@ function finish(ctx: Ctx, c: Call, value: string | number): Ended {
     if (changed.length) warnings.push(`${c.name} returned ${value} but left changed: ${changed.join(', ')}`);
   }
   // Idle again, keeping what outlives a call.
-  ctx.thread((t) => ({ ...idle, rcu: t.rcu, locks: t.locks, calls: t.calls, worker: t.worker, handles: t.handles, task: t.task }));
+  ctx.thread((t) => ({ ...idle, rcu: t.rcu, locks: t.locks, worker: t.worker, task: t.task }));
   return { value, failure, warnings };
 }

@@ -8,7 +8,7 @@
  */
 import type { Bounds } from '../engine/model.ts';
 import { withWrites, type Layout } from './parts.ts';
-import { entryOf, sameObject, type KitWorld, type Obj, type ObjRef, type Rwsem, type Slot, type Thread, type View, type Work } from './world.ts';
+import { entryOf, sameObject, type KitWorld, type Obj, type ObjRef, type Rwsem, type Slot, type Handles, type Thread, type View, type Work } from './world.ts';
 
 export class StepView implements View {
   /** The parts read, in the order first read (not those read after this step wrote them). */
@@ -69,6 +69,22 @@ export class StepView implements View {
 
   setThread(u: number, th: Thread): void {
     this.write(this.layout.thread[u], th);
+  }
+
+  callsOf(u: number): number {
+    return this.part(this.layout.calls[u]!) as number;
+  }
+
+  setCalls(u: number, n: number): void {
+    this.write(this.layout.calls[u], n);
+  }
+
+  handlesOf(u: number): Handles {
+    return this.part(this.layout.handles[u]!) as Handles;
+  }
+
+  setHandles(u: number, handles: Handles): void {
+    this.write(this.layout.handles[u], handles);
   }
 
   /** How traces call thread `u`: the kworker is the thread after the CPUs (without reading it). */

@@ -189,19 +189,18 @@ export interface Thread {
   /** rcu_read_lock nesting. */
   readonly rcu: number;
   readonly locks: readonly string[];
-  /** Calls started, of the scenario's budget. */
-  readonly calls: number;
   /** The call's net changes to what other threads can see (`buf 1.ref: +1`), for a failed call's check. */
   readonly effects: Readonly<Record<string, number>>;
   /** The pointer fields the call set or cleared, and the phases it moved, with what each was before (`hwpt 1->ioas`: `NULL`; `set 1.phase`: `live`). */
   readonly linksWas?: Readonly<Record<string, string>>;
   /** The thread that runs queued work (a kworker), not a CPU making calls. */
   readonly worker?: true;
-  /** The ids calls returned to this thread (`space:id`), and what each meant then. */
-  readonly handles?: Readonly<Record<string, Entry>>;
   /** What `current` gives its calls: the objects its task had when the scenario started. */
   readonly task?: Readonly<Record<LocalName, Entry | null>>;
 }
+
+/** The ids calls returned to a thread (`space:id`), and what each meant then. */
+export type Handles = Readonly<Record<string, Entry>> | undefined;
 
 /** An rw_semaphore: the threads reading, the writer (-1 for none), and the writers queued for it, in order. */
 export interface Rwsem {
@@ -232,6 +231,13 @@ export interface KitWorld {
   readonly rwsems: Readonly<Record<string, Rwsem>>;
   /** CPUs, then the kworker when the model queues work. */
   readonly threads: readonly Thread[];
+  /**
+   * What outlives a thread's calls, by thread, apart from the threads: so a step inside a call, which reads
+   * neither, does the same whatever calls came before it, and the step cache runs it once for them all. The calls
+   * each started, of the scenario's budget (the kworker's works and the exit count none), and the ids they returned.
+   */
+  readonly calls: readonly number[];
+  readonly handles: readonly Handles[];
   /** Queued work, oldest first: the kworker runs it in order. */
   readonly queue: readonly Work[];
   /** Lock orders seen so far, as lockdep records them: `A>B` when B was taken while A was held (sorted). */
@@ -264,11 +270,9 @@ export const idle: Thread = {
   errno: null,
   rcu: 0,
   locks: [],
-  calls: 0,
   effects: {},
   linksWas: undefined,
   worker: undefined,
-  handles: undefined,
   task: undefined,
 };
 
@@ -321,6 +325,8 @@ export function resolveLock(frame: Thread['frame'], a: Action): Action {
 export interface View {
   readonly threadCount: number;
   threadAt(u: number): Thread;
+  /** The calls thread `u` started. */
+  callsOf(u: number): number;
   /** Thread `u`'s rcu_read_lock nesting. */
   rcuOf(u: number): number;
   lockOwner(name: string): number | undefined;
@@ -337,6 +343,7 @@ export interface View {
 export const viewOf = (world: KitWorld): View => ({
   threadCount: world.threads.length,
   threadAt: (u) => world.threads[u]!,
+  callsOf: (u) => world.calls[u]!,
   rcuOf: (u) => world.threads[u]!.rcu,
   lockOwner: (name) => world.locks[name],
   rwsem: (name) => world.rwsems[name],
@@ -367,6 +374,8 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     locks: Object.fromEntries([...(spec.locks ?? []), ...objectLocks(spec, 'mutex')].map((l) => [l, -1])),
     rwsems: Object.fromEntries([...(spec.rwsems ?? []), ...objectLocks(spec, 'rwsem')].map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
     threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
+    calls: Array.from({ length: bounds.threads + (spec.works ? 1 : 0) }, () => 0),
+    handles: Array.from({ length: bounds.threads + (spec.works ? 1 : 0) }, (): Handles => undefined),
     queue: [],
     lockOrder: [],
     rcuFreed: [],

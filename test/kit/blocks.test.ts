@@ -257,7 +257,7 @@ describe('setup: what exists before the scenario', () => {
   it('runs its call alone to its end before any step, and counts as no call of CPU0', () => {
     const { sys } = system({ new_ioas: newIoas }, 2, { setup: newIoas });
     expect(sys.init.spaces.objects).toEqual([{ kind: 'ioas', slot: 0, gen: 1 }, null]);
-    expect(sys.init.threads.map((th) => [th.call, th.calls])).toEqual([[null, 0], [null, 0]]);
+    expect(sys.init.threads.map((th, t) => [th.call, sys.init.calls[t]])).toEqual([[null, 0], [null, 0]]);
   });
 
   it("is the model's error when a step of it fails, warns or waits", () => {
