@@ -17,7 +17,10 @@
  * reading the world only through its `Ctx`: a read it did not note shows,
  * and is thrown as the kit's error, where it changes which part the step
  * reads next from the same parts; the tests check on random worlds that a
- * step does the same whatever its unread parts.
+ * step does the same whatever its unread parts. A step that updates a part
+ * it never reads (a thread's count of calls, bumped) is run once for every
+ * value the part holds: its outcome is filed under that part's word last,
+ * and made for a word not met yet from one filed beside it (`Specialising`).
  */
 import { recording, refire, type FiredEdges } from '../engine/machine.ts';
 import type { Bounds, Move, Property, Reply, Step as EngineStep, Violation, WordOutcome, WordSteps } from '../engine/model.ts';
@@ -29,32 +32,81 @@ import { runStep } from './step.ts';
 import { MovePlans, Recorder, Verdicts, WorldVerdicts, type MoveFormOf, type WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
 
-/** What a step did, filed under what it read. */
+/** What running a step made: the same for every value of the parts it updated without reading them. */
+interface Made {
+  /** The parts the step read, in the order read, and the word of each. */
+  readonly reads: readonly number[];
+  readonly readWords: readonly number[];
+  /** Part numbers and their new values in turn (`withWrites`), and the same with their words (a patch). */
+  readonly writes: readonly unknown[];
+  readonly patch: readonly number[];
+  /** Part numbers and the function of its value each gets in turn, for the parts it updated unread. */
+  readonly updates: readonly unknown[];
+  readonly reply: Reply;
+  readonly fired: FiredEdges;
+  /** The object slots it wrote (`objectsWritten`), and as `Done.slots`: an update is of no object. */
+  readonly objects: readonly WrittenObject[];
+  readonly slots: Int32Array;
+}
+
+/** What a step did, filed under what it read: what it made, with the parts it updated as they are in one world. */
 class Outcome implements WordOutcome<KitWorld> {
+  /** The parts the step read (and updated), in the order read, and the word of each: where it is filed. */
+  readonly reads: readonly number[];
+  readonly readWords: readonly number[];
+  /** Part numbers and their new values in turn (`withWrites`). */
+  readonly writes: readonly unknown[];
+  /** Part numbers and their new values' words in turn: the world's words' patch. */
+  readonly patch: Int32Array;
+  readonly reply: Reply;
+  readonly objects: readonly WrittenObject[];
+  readonly slots: Int32Array;
+
   constructor(
-    /** The parts the step read, in the order read, and the word of each: where it is filed. */
-    readonly reads: readonly number[],
-    readonly readWords: readonly number[],
-    /** Part numbers and their new values in turn (`withWrites`). */
-    readonly writes: readonly unknown[],
-    /** Part numbers and their new values' words in turn: the world's words' patch. */
-    readonly patch: Int32Array,
-    readonly reply: Reply,
-    readonly fired: FiredEdges,
+    readonly made: Made,
     readonly layout: Layout,
+    /** The system codec's parts, and the word of each part where the step is taken (for the parts it updated). */
+    parts: CollapseCodec<unknown>,
+    wordOf: (n: number) => number,
     recorder: Recorder,
     plans: MovePlans,
-    /** The world it was first taken in (what it read of it is the same wherever it is replayed). */
-    before: KitWorld,
   ) {
-    this.objects = objectsIn(layout, writes);
-    this.slots = slotsIn(layout, this.objects, reads, before);
+    const { updates } = made;
+    this.objects = made.objects;
+    this.slots = made.slots;
+    if (updates.length === 0) {
+      this.reads = made.reads;
+      this.readWords = made.readWords;
+      this.writes = made.writes;
+      this.patch = Int32Array.from(made.patch);
+      this.reply = made.reply;
+    } else {
+      const reads = [...made.reads];
+      const readWords = [...made.readWords];
+      const writes = [...made.writes];
+      const patch = [...made.patch];
+      for (let i = 0; i < updates.length; i += 2) {
+        const n = updates[i] as number;
+        const word = wordOf(n);
+        const v = frozen((updates[i + 1] as (v: unknown) => unknown)(parts.value(word)));
+        reads.push(n);
+        readWords.push(word);
+        writes.push(n, v);
+        patch.push(n, parts.word(v));
+      }
+      this.reads = reads;
+      this.readWords = readWords;
+      this.writes = writes;
+      this.patch = Int32Array.from(patch);
+      // Its own reply: `objectsWritten` and `threadAfter` find an outcome by it.
+      this.reply = Object.freeze({ ...made.reply });
+    }
     this.verdicts = new Verdicts(recorder, plans, this);
   }
 
-  /** The object slots it wrote (`objectsWritten`). */
-  readonly objects: readonly WrittenObject[];
-  readonly slots: Int32Array;
+  get fired(): FiredEdges {
+    return this.made.fired;
+  }
 
   /** The step properties' verdicts on it, by what they read of the world it is taken in. */
   private readonly verdicts: Verdicts;
@@ -93,6 +145,23 @@ function objectsIn(layout: Layout, writes: readonly unknown[]): readonly Written
     if (field === 'objects') written.push({ n, w: { kind: kind as string, slot: slot as number, obj: writes[i + 1] as Obj } });
   }
   return written.sort((a, b) => a.n - b.n).map(({ w }) => w);
+}
+
+/** `v`, frozen where it is an object: a written part is handed back for every world the outcome is replayed in. */
+function frozen<T>(v: T): T {
+  return typeof v === 'object' && v !== null ? Object.freeze(v) : v;
+}
+
+/** A node of a step's tree that reads a part the step updated: an outcome for a word not met yet is made from `like`'s. */
+class Specialising extends Read<Outcome> {
+  constructor(
+    part: number,
+    readonly like: Outcome,
+    /** The step's key (`keyOf`). */
+    readonly key: string,
+  ) {
+    super(part);
+  }
 }
 
 /** `Done.slots` of the objects a step that read `reads` of `before` wrote. */
@@ -205,20 +274,43 @@ export class StepCache implements WordSteps<KitWorld> {
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
     const key = keyOf(step);
+    this.words = words;
     const found = this.findOnWords(this.young[step.thread]?.get(key), words);
-    if (found === undefined) {
-      this.words = words;
-      return this.fromOld(world, step, key, this.wordInWords);
-    }
+    if (found === undefined) return this.fromOld(world, step, key, this.wordInWords);
     refire(found.fired);
     return found;
   }
 
-  /** `find` from `at` where the world's words are `words`, a stored part's word read in place (most reads are of those). */
+  /** `find` from `at` where the world's words are `words` (`this.words`), a stored part's word read in place (most reads are of those). */
   private findOnWords(at: Read<Outcome> | Outcome | undefined, words: Int32Array): Outcome | undefined {
     const stored = this.layout.stored;
-    while (at instanceof Read) at = at.get(at.part < stored ? words[at.part]! : this.wordFromWords(at.part, words));
-    return at;
+    let node: Read<Outcome> | undefined;
+    while (at instanceof Read) {
+      node = at;
+      at = at.get(at.part < stored ? words[at.part]! : this.wordFromWords(at.part, words));
+    }
+    return at === undefined && node instanceof Specialising ? this.specialise(node, this.wordInWords) : at;
+  }
+
+  /**
+   * Where a walk found nothing at a node that reads a part the step updated: the outcome for the parts' words
+   * (`wordOf`), made from the one the node was made for, and filed below the node.
+   */
+  private specialise(node: Specialising, wordOf: (n: number) => number): Outcome {
+    const outcome = this.outcome(node.like.made, wordOf);
+    const from = outcome.reads.indexOf(node.part);
+    const unstable = () => this.unstable(node.key);
+    file(node, outcome.reads.slice(from), (i) => outcome.readWords[from + i]!, outcome, unstable, (_, part) => new Specialising(part, outcome, node.key));
+    this.outcomes++;
+    return outcome;
+  }
+
+  /** The outcome of what a run `made`, with the parts it updated as `wordOf` says. */
+  private outcome(made: Made, wordOf: (n: number) => number): Outcome {
+    const outcome = new Outcome(made, this.layout, this.parts, wordOf, this.recorder, this.plans);
+    Object.freeze(outcome);
+    outcomes.set(outcome.reply, outcome);
+    return outcome;
   }
 
   /** `step` taken in `world`: the world it makes, and its reply. */
@@ -248,19 +340,19 @@ export class StepCache implements WordSteps<KitWorld> {
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
     const { result: reply, fired } = recording(() => runStep(ctx, step));
     const writes = ctx.changes();
-    const words = new Int32Array(writes.length);
-    for (let i = 0; i < writes.length; i += 2) {
-      // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely,
-      // and the codec knows them again without reading them.
-      const v = writes[i + 1];
-      if (typeof v === 'object' && v !== null) Object.freeze(v);
-      words[i] = writes[i] as number;
-      words[i + 1] = this.parts.word(v);
+    const patch: number[] = [];
+    // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely, and
+    // the codec knows them again without reading them.
+    for (let i = 0; i < writes.length; i += 2) patch.push(writes[i] as number, this.parts.word(frozen(writes[i + 1])));
+    const updates = ctx.updated();
+    for (let i = 0; i < updates.length; i += 2) {
+      if (this.layout.places[updates[i] as number]![0] === 'objects') throw new Error('internal: a kit step updates an object slot it did not read');
     }
     if (reply.warnings) Object.freeze(reply.warnings);
-    const outcome = new Outcome(ctx.reads, ctx.reads.map(wordOf), writes, words, Object.freeze(reply), fired, this.layout, this.recorder, this.plans, world);
-    Object.freeze(outcome);
-    outcomes.set(outcome.reply, outcome);
+    const objects = objectsIn(this.layout, writes);
+    const slots = slotsIn(this.layout, objects, ctx.reads, world);
+    const made: Made = { reads: ctx.reads, readWords: ctx.reads.map(wordOf), writes, patch, updates, reply: Object.freeze(reply), fired, objects, slots };
+    const outcome = this.outcome(made, wordOf);
     this.keep(step.thread, key, outcome);
     return outcome;
   }
@@ -268,8 +360,12 @@ export class StepCache implements WordSteps<KitWorld> {
   /** The outcome filed in `steps` for this step in the world whose parts' words `wordOf` gives, if there is one. */
   private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
     let at = steps[thread]?.get(key);
-    while (at instanceof Read) at = at.get(wordOf(at.part));
-    return at;
+    let node: Read<Outcome> | undefined;
+    while (at instanceof Read) {
+      node = at;
+      at = at.get(wordOf(at.part));
+    }
+    return at === undefined && node instanceof Specialising ? this.specialise(node, wordOf) : at;
   }
 
   /** Part `n`'s word in `world`, as `wordFromWords` has it. */
@@ -287,7 +383,10 @@ export class StepCache implements WordSteps<KitWorld> {
     }
     this.outcomes++;
     const steps = (this.young[thread] ??= new Map());
-    steps.set(key, file(steps.get(key), outcome.reads, (i) => outcome.readWords[i]!, outcome, () => this.unstable(key)));
+    // The parts it updated are read last, each by a node that makes the outcome for a word it has not met.
+    const ran = outcome.made.reads.length;
+    const node = (i: number, part: number) => (i < ran ? new Read<Outcome>(part) : new Specialising(part, outcome, key));
+    steps.set(key, file(steps.get(key), outcome.reads, (i) => outcome.readWords[i]!, outcome, () => this.unstable(key), node));
   }
 
   private unstable(key: string): never {

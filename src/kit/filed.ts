@@ -18,7 +18,15 @@ export class Read<T> extends WordMap<Read<T> | T> {
  * root. Where the tree names another part than was read, or holds something already where the reads end, whatever
  * read them did not read the same parts from the same parts: `unstable` says what that means.
  */
-export function file<T>(root: Read<T> | T | undefined, reads: readonly number[], wordOf: (i: number) => number, value: T, unstable: () => never): Read<T> | T {
+export function file<T>(
+  root: Read<T> | T | undefined,
+  reads: readonly number[],
+  wordOf: (i: number) => number,
+  value: T,
+  unstable: () => never,
+  /** The node made for the `i`th read, of `part`, where there is none yet. */
+  node: (i: number, part: number) => Read<T> = (_, part) => new Read<T>(part),
+): Read<T> | T {
   if (reads.length === 0) {
     if (root !== undefined) unstable();
     return value;
@@ -30,7 +38,7 @@ export function file<T>(root: Read<T> | T | undefined, reads: readonly number[],
     const part = reads[i]!;
     const next = at ? at.get(word) : top;
     if (next !== undefined && !(next instanceof Read && next.part === part)) unstable();
-    const here = (next as Read<T> | undefined) ?? new Read<T>(part);
+    const here = (next as Read<T> | undefined) ?? node(i, part);
     if (next === undefined) {
       if (at) at.set(word, here);
       else top = here;

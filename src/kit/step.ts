@@ -92,7 +92,7 @@ function start(ctx: Ctx, c: Call, args: readonly (string | number)[]): void {
     th.effects = {};
   });
   // The scenario's budget counts a CPU's calls: not the kworker's works, nor the exit.
-  if (!worker && c !== ctx.spec.exit) ctx.setCalls(ctx.t, ctx.callsOf(ctx.t) + 1);
+  if (!worker && c !== ctx.spec.exit) ctx.countCall(ctx.t);
   if (!worker) ctx.stale = staleIds(ctx, c, frame);
 }
 

@@ -4,7 +4,10 @@
  * reads (before writing it) is noted, in order, and what it writes is kept
  * beside the world it was given, which stays as it was. So what the step
  * does is a function of the parts it read: the step cache keys on them, and
- * replays the writes.
+ * replays the writes. A part the step changes without reading it (a thread's
+ * count of calls, bumped) is an update, a function of whatever the part
+ * holds: the step depends on no more of the world, and the cache makes its
+ * writes for each value it meets without running it again.
  */
 import type { Bounds } from '../engine/model.ts';
 import { withWrites, type Layout } from './parts.ts';
@@ -15,6 +18,8 @@ export class StepView implements View {
   readonly reads: number[] = [];
   private readonly seen: Uint8Array;
   private readonly writes = new Map<number, unknown>();
+  /** The parts updated (never read), and the function of its value each gets, in the order first updated. */
+  private readonly updates = new Map<number, (v: unknown) => unknown>();
 
   constructor(
     readonly bounds: Bounds,
@@ -27,6 +32,7 @@ export class StepView implements View {
 
   /** Part `n` as the step has it now: as it wrote it, or as the world had it (noted as read). */
   private part(n: number): unknown {
+    if (this.updates.has(n)) this.readUpdated(n);
     if (this.writes.has(n)) return this.writes.get(n);
     if (this.seen[n] === 0) {
       this.seen[n] = 1;
@@ -37,19 +43,51 @@ export class StepView implements View {
 
   private write(n: number | undefined, v: unknown): void {
     if (n === undefined) throw new Error('internal: a kit step writes a part the world does not have');
+    this.updates.delete(n);
     this.writes.set(n, v);
   }
 
-  /** What the step wrote: part numbers and values in turn, in the order first written. */
+  /** Part `n` becomes `f` of its value, unread: unless the step read or wrote it already, then it is a write. */
+  private update(n: number, f: (v: unknown) => unknown): void {
+    if (this.seen[n] === 1 || this.writes.has(n)) return this.write(n, f(this.part(n)));
+    const g = this.updates.get(n);
+    this.updates.set(n, g ? (v) => f(g(v)) : f);
+  }
+
+  /** The step reads a part it updated: what it does depends on the part after all, a read and a write as any other. */
+  private readUpdated(n: number): void {
+    const f = this.updates.get(n)!;
+    this.updates.delete(n);
+    this.seen[n] = 1;
+    this.reads.push(n);
+    this.writes.set(n, f(this.layout.read[n]!(this.before)));
+  }
+
+  /** Whether the step wrote part `n` (an update it made is read, so a part read alone of it is the written one's). */
+  private wrote(n: number): boolean {
+    if (this.updates.has(n)) this.readUpdated(n);
+    return this.writes.has(n);
+  }
+
+  /** What the step wrote: part numbers and values in turn, in the order first written (updates apart: `updated`). */
   changes(): unknown[] {
     const out: unknown[] = [];
     for (const [n, v] of this.writes) out.push(n, v);
     return out;
   }
 
+  /** The parts the step updated without reading them: part numbers and the function each gets, in turn. */
+  updated(): unknown[] {
+    const out: unknown[] = [];
+    for (const [n, f] of this.updates) out.push(n, f);
+    return out;
+  }
+
   /** The world after the step. */
   after(): KitWorld {
-    return withWrites(this.layout, this.before, this.changes());
+    const writes = this.changes();
+    for (const [n, f] of this.updates) writes.push(n, f(this.layout.read[n]!(this.before)));
+    return withWrites(this.layout, this.before, writes);
   }
 
   get threadCount(): number {
@@ -63,7 +101,7 @@ export class StepView implements View {
   /** Thread `u`'s rcu_read_lock nesting, read alone: a step that waits for readers depends on no more of their threads. */
   rcuOf(u: number): number {
     const n = this.layout.thread[u]!;
-    if (this.writes.has(n)) return (this.writes.get(n) as Thread).rcu;
+    if (this.wrote(n)) return (this.writes.get(n) as Thread).rcu;
     return this.part(this.layout.rcu[u]!) as number;
   }
 
@@ -75,8 +113,9 @@ export class StepView implements View {
     return this.part(this.layout.calls[u]!) as number;
   }
 
-  setCalls(u: number, n: number): void {
-    this.write(this.layout.calls[u], n);
+  /** Thread `u` starts one more call: its count goes up, unread (a step that starts a call is the same at any count). */
+  countCall(u: number): void {
+    this.update(this.layout.calls[u]!, (n) => (n as number) + 1);
   }
 
   handlesOf(u: number): Handles {
@@ -118,7 +157,7 @@ export class StepView implements View {
 
   /** Whether part `n` is free, as the step has it now: as it wrote it, or read alone as `free`. */
   private isFree(n: number, free: number): boolean {
-    if (this.writes.has(n)) return this.layout.alone[free - this.layout.stored]!.value(this.writes.get(n)) === 1;
+    if (this.wrote(n)) return this.layout.alone[free - this.layout.stored]!.value(this.writes.get(n)) === 1;
     return this.part(free) === 1;
   }
 

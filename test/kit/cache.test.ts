@@ -7,7 +7,8 @@
  * caches), and
  * says what objects it wrote as the worlds around it show; a step does
  * the same in a world whose parts it did not read are another world's (what
- * the cache rests on); and an exhaustive
+ * the cache rests on); a step that starts a call is run once whatever the
+ * count of calls before it (the count is updated, not read); and an exhaustive
  * check with the cache (on words) explores the same states and transitions,
  * with the same verdicts and coverage, as one without it (on worlds), with
  * preemptions bounded or not.
@@ -123,7 +124,9 @@ describe('the step cache', () => {
     const outcome = (world: KitWorld, step: Step) => {
       const ctx = new Ctx(spec, bounds, layout, world, step.thread);
       const { result, fired } = recording(() => runStep(ctx, step));
-      return { reads: ctx.reads, writes: ctx.changes(), reply: result, fired };
+      // A part updated unread (a count of calls) takes a function of its value: the same one, given the same value.
+      const updated = ctx.updated().map((x, i, all) => (i % 2 === 0 ? x : (x as (v: unknown) => unknown)(layout.read[all[i - 1] as number]!(system.init))));
+      return { reads: ctx.reads, writes: ctx.changes(), updated, reply: result, fired };
     };
     fc.assert(
       fc.property(fc.array(fc.nat(), { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 25 }), fc.nat(), (here, there, pick) => {
@@ -142,6 +145,43 @@ describe('the step cache', () => {
       }),
       { seed: 42, numRuns: 150 },
     );
+  });
+
+  it('runs a step that starts a call once for every count of calls before it (the count is updated, not read)', () => {
+    const spec = buffer.variants[0]!.config as KitSpec;
+    const system = kitSystem(spec, bounds, { cache: false });
+    const layout = layoutOf(system.init);
+    const parts = collapseCodec(1);
+    const cache = new StepCache(spec, bounds, layout, parts);
+    const codec = kitCodec(layout, parts);
+    const start = system.enabled(system.init).find((s) => s.thread === 0)!;
+    const counted = (n: number) => withWrites(layout, system.init, [layout.calls[0]!, n]);
+    const taken = [0, 1].map((n) => {
+      const world = counted(n);
+      const words = new Words();
+      codec.encode(world, words);
+      return { world, outcome: cache.apply(() => world, words.view().slice(), start) };
+    });
+    const [first, second] = taken.map((t) => t.outcome as unknown as { made: object; reads: number[]; writes: unknown[] });
+    // One run, made into an outcome for each count: filed under the count last, and writing one more.
+    expect(second!.made).toBe(first!.made);
+    expect(second!.reads.at(-1)).toBe(layout.calls[0]);
+    taken.forEach(({ world, outcome }, n) => expect(outcome.after(world)).toEqual(system.apply(world, start).world));
+    expect(taken.map(({ world, outcome }) => outcome.after(world).calls[0])).toEqual([1, 2]);
+  });
+
+  it('makes an updated part that the step then reads a read and a write', () => {
+    const spec = buffer.variants[0]!.config as KitSpec;
+    const system = kitSystem(spec, bounds, { cache: false });
+    const layout = layoutOf(system.init);
+    const world = withWrites(layout, system.init, [layout.calls[1]!, 1]);
+    const ctx = new Ctx(spec, bounds, layout, world, 1);
+    ctx.countCall(1);
+    ctx.countCall(1);
+    expect([ctx.reads, ctx.changes(), ctx.updated().length]).toEqual([[], [], 2]);
+    expect(ctx.after().calls).toEqual([0, 3, 0]);
+    expect(ctx.callsOf(1)).toBe(3);
+    expect([ctx.reads, ctx.changes(), ctx.updated()]).toEqual([[layout.calls[1]], [layout.calls[1], 3], []]);
   });
 
   it.each(kitVariants.filter(([name]) => /series-find-get|finalize-before-fail|v6\.7|series-notify$|buffer|file|rcu\//.test(name)))(
