@@ -6,7 +6,7 @@
  * enabled?) do not count as the kernel having run.
  */
 import { initialOf, machineEdges, type Edge } from './engine/edges.ts';
-import { countInto, counting, type Hits } from './engine/machine.ts';
+import { countInto, type Hits } from './engine/machine.ts';
 import type { MachineInfo, System } from './engine/model.ts';
 
 export interface EdgeCoverage extends Edge {
@@ -29,31 +29,35 @@ export interface MachineCoverage {
 /** `system`, counting into `hits` the machine transitions each applied step fires. */
 export function counted<W>(system: System<W>, hits: Hits): System<W> {
   const words = system.words;
+  const apply = system.apply.bind(system);
+  const applyOnWords = words?.apply.bind(words);
   return {
     init: system.init,
     horizon: system.horizon,
     enabled: (world) => system.enabled(world),
-    apply: (world, step) => counting(hits, () => system.apply(world, step)),
+    apply: (world, step) => countedCall(hits, apply, world, step, undefined),
     ...(system.codec ? { codec: system.codec } : {}),
     ...(system.symmetry ? { symmetry: system.symmetry } : {}),
     ...(words
       ? {
           words: {
-            // The hottest call of a search: set and restored here, no closure is made for `counting`.
-            apply: (world, from, step) => {
-              const outer = countInto(hits);
-              try {
-                return words.apply(world, from, step);
-              } finally {
-                countInto(outer);
-              }
-            },
+            apply: (world, from, step) => countedCall(hits, applyOnWords!, world, from, step),
             ...(words.enabled ? { enabled: words.enabled.bind(words) } : {}),
             ...(words.checkWorld ? { checkWorld: words.checkWorld.bind(words) } : {}),
           },
         }
       : {}),
   };
+}
+
+/** `f(a, b, c)`, its machine transitions counted into `hits`: a search's hottest call, so no closure is made for `counting`. */
+function countedCall<A, B, C, T>(hits: Hits, f: (a: A, b: B, c: C) => T, a: A, b: B, c: C): T {
+  const outer = countInto(hits);
+  try {
+    return f(a, b, c);
+  } finally {
+    countInto(outer);
+  }
 }
 
 /** `freePending` → `free-pending`: state names as the kernel's comments spell them (a call's steps are kernel text already). */
