@@ -35,6 +35,7 @@ export function counted<W>(system: System<W>, hits: Hits): System<W> {
     init: system.init,
     horizon: system.horizon,
     enabled: (world) => system.enabled(world),
+    // (`apply` takes two arguments: the third is none.)
     apply: (world, step) => countedCall(hits, apply, world, step, undefined),
     ...(system.codec ? { codec: system.codec } : {}),
     ...(system.symmetry ? { symmetry: system.symmetry } : {}),

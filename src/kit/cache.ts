@@ -18,7 +18,7 @@
  * and is thrown as the kit's error, where it changes which part the step
  * reads next from the same parts; the tests check on random worlds that a
  * step does the same whatever its unread parts. A step that updates a part
- * it never reads (a thread's count of calls, bumped) is run once for every
+ * it never reads (a thread's count of calls, bumped) is run once, whatever
  * value the part holds: its outcome is filed under that part's word last,
  * and made for a word not met yet from one filed beside it (`Specialising`).
  */
@@ -31,6 +31,7 @@ import { withWrites, wordReader, type Layout } from './parts.ts';
 import { runStep } from './step.ts';
 import { MovePlans, Recorder, Verdicts, WorldVerdicts, type MoveFormOf, type WordForm } from './verdicts.ts';
 import type { KitSpec, KitWorld, Obj, Thread } from './world.ts';
+import type { Update } from './view.ts';
 
 /** What running a step made: the same for every value of the parts it updated without reading them. */
 interface Made {
@@ -40,8 +41,8 @@ interface Made {
   /** Part numbers and their new values in turn (`withWrites`), and the same with their words (a patch). */
   readonly writes: readonly unknown[];
   readonly patch: readonly number[];
-  /** Part numbers and the function of its value each gets in turn, for the parts it updated unread. */
-  readonly updates: readonly unknown[];
+  /** The parts it updated unread, and the function of its value each gets. */
+  readonly updates: readonly Update[];
   readonly reply: Reply;
   readonly fired: FiredEdges;
   /** The object slots it wrote (`objectsWritten`), and as `Done.slots`: an update is of no object. */
@@ -85,10 +86,9 @@ class Outcome implements WordOutcome<KitWorld> {
       const readWords = [...made.readWords];
       const writes = [...made.writes];
       const patch = [...made.patch];
-      for (let i = 0; i < updates.length; i += 2) {
-        const n = updates[i] as number;
+      for (const [n, update] of updates) {
         const word = wordOf(n);
-        const v = frozen((updates[i + 1] as (v: unknown) => unknown)(parts.value(word)));
+        const v = frozen(update(parts.value(word)));
         reads.push(n);
         readWords.push(word);
         writes.push(n, v);
@@ -98,7 +98,7 @@ class Outcome implements WordOutcome<KitWorld> {
       this.readWords = readWords;
       this.writes = writes;
       this.patch = Int32Array.from(patch);
-      // Its own reply: `objectsWritten` and `threadAfter` find an outcome by it.
+      // Its own reply, which leads `objectsWritten` and `threadAfter` to this very outcome.
       this.reply = Object.freeze({ ...made.reply });
     }
     this.verdicts = new Verdicts(recorder, plans, this);
@@ -152,13 +152,11 @@ function frozen<T>(v: T): T {
   return typeof v === 'object' && v !== null ? Object.freeze(v) : v;
 }
 
-/** A node of a step's tree that reads a part the step updated: an outcome for a word not met yet is made from `like`'s. */
+/** A node of a step's tree that reads a part the step updated: the outcome for a word not met yet is made from what `template`'s run made. */
 class Specialising extends Read<Outcome> {
   constructor(
     part: number,
-    readonly like: Outcome,
-    /** The step's key (`keyOf`). */
-    readonly key: string,
+    readonly template: Outcome,
   ) {
     super(part);
   }
@@ -274,34 +272,43 @@ export class StepCache implements WordSteps<KitWorld> {
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
     const key = keyOf(step);
-    this.words = words;
     const found = this.findOnWords(this.young[step.thread]?.get(key), words);
-    if (found === undefined) return this.fromOld(world, step, key, this.wordInWords);
-    refire(found.fired);
-    return found;
+    if (found === undefined) {
+      this.words = words;
+      return this.fromOld(world, step, key, this.wordInWords);
+    }
+    return this.met(found, step, key, words);
   }
 
-  /** `find` from `at` where the world's words are `words` (`this.words`), a stored part's word read in place (most reads are of those). */
-  private findOnWords(at: Read<Outcome> | Outcome | undefined, words: Int32Array): Outcome | undefined {
+  /** What `findOnWords` found in the young generation, made an outcome where it is a node that makes them: counted again. */
+  private met(found: Outcome | Specialising, step: EngineStep, key: string, words: Int32Array): Outcome {
+    let outcome: Outcome;
+    if (found instanceof Specialising) {
+      this.words = words;
+      outcome = this.specialised(found, step.thread, key, this.wordInWords);
+    } else outcome = found;
+    refire(outcome.fired);
+    return outcome;
+  }
+
+  /**
+   * `find` from `at` where the world's words are `words`, a stored part's word read in place (most reads are of
+   * those): apart from `find`, as no closure is made here.
+   */
+  private findOnWords(at: Read<Outcome> | Outcome | undefined, words: Int32Array): Outcome | Specialising | undefined {
     const stored = this.layout.stored;
     let node: Read<Outcome> | undefined;
     while (at instanceof Read) {
       node = at;
       at = at.get(at.part < stored ? words[at.part]! : this.wordFromWords(at.part, words));
     }
-    return at === undefined && node instanceof Specialising ? this.specialise(node, this.wordInWords) : at;
+    return at ?? (node instanceof Specialising ? node : undefined);
   }
 
-  /**
-   * Where a walk found nothing at a node that reads a part the step updated: the outcome for the parts' words
-   * (`wordOf`), made from the one the node was made for, and filed below the node.
-   */
-  private specialise(node: Specialising, wordOf: (n: number) => number): Outcome {
-    const outcome = this.outcome(node.like.made, wordOf);
-    const from = outcome.reads.indexOf(node.part);
-    const unstable = () => this.unstable(node.key);
-    file(node, outcome.reads.slice(from), (i) => outcome.readWords[from + i]!, outcome, unstable, (_, part) => new Specialising(part, outcome, node.key));
-    this.outcomes++;
+  /** The outcome `node` makes where the parts the step updated are as `wordOf` says, filed in the young generation. */
+  private specialised(node: Specialising, thread: number, key: string, wordOf: (n: number) => number): Outcome {
+    const outcome = this.outcome(node.template.made, wordOf);
+    this.keep(thread, key, outcome);
     return outcome;
   }
 
@@ -317,9 +324,13 @@ export class StepCache implements WordSteps<KitWorld> {
   step(world: KitWorld, step: EngineStep): { world: KitWorld; reply: Reply } {
     const key = keyOf(step);
     const wordOf = (n: number) => this.wordFromWorld(n, world);
-    let outcome = this.find(this.young, step.thread, key, wordOf);
-    if (outcome === undefined) outcome = this.fromOld(() => world, step, key, wordOf);
-    else refire(outcome.fired);
+    const found = this.find(this.young, step.thread, key, wordOf);
+    let outcome: Outcome;
+    if (found === undefined) outcome = this.fromOld(() => world, step, key, wordOf);
+    else {
+      outcome = found instanceof Specialising ? this.specialised(found, step.thread, key, wordOf) : found;
+      refire(outcome.fired);
+    }
     return { world: outcome.after(world), reply: outcome.reply };
   }
 
@@ -328,8 +339,9 @@ export class StepCache implements WordSteps<KitWorld> {
    * nothing filed for it: replayed from the old one (and filed in the young one again), or run and filed.
    */
   private fromOld(world: () => KitWorld, step: EngineStep, key: string, wordOf: (n: number) => number): Outcome {
-    const outcome = this.find(this.old, step.thread, key, wordOf);
-    if (outcome === undefined) return this.run(world(), step, key, wordOf);
+    const found = this.find(this.old, step.thread, key, wordOf);
+    if (found === undefined) return this.run(world(), step, key, wordOf);
+    const outcome = found instanceof Specialising ? this.outcome(found.template.made, wordOf) : found;
     this.keep(step.thread, key, outcome);
     refire(outcome.fired);
     return outcome;
@@ -345,9 +357,8 @@ export class StepCache implements WordSteps<KitWorld> {
     // the codec knows them again without reading them.
     for (let i = 0; i < writes.length; i += 2) patch.push(writes[i] as number, this.parts.word(frozen(writes[i + 1])));
     const updates = ctx.updated();
-    for (let i = 0; i < updates.length; i += 2) {
-      if (this.layout.places[updates[i] as number]![0] === 'objects') throw new Error('internal: a kit step updates an object slot it did not read');
-    }
+    // An update is made for each word of a stored part, and of no object (`Made.objects` and `slots` are the run's).
+    for (const [n] of updates) if (n >= this.layout.stored || this.layout.places[n]![0] === 'objects') throw new Error(`internal: a kit step updates part ${n} unread`);
     if (reply.warnings) Object.freeze(reply.warnings);
     const objects = objectsIn(this.layout, writes);
     const slots = slotsIn(this.layout, objects, ctx.reads, world);
@@ -357,15 +368,18 @@ export class StepCache implements WordSteps<KitWorld> {
     return outcome;
   }
 
-  /** The outcome filed in `steps` for this step in the world whose parts' words `wordOf` gives, if there is one. */
-  private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | undefined {
+  /**
+   * What is filed in `steps` for this step in the world whose parts' words `wordOf` gives: an outcome, a node that
+   * makes the outcome for the words of the parts the step updated (`Specialising`), or nothing.
+   */
+  private find(steps: Steps, thread: number, key: string, wordOf: (n: number) => number): Outcome | Specialising | undefined {
     let at = steps[thread]?.get(key);
     let node: Read<Outcome> | undefined;
     while (at instanceof Read) {
       node = at;
       at = at.get(wordOf(at.part));
     }
-    return at === undefined && node instanceof Specialising ? this.specialise(node, wordOf) : at;
+    return at ?? (node instanceof Specialising ? node : undefined);
   }
 
   /** Part `n`'s word in `world`, as `wordFromWords` has it. */
@@ -385,7 +399,7 @@ export class StepCache implements WordSteps<KitWorld> {
     const steps = (this.young[thread] ??= new Map());
     // The parts it updated are read last, each by a node that makes the outcome for a word it has not met.
     const ran = outcome.made.reads.length;
-    const node = (i: number, part: number) => (i < ran ? new Read<Outcome>(part) : new Specialising(part, outcome, key));
+    const node = (i: number, part: number) => (i < ran ? new Read<Outcome>(part) : new Specialising(part, outcome));
     steps.set(key, file(steps.get(key), outcome.reads, (i) => outcome.readWords[i]!, outcome, () => this.unstable(key), node));
   }
 

@@ -13,6 +13,9 @@ import type { Bounds } from '../engine/model.ts';
 import { withWrites, type Layout } from './parts.ts';
 import { entryOf, sameObject, type KitWorld, type Obj, type ObjRef, type Rwsem, type Slot, type Handles, type Thread, type View, type Work } from './world.ts';
 
+/** A part a step updated without reading it, and the function of its value it gets. */
+export type Update = readonly [part: number, update: (v: unknown) => unknown];
+
 export class StepView implements View {
   /** The parts read, in the order first read (not those read after this step wrote them). */
   readonly reads: number[] = [];
@@ -76,11 +79,9 @@ export class StepView implements View {
     return out;
   }
 
-  /** The parts the step updated without reading them: part numbers and the function each gets, in turn. */
-  updated(): unknown[] {
-    const out: unknown[] = [];
-    for (const [n, f] of this.updates) out.push(n, f);
-    return out;
+  /** The parts the step updated without reading them, in the order first updated. */
+  updated(): Update[] {
+    return [...this.updates];
   }
 
   /** The world after the step. */
