@@ -50,11 +50,23 @@ export class Hits {
     return [...this.counts.keys()];
   }
 
+  /** The machine counted last, and its counts: a search fires one machine many times in a row (the benchmark's slot, every step). */
+  private lastMachine?: AnyStateMachine;
+  private lastCounts: number[] = [];
+
   /** Counts `n` firings of `machine`'s edge `edge`. */
   add(machine: AnyStateMachine, edge: number, n = 1): void {
+    const byEdge = machine === this.lastMachine ? this.lastCounts : this.countsOf(machine);
+    byEdge[edge] = (byEdge[edge] ?? 0) + n;
+  }
+
+  /** `machine`'s counts, made the last counted. */
+  private countsOf(machine: AnyStateMachine): number[] {
     let byEdge = this.counts.get(machine);
     if (!byEdge) this.counts.set(machine, (byEdge = []));
-    byEdge[edge] = (byEdge[edge] ?? 0) + n;
+    this.lastMachine = machine;
+    this.lastCounts = byEdge;
+    return byEdge;
   }
 
   /** `fired` was fired again once more. */
