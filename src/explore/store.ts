@@ -143,18 +143,18 @@ const SEGMENTS = 1 << SEGMENT_BITS;
 /** Past this share of its slots filled, a segment doubles: a hit, which most lookups are, still probes about two slots. */
 const FULL = 0.75;
 
-/** One table of a `FingerprintSet`: linear probing on the fingerprint's low half, both halves in the slot. */
+/** One table of a `FingerprintSet`: linear probing on the fingerprint's low half, both halves in the slot (as 32-bit integers). */
 class SetSegment {
-  table: Uint32Array;
+  table: Int32Array;
   mask: number;
   size = 0;
 
   constructor(slots: number) {
-    this.table = new Uint32Array(2 * slots);
+    this.table = new Int32Array(2 * slots);
     this.mask = slots - 1;
   }
 
-  /** Whether the fingerprint is new (it is added then). */
+  /** Whether the fingerprint (its halves as 32-bit integers) is new (it is added then). */
   add(hi: number, lo: number): boolean {
     const { table, mask } = this;
     for (let slot = lo & mask; ; slot = (slot + 1) & mask) {
@@ -166,13 +166,13 @@ class SetSegment {
         if (++this.size > (mask + 1) * FULL) this.grow();
         return true;
       }
-      if (h === hi >>> 0 && l === lo >>> 0) return false;
+      if (h === hi && l === lo) return false;
     }
   }
 
   private grow(): void {
     const old = this.table;
-    this.table = new Uint32Array(old.length * 2);
+    this.table = new Int32Array(old.length * 2);
     this.mask = this.mask * 2 + 1;
     this.size = 0;
     for (let at = 0; at < old.length; at += 2) if (old[at] !== 0 || old[at + 1] !== 0) this.add(old[at]!, old[at + 1]!);
@@ -272,18 +272,23 @@ abstract class Segmented<S extends SetSegment | IndexSegment> {
  */
 export class FingerprintSet extends Segmented<SetSegment> {
   /** The fingerprints met last (`RECENT`), both halves. */
-  private readonly recent = new Uint32Array(2 * RECENT);
+  private readonly recent = new Int32Array(2 * RECENT);
 
   constructor(log2Capacity = 12) {
     super(Array.from({ length: SEGMENTS }, () => new SetSegment(segmentSlots(log2Capacity))));
   }
 
-  /** -1 for a new fingerprint (it is added), 0 for one already there: a map's answers, without the numbers. */
+  /**
+   * -1 for a new fingerprint (it is added), 0 for one already there: a map's answers, without the numbers. Its
+   * halves are read as 32-bit integers (`hi | 0`), so that they stay small integers all the way.
+   */
   add(hi: number, lo: number): number {
+    hi |= 0;
+    lo |= 0;
     if (hi === 0 && lo === 0) lo = 1; // (0, 0) marks an empty slot
     const recent = this.recent;
     const at = 2 * (lo & (RECENT - 1));
-    if (recent[at] === hi >>> 0 && recent[at + 1] === lo >>> 0) return 0;
+    if (recent[at] === hi && recent[at + 1] === lo) return 0;
     recent[at] = hi;
     recent[at + 1] = lo;
     if (!this.segment(hi).add(hi, lo)) return 0;
