@@ -4,12 +4,10 @@
  * every world.
  */
 import type { Property } from 'lifecheck';
-import { bor, gen, held, rc, slotOf, st, type BenchConfig, type BenchWorld, type Layout } from './world.ts';
+import { bor, gen, held, rc, slotOf, st, type BenchConfig, type BenchWorld } from './world.ts';
 import { FREE } from './machine.ts';
 
 type BenchProperty = Property<BenchWorld, BenchConfig>;
-
-const threads = (y: Layout) => Array.from({ length: y.n }, (_, t) => t);
 
 /** I1: a borrowed pointer is used only while its instance is alive and referenced. */
 const noUseAfterFree: BenchProperty = {
@@ -40,10 +38,13 @@ const noReuseWhileReferenced: BenchProperty = {
     if (step.op !== 'alloc' || !reply.ok) return undefined;
     const y = before.layout;
     const i = slotOf(y, Number(reply.text));
-    const holder = threads(y).find(
-      (u) => before.cells[held(y, u, i)] !== 0 || (config.findTakesRef && before.cells[bor(y, u, i)] !== 0),
-    );
-    return holder === undefined ? undefined : `alloc returns ioasid ${reply.text} while T${holder} still references it`;
+    // Checked at every allocation: a loop, no array of threads made.
+    for (let u = 0; u < y.n; u++) {
+      if (before.cells[held(y, u, i)] !== 0 || (config.findTakesRef && before.cells[bor(y, u, i)] !== 0)) {
+        return `alloc returns ioasid ${reply.text} while T${u} still references it`;
+      }
+    }
+    return undefined;
   },
 };
 

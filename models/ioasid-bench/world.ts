@@ -154,21 +154,24 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
     return table.reply(from, event);
   };
 
-  const enabledFor = (c: readonly number[], t: number, op: BenchOp, i: number): boolean => {
+  const enabledFor = (c: readonly number[], t: number, op: number, i: number): boolean => {
     switch (op) {
-      case 'alloc':
+      case EV.alloc:
         return true;
-      case 'get':
+      case EV.get:
         return c[held(y, t, i)]! < CAP;
-      case 'put':
-      case 'free':
+      case EV.put:
+      case EV.free:
         return c[held(y, t, i)]! > 0;
-      case 'find':
+      case EV.find:
         return c[bor(y, t, i)] === 0;
-      case 'use':
+      default:
         return c[bor(y, t, i)] !== 0;
     }
   };
+  // Each step's event and slot, beside it: asked for every step of every world expanded.
+  const events = steps.map((row) => Int32Array.from(row, (s) => EV[s.op as BenchOp]));
+  const slots = steps.map((row) => Int32Array.from(row, (s) => (s.args.length ? slotOf(y, s.args[0] as number) : 0)));
 
   const apply = (world: BenchWorld, step: Step): Outcome<BenchWorld> => {
     const t = step.thread;
@@ -200,10 +203,8 @@ export function benchSystem(config: BenchConfig, bounds: Bounds): System<BenchWo
       const out: Step[] = [];
       for (let t = 0; t < y.n; t++) {
         if (c[pc(y, t)]! >= y.l) continue;
-        for (const s of steps[t]!) {
-          const i = s.args.length ? slotOf(y, s.args[0] as number) : 0;
-          if (enabledFor(c, t, s.op as BenchOp, i)) out.push(s);
-        }
+        const row = steps[t]!;
+        for (let k = 0; k < row.length; k++) if (enabledFor(c, t, events[t]![k]!, slots[t]![k]!)) out.push(row[k]!);
       }
       return out;
     },
