@@ -76,7 +76,8 @@ export interface WordSteps<W> {
   /**
    * The steps enabled in the world whose words are `words`: what
    * `System.enabled` gives for `world()`, in the same order. Without it the
-   * explorer asks `System.enabled`.
+   * explorer asks `System.enabled`. The explorer reads the list before it
+   * asks again, so a system may fill one list again at every call.
    */
   enabled?(words: Int32Array, world: () => W): readonly Step[];
   /**

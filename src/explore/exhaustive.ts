@@ -309,9 +309,9 @@ class Search<W, C> {
     let step: Step | undefined;
     try {
       const words = this.queue.shift();
-      // Decoded where something reads the world: on words, most worlds need not be.
-      let decoded: W | undefined;
-      const world = () => (decoded ??= this.codec.decode(words));
+      this.expanding = words;
+      this.decoded = undefined;
+      const world = this.world;
       const enabled = this.wordSteps?.enabled ? this.wordSteps.enabled(words, world) : this.system.enabled(world());
       if (this.patches && enabled.length > 0) wordSums(words, words.length, this.sums);
       if (this.wordSteps?.enabled && this.expandedOnWords++ % SAMPLE_WORDS === 0) this.sampleEnabled(enabled, world());
@@ -354,7 +354,7 @@ class Search<W, C> {
     }
     if (this.wordStepsTaken++ % SAMPLE_WORDS === 0) this.sampleWords((move ??= lazyMove(world(), step, outcome)), this.patched(words, outcome.patch));
     const next = this.storePatch(words, outcome.patch, state, k);
-    if (this.fresh && this.invariants.length > 0) this.checkNewWorld(steps, world, step, outcome, move, next);
+    if (this.fresh && this.invariants.length > 0) this.checkNewWorld(steps, step, outcome, move, next);
     return next;
   }
 
@@ -381,15 +381,28 @@ class Search<W, C> {
   }
 
   /**
-   * Checks the invariants on the new world `next`, which `step` made from `world()` on words (`move`, if made).
-   * Apart from `stepOnWords`, whose every call would otherwise allocate the context of the closures here.
+   * Checks the invariants on the new world `next`, which `step` made from `world()` on words (`made`, its move, if
+   * made): read through `newWorld`, so no closure is made per world.
    */
-  private checkNewWorld(steps: WordSteps<W>, world: () => W, step: Step, outcome: WordOutcome<W>, made: Move<W> | undefined, next: number): void {
-    let move = made;
-    const after = () => (move ??= lazyMove(world(), step, outcome)).after;
+  private checkNewWorld(steps: WordSteps<W>, step: Step, outcome: WordOutcome<W>, made: Move<W> | undefined, next: number): void {
+    this.newStep = step;
+    this.newOutcome = outcome;
+    this.newMove = made;
     const at = this.depth + 1;
+    const after = this.newWorld;
     this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
   }
+
+  /** The world being expanded (`expanding`, its words), decoded where something reads it: on words, most worlds need not be. */
+  private expanding: Int32Array = new Int32Array(0);
+  private decoded?: W;
+  private readonly world = () => (this.decoded ??= this.codec.decode(this.expanding));
+
+  /** The world a step made on words that `checkNewWorld` checks (`newStep` taken from `world()`), made where an invariant reads it. */
+  private newStep?: Step;
+  private newOutcome?: WordOutcome<W>;
+  private newMove?: Move<W>;
+  private readonly newWorld = () => (this.newMove ??= lazyMove(this.world(), this.newStep!, this.newOutcome!)).after;
 
   /** Checks the step properties on `move`, the `k`th step of world `state`. */
   private check(move: Move<W>, state: number, k: number): void {

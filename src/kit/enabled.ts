@@ -35,15 +35,31 @@ export class EnabledOnWords {
     this.wordOf = wordReader(layout, value);
   }
 
-  /** The steps enabled in the world whose words are `words`, as `System.enabled` gives them. */
+  /**
+   * The steps enabled in the world whose words are `words`, as `System.enabled` gives them: the one group's list
+   * where one group has steps, else `all`, filled again (a list made per world would be garbage).
+   */
   steps(words: Int32Array): readonly Step[] {
-    let steps: readonly Step[] = [];
+    let first: readonly Step[] = [];
+    let all: Step[] | undefined;
     for (let k = 0; k < this.filed.length; k++) {
       const found = this.find(k, words) ?? this.record(k, words);
-      if (found.length > 0) steps = steps.length === 0 ? found : steps.concat(found);
+      if (found.length === 0) continue;
+      if (first.length === 0) first = found;
+      else {
+        if (all === undefined) {
+          all = this.all;
+          all.length = 0;
+          for (let i = 0; i < first.length; i++) all.push(first[i]!);
+        }
+        for (let i = 0; i < found.length; i++) all.push(found[i]!);
+      }
     }
-    return steps;
+    return all ?? first;
   }
+
+  /** The list `steps` gives where more than one group has steps. */
+  private readonly all: Step[] = [];
 
   /** Group `k`'s steps filed for these words, if there are some. */
   private find(k: number, words: Int32Array): readonly Step[] | undefined {
