@@ -465,7 +465,9 @@ class Search<W, C> {
   }
 
   private note(violations: readonly Violation[], state: number, step?: number): void {
-    for (const violation of violations) {
+    // Asked at every new world, which mostly breaks nothing: an index, not an iterator made each time.
+    for (let i = 0; i < violations.length; i++) {
+      const violation = violations[i]!;
       if (this.sightings.has(violation.property)) continue;
       const unbroken = (p: Property<W, C>) => p.id !== violation.property;
       this.invariants = this.invariants.filter(unbroken);

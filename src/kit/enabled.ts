@@ -15,6 +15,8 @@ import type { Obj, Rwsem, Thread, View, Work } from './world.ts';
 
 type Filed = Read<readonly Step[]> | readonly Step[];
 
+const NONE: readonly Step[] = Object.freeze([]);
+
 export class EnabledOnWords {
   /** Per group of steps (`stepsOf`), the steps by the words of the parts finding them read. */
   private readonly filed: (Filed | undefined)[];
@@ -40,7 +42,7 @@ export class EnabledOnWords {
    * where one group has steps, else `all`, filled again (a list made per world would be garbage).
    */
   steps(words: Int32Array): readonly Step[] {
-    let first: readonly Step[] = [];
+    let first: readonly Step[] = NONE;
     let all: Step[] | undefined;
     for (let k = 0; k < this.filed.length; k++) {
       const found = this.find(k, words) ?? this.record(k, words);
