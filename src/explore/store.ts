@@ -380,10 +380,14 @@ const END = -1; // a length that marks the unused rest of a chunk
  * its length (bit-inverted, so negative), a bit mask of the words that differ,
  * and those words. BFS queues a world's successors one after another, and
  * they differ in the few words the step changed, so a frontier of collapsed
- * worlds takes a third of the room. Spent chunks are released.
+ * worlds takes a third of the room. A spent chunk is kept for the next one
+ * needed (one at most): a chunk dropped is freed only when V8 next collects
+ * its old objects, so a search that dropped them would hold as many as it
+ * spent until then, and its peak memory would be when that came.
  */
 export class WorldQueue {
   private readonly chunks: Int32Array[] = [];
+  private spare?: Int32Array;
   private writeAt = CHUNK; // forces a first chunk
   private readAt = 0;
   size = 0;
@@ -402,7 +406,9 @@ export class WorldQueue {
     // Room for it whole or as a delta, whichever it turns out to be (found in the one pass that writes it).
     if (this.writeAt + 1 + masks + length > CHUNK) {
       if (this.writeAt < CHUNK) this.chunks[this.chunks.length - 1]![this.writeAt] = END;
-      this.chunks.push(new Int32Array(CHUNK));
+      // A spare's old words are never read: every word before `writeAt` is written first (END marks the rest).
+      this.chunks.push(this.spare ?? new Int32Array(CHUNK));
+      this.spare = undefined;
       this.writeAt = 0;
     }
     const chunk = this.chunks[this.chunks.length - 1]!;
@@ -438,7 +444,7 @@ export class WorldQueue {
   shift(): Int32Array {
     let chunk = this.chunks[0]!;
     if (this.readAt >= CHUNK || chunk[this.readAt] === END) {
-      this.chunks.shift();
+      this.spare = this.chunks.shift();
       chunk = this.chunks[0]!;
       this.readAt = 0;
     }
