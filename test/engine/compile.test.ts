@@ -251,7 +251,7 @@ describe('WorldQueue', () => {
   const isEntry = (words: Int32Array, j: number, length: number) =>
     words.length === length && words.every((w, k) => w === j * 7 + k);
 
-  it('is FIFO across chunk boundaries', () => {
+  it('is FIFO across chunk boundaries, spent chunks used again with their old words in them', () => {
     const queue = new WorldQueue();
     const lengths = Array.from({ length: 5_000 }, (_, j) => (j * 7919) % 1500); // ~3.7M words, some empty
     let shifted = 0;
