@@ -40,7 +40,7 @@ interface Made {
   readonly readWords: readonly number[];
   /** Part numbers and their new values in turn (`withWrites`), and the same with their words (a patch). */
   readonly writes: readonly unknown[];
-  readonly patch: readonly number[];
+  readonly patch: Int32Array;
   /** The parts it updated unread, and the function of its value each gets. */
   readonly updates: readonly Update[];
   readonly reply: Reply;
@@ -60,8 +60,6 @@ class Outcome implements WordOutcome<KitWorld> {
   /** Part numbers and their new values' words in turn: the world's words' patch. */
   readonly patch: Int32Array;
   readonly reply: Reply;
-  readonly objects: readonly WrittenObject[];
-  readonly slots: Int32Array;
 
   constructor(
     readonly made: Made,
@@ -73,13 +71,11 @@ class Outcome implements WordOutcome<KitWorld> {
     plans: MovePlans,
   ) {
     const { updates } = made;
-    this.objects = made.objects;
-    this.slots = made.slots;
     if (updates.length === 0) {
       this.reads = made.reads;
       this.readWords = made.readWords;
       this.writes = made.writes;
-      this.patch = Int32Array.from(made.patch);
+      this.patch = made.patch;
       this.reply = made.reply;
     } else {
       const reads = [...made.reads];
@@ -106,6 +102,15 @@ class Outcome implements WordOutcome<KitWorld> {
 
   get fired(): FiredEdges {
     return this.made.fired;
+  }
+
+  /** The object slots it wrote (`objectsWritten`), and as `Done.slots`: the run's, as no update is of an object. */
+  get objects(): readonly WrittenObject[] {
+    return this.made.objects;
+  }
+
+  get slots(): Int32Array {
+    return this.made.slots;
   }
 
   /** The step properties' verdicts on it, by what they read of the world it is taken in. */
@@ -272,21 +277,21 @@ export class StepCache implements WordSteps<KitWorld> {
   /** `step` taken in `world()`, whose words (the kit codec's, a word per part) are `words`. */
   apply(world: () => KitWorld, words: Int32Array, step: EngineStep): Outcome {
     const key = keyOf(step);
+    this.words = words;
     const found = this.findOnWords(this.young[step.thread]?.get(key), words);
-    if (found === undefined) {
-      this.words = words;
-      return this.fromOld(world, step, key, this.wordInWords);
-    }
-    return this.met(found, step, key, words);
+    return found === undefined ? this.fromOld(world, step, key, this.wordInWords) : this.met(found, step, key, this.wordInWords);
   }
 
-  /** What `findOnWords` found in the young generation, made an outcome where it is a node that makes them: counted again. */
-  private met(found: Outcome | Specialising, step: EngineStep, key: string, words: Int32Array): Outcome {
-    let outcome: Outcome;
-    if (found instanceof Specialising) {
-      this.words = words;
-      outcome = this.specialised(found, step.thread, key, this.wordInWords);
-    } else outcome = found;
+  /**
+   * What a walk found for `step` (its `key`) where its parts' words are as `wordOf` says, filed in the young
+   * generation: an outcome, or the one a `Specialising` node makes for these words (filed then). Counted again.
+   */
+  private met(found: Outcome | Specialising, step: EngineStep, key: string, wordOf: (n: number) => number): Outcome {
+    let outcome = found;
+    if (outcome instanceof Specialising) {
+      outcome = this.outcome(outcome.template.made, wordOf);
+      this.keep(step.thread, key, outcome);
+    }
     refire(outcome.fired);
     return outcome;
   }
@@ -305,13 +310,6 @@ export class StepCache implements WordSteps<KitWorld> {
     return at ?? (node instanceof Specialising ? node : undefined);
   }
 
-  /** The outcome `node` makes where the parts the step updated are as `wordOf` says, filed in the young generation. */
-  private specialised(node: Specialising, thread: number, key: string, wordOf: (n: number) => number): Outcome {
-    const outcome = this.outcome(node.template.made, wordOf);
-    this.keep(thread, key, outcome);
-    return outcome;
-  }
-
   /** The outcome of what a run `made`, with the parts it updated as `wordOf` says. */
   private outcome(made: Made, wordOf: (n: number) => number): Outcome {
     const outcome = new Outcome(made, this.layout, this.parts, wordOf, this.recorder, this.plans);
@@ -325,12 +323,7 @@ export class StepCache implements WordSteps<KitWorld> {
     const key = keyOf(step);
     const wordOf = (n: number) => this.wordFromWorld(n, world);
     const found = this.find(this.young, step.thread, key, wordOf);
-    let outcome: Outcome;
-    if (found === undefined) outcome = this.fromOld(() => world, step, key, wordOf);
-    else {
-      outcome = found instanceof Specialising ? this.specialised(found, step.thread, key, wordOf) : found;
-      refire(outcome.fired);
-    }
+    const outcome = found === undefined ? this.fromOld(() => world, step, key, wordOf) : this.met(found, step, key, wordOf);
     return { world: outcome.after(world), reply: outcome.reply };
   }
 
@@ -341,10 +334,9 @@ export class StepCache implements WordSteps<KitWorld> {
   private fromOld(world: () => KitWorld, step: EngineStep, key: string, wordOf: (n: number) => number): Outcome {
     const found = this.find(this.old, step.thread, key, wordOf);
     if (found === undefined) return this.run(world(), step, key, wordOf);
-    const outcome = found instanceof Specialising ? this.outcome(found.template.made, wordOf) : found;
-    this.keep(step.thread, key, outcome);
-    refire(outcome.fired);
-    return outcome;
+    // An outcome met is filed again; one a node makes is filed as it is made.
+    if (!(found instanceof Specialising)) this.keep(step.thread, key, found);
+    return this.met(found, step, key, wordOf);
   }
 
   /** Runs `step` in `world`, and files what it did under the words (`wordOf`) of the parts it read. */
@@ -352,10 +344,13 @@ export class StepCache implements WordSteps<KitWorld> {
     const ctx = new Ctx(this.spec, this.bounds, this.layout, world, step.thread);
     const { result: reply, fired } = recording(() => runStep(ctx, step));
     const writes = ctx.changes();
-    const patch: number[] = [];
+    const patch = new Int32Array(writes.length);
     // Written parts are handed back for every world the outcome is replayed in: frozen, they are shared safely, and
     // the codec knows them again without reading them.
-    for (let i = 0; i < writes.length; i += 2) patch.push(writes[i] as number, this.parts.word(frozen(writes[i + 1])));
+    for (let i = 0; i < writes.length; i += 2) {
+      patch[i] = writes[i] as number;
+      patch[i + 1] = this.parts.word(frozen(writes[i + 1]));
+    }
     const updates = ctx.updated();
     // An update is made for each word of a stored part, and of no object (`Made.objects` and `slots` are the run's).
     for (const [n] of updates) if (n >= this.layout.stored || this.layout.places[n]![0] === 'objects') throw new Error(`internal: a kit step updates part ${n} unread`);

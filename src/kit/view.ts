@@ -35,12 +35,16 @@ export class StepView implements View {
 
   /** Part `n` as the step has it now: as it wrote it, or as the world had it (noted as read). */
   private part(n: number): unknown {
-    if (this.updates.has(n)) this.readUpdated(n);
-    if (this.writes.has(n)) return this.writes.get(n);
+    if (this.wrote(n)) return this.writes.get(n);
     if (this.seen[n] === 0) {
       this.seen[n] = 1;
       this.reads.push(n);
     }
+    return this.was(n);
+  }
+
+  /** Part `n` in the world before the step (not noted: the callers note it). */
+  private was(n: number): unknown {
     return this.layout.read[n]!(this.before);
   }
 
@@ -63,7 +67,7 @@ export class StepView implements View {
     this.updates.delete(n);
     this.seen[n] = 1;
     this.reads.push(n);
-    this.writes.set(n, f(this.layout.read[n]!(this.before)));
+    this.writes.set(n, f(this.was(n)));
   }
 
   /** Whether the step wrote part `n` (an update it made is read, so a part read alone of it is the written one's). */
@@ -87,7 +91,7 @@ export class StepView implements View {
   /** The world after the step. */
   after(): KitWorld {
     const writes = this.changes();
-    for (const [n, f] of this.updates) writes.push(n, f(this.layout.read[n]!(this.before)));
+    for (const [n, f] of this.updates) writes.push(n, f(this.was(n)));
     return withWrites(this.layout, this.before, writes);
   }
 
