@@ -15,7 +15,7 @@ import { collapseCodec } from './collapse.ts';
 import { findCycle } from './loops.ts';
 import { liftProperty, preemptionBounded, unwrapTrace } from './preemptions.ts';
 import { pauser } from './pause.ts';
-import { Column, fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, placedFingerprint, wordSums, WorldQueue, Words } from './store.ts';
+import { Column, fingerprint, FingerprintMap, FingerprintSet, finishSums, PairQueue, patchSums, placedFingerprint, wordSums, WorldQueue, Words } from './store.ts';
 
 /** What may stop a search before it has seen every world (`all-broken`: `untilAllBroken`, with nothing left to learn). */
 export type Cap = 'max-states' | 'max-memory' | 'timeout' | 'interrupted' | 'all-broken';
@@ -175,6 +175,8 @@ class Search<W, C> {
   /** The fingerprint sums (`wordSums`) of the world being expanded on words, and of the world a step made from it. */
   private readonly sums = new Int32Array(2);
   private readonly nextSums = new Int32Array(2);
+  /** Where `patches`, the sums of each queued world, queued with it: patched from its parent's, never summed again. */
+  private readonly queuedSums = new PairQueue();
   private readonly sightings = new Map<string, Sighting>();
   private readonly started = performance.now();
   private transitions = 0;
@@ -300,6 +302,7 @@ class Search<W, C> {
   /** Passes over the next queued world, another part's: it has no steps here. */
   private skip(): void {
     this.queue.shift();
+    if (this.patches) this.queuedSums.shift(this.sums);
     this.edges?.starts.push(this.edges.targets.length);
     this.tables?.steps.push(-1);
   }
@@ -309,11 +312,11 @@ class Search<W, C> {
     let step: Step | undefined;
     try {
       const words = this.queue.shift();
+      if (this.patches) this.queuedSums.shift(this.sums);
       this.expanding = words;
       this.decoded = undefined;
       const world = this.world;
       const enabled = this.wordSteps?.enabled ? this.wordSteps.enabled(words, world) : this.system.enabled(world());
-      if (this.patches && enabled.length > 0) wordSums(words, words.length, this.sums);
       if (this.wordSteps?.enabled && this.expandedOnWords++ % SAMPLE_WORDS === 0) this.sampleEnabled(enabled, world());
       this.edges?.starts.push(this.edges.targets.length);
       this.tables?.steps.push(enabled.length);
@@ -436,6 +439,8 @@ class Search<W, C> {
   private store(world: W, parent: number, step: number): number {
     this.words.clear();
     this.codec.encode(world, this.words);
+    // The initial world's sums, as `keep` queues them; a step's world has its sums patched (`storePatch`).
+    if (this.patches) wordSums(this.words.buffer, this.words.length, this.nextSums);
     return this.storeWords(this.words.buffer, this.words.length, parent, step);
   }
 
@@ -461,6 +466,7 @@ class Search<W, C> {
     this.tables?.hi.push(this.hash[0]!);
     this.tables?.lo.push(this.hash[1]!);
     this.queue.push(words, length);
+    if (this.patches) this.queuedSums.push(this.nextSums[0]!, this.nextSums[1]!);
     return this.parents.length - 1;
   }
 
@@ -499,7 +505,7 @@ class Search<W, C> {
     const states = this.parents.length;
     const parts = 'bytes' in this.codec ? (this.codec.bytes as number) : 0;
     const graph = this.edges ? this.edges.starts.bytes + this.edges.targets.bytes : 0;
-    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.peakBytes + parts + graph;
+    const held = this.seen.bytes + this.parents.bytes + this.steps.bytes + this.queue.peakBytes + this.queuedSums.peakBytes + parts + graph;
     return {
       states,
       transitions: this.transitions,

@@ -474,4 +474,45 @@ export class WorldQueue {
   }
 }
 
+/** A FIFO of pairs of 32-bit integers (a queued world's fingerprint sums, `wordSums`), in a ring that doubles when full. */
+export class PairQueue {
+  private ring = new Int32Array(64);
+  private head = 0;
+  private size = 0;
+  private peak = 0;
+
+  push(a: number, b: number): void {
+    if (2 * this.size === this.ring.length) this.grow();
+    const at = (2 * (this.head + this.size)) & (this.ring.length - 1);
+    this.ring[at] = a;
+    this.ring[at + 1] = b;
+    this.size++;
+    this.peak = Math.max(this.peak, this.size);
+  }
+
+  /** The next pair, into `out`. */
+  shift(out: Int32Array): void {
+    const at = 2 * this.head;
+    out[0] = this.ring[at]!;
+    out[1] = this.ring[at + 1]!;
+    this.head = (this.head + 1) & (this.ring.length / 2 - 1);
+    this.size--;
+  }
+
+  /** The most bytes its pairs have taken at once. */
+  get peakBytes(): number {
+    return this.peak * 8;
+  }
+
+  /** Twice the room, the pairs queued laid from the start. */
+  private grow(): void {
+    const ring = new Int32Array(this.ring.length * 2);
+    const at = 2 * this.head;
+    ring.set(this.ring.subarray(at));
+    ring.set(this.ring.subarray(0, at), this.ring.length - at);
+    this.ring = ring;
+    this.head = 0;
+  }
+}
+
 /** How many of the first `length` words differ between `a` and `b`. */

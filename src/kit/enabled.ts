@@ -43,24 +43,24 @@ export class EnabledOnWords {
    */
   steps(words: Int32Array): readonly Step[] {
     let first: readonly Step[] = NONE;
-    let all: Step[] | undefined;
+    let n = -1;
+    const all = this.all;
     for (let k = 0; k < this.filed.length; k++) {
       const found = this.find(k, words) ?? this.record(k, words);
       if (found.length === 0) continue;
       if (first.length === 0) first = found;
       else {
-        if (all === undefined) {
-          all = this.all;
-          all.length = 0;
-          for (let i = 0; i < first.length; i++) all.push(first[i]!);
-        }
-        for (let i = 0; i < found.length; i++) all.push(found[i]!);
+        if (n < 0) for (n = 0; n < first.length; n++) all[n] = first[n]!;
+        for (let i = 0; i < found.length; i++) all[n++] = found[i]!;
       }
     }
-    return all ?? first;
+    if (n < 0) return first;
+    // Cut to length, never emptied: V8 frees an emptied list's room, and the next world's would be made again.
+    if (all.length > n) all.length = n;
+    return all;
   }
 
-  /** The list `steps` gives where more than one group has steps. */
+  /** The list `steps` gives where more than one group has steps, written over in place. */
   private readonly all: Step[] = [];
 
   /** Group `k`'s steps filed for these words, if there are some. */

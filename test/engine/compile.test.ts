@@ -6,7 +6,7 @@
  * worlds apart as equality does, and refuse what they cannot hold; a fingerprint patched by the words a step wrote
  * is the patched words' own; `FingerprintMap` keeps its answers through growth and
  * with the fingerprints met last in front; and
- * `WorldQueue` stays FIFO across its chunk boundaries.
+ * `WorldQueue` stays FIFO across its chunk boundaries, and `PairQueue` as its ring grows.
  */
 import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
@@ -21,7 +21,7 @@ import {
 import { benchSlotMachine, compiledSlot, slotCode } from 'lifecheck/models';
 import type { SlotContext } from '../../models/ioasid-bench/machine.ts';
 import { collapseCodec } from '../../src/explore/collapse.ts';
-import { fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, placedFingerprint, wordSums, WorldQueue, Words } from '../../src/explore/store.ts';
+import { fingerprint, FingerprintMap, FingerprintSet, finishSums, patchSums, PairQueue, placedFingerprint, wordSums, WorldQueue, Words } from '../../src/explore/store.ts';
 
 const MAX_RC = 9;
 const MAX_GEN = 12;
@@ -305,5 +305,24 @@ describe('WorldQueue', () => {
 
   it('refuses an entry longer than a chunk', () => {
     expect(() => new WorldQueue().push(new Int32Array(CHUNK), CHUNK)).toThrow(/at most/);
+  });
+});
+
+describe('PairQueue', () => {
+  test.prop([fc.array(fc.boolean(), { maxLength: 400 })], { seed: 19 })('is FIFO as pushes and shifts interleave, its ring grown while it wraps round', (pushes) => {
+    const queue = new PairQueue();
+    const out = new Int32Array(2);
+    let pushed = 0;
+    let shifted = 0;
+    const got: number[] = [];
+    for (const push of [...pushes, ...pushes.map(() => true)]) {
+      if (push) queue.push(pushed, ~pushed++);
+      else if (shifted < pushed) {
+        queue.shift(out);
+        got.push(out[0]!, ~out[1]!);
+        shifted++;
+      }
+    }
+    expect(got).toEqual(Array.from({ length: shifted }, (_, i) => [i, i]).flat());
   });
 });
