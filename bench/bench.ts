@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the anchor model (shared/anchors/README.md) explored by
  * lifecheck's exhaustive BFS and, when `spin` is installed, by SPIN on the same
- * configurations, side by side; then every variant of every built-in model
+ * configurations, side by side, and one size up with symmetry; then every variant of every built-in model
  * searched exhaustively at its default bounds, its speed as a ratio to the
  * anchor's in the same run, and one variant of each kit model at bounds
  * where its search is long; then each built-in model checked with one thread
@@ -11,7 +11,7 @@
  * RSS is its own. Figures only: nothing here passes or fails.
  *
  *   npm run bench                 all configurations, every variant
- *   npm run bench -- --quick      skip (3,3,4), and two variants of each model
+ *   npm run bench -- --quick      skip (3,3,4) and (4,2,4), and two variants of each model
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -160,6 +160,15 @@ function ratios(runs: readonly Figures[]): string | undefined {
   return `  ${parts.join('; ')}`;
 }
 
+/** One size up, (4,2,4) fixed with symmetry alone: without it, lifecheck's and SPIN's searches are each minutes long. */
+function largerRow(): void {
+  const config: Config = [4, 2, 4];
+  console.log('\nOne size up, the fixed variant with symmetry alone:\n');
+  console.log(row(['N,K,L', 'variant', 'tool', 'states', 'transitions', 'wall s', 'states/s', 'peak MB', 'B/state', 'first counterexample']));
+  console.log(row(Array.from({ length: 10 }, () => '---')));
+  for (const line of table(config, 'fixed', [lifecheckAnchor(config, 'fixed', true)])) console.log(line);
+}
+
 /** Every built-in variant at its default bounds, beside the anchor's speed (`anchor`, states/s). */
 function modelTable(quick: boolean, anchor: number): void {
   console.log(`\nEvery built-in variant, exhaustive at its model's default bounds, every property; speed as a ratio to ioasid-bench (3,2,4) fixed's ${fmt(Math.round(anchor))} states/s:\n`);
@@ -264,6 +273,7 @@ async function main(): Promise<void> {
   }
   if (notes.length) console.log(['', ...notes].join('\n'));
   console.log('\nlifecheck: BFS, shortest counterexample. SPIN: pan -A (whole space, NOREDUCE, -w22, -w26 at (3,3,4)); its first counterexample by BFS (-DBFS).');
+  if (!values.quick) largerRow();
   modelTable(Boolean(values.quick), anchor);
   if (!values.quick) longRows(anchor);
   parallelRows();
