@@ -393,7 +393,10 @@ class Search<W, C> {
     this.newMove = made;
     const at = this.depth + 1;
     const after = this.newWorld;
-    this.note(steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at) : checkWorld(this.invariants, this.config, after(), false, at), next);
+    // The initial world is checked as a world, not on words: its children have no checked world to be patched from.
+    const patch = this.depth > 0 ? outcome.patch : undefined;
+    const checked = steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at, patch) : checkWorld(this.invariants, this.config, after(), false, at);
+    this.note(checked, next);
   }
 
   /** The world being expanded (`expanding`, its words), decoded where something reads it: on words, most worlds need not be. */

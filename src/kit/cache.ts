@@ -266,8 +266,8 @@ export class StepCache implements WordSteps<KitWorld> {
 
   private readonly worlds: WorldVerdicts;
 
-  checkWorld<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number): readonly Violation[] {
-    return this.worlds.check(properties, config, words, world, at);
+  checkWorld<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number, patch?: Int32Array): readonly Violation[] {
+    return this.worlds.check(properties, config, words, world, at, patch);
   }
 
   /** The words `apply` was last given, which `wordInWords` reads (a closure per step would be garbage). */

@@ -55,6 +55,8 @@ class Filed<T> {
    * again: it is run every time.
    */
   wide = false;
+  /** Each part some verdict filed here was found from (1): the parts the walk reads, whatever the world. */
+  private ever?: Uint8Array;
   /** Lookups, and those that found nothing. */
   private looked = 0;
   private missed = 0;
@@ -64,9 +66,20 @@ class Filed<T> {
 
   /** Starts again (the checks are others). */
   clear(): void {
-    this.filed = undefined;
+    this.filed = this.ever = undefined;
     this.wide = false;
     this.looked = this.missed = this.lookedBefore = this.missedBefore = 0;
+  }
+
+  /**
+   * Whether `patch` (parts and their words in turn) writes a part a filed verdict was found from. Where it writes
+   * none, the walk in the patched world reads what it read in the world patched, and ends where it ended.
+   */
+  touches(patch: Int32Array): boolean {
+    const ever = this.ever;
+    if (ever === undefined) return true;
+    for (let i = 0; i < patch.length; i += 2) if (ever[patch[i]!]) return true;
+    return false;
   }
 
   /** The verdict filed for the world whose words are `words`, if there is one. */
@@ -130,6 +143,8 @@ class Filed<T> {
       this.filed = undefined;
       this.wide = true;
     } else {
+      const ever = (this.ever ??= new Uint8Array(recorder.layout.stored));
+      for (const n of reads) ever[n] = 1;
       this.filed = file(this.filed, reads, (i) => words[reads[i]!]!, verdict, () => {
         throw new Error(
           `${what()} read other parts of the world than they did before from the same parts: a property must be a pure function of what it checks (keeping nothing between checks, drawing nothing at random)`,
@@ -297,12 +312,13 @@ export class WorldVerdicts {
     private readonly fast: (p: Property<KitWorld, never>) => ((words: Int32Array) => boolean) | undefined,
   ) {}
 
-  check<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number): readonly Violation[] {
+  /** `WordSteps.checkWorld`: `patch`, where given, made this world from the one expanded, which keeps `properties`. */
+  check<C>(properties: readonly Property<KitWorld, C>[], config: C, words: Int32Array, world: () => KitWorld, at: number, patch?: Int32Array): readonly Violation[] {
     let found: Violation[] | undefined;
     for (const x of this.planFor(properties, config)) {
       let message: Finding;
       try {
-        message = x.each ? this.eachThread(x, config, words, world) : this.verdict(x, config, words, world);
+        message = x.each ? this.eachThread(x, config, words, world, patch) : this.verdict(x, config, words, world, patch);
       } catch (e) {
         throw modelError(e, { property: x.p.id, at });
       }
@@ -335,16 +351,16 @@ export class WorldVerdicts {
   }
 
   /** The first thread's verdict that breaks it, in thread order, as the whole check gives it. */
-  private eachThread(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
+  private eachThread(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld, patch: Int32Array | undefined): Finding {
     for (let t = 0; t < this.recorder.layout.thread.length; t++) {
-      const found = this.fromFiled(x, t, config, words, world);
+      const found = this.fromFiled(x, t, config, words, world, patch);
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  private verdict(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
-    if (!x.fast) return this.fromFiled(x, -1, config, words, world);
+  private verdict(x: Planned, config: unknown, words: Int32Array, world: () => KitWorld, patch: Int32Array | undefined): Finding {
+    if (!x.fast) return this.fromFiled(x, -1, config, words, world, patch);
     if (x.fast(words)) {
       // One in `SAMPLE` is checked on the world as well: a form that misread the words stops the search.
       const missed = this.recorder.sampled() ? x.p.check(world(), config as never) : undefined;
@@ -356,10 +372,14 @@ export class WorldVerdicts {
     return message;
   }
 
-  /** The verdict of `x`'s check of thread `t` (of the whole world: -1), met again or recorded. */
-  private fromFiled(x: Planned, t: number, config: unknown, words: Int32Array, world: () => KitWorld): Finding {
+  /**
+   * The verdict of `x`'s check of thread `t` (of the whole world: -1), met again or recorded; or, where `patch` made
+   * this world from one that keeps it and writes no part its verdicts were found from, that it keeps it.
+   */
+  private fromFiled(x: Planned, t: number, config: unknown, words: Int32Array, world: () => KitWorld, patch: Int32Array | undefined): Finding {
     const filed = (x.filed[t + 1] ??= new Filed());
     if (filed.wide) return checkOf(x, t, world(), config);
+    if (patch !== undefined && !filed.touches(patch)) return undefined;
     let verdict = filed.find(words);
     if (verdict === undefined || this.recorder.sampled()) verdict = this.recheck(filed, verdict, x, t, config, words, world);
     return verdict === HOLDS ? undefined : verdict;
