@@ -91,10 +91,11 @@ export interface WordSteps<W> {
    * reads its words may check without making the world, or give the verdict
    * it found before for a world whose words the check read are the same (the
    * kit's do): an invariant is a pure function of the world and the config.
-   * A world a step made from the world being expanded comes with the step's
-   * `patch`, where that world was itself checked here on words and keeps
-   * every one of `properties` (a property once broken is checked no more): a
-   * check that read none of the parts the patch writes keeps it too.
+   * The explorer checks every world it stores here, the first one too; a
+   * world a step made comes with the step's `patch` of the world it was made
+   * from, which keeps every one of `properties` (a property once broken is
+   * checked no more): a check that read none of the parts the patch writes
+   * keeps it too.
    */
   checkWorld?<C>(properties: readonly Property<W, C>[], config: C, words: Int32Array, world: () => W, at: number, patch?: Int32Array): readonly Violation[];
 }

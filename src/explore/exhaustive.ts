@@ -254,7 +254,9 @@ class Search<W, C> {
   private async breadthFirst(): Promise<Cap | undefined> {
     const init = this.system.init;
     this.store(this.canonical(init), -1, 0);
-    this.note(checkWorld(this.invariants, this.config, init, false, 0), 0);
+    // On words where the system checks there, as every world after it (`checkNewWorld`): each is then checked alike.
+    const checkWords = this.wordSteps?.checkWorld?.bind(this.wordSteps);
+    this.note(checkWords ? checkWords(this.invariants, this.config, this.words.view(), () => init, 0) : checkWorld(this.invariants, this.config, init, false, 0), 0);
     let stoppedBy: Cap | undefined;
     let levelEnd = 1;
     let lastProgress = this.started;
@@ -393,9 +395,7 @@ class Search<W, C> {
     this.newMove = made;
     const at = this.depth + 1;
     const after = this.newWorld;
-    // The initial world is checked as a world, not on words: its children have no checked world to be patched from.
-    const patch = this.depth > 0 ? outcome.patch : undefined;
-    const checked = steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at, patch) : checkWorld(this.invariants, this.config, after(), false, at);
+    const checked = steps.checkWorld ? steps.checkWorld(this.invariants, this.config, this.nextWords, after, at, outcome.patch) : checkWorld(this.invariants, this.config, after(), false, at);
     this.note(checked, next);
   }
 

@@ -365,6 +365,7 @@ export function lockClass(name: string): string {
 export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
   const count = (name: string) => spaceIds(spec, name, bounds).max - spaceIds(spec, name, bounds).min + 1;
   const map = <T, U>(o: Readonly<Record<string, T>>, f: (v: T) => U) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+  const threads = [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])];
   return {
     objects: map(spec.kinds, (k) =>
       Array.from({ length: k.slots }, (): Obj => ({ gen: 0, state: 'free', ...blank(k), readers: [] })),
@@ -373,9 +374,9 @@ export function initialWorld(spec: KitSpec, bounds: Bounds): KitWorld {
     cursors: map(spec.spaces, () => 0),
     locks: Object.fromEntries([...(spec.locks ?? []), ...objectLocks(spec, 'mutex')].map((l) => [l, -1])),
     rwsems: Object.fromEntries([...(spec.rwsems ?? []), ...objectLocks(spec, 'rwsem')].map((l): [string, Rwsem] => [l, { readers: [], writer: -1, queued: [] }])),
-    threads: [...Array.from({ length: bounds.threads }, () => idle), ...(spec.works ? [{ ...idle, worker: true as const }] : [])],
-    calls: Array.from({ length: bounds.threads + (spec.works ? 1 : 0) }, () => 0),
-    handles: Array.from({ length: bounds.threads + (spec.works ? 1 : 0) }, (): Handles => undefined),
+    threads,
+    calls: threads.map(() => 0),
+    handles: threads.map((): Handles => undefined),
     queue: [],
     lockOrder: [],
     rcuFreed: [],
