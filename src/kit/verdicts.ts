@@ -379,10 +379,23 @@ export class WorldVerdicts {
   private fromFiled(x: Planned, t: number, config: unknown, words: Int32Array, world: () => KitWorld, patch: Int32Array | undefined): Finding {
     const filed = (x.filed[t + 1] ??= new Filed());
     if (filed.wide) return checkOf(x, t, world(), config);
-    if (patch !== undefined && !filed.touches(patch)) return undefined;
+    if (patch !== undefined && !filed.touches(patch)) {
+      // As a filed verdict met again: one in `SAMPLE` is checked on the world as well.
+      if (this.recorder.sampled()) this.confirmKept(x, t, config, world);
+      return undefined;
+    }
     let verdict = filed.find(words);
     if (verdict === undefined || this.recorder.sampled()) verdict = this.recheck(filed, verdict, x, t, config, words, world);
     return verdict === HOLDS ? undefined : verdict;
+  }
+
+  /** Stops the search where `x`'s check of thread `t` (of the whole world: -1), kept as the step wrote none of what it reads, is broken. */
+  private confirmKept(x: Planned, t: number, config: unknown, world: () => KitWorld): void {
+    const broken = checkOf(x, t, world(), config);
+    if (broken === undefined) return;
+    throw new Error(
+      `the invariant ${x.p.id}${t < 0 ? '' : ` (of thread ${t})`} is broken in a world whose step wrote nothing it read before (${broken}): a property must read the world through its properties (util.inspect and console.log read past them) and be a pure function of what it checks`,
+    );
   }
 
   /** The verdict filed (`found`), checked again as it is, or recorded. Apart from `fromFiled`: its closures are made only here. */
